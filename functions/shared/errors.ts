@@ -1,0 +1,54 @@
+/**
+ * Every error code the product can return, defined once. The API maps AppError to
+ * application/problem+json with `code`; workflow tasks throw AppErrors whose `name` is the
+ * Step Functions error name, so Retry/Catch in the state machine can match on it.
+ */
+export const errorCodes = {
+  validation_failed: { status: 400, title: 'The request is not valid' },
+  bad_json: { status: 400, title: 'The body is not valid JSON' },
+  unauthenticated: { status: 401, title: 'Sign-in required' },
+  forbidden: { status: 403, title: 'Your role does not allow this' },
+  not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'Conflict with the current state' },
+  idempotency_conflict: { status: 409, title: 'Idempotency-Key reused with a different request' },
+  invalid_state: { status: 409, title: 'Not allowed in the current state' },
+  payload_too_large: { status: 413, title: 'The body is too large' },
+  unsupported_media_type: { status: 415, title: 'Send application/json' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  quota_exceeded: { status: 402, title: 'Monthly quota exhausted' },
+  // upstream / pipeline
+  upstream_unavailable: { status: 503, title: 'A provider is unavailable; try again' },
+  upstream_rejected: { status: 502, title: 'A provider refused the request' },
+  provider_misconfigured: { status: 500, title: 'Provider credentials are not valid' },
+  unsafe_download: { status: 422, title: 'The image download was refused for safety' },
+  invalid_image: { status: 422, title: 'The image could not be used' },
+  internal: { status: 500, title: 'Something went wrong on our side' },
+} as const;
+export type ErrorCode = keyof typeof errorCodes;
+
+export interface FieldProblem { path: string; message: string }
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** True when the same call may succeed later (state machine retries only these). */
+  readonly retryable: boolean;
+  readonly fields?: FieldProblem[];
+  readonly headers?: Record<string, string>;
+  readonly detail?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message?: string, opts: { retryable?: boolean; fields?: FieldProblem[]; headers?: Record<string, string>; detail?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message ?? errorCodes[code].title, { cause: opts.cause });
+    this.code = code;
+    this.status = errorCodes[code].status;
+    this.retryable = opts.retryable ?? false;
+    this.fields = opts.fields;
+    this.headers = opts.headers;
+    this.detail = opts.detail;
+    // Step Functions matches Retry/Catch on the error name: Transient.* is retried, the rest not.
+    this.name = this.retryable ? `Transient.${code}` : `Permanent.${code}`;
+  }
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;

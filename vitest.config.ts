@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` (pure, fakes allowed, no servers) and `integration` (one embedded
+// PostgreSQL per run, a fresh database per test file cloned from a migrated template, plus real
+// s3rver / emulators started by the tests that need them).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          setupFiles: ['test/support/polyfills.ts'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'test/infra/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/polyfills.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          pool: 'forks',
+          // 2 cores: keep file-level parallelism modest so PostgreSQL and sharp get CPU.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
