@@ -26,6 +26,9 @@ export async function runMigrations(ownerUrl: string, opts: MigrateOptions = {})
   const sql = postgres(ownerUrl, { max: 1, onnotice: () => {}, prepare: false });
   try {
     await migrate(drizzle(sql), { migrationsFolder: opts.migrationsDir ?? MIGRATIONS_DIR });
+    // Re-applied after every run so a tenant table added by a later generated migration can
+    // never be left without RLS (the integrity check below verifies it).
+    await sql`SELECT app.apply_tenant_policies()`;
     if (opts.appRolePassword) {
       await sql.unsafe(`ALTER ROLE ${APP_ROLE} LOGIN PASSWORD '${opts.appRolePassword.replace(/'/g, "''")}'`);
     }

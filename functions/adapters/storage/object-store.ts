@@ -1,0 +1,80 @@
+/**
+ * The object store port and its S3 implementation (AWS S3, or s3rver locally via S3_ENDPOINT).
+ * Keys are namespaced by tenant by the callers (orgs/<orgId>/...).
+ */
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+
+export interface ObjectHead { bytes: number; contentType?: string; etag?: string }
+
+/** What the domain needs from object storage. */
+export interface ObjectStore {
+  put(key: string, body: Buffer, contentType: string, meta?: Record<string, string>): Promise<void>;
+  get(key: string): Promise<Buffer>;
+  /** undefined when the object does not exist. */
+  head(key: string): Promise<ObjectHead | undefined>;
+  delete(key: string): Promise<void>;
+  /** Short-lived download URL (seconds). */
+  presignGet(key: string, ttlSeconds?: number): Promise<string>;
+  /** Short-lived upload URL for a browser PUT with this exact content type. */
+  presignPut(key: string, contentType: string, ttlSeconds?: number): Promise<string>;
+}
+
+export interface S3Options {
+  bucket: string;
+  region?: string;
+  /** S3-compatible endpoint (s3rver locally); unset in AWS. */
+  endpoint?: string;
+  /** Endpoint used in presigned URLs handed to browsers, when it differs from `endpoint`. */
+  publicEndpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export function createS3Client(opts: Omit<S3Options, 'bucket'> & { endpoint?: string }): S3Client {
+  return new S3Client({
+    region: opts.region ?? 'us-east-1',
+    endpoint: opts.endpoint,
+    forcePathStyle: !!opts.endpoint,
+    credentials: opts.credentials ?? (opts.endpoint ? { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } : undefined),
+    // s3rver stores aws-chunked framing bytes when the SDK streams checksummed bodies.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 4,
+  });
+}
+
+export function createObjectStore(opts: S3Options): ObjectStore {
+  const s3 = createS3Client(opts);
+  const signer = opts.publicEndpoint && opts.publicEndpoint !== opts.endpoint
+    ? createS3Client({ ...opts, endpoint: opts.publicEndpoint })
+    : s3;
+  const Bucket = opts.bucket;
+  return {
+    async put(key, body, contentType, meta) {
+      await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: body, ContentType: contentType, Metadata: meta, ContentLength: body.length }));
+    },
+    async get(key) {
+      const out = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
+      return Buffer.from(await out.Body!.transformToByteArray());
+    },
+    async head(key) {
+      try {
+        const h = await s3.send(new HeadObjectCommand({ Bucket, Key: key }));
+        return { bytes: Number(h.ContentLength ?? 0), contentType: h.ContentType, etag: h.ETag };
+      } catch (e) {
+        const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+        if (err.name === 'NotFound' || err.$metadata?.httpStatusCode === 404) return undefined;
+        throw e;
+      }
+    },
+    async delete(key) {
+      await s3.send(new DeleteObjectCommand({ Bucket, Key: key }));
+    },
+    presignGet(key, ttlSeconds = 300) {
+      return getSignedUrl(signer, new GetObjectCommand({ Bucket, Key: key }), { expiresIn: ttlSeconds });
+    },
+    presignPut(key, contentType, ttlSeconds = 300) {
+      return getSignedUrl(signer, new PutObjectCommand({ Bucket, Key: key, ContentType: contentType }), { expiresIn: ttlSeconds });
+    },
+  };
+}
