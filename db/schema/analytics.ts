@@ -73,6 +73,15 @@ export const socialConnections = pgTable('social_connections', {
   tokenExpiresAt: timestamp('token_expires_at', { withTimezone: true }),
   lastCollectedAt: timestamp('last_collected_at', { withTimezone: true }),
   isActive: integer('is_active').notNull().default(1),
+  /**
+   * active | needs_reauth (the platform refused the token: OAuthException 190; the collector skips
+   * the connection until a person reconnects it) | rate_limited (skipped until `retryAfter`).
+   */
+  status: text('status').notNull().default('active'),
+  /** The collector leaves the connection alone until then (platform rate limits). */
+  retryAfter: timestamp('retry_after', { withTimezone: true }),
+  /** Last platform error, without secrets (message, code, trace id). */
+  lastError: text('last_error'),
   updatedAt: updatedAt(),
 }, (t) => [uniqueIndex('social_connections_uq').on(t.organizationId, t.platform, t.accountId)]);
 
@@ -85,4 +94,24 @@ export const publishedPosts = pgTable('published_posts', {
   externalPostId: text('external_post_id').notNull(),
   connectionId: uuid('connection_id'),
   publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [uniqueIndex('published_posts_uq').on(t.platform, t.externalPostId)]);
+  /**
+   * Lifetime totals the platform reported at the last collection, by metric. Platforms such as
+   * Meta report lifetime counts; content_analytics stores increments, so the collector stores the
+   * difference to these and then moves them forward in the same transaction.
+   */
+  lastTotals: jsonb('last_totals').$type<Record<string, number>>().notNull().default({}),
+  lastCollectedAt: timestamp('last_collected_at', { withTimezone: true }),
+}, (t) => [
+  uniqueIndex('published_posts_uq').on(t.platform, t.externalPostId),
+  index('published_posts_connection_idx').on(t.connectionId),
+]);
+
+/**
+ * Hours of content_analytics that received samples since the last hourly rollup (the ingestion
+ * API and the collector add them; the rollup claims and recomputes them). Not tenant data: only an
+ * hour, and the app role may INSERT but not read it.
+ */
+export const contentAnalyticsDirtyHours = pgTable('content_analytics_dirty_hours', {
+  hour: timestamp('hour', { withTimezone: true }).primaryKey(),
+  markedAt: timestamp('marked_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { createdAt, deletedAt, id, updatedAt } from './common.js';
+import { createdAt, deletedAt, id, tsvector, updatedAt } from './common.js';
 import { orgId, users } from './tenancy.js';
 import type { BrandColors, BrandFonts, BrandLogo, VoiceRules, ComplianceThresholds, TemplateLayers, AssetLicense } from '../../functions/domain/brand-types.js';
 
@@ -44,11 +44,17 @@ export const brandAssets = pgTable('brand_assets', {
   tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
   license: jsonb('license').$type<AssetLicense>(),
   metadata: jsonb('metadata').notNull().default(sql`'{}'::jsonb`),
+  /**
+   * Full-text document over the asset name (the trigram index serves substring/typo search; this
+   * one serves word search: `search @@ websearch_to_tsquery('simple', $q)`).
+   */
+  search: tsvector('search').generatedAlwaysAs(sql`to_tsvector('simple', coalesce(name, ''))`),
   createdBy: uuid('created_by').references(() => users.id),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
   deletedAt: deletedAt(),
 }, (t) => [
+  index('brand_assets_search_gin').using('gin', t.search),
   index('brand_assets_org_brand_created_idx').on(t.organizationId, t.brandId, t.createdAt),
   index('brand_assets_ready_idx').on(t.organizationId, t.brandId).where(sql`status = 'ready' AND deleted_at IS NULL`),
   index('brand_assets_name_trgm').using('gin', sql`${t.name} gin_trgm_ops`),

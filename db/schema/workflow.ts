@@ -38,6 +38,12 @@ export const contentApprovals = pgTable('content_approvals', {
   quorum: jsonb('quorum').notNull(),
   /** sha256 of each variant under review, by platform: what is approved is what is published. */
   variantChecksums: jsonb('variant_checksums').$type<Record<string, string>>().notNull(),
+  /** initial | escalated: after the deadline the step is answered by the escalation target. */
+  phase: text('phase').notNull().default('initial'),
+  /** Who currently holds a vote on the step (after delegations / escalation); the quorum counts these. */
+  approverIds: uuid('approver_ids').array().notNull().default(sql`'{}'::uuid[]`),
+  /** Next reminder to send (null: none due); cleared when it is sent. */
+  remindAt: timestamp('remind_at', { withTimezone: true }),
   dueAt: timestamp('due_at', { withTimezone: true }),
   escalatedAt: timestamp('escalated_at', { withTimezone: true }),
   decidedAt: timestamp('decided_at', { withTimezone: true }),

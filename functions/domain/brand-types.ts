@@ -133,3 +133,18 @@ export const imageSpecSchema = z.strictObject({
   message: 'stock images need a query, AI images need a prompt',
 });
 export type ImageSpec = z.infer<typeof imageSpecSchema>;
+
+/**
+ * The parts of a brand profile the renderer and compliance engine read (the JSONB columns of one
+ * brand_profiles row). Not strict, so a whole row can be passed; `prefault` parses the stored
+ * `{}` column defaults, so inner defaults (bannedWords, autoPass, ...) are always filled in.
+ */
+export const brandKitSchema = z.object({
+  colors: brandColorsSchema,
+  fonts: brandFontsSchema,
+  logo: brandLogoSchema.prefault({}),
+  voiceRules: voiceRulesSchema.prefault({}),
+  complianceThresholds: complianceThresholdsSchema.prefault({}),
+});
+export type BrandKit = z.infer<typeof brandKitSchema>;
+export type BrandKitInput = z.input<typeof brandKitSchema>;

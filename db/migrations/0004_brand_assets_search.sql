@@ -1,0 +1,2 @@
+ALTER TABLE "brand_assets" ADD COLUMN "search" "tsvector" GENERATED ALWAYS AS (to_tsvector('simple', coalesce(name, ''))) STORED;--> statement-breakpoint
+CREATE INDEX "brand_assets_search_gin" ON "brand_assets" USING gin ("search");

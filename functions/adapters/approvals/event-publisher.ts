@@ -1,0 +1,40 @@
+/**
+ * Domain events out: EventBridge in AWS (`content.published` on the configured bus), and locally
+ * a recorder that logs each event and keeps the last ones in memory (tests read them).
+ */
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { AppError } from '../../shared/errors.js';
+import type { DomainEvent, EventPublisher } from '../../domain/approvals/ports.js';
+
+export const EVENT_SOURCE = 'svp.content';
+
+export function createEventBridgePublisher(opts: { busName: string; region?: string; client?: Pick<EventBridgeClient, 'send'> }): EventPublisher {
+  const client = opts.client ?? new EventBridgeClient(opts.region ? { region: opts.region } : {});
+  return {
+    async publish(event) {
+      const out = await client.send(new PutEventsCommand({
+        Entries: [{
+          EventBusName: opts.busName, Source: EVENT_SOURCE, DetailType: event.type,
+          // The event id travels in the detail: consumers dedupe on it (PutEvents itself has no idempotency).
+          Detail: JSON.stringify({ id: event.id, organizationId: event.organizationId, occurredAt: event.occurredAt, data: event.data }),
+          Time: new Date(event.occurredAt),
+        }],
+      }));
+      if ((out.FailedEntryCount ?? 0) > 0) {
+        const entry = out.Entries?.[0];
+        throw new AppError('upstream_unavailable', `EventBridge refused the event: ${entry?.ErrorCode ?? 'unknown'}`, { retryable: true });
+      }
+    },
+  };
+}
+
+/** Local stand-in for EventBridge. */
+export class LocalEventRecorder implements EventPublisher {
+  readonly events: DomainEvent[] = [];
+  constructor(private readonly log?: { info(message: string, data?: Record<string, unknown>): void }) {}
+  async publish(event: DomainEvent): Promise<void> {
+    this.events.push(event);
+    if (this.events.length > 1000) this.events.shift();
+    this.log?.info(`event ${event.type}`, { eventId: event.id, organizationId: event.organizationId });
+  }
+}

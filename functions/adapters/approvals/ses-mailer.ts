@@ -1,0 +1,36 @@
+/**
+ * Emails through Amazon SES (v2 API). The outbox dispatcher calls it for each pending row; locally
+ * the outbox printer replaces it.
+ */
+import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { AppError } from '../../shared/errors.js';
+import type { Mailer } from '../../domain/approvals/ports.js';
+
+export interface SesMailerOptions {
+  /** Verified sender identity, e.g. `Content Reviews <reviews@example.com>`. */
+  from: string;
+  /** SES configuration set (bounce/complaint tracking), optional. */
+  configurationSet?: string;
+  region?: string;
+  client?: Pick<SESv2Client, 'send'>;
+}
+
+export function createSesMailer(opts: SesMailerOptions): Mailer {
+  const client = opts.client ?? new SESv2Client(opts.region ? { region: opts.region } : {});
+  return {
+    async send(email) {
+      try {
+        await client.send(new SendEmailCommand({
+          FromEmailAddress: opts.from,
+          Destination: { ToAddresses: [email.to] },
+          ConfigurationSetName: opts.configurationSet,
+          Content: { Simple: { Subject: { Data: email.subject, Charset: 'UTF-8' }, Body: { Text: { Data: email.text, Charset: 'UTF-8' } } } },
+        }));
+      } catch (e) {
+        const name = (e as { name?: string }).name ?? '';
+        const retryable = /Throttl|TooManyRequests|LimitExceeded|ServiceUnavailable|InternalFailure|Timeout/i.test(name);
+        throw new AppError(retryable ? 'upstream_unavailable' : 'upstream_rejected', `SES did not accept the email (${name || 'error'})`, { retryable, cause: e });
+      }
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * Procedural images for the Freepik emulator: a gradient and a few shapes whose colours and layout
+ * come from a hash of the theme (search term or prompt), at the exact requested size. Also the
+ * hostile payloads its fault knobs serve.
+ */
+import { createHash } from 'node:crypto';
+import zlib from 'node:zlib';
+import sharp from 'sharp';
+
+/** 32-bit FNV-1a of a string. */
+export function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** Small seeded PRNG (mulberry32): same seed, same sequence. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const cache = new Map<string, Promise<Buffer>>();
+const CACHE_MAX = 48;
+
+/** A themed JPEG/PNG of exactly width x height. Cached (the emulator serves the same files often). */
+export function renderThemedImage(theme: string, width: number, height: number, format: 'jpeg' | 'png' = 'jpeg'): Promise<Buffer> {
+  const key = `${theme}|${width}x${height}|${format}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const p = render(theme, width, height, format);
+  cache.set(key, p);
+  p.catch(() => cache.delete(key));
+  if (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value!);
+  return p;
+}
+
+async function render(theme: string, width: number, height: number, format: 'jpeg' | 'png'): Promise<Buffer> {
+  const rnd = seededRandom(hash32(theme));
+  const hue = Math.floor(rnd() * 360);
+  const c1 = `hsl(${hue},70%,55%)`;
+  const c2 = `hsl(${(hue + 40 + Math.floor(rnd() * 80)) % 360},65%,35%)`;
+  // Draw small and scale up: gradients and soft shapes survive it, and big sizes stay fast.
+  const scale = Math.max(1, Math.ceil(Math.max(width, height) / 512));
+  const w = Math.max(8, Math.round(width / scale));
+  const h = Math.max(8, Math.round(height / scale));
+  const shapes: string[] = [];
+  const n = 3 + Math.floor(rnd() * 4);
+  for (let i = 0; i < n; i++) {
+    const fill = `hsl(${(hue + 120 + Math.floor(rnd() * 120)) % 360},75%,${40 + Math.floor(rnd() * 40)}%)`;
+    const x = Math.round(rnd() * w), y = Math.round(rnd() * h), r = Math.round((0.08 + rnd() * 0.25) * Math.min(w, h));
+    shapes.push(rnd() < 0.6
+      ? `<circle cx="${x}" cy="${y}" r="${r}" fill="${fill}" opacity="0.7"/>`
+      : `<rect x="${x - r}" y="${y - r}" width="${2 * r}" height="${Math.round(1.4 * r)}" rx="${Math.round(r / 5)}" fill="${fill}" opacity="0.6"/>`);
+  }
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">
+<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="${c1}"/><stop offset="1" stop-color="${c2}"/></linearGradient></defs>
+<rect width="100%" height="100%" fill="url(#g)"/>${shapes.join('')}</svg>`;
+  const img = sharp(Buffer.from(svg)).resize(width, height, { fit: 'fill', kernel: 'cubic' });
+  return format === 'png' ? img.png({ compressionLevel: 6 }).toBuffer() : img.jpeg({ quality: 82 }).toBuffer();
+}
+
+function crc32(buf: Buffer): number {
+  let crc = 0xffffffff;
+  for (const b of buf) {
+    let c = (crc ^ b) & 0xff;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    crc = (crc >>> 8) ^ c;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+function pngChunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+
+/** A valid-looking PNG whose header claims width x height (default 30000 x 30000) in a few dozen bytes. */
+export function pixelBombPng(width = 30_000, height = 30_000): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // truecolour
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', zlib.deflateSync(Buffer.alloc(64))),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** What a CDN error page looks like when served under an image content type. */
+export const NON_IMAGE_BYTES = Buffer.from('<!doctype html><html><head><title>Access denied</title></head><body>Access denied</body></html>\n');
+
+/** Stable short id for a theme (used in task ids and filenames). */
+export const themeId = (s: string) => createHash('sha1').update(s).digest('hex').slice(0, 12);

@@ -1,0 +1,278 @@
+/**
+ * The sharp renderer: executes a RenderPlan. Per variant: smart-crop decision on a small proxy,
+ * extract + resize of the full-resolution pixels, brand overlay (SVG), text (Pango via sharp's
+ * `text` input with the shipped Inter files), logo, then encoding under the platform's size limit.
+ * It reports what it actually drew (ink boxes, fonts, crop scale) and the pixel measurements the
+ * compliance engine needs. No I/O besides CPU: callers store the buffers.
+ */
+import sharp, { type Metadata, type OverlayOptions, type Sharp } from 'sharp';
+import { AppError } from '../../shared/errors.js';
+import { brandKitSchema, templateLayersSchema, type BrandKit, type BrandKitInput, type Brief, type TemplateLayers } from '../../domain/brand-types.js';
+import { PLATFORM_PRESETS, contentTypeFor, type OutputFormat, type PlatformName, type PlatformPreset } from '../../domain/platforms.js';
+import { buildRenderPlan } from '../../domain/rendering/plan.js';
+import { fitText } from '../../domain/rendering/text-layout.js';
+import { type Box, contains, right } from '../../domain/rendering/geometry.js';
+import type { PlannedOverlay, PlannedText, RenderPlan, RenderedLayout, RenderedText, VariantAnalysis } from '../../domain/rendering/types.js';
+import { dominantColors, sampleBackground, type RawImage } from './analyze.js';
+import { shippedFonts, type ShippedFont } from './fonts.js';
+import { decodeImage, encodeUnderLimit, sha256Hex, type DecodedImage } from './image-io.js';
+import { INPUT_LIMITS, mapPool, sharpSettings } from './sharp-config.js';
+
+/** A logo decoded once (RGBA) and reused for every variant. */
+export interface PreparedLogo extends RawImage {
+  channels: 4;
+}
+
+export interface RenderedVariant {
+  platform: string;
+  buffer: Buffer;
+  width: number;
+  height: number;
+  format: OutputFormat;
+  contentType: string;
+  bytes: number;
+  /** Lowercase hex SHA-256 of `buffer`. */
+  sha256: string;
+  /** What was drawn where (feeds checkVariant). */
+  layout: RenderedLayout;
+  /** Pixel measurements (feeds checkVariant). */
+  analysis: VariantAnalysis;
+}
+
+export interface RenderInput {
+  /** Encoded master/source image, or one already decoded with decodeImage(). */
+  source: Buffer | DecodedImage;
+  /** Template layers (parsed or raw JSON; parsed here). */
+  layers: TemplateLayers | unknown;
+  /** Brand kit (parsed or a raw brand row; parsed here). */
+  brand: BrandKit | BrandKitInput;
+  brief: Pick<Brief, 'headline' | 'body' | 'callToAction'>;
+  /** Logo image bytes (PNG with alpha preferred) or a prepared logo. */
+  logo?: Buffer | PreparedLogo | null;
+}
+
+export interface RenderVariantInput extends RenderInput {
+  preset: PlatformName | PlatformPreset;
+  /** Lets previews/tests adjust the computed plan before drawing (e.g. to try a box). */
+  adjustPlan?: (plan: RenderPlan) => RenderPlan;
+}
+
+export interface RenderVariantsInput extends RenderInput {
+  presets: ReadonlyArray<PlatformName | PlatformPreset>;
+  /** Parallel renders (defaults to the configured pool). */
+  pool?: number;
+}
+
+const toPreset = (p: PlatformName | PlatformPreset): PlatformPreset => {
+  const preset = typeof p === 'string' ? PLATFORM_PRESETS[p] : p;
+  if (!preset) throw new AppError('validation_failed', `Unknown platform preset: ${String(p)}`);
+  return preset;
+};
+
+/** Decodes a logo to RGBA, bounded to 1200 px (far above any logo box). */
+export async function prepareLogo(input: Buffer): Promise<PreparedLogo> {
+  try {
+    const { data, info } = await sharp(input, INPUT_LIMITS)
+      .rotate()
+      .resize({ width: 1200, height: 1200, fit: 'inside', withoutEnlargement: true })
+      .toColourspace('srgb')
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height, channels: 4 };
+  } catch (e) {
+    throw new AppError('invalid_image', `The logo could not be decoded: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+const escapeMarkup = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Crop window in source px: smart-crop decided on the proxy, then scaled up. */
+async function cropRegion(src: DecodedImage, W: number, H: number, focus: RenderPlan['image']['focus']): Promise<Box> {
+  const scale = Math.max(W / src.width, H / src.height);
+  const cw = Math.min(src.width, Math.round(W / scale));
+  const ch = Math.min(src.height, Math.round(H / scale));
+  const centered: Box = { x: Math.floor((src.width - cw) / 2), y: Math.floor((src.height - ch) / 2), w: cw, h: ch };
+  if (focus === 'center' || (cw === src.width && ch === src.height)) return centered;
+  const p = src.proxy.width / src.width;
+  const pw = Math.max(1, Math.min(src.proxy.width, Math.round(cw * p)));
+  const ph = Math.max(1, Math.min(src.proxy.height, Math.round(ch * p)));
+  const { info } = await sharp(src.proxy.data, { raw: { width: src.proxy.width, height: src.proxy.height, channels: src.proxy.channels as 3 } })
+    .resize(pw, ph, { fit: 'cover', position: focus === 'entropy' ? sharp.strategy.entropy : sharp.strategy.attention })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const x = Math.round(-(info.cropOffsetLeft ?? 0) / p);
+  const y = Math.round(-(info.cropOffsetTop ?? 0) / p);
+  return { x: Math.max(0, Math.min(src.width - cw, x)), y: Math.max(0, Math.min(src.height - ch, y)), w: cw, h: ch };
+}
+
+/**
+ * The overlay as SVG. Overlays spanning the canvas across their gradient axis are drawn as a
+ * 1-px strip and tiled (rasterizing one column instead of a megapixel); others as a full box.
+ */
+function overlayLayer(o: PlannedOverlay, W: number, H: number): OverlayOptions {
+  const vertical = o.opaqueEdge === 'top' || o.opaqueEdge === 'bottom';
+  const stops = o.kind === 'band'
+    ? `<stop offset="0" stop-color="${o.color}" stop-opacity="${o.opacity}"/><stop offset="1" stop-color="${o.color}" stop-opacity="${o.opacity}"/>`
+    : `<stop offset="0" stop-color="${o.color}" stop-opacity="0"/><stop offset="${(o.ramp * 0.6).toFixed(4)}" stop-color="${o.color}" stop-opacity="${(o.opacity * 0.55).toFixed(4)}"/><stop offset="${o.ramp.toFixed(4)}" stop-color="${o.color}" stop-opacity="${o.opacity}"/><stop offset="1" stop-color="${o.color}" stop-opacity="${o.opacity}"/>`;
+  // Gradient runs from the transparent side (offset 0) to the opaque edge (offset 1).
+  const [x1, y1, x2, y2] = { bottom: [0, 0, 0, 1], top: [0, 1, 0, 0], right: [0, 0, 1, 0], left: [1, 0, 0, 0] }[o.opaqueEdge];
+  const grad = `<linearGradient id="g" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}">${stops}</linearGradient>`;
+  const strip = vertical ? o.box.x === 0 && o.box.w === W : o.box.y === 0 && o.box.h === H;
+  if (strip) {
+    const [sw, sh] = vertical ? [1, H] : [W, 1];
+    const [rx, ry, rw, rh] = vertical ? [0, o.box.y, 1, o.box.h] : [o.box.x, 0, o.box.w, 1];
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${sw}" height="${sh}"><defs>${grad}</defs><rect x="${rx}" y="${ry}" width="${rw}" height="${rh}" fill="url(#g)"/></svg>`;
+    return { input: Buffer.from(svg), tile: true, left: 0, top: 0 };
+  }
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${o.box.w}" height="${o.box.h}"><defs>${grad}</defs><rect width="${o.box.w}" height="${o.box.h}" fill="url(#g)"/></svg>`;
+  return { input: Buffer.from(svg), left: o.box.x, top: o.box.y };
+}
+
+interface DrawnText { text: RenderedText; layer: OverlayOptions | null }
+
+async function rasterizeText(t: PlannedText, face: ShippedFont): Promise<{ data: Buffer; width: number; height: number }> {
+  const { data, info } = await sharp({
+    text: {
+      text: `<span foreground="${t.color}">${escapeMarkup(t.lines.join('\n'))}</span>`,
+      font: `${face.pangoName} ${t.size}`,
+      fontfile: face.path,
+      dpi: 72, // 1 pt = 1 px, so the plan's px sizes are exact
+      rgba: true,
+      align: t.align === 'center' ? 'centre' : t.align,
+    },
+  }).raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+/**
+ * Draws one text block. The plan's metric-based estimate is an upper bound, so the ink normally
+ * fits first time; if the rasterizer ever disagrees, the size steps down and the text is re-fitted.
+ */
+async function drawText(t: PlannedText, fonts: ShippedFont[]): Promise<DrawnText> {
+  if (t.lines.length === 0) return { text: { ...t, bbox: null }, layer: null };
+  const face = fonts.find((f) => f.family === t.font.family && f.weight === t.font.weight) ?? fonts[0];
+  let cur = t;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const ink = await rasterizeText(cur, face);
+    const fitsBox = ink.width <= cur.box.w && ink.height <= cur.box.h;
+    if (fitsBox || cur.size <= 8 || attempt === 7) {
+      const x = cur.align === 'left' ? cur.box.x : cur.align === 'right' ? right(cur.box) - ink.width : cur.box.x + Math.floor((cur.box.w - ink.width) / 2);
+      const bbox: Box = { x, y: cur.box.y, w: ink.width, h: ink.height };
+      return {
+        text: { ...cur, bbox },
+        layer: { input: ink.data, raw: { width: ink.width, height: ink.height, channels: 4 }, left: bbox.x, top: bbox.y },
+      };
+    }
+    const smaller = Math.max(8, cur.size - Math.max(1, Math.round(cur.size * 0.06)));
+    const refit = fitText({ text: cur.sourceText, metrics: face.metrics, maxWidth: cur.box.w, maxHeight: cur.box.h, minSize: Math.min(smaller, 8), maxSize: smaller, maxLines: Math.max(1, cur.lines.length) });
+    cur = { ...cur, size: refit.size, lines: refit.lines, lineHeight: refit.lineHeight, truncated: cur.truncated || refit.truncated, shrunk: true };
+  }
+  /* c8 ignore next */
+  throw new AppError('internal', 'text rendering did not converge');
+}
+
+interface Prepared {
+  src: DecodedImage;
+  layers: TemplateLayers;
+  brand: BrandKit;
+  logo: PreparedLogo | null;
+}
+
+async function prepare(input: RenderInput): Promise<Prepared> {
+  const layersParsed = templateLayersSchema.safeParse(input.layers);
+  if (!layersParsed.success) throw new AppError('validation_failed', 'The template layers are not valid', { detail: { issues: layersParsed.error.issues } });
+  const brandParsed = brandKitSchema.safeParse(input.brand);
+  if (!brandParsed.success) throw new AppError('validation_failed', 'The brand settings are not valid', { detail: { issues: brandParsed.error.issues } });
+  const [src, logo] = await Promise.all([
+    Buffer.isBuffer(input.source) ? decodeImage(input.source) : Promise.resolve(input.source),
+    !input.logo ? Promise.resolve(null) : Buffer.isBuffer(input.logo) ? prepareLogo(input.logo) : Promise.resolve(input.logo),
+  ]);
+  return { src, layers: layersParsed.data, brand: brandParsed.data, logo };
+}
+
+async function renderPrepared(p: Prepared, preset: PlatformPreset, brief: RenderInput['brief'], adjustPlan?: (plan: RenderPlan) => RenderPlan): Promise<RenderedVariant> {
+  const fonts = shippedFonts();
+  const base0 = buildRenderPlan({ preset, layers: p.layers, brand: p.brand, brief, fonts, logo: p.logo });
+  const plan = adjustPlan ? adjustPlan(base0) : base0;
+  const W = plan.width;
+  const H = plan.height;
+  const { src } = p;
+
+  const region = await cropRegion(src, W, H, plan.image.focus);
+  let base = sharp(src.data, { raw: { width: src.width, height: src.height, channels: 3 } })
+    .extract({ left: region.x, top: region.y, width: region.w, height: region.h })
+    .resize(W, H, { fit: 'fill' });
+  if (plan.overlay) base = base.composite([overlayLayer(plan.overlay, W, H)]);
+  const [baseOut, drawn] = await Promise.all([
+    base.removeAlpha().raw().toBuffer({ resolveWithObject: true }),
+    Promise.all(plan.texts.map((t) => drawText(t, fonts))),
+  ]);
+  const baseImg: RawImage = { data: baseOut.data, width: W, height: H, channels: baseOut.info.channels };
+
+  const layers: OverlayOptions[] = drawn.flatMap((d) => (d.layer ? [d.layer] : []));
+  if (plan.logo && p.logo) {
+    const { box } = plan.logo;
+    const logoPx = await sharp(p.logo.data, { raw: { width: p.logo.width, height: p.logo.height, channels: 4 } })
+      .resize(box.w, box.h, { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 0 } })
+      .raw()
+      .toBuffer();
+    layers.push({ input: logoPx, raw: { width: box.w, height: box.h, channels: 4 }, left: box.x, top: box.y });
+  }
+  const finalOut = layers.length === 0
+    ? baseOut
+    : await sharp(baseImg.data, { raw: { width: W, height: H, channels: baseImg.channels as 3 } }).composite(layers).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const finalImg: RawImage = { data: finalOut.data, width: W, height: H, channels: finalOut.info.channels };
+
+  const encoded = await encodeUnderLimit(finalImg, plan.output, plan.maxBytes, preset.name);
+  const texts = drawn.map((d) => d.text);
+  const analysis: VariantAnalysis = {
+    width: W,
+    height: H,
+    dominantColors: dominantColors(finalImg),
+    textBackgrounds: texts.filter((t) => t.bbox).map((t) => sampleBackground(baseImg, t.bbox as Box, t.slot)),
+  };
+  const { output: _o, maxBytes: _m, texts: _t, ...rest } = plan;
+  const layout: RenderedLayout = {
+    ...rest,
+    texts,
+    fonts: [...new Set(texts.filter((t) => t.bbox).map((t) => t.font.family))],
+    crop: { sourceWidth: src.width, sourceHeight: src.height, region, scale: Math.max(W / region.w, H / region.h) },
+    format: encoded.format,
+    quality: encoded.quality,
+  };
+  return {
+    platform: preset.name,
+    buffer: encoded.buffer,
+    width: W,
+    height: H,
+    format: encoded.format,
+    contentType: contentTypeFor(encoded.format),
+    bytes: encoded.buffer.length,
+    sha256: sha256Hex(encoded.buffer),
+    layout,
+    analysis,
+  };
+}
+
+/** Renders one preset. */
+export async function renderVariant(input: RenderVariantInput): Promise<RenderedVariant> {
+  sharpSettings();
+  const preset = toPreset(input.preset);
+  return renderPrepared(await prepare(input), preset, input.brief, input.adjustPlan);
+}
+
+/**
+ * Renders every preset from one decode of the source, `pool` at a time (see sharp-config.ts).
+ * Results are in the order of `presets`.
+ */
+export async function renderVariants(input: RenderVariantsInput): Promise<RenderedVariant[]> {
+  const settings = sharpSettings();
+  const presets = input.presets.map(toPreset);
+  const prepared = await prepare(input);
+  return mapPool(presets, input.pool ?? settings.pool, (preset) => renderPrepared(prepared, preset, input.brief));
+}
+
+export { decodeImage };
+/** True when a box lies inside the canvas; exported for tests and previews. */
+export const insideCanvas = (b: Box, W: number, H: number): boolean => contains({ x: 0, y: 0, w: W, h: H }, b);

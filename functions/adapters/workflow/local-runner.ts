@@ -1,0 +1,364 @@
+/**
+ * The local Step Functions: runs the synthesized content workflow definition with
+ * aws-local-stepfunctions, each Task state calling the same handler module its Lambda is built
+ * from (resolved through the construct's state -> entry metadata; no second copy of the flow).
+ *
+ * Differences from AWS it papers over:
+ * - `.waitForTaskToken`: the handler is invoked with a fresh token in place of $$.Task.Token,
+ *   then the state waits on the TaskTokenBroker (sendTaskSuccess/Failure, SFN error names).
+ * - The engine's default 60 s task timeout: states without TimeoutSeconds get the SFN default
+ *   (effectively none; capped to what a Node timer can hold).
+ * - Execution names: a second start of a running name returns it, of a finished one is refused,
+ *   like StartExecution.
+ * Executions live in memory: after a restart, recoverInterruptedRequests re-drives what was left.
+ */
+import '../../shared/polyfills.js';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { executionNameFor, type WorkflowStarter } from '../../domain/ports.js';
+import { AppError } from '../../shared/errors.js';
+import { LOCAL_ACCOUNT, LOCAL_REGION, REPO_ROOT, loadWorkflowDefinition, type AslDefinition, type AslState, type WorkflowDefinition } from './definition.js';
+import { TaskTokenBroker } from './task-token-broker.js';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
+export interface ExecutionInfo {
+  executionName: string;
+  executionArn: string;
+  input: { orgId: string; requestId: string; run: number };
+  status: ExecutionStatus;
+  startedAt: Date;
+  stoppedAt?: Date;
+  output?: unknown;
+  /** Error name and cause of a FAILED execution (the Fail state's error/cause). */
+  error?: string;
+  cause?: string;
+}
+
+/** Progress events (the console log of `npm start`, tests, the bench). */
+export type WorkflowEvent =
+  | { type: 'execution_started' | 'execution_succeeded' | 'execution_aborted'; executionName: string; requestId: string; run: number; at: number }
+  | { type: 'execution_failed'; executionName: string; requestId: string; run: number; at: number; error: string; cause: string }
+  | { type: 'state_entered' | 'state_exited'; executionName: string; requestId: string; run: number; at: number; state: string; stateType: string; mapIndex?: number }
+  | { type: 'state_failed'; executionName: string; requestId: string; run: number; at: number; state: string; error: string; cause: string; mapIndex?: number }
+  | { type: 'state_retried'; executionName: string; requestId: string; run: number; at: number; state: string; attempt: number; mapIndex?: number }
+  | { type: 'waiting_for_token'; executionName: string; requestId: string; run: number; at: number; state: string };
+
+export interface LocalRunnerOptions {
+  /** The definition and handler map; default: synthesized from the CDK app. */
+  workflow?: WorkflowDefinition;
+  /** Receives every progress event. */
+  onEvent?: (e: WorkflowEvent) => void;
+  /**
+   * Replaces Retry pauses (ms) for every state: tests and benches that exercise retries
+   * without waiting for real backoff. Default: the definition's own backoff + jitter.
+   */
+  retryDelayMs?: number;
+  log?: (m: string) => void;
+}
+
+/** A Lambda handler as the runner calls it. */
+type Handler = (event: unknown, context: LambdaLikeContext) => Promise<unknown>;
+interface LambdaLikeContext {
+  functionName: string; awsRequestId: string; invokedFunctionArn: string; functionVersion: string;
+  memoryLimitInMB: string; logGroupName: string; logStreamName: string; callbackWaitsForEmptyEventLoop: boolean;
+  getRemainingTimeInMillis(): number;
+}
+
+interface Running extends ExecutionInfo { abort(): void; done: Promise<void> }
+
+/** Longest timer Node holds (setTimeout overflows past 2^31-1 ms and fires at once). */
+const MAX_TIMEOUT_SECONDS = 2_000_000;
+const TOKEN_PLACEHOLDER = 'local-task-token-placeholder';
+export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:ContentWorkflow`;
+
+export class LocalWorkflowRunner implements WorkflowStarter {
+  readonly broker = new TaskTokenBroker();
+  private readonly executions = new Map<string, Running>();
+  private readonly listeners = new Set<(e: WorkflowEvent) => void>();
+  private readonly modules = new Map<string, Promise<Handler>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly machine: StateMachine;
+  private readonly tokenStates = new Map<string, { timeoutSeconds?: number }>();
+  private readonly taskStates: string[] = [];
+  private closed = false;
+
+  private constructor(readonly workflow: WorkflowDefinition, private readonly opts: LocalRunnerOptions) {
+    if (opts.onEvent) this.listeners.add(opts.onEvent);
+    const definition = structuredClone(workflow.definition);
+    this.prepare(definition);
+    for (const s of this.taskStates) {
+      if (!workflow.handlers[s]) throw new Error(`workflow state "${s}" has no local handler (construct metadata is missing it)`);
+    }
+    this.machine = new StateMachine(definition as unknown as StateMachineDefinition, { validationOptions: { checkArn: true, checkPaths: true } });
+  }
+
+  /** Synthesizes the app (unless `workflow` is given) and returns a runner for its state machine. */
+  static async create(opts: LocalRunnerOptions = {}): Promise<LocalWorkflowRunner> {
+    const workflow = opts.workflow ?? await loadWorkflowDefinition({ log: opts.log });
+    return new LocalWorkflowRunner(workflow, opts);
+  }
+
+  /** Subscribes to progress events; returns the unsubscribe function. */
+  onEvent(listener: (e: WorkflowEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async start(input: { orgId: string; requestId: string; run: number }): Promise<{ executionName: string; executionArn: string }> {
+    if (this.closed) throw new AppError('upstream_unavailable', 'The local workflow runner is shutting down', { retryable: true });
+    const name = executionNameFor(input.requestId, input.run);
+    const existing = this.executions.get(name);
+    if (existing) {
+      if (existing.status === 'RUNNING') return { executionName: name, executionArn: existing.executionArn };
+      throw new AppError('conflict', `Run ${input.run} of this request already ended (${existing.status}); start a new run`);
+    }
+    const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:ContentWorkflow:${name}`;
+    const ref = { orgId: input.orgId, requestId: input.requestId, run: input.run };
+    const execution = this.machine.run(ref, {
+      overrides: {
+        taskResourceLocalHandlers: Object.fromEntries(this.taskStates.map((s) => [s, (i: unknown) => this.invokeState(name, s, i) as never])),
+        retryIntervalOverrides: this.opts.retryDelayMs !== undefined ? Object.fromEntries(this.taskStates.concat(this.mapStates).map((s) => [s, this.opts.retryDelayMs!])) : undefined,
+      },
+      context: {
+        Execution: { Id: executionArn, Name: name, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local` },
+        StateMachine: { Id: LOCAL_STATE_MACHINE_ARN, Name: 'ContentWorkflow' },
+        // The engine has no task tokens: the placeholder is swapped for a real one per wait.
+        Task: { Token: TOKEN_PLACEHOLDER },
+      },
+    });
+    const info: Running = {
+      executionName: name, executionArn, input: ref, status: 'RUNNING', startedAt: new Date(),
+      abort: execution.abort, done: Promise.resolve(),
+    };
+    this.executions.set(name, info);
+    const base = { executionName: name, requestId: input.requestId, run: input.run };
+    this.emit({ type: 'execution_started', ...base, at: Date.now() });
+    void this.forwardEvents(base, execution.eventLogs as unknown as AsyncGenerator<Record<string, unknown>>);
+    info.done = execution.result.then(
+      (output) => {
+        if (info.status !== 'RUNNING') return;
+        Object.assign(info, { status: 'SUCCEEDED', output, stoppedAt: new Date() });
+        this.emit({ type: 'execution_succeeded', ...base, at: Date.now() });
+      },
+      (e: unknown) => {
+        if (info.status !== 'RUNNING') return;
+        if (e instanceof ExecutionAbortedError) {
+          Object.assign(info, { status: 'ABORTED', stoppedAt: new Date() });
+          this.emit({ type: 'execution_aborted', ...base, at: Date.now() });
+          return;
+        }
+        const { error, cause } = describeFailure(e);
+        Object.assign(info, { status: e instanceof ExecutionTimeoutError ? 'TIMED_OUT' : 'FAILED', error, cause, stoppedAt: new Date() });
+        this.emit({ type: 'execution_failed', ...base, at: Date.now(), error, cause });
+      },
+    ).finally(() => this.broker.closeExecution(name, 'execution ended'));
+    return { executionName: name, executionArn };
+  }
+
+  async stop(input: { executionName: string; executionArn?: string; reason: string }): Promise<void> {
+    const e = this.executions.get(input.executionName);
+    if (!e || e.status !== 'RUNNING') return;
+    Object.assign(e, { status: 'ABORTED', stoppedAt: new Date(), cause: input.reason });
+    e.abort();
+    this.broker.closeExecution(input.executionName, `execution stopped: ${input.reason}`);
+    this.emit({ type: 'execution_aborted', executionName: e.executionName, requestId: e.input.requestId, run: e.input.run, at: Date.now() });
+  }
+
+  describe(executionName: string): ExecutionInfo | undefined {
+    const e = this.executions.get(executionName);
+    if (!e) return undefined;
+    const { abort: _a, done: _d, ...info } = e;
+    return { ...info };
+  }
+
+  list(filter: { status?: ExecutionStatus } = {}): ExecutionInfo[] {
+    return [...this.executions.keys()].map((n) => this.describe(n)!).filter((e) => !filter.status || e.status === filter.status);
+  }
+
+  /** Resolves when the execution has ended (or rejects after `timeoutMs`). */
+  async waitForEnd(executionName: string, timeoutMs = 60_000): Promise<ExecutionInfo> {
+    const e = this.executions.get(executionName);
+    if (!e) throw new Error(`unknown execution ${executionName}`);
+    await withTimeout(e.done, timeoutMs, `execution ${executionName} still running after ${timeoutMs} ms`);
+    return this.describe(executionName)!;
+  }
+
+  /** Resolves with the token once the execution waits in `stateName` (or rejects after `timeoutMs`). */
+  async waitForToken(executionName: string, stateName?: string, timeoutMs = 60_000): Promise<string> {
+    const found = () => this.broker.pending({ executionName, stateName })[0]?.token;
+    const now = found();
+    if (now) return now;
+    let off = () => {};
+    const p = new Promise<string>((resolve, reject) => {
+      off = this.broker.onWaiting((t) => { if (t.executionName === executionName && (!stateName || t.stateName === stateName)) resolve(t.token); });
+      const e = this.executions.get(executionName);
+      e?.done.then(() => { const t = found(); if (t) resolve(t); else reject(new Error(`execution ${executionName} ended (${this.describe(executionName)?.status}) without waiting${stateName ? ` in ${stateName}` : ''}`)); });
+    });
+    try {
+      return await withTimeout(p, timeoutMs, `execution ${executionName} did not reach a task-token wait within ${timeoutMs} ms`);
+    } finally { off(); }
+  }
+
+  /** Stops every execution and waits (bounded) for handler invocations still in flight. */
+  async close(timeoutMs = 15_000): Promise<void> {
+    this.closed = true;
+    for (const e of this.executions.values()) if (e.status === 'RUNNING') await this.stop({ executionName: e.executionName, reason: 'local runner shutting down' });
+    const pending = Promise.allSettled([...this.inFlight]);
+    await withTimeout(pending, timeoutMs, 'handlers still running at shutdown').catch((err) => this.opts.log?.(String(err)));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private readonly mapStates: string[] = [];
+
+  /** Walks the definition (Map/Parallel included): collects Task states and fixes timeouts. */
+  private prepare(def: AslDefinition): void {
+    for (const [name, state] of Object.entries(def.States)) {
+      if (state.Type === 'Task') {
+        this.taskStates.push(name);
+        const token = typeof state.Resource === 'string' && state.Resource.endsWith('.waitForTaskToken');
+        if (token) {
+          // The broker enforces the wait's own timeout, so it can close the token (a late answer
+          // then gets TaskTimedOut); the engine's timer must never fire first.
+          this.tokenStates.set(name, { timeoutSeconds: state.TimeoutSeconds });
+          state.TimeoutSeconds = MAX_TIMEOUT_SECONDS;
+        } else {
+          state.TimeoutSeconds = Math.min(state.TimeoutSeconds ?? MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS);
+        }
+      }
+      if (state.Type === 'Map') {
+        this.mapStates.push(name);
+        const proc = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
+        if (proc) this.prepare(proc);
+      }
+      if (state.Type === 'Parallel') {
+        for (const b of (state.Branches as AslDefinition[])) this.prepare(b);
+      }
+    }
+    if (def.TimeoutSeconds !== undefined) def.TimeoutSeconds = Math.min(def.TimeoutSeconds, MAX_TIMEOUT_SECONDS);
+  }
+
+  private async invokeState(executionName: string, stateName: string, input: unknown): Promise<unknown> {
+    const exec = this.executions.get(executionName)!;
+    const entry = this.workflow.handlers[stateName];
+    const handler = await this.load(entry);
+    const token = this.tokenStates.get(stateName);
+    const resource = this.stateResource(stateName);
+    const isIntegration = resource.startsWith('arn:aws:states:::lambda:invoke');
+    const payload = isIntegration ? (input as { Payload?: unknown }).Payload : input;
+
+    if (token) {
+      const issued = this.broker.issue({ executionName, stateName, timeoutMs: token.timeoutSeconds !== undefined ? token.timeoutSeconds * 1000 : undefined });
+      const withToken = replaceDeep(payload, TOKEN_PLACEHOLDER, issued.token);
+      try {
+        await this.call(handler, entry, withToken);
+      } catch (e) {
+        this.broker.closeExecution(executionName, 'the task failed before waiting');
+        throw e;
+      }
+      this.emit({ type: 'waiting_for_token', executionName, requestId: exec.input.requestId, run: exec.input.run, at: Date.now(), state: stateName });
+      return issued.result;
+    }
+    const out = await this.call(handler, entry, payload);
+    return isIntegration ? { ExecutedVersion: '$LATEST', Payload: out, StatusCode: 200 } : out;
+  }
+
+  /** One Lambda-like invocation: JSON in, JSON out, a context object, tracked for shutdown. */
+  private async call(handler: Handler, entry: string, event: unknown): Promise<unknown> {
+    const started = Date.now();
+    const ctx: LambdaLikeContext = {
+      functionName: path.basename(entry, path.extname(entry)), awsRequestId: randomUUID(),
+      invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${path.basename(entry, path.extname(entry))}`,
+      functionVersion: '$LATEST', memoryLimitInMB: '1024', logGroupName: 'local', logStreamName: 'local', callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, 300_000 - (Date.now() - started)),
+    };
+    const p = handler(JSON.parse(JSON.stringify(event ?? null)), ctx);
+    this.inFlight.add(p);
+    try {
+      const out = await p;
+      return out === undefined ? null : JSON.parse(JSON.stringify(out));
+    } finally {
+      this.inFlight.delete(p);
+    }
+  }
+
+  private load(entry: string): Promise<Handler> {
+    let m = this.modules.get(entry);
+    if (!m) {
+      m = import(pathToFileURL(path.resolve(REPO_ROOT, entry)).href).then((mod: { handler?: Handler }) => {
+        if (typeof mod.handler !== 'function') throw new Error(`${entry} does not export a handler`);
+        return mod.handler;
+      });
+      // A failed import (e.g. missing env at cold start) is retried on the next invocation.
+      m.catch(() => this.modules.delete(entry));
+      this.modules.set(entry, m);
+    }
+    return m;
+  }
+
+  private stateResource(stateName: string): string {
+    const find = (def: AslDefinition): AslState | undefined => {
+      for (const [n, s] of Object.entries(def.States)) {
+        if (n === stateName) return s;
+        const nested = (s.ItemProcessor ?? s.Iterator) as AslDefinition | undefined;
+        const hit = nested ? find(nested) : (s.Branches as AslDefinition[] | undefined)?.map(find).find(Boolean);
+        if (hit) return hit;
+      }
+      return undefined;
+    };
+    return String(find(this.workflow.definition)?.Resource ?? '');
+  }
+
+  private async forwardEvents(base: { executionName: string; requestId: string; run: number }, logs: AsyncGenerator<Record<string, unknown>>): Promise<void> {
+    try {
+      for await (const ev of logs) {
+        const state = ev.state as { name: string; type: string } | undefined;
+        const mapIndex = typeof ev.index === 'number' ? ev.index : undefined;
+        const at = Number(ev.timestamp ?? Date.now());
+        if (ev.type === 'StateEntered' && state) this.emit({ type: 'state_entered', ...base, at, state: state.name, stateType: state.type, mapIndex });
+        else if (ev.type === 'StateExited' && state) this.emit({ type: 'state_exited', ...base, at, state: state.name, stateType: state.type, mapIndex });
+        else if (ev.type === 'StateFailed' && state) this.emit({ type: 'state_failed', ...base, at, state: state.name, error: String(ev.Error), cause: causeText(ev.Cause), mapIndex });
+        else if (ev.type === 'StateRetried' && state) this.emit({ type: 'state_retried', ...base, at, state: state.name, attempt: Number((ev.retry as { attempt?: number })?.attempt ?? 0) + 1, mapIndex });
+      }
+    } catch (e) {
+      this.opts.log?.(`event log of ${base.executionName} ended: ${(e as Error).message}`);
+    }
+  }
+
+  private emit(e: WorkflowEvent): void {
+    for (const l of this.listeners) {
+      try { l(e); } catch { /* a listener's bug must not break the execution */ }
+    }
+  }
+}
+
+function describeFailure(e: unknown): { error: string; cause: string } {
+  // ExecutionError wraps the runtime error: for a Fail state, name = Error and message = Cause.
+  const inner = ((e as { cause?: unknown })?.cause ?? e) as { name?: string; message?: string };
+  return { error: inner?.name ?? 'Error', cause: String(inner?.message ?? e) };
+}
+
+const causeText = (c: unknown) => (typeof c === 'string' ? c : c instanceof Error ? c.message : JSON.stringify(c ?? ''));
+
+function replaceDeep(v: unknown, from: string, to: string): unknown {
+  if (v === from) return to;
+  if (Array.isArray(v)) return v.map((x) => replaceDeep(x, from, to));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replaceDeep(x, from, to)]));
+  return v;
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Convenience: a runner registered nowhere; the local stack does `provide('workflow', runner)`. */
+export const createLocalRunner = (opts?: LocalRunnerOptions) => LocalWorkflowRunner.create(opts);
+export { executionNameFor };

@@ -1,0 +1,53 @@
+/**
+ * WorkflowStarter on AWS Step Functions. The execution name is derived from (requestId, run), so
+ * Step Functions itself refuses to run the same run twice: a duplicate start of a run that is
+ * still running is a no-op; of a run that already ended, a conflict (the caller must start a new run).
+ */
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { executionNameFor, type WorkflowStarter } from '../../domain/ports.js';
+import { AppError } from '../../shared/errors.js';
+
+export interface SfnStarterOptions {
+  stateMachineArn: string;
+  client?: Pick<SFNClient, 'send'>;
+}
+
+/** arn:aws:states:r:a:stateMachine:Name -> arn:aws:states:r:a:execution:Name:<executionName> */
+export function executionArnFor(stateMachineArn: string, executionName: string): string {
+  const parts = stateMachineArn.split(':');
+  if (parts.length < 7 || parts[5] !== 'stateMachine') throw new Error(`not a state machine ARN: ${stateMachineArn}`);
+  return [...parts.slice(0, 5), 'execution', parts[6], executionName].join(':');
+}
+
+export function createSfnStarter(opts: SfnStarterOptions): WorkflowStarter {
+  const client = opts.client ?? new SFNClient({});
+  return {
+    async start({ orgId, requestId, run }) {
+      const name = executionNameFor(requestId, run);
+      try {
+        const out = await client.send(new StartExecutionCommand({
+          stateMachineArn: opts.stateMachineArn, name, input: JSON.stringify({ orgId, requestId, run }),
+        }));
+        return { executionName: name, executionArn: out.executionArn };
+      } catch (e) {
+        if ((e as Error).name !== 'ExecutionAlreadyExists') {
+          throw new AppError('upstream_unavailable', 'Could not start the workflow', { retryable: true, cause: e });
+        }
+        const executionArn = executionArnFor(opts.stateMachineArn, name);
+        const d = await client.send(new DescribeExecutionCommand({ executionArn }));
+        if (d.status === 'RUNNING') return { executionName: name, executionArn };
+        throw new AppError('conflict', `Run ${run} of this request already ended (${d.status}); start a new run`);
+      }
+    },
+    async stop({ executionName, executionArn, reason }) {
+      const arn = executionArn ?? executionArnFor(opts.stateMachineArn, executionName);
+      try {
+        await client.send(new StopExecutionCommand({ executionArn: arn, cause: reason.slice(0, 32_768) }));
+      } catch (e) {
+        // Already finished or never started: nothing to stop.
+        if ((e as Error).name === 'ExecutionDoesNotExist') return;
+        throw e;
+      }
+    },
+  };
+}

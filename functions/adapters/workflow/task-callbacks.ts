@@ -1,0 +1,33 @@
+/**
+ * Answers a `.waitForTaskToken` state: Step Functions in AWS, the local runner's broker locally.
+ * Both raise errors named like the SFN API (`TaskTimedOut`, `InvalidToken`, `TaskDoesNotExist`,
+ * `InvalidOutput`): a TaskTimedOut/InvalidToken on a second answer means "already decided".
+ */
+import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+
+export interface TaskCallbacks {
+  /** Resumes the waiting state with `output` (an object, or a JSON string). */
+  sendTaskSuccess(token: string, output: unknown): Promise<void>;
+  /** Fails the waiting state with error name `error` (matched by the state's Retry/Catch). */
+  sendTaskFailure(token: string, error?: string, cause?: string): Promise<void>;
+  sendTaskHeartbeat(token: string): Promise<void>;
+}
+
+/** True for the errors that mean the task is no longer waiting (answered, timed out, stopped). */
+export const isTaskClosedError = (e: unknown) =>
+  e instanceof Error && (e.name === 'TaskTimedOut' || e.name === 'InvalidToken' || e.name === 'TaskDoesNotExist');
+
+export function createSfnTaskCallbacks(client: Pick<SFNClient, 'send'> = new SFNClient({})): TaskCallbacks {
+  return {
+    async sendTaskSuccess(token, output) {
+      await client.send(new SendTaskSuccessCommand({ taskToken: token, output: typeof output === 'string' ? output : JSON.stringify(output ?? null) }));
+    },
+    async sendTaskFailure(token, error, cause) {
+      // SFN limits: error 256 chars, cause 32768.
+      await client.send(new SendTaskFailureCommand({ taskToken: token, error: error?.slice(0, 256), cause: cause?.slice(0, 32_768) }));
+    },
+    async sendTaskHeartbeat(token) {
+      await client.send(new SendTaskHeartbeatCommand({ taskToken: token }));
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Dependencies of the approval use cases, created once per process from env (the same lazy pattern
+ * as functions/shared/container.ts, kept separate so the approval engine plugs in without editing
+ * the shared container). Tests and the local stack override pieces with `provideApprovals()`.
+ *
+ * Defaults:
+ *  - task callbacks: Step Functions when STATE_MACHINE_ARN is set; otherwise the task-token broker
+ *    of the local workflow runner registered as `services.workflow()` (the local stack does that);
+ *  - secrets: the envelope FieldCipher (KMS in AWS, a key file locally);
+ *  - events: EventBridge when EVENT_BUS_NAME is set, else the local recorder (logged + kept);
+ *  - webhooks: HTTPS POSTs to public addresses only (plain http and loopback in local mode).
+ */
+import { z } from 'zod';
+import type { Db } from '../../adapters/db/client.js';
+import { fieldCipher } from '../../adapters/crypto/envelope.js';
+import { createCallbackPort, type TaskCallbackClient } from '../../adapters/approvals/task-callbacks.js';
+import { createEventBridgePublisher, LocalEventRecorder } from '../../adapters/approvals/event-publisher.js';
+import { createHttpWebhookTransport } from '../../adapters/approvals/webhook-transport.js';
+import { createSfnTaskCallbacks } from '../../adapters/workflow/task-callbacks.js';
+import type { Clock, EventPublisher, SecretBox, TaskCallbacks, UrlSigner, WebhookTransport } from '../../domain/approvals/ports.js';
+import { systemClock } from '../../domain/approvals/ports.js';
+import { services } from '../../shared/container.js';
+import { linksEnv, localEnv, parseEnv } from '../../shared/env.js';
+
+export const approvalsEnv = linksEnv.extend(localEnv.shape).extend({
+  /** EventBridge bus for `content.published`; unset locally (events are recorded in-process). */
+  EVENT_BUS_NAME: z.string().min(1).optional(),
+  STATE_MACHINE_ARN: z.string().optional(),
+  AWS_REGION: z.string().optional(),
+});
+
+export interface ApprovalLog {
+  info(message: string, data?: Record<string, unknown>): void;
+  warn(message: string, data?: Record<string, unknown>): void;
+}
+
+export interface ApprovalServices {
+  db: Db;
+  secrets: SecretBox;
+  callbacks: TaskCallbacks;
+  /** Presigned GETs for the review page and the object bytes for the publish checksum check. */
+  store: UrlSigner & { get(key: string): Promise<Buffer> };
+  events: EventPublisher;
+  webhooks: WebhookTransport;
+  /** Base of every link we send; never derived from a request's Host header. */
+  publicBaseUrl: string;
+  appMode: 'aws' | 'local';
+  clock: Clock;
+  log: ApprovalLog;
+  /** Pause between callback / webhook attempts (tests shorten it). */
+  sleep(ms: number): Promise<void>;
+}
+
+const consoleLog: ApprovalLog = {
+  info: (m, d) => console.log(JSON.stringify({ level: 'INFO', service: 'svp-approvals', message: m, ...d })),
+  warn: (m, d) => console.warn(JSON.stringify({ level: 'WARN', service: 'svp-approvals', message: m, ...d })),
+};
+
+const overrides: Partial<ApprovalServices> = {};
+let cached: ApprovalServices | undefined;
+
+/** Replaces pieces of the approval services (tests, local stack). */
+export function provideApprovals(partial: Partial<ApprovalServices>): void {
+  Object.assign(overrides, partial);
+  cached = undefined;
+}
+
+export function resetApprovals(): void {
+  for (const k of Object.keys(overrides)) delete overrides[k as keyof ApprovalServices];
+  cached = undefined;
+}
+
+/** The local runner exposes its broker; anything else (a recording starter in tests) does not. */
+function localBroker(): TaskCallbackClient | undefined {
+  try {
+    const wf = services.workflow() as unknown as { broker?: TaskCallbackClient };
+    return wf?.broker;
+  } catch {
+    return undefined;
+  }
+}
+
+export function approvalServices(): ApprovalServices {
+  if (cached) return cached;
+  const env = () => parseEnv(approvalsEnv);
+  const lazy = <T>(make: () => T): (() => T) => { let v: T | undefined; return () => (v ??= make()); };
+  const events = lazy<EventPublisher>(() => {
+    const e = env();
+    return e.EVENT_BUS_NAME ? createEventBridgePublisher({ busName: e.EVENT_BUS_NAME, region: e.AWS_REGION }) : new LocalEventRecorder(consoleLog);
+  });
+  const callbacks = lazy<TaskCallbacks>(() => {
+    if (env().STATE_MACHINE_ARN) return createCallbackPort(createSfnTaskCallbacks());
+    const broker = localBroker();
+    if (!broker) throw new Error('configuration error: no task callback client (set STATE_MACHINE_ARN or run the local workflow runner)');
+    return createCallbackPort(broker);
+  });
+  const built: ApprovalServices = {
+    get db() { return overrides.db ?? services.db(); },
+    get secrets() { return overrides.secrets ?? fieldCipher(); },
+    get callbacks() { return overrides.callbacks ?? callbacks(); },
+    get store() { return overrides.store ?? services.store(); },
+    get events() { return overrides.events ?? events(); },
+    get webhooks() { return overrides.webhooks ?? webhookTransport(); },
+    get publicBaseUrl() { return overrides.publicBaseUrl ?? env().PUBLIC_BASE_URL; },
+    get appMode() { return overrides.appMode ?? env().APP_MODE; },
+    get clock() { return overrides.clock ?? systemClock; },
+    get log() { return overrides.log ?? consoleLog; },
+    get sleep() { return overrides.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))); },
+  };
+  const webhookTransport = lazy<WebhookTransport>(() => createHttpWebhookTransport({ allowLocal: built.appMode === 'local' }));
+  cached = built;
+  return built;
+}

@@ -1,0 +1,216 @@
+/**
+ * The approval loop's workflow tasks (lib/constructs/approval-steps.ts wires them):
+ *
+ *   Next approval step -> Await step decision (task token, deadline = the step's TimeoutSecondsPath)
+ *     -- States.Timeout --> Escalate approval step -> Await escalated decision
+ *        -- States.Timeout --> Expire approval step (request ends 'rejected', reason "approval expired")
+ *
+ * Every task is idempotent per (request, run, step): a re-driven or retried task reuses the
+ * content_approvals row, keeps the decisions already recorded, stores the new task token and
+ * re-sends nothing (the outbox dedupe keys make sure of it).
+ */
+import { withTenant } from '../../adapters/db/client.js';
+import * as store from '../../adapters/approvals/approval-store.js';
+import { escalationTargets } from '../../domain/approvals/eligibility.js';
+import { EXPIRED_REASON } from '../../domain/approvals/decision.js';
+import { checksumsOf } from '../../domain/approvals/manifest.js';
+import { sameChecksums } from '../../domain/approvals/link-token.js';
+import { stepOutcome, type DecisionKind } from '../../domain/approvals/quorum.js';
+import { nextStep, stepTimeoutSeconds, type NextStep } from '../../domain/approvals/workflow-plan.js';
+import { canTransition, type RequestStatus } from '../../domain/request-status.js';
+import { requestStatuses } from '../../domain/request-status.js';
+import { AppError } from '../../shared/errors.js';
+import { audit } from '../audit.js';
+import { answerFor, closeStep, effectiveQuorum, issueLink, resolveWorkflow, sendStepCallback, stepOf, systemActor, tokenContext, votersFor, type StepAnswer } from './engine.js';
+import type { ApprovalServices } from './services.js';
+
+export interface StepRef { orgId: string; requestId: string; run: number }
+
+const fromWhere = (to: RequestStatus) => requestStatuses.filter((s) => s !== to && canTransition(s, to));
+
+async function loadRequest(tx: Parameters<typeof store.getRequest>[0], ref: StepRef, opts: { forUpdate?: boolean } = {}) {
+  const request = await store.getRequest(tx, ref.requestId, opts);
+  if (!request) throw new AppError('not_found', `Content request ${ref.requestId} not found`);
+  if (request.run !== ref.run) throw new AppError('invalid_state', `Run ${ref.run} of request ${ref.requestId} is stale (current run ${request.run})`);
+  return request;
+}
+
+/**
+ * Which approval step comes after `afterStep` (-1 to start). When none is left, the request is
+ * marked approved (publish follows).
+ */
+export async function nextApprovalStep(deps: Pick<ApprovalServices, 'db'>, input: StepRef & { afterStep: number }): Promise<NextStep> {
+  return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
+    const request = await loadRequest(tx, input, { forUpdate: true });
+    const workflow = await resolveWorkflow(tx, request);
+    const compliance = (request.compliance ?? null) as { decision?: string } | null;
+    const next = nextStep(workflow, input.afterStep, compliance);
+    if (next.done) {
+      await store.moveRequest(tx, request.id, request.run, fromWhere('approved'), 'approved');
+      if (next.autoApproved) {
+        await audit(tx, systemActor(input.orgId, 'compliance'), { action: 'approval.auto_approved', resourceType: 'content_request', resourceId: request.id, details: { workflow: workflow.name, run: request.run } });
+      }
+    }
+    return next;
+  });
+}
+
+export interface WaitInput extends StepRef {
+  stepIndex: number;
+  phase: 'initial' | 'escalated';
+  /** $$.Task.Token: encrypted into content_approvals, never logged or sent anywhere. */
+  taskToken: string;
+}
+
+/**
+ * The `.waitForTaskToken` task of a step: stores the task token, works out who answers, issues
+ * one link per approver and queues their emails. If the step was decided before (the callback of
+ * an earlier attempt got lost), it answers the new token at once.
+ */
+export async function beginStepWait(deps: ApprovalServices, input: WaitInput): Promise<{ approvalId: string; notified: number; alreadyDecided: boolean }> {
+  if (typeof input.taskToken !== 'string' || input.taskToken.length < 8) throw new AppError('validation_failed', 'the wait task needs its task token');
+  const now = deps.clock.now();
+  const r = await withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
+    const request = await loadRequest(tx, input, { forUpdate: true });
+    if (!['rendering', 'awaiting_approval'].includes(request.status)) {
+      throw new AppError('invalid_state', `Request ${request.id} is ${request.status}; it cannot wait for approval`);
+    }
+    const workflow = await resolveWorkflow(tx, request);
+    const step = stepOf(workflow, input.stepIndex);
+    const variants = await store.listVariants(tx, request.id);
+    if (!variants.length) throw new AppError('invalid_state', 'Nothing to review: the request has no rendered variants');
+    const checksums = checksumsOf(variants);
+    const deadline = new Date(now.getTime() + stepTimeoutSeconds(step) * 1000);
+    const remindAt = step.reminderHours && step.reminderHours < step.deadlineHours ? new Date(now.getTime() + step.reminderHours * 3600_000) : null;
+
+    await store.insertApprovalIfMissing(tx, {
+      organizationId: input.orgId, requestId: request.id, run: input.run, stepIndex: input.stepIndex, stepName: step.name,
+      quorum: step.quorum, variantChecksums: checksums, phase: 'initial', approverIds: [], dueAt: deadline, remindAt,
+    });
+    let approval = (await store.lockApprovalByStep(tx, request.id, input.run, input.stepIndex))!;
+    const taskTokenEnc = await deps.secrets.encrypt(input.taskToken, tokenContext(input.orgId, approval.id));
+    if (approval.status !== 'pending') {
+      await store.updateApproval(tx, approval.id, { taskTokenEnc, callbackSentAt: null });
+      return { approvalId: approval.id, notified: 0, alreadyDecided: true };
+    }
+
+    const members = await store.listMembers(tx);
+    // The escalate task normally switches the phase; a re-driven escalated wait must not skip it.
+    const escalate = input.phase === 'escalated' && approval.phase !== 'escalated';
+    if (escalate) await store.revokeLinks(tx, approval.id, now);
+    const set: Parameters<typeof store.updateApproval>[2] = {
+      ...(escalate ? escalation(approval, step, members, request.requestedBy, now) : {}),
+      taskTokenEnc, callbackSentAt: null,
+    };
+    let voters = (set.approverIds as string[] | undefined) ?? approval.approverIds;
+    if (!voters.length) {
+      voters = votersFor(step, 'initial', members, request.requestedBy).map((m) => m.userId);
+      // Nobody but the creator can approve: go straight to the escalation target rather than stall.
+      if (!voters.length) voters = escalationTargets(step, members, request.requestedBy).map((m) => m.userId);
+      if (!voters.length) throw new AppError('invalid_state', `Nobody can approve step "${step.name}": no active member other than the creator matches its approvers or escalation target`);
+      set.approverIds = voters;
+    }
+    if (!sameChecksums(approval.variantChecksums, checksums)) {
+      // Variants were re-rendered within this run: earlier links are refused; new ones go out.
+      set.variantChecksums = checksums;
+      await store.revokeLinks(tx, approval.id, now);
+    }
+    await store.updateApproval(tx, approval.id, set);
+    approval = { ...approval, ...set } as store.ApprovalRow;
+    await store.moveRequest(tx, request.id, request.run, fromWhere('awaiting_approval'), 'awaiting_approval');
+
+    const decided = new Set((await store.listDecisions(tx, [approval.id])).map((d) => d.approverId));
+    const brand = await store.getBrand(tx, request.brandId);
+    let notified = 0;
+    for (const userId of voters) {
+      const approver = members.find((m) => m.userId === userId);
+      if (!approver || decided.has(userId)) continue;
+      const sent = await issueLink(tx, deps, {
+        approval, approver, request, brandName: brand?.name ?? 'your brand', stepCount: workflow.steps.length,
+        reason: approval.phase === 'escalated' ? 'escalated' : 'initial', now,
+      });
+      if (sent) notified++;
+    }
+    return { approvalId: approval.id, notified, alreadyDecided: false };
+  });
+  if (r.alreadyDecided) await sendStepCallback(deps, input.orgId, r.approvalId, { taskToken: input.taskToken });
+  return r;
+}
+
+/** Phase switch of an escalated step: the escalation target answers alone, by a fresh deadline. */
+function escalation(approval: store.ApprovalRow, step: ReturnType<typeof stepOf>, members: Awaited<ReturnType<typeof store.listMembers>>, creatorId: string, now: Date) {
+  const targets = escalationTargets(step, members, creatorId).map((m) => m.userId);
+  return {
+    phase: 'escalated',
+    escalatedAt: now,
+    approverIds: targets,
+    dueAt: new Date(now.getTime() + stepTimeoutSeconds(step) * 1000),
+    remindAt: null,
+    taskTokenEnc: null,
+  } satisfies Partial<store.ApprovalRow>;
+}
+
+export type StepCheck = StepAnswer | { decision: 'pending'; stepIndex: number; approvalId: string };
+
+/**
+ * The step's deadline passed (States.Timeout): every earlier link stops working and the escalation
+ * target becomes the only approver. If the step got decided in the meantime, that answer is
+ * returned instead (the state machine routes on it).
+ */
+export async function escalateStep(deps: ApprovalServices, input: StepRef & { stepIndex: number }): Promise<StepCheck> {
+  const now = deps.clock.now();
+  return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
+    const request = await loadRequest(tx, input, { forUpdate: true });
+    const approval = await store.lockApprovalByStep(tx, request.id, input.run, input.stepIndex);
+    if (!approval) throw new AppError('invalid_state', `Approval step ${input.stepIndex + 1} of request ${request.id} was never started`);
+    const answered = answerFor(approval);
+    if (answered) return answered;
+    if (approval.phase === 'escalated') return { decision: 'pending', stepIndex: approval.stepIndex, approvalId: approval.id };
+    const workflow = await resolveWorkflow(tx, request);
+    const step = stepOf(workflow, input.stepIndex);
+    const members = await store.listMembers(tx);
+    const set = escalation(approval, step, members, request.requestedBy, now);
+    if (!set.approverIds.length) {
+      // Nobody to escalate to: the step expires now instead of waiting a second deadline for no one.
+      await closeStep(tx, approval, request, 'expired', EXPIRED_REASON, now);
+      await audit(tx, systemActor(input.orgId, 'deadline'), { action: 'approval.expired', resourceType: 'content_request', resourceId: request.id, details: { approvalId: approval.id, step: approval.stepName, stepIndex: approval.stepIndex, run: approval.run, why: 'no escalation target' } });
+      return { decision: 'rejected', reason: EXPIRED_REASON, stepIndex: approval.stepIndex, approvalId: approval.id };
+    }
+    const revoked = await store.revokeLinks(tx, approval.id, now);
+    await store.updateApproval(tx, approval.id, set);
+    await audit(tx, systemActor(input.orgId, 'deadline'), {
+      action: 'approval.escalated', resourceType: 'content_request', resourceId: request.id,
+      details: { approvalId: approval.id, step: approval.stepName, stepIndex: approval.stepIndex, run: approval.run, to: set.approverIds, linksRevoked: revoked },
+    });
+    // An escalation target who had already approved in the first phase may complete the step now.
+    const escalated = { ...approval, ...set } as store.ApprovalRow;
+    const decisions = (await store.listDecisions(tx, [approval.id])).filter((d) => set.approverIds.includes(d.approverId));
+    const outcome = stepOutcome(effectiveQuorum(escalated), set.approverIds.length, decisions.map((d) => ({ decision: d.decision as DecisionKind })));
+    if (outcome && await closeStep(tx, escalated, request, outcome, decisions.find((d) => d.decision !== 'approve')?.comment ?? null, now)) {
+      return answerFor({ ...escalated, status: outcome, outcomeReason: null })!;
+    }
+    return { decision: 'pending', stepIndex: approval.stepIndex, approvalId: approval.id };
+  });
+}
+
+/**
+ * The escalated deadline passed too: the step expires, its links stop working and the request
+ * ends `rejected` with the reason "approval expired" (nobody approved it in time; it is not a
+ * system failure, and a retry re-drives it as a new run).
+ */
+export async function expireStep(deps: ApprovalServices, input: StepRef & { stepIndex: number }): Promise<StepAnswer> {
+  const now = deps.clock.now();
+  return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
+    const request = await loadRequest(tx, input, { forUpdate: true });
+    const approval = await store.lockApprovalByStep(tx, request.id, input.run, input.stepIndex);
+    if (!approval) throw new AppError('invalid_state', `Approval step ${input.stepIndex + 1} of request ${request.id} was never started`);
+    const answered = answerFor(approval);
+    if (answered) return answered;
+    await closeStep(tx, approval, request, 'expired', EXPIRED_REASON, now);
+    await audit(tx, systemActor(input.orgId, 'deadline'), {
+      action: 'approval.expired', resourceType: 'content_request', resourceId: request.id,
+      details: { approvalId: approval.id, step: approval.stepName, stepIndex: approval.stepIndex, run: approval.run },
+    });
+    return { decision: 'rejected', reason: EXPIRED_REASON, stepIndex: approval.stepIndex, approvalId: approval.id };
+  });
+}

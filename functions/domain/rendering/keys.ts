@@ -1,0 +1,29 @@
+/**
+ * Deterministic S3 keys: the same request and platform always map to the same object, so a
+ * re-driven render overwrites instead of piling up duplicates.
+ */
+import { extensionFor, type OutputFormat } from '../platforms.js';
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+function id(name: string, v: string): string {
+  if (!SAFE_ID.test(v)) throw new RangeError(`${name} must be 1-128 characters of [A-Za-z0-9_-]`);
+  return v;
+}
+
+export interface VariantKeyInput {
+  orgId: string;
+  requestId: string;
+  platform: string;
+  format: OutputFormat;
+}
+
+/** `orgs/<org>/requests/<req>/variants/<platform>.<ext>` */
+export function variantKey({ orgId, requestId, platform, format }: VariantKeyInput): string {
+  return `orgs/${id('orgId', orgId)}/requests/${id('requestId', requestId)}/variants/${id('platform', platform)}.${extensionFor(format)}`;
+}
+
+/** `orgs/<org>/requests/<req>/master.<ext>` */
+export function masterKey({ orgId, requestId, format }: { orgId: string; requestId: string; format: OutputFormat }): string {
+  return `orgs/${id('orgId', orgId)}/requests/${id('requestId', requestId)}/master.${extensionFor(format)}`;
+}

@@ -1,0 +1,35 @@
+/**
+ * `defineHandler(fn, impls)`: the middy chain bound to this API's route table. The type checker
+ * requires exactly one implementation per route whose `fn` is `fn`, typed from the route's schemas.
+ */
+import { apiHandler, type ApiHandlerOptions, type ApiRequest, type ImplsFor } from '../../shared/http/api-handler.js';
+import { api, type ApiTable, type RouteId } from './routes.js';
+
+export type FnName = ApiTable[RouteId]['fn'];
+export type Req<K extends RouteId> = ApiRequest<ApiTable[K]>;
+
+export function defineHandler<F extends FnName>(fn: F, impls: ImplsFor<ApiTable, F>, opts?: ApiHandlerOptions) {
+  return apiHandler(api, fn, impls, opts);
+}
+
+export { accepted, created, noContent, ok } from '../../shared/http/api-handler.js';
+
+import { withTenant, type Tx } from '../../adapters/db/client.js';
+import type { ActorContext } from '../../app/audit.js';
+import type { TenantAccess } from '../../app/access.js';
+import { services } from '../../shared/container.js';
+import type { RouteDef } from '../../shared/http/route-def.js';
+
+type TenantReq = Pick<ApiRequest<RouteDef>, 'requestId' | 'ip' | 'userAgent'> & { tenant: TenantAccess | undefined };
+
+/** The audit actor for a tenant request. */
+export function actorOf(req: TenantReq): ActorContext {
+  const t = req.tenant!;
+  return { orgId: t.orgId, userId: t.userId, requestId: req.requestId, ip: req.ip ?? null, userAgent: req.userAgent ?? null };
+}
+
+/** Runs `fn` in one transaction as the request's tenant and user (RLS applies). */
+export function inTenant<T>(req: TenantReq, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const t = req.tenant!;
+  return withTenant(services.db(), { orgId: t.orgId, userId: t.userId }, fn);
+}

@@ -1,0 +1,109 @@
+/**
+ * THE route table. Used by: the CDK HTTP API (one Lambda per distinct `fn`, one route per entry,
+ * the JWT authorizer on `auth: 'jwt'` routes), the local API server (functions/adapters/local/
+ * api-server.ts), the middy chain (auth, membership, permission, validation) and /openapi.json.
+ *
+ * HOW TO ADD ROUTES (other engineers: analytics, approvals, pages)
+ *  1. Add entries below, keyed by a unique camelCase id (it becomes the OpenAPI operationId):
+ *       myThing: route({ method: 'GET', path: '/v1/orgs/{orgId}/things/{thingId}', fn: 'things',
+ *         auth: 'jwt', permission: 'analytics:read', summary: 'Read a thing',
+ *         query: z.strictObject({...}), request: z.strictObject({...}), response: thingSchema }),
+ *     - `path` uses API Gateway syntax; `*Id` params must be UUIDs (anything else is a 404).
+ *     - tenant routes (`/v1/orgs/{orgId}...` + auth 'jwt') MUST name a `permission`
+ *       (functions/domain/permissions.ts; add one there + docs/permissions.md if none fits).
+ *     - `auth: 'public'` for open pages; `auth: 'link'` when the handler verifies a token from the
+ *       path/query itself (review links). Non-JSON responses: set `produces: 'text/html'` etc.
+ *     - Keep schemas pure zod (put them in ./schemas/<area>.ts): this file is imported by CDK code.
+ *  2. Create functions/handlers/api/<fn>.ts:
+ *       export const handler = defineHandler('things', { myThing: async (req) => ok(...) });
+ *     (./define.ts; the compiler demands exactly one implementation per route of that fn.)
+ *  3. Tests: test/support/api.ts starts the local server with this table against a fresh DB.
+ */
+import { z } from 'zod';
+import { route, toEntries, type RouteDef } from '../../shared/http/route-def.js';
+import { healthSchema } from './schemas/common.js';
+import {
+  addMemberRequest, createOrgRequest, meSchema, memberSchema, orgSchema, updateMemberRequest, updateOrgRequest,
+} from './schemas/orgs.js';
+import {
+  assetPage, assetSchema, brandPage, brandSchema, createAssetRequest, createAssetResponse, createBrandRequest,
+  createTemplateRequest, listAssetsQuery, listBrandsQuery, listTemplatesQuery, templatePage, templateSchema,
+  updateAssetRequest, updateBrandRequest, updateTemplateRequest,
+} from './schemas/brands.js';
+import {
+  activityPage, contentRequestDetail, contentRequestPage, contentRequestSummary, createContentRequest,
+  createWorkflowRequest, listActivityQuery, listContentRequestsQuery, listWorkflowsQuery, updateWorkflowRequest,
+  workflowPage, workflowSchema,
+} from './schemas/content.js';
+import { previewRequest, previewResponse } from './schemas/preview.js';
+
+const idempotencyHeader = {
+  name: 'Idempotency-Key',
+  description: 'Makes the POST safe to retry: the same key with the same body returns the first response; with a different body, 409 idempotency_conflict. Kept 24 h.',
+};
+
+export const api = {
+  // ---- system --------------------------------------------------------------------------------
+  health: route({ method: 'GET', path: '/health', fn: 'system', auth: 'public', summary: 'Liveness check', response: healthSchema }),
+  openapi: route({ method: 'GET', path: '/openapi.json', fn: 'system', auth: 'public', summary: 'This API as an OpenAPI 3.1 document' }),
+
+  // ---- me and organizations ------------------------------------------------------------------
+  getMe: route({ method: 'GET', path: '/v1/me', fn: 'orgs', auth: 'jwt', summary: 'The signed-in user and their memberships', response: meSchema }),
+  listOrgs: route({ method: 'GET', path: '/v1/orgs', fn: 'orgs', auth: 'jwt', summary: 'Organizations I belong to', response: z.object({ items: z.array(orgSchema) }) }),
+  createOrg: route({ method: 'POST', path: '/v1/orgs', fn: 'orgs', auth: 'jwt', summary: 'Create an organization (the caller becomes its owner)', request: createOrgRequest, response: orgSchema, status: 201 }),
+  getOrg: route({ method: 'GET', path: '/v1/orgs/{orgId}', fn: 'orgs', auth: 'jwt', permission: 'org:read', summary: 'One organization', response: orgSchema }),
+  updateOrg: route({ method: 'PATCH', path: '/v1/orgs/{orgId}', fn: 'orgs', auth: 'jwt', permission: 'org:update', summary: 'Rename an organization', request: updateOrgRequest, response: orgSchema }),
+
+  // ---- members -------------------------------------------------------------------------------
+  listMembers: route({ method: 'GET', path: '/v1/orgs/{orgId}/members', fn: 'members', auth: 'jwt', permission: 'members:read', summary: 'Members and their roles', response: z.object({ items: z.array(memberSchema) }) }),
+  addMember: route({ method: 'POST', path: '/v1/orgs/{orgId}/members', fn: 'members', auth: 'jwt', permission: 'members:manage', summary: 'Add a member by email (creates the user if needed)', request: addMemberRequest, response: memberSchema, status: 201 }),
+  updateMember: route({ method: 'PATCH', path: '/v1/orgs/{orgId}/members/{userId}', fn: 'members', auth: 'jwt', permission: 'members:manage', summary: "Change a member's role (the last owner cannot be demoted)", request: updateMemberRequest, response: memberSchema }),
+  removeMember: route({ method: 'DELETE', path: '/v1/orgs/{orgId}/members/{userId}', fn: 'members', auth: 'jwt', permission: 'members:manage', summary: 'Remove a member (the last owner cannot be removed)', status: 204 }),
+
+  // ---- brands --------------------------------------------------------------------------------
+  listBrands: route({ method: 'GET', path: '/v1/orgs/{orgId}/brands', fn: 'brands', auth: 'jwt', permission: 'brands:read', summary: 'Brand profiles', query: listBrandsQuery, response: brandPage }),
+  createBrand: route({ method: 'POST', path: '/v1/orgs/{orgId}/brands', fn: 'brands', auth: 'jwt', permission: 'brands:write', summary: 'Create a brand profile', request: createBrandRequest, response: brandSchema, status: 201 }),
+  getBrand: route({ method: 'GET', path: '/v1/orgs/{orgId}/brands/{brandId}', fn: 'brands', auth: 'jwt', permission: 'brands:read', summary: 'One brand profile', response: brandSchema }),
+  updateBrand: route({ method: 'PATCH', path: '/v1/orgs/{orgId}/brands/{brandId}', fn: 'brands', auth: 'jwt', permission: 'brands:write', summary: 'Update a brand profile (JSON fields are replaced whole)', request: updateBrandRequest, response: brandSchema }),
+  deleteBrand: route({ method: 'DELETE', path: '/v1/orgs/{orgId}/brands/{brandId}', fn: 'brands', auth: 'jwt', permission: 'brands:write', summary: 'Delete a brand profile (soft delete)', status: 204 }),
+
+  // ---- brand assets --------------------------------------------------------------------------
+  listAssets: route({ method: 'GET', path: '/v1/orgs/{orgId}/brands/{brandId}/assets', fn: 'assets', auth: 'jwt', permission: 'assets:read', summary: 'Asset library: list and search', query: listAssetsQuery, response: assetPage }),
+  createAsset: route({ method: 'POST', path: '/v1/orgs/{orgId}/brands/{brandId}/assets', fn: 'assets', auth: 'jwt', permission: 'assets:write', summary: 'Start an upload: returns a pending asset and a presigned PUT URL', request: createAssetRequest, response: createAssetResponse, status: 201 }),
+  getAsset: route({ method: 'GET', path: '/v1/orgs/{orgId}/brands/{brandId}/assets/{assetId}', fn: 'assets', auth: 'jwt', permission: 'assets:read', summary: 'One asset (with a short-lived download URL when ready)', response: assetSchema.extend({ url: z.string().nullable() }) }),
+  updateAsset: route({ method: 'PATCH', path: '/v1/orgs/{orgId}/brands/{brandId}/assets/{assetId}', fn: 'assets', auth: 'jwt', permission: 'assets:write', summary: 'Rename, retag or relicense an asset', request: updateAssetRequest, response: assetSchema }),
+  confirmAsset: route({ method: 'POST', path: '/v1/orgs/{orgId}/brands/{brandId}/assets/{assetId}/confirm', fn: 'assets', auth: 'jwt', permission: 'assets:write', summary: 'Verify the uploaded file (type, size, dimensions, checksum) and mark the asset ready', response: assetSchema }),
+  deleteAsset: route({ method: 'DELETE', path: '/v1/orgs/{orgId}/brands/{brandId}/assets/{assetId}', fn: 'assets', auth: 'jwt', permission: 'assets:write', summary: 'Delete an asset (soft delete; refused while a brand uses it as logo)', status: 204 }),
+
+  // ---- templates -----------------------------------------------------------------------------
+  listTemplates: route({ method: 'GET', path: '/v1/orgs/{orgId}/templates', fn: 'templates', auth: 'jwt', permission: 'templates:read', summary: 'Layered templates', query: listTemplatesQuery, response: templatePage }),
+  createTemplate: route({ method: 'POST', path: '/v1/orgs/{orgId}/templates', fn: 'templates', auth: 'jwt', permission: 'templates:write', summary: "Create a template (validated against the brand's colors and fonts)", request: createTemplateRequest, response: templateSchema, status: 201 }),
+  getTemplate: route({ method: 'GET', path: '/v1/orgs/{orgId}/templates/{templateId}', fn: 'templates', auth: 'jwt', permission: 'templates:read', summary: 'One template', response: templateSchema }),
+  updateTemplate: route({ method: 'PATCH', path: '/v1/orgs/{orgId}/templates/{templateId}', fn: 'templates', auth: 'jwt', permission: 'templates:write', summary: 'Update a template (a layers change bumps the version)', request: updateTemplateRequest, response: templateSchema }),
+  deleteTemplate: route({ method: 'DELETE', path: '/v1/orgs/{orgId}/templates/{templateId}', fn: 'templates', auth: 'jwt', permission: 'templates:write', summary: 'Delete a template (soft delete)', status: 204 }),
+  previewTemplate: route({ method: 'POST', path: '/v1/orgs/{orgId}/templates/{templateId}/preview', fn: 'templates', auth: 'jwt', permission: 'templates:preview', summary: 'Render one preset from a brief and a brand asset, with compliance findings (no side effects)', request: previewRequest, response: previewResponse, maxBodyBytes: 64 * 1024 }),
+
+  // ---- approval workflows --------------------------------------------------------------------
+  listWorkflows: route({ method: 'GET', path: '/v1/orgs/{orgId}/approval-workflows', fn: 'approval-workflows', auth: 'jwt', permission: 'workflows:read', summary: 'Approval workflows', query: listWorkflowsQuery, response: workflowPage }),
+  createWorkflow: route({ method: 'POST', path: '/v1/orgs/{orgId}/approval-workflows', fn: 'approval-workflows', auth: 'jwt', permission: 'workflows:write', summary: 'Create an approval workflow (ordered steps; named approvers must be members)', request: createWorkflowRequest, response: workflowSchema, status: 201 }),
+  getWorkflow: route({ method: 'GET', path: '/v1/orgs/{orgId}/approval-workflows/{workflowId}', fn: 'approval-workflows', auth: 'jwt', permission: 'workflows:read', summary: 'One approval workflow', response: workflowSchema }),
+  updateWorkflow: route({ method: 'PATCH', path: '/v1/orgs/{orgId}/approval-workflows/{workflowId}', fn: 'approval-workflows', auth: 'jwt', permission: 'workflows:write', summary: 'Update an approval workflow', request: updateWorkflowRequest, response: workflowSchema }),
+  deleteWorkflow: route({ method: 'DELETE', path: '/v1/orgs/{orgId}/approval-workflows/{workflowId}', fn: 'approval-workflows', auth: 'jwt', permission: 'workflows:write', summary: 'Delete an approval workflow (refused while requests in flight use it)', status: 204 }),
+
+  // ---- content requests ----------------------------------------------------------------------
+  listContentRequests: route({ method: 'GET', path: '/v1/orgs/{orgId}/content-requests', fn: 'content-requests', auth: 'jwt', permission: 'requests:read', summary: 'Content requests: filter by status/brand/date, full-text search, cursor pages', query: listContentRequestsQuery, response: contentRequestPage }),
+  createContentRequest: route({ method: 'POST', path: '/v1/orgs/{orgId}/content-requests', fn: 'content-requests', auth: 'jwt', permission: 'requests:create', summary: 'Submit a brief: starts the pipeline (202)', request: createContentRequest, response: contentRequestSummary, status: 202, headers: [idempotencyHeader] }),
+  getContentRequest: route({ method: 'GET', path: '/v1/orgs/{orgId}/content-requests/{requestId}', fn: 'content-requests', auth: 'jwt', permission: 'requests:read', summary: 'Status, timeline, variants (short-lived URLs), compliance report and approvals', response: contentRequestDetail }),
+  cancelContentRequest: route({ method: 'POST', path: '/v1/orgs/{orgId}/content-requests/{requestId}/cancel', fn: 'content-requests', auth: 'jwt', permission: 'requests:cancel', summary: 'Cancel a request that has not finished (409 otherwise)', response: contentRequestSummary }),
+  retryContentRequest: route({ method: 'POST', path: '/v1/orgs/{orgId}/content-requests/{requestId}/retry', fn: 'content-requests', auth: 'jwt', permission: 'requests:retry', summary: 'Re-drive a failed, cancelled, rejected or changes-requested request as a new run (202)', response: contentRequestSummary, status: 202 }),
+
+  // ---- audit log -----------------------------------------------------------------------------
+  listActivity: route({ method: 'GET', path: '/v1/orgs/{orgId}/activity', fn: 'activity', auth: 'jwt', permission: 'activity:read', summary: 'The audit log, newest first', query: listActivityQuery, response: activityPage }),
+} as const satisfies Record<string, RouteDef>;
+
+export type ApiTable = typeof api;
+export type RouteId = keyof ApiTable;
+/** Every route with its id, in table order. */
+export const routes = toEntries(api);
+/** Distinct handler modules (one Lambda each). */
+export const functionNames = [...new Set(routes.map((r) => r.fn))];

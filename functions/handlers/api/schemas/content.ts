@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { briefSchema, imageSpecSchema } from '../../../domain/brand-types.js';
+import { requestStatuses } from '../../../domain/request-status.js';
+import { workflowStepsSchema } from '../../../domain/workflow-types.js';
+import { csv, dateRangeQuery, page, pageQuery, timestamp, uuid } from './common.js';
+import { platformName } from './platforms.js';
+
+// ---- approval workflows ----------------------------------------------------------------------
+export const workflowSchema = z.object({
+  id: uuid,
+  name: z.string(),
+  description: z.string().nullable(),
+  steps: workflowStepsSchema,
+  allowAutoApprove: z.boolean(),
+  isActive: z.boolean(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+}).meta({ id: 'ApprovalWorkflow' });
+export const createWorkflowRequest = z.strictObject({
+  name: z.string().trim().min(1).max(120),
+  description: z.string().trim().max(2000).nullable().optional(),
+  steps: workflowStepsSchema,
+  allowAutoApprove: z.boolean().default(false),
+});
+export const updateWorkflowRequest = z.strictObject({
+  name: z.string().trim().min(1).max(120).optional(),
+  description: z.string().trim().max(2000).nullable().optional(),
+  steps: workflowStepsSchema.optional(),
+  allowAutoApprove: z.boolean().optional(),
+  isActive: z.boolean().optional(),
+}).refine((v) => Object.keys(v).length > 0, 'nothing to update');
+export const listWorkflowsQuery = z.strictObject({ ...pageQuery });
+export const workflowPage = page(workflowSchema);
+
+// ---- content requests ------------------------------------------------------------------------
+export const requestStatus = z.enum(requestStatuses);
+
+export const createContentRequest = z.strictObject({
+  brandId: uuid,
+  templateId: uuid.optional(),
+  brief: briefSchema,
+  image: imageSpecSchema,
+  platforms: z.array(platformName).min(1).max(8).refine((p) => new Set(p).size === p.length, 'platforms must not repeat'),
+  /** Defaults to the brand's default workflow (if any). */
+  approvalWorkflowId: uuid.optional(),
+});
+
+export const contentRequestSummary = z.object({
+  id: uuid,
+  brandId: uuid,
+  templateId: uuid.nullable(),
+  workflowId: uuid.nullable(),
+  requestedBy: uuid,
+  status: requestStatus,
+  brief: briefSchema,
+  image: imageSpecSchema,
+  platforms: z.array(z.string()),
+  run: z.number().int(),
+  /** Why the request failed ({state, code, message}), when status = failed. */
+  failure: z.record(z.string(), z.unknown()).nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+}).meta({ id: 'ContentRequest' });
+
+export const contentRequestDetail = contentRequestSummary.extend({
+  timeline: z.array(z.object({
+    run: z.number().int(), step: z.string(), status: z.string(), startedAt: timestamp,
+    finishedAt: timestamp.nullable(), durationMs: z.number().int().nullable(), detail: z.unknown().nullable(),
+  })),
+  master: z.object({
+    source: z.string(), width: z.number().int(), height: z.number().int(), license: z.unknown(),
+    complianceScore: z.number().int().nullable(), complianceDecision: z.string().nullable(),
+  }).nullable(),
+  variants: z.array(z.object({
+    id: uuid, platform: z.string(), width: z.number().int(), height: z.number().int(), format: z.string(),
+    bytes: z.number().int(), sha256: z.string(), complianceScore: z.number().int().nullable(),
+    complianceDecision: z.string().nullable(), findings: z.unknown().nullable(),
+    /** Short-lived presigned GET URL. */
+    url: z.string(), urlExpiresAt: timestamp,
+  })),
+  /** {score, decision, findings[]} of the master asset. */
+  compliance: z.unknown().nullable(),
+  approvals: z.array(z.object({
+    id: uuid, run: z.number().int(), stepIndex: z.number().int(), stepName: z.string(), status: z.string(),
+    dueAt: timestamp.nullable(), decidedAt: timestamp.nullable(), outcomeReason: z.string().nullable(),
+    decisions: z.array(z.object({ approverId: uuid, decision: z.string(), comment: z.string().nullable(), createdAt: timestamp })),
+  })),
+  manifest: z.unknown().nullable(),
+  rejectionReason: z.string().nullable(),
+  publishedAt: timestamp.nullable(),
+}).meta({ id: 'ContentRequestDetail' });
+
+export const listContentRequestsQuery = z.strictObject({
+  ...pageQuery,
+  ...dateRangeQuery,
+  status: csv(requestStatus, requestStatuses.length).optional(),
+  brandId: uuid.optional(),
+  /** Full-text search over headline and body (web-search syntax: words, "phrases", -exclusions). */
+  q: z.string().trim().min(1).max(200).optional(),
+});
+export const contentRequestPage = page(contentRequestSummary);
+
+// ---- activity --------------------------------------------------------------------------------
+export const activitySchema = z.object({
+  id: z.string(),
+  userId: uuid.nullable(),
+  actor: z.string().nullable(),
+  action: z.string(),
+  resourceType: z.string(),
+  resourceId: z.string().nullable(),
+  requestId: z.string().nullable(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  details: z.unknown().nullable(),
+  createdAt: timestamp,
+}).meta({ id: 'ActivityEntry' });
+export const listActivityQuery = z.strictObject({
+  ...pageQuery,
+  ...dateRangeQuery,
+  resourceType: z.string().max(60).optional(),
+  resourceId: z.string().max(100).optional(),
+  userId: uuid.optional(),
+  action: z.string().max(80).optional(),
+});
+export const activityPage = page(activitySchema);

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { briefSchema } from '../../../domain/brand-types.js';
+import { uuid } from './common.js';
+import { platformName } from './platforms.js';
+
+export const previewRequest = z.strictObject({
+  platform: platformName,
+  brief: briefSchema,
+  /** A ready image asset of the template's brand used as the background. */
+  assetId: uuid,
+});
+
+export const previewResponse = z.object({
+  platform: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  contentType: z.string(),
+  /** The rendered image, base64. */
+  imageBase64: z.string(),
+  compliance: z.object({
+    score: z.number(),
+    decision: z.string(),
+    findings: z.array(z.record(z.string(), z.unknown())),
+  }),
+}).meta({ id: 'TemplatePreview' });

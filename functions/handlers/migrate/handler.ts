@@ -1,0 +1,65 @@
+/**
+ * Deploy-time migrations: the onEvent handler of a CDK custom resource (custom-resources Provider
+ * framework, so the framework talks to CloudFormation and this handler just returns or throws).
+ * Create/Update run the migrations as the owner with credentials read from Secrets Manager; Delete
+ * does nothing (a database is never dropped by a stack operation). Any failure throws, which fails
+ * the deployment loudly instead of starting new code on an unmigrated schema.
+ */
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { runMigrations } from '../../../db/migrate.js';
+import { parseEnv } from '../../shared/env.js';
+import { dbSecret, ownerUrlFrom, type DbSecret } from './owner-url.js';
+
+const migrateEnv = z.object({
+  /** Owner credentials (the RDS-generated secret: username, password, host, port, dbname). */
+  DB_OWNER_SECRET_ARN: z.string().min(20),
+  /** App role credentials; its password is (re)set on the role so the proxy can log in with it. */
+  DB_APP_SECRET_ARN: z.string().min(20).optional(),
+  /** Overrides the secret's host (e.g. the cluster writer endpoint rather than a proxy). */
+  DB_HOST: z.string().min(1).optional(),
+  DB_NAME: z.string().min(1).optional(),
+  DB_SSLMODE: z.enum(['require', 'verify-full', 'disable']).default('require'),
+  AWS_REGION: z.string().min(1).optional(),
+});
+/** Parsed at cold start: a missing variable fails the first invocation with a clear message. */
+const env = parseEnv(migrateEnv);
+const secrets = new SecretsManagerClient(env.AWS_REGION ? { region: env.AWS_REGION } : {});
+
+
+async function readSecret(arn: string): Promise<DbSecret> {
+  const out = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
+  if (!out.SecretString) throw new Error(`secret ${arn} has no SecretString`);
+  let json: unknown;
+  try {
+    json = JSON.parse(out.SecretString);
+  } catch {
+    throw new Error(`secret ${arn} is not JSON`);
+  }
+  const r = dbSecret.safeParse(json);
+  // Never include the secret's content in the error.
+  if (!r.success) throw new Error(`secret ${arn} lacks ${r.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+  return r.data;
+}
+
+export interface MigrateResponse {
+  PhysicalResourceId: string;
+  Data?: Record<string, string | number>;
+}
+
+export async function handler(event: CloudFormationCustomResourceEvent): Promise<MigrateResponse> {
+  // Nothing to do, and the secret may already be gone during a stack teardown.
+  if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
+  const owner = await readSecret(env.DB_OWNER_SECRET_ARN);
+  // Stable across updates: CloudFormation must not see a "replacement" and then Delete the old one.
+  const physicalId = event.RequestType === 'Update' ? event.PhysicalResourceId : `svp-db-migrations-${env.DB_NAME ?? owner.dbname ?? 'postgres'}`;
+  const appPassword = env.DB_APP_SECRET_ARN ? (await readSecret(env.DB_APP_SECRET_ARN)).password : undefined;
+  const started = Date.now();
+  const r = await runMigrations(ownerUrlFrom(owner, env), {
+    appRolePassword: appPassword,
+    log: (m) => console.log(JSON.stringify({ level: 'INFO', message: m, requestType: event.RequestType })),
+  });
+  console.log(JSON.stringify({ level: 'INFO', message: 'migrations done', appliedNow: r.appliedNow, total: r.total, partitions: r.partitions, ms: Date.now() - started }));
+  return { PhysicalResourceId: physicalId, Data: { AppliedNow: r.appliedNow, Total: r.total } };
+}

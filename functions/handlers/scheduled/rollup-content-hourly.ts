@@ -1,0 +1,3 @@
+import { makeJobHandler } from './job-handler.js';
+
+export const handler = makeJobHandler('rollup-content-hourly');

@@ -1,0 +1,279 @@
+/**
+ * Typed per-stage configuration. The only place where stage differences live: constructs receive
+ * the slice they need as props and never read process.env (bin/app.ts picks the stage from
+ * `-c stage=dev|prod` and may override account/region from the CLI environment).
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+export const STAGE_NAMES = ['dev', 'prod'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/** Lambda CPU architecture; sharp's native binaries are installed for the same one. */
+export type LambdaArch = 'arm64' | 'x86_64';
+
+/** Function groups share sizing; each AppFunction names its group. */
+export type FunctionGroup = 'api' | 'render' | 'workflow' | 'jobs' | 'events' | 'migrate';
+
+export interface FunctionSizing {
+  /** Memory in MB (CPU scales with it; rendering wants >= 1769 MB for a full vCPU). */
+  readonly memoryMb: number;
+  readonly timeout: Duration;
+}
+
+export interface StageConfig {
+  readonly stage: StageName;
+  /** Prefix for physical names (log groups, cluster id, bus name...). */
+  readonly prefix: string;
+  /** Deployment target; undefined = the CLI's current account/region at deploy time. */
+  readonly env?: { readonly account?: string; readonly region?: string };
+  readonly network: {
+    readonly maxAzs: number;
+    /** NAT gateways for the private-with-egress subnets (Freepik, AWS APIs). 1 in dev = one AZ's worth. */
+    readonly natGateways: number;
+    readonly cidr: string;
+  };
+  readonly database: {
+    readonly databaseName: string;
+    /** Master (owner) user that runs migrations; the app connects as `svp_app`. */
+    readonly ownerUsername: string;
+    /** Non-default port (AwsSolutions-RDS11); the proxy listens on 5432 regardless. */
+    readonly port: number;
+    readonly minAcu: number;
+    readonly maxAcu: number;
+    /** A serverless v2 reader for analytics reads (and a read-only proxy endpoint). */
+    readonly reader: boolean;
+    /** Automated backup retention = point-in-time-recovery window. */
+    readonly backupRetentionDays: number;
+    readonly deletionProtection: boolean;
+    readonly removalPolicy: RemovalPolicy;
+    readonly secretRotationDays: number;
+    readonly performanceInsights: boolean;
+  };
+  readonly backup: {
+    /** Daily AWS Backup recovery points, kept this long. */
+    readonly retentionDays: number;
+    /** Cron (UTC) of the daily backup. */
+    readonly dailyAtUtcHour: number;
+    /** Region to copy each recovery point to (a vault is created there by a small extra stack). */
+    readonly copyToRegion?: string;
+    readonly copyRetentionDays?: number;
+  };
+  readonly storage: {
+    readonly removalPolicy: RemovalPolicy;
+    readonly noncurrentVersionExpirationDays: number;
+    readonly abortIncompleteMultipartUploadDays: number;
+    /** Browser origins allowed to PUT presigned uploads / GET assets directly. */
+    readonly corsAllowedOrigins: string[];
+    readonly accessLogExpirationDays: number;
+  };
+  readonly cdn: {
+    readonly priceClass: 'PriceClass_100' | 'PriceClass_200' | 'PriceClass_All';
+    /** ACM certificate (us-east-1) + aliases; without them CloudFront's default certificate is used. */
+    readonly certificateArn?: string;
+    readonly domainNames?: string[];
+  };
+  readonly logs: {
+    readonly retention: RetentionDays;
+    /** Powertools LOG_LEVEL. */
+    readonly level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  };
+  readonly alarms: {
+    /** Subscribed to the alarm topic when set. */
+    readonly email?: string;
+    /** 5xx responses per 5 minutes before alarming. */
+    readonly api5xxPer5Min: number;
+    readonly apiP99LatencyMs: number;
+    readonly workflowFailedPer5Min: number;
+    /** p99 execution time (seconds) of the content workflow, approval wait included. */
+    readonly workflowP99DurationSeconds: number;
+    readonly dbCpuPercent: number;
+    readonly dbConnections: number;
+    /** Percentage of Freepik calls failing within 15 minutes. */
+    readonly freepikErrorRatePercent: number;
+    /** Freepik spend (USD) per day across tenants. */
+    readonly freepikSpendUsdPerDay: number;
+  };
+  readonly email: {
+    /** Sender of approval mail (From:). */
+    readonly senderAddress: string;
+    /**
+     * Verified domain identity (DKIM). Without it only the sender address is verified, which is
+     * enough for the SES sandbox in dev.
+     */
+    readonly domain?: string;
+    /** Route 53 zone of `domain`; when given DKIM records are created automatically. */
+    readonly hostedZone?: { readonly id: string; readonly name: string };
+  };
+  readonly auth: {
+    /** Cognito hosted sign-in domain prefix (globally unique per region). */
+    readonly domainPrefix: string;
+    readonly callbackUrls: string[];
+    readonly logoutUrls: string[];
+    readonly mfa: 'required' | 'optional';
+    /** 'plus' enables threat protection (AwsSolutions-COG8); billed per MAU. */
+    readonly featurePlan: 'essentials' | 'plus';
+    readonly removalPolicy: RemovalPolicy;
+  };
+  readonly api: {
+    readonly throttleRatePerSecond: number;
+    readonly throttleBurst: number;
+    readonly corsAllowedOrigins: string[];
+    /** Public base URL for links in mail; defaults to the API endpoint when unset. */
+    readonly publicBaseUrl?: string;
+  };
+  readonly freepik: {
+    readonly baseUrl: string;
+  };
+  readonly lambda: {
+    readonly architecture: LambdaArch;
+    /** Pinned runtime; see docs/deploy.md for moving to a newer one. */
+    readonly runtime: 'nodejs22.x' | 'nodejs24.x';
+    readonly groups: Record<FunctionGroup, FunctionSizing>;
+  };
+  readonly schedules: {
+    /** Retries of a schedule delivery before it lands in the DLQ. */
+    readonly maxRetries: number;
+    readonly maxEventAge: Duration;
+  };
+}
+
+const groups = (over: Partial<Record<FunctionGroup, FunctionSizing>> = {}): Record<FunctionGroup, FunctionSizing> => ({
+  api: { memoryMb: 512, timeout: Duration.seconds(15) },
+  // sharp is CPU-bound: 1769 MB buys one full vCPU, 3008 MB ~1.7 vCPU for parallel presets.
+  render: { memoryMb: 2048, timeout: Duration.seconds(120) },
+  workflow: { memoryMb: 512, timeout: Duration.seconds(120) },
+  jobs: { memoryMb: 1024, timeout: Duration.minutes(10) },
+  events: { memoryMb: 256, timeout: Duration.seconds(60) },
+  migrate: { memoryMb: 512, timeout: Duration.minutes(10) },
+  ...over,
+});
+
+export const stages: Record<StageName, StageConfig> = {
+  dev: {
+    stage: 'dev',
+    prefix: 'svp-dev',
+    network: { maxAzs: 2, natGateways: 1, cidr: '10.40.0.0/16' },
+    database: {
+      databaseName: 'svp',
+      ownerUsername: 'svp_owner',
+      port: 5433,
+      // Not 0: RDS Proxy holds connections open, which would keep an auto-pausing instance awake
+      // anyway (and make the first request after a pause wait ~15 s).
+      minAcu: 0.5,
+      maxAcu: 4,
+      reader: false,
+      backupRetentionDays: 3,
+      deletionProtection: false,
+      removalPolicy: RemovalPolicy.SNAPSHOT,
+      secretRotationDays: 30,
+      performanceInsights: true,
+    },
+    backup: { retentionDays: 7, dailyAtUtcHour: 3 },
+    storage: {
+      removalPolicy: RemovalPolicy.DESTROY,
+      noncurrentVersionExpirationDays: 7,
+      abortIncompleteMultipartUploadDays: 1,
+      corsAllowedOrigins: ['http://localhost:3000'],
+      accessLogExpirationDays: 30,
+    },
+    cdn: { priceClass: 'PriceClass_100' },
+    logs: { retention: RetentionDays.TWO_WEEKS, level: 'DEBUG' },
+    alarms: {
+      api5xxPer5Min: 10,
+      apiP99LatencyMs: 1500,
+      workflowFailedPer5Min: 3,
+      workflowP99DurationSeconds: 3600,
+      dbCpuPercent: 70,
+      dbConnections: 200,
+      freepikErrorRatePercent: 20,
+      freepikSpendUsdPerDay: 25,
+    },
+    email: { senderAddress: 'approvals-dev@example.com' },
+    auth: {
+      domainPrefix: 'svp-dev-signin',
+      callbackUrls: ['http://localhost:3000/dashboard/callback'],
+      logoutUrls: ['http://localhost:3000/dashboard'],
+      mfa: 'optional',
+      featurePlan: 'essentials',
+      removalPolicy: RemovalPolicy.DESTROY,
+    },
+    api: { throttleRatePerSecond: 50, throttleBurst: 100, corsAllowedOrigins: ['http://localhost:3000'] },
+    freepik: { baseUrl: 'https://api.freepik.com' },
+    lambda: { architecture: 'arm64', runtime: 'nodejs22.x', groups: groups() },
+    schedules: { maxRetries: 3, maxEventAge: Duration.hours(1) },
+  },
+  prod: {
+    stage: 'prod',
+    prefix: 'svp-prod',
+    network: { maxAzs: 2, natGateways: 2, cidr: '10.41.0.0/16' },
+    database: {
+      databaseName: 'svp',
+      ownerUsername: 'svp_owner',
+      port: 5433,
+      minAcu: 0.5,
+      maxAcu: 16,
+      reader: true,
+      backupRetentionDays: 14,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      secretRotationDays: 30,
+      performanceInsights: true,
+    },
+    backup: { retentionDays: 35, dailyAtUtcHour: 3, copyToRegion: 'eu-central-1', copyRetentionDays: 35 },
+    storage: {
+      removalPolicy: RemovalPolicy.RETAIN,
+      noncurrentVersionExpirationDays: 30,
+      abortIncompleteMultipartUploadDays: 1,
+      corsAllowedOrigins: ['https://app.example.com'],
+      accessLogExpirationDays: 365,
+    },
+    cdn: { priceClass: 'PriceClass_100' },
+    logs: { retention: RetentionDays.THREE_MONTHS, level: 'INFO' },
+    alarms: {
+      email: 'ops@example.com',
+      api5xxPer5Min: 5,
+      apiP99LatencyMs: 1000,
+      workflowFailedPer5Min: 1,
+      workflowP99DurationSeconds: 3 * 24 * 3600,
+      dbCpuPercent: 70,
+      dbConnections: 400,
+      freepikErrorRatePercent: 10,
+      freepikSpendUsdPerDay: 200,
+    },
+    email: { senderAddress: 'approvals@example.com', domain: 'example.com' },
+    auth: {
+      domainPrefix: 'svp-prod-signin',
+      callbackUrls: ['https://app.example.com/dashboard/callback'],
+      logoutUrls: ['https://app.example.com/dashboard'],
+      mfa: 'required',
+      featurePlan: 'plus',
+      removalPolicy: RemovalPolicy.RETAIN,
+    },
+    api: {
+      throttleRatePerSecond: 500,
+      throttleBurst: 1000,
+      corsAllowedOrigins: ['https://app.example.com'],
+      publicBaseUrl: 'https://api.example.com',
+    },
+    freepik: { baseUrl: 'https://api.freepik.com' },
+    lambda: {
+      architecture: 'arm64',
+      runtime: 'nodejs22.x',
+      groups: groups({ api: { memoryMb: 1024, timeout: Duration.seconds(15) }, render: { memoryMb: 3008, timeout: Duration.seconds(120) } }),
+    },
+    schedules: { maxRetries: 5, maxEventAge: Duration.hours(6) },
+  },
+};
+
+export function isStageName(name: unknown): name is StageName {
+  return typeof name === 'string' && (STAGE_NAMES as readonly string[]).includes(name);
+}
+
+/** Config for a stage; throws a readable error for an unknown name. */
+export function stageConfig(name: unknown): StageConfig {
+  if (!isStageName(name)) {
+    throw new Error(`unknown stage ${JSON.stringify(name)}: use -c stage=${STAGE_NAMES.join('|')}`);
+  }
+  return stages[name];
+}

@@ -1,0 +1,244 @@
+/**
+ * THE content workflow: the one Step Functions state machine definition, used by CDK in AWS and,
+ * synthesized in-process, by the local runner (functions/adapters/workflow/local-runner.ts).
+ *
+ *   Validate brief -> [brief rejected?] -> Source image -> Compose master -> Check compliance
+ *   -> [master rejected?] -> Render variants (Map: Render variant = render + check) -> Decide
+ *   -> auto_reject: Record rejection | auto_approve: Publish | approval: <approval stage> -> Publish
+ *
+ * JSONPath only (the local engine ignores JSONata). Payloads are {orgId, requestId, run}; the
+ * request's state lives in PostgreSQL and S3. Tasks retry only on `Transient.*` errors (and
+ * Lambda service exceptions) with full-jitter backoff; anything else is caught and recorded on
+ * the request by "Record failure".
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { TRANSIENT_ERROR_NAMES, type TaskName } from '../../functions/domain/pipeline.js';
+
+/**
+ * Entry file (repo-relative) of each task's Lambda handler; each exports `handler`. The infra
+ * creates one function per entry; the local runner imports the same files.
+ */
+export const TASK_HANDLERS: Record<TaskName, string> = {
+  validateBrief: 'functions/handlers/workflow/validate-brief.ts',
+  sourceImage: 'functions/handlers/workflow/source-image.ts',
+  composeMaster: 'functions/handlers/workflow/compose-master.ts',
+  checkMaster: 'functions/handlers/workflow/check-master.ts',
+  renderVariant: 'functions/handlers/workflow/render-variant.ts',
+  decide: 'functions/handlers/workflow/decide.ts',
+  awaitApproval: 'functions/handlers/workflow/await-approval.ts',
+  publish: 'functions/handlers/workflow/publish.ts',
+  recordRejection: 'functions/handlers/workflow/record-rejection.ts',
+  recordFailure: 'functions/handlers/workflow/record-failure.ts',
+};
+
+/** Metadata key on the state machine resource: state name -> handler entry (read by the local runner). */
+export const LOCAL_HANDLERS_METADATA = 'svp:localHandlers';
+
+/** Errors raised by the Lambda service itself (never by our code): always worth retrying. */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException', 'Lambda.TooManyRequestsException',
+];
+
+/** What the approval stage builder gets from the workflow. */
+export interface ApprovalStageContext {
+  /** Where an approved request goes ("Publish"). */
+  readonly publish: sfn.IChainable;
+  /**
+   * Records a rejection / change request and ends the execution. Reads `$.approval.decision`
+   * ('rejected' | 'changes_requested') and `$.approval.reason` when present.
+   */
+  readonly reject: sfn.IChainable;
+  /**
+   * Creates a Lambda task with the workflow's defaults (timeout, Transient.* retries, Catch ->
+   * Record failure) and registers `entry` for the local runner. With `waitForTaskToken`, the
+   * payload gets `taskToken` ($$.Task.Token) and the state waits for SendTaskSuccess/Failure.
+   */
+  task(stateName: string, fn: lambda.IFunction, entry: string, opts?: {
+    waitForTaskToken?: boolean;
+    /** Extra payload fields (JSONPath values allowed); the request ref is always included. */
+    payload?: Record<string, unknown>;
+    /** Where the result goes (default `$.result`; token waits `$.approval`). */
+    resultPath?: string;
+    timeout?: Duration;
+  }): tasks.LambdaInvoke;
+}
+
+/**
+ * Builds the approval stage entered when "Decide" routes to approval. It must end in
+ * `ctx.publish` or `ctx.reject`. The default is a single "Await approval" task-token wait on
+ * `tasks.awaitApproval`, resumed by SendTaskSuccess with `{decision, reason?}`.
+ */
+export type ApprovalStageBuilder = (scope: Construct, ctx: ApprovalStageContext) => sfn.IChainable;
+
+export interface ContentWorkflowProps {
+  /** One Lambda function per task; create them from TASK_HANDLERS. */
+  readonly tasks: Record<TaskName, lambda.IFunction>;
+  /** Replaces the default approval stage (the approvals construct plugs in here). */
+  readonly approvalStage?: ApprovalStageBuilder;
+  /** Variants rendered in parallel per request (Map MaxConcurrency). @default 4 */
+  readonly variantConcurrency?: number;
+  /** Per-task timeout (the state's TimeoutSeconds). @default 5 minutes */
+  readonly taskTimeout?: Duration;
+  /** How long the default "Await approval" waits before the request fails. @default 14 days */
+  readonly approvalTimeout?: Duration;
+  /** Execution history to CloudWatch Logs (level ERROR, no execution data: briefs stay out of logs). */
+  readonly logGroup?: logs.ILogGroup;
+  /** X-Ray tracing of executions. @default true */
+  readonly tracing?: boolean;
+  readonly stateMachineName?: string;
+}
+
+export class ContentWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  /** State name -> handler entry for every Lambda task in the definition. */
+  readonly localHandlers: Record<string, string> = {};
+
+  constructor(scope: Construct, id: string, props: ContentWorkflowProps) {
+    super(scope, id);
+    const taskTimeout = props.taskTimeout ?? Duration.minutes(5);
+    const ref = {
+      orgId: sfn.JsonPath.stringAt('$.orgId'),
+      requestId: sfn.JsonPath.stringAt('$.requestId'),
+      run: sfn.JsonPath.numberAt('$.run'),
+    };
+
+    const recordFailure = this.invoke('Record failure', props.tasks.recordFailure, TASK_HANDLERS.recordFailure, {
+      payload: sfn.TaskInput.fromObject({ ...ref, error: sfn.JsonPath.objectAt('$.error') }),
+      timeout: taskTimeout,
+    });
+    // Recording the failure must not itself be lost to a blip; any error is worth a retry here.
+    recordFailure.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL });
+    recordFailure.next(new sfn.Fail(this, 'Failed', { errorPath: '$.error', causePath: '$.cause' }));
+
+    const retryTransient = (s: sfn.TaskStateBase | sfn.Map) => s.addRetry({
+      errors: [...TRANSIENT_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS],
+      interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 4, maxDelay: Duration.seconds(30),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    const catchAll = (s: sfn.TaskStateBase | sfn.Map) => s.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+
+    /** `payload: 'state'` passes the whole (small) state instead of the ref. */
+    const task = (stateName: string, name: TaskName, opts: { payload?: sfn.TaskInput | 'state'; catch?: boolean } = {}) => {
+      const t = this.invoke(stateName, props.tasks[name], TASK_HANDLERS[name], {
+        payload: opts.payload === 'state' ? undefined : opts.payload ?? sfn.TaskInput.fromObject(ref), timeout: taskTimeout,
+        // The ref stays in the state whatever a handler returns; choices read `$.result`.
+        resultPath: '$.result',
+      });
+      retryTransient(t);
+      if (opts.catch !== false) catchAll(t);
+      return t;
+    };
+
+    const validate = task('Validate brief', 'validateBrief');
+    const source = task('Source image', 'sourceImage');
+    const compose = task('Compose master', 'composeMaster');
+    const checkMaster = task('Check compliance', 'checkMaster');
+    const decide = task('Decide', 'decide');
+    const publish = task('Publish', 'publish').next(new sfn.Succeed(this, 'Published'));
+    // The whole (small) state: it carries `$.approval` when a reviewer decided.
+    const reject = task('Record rejection', 'recordRejection', { payload: 'state' })
+      .next(new sfn.Succeed(this, 'Rejected'));
+
+    const variantRef = { ...ref, platform: sfn.JsonPath.stringAt('$.platform') };
+    const renderVariants = new sfn.Map(this, 'Render variants', {
+      itemsPath: '$.result.platforms',
+      itemSelector: {
+        orgId: sfn.JsonPath.stringAt('$.orgId'),
+        requestId: sfn.JsonPath.stringAt('$.requestId'),
+        run: sfn.JsonPath.numberAt('$.run'),
+        platform: sfn.JsonPath.stringAt('$$.Map.Item.Value'),
+      },
+      maxConcurrency: props.variantConcurrency ?? 4,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    // Render and check in one task: the check judges the measured layout the renderer returns.
+    renderVariants.itemProcessor(task('Render variant', 'renderVariant', { payload: sfn.TaskInput.fromObject(variantRef), catch: false }));
+    catchAll(renderVariants);
+
+    const ctx: ApprovalStageContext = {
+      publish, reject,
+      task: (stateName, fn, entry, opts = {}) => {
+        const wait = opts.waitForTaskToken ?? false;
+        const t = this.invoke(stateName, fn, entry, {
+          payload: sfn.TaskInput.fromObject({ ...ref, ...(wait ? { taskToken: sfn.JsonPath.taskToken } : {}), ...(opts.payload ?? {}) }),
+          timeout: opts.timeout ?? taskTimeout,
+          waitForTaskToken: wait,
+          resultPath: opts.resultPath ?? (wait ? '$.approval' : '$.result'),
+        });
+        retryTransient(t);
+        catchAll(t);
+        return t;
+      },
+    };
+    const approvalStage = (props.approvalStage ?? defaultApprovalStage(props.tasks.awaitApproval, props.approvalTimeout ?? Duration.days(14)))(this, ctx);
+
+    const route = new sfn.Choice(this, 'Route')
+      .when(sfn.Condition.stringEquals('$.result.outcome', 'auto_reject'), reject)
+      .when(sfn.Condition.stringEquals('$.result.outcome', 'auto_approve'), publish)
+      .otherwise(approvalStage);
+
+    const definition = validate
+      .next(new sfn.Choice(this, 'Brief acceptable?')
+        .when(sfn.Condition.stringEquals('$.result.decision', 'reject'), reject)
+        .otherwise(source
+          .next(compose)
+          .next(checkMaster)
+          .next(new sfn.Choice(this, 'Worth rendering?')
+            // A master that already fails the brand is not rendered five more times.
+            .when(sfn.Condition.stringEquals('$.result.decision', 'reject'), decide)
+            .otherwise(renderVariants.next(decide)))));
+    decide.next(route);
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: props.stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      comment: 'Content request: brief -> image -> compliance -> variants -> approval -> publish',
+      tracingEnabled: props.tracing ?? true,
+      logs: props.logGroup ? { destination: props.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false } : undefined,
+    });
+    (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata(LOCAL_HANDLERS_METADATA, this.localHandlers);
+  }
+
+  /** The state machine ARN, for the starter's env (STATE_MACHINE_ARN). */
+  get stateMachineArn(): string {
+    return this.stateMachine.stateMachineArn;
+  }
+
+  private invoke(stateName: string, fn: lambda.IFunction, entry: string, opts: {
+    payload: sfn.TaskInput | undefined; timeout: Duration; waitForTaskToken?: boolean; resultPath?: string;
+  }): tasks.LambdaInvoke {
+    if (this.localHandlers[stateName]) throw new Error(`duplicate workflow state name: ${stateName}`);
+    this.localHandlers[stateName] = entry;
+    const common = {
+      payload: opts.payload,
+      taskTimeout: sfn.Timeout.duration(opts.timeout),
+      // Our own retriers below decide what is retried (the default retries nothing we throw).
+      retryOnServiceExceptions: false,
+      resultPath: opts.resultPath,
+    };
+    return opts.waitForTaskToken
+      ? new tasks.LambdaInvoke(this, stateName, { ...common, lambdaFunction: fn, integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN })
+      // Resource = the function ARN, result = the handler's return value.
+      : new tasks.LambdaInvoke(this, stateName, { ...common, lambdaFunction: fn, payloadResponseOnly: true });
+  }
+}
+
+/**
+ * Default approval stage: one "Await approval" task-token wait. Its handler marks the request
+ * awaiting approval; whoever decides calls SendTaskSuccess with {decision, reason?}.
+ */
+export function defaultApprovalStage(fn: lambda.IFunction, timeout: Duration): ApprovalStageBuilder {
+  return (scope, ctx) => {
+    const wait = ctx.task('Await approval', fn, TASK_HANDLERS.awaitApproval, { waitForTaskToken: true, timeout });
+    return wait.next(new sfn.Choice(scope, 'Approval outcome')
+      .when(sfn.Condition.stringEquals('$.approval.decision', 'approved'), ctx.publish)
+      .otherwise(ctx.reject));
+  };
+}
