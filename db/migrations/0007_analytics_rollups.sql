@@ -42,6 +42,8 @@ CREATE INDEX IF NOT EXISTS content_analytics_daily_day_idx ON content_analytics_
 CREATE INDEX IF NOT EXISTS content_analytics_daily_top_cov_idx ON content_analytics_daily (organization_id, day)
   INCLUDE (brand_id, request_id, impressions, reach, likes, comments, shares, saves, clicks, video_views);--> statement-breakpoint
 CREATE INDEX IF NOT EXISTS generated_assets_created_idx ON generated_assets (created_at);--> statement-breakpoint
+-- "Data as of": the latest successful run of a job, read on every dashboard request.
+CREATE INDEX IF NOT EXISTS background_jobs_success_idx ON background_jobs (job_name, finished_at DESC) WHERE status = 'succeeded';--> statement-breakpoint
 
 -- The dashboard's totals, daily trend and per-platform split: content_analytics_daily collapsed to
 -- (tenant, day, brand, platform). A tenant's 30-day window is a few hundred rows whatever the raw
@@ -347,9 +349,27 @@ SET search_path = public, pg_temp SET app.maintenance = 'on' AS $$
   ORDER BY c.last_collected_at NULLS FIRST, c.id
 $$;--> statement-breakpoint
 
+-- The local sign-in page (GET /dev/sign-in, APP_MODE=local only) lists the seeded users. It is
+-- also gated here: it returns rows only when system_settings 'dev_sign_in' is true, which only the
+-- local stack's seed sets (the app role cannot write system_settings), so in AWS it returns nothing.
+CREATE OR REPLACE FUNCTION app.dev_sign_in_users()
+RETURNS TABLE (email text, display_name text, orgs text[])
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT u.email, u.display_name,
+    coalesce(array_agg(o.name || ' (' || m.role::text || ')' ORDER BY o.name) FILTER (WHERE o.id IS NOT NULL), '{}')
+  FROM users u
+  LEFT JOIN user_organizations m ON m.user_id = u.id AND m.status = 'active'
+  LEFT JOIN organizations o ON o.id = m.organization_id AND o.deleted_at IS NULL
+  WHERE coalesce((SELECT s.value FROM system_settings s WHERE s.key = 'dev_sign_in') = 'true'::jsonb, false)
+    AND u.status = 'active'
+  GROUP BY u.id, u.email, u.display_name
+  ORDER BY u.email
+  LIMIT 200
+$$;--> statement-breakpoint
+
 REVOKE ALL ON FUNCTION app.rollup_content_ranges(timestamptz[], timestamptz[]), app.rollup_content_analytics(timestamptz, timestamptz[]),
   app.rollup_daily_usage(date, date), app.rollup_brand_compliance(date, date), app.refresh_analytics_views(),
-  app.grant_maintenance(text[]), app.collectable_connections(text[], timestamptz) FROM PUBLIC;--> statement-breakpoint
+  app.grant_maintenance(text[]), app.collectable_connections(text[], timestamptz), app.dev_sign_in_users() FROM PUBLIC;--> statement-breakpoint
 GRANT EXECUTE ON FUNCTION app.rollup_content_ranges(timestamptz[], timestamptz[]), app.rollup_content_analytics(timestamptz, timestamptz[]),
   app.rollup_daily_usage(date, date), app.rollup_brand_compliance(date, date), app.refresh_analytics_views(),
-  app.grant_maintenance(text[]), app.collectable_connections(text[], timestamptz) TO svp_app;
+  app.grant_maintenance(text[]), app.collectable_connections(text[], timestamptz), app.dev_sign_in_users() TO svp_app;

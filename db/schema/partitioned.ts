@@ -1,6 +1,6 @@
 /**
  * The three high-volume, monthly-partitioned tables. drizzle-kit cannot declare
- * PARTITION BY, so these are created by the custom migration `0002_partitions.sql`
+ * PARTITION BY, so these are created by the custom migration `0003_partitions.sql`
  * (and excluded from drizzle-kit generation); the definitions here give typed queries.
  * Their primary keys include the partition column, as PostgreSQL requires.
  */

@@ -42,8 +42,9 @@ const assetCols = {
   sha256: brandAssets.sha256, tags: brandAssets.tags, license: brandAssets.license, metadata: brandAssets.metadata,
   s3Key: brandAssets.s3Key, usageCount: brandAssets.usageCount, createdAt: brandAssets.createdAt, updatedAt: brandAssets.updatedAt,
   // Uses recorded by the pipeline plus live references: brands using it as their logo.
-  logoUses: sql<number>`(select count(*)::int from brand_profiles bp where bp.organization_id = ${brandAssets.organizationId}
-    and bp.deleted_at is null and bp.logo->>'assetId' = ${brandAssets.id}::text)`,
+  // (Raw column names: drizzle renders columns unqualified here, which would bind to bp.)
+  logoUses: sql<number>`(select count(*)::int from brand_profiles bp where bp.organization_id = brand_assets.organization_id
+    and bp.deleted_at is null and bp.logo->>'assetId' = brand_assets.id::text)`,
 };
 type AssetRow = { [K in keyof typeof assetCols]: K extends 'logoUses' ? number : (typeof brandAssets.$inferSelect)[K & keyof typeof brandAssets.$inferSelect] };
 
@@ -166,8 +167,9 @@ export async function listAssets(tx: Tx, orgId: string, brandId: string, q: {
   if (q.kind) where.push(eq(brandAssets.kind, q.kind));
   if (q.status) where.push(inArray(brandAssets.status, q.status));
   if (q.q) {
-    // Substring (ILIKE, served by the trigram index), typo-tolerant similarity, words, or an exact tag.
-    where.push(sql`(${brandAssets.name} ilike ${`%${likeEscape(q.q)}%`} or ${brandAssets.name} % ${q.q}
+    // Substring (ILIKE) or typo-tolerant word similarity (<%), both served by the trigram index;
+    // whole words (tsvector); or an exact tag.
+    where.push(sql`(${brandAssets.name} ilike ${`%${likeEscape(q.q)}%`} or ${q.q} <% ${brandAssets.name}
       or ${brandAssets.search} @@ websearch_to_tsquery('simple', ${q.q}) or ${q.q.toLowerCase()} = any(${brandAssets.tags}))`);
   }
   if (c) where.push(sql`(${brandAssets.createdAt}, ${brandAssets.id}) < (${c.t}::timestamptz, ${c.id}::uuid)`);

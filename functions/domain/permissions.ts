@@ -17,7 +17,7 @@ export const permissions = [
   'workflows:read', 'workflows:write',
   'requests:read', 'requests:create', 'requests:cancel', 'requests:retry',
   'approvals:read', 'approvals:decide',
-  'analytics:read', 'usage:read',
+  'analytics:read', 'analytics:write', 'usage:read',
   'activity:read',
   'webhooks:manage',
 ] as const;
@@ -34,7 +34,7 @@ export const rolePermissions: Record<OrgRole, readonly Permission[]> = {
   admin: permissions,
   brand_manager: [
     ...readAll, 'brands:write', 'assets:write', 'templates:write', 'templates:preview', 'workflows:write',
-    'requests:create', 'requests:cancel', 'requests:retry', 'usage:read',
+    'requests:create', 'requests:cancel', 'requests:retry', 'usage:read', 'analytics:write',
   ],
   creator: [...readAll, 'assets:write', 'templates:preview', 'requests:create', 'requests:cancel', 'requests:retry'],
   approver: [...readAll, 'approvals:decide'],

@@ -15,6 +15,13 @@ export interface JobSchedule {
   /** Handler module functions/handlers/scheduled/<fn>.ts. */
   readonly fn: string;
   readonly description: string;
+  /**
+   * Target input, as defined next to the schedules (functions/handlers/scheduled/schedules.ts
+   * `schedulerInput`): `{ job, scheduledTime: "<aws.scheduler.scheduled-time>" }`. The scheduled
+   * time is the slot the schedule fired for, so a retried delivery maps to the same period and the
+   * job's per-period key makes it a no-op.
+   */
+  readonly input: Record<string, unknown>;
 }
 
 export interface AnalyticsSchedulesProps {
@@ -24,26 +31,12 @@ export interface AnalyticsSchedulesProps {
   readonly functionFor: (fn: string) => lambda.IFunction;
 }
 
-/**
- * Payload every job receives: `{ job, scheduledTime, executionId, attempt }`. `scheduledTime` is
- * the slot the schedule fired for (not the delivery time), so a retried or duplicated delivery
- * carries the same value and the job's per-period unique key makes it a no-op.
- */
-export function jobPayload(name: string) {
-  return {
-    job: name,
-    scheduledTime: scheduler.ContextAttribute.scheduledTime,
-    executionId: scheduler.ContextAttribute.executionId,
-    attempt: scheduler.ContextAttribute.attemptNumber,
-  };
-}
-
 /** A Lambda target whose role is shared and scoped to the exact function ARN (no `:*` alias wildcard). */
 class JobTarget implements scheduler.IScheduleTarget {
   constructor(
     private readonly fn: lambda.IFunction,
     private readonly role: iam.IRole,
-    private readonly name: string,
+    private readonly input: Record<string, unknown>,
     private readonly dlq: sqs.IQueue,
     private readonly config: StageConfig['schedules'],
   ) {}
@@ -51,7 +44,7 @@ class JobTarget implements scheduler.IScheduleTarget {
     return {
       arn: this.fn.functionArn,
       role: this.role,
-      input: scheduler.ScheduleTargetInput.fromObject(jobPayload(this.name)),
+      input: scheduler.ScheduleTargetInput.fromObject(this.input),
       retryPolicy: { maximumRetryAttempts: this.config.maxRetries, maximumEventAgeInSeconds: this.config.maxEventAge.toSeconds() },
       deadLetterConfig: { arn: this.dlq.queueArn },
     };
@@ -100,7 +93,7 @@ export class AnalyticsSchedules extends Construct {
         scheduleGroup: this.group,
         description: s.description.slice(0, 512),
         schedule: scheduler.ScheduleExpression.expression(s.expression, TimeZone.ETC_UTC),
-        target: new JobTarget(fn, this.role, s.name, this.dlq, props.config),
+        target: new JobTarget(fn, this.role, s.input, this.dlq, props.config),
         timeWindow: scheduler.TimeWindow.off(),
       });
     }

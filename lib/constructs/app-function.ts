@@ -4,7 +4,7 @@
  * grant (and network path) that makes them usable, in one call.
  */
 import path from 'node:path';
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -152,6 +152,10 @@ export interface AppFunctionProps {
   readonly securityGroup?: ec2.ISecurityGroup;
   readonly environment?: Record<string, string>;
   readonly reservedConcurrency?: number;
+  /** Overrides the group's memory (e.g. a job's own suggestion). */
+  readonly memoryMb?: number;
+  /** Overrides the group's timeout. */
+  readonly timeout?: Duration;
 }
 
 const RUNTIMES = { 'nodejs22.x': lambda.Runtime.NODEJS_22_X, 'nodejs24.x': lambda.Runtime.NODEJS_24_X } as const;
@@ -207,8 +211,8 @@ export class AppFunction extends nodejs.NodejsFunction {
       description: props.description ?? props.entry,
       runtime: RUNTIMES[config.lambda.runtime],
       architecture: arch.lambda,
-      memorySize: sizing.memoryMb,
-      timeout: sizing.timeout,
+      memorySize: props.memoryMb ?? sizing.memoryMb,
+      timeout: props.timeout ?? sizing.timeout,
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -307,8 +311,8 @@ export class AppFunction extends nodejs.NodejsFunction {
     this.addEnvironment('DB_OWNER_SECRET_ARN', db.ownerSecret.secretArn);
     this.addEnvironment('DB_APP_SECRET_ARN', db.appSecret.secretArn);
     this.addEnvironment('DB_NAME', db.databaseName);
-    db.ownerSecret.grantRead(this);
-    db.appSecret.grantRead(this);
+    this.grantSecretValue(db.ownerSecret);
+    this.grantSecretValue(db.appSecret);
     return this;
   }
 
@@ -329,7 +333,7 @@ export class AppFunction extends nodejs.NodejsFunction {
     this.addEnvironment('STATE_MACHINE_ARN', sm.stateMachineArn);
     sm.grantStartExecution(this);
     sm.grantExecution(this, 'states:StopExecution');
-    allowWildcards(this, [
+    allowWildcards(this.executionRole, [
       {
         pattern: /^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*:\*$/,
         reason: 'StopExecution takes an execution ARN; executions are named per request at runtime, and the ARN prefix pins them to this one state machine.',
@@ -344,9 +348,12 @@ export class AppFunction extends nodejs.NodejsFunction {
    * scoping is by role: only this function's role holds them, and task tokens never leave the
    * server (tests assert no other policy in the app contains them).
    */
-  bindTaskTokens(): this {
+  bindTaskTokens(sm: sfn.IStateMachine): this {
+    // The approval services switch to Step Functions callbacks when STATE_MACHINE_ARN is set; no
+    // start/stop permission comes with it.
+    this.addEnvironment('STATE_MACHINE_ARN', sm.stateMachineArn);
     this.addToRolePolicy(new iam.PolicyStatement({ sid: 'ApprovalTaskCallbacks', actions: TASK_TOKEN_ACTIONS, resources: ['*'] }));
-    allowWildcards(this, [
+    allowWildcards(this.executionRole, [
       {
         pattern: /^Resource::\*$/,
         reason: 'states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat accept no resource ARN (IAM service authorization reference); scoped by granting them to the approval-decision role alone.',
@@ -355,9 +362,9 @@ export class AppFunction extends nodejs.NodejsFunction {
     return this;
   }
 
-  /** FIELD_KEY_ARN; the KMS data-key actions the AES-256-GCM envelope needs, on this key only. */
+  /** FIELD_KMS_KEY_ID (the key ARN); the KMS data-key actions the AES-256-GCM envelope needs, on this key only. */
   bindFieldKey(key: kms.IKey): this {
-    this.addEnvironment('FIELD_KEY_ARN', key.keyArn);
+    this.addEnvironment('FIELD_KMS_KEY_ID', key.keyArn);
     key.grant(this, 'kms:GenerateDataKey', 'kms:Decrypt');
     return this;
   }
@@ -383,8 +390,24 @@ export class AppFunction extends nodejs.NodejsFunction {
   bindFreepik(secret: secretsmanager.ISecret, baseUrl: string): this {
     this.addEnvironment('FREEPIK_BASE_URL', baseUrl);
     this.addEnvironment('FREEPIK_API_KEY_SECRET_ARN', secret.secretArn);
-    secret.grantRead(this);
+    this.grantSecretValue(secret);
     return this;
+  }
+
+  /**
+   * GetSecretValue on one secret and Decrypt on its CMK only via Secrets Manager. Written on the
+   * role (not `secret.grantRead`) because that also edits the key policy in the data stack, which
+   * would make the data stack depend on this stack's roles.
+   */
+  private grantSecretValue(secret: secretsmanager.ISecret): void {
+    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secret.secretArn] }));
+    if (secret.encryptionKey) {
+      this.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [secret.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+      }));
+    }
   }
 
   /** Plain configuration values (no grant involved). */

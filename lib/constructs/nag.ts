@@ -9,7 +9,8 @@
  *   match a declared pattern are acknowledged; any other wildcard stays a finding, so a grant that
  *   widens by accident still fails the nag test.
  */
-import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { CfnResource, Stack, Validations, type PolicyValidationPluginReport } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { CfnManagedPolicy, CfnPolicy, CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
@@ -84,21 +85,39 @@ export function wildcardFindings(res: CfnResource): string[] {
   return [...out];
 }
 
+const DONE = Symbol.for('svp.nag.acknowledged');
+type WithDone = IConstruct & { [DONE]?: Set<string> };
+
 /**
- * Turns declared allowances into acknowledgements of the exact findings. Call once, after every
- * construct and grant exists (buildApp does).
+ * Turns declared allowances into acknowledgements of the exact findings. Must run after the app
+ * is prepared (cross-stack references resolved to imports), i.e. during validation:
+ * `AwsSolutionsWithAllowances` calls it. Idempotent.
  */
 export function applyWildcardAcknowledgements(root: IConstruct): void {
   for (const node of root.node.findAll()) {
     if (!(node instanceof CfnPolicy || node instanceof CfnManagedPolicy || node instanceof CfnRole)) continue;
     const allowances = allowancesFor(node);
     if (!allowances.length) continue;
+    const done = ((node as WithDone)[DONE] ??= new Set<string>());
     for (const finding of wildcardFindings(node)) {
       const allowance = allowances.find((a) => a.pattern.test(finding));
-      if (allowance) Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: allowance.reason });
+      if (!allowance || done.has(finding)) continue;
+      done.add(finding);
+      Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: allowance.reason });
     }
   }
 }
 
 /** Escapes a literal for use inside a RegExp. */
 export const re = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * cdk-nag's AwsSolutions pack, applying the declared wildcard allowances first (at validation
+ * time, when policy documents and cross-stack references are final).
+ */
+export class AwsSolutionsWithAllowances extends AwsSolutionsChecks {
+  override validateScope(scope: IConstruct): PolicyValidationPluginReport {
+    applyWildcardAcknowledgements(scope);
+    return super.validateScope(scope);
+  }
+}

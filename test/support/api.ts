@@ -167,3 +167,24 @@ export async function startTestApi(opts: StartTestApiOptions = {}): Promise<Test
     },
   };
 }
+
+/** A valid brand body (palette with primary/background/text, Inter fonts). */
+export const brandBody = (name = 'Acme') => ({
+  name,
+  description: 'Coffee for people in a hurry',
+  colors: { palette: [
+    { name: 'Espresso', hex: '#3B2416', role: 'primary' },
+    { name: 'Cream', hex: '#F5EBDD', role: 'background' },
+    { name: 'Ink', hex: '#111111', role: 'text' },
+  ] },
+  fonts: { headline: 'Inter', body: 'Inter', allowed: ['Inter'] },
+  voiceRules: { bannedWords: ['cheap'], requiredHashtags: ['#acme'] },
+});
+
+/** Valid template layers for brandBody()'s palette. */
+export const templateLayers = {
+  overlay: { kind: 'gradient', colorRole: 'primary', opacity: 0.8 },
+  headline: { box: { default: { x: 0.06, y: 0.62, w: 0.88, h: 0.2 } }, colorRole: 'text', maxLines: 2 },
+  body: { box: { default: { x: 0.06, y: 0.82, w: 0.88, h: 0.1 } }, weight: 'regular' },
+  logo: { enabled: true },
+};

@@ -39,18 +39,29 @@ export async function insertSamples(tx: Tx, orgId: string, points: MetricPoint[]
     if (!o) throw new Error(`insertSamples: variant ${p.variantId} was not resolved`);
     return { b: o.brandId, r: o.requestId, v: p.variantId, p: p.platform, m: p.metric, x: p.value, t: p.recordedAt.toISOString() };
   });
-  // One parameter (a JSON array) instead of 9 x 5,000 placeholders.
-  const res = await tx.execute<{ inserted: boolean }>(sql`
-    INSERT INTO content_analytics AS ca (organization_id, brand_id, request_id, variant_id, platform, metric, value, recorded_at)
-    SELECT ${orgId}::uuid, x.b, x.r, x.v, x.p, x.m, x.x, x.t
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(b uuid, r uuid, v uuid, p text, m text, x bigint, t timestamptz)
-    ON CONFLICT (variant_id, platform, metric, recorded_at) DO UPDATE SET value = EXCLUDED.value, ingested_at = now()
-    WHERE ca.value IS DISTINCT FROM EXCLUDED.value
-    RETURNING (xmax = 0) AS inserted`);
-  let inserted = 0;
-  for (const r of res) if (r.inserted) inserted++;
+  // One parameter (a JSON array) instead of 9 x 5,000 placeholders. RETURNING cannot tell an
+  // insert from an update on a partitioned table (no xmax there), so the previous values are read
+  // in the same statement (same snapshot) to classify each sample.
+  const [res] = await tx.execute<{ inserted: number; updated: number }>(sql`
+    WITH x AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(b uuid, r uuid, v uuid, p text, m text, x bigint, t timestamptz)),
+    prev AS (
+      SELECT x.x AS new_value, ca.value AS old_value FROM x
+      LEFT JOIN content_analytics ca ON ca.variant_id = x.v AND ca.platform = x.p AND ca.metric = x.m AND ca.recorded_at = x.t),
+    ins AS (
+      INSERT INTO content_analytics AS ca (organization_id, brand_id, request_id, variant_id, platform, metric, value, recorded_at)
+      SELECT ${orgId}::uuid, x.b, x.r, x.v, x.p, x.m, x.x, x.t FROM x
+      ON CONFLICT (variant_id, platform, metric, recorded_at) DO UPDATE SET value = EXCLUDED.value, ingested_at = now()
+      WHERE ca.value IS DISTINCT FROM EXCLUDED.value
+      RETURNING 1)
+    SELECT (count(*) FILTER (WHERE old_value IS NULL))::int AS inserted,
+      (count(*) FILTER (WHERE old_value IS NOT NULL AND old_value <> new_value))::int AS updated,
+      (SELECT count(*) FROM ins)::int AS written
+    FROM prev`);
+  const inserted = Number(res.inserted);
+  const updated = Number(res.updated);
   await markDirtyHours(tx, points.map((p) => p.recordedAt));
-  return { inserted, updated: res.length - inserted };
+  return { inserted, updated };
 }
 
 /** Tells the hourly rollup which hours changed (it claims and recomputes them). */

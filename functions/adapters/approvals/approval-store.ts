@@ -7,7 +7,7 @@ import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import {
   approvalDecisions, approvalLinks, approvalWorkflows, assetVariants, brandProfiles, contentApprovals, contentRequests,
-  outbox, userOrganizations, users,
+  outbox, requestSteps, userOrganizations, users,
 } from '../../../db/schema/index.js';
 import type { Member } from '../../domain/approvals/eligibility.js';
 import type { ManifestVariant } from '../../domain/approvals/manifest.js';
@@ -74,13 +74,20 @@ export async function listMembers(tx: Tx): Promise<Member[]> {
   }));
 }
 
-/** The request's rendered variants (one generated asset per request). */
-export async function listVariants(tx: Tx, requestId: string): Promise<(ManifestVariant & { id: string; complianceScore: number | null; complianceDecision: string | null; findings: unknown })[]> {
-  const rows = await tx.select().from(assetVariants).where(eq(assetVariants.requestId, requestId)).orderBy(asc(assetVariants.platform));
+/** The request's rendered variants (one generated asset per request), optionally only `platforms`. */
+export async function listVariants(tx: Tx, requestId: string, platforms?: string[]): Promise<(ManifestVariant & { id: string; complianceScore: number | null; complianceDecision: string | null; findings: unknown })[]> {
+  const rows = await tx.select().from(assetVariants)
+    .where(platforms ? and(eq(assetVariants.requestId, requestId), inArray(assetVariants.platform, platforms.length ? platforms : [''])) : eq(assetVariants.requestId, requestId))
+    .orderBy(asc(assetVariants.platform));
   return rows.map((v) => ({
     id: v.id, platform: v.platform, key: v.s3Key, sha256: v.sha256, width: v.width, height: v.height, format: v.format, bytes: v.bytes,
     complianceScore: v.complianceScore, complianceDecision: v.complianceDecision, findings: v.findings,
   }));
+}
+
+/** Opens the timeline step of the approval wait (the pipeline closes it on publish / rejection). */
+export async function openApprovalTimeline(tx: Tx, orgId: string, requestId: string, run: number): Promise<void> {
+  await tx.insert(requestSteps).values({ organizationId: orgId, requestId, run, step: 'await_approval', status: 'started' }).onConflictDoNothing();
 }
 
 export async function insertApprovalIfMissing(tx: Tx, row: typeof contentApprovals.$inferInsert): Promise<void> {

@@ -28,13 +28,26 @@ export function createEventBridgePublisher(opts: { busName: string; region?: str
   };
 }
 
-/** Local stand-in for EventBridge. */
+/**
+ * Local stand-in for EventBridge: logs and keeps each event, and plays the bus rule by handing it
+ * to the subscribers (in-process, after the publisher returned, like an async target).
+ */
 export class LocalEventRecorder implements EventPublisher {
   readonly events: DomainEvent[] = [];
-  constructor(private readonly log?: { info(message: string, data?: Record<string, unknown>): void }) {}
+  private readonly subscribers: ((e: DomainEvent) => Promise<unknown>)[] = [];
+  constructor(private readonly log?: { info(message: string, data?: Record<string, unknown>): void; warn(message: string, data?: Record<string, unknown>): void }) {}
+
+  /** Registers a rule target; its failures are logged, never thrown at the publisher. */
+  subscribe(target: (e: DomainEvent) => Promise<unknown>): void {
+    this.subscribers.push(target);
+  }
+
   async publish(event: DomainEvent): Promise<void> {
     this.events.push(event);
     if (this.events.length > 1000) this.events.shift();
     this.log?.info(`event ${event.type}`, { eventId: event.id, organizationId: event.organizationId });
+    for (const s of this.subscribers) {
+      setImmediate(() => { s(event).catch((e) => this.log?.warn(`event target failed for ${event.type}`, { eventId: event.id, error: (e as Error).message })); });
+    }
   }
 }

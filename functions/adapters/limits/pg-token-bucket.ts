@@ -4,6 +4,7 @@
  * bucket (functions/app/rate-limit.ts: row lock, refill computed in SQL from updated_at); this
  * adapter adds the waiting: sleep until the next token is due, never past the caller's deadline.
  */
+import { sql } from 'drizzle-orm';
 import type { Clock, RateLimiter } from '../../domain/sourcing-ports.js';
 import { takeToken } from '../../app/rate-limit.js';
 import type { Db } from '../db/client.js';
@@ -16,6 +17,8 @@ export interface PgTokenBucketOptions {
   /** Burst size. */
   capacity: number;
   refillPerSecond: number;
+  /** Longest wait for a token, whatever the caller's deadline (default: up to the deadline). */
+  maxWaitMs?: number;
   clock?: Clock;
   random?: () => number;
 }
@@ -25,8 +28,17 @@ export function createPgTokenBucket(db: Db, opts: PgTokenBucketOptions): RateLim
   const clock = opts.clock ?? realClock;
   const random = opts.random ?? Math.random;
   const spec = { key, capacity: opts.capacity, refillPerSecond: opts.refillPerSecond };
+  // The take locks an existing row; two first-ever takes racing on a missing row could both see a
+  // full bucket. Creating the row first (once per instance) removes that window.
+  let ensured: Promise<unknown> | undefined;
+  const ensure = () => (ensured ??= db.execute(sql`
+    insert into rate_limit_buckets (key, tokens, capacity, refill_per_second)
+    values (${key}, ${spec.capacity}, ${spec.capacity}, ${spec.refillPerSecond})
+    on conflict (key) do nothing`).catch((e) => { ensured = undefined; throw e; }));
   return {
-    async acquire({ deadline, signal }) {
+    async acquire({ deadline: callerDeadline, signal }) {
+      const deadline = opts.maxWaitMs === undefined ? callerDeadline : Math.min(callerDeadline, clock.now() + opts.maxWaitMs);
+      await ensure();
       for (;;) {
         signal?.throwIfAborted();
         const r = await takeToken(db, spec);

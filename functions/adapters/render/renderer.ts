@@ -5,7 +5,7 @@
  * It reports what it actually drew (ink boxes, fonts, crop scale) and the pixel measurements the
  * compliance engine needs. No I/O besides CPU: callers store the buffers.
  */
-import sharp, { type Metadata, type OverlayOptions, type Sharp } from 'sharp';
+import sharp from 'sharp';
 import { AppError } from '../../shared/errors.js';
 import { brandKitSchema, templateLayersSchema, type BrandKit, type BrandKitInput, type Brief, type TemplateLayers } from '../../domain/brand-types.js';
 import { PLATFORM_PRESETS, contentTypeFor, type OutputFormat, type PlatformName, type PlatformPreset } from '../../domain/platforms.js';
@@ -17,6 +17,7 @@ import { dominantColors, sampleBackground, type RawImage } from './analyze.js';
 import { shippedFonts, type ShippedFont } from './fonts.js';
 import { decodeImage, encodeUnderLimit, sha256Hex, type DecodedImage } from './image-io.js';
 import { INPUT_LIMITS, mapPool, sharpSettings } from './sharp-config.js';
+import { blendOver, blendStrip, type RgbaLayer } from './blend.js';
 
 /** A logo decoded once (RGBA) and reused for every variant. */
 export interface PreparedLogo extends RawImage {
@@ -107,29 +108,32 @@ async function cropRegion(src: DecodedImage, W: number, H: number, focus: Render
 }
 
 /**
- * The overlay as SVG. Overlays spanning the canvas across their gradient axis are drawn as a
- * 1-px strip and tiled (rasterizing one column instead of a megapixel); others as a full box.
+ * The overlay, defined as SVG and rasterized by librsvg. Overlays spanning the canvas across their
+ * gradient axis are rasterized as a 1-px strip (one column or row instead of a megapixel) and
+ * repeated by blendStrip; others are rasterized at their box size.
  */
-function overlayLayer(o: PlannedOverlay, W: number, H: number): OverlayOptions {
+async function rasterizeOverlay(o: PlannedOverlay, W: number, H: number): Promise<{ layer: RgbaLayer; strip: boolean }> {
   const vertical = o.opaqueEdge === 'top' || o.opaqueEdge === 'bottom';
   const stops = o.kind === 'band'
     ? `<stop offset="0" stop-color="${o.color}" stop-opacity="${o.opacity}"/><stop offset="1" stop-color="${o.color}" stop-opacity="${o.opacity}"/>`
     : `<stop offset="0" stop-color="${o.color}" stop-opacity="0"/><stop offset="${(o.ramp * 0.6).toFixed(4)}" stop-color="${o.color}" stop-opacity="${(o.opacity * 0.55).toFixed(4)}"/><stop offset="${o.ramp.toFixed(4)}" stop-color="${o.color}" stop-opacity="${o.opacity}"/><stop offset="1" stop-color="${o.color}" stop-opacity="${o.opacity}"/>`;
-  // Gradient runs from the transparent side (offset 0) to the opaque edge (offset 1).
+  // The gradient runs from the transparent side (offset 0) to the opaque edge (offset 1).
   const [x1, y1, x2, y2] = { bottom: [0, 0, 0, 1], top: [0, 1, 0, 0], right: [0, 0, 1, 0], left: [1, 0, 0, 0] }[o.opaqueEdge];
   const grad = `<linearGradient id="g" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}">${stops}</linearGradient>`;
   const strip = vertical ? o.box.x === 0 && o.box.w === W : o.box.y === 0 && o.box.h === H;
+  let svg: string;
   if (strip) {
     const [sw, sh] = vertical ? [1, H] : [W, 1];
     const [rx, ry, rw, rh] = vertical ? [0, o.box.y, 1, o.box.h] : [o.box.x, 0, o.box.w, 1];
-    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${sw}" height="${sh}"><defs>${grad}</defs><rect x="${rx}" y="${ry}" width="${rw}" height="${rh}" fill="url(#g)"/></svg>`;
-    return { input: Buffer.from(svg), tile: true, left: 0, top: 0 };
+    svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${sw}" height="${sh}"><defs>${grad}</defs><rect x="${rx}" y="${ry}" width="${rw}" height="${rh}" fill="url(#g)"/></svg>`;
+  } else {
+    svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${o.box.w}" height="${o.box.h}"><defs>${grad}</defs><rect width="${o.box.w}" height="${o.box.h}" fill="url(#g)"/></svg>`;
   }
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${o.box.w}" height="${o.box.h}"><defs>${grad}</defs><rect width="${o.box.w}" height="${o.box.h}" fill="url(#g)"/></svg>`;
-  return { input: Buffer.from(svg), left: o.box.x, top: o.box.y };
+  const { data, info } = await sharp(Buffer.from(svg)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { layer: { data, width: info.width, height: info.height }, strip };
 }
 
-interface DrawnText { text: RenderedText; layer: OverlayOptions | null }
+interface DrawnText { text: RenderedText; layer: (RgbaLayer & { left: number; top: number }) | null }
 
 async function rasterizeText(t: PlannedText, face: ShippedFont): Promise<{ data: Buffer; width: number; height: number }> {
   const { data, info } = await sharp({
@@ -161,7 +165,7 @@ async function drawText(t: PlannedText, fonts: ShippedFont[]): Promise<DrawnText
       const bbox: Box = { x, y: cur.box.y, w: ink.width, h: ink.height };
       return {
         text: { ...cur, bbox },
-        layer: { input: ink.data, raw: { width: ink.width, height: ink.height, channels: 4 }, left: bbox.x, top: bbox.y },
+        layer: { data: ink.data, width: ink.width, height: ink.height, left: bbox.x, top: bbox.y },
       };
     }
     const smaller = Math.max(8, cur.size - Math.max(1, Math.round(cur.size * 0.06)));
@@ -200,37 +204,39 @@ async function renderPrepared(p: Prepared, preset: PlatformPreset, brief: Render
   const { src } = p;
 
   const region = await cropRegion(src, W, H, plan.image.focus);
-  let base = sharp(src.data, { raw: { width: src.width, height: src.height, channels: 3 } })
-    .extract({ left: region.x, top: region.y, width: region.w, height: region.h })
-    .resize(W, H, { fit: 'fill' });
-  if (plan.overlay) base = base.composite([overlayLayer(plan.overlay, W, H)]);
-  const [baseOut, drawn] = await Promise.all([
-    base.removeAlpha().raw().toBuffer({ resolveWithObject: true }),
-    Promise.all(plan.texts.map((t) => drawText(t, fonts))),
-  ]);
-  const baseImg: RawImage = { data: baseOut.data, width: W, height: H, channels: baseOut.info.channels };
-
-  const layers: OverlayOptions[] = drawn.flatMap((d) => (d.layer ? [d.layer] : []));
-  if (plan.logo && p.logo) {
-    const { box } = plan.logo;
-    const logoPx = await sharp(p.logo.data, { raw: { width: p.logo.width, height: p.logo.height, channels: 4 } })
-      .resize(box.w, box.h, { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 0 } })
+  const { logo: logoPlan, overlay } = plan;
+  const [base, overlayPx, drawn, logoPx] = await Promise.all([
+    sharp(src.data, { raw: { width: src.width, height: src.height, channels: 3 } })
+      .extract({ left: region.x, top: region.y, width: region.w, height: region.h })
+      .resize(W, H, { fit: 'fill' })
       .raw()
-      .toBuffer();
-    layers.push({ input: logoPx, raw: { width: box.w, height: box.h, channels: 4 }, left: box.x, top: box.y });
+      .toBuffer(),
+    overlay ? rasterizeOverlay(overlay, W, H) : Promise.resolve(null),
+    Promise.all(plan.texts.map((t) => drawText(t, fonts))),
+    logoPlan && p.logo
+      ? sharp(p.logo.data, { raw: { width: p.logo.width, height: p.logo.height, channels: 4 } })
+        .resize(logoPlan.box.w, logoPlan.box.h, { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 0 } })
+        .raw()
+        .toBuffer()
+      : Promise.resolve(null),
+  ]);
+  const img: RawImage = { data: base, width: W, height: H, channels: 3 };
+  if (overlay && overlayPx) {
+    if (overlayPx.strip) blendStrip(img, overlayPx.layer);
+    else blendOver(img, overlayPx.layer, overlay.box.x, overlay.box.y);
   }
-  const finalOut = layers.length === 0
-    ? baseOut
-    : await sharp(baseImg.data, { raw: { width: W, height: H, channels: baseImg.channels as 3 } }).composite(layers).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const finalImg: RawImage = { data: finalOut.data, width: W, height: H, channels: finalOut.info.channels };
-
-  const encoded = await encodeUnderLimit(finalImg, plan.output, plan.maxBytes, preset.name);
   const texts = drawn.map((d) => d.text);
+  // Measured before any text is drawn: contrast is about what lies under the letters.
+  const textBackgrounds = texts.filter((t) => t.bbox).map((t) => sampleBackground(img, t.bbox as Box, t.slot));
+  for (const d of drawn) if (d.layer) blendOver(img, d.layer, d.layer.left, d.layer.top);
+  if (logoPlan && logoPx) blendOver(img, { data: logoPx, width: logoPlan.box.w, height: logoPlan.box.h }, logoPlan.box.x, logoPlan.box.y);
+
+  const encoded = await encodeUnderLimit(img, plan.output, plan.maxBytes, preset.name);
   const analysis: VariantAnalysis = {
     width: W,
     height: H,
-    dominantColors: dominantColors(finalImg),
-    textBackgrounds: texts.filter((t) => t.bbox).map((t) => sampleBackground(baseImg, t.bbox as Box, t.slot)),
+    dominantColors: dominantColors(img),
+    textBackgrounds,
   };
   const { output: _o, maxBytes: _m, texts: _t, ...rest } = plan;
   const layout: RenderedLayout = {

@@ -173,22 +173,25 @@ function readCapped(res: http.IncomingMessage, maxBytes: number, signal: AbortSi
   return new Promise((resolvePromise, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
-    const onAbort = () => { res.destroy(); reject(signal.reason); };
+    let settled = false;
+    // destroy() emits 'aborted'/'error' synchronously: settle first so the real reason wins.
+    const settle = (err: unknown, value?: Buffer) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      if (err) { res.destroy(); reject(err); } else resolvePromise(value!);
+    };
+    const onAbort = () => settle(signal.reason);
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     res.on('data', (c: Buffer) => {
       total += c.length;
-      if (total > maxBytes) {
-        signal.removeEventListener('abort', onAbort);
-        res.destroy();
-        reject(tooLarge());
-        return;
-      }
+      if (total > maxBytes) return settle(tooLarge());
       chunks.push(c);
     });
-    res.on('end', () => { signal.removeEventListener('abort', onAbort); resolvePromise(Buffer.concat(chunks, total)); });
-    res.on('error', (e) => { signal.removeEventListener('abort', onAbort); reject(e); });
-    res.on('aborted', () => reject(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' })));
+    res.on('end', () => settle(null, Buffer.concat(chunks, total)));
+    res.on('error', (e) => settle(e));
+    res.on('aborted', () => settle(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' })));
   });
 }
 

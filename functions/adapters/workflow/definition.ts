@@ -5,9 +5,10 @@
  * from the metadata the ContentWorkflow construct writes, so the local runner runs each Task
  * with the same handler file the Lambda function is built from. Local use only.
  */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { existsSync } from 'node:fs';
 
 /** Where relative handler entries (TASK_HANDLERS) are resolved from. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -66,11 +67,54 @@ export function extractWorkflow(templates: Array<{ name: string; template: Templ
   throw new Error('no content workflow state machine found in the synthesized app');
 }
 
+/** Files whose content decides the synthesized definition (the CDK app, the pipeline's names, the CDK version). */
+function synthInputsHash(): string {
+  const h = createHash('sha256');
+  const add = (file: string) => {
+    if (!existsSync(file)) return;
+    h.update(path.relative(REPO_ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
+  };
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir).sort()) {
+      const full = path.join(dir, name);
+      if (statSync(full).isDirectory()) walk(full); else if (name.endsWith('.ts')) add(full);
+    }
+  };
+  walk(path.join(REPO_ROOT, 'lib'));
+  for (const f of ['functions/domain/pipeline.ts', 'functions/shared/errors.ts', 'package-lock.json']) add(path.join(REPO_ROOT, f));
+  return h.digest('hex').slice(0, 32);
+}
+
 /**
  * Synthesizes the app and returns the workflow. Uses lib/app.ts `buildApp` (the real app) when
  * it exists; otherwise a stack holding only ContentWorkflow with placeholder functions.
+ *
+ * Synthesizing the whole app takes 10+ s on a small machine, so the result is cached under
+ * node_modules/.cache/svp keyed by a hash of every file that can change it (lib/**, the pipeline's
+ * task and error names, package-lock.json). `cache: false` (or SVP_SYNTH_CACHE=0) always synthesizes.
  */
-export async function loadWorkflowDefinition(opts: { log?: (m: string) => void } = {}): Promise<WorkflowDefinition> {
+export async function loadWorkflowDefinition(opts: { log?: (m: string) => void; cache?: boolean } = {}): Promise<WorkflowDefinition> {
+  const useCache = (opts.cache ?? true) && process.env.SVP_SYNTH_CACHE !== '0';
+  const cacheFile = useCache ? path.join(REPO_ROOT, 'node_modules/.cache/svp', `workflow-definition-${synthInputsHash()}.json`) : undefined;
+  if (cacheFile && existsSync(cacheFile)) {
+    try {
+      const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as WorkflowDefinition;
+      opts.log?.(`workflow definition from ${cached.origin} (cached synth)`);
+      return cached;
+    } catch { /* a torn cache file: synthesize again */ }
+  }
+  const wf = await synthesizeWorkflow(opts);
+  if (cacheFile) {
+    mkdirSync(path.dirname(cacheFile), { recursive: true });
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(wf));
+    renameSync(tmp, cacheFile);
+  }
+  return wf;
+}
+
+async function synthesizeWorkflow(opts: { log?: (m: string) => void }): Promise<WorkflowDefinition> {
   // The built-in CloudFormation rule engine adds seconds to every synth and checks nothing the
   // local runner needs (cdk-nag and the infra tests run it for real).
   const prev = process.env.CDK_VALIDATION;

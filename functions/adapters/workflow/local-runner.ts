@@ -83,6 +83,8 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   private readonly machine: StateMachine;
   private readonly tokenStates = new Map<string, { timeoutSeconds?: number }>();
   private readonly taskStates: string[] = [];
+  /** Tokens whose state handler returned: the execution is now waiting on them. */
+  private readonly announced = new Set<string>();
   private closed = false;
 
   private constructor(readonly workflow: WorkflowDefinition, private readonly opts: LocalRunnerOptions) {
@@ -186,16 +188,23 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     return this.describe(executionName)!;
   }
 
-  /** Resolves with the token once the execution waits in `stateName` (or rejects after `timeoutMs`). */
+  /**
+   * Resolves with the token once the execution waits in `stateName` — after the state's handler
+   * returned, like a Lambda that stored its token — or rejects after `timeoutMs`.
+   */
   async waitForToken(executionName: string, stateName?: string, timeoutMs = 60_000): Promise<string> {
-    const found = () => this.broker.pending({ executionName, stateName })[0]?.token;
+    const found = () => this.broker.pending({ executionName, stateName }).find((t) => this.announced.has(t.token))?.token;
     const now = found();
     if (now) return now;
     let off = () => {};
     const p = new Promise<string>((resolve, reject) => {
-      off = this.broker.onWaiting((t) => { if (t.executionName === executionName && (!stateName || t.stateName === stateName)) resolve(t.token); });
-      const e = this.executions.get(executionName);
-      e?.done.then(() => { const t = found(); if (t) resolve(t); else reject(new Error(`execution ${executionName} ended (${this.describe(executionName)?.status}) without waiting${stateName ? ` in ${stateName}` : ''}`)); });
+      off = this.onEvent((e) => {
+        if (e.type === 'waiting_for_token' && e.executionName === executionName) { const t = found(); if (t) resolve(t); }
+      });
+      this.executions.get(executionName)?.done.then(() => {
+        const t = found();
+        if (t) resolve(t); else reject(new Error(`execution ${executionName} ended (${this.describe(executionName)?.status}) without waiting${stateName ? ` in ${stateName}` : ''}`));
+      });
     });
     try {
       return await withTimeout(p, timeoutMs, `execution ${executionName} did not reach a task-token wait within ${timeoutMs} ms`);
@@ -259,6 +268,8 @@ export class LocalWorkflowRunner implements WorkflowStarter {
         this.broker.closeExecution(executionName, 'the task failed before waiting');
         throw e;
       }
+      this.announced.add(issued.token);
+      issued.result.finally(() => this.announced.delete(issued.token)).catch(() => {});
       this.emit({ type: 'waiting_for_token', executionName, requestId: exec.input.requestId, run: exec.input.run, at: Date.now(), state: stateName });
       return issued.result;
     }

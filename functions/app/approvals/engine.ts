@@ -18,6 +18,7 @@ import { BUILTIN_WORKFLOW, type WorkflowLike } from '../../domain/approvals/work
 import { workflowStepsSchema, type WorkflowStep } from '../../domain/workflow-types.js';
 import { AppError } from '../../shared/errors.js';
 import { audit, type ActorContext } from '../audit.js';
+import { closeStep as closeTimelineStep } from '../pipeline/steps.js';
 import { reviewEmail, type LinkReason } from './emails.js';
 import type { ApprovalServices } from './services.js';
 
@@ -179,7 +180,10 @@ export async function closeStep(tx: Tx, approval: store.ApprovalRow, request: st
   if (!closed) return false;
   await store.revokeLinks(tx, approval.id, now);
   const status = requestStatusFor(outcome);
-  if (status) await store.moveRequest(tx, request.id, approval.run, ['awaiting_approval'], status, { rejectionReason: reason });
+  if (status) {
+    const moved = await store.moveRequest(tx, request.id, approval.run, ['awaiting_approval'], status, { rejectionReason: reason ?? status });
+    if (moved) await closeTimelineStep(tx, { orgId: request.organizationId, requestId: request.id, run: approval.run }, 'await_approval', 'succeeded', { decision: status, step: approval.stepName });
+  }
   return true;
 }
 

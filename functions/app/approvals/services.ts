@@ -86,14 +86,20 @@ export function approvalServices(): ApprovalServices {
   const lazy = <T>(make: () => T): (() => T) => { let v: T | undefined; return () => (v ??= make()); };
   const events = lazy<EventPublisher>(() => {
     const e = env();
-    return e.EVENT_BUS_NAME ? createEventBridgePublisher({ busName: e.EVENT_BUS_NAME, region: e.AWS_REGION }) : new LocalEventRecorder(consoleLog);
+    if (e.EVENT_BUS_NAME) return createEventBridgePublisher({ busName: e.EVENT_BUS_NAME, region: e.AWS_REGION });
+    // Locally the "rule" delivers the webhooks in-process, as the content-published Lambda does in AWS.
+    const recorder = new LocalEventRecorder(built.log);
+    recorder.subscribe(async (ev) => (await import('./webhooks.js')).deliverEvent(built, ev.organizationId, ev.id));
+    return recorder;
   });
-  const callbacks = lazy<TaskCallbacks>(() => {
-    if (env().STATE_MACHINE_ARN) return createCallbackPort(createSfnTaskCallbacks());
+  const sfnCallbacks = lazy<TaskCallbacks>(() => createCallbackPort(createSfnTaskCallbacks()));
+  // Not cached locally: the local stack may be restarted in one process (tests) with a new runner.
+  const callbacks = (): TaskCallbacks => {
+    if (env().STATE_MACHINE_ARN) return sfnCallbacks();
     const broker = localBroker();
     if (!broker) throw new Error('configuration error: no task callback client (set STATE_MACHINE_ARN or run the local workflow runner)');
     return createCallbackPort(broker);
-  });
+  };
   const built: ApprovalServices = {
     get db() { return overrides.db ?? services.db(); },
     get secrets() { return overrides.secrets ?? fieldCipher(); },
@@ -107,7 +113,12 @@ export function approvalServices(): ApprovalServices {
     get log() { return overrides.log ?? consoleLog; },
     get sleep() { return overrides.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))); },
   };
-  const webhookTransport = lazy<WebhookTransport>(() => createHttpWebhookTransport({ allowLocal: built.appMode === 'local' }));
+  const transports = new Map<string, WebhookTransport>();
+  const webhookTransport = (): WebhookTransport => {
+    const mode = built.appMode;
+    if (!transports.has(mode)) transports.set(mode, createHttpWebhookTransport({ allowLocal: mode === 'local' }));
+    return transports.get(mode)!;
+  };
   cached = built;
   return built;
 }

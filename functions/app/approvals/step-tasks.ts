@@ -21,7 +21,7 @@ import { canTransition, type RequestStatus } from '../../domain/request-status.j
 import { requestStatuses } from '../../domain/request-status.js';
 import { AppError } from '../../shared/errors.js';
 import { audit } from '../audit.js';
-import { answerFor, closeStep, effectiveQuorum, issueLink, resolveWorkflow, sendStepCallback, stepOf, systemActor, tokenContext, votersFor, type StepAnswer } from './engine.js';
+import { answerFor, closeStep, effectiveQuorum, issueLink, resolveWorkflow, stepOf, systemActor, tokenContext, votersFor, type StepAnswer } from './engine.js';
 import type { ApprovalServices } from './services.js';
 
 export interface StepRef { orgId: string; requestId: string; run: number }
@@ -36,8 +36,7 @@ async function loadRequest(tx: Parameters<typeof store.getRequest>[0], ref: Step
 }
 
 /**
- * Which approval step comes after `afterStep` (-1 to start). When none is left, the request is
- * marked approved (publish follows).
+ * Which approval step comes after `afterStep` (-1 to start); `done` when none is left.
  */
 export async function nextApprovalStep(deps: Pick<ApprovalServices, 'db'>, input: StepRef & { afterStep: number }): Promise<NextStep> {
   return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
@@ -45,11 +44,11 @@ export async function nextApprovalStep(deps: Pick<ApprovalServices, 'db'>, input
     const workflow = await resolveWorkflow(tx, request);
     const compliance = (request.compliance ?? null) as { decision?: string } | null;
     const next = nextStep(workflow, input.afterStep, compliance);
-    if (next.done) {
+    // When every step approved, the request stays `awaiting_approval`: Publish moves it on (and
+    // closes the timeline step). Only an auto-approval skips the wait entirely.
+    if (next.done && next.autoApproved) {
       await store.moveRequest(tx, request.id, request.run, fromWhere('approved'), 'approved');
-      if (next.autoApproved) {
-        await audit(tx, systemActor(input.orgId, 'compliance'), { action: 'approval.auto_approved', resourceType: 'content_request', resourceId: request.id, details: { workflow: workflow.name, run: request.run } });
-      }
+      await audit(tx, systemActor(input.orgId, 'compliance'), { action: 'approval.auto_approved', resourceType: 'content_request', resourceId: request.id, details: { workflow: workflow.name, run: request.run } });
     }
     return next;
   });
@@ -64,8 +63,8 @@ export interface WaitInput extends StepRef {
 
 /**
  * The `.waitForTaskToken` task of a step: stores the task token, works out who answers, issues
- * one link per approver and queues their emails. If the step was decided before (the callback of
- * an earlier attempt got lost), it answers the new token at once.
+ * one link per approver and queues their emails. If the step was decided before (a re-driven
+ * wait), it fails with `Approval.AlreadyDecided` and the state machine reads the answer.
  */
 export async function beginStepWait(deps: ApprovalServices, input: WaitInput): Promise<{ approvalId: string; notified: number; alreadyDecided: boolean }> {
   if (typeof input.taskToken !== 'string' || input.taskToken.length < 8) throw new AppError('validation_failed', 'the wait task needs its task token');
@@ -77,7 +76,7 @@ export async function beginStepWait(deps: ApprovalServices, input: WaitInput): P
     }
     const workflow = await resolveWorkflow(tx, request);
     const step = stepOf(workflow, input.stepIndex);
-    const variants = await store.listVariants(tx, request.id);
+    const variants = await store.listVariants(tx, request.id, request.platforms);
     if (!variants.length) throw new AppError('invalid_state', 'Nothing to review: the request has no rendered variants');
     const checksums = checksumsOf(variants);
     const deadline = new Date(now.getTime() + stepTimeoutSeconds(step) * 1000);
@@ -118,6 +117,7 @@ export async function beginStepWait(deps: ApprovalServices, input: WaitInput): P
     await store.updateApproval(tx, approval.id, set);
     approval = { ...approval, ...set } as store.ApprovalRow;
     await store.moveRequest(tx, request.id, request.run, fromWhere('awaiting_approval'), 'awaiting_approval');
+    await store.openApprovalTimeline(tx, input.orgId, request.id, request.run);
 
     const decided = new Set((await store.listDecisions(tx, [approval.id])).map((d) => d.approverId));
     const brand = await store.getBrand(tx, request.brandId);
@@ -133,8 +133,30 @@ export async function beginStepWait(deps: ApprovalServices, input: WaitInput): P
     }
     return { approvalId: approval.id, notified, alreadyDecided: false };
   });
-  if (r.alreadyDecided) await sendStepCallback(deps, input.orgId, r.approvalId, { taskToken: input.taskToken });
+  // Workflow functions hold no states:SendTask* grant: the state machine catches this error and
+  // reads the recorded answer instead ("Read step decision").
+  if (r.alreadyDecided) throw new StepAlreadyDecided(r.approvalId);
   return r;
+}
+
+/** The step was decided before this wait started (a re-driven or retried wait task). */
+export class StepAlreadyDecided extends Error {
+  constructor(readonly approvalId: string) {
+    super('this approval step was already decided');
+    this.name = STEP_ALREADY_DECIDED;
+  }
+}
+export const STEP_ALREADY_DECIDED = 'Approval.AlreadyDecided';
+
+/** The recorded answer of a decided step ("Read step decision"). */
+export async function readStepDecision(deps: Pick<ApprovalServices, 'db'>, input: StepRef & { stepIndex: number }): Promise<StepAnswer> {
+  return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
+    await loadRequest(tx, input);
+    const approval = await store.lockApprovalByStep(tx, input.requestId, input.run, input.stepIndex);
+    const answer = approval && answerFor(approval);
+    if (!answer) throw new AppError('invalid_state', `Approval step ${input.stepIndex + 1} is not decided`);
+    return answer;
+  });
 }
 
 /** Phase switch of an escalated step: the escalation target answers alone, by a fresh deadline. */

@@ -24,7 +24,7 @@ export const platformSchema = z.string().regex(/^[a-z][a-z0-9_]{1,31}$/, 'a lowe
 
 /** One sample as sent to POST /v1/orgs/{orgId}/analytics/metrics. */
 export const metricPointInput = z.strictObject({
-  variantId: z.uuid(),
+  variantId: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID'),
   platform: platformSchema,
   metric: z.enum(metricNames),
   /** Count in the interval ending at recordedAt; a whole number >= 0. */

@@ -4,9 +4,11 @@
  * renderer's output is reproducible and the compliance engine can reason about boxes.
  *
  * Rules, in order:
- * 1. Text boxes come from the template (per layout class, else `default`), are clamped into the
- *    preset's safe rectangle, cut away from platform UI overlays and from the logo's clear space,
- *    and later slots are cut away from earlier slots' text (headline > body > cta).
+ * 1. Text boxes come from the template (per layout class, else `default`) and are laid out
+ *    relative to the preset's safe rectangle, not the full canvas: one "tall" template then works
+ *    on a 4:5 post and on a story with 250/340 px UI bands, and text can never start in a band.
+ *    Boxes are then cut away from platform UI overlays and from the logo's clear space, and later
+ *    slots are cut away from earlier slots' text (headline > body > cta).
  * 2. Font sizes are the template's range scaled by canvas width / 1080 and auto-fitted (largest
  *    size whose wrapped lines fit the box and maxLines; else minimum size with "…").
  * 3. The logo sits in its corner of the safe rectangle, widthPct of the canvas wide (height capped
@@ -48,7 +50,12 @@ const MAX_LOGO_HEIGHT_PCT = 0.25;
 const SLOT_ORDER: TextSlotName[] = ['headline', 'body', 'cta'];
 
 export function relToPx(r: RelBox, width: number, height: number): Box {
-  return mkBox(r.x * width, r.y * height, Math.min(r.w, 1 - r.x) * width, Math.min(r.h, 1 - r.y) * height);
+  return relToBox(r, { x: 0, y: 0, w: width, h: height });
+}
+
+/** A relative box (0..1) mapped into `frame`, cut at the frame's edges. */
+export function relToBox(r: RelBox, frame: Box): Box {
+  return mkBox(frame.x + r.x * frame.w, frame.y + r.y * frame.h, Math.min(r.w, 1 - r.x) * frame.w, Math.min(r.h, 1 - r.y) * frame.h);
 }
 
 function slotBox(slot: TextSlot, layout: PlatformPreset['layout']): RelBox {
@@ -168,7 +175,7 @@ export function buildRenderPlan(input: PlanInput): RenderPlan {
     const slot = layers[slotName];
     const text = copy[slotName]?.trim();
     if (!slot || !text) continue;
-    const templateBox = relToPx(slotBox(slot, preset.layout), W, H);
+    const templateBox = relToBox(slotBox(slot, preset.layout), safe);
     let b = intersect(templateBox, safe);
     for (const o of uiOverlays) b = avoid(b, o);
     if (logo) b = avoid(b, expand(logo.box, logo.clearSpace));

@@ -26,7 +26,7 @@ export interface PlannedText {
   lines: string[];
   /** The slot's box after clamping to the safe zone and avoiding logo/UI: the ink must stay inside. */
   box: Box;
-  /** The template's box for this layout before clamping, for diagnostics. */
+  /** The template's box for this layout mapped into the safe rectangle, before cutting around logo/UI/other text. */
   templateBox: Box;
   align: Align;
   /** #RRGGBB text color. */

@@ -22,8 +22,8 @@ import type { RouteDef } from '../../shared/http/route-def.js';
 
 type TenantReq = Pick<ApiRequest<RouteDef>, 'requestId' | 'ip' | 'userAgent'> & { tenant: TenantAccess | undefined };
 
-/** The audit actor for a tenant request. */
-export function actorOf(req: TenantReq): ActorContext {
+/** The audit actor for a tenant request (always a signed-in user). */
+export function actorOf(req: TenantReq): ActorContext & { userId: string } {
   const t = req.tenant!;
   return { orgId: t.orgId, userId: t.userId, requestId: req.requestId, ip: req.ip ?? null, userAgent: req.userAgent ?? null };
 }

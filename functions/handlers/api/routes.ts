@@ -36,6 +36,11 @@ import {
   workflowPage, workflowSchema,
 } from './schemas/content.js';
 import { previewRequest, previewResponse } from './schemas/preview.js';
+import {
+  contentAnalyticsQuery, contentAnalyticsResponse, dashboardPageQuery, dashboardQuery, dashboardResponse, devSignInRequest,
+  ingestMetricsRequest, ingestMetricsResponse, usageResponse,
+} from './schemas/analytics.js';
+import { MAX_INGEST_BODY_BYTES } from '../../domain/analytics/metrics.js';
 
 const idempotencyHeader = {
   name: 'Idempotency-Key',
@@ -99,6 +104,17 @@ export const api = {
 
   // ---- audit log -----------------------------------------------------------------------------
   listActivity: route({ method: 'GET', path: '/v1/orgs/{orgId}/activity', fn: 'activity', auth: 'jwt', permission: 'activity:read', summary: 'The audit log, newest first', query: listActivityQuery, response: activityPage }),
+
+  // ---- analytics, usage and the dashboard page (issue 8) ---------------------------------------
+  ingestMetrics: route({ method: 'POST', path: '/v1/orgs/{orgId}/analytics/metrics', fn: 'analytics', auth: 'jwt', permission: 'analytics:write', summary: 'Ingest a batch of platform metrics (<= 5,000 samples; idempotent per variant, platform, metric and timestamp; a changed value replaces the stored one)', request: ingestMetricsRequest, response: ingestMetricsResponse, maxBodyBytes: MAX_INGEST_BODY_BYTES }),
+  getDashboard: route({ method: 'GET', path: '/v1/orgs/{orgId}/analytics/dashboard', fn: 'analytics', auth: 'jwt', permission: 'analytics:read', summary: 'Totals, daily trend, top content, engagement by platform, compliance trend and spend vs budget for a date range (from rollups)', query: dashboardQuery, response: dashboardResponse }),
+  getDashboardView: route({ method: 'GET', path: '/v1/orgs/{orgId}/analytics/dashboard/view', fn: 'analytics', auth: 'jwt', permission: 'analytics:read', summary: 'The same dashboard as server-rendered HTML with SVG charts (the dashboard page inserts it)', query: dashboardQuery, produces: 'text/html' }),
+  getContentAnalytics: route({ method: 'GET', path: '/v1/orgs/{orgId}/analytics/content/{requestId}', fn: 'analytics', auth: 'jwt', permission: 'analytics:read', summary: 'Performance of one content request: totals, daily trend, per variant, last 48 hours', query: contentAnalyticsQuery, response: contentAnalyticsResponse }),
+  getUsage: route({ method: 'GET', path: '/v1/orgs/{orgId}/usage', fn: 'analytics', auth: 'jwt', permission: 'usage:read', summary: 'Month-to-date paid API usage by provider and endpoint, and the quota and budget remaining', response: usageResponse }),
+  dashboardPage: route({ method: 'GET', path: '/dashboard', fn: 'dashboard-pages', auth: 'public', summary: 'The dashboard page (HTML shell; data comes from the API with the signed-in token)', query: dashboardPageQuery, produces: 'text/html', tag: 'pages' }),
+  dashboardCallback: route({ method: 'GET', path: '/dashboard/callback', fn: 'dashboard-pages', auth: 'public', summary: 'Cognito hosted sign-in callback: keeps the ID token in the tab and opens the dashboard', produces: 'text/html', tag: 'pages' }),
+  devSignInPage: route({ method: 'GET', path: '/dev/sign-in', fn: 'dashboard-pages', auth: 'public', summary: 'Local sign-in page listing the seeded users (APP_MODE=local only; 404 otherwise)', produces: 'text/html', tag: 'pages' }),
+  devSignIn: route({ method: 'POST', path: '/dev/sign-in', fn: 'dashboard-pages', auth: 'public', summary: 'Local sign-in: mints a local-issuer token for the chosen user (APP_MODE=local only)', request: devSignInRequest, consumes: ['application/x-www-form-urlencoded'], produces: 'text/html', maxBodyBytes: 4096, tag: 'pages' }),
 } as const satisfies Record<string, RouteDef>;
 
 export type ApiTable = typeof api;

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { checkIntegrity } from '../../../db/integrity.js';
+import { runMigrations } from '../../../db/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 
 let t: TestDatabase;
@@ -48,4 +49,20 @@ test('each kind of damage is reported by name', async () => {
   ]));
   // nothing unrelated is reported
   expect(problems.filter((p) => /content_requests|brand_profiles|api_usage: no partition for the current/.test(p))).toEqual([]);
+});
+
+test('runMigrations repairs policies and partitions, and fails loudly on what it cannot repair', async () => {
+  await t.owner`DROP TABLE user_activity_logs_default`; // the detached leftover from the test above
+  const err = await runMigrations(t.ownerUrl).then(() => null, (e: Error) => e);
+  expect(err?.message).toMatch(/post-migration integrity check failed/);
+  const lines = err!.message.split('\n').slice(1).map((l) => l.replace(/^ - /, ''));
+  // RLS flags, the missing tenant policy and the partitions were repaired; a foreign policy is not
+  // silently dropped, an app-owned table and a missing extension need an operator.
+  expect(lines.sort()).toEqual([
+    'extension btree_gin is not installed', 'role svp_app owns relations: app_owned', 'webhook_endpoints: policy leak is unconditionally true',
+  ]);
+  await t.owner`DROP POLICY leak ON webhook_endpoints`;
+  await t.owner`DROP TABLE app_owned`;
+  await t.owner`CREATE EXTENSION btree_gin`;
+  await expect(runMigrations(t.ownerUrl)).resolves.toMatchObject({ appliedNow: 0 });
 });

@@ -128,3 +128,19 @@ test('the app role cannot run DDL around the function: it owns nothing and canno
     .rejects.toMatchObject({ code: '42501' });
   await expect(t.app.sql.unsafe('ALTER TABLE content_analytics_default NO FORCE ROW LEVEL SECURITY')).rejects.toMatchObject({ code: '42501' });
 });
+
+test('two maintenance runs at once (scheduler and a deploy) do not trip over each other', async () => {
+  const far = `content_analytics_${suffix(monthStart(3))}`;
+  await t.owner.unsafe(`DROP TABLE ${far}`);
+  const other = (await import('postgres')).default(t.ownerUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [a, b] = await Promise.all([
+      t.owner<{ r: { created: string[] } }[]>`SELECT app.maintain_partitions(3, 24) AS r`,
+      other<{ r: { created: string[] } }[]>`SELECT app.maintain_partitions(3, 24) AS r`,
+    ]);
+    expect([...a[0].r.created, ...b[0].r.created]).toEqual([far]);
+  } finally {
+    await other.end();
+  }
+  expect(await partitionsOf('content_analytics')).toContain(far);
+});

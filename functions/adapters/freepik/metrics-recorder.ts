@@ -1,0 +1,22 @@
+/**
+ * A UsageRecorder decorator that also emits the Freepik CloudWatch metrics the alarms watch
+ * (lib/config/metrics.ts). Metrics are buffered by Powertools; the handler publishes them
+ * (logMetrics middleware or publishStoredMetrics) at the end of the invocation.
+ */
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { FREEPIK_METRICS } from '../../../lib/config/metrics.js';
+import type { UsageRecorder } from '../../domain/sourcing-ports.js';
+
+export function withFreepikMetrics(inner: UsageRecorder, metrics: Pick<Metrics, 'addMetric'>): UsageRecorder {
+  return {
+    async record(row) {
+      metrics.addMetric(FREEPIK_METRICS.calls, MetricUnit.Count, 1);
+      if (row.outcome !== 'success') metrics.addMetric(FREEPIK_METRICS.errors, MetricUnit.Count, 1);
+      if (row.statusCode === 429) metrics.addMetric(FREEPIK_METRICS.throttled, MetricUnit.Count, 1);
+      metrics.addMetric(FREEPIK_METRICS.latency, MetricUnit.Milliseconds, row.latencyMs);
+      if (row.credits > 0) metrics.addMetric(FREEPIK_METRICS.credits, MetricUnit.Count, row.credits);
+      if (row.costUsd > 0) metrics.addMetric(FREEPIK_METRICS.spendUsd, MetricUnit.NoUnit, row.costUsd);
+      await inner.record(row);
+    },
+  };
+}

@@ -1,0 +1,279 @@
+/**
+ * Use cases: content requests. Creation is idempotent per (tenant, user, Idempotency-Key): the key
+ * row is claimed with INSERT ... ON CONFLICT in the same transaction as the request row, so
+ * concurrent replays wait on the unique index and then replay the stored response; exactly one
+ * request exists. The workflow is started after commit; if that fails, the request is marked
+ * failed with the reason (never left silently queued).
+ */
+import { createHash } from 'node:crypto';
+import { and, asc, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { withTenant, type Db, type Tx } from '../adapters/db/client.js';
+import type { ObjectStore } from '../adapters/storage/object-store.js';
+import {
+  approvalDecisions, approvalWorkflows, assetVariants, brandProfiles, contentApprovals, contentRequests, contentTemplates,
+  generatedAssets, idempotencyKeys, requestSteps,
+} from '../../db/schema/index.js';
+import type { Brief, ImageSpec } from '../domain/brand-types.js';
+import type { WorkflowStarter } from '../domain/ports.js';
+import { canCancel, userRetryableStatuses, type RequestStatus } from '../domain/request-status.js';
+import { AppError, type FieldProblem } from '../shared/errors.js';
+import { logError } from '../shared/http/log.js';
+import { audit, type ActorContext } from './audit.js';
+import { cursorTs, decodeCursor, encodeCursor, iso, isoReq } from './util.js';
+
+export const IDEMPOTENCY_TTL_HOURS = 24;
+export const VARIANT_URL_TTL_SECONDS = 300;
+
+const summaryCols = {
+  id: contentRequests.id, brandId: contentRequests.brandId, templateId: contentRequests.templateId, workflowId: contentRequests.workflowId,
+  requestedBy: contentRequests.requestedBy, status: contentRequests.status, brief: contentRequests.brief, image: contentRequests.imageSpec,
+  platforms: contentRequests.platforms, run: contentRequests.run, failure: contentRequests.failure,
+  createdAt: contentRequests.createdAt, updatedAt: contentRequests.updatedAt,
+};
+type SummaryRow = { [K in keyof typeof summaryCols]: (typeof summaryCols)[K]['_']['data'] | ((typeof summaryCols)[K]['_']['notNull'] extends true ? never : null) };
+const toSummary = (r: SummaryRow) => ({
+  id: r.id, brandId: r.brandId, templateId: r.templateId ?? null, workflowId: r.workflowId ?? null, requestedBy: r.requestedBy,
+  status: r.status, brief: r.brief, image: r.image, platforms: r.platforms, run: r.run,
+  failure: (r.failure ?? null) as Record<string, unknown> | null, createdAt: isoReq(r.createdAt), updatedAt: isoReq(r.updatedAt),
+});
+export type ContentRequestSummary = ReturnType<typeof toSummary>;
+
+export interface CreateContentRequestInput {
+  brandId: string;
+  templateId?: string;
+  brief: Brief;
+  image: ImageSpec;
+  platforms: string[];
+  approvalWorkflowId?: string;
+}
+
+/** Key order does not change the meaning of a JSON body, so it must not change the hash. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v as object).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+export const requestHash = (route: string, body: unknown) => createHash('sha256').update(route).update('\n').update(canonical(body)).digest('hex');
+
+async function loadRequest(tx: Tx, orgId: string, id: string, forUpdate = false) {
+  const q = tx.select({ ...summaryCols, executionName: contentRequests.executionName, executionArn: contentRequests.executionArn })
+    .from(contentRequests).where(and(eq(contentRequests.organizationId, orgId), eq(contentRequests.id, id)));
+  const [r] = forUpdate ? await q.for('update') : await q;
+  if (!r) throw new AppError('not_found', 'Content request not found');
+  return r;
+}
+
+/** Cross-references of a new request: brand live, template of that brand, workflow active. */
+async function resolveRefs(tx: Tx, orgId: string, input: CreateContentRequestInput): Promise<{ workflowId: string | null }> {
+  const problems: FieldProblem[] = [];
+  const [brand] = await tx.select({ id: brandProfiles.id, isActive: brandProfiles.isActive, defaultWorkflowId: brandProfiles.defaultWorkflowId })
+    .from(brandProfiles).where(and(eq(brandProfiles.organizationId, orgId), eq(brandProfiles.id, input.brandId), isNull(brandProfiles.deletedAt)));
+  if (!brand) problems.push({ path: 'body.brandId', message: 'no such brand' });
+  else if (!brand.isActive) problems.push({ path: 'body.brandId', message: 'the brand is inactive' });
+  if (input.templateId) {
+    const [t] = await tx.select({ brandId: contentTemplates.brandId, isActive: contentTemplates.isActive, platforms: contentTemplates.platforms })
+      .from(contentTemplates).where(and(eq(contentTemplates.organizationId, orgId), eq(contentTemplates.id, input.templateId), isNull(contentTemplates.deletedAt)));
+    if (!t || !t.isActive) problems.push({ path: 'body.templateId', message: 'no such active template' });
+    else if (t.brandId !== input.brandId) problems.push({ path: 'body.templateId', message: 'belongs to another brand' });
+    else if (t.platforms.length) {
+      input.platforms.forEach((p, i) => {
+        if (!t.platforms.includes(p)) problems.push({ path: `body.platforms[${i}]`, message: `the template is not made for ${p}` });
+      });
+    }
+  }
+  const workflowId = input.approvalWorkflowId ?? brand?.defaultWorkflowId ?? null;
+  if (workflowId) {
+    const [w] = await tx.select({ id: approvalWorkflows.id }).from(approvalWorkflows)
+      .where(and(eq(approvalWorkflows.organizationId, orgId), eq(approvalWorkflows.id, workflowId), eq(approvalWorkflows.isActive, true)));
+    if (!w) problems.push({ path: input.approvalWorkflowId ? 'body.approvalWorkflowId' : 'body.brandId', message: 'no such active approval workflow' });
+  }
+  if (problems.length) throw new AppError('validation_failed', 'The request refers to things that cannot be used', { fields: problems });
+  return { workflowId };
+}
+
+export interface CreateResult { status: number; body: ContentRequestSummary; replayed: boolean }
+
+export async function createContentRequest(db: Db, ctx: ActorContext & { userId: string }, workflow: WorkflowStarter,
+  input: CreateContentRequestInput, idempotencyKey?: string): Promise<CreateResult> {
+  const route = 'POST /v1/orgs/{orgId}/content-requests';
+  const hash = requestHash(route, input);
+  type Outcome = { replay: { status: number; body: ContentRequestSummary }; created?: undefined } | { created: ContentRequestSummary; replay?: undefined };
+  const outcome = await withTenant(db, { orgId: ctx.orgId, userId: ctx.userId }, async (tx): Promise<Outcome> => {
+    if (idempotencyKey) {
+      // Claims the key, or (an expired key) re-claims it. A concurrent claimer blocks here on the
+      // unique index until the first transaction ends, then sees its committed row below.
+      const claimed = await tx.execute<{ id: string }>(sql`
+        insert into idempotency_keys (organization_id, user_id, key, route, request_hash, expires_at)
+        values (${ctx.orgId}, ${ctx.userId}, ${idempotencyKey}, ${route}, ${hash}, now() + make_interval(hours => ${IDEMPOTENCY_TTL_HOURS}))
+        on conflict (organization_id, user_id, key) do update set
+          route = excluded.route, request_hash = excluded.request_hash, response_status = null, response_body = null,
+          created_at = now(), expires_at = excluded.expires_at
+        where idempotency_keys.expires_at < now()
+        returning id`);
+      if (!claimed.length) {
+        const [prev] = await tx.select().from(idempotencyKeys).where(and(
+          eq(idempotencyKeys.organizationId, ctx.orgId), eq(idempotencyKeys.userId, ctx.userId), eq(idempotencyKeys.key, idempotencyKey)));
+        if (!prev || prev.route !== route || prev.requestHash !== hash) {
+          throw new AppError('idempotency_conflict', 'This Idempotency-Key was used with a different request body');
+        }
+        if (prev.responseStatus == null) throw new AppError('conflict', 'The first request with this Idempotency-Key is still being processed');
+        return { replay: { status: prev.responseStatus, body: prev.responseBody as ContentRequestSummary } };
+      }
+    }
+    const { workflowId } = await resolveRefs(tx, ctx.orgId, input);
+    const [row] = await tx.insert(contentRequests).values({
+      organizationId: ctx.orgId, brandId: input.brandId, templateId: input.templateId ?? null, workflowId,
+      requestedBy: ctx.userId, brief: input.brief, imageSpec: input.image, platforms: input.platforms, run: 1,
+    }).returning(summaryCols);
+    await audit(tx, ctx, { action: 'content_request.create', resourceType: 'content_request', resourceId: row.id, details: { brandId: input.brandId, platforms: input.platforms, idempotencyKey: idempotencyKey ?? null } });
+    const body = toSummary(row);
+    if (idempotencyKey) await storeResponse(tx, ctx, idempotencyKey, 202, body);
+    return { created: body };
+  });
+  if (outcome.replay) return { status: outcome.replay.status, body: outcome.replay.body, replayed: true };
+  const body = await startRun(db, ctx, workflow, outcome.created!.id, 1, idempotencyKey);
+  return { status: 202, body, replayed: false };
+}
+
+async function storeResponse(tx: Tx, ctx: ActorContext & { userId: string }, key: string, status: number, body: unknown) {
+  await tx.update(idempotencyKeys).set({ responseStatus: status, responseBody: body })
+    .where(and(eq(idempotencyKeys.organizationId, ctx.orgId), eq(idempotencyKeys.userId, ctx.userId), eq(idempotencyKeys.key, key)));
+}
+
+/**
+ * Starts run `run` and records the execution; on failure marks the request failed with the reason
+ * (and updates the stored idempotent response so a replay tells the same story).
+ */
+async function startRun(db: Db, ctx: ActorContext & { userId: string }, workflow: WorkflowStarter, requestId: string, run: number, idempotencyKey?: string): Promise<ContentRequestSummary> {
+  try {
+    const exec = await workflow.start({ orgId: ctx.orgId, requestId, run });
+    return await withTenant(db, { orgId: ctx.orgId, userId: ctx.userId }, async (tx) => {
+      await tx.update(contentRequests).set({ executionName: exec.executionName, executionArn: exec.executionArn ?? null })
+        .where(and(eq(contentRequests.organizationId, ctx.orgId), eq(contentRequests.id, requestId), eq(contentRequests.run, run)));
+      return toSummary(await loadRequest(tx, ctx.orgId, requestId));
+    });
+  } catch (e) {
+    logError('workflow start failed', e, { requestId, run });
+    const message = e instanceof AppError ? e.message : 'The workflow could not be started; retry the request';
+    return withTenant(db, { orgId: ctx.orgId, userId: ctx.userId }, async (tx) => {
+      await tx.update(contentRequests).set({
+        status: 'failed',
+        failure: { state: 'StartExecution', code: 'workflow_start_failed', message },
+        updatedAt: new Date(),
+      }).where(and(eq(contentRequests.organizationId, ctx.orgId), eq(contentRequests.id, requestId), eq(contentRequests.run, run), eq(contentRequests.status, 'queued')));
+      await audit(tx, ctx, { action: 'content_request.start_failed', resourceType: 'content_request', resourceId: requestId, details: { run } });
+      const body = toSummary(await loadRequest(tx, ctx.orgId, requestId));
+      if (idempotencyKey) await storeResponse(tx, ctx, idempotencyKey, 202, body);
+      return body;
+    });
+  }
+}
+
+export async function listContentRequests(tx: Tx, orgId: string, q: {
+  limit: number; cursor?: string; status?: RequestStatus[]; brandId?: string; from?: string; to?: string; q?: string;
+}) {
+  const c = decodeCursor(q.cursor);
+  const where: SQL[] = [eq(contentRequests.organizationId, orgId)];
+  if (q.status) where.push(inArray(contentRequests.status, q.status));
+  if (q.brandId) where.push(eq(contentRequests.brandId, q.brandId));
+  if (q.from) where.push(gte(contentRequests.createdAt, new Date(q.from)));
+  if (q.to) where.push(lt(contentRequests.createdAt, new Date(q.to)));
+  if (q.q) where.push(sql`${contentRequests.search} @@ websearch_to_tsquery('simple', ${q.q})`);
+  if (c) where.push(sql`(${contentRequests.createdAt}, ${contentRequests.id}) < (${c.t}::timestamptz, ${c.id}::uuid)`);
+  const rows = await tx.select({ ...summaryCols, ts: cursorTs(contentRequests.createdAt) }).from(contentRequests)
+    .where(and(...where)).orderBy(desc(contentRequests.createdAt), desc(contentRequests.id)).limit(q.limit + 1);
+  const more = rows.length > q.limit;
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1);
+  return { items: page.map((r) => toSummary(r)), nextCursor: more && last ? encodeCursor({ t: last.ts, id: last.id }) : null };
+}
+
+/** Status, timeline, master + variants (short-lived URLs), compliance and approvals. Task tokens never leave. */
+export async function getContentRequest(tx: Tx, orgId: string, store: ObjectStore, id: string) {
+  const r = await loadRequest(tx, orgId, id);
+  const [full] = await tx.select({ compliance: contentRequests.compliance, manifest: contentRequests.manifest, rejectionReason: contentRequests.rejectionReason, publishedAt: contentRequests.publishedAt })
+    .from(contentRequests).where(eq(contentRequests.id, id));
+  const [steps, masters, variants, approvals] = await Promise.all([
+    tx.select().from(requestSteps).where(and(eq(requestSteps.organizationId, orgId), eq(requestSteps.requestId, id))).orderBy(asc(requestSteps.run), asc(requestSteps.startedAt)),
+    tx.select({
+      source: generatedAssets.source, width: generatedAssets.width, height: generatedAssets.height, license: generatedAssets.license,
+      complianceScore: generatedAssets.complianceScore, complianceDecision: generatedAssets.complianceDecision,
+    }).from(generatedAssets).where(and(eq(generatedAssets.organizationId, orgId), eq(generatedAssets.requestId, id))),
+    tx.select().from(assetVariants).where(and(eq(assetVariants.organizationId, orgId), eq(assetVariants.requestId, id))).orderBy(asc(assetVariants.platform)),
+    tx.select({
+      id: contentApprovals.id, run: contentApprovals.run, stepIndex: contentApprovals.stepIndex, stepName: contentApprovals.stepName,
+      status: contentApprovals.status, dueAt: contentApprovals.dueAt, decidedAt: contentApprovals.decidedAt, outcomeReason: contentApprovals.outcomeReason,
+    }).from(contentApprovals).where(and(eq(contentApprovals.organizationId, orgId), eq(contentApprovals.requestId, id)))
+      .orderBy(asc(contentApprovals.run), asc(contentApprovals.stepIndex)),
+  ]);
+  const decisions = approvals.length
+    ? await tx.select({ approvalId: approvalDecisions.approvalId, approverId: approvalDecisions.approverId, decision: approvalDecisions.decision, comment: approvalDecisions.comment, createdAt: approvalDecisions.createdAt })
+      .from(approvalDecisions).where(and(eq(approvalDecisions.organizationId, orgId), inArray(approvalDecisions.approvalId, approvals.map((a) => a.id))))
+      .orderBy(asc(approvalDecisions.createdAt))
+    : [];
+  const urlExpiresAt = new Date(Date.now() + VARIANT_URL_TTL_SECONDS * 1000).toISOString();
+  return {
+    ...toSummary(r),
+    timeline: steps.map((s) => ({
+      run: s.run, step: s.step, status: s.status, startedAt: isoReq(s.startedAt), finishedAt: iso(s.finishedAt),
+      durationMs: s.durationMs ?? null, detail: s.detail ?? null,
+    })),
+    master: masters[0] ? { ...masters[0], complianceScore: masters[0].complianceScore ?? null, complianceDecision: masters[0].complianceDecision ?? null } : null,
+    variants: await Promise.all(variants.map(async (v) => ({
+      id: v.id, platform: v.platform, width: v.width, height: v.height, format: v.format, bytes: v.bytes, sha256: v.sha256,
+      complianceScore: v.complianceScore ?? null, complianceDecision: v.complianceDecision ?? null, findings: v.findings ?? null,
+      url: await store.presignGet(v.s3Key, VARIANT_URL_TTL_SECONDS), urlExpiresAt,
+    }))),
+    compliance: full?.compliance ?? null,
+    approvals: approvals.map((a) => ({
+      ...a, dueAt: iso(a.dueAt), decidedAt: iso(a.decidedAt), outcomeReason: a.outcomeReason ?? null,
+      decisions: decisions.filter((d) => d.approvalId === a.id)
+        .map((d) => ({ approverId: d.approverId, decision: d.decision, comment: d.comment ?? null, createdAt: isoReq(d.createdAt) })),
+    })),
+    manifest: full?.manifest ?? null,
+    rejectionReason: full?.rejectionReason ?? null,
+    publishedAt: iso(full?.publishedAt),
+  };
+}
+
+/** Cancels a request that has not finished; stops its execution after the commit. */
+export async function cancelContentRequest(db: Db, ctx: ActorContext & { userId: string }, workflow: WorkflowStarter, id: string): Promise<ContentRequestSummary> {
+  const { body, exec } = await withTenant(db, { orgId: ctx.orgId, userId: ctx.userId }, async (tx) => {
+    const r = await loadRequest(tx, ctx.orgId, id, true);
+    if (!canCancel(r.status)) throw new AppError('invalid_state', `A ${r.status} request cannot be cancelled`, { detail: { status: r.status } });
+    await tx.update(contentRequests).set({ status: 'cancelled', updatedAt: new Date() }).where(eq(contentRequests.id, id));
+    // Open review steps end with the request (their links stop working).
+    await tx.update(contentApprovals).set({ status: 'cancelled', outcomeReason: 'request cancelled', updatedAt: new Date() })
+      .where(and(eq(contentApprovals.organizationId, ctx.orgId), eq(contentApprovals.requestId, id), eq(contentApprovals.status, 'pending')));
+    await audit(tx, ctx, { action: 'content_request.cancel', resourceType: 'content_request', resourceId: id, details: { from: r.status, run: r.run } });
+    return { body: toSummary(await loadRequest(tx, ctx.orgId, id)), exec: r.executionName ? { executionName: r.executionName, executionArn: r.executionArn ?? undefined } : undefined };
+  });
+  if (exec) {
+    // The cancel is recorded either way; workflow tasks refuse to move a cancelled request.
+    await workflow.stop({ ...exec, reason: `cancelled by user ${ctx.userId}` }).catch((e) => logError('workflow stop failed', e, { requestId: id }));
+  }
+  return body;
+}
+
+/**
+ * Re-drives a request as run+1 from failed, cancelled, rejected or changes_requested (the run
+ * ended without publishing). The master image of earlier runs is reused by the pipeline.
+ */
+export async function retryContentRequest(db: Db, ctx: ActorContext & { userId: string }, workflow: WorkflowStarter, id: string): Promise<ContentRequestSummary> {
+  const run = await withTenant(db, { orgId: ctx.orgId, userId: ctx.userId }, async (tx) => {
+    const r = await loadRequest(tx, ctx.orgId, id, true);
+    if (!userRetryableStatuses.includes(r.status)) {
+      throw new AppError('invalid_state', `A ${r.status} request cannot be retried (only ${userRetryableStatuses.join(', ')})`, { detail: { status: r.status } });
+    }
+    const next = r.run + 1;
+    await tx.update(contentRequests).set({
+      status: 'queued', run: next, failure: null, rejectionReason: null, executionName: null, executionArn: null, updatedAt: new Date(),
+    }).where(eq(contentRequests.id, id));
+    await audit(tx, ctx, { action: 'content_request.retry', resourceType: 'content_request', resourceId: id, details: { from: r.status, run: next } });
+    return next;
+  });
+  return startRun(db, ctx, workflow, id, run);
+}

@@ -1,0 +1,282 @@
+/**
+ * The whole product on one machine, no AWS and no Docker: embedded PostgreSQL (or your own
+ * server), migrations, the demo seed, s3rver, the Freepik emulator (or the real API), the HTTP API,
+ * the local Step Functions runner executing the synthesized state machine, the scheduler and the
+ * outbox printer. Used by `npm start` (bin/local.ts), the e2e tests and the benches (temp dataDir,
+ * port 0).
+ *
+ * Database URLs:
+ * - neither DATABASE_URL nor DATABASE_OWNER_URL: embedded PostgreSQL under `<dataDir>/pg`,
+ *   database `svp`.
+ * - DATABASE_OWNER_URL (+ optional DATABASE_URL): an existing server. The owner URL (a role that
+ *   may create roles and bypasses RLS, e.g. the superuser) runs migrations, the seed and restart
+ *   recovery; DATABASE_URL, if given, is what the app connects with (the `svp_app` role), else it
+ *   is derived from the owner URL with user svp_app and DATABASE_APP_PASSWORD.
+ * - DATABASE_URL alone: taken as the owner URL of an existing server (same as above).
+ * The handlers then see DATABASE_URL = the app role's URL, as in AWS.
+ */
+import '../../functions/shared/polyfills.js';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import postgres from 'postgres';
+import { appUrlFrom, runMigrations } from '../../db/migrate.js';
+import { seedDemo, seedLogoObjects, type SeedResult } from '../../db/seed.js';
+import { connect, type DbHandle } from '../../functions/adapters/db/client.js';
+import { EMULATOR_API_KEY, startFreepikEmulator, type FreepikEmulator } from '../../functions/adapters/freepik/emulator.js';
+import { startApiServer, type ApiServer } from '../../functions/adapters/local/api-server.js';
+import { startLocalPostgres, type LocalPostgres } from '../../functions/adapters/local/embedded-postgres.js';
+import { startLocalS3, type LocalS3 } from '../../functions/adapters/local/s3-server.js';
+import { createObjectStore, type ObjectStore } from '../../functions/adapters/storage/object-store.js';
+import { LocalWorkflowRunner, type WorkflowEvent } from '../../functions/adapters/workflow/local-runner.js';
+import type { TaskTokenBroker } from '../../functions/adapters/workflow/task-token-broker.js';
+import { recoverInterruptedRequests, type RecoveryReport } from '../../functions/app/pipeline/recovery.js';
+import { issueLocalToken, type LocalAuthConfig, LOCAL_AUDIENCE, LOCAL_ISSUER, jwksPath } from '../../functions/shared/auth/local-issuer.js';
+import { provide, resetServices } from '../../functions/shared/container.js';
+import { resetWorkflowDeps } from '../../functions/handlers/workflow/task.js';
+
+export interface LocalStackOptions {
+  /** Where PostgreSQL data, S3 objects and keys live. Default `.local`. */
+  dataDir?: string;
+  /** API port (PORT, default 3000); 0 = a free port. */
+  port?: number;
+  /** Owner URL of an existing PostgreSQL (see the file comment); default: embedded. */
+  databaseUrl?: string;
+  /** App-role URL on that server; default derived from databaseUrl. */
+  appDatabaseUrl?: string;
+  /** 'emulator' (default unless FREEPIK_API_KEY is set) or 'real' (FREEPIK_API_KEY required). */
+  freepik?: 'emulator' | 'real';
+  /** Latency the emulator adds to every answer. */
+  emulatorLatencyMs?: number;
+  /** Start the HTTP API (default true). */
+  api?: boolean;
+  /** Run the analytics schedules (default true; tests and benches turn it off). */
+  scheduler?: boolean;
+  /** Print the outbox (default true). */
+  outbox?: boolean;
+  /** Re-drive or fail requests a previous process left unfinished (default true). */
+  recover?: boolean;
+  /** Replace Retry pauses in the workflow with this many ms (tests); default: real backoff. */
+  retryDelayMs?: number;
+  /** Progress events of every execution. */
+  onWorkflowEvent?: (e: WorkflowEvent) => void;
+  /** Startup and background messages. Default console.log. */
+  log?: (msg: string) => void;
+}
+
+export interface LocalStack {
+  /** http://127.0.0.1:<port> — also PUBLIC_BASE_URL. Empty when the API is off. */
+  apiUrl: string;
+  s3Endpoint: string;
+  bucket: string;
+  /** Owner URL (migrations, seed, test assertions). */
+  ownerUrl: string;
+  /** App-role URL (what the handlers use). */
+  appUrl: string;
+  /** Connected as the app role (RLS applies). */
+  db: DbHandle;
+  store: ObjectStore;
+  freepik: { mode: 'emulator' | 'real'; baseUrl: string; emulator?: FreepikEmulator };
+  seed: SeedResult;
+  runner: LocalWorkflowRunner;
+  /** SendTaskSuccess/SendTaskFailure for `.waitForTaskToken` states. */
+  broker: TaskTokenBroker;
+  auth: LocalAuthConfig;
+  recovery: RecoveryReport;
+  /** A dev token for a (seeded) user. */
+  mintToken(email: string, opts?: { ttl?: number; name?: string }): Promise<string>;
+  /** Stops everything, in reverse order; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export const LOCAL_BUCKET = 'svp-local-assets';
+const APP_PASSWORD_DEFAULT = 'svp_app_local';
+
+/** Environment every handler reads; set before any handler module is imported. */
+function applyEnv(vars: Record<string, string | undefined>): () => void {
+  const previous: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(vars)) {
+    previous[k] = process.env[k];
+    if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  }
+  return () => {
+    for (const [k, v] of Object.entries(previous)) {
+      if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+  };
+}
+
+async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql`SELECT 1 AS ok FROM pg_database WHERE datname = ${name}`;
+    if (!row) await sql.unsafe(`CREATE DATABASE ${name}`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = opts.log ?? ((m: string) => console.log(m));
+  const dataDir = path.resolve(opts.dataDir ?? '.local');
+  mkdirSync(dataDir, { recursive: true });
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const stopAll = async () => {
+    for (const c of cleanups.splice(0).reverse()) {
+      try { await c(); } catch (e) { log(`shutdown: ${(e as Error).message}`); }
+    }
+  };
+
+  try {
+    // ---- PostgreSQL -------------------------------------------------------------------------------
+    const externalOwner = opts.databaseUrl ?? process.env.DATABASE_OWNER_URL ?? process.env.DATABASE_URL;
+    let ownerUrl: string;
+    let appUrl: string;
+    const appPassword = process.env.DATABASE_APP_PASSWORD ?? APP_PASSWORD_DEFAULT;
+    if (externalOwner) {
+      ownerUrl = externalOwner;
+      appUrl = opts.appDatabaseUrl ?? (process.env.DATABASE_OWNER_URL && process.env.DATABASE_URL && !opts.databaseUrl ? process.env.DATABASE_URL : appUrlFrom(ownerUrl, appPassword));
+      log(`PostgreSQL: existing server ${redactUrl(ownerUrl)}`);
+    } else {
+      const pg: LocalPostgres = await startLocalPostgres({ dataDir: path.join(dataDir, 'pg') });
+      cleanups.push(() => pg.stop());
+      await ensureDatabase(pg.ownerUrl('postgres'), 'svp');
+      ownerUrl = pg.ownerUrl('svp');
+      appUrl = appUrlFrom(ownerUrl, appPassword);
+      log(`PostgreSQL: embedded, data in ${path.relative(process.cwd(), path.join(dataDir, 'pg')) || '.'} (port ${pg.port})`);
+    }
+    await runMigrations(ownerUrl, { appRolePassword: appUrl === appUrlFrom(ownerUrl, appPassword) ? appPassword : undefined });
+    const seed = await seedDemo(ownerUrl);
+
+    // ---- S3 -------------------------------------------------------------------------------------
+    const s3: LocalS3 = await startLocalS3({ dir: path.join(dataDir, 's3'), buckets: [LOCAL_BUCKET] });
+    cleanups.push(() => s3.close());
+    const store = createObjectStore({ bucket: LOCAL_BUCKET, endpoint: s3.endpoint });
+    for (const o of await seedLogoObjects(seed)) {
+      if (!(await store.head(o.key))) await store.put(o.key, o.body, o.contentType);
+    }
+
+    // ---- Freepik --------------------------------------------------------------------------------
+    const mode = opts.freepik ?? (process.env.FREEPIK_API_KEY ? 'real' : 'emulator');
+    let emulator: FreepikEmulator | undefined;
+    let freepikEnv: Record<string, string | undefined> = {};
+    if (mode === 'emulator') {
+      emulator = await startFreepikEmulator({ latencyMs: opts.emulatorLatencyMs ?? 0 });
+      cleanups.push(() => emulator!.close());
+      // Signed download URLs point at the emulator itself: plain http on loopback is allowed for it only.
+      freepikEnv = { FREEPIK_BASE_URL: emulator.url, FREEPIK_API_KEY: EMULATOR_API_KEY, FREEPIK_LOCAL_HTTP_HOSTS: new URL(emulator.url).hostname };
+    } else if (!process.env.FREEPIK_API_KEY) {
+      throw new Error('freepik: "real" needs FREEPIK_API_KEY');
+    }
+    const freepikBase = freepikEnv.FREEPIK_BASE_URL ?? process.env.FREEPIK_BASE_URL ?? 'https://api.freepik.com';
+
+    // ---- environment + services, before any handler runs ---------------------------------------
+    const auth: LocalAuthConfig = {
+      keysDir: path.join(dataDir, 'keys'),
+      issuer: process.env.JWT_ISSUER ?? LOCAL_ISSUER,
+      audience: process.env.JWT_AUDIENCE ?? LOCAL_AUDIENCE,
+    };
+    const port = opts.port ?? Number(process.env.PORT ?? 3000);
+    const restoreEnv = applyEnv({
+      APP_MODE: 'local',
+      DATABASE_URL: appUrl,
+      DB_POOL_MAX: process.env.DB_POOL_MAX ?? '10',
+      ASSET_BUCKET: LOCAL_BUCKET,
+      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+      S3_ENDPOINT: s3.endpoint,
+      S3_PUBLIC_ENDPOINT: s3.endpoint,
+      JWT_ISSUER: auth.issuer,
+      JWT_AUDIENCE: auth.audience,
+      JWKS_FILE: jwksPath(auth.keysDir),
+      LOCAL_KEYS_DIR: auth.keysDir,
+      // Known now when a port is fixed; corrected below once a free port was picked.
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port || 3000}`,
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      ...freepikEnv,
+    });
+    cleanups.push(() => restoreEnv());
+    resetServices();
+    resetWorkflowDeps();
+    const db = connect(appUrl, { max: Number(process.env.DB_POOL_MAX ?? 10), appName: 'svp-local' });
+    cleanups.push(async () => { resetServices(); resetWorkflowDeps(); await db.close(); });
+    provide('dbHandle', db);
+    provide('store', store);
+
+    // ---- workflow -------------------------------------------------------------------------------
+    const runner = await LocalWorkflowRunner.create({ onEvent: opts.onWorkflowEvent, retryDelayMs: opts.retryDelayMs, log });
+    cleanups.push(() => runner.close());
+    provide('workflow', runner);
+
+    let recovery: RecoveryReport = { redriven: [], failed: [] };
+    if (opts.recover ?? true) {
+      const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
+      try {
+        recovery = await recoverInterruptedRequests({ ownerSql: owner, db: db.db, starter: runner, log });
+      } finally {
+        await owner.end({ timeout: 5 });
+      }
+      for (const r of recovery.redriven) log(`recovered: request ${r.requestId} (was ${r.fromStatus}) re-driven as run ${r.run}`);
+      for (const r of recovery.failed) log(`recovered: request ${r.requestId} marked failed: ${r.reason}`);
+    }
+
+    // ---- API ------------------------------------------------------------------------------------
+    let api: ApiServer | undefined;
+    if (opts.api ?? true) {
+      api = await startApiServer({ port, auth });
+      cleanups.push(() => api!.close());
+      process.env.PUBLIC_BASE_URL = api.url;
+    }
+
+    // ---- background loops owned by other modules, when present ---------------------------------
+    if (opts.outbox ?? true) {
+      const { startOutboxPrinter } = await import('../../functions/adapters/notify/outbox.js');
+      const printer = startOutboxPrinter({ db: db.db, log });
+      cleanups.push(() => printer.stop());
+    }
+    if (opts.scheduler ?? true) {
+      const [{ startLocalScheduler }, { schedules }, { invokeSchedule }] = await Promise.all([
+        import('../../functions/adapters/local/scheduler.js'),
+        import('../../functions/handlers/scheduled/schedules.js'),
+        import('../../functions/handlers/scheduled/invoke-local.js'),
+      ]);
+      const scheduler = startLocalScheduler({ schedules, run: (s, at) => invokeSchedule(s, at), log: (m) => log(`scheduler: ${m}`) });
+      cleanups.push(() => scheduler.stop(10_000));
+    }
+
+    let stopped = false;
+    return {
+      apiUrl: api?.url ?? '',
+      s3Endpoint: s3.endpoint,
+      bucket: LOCAL_BUCKET,
+      ownerUrl,
+      appUrl,
+      db,
+      store,
+      freepik: { mode, baseUrl: freepikBase, emulator },
+      seed,
+      runner,
+      broker: runner.broker,
+      auth,
+      recovery,
+      mintToken: (email, o = {}) => issueLocalToken(auth, { email, ...o }),
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await stopAll();
+      },
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+/** postgres://user:***@host/db */
+export function redactUrl(u: string): string {
+  try {
+    const url = new URL(u);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
