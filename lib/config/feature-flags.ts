@@ -5,6 +5,8 @@
 export const FEATURE_FLAGS: Record<string, unknown> = {
   '@aws-cdk/core:checkSecretUsage': true,
   '@aws-cdk/core:target-partitions': ['aws', 'aws-cn'],
+  // Exports protect the data stack's resources from being removed while the app stack uses them.
+  '@aws-cdk/core:defaultCrossStackReferences': 'strong',
   '@aws-cdk/aws-lambda:recognizeLayerVersion': true,
   '@aws-cdk/aws-iam:minimizePolicies': true,
   '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,

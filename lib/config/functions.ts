@@ -15,28 +15,32 @@ import type { FunctionGroup } from './stages.js';
  * - `events`: PutEvents on the product's event bus
  * - `mail`: SES SendEmail through the stage's identity
  * - `freepik`: the Freepik base URL and API key secret
- * - `auth`: JWT issuer/audience/JWKS of the user pool (handlers that verify tokens themselves)
- * - `links`: PUBLIC_BASE_URL for links in mail and pages
+ * - `signin`: SIGN_IN_URL, the Cognito hosted sign-in for the dashboard page
+ * - `links`: PUBLIC_BASE_URL for links in mail and pages (the approval services need it)
  */
 export type Need =
   | 'db'
   | 'bucket:read' | 'bucket:write' | 'bucket:readwrite' | 'bucket:manage'
   | 'workflow:start' | 'workflow:decide'
-  | 'fieldKey' | 'events' | 'mail' | 'freepik' | 'auth' | 'links';
+  | 'fieldKey' | 'events' | 'mail' | 'freepik' | 'signin' | 'links';
 
 export interface FunctionNeeds {
   readonly needs: readonly Need[];
   /** Renders or decodes images: sharp's native binaries are installed for it (nothing else gets them). */
   readonly sharp?: boolean;
-  /** Packages installed next to the bundle (read from disk at runtime, e.g. font files). */
+  /** Packages installed next to the bundle instead of bundled. */
   readonly nodeModules?: readonly string[];
+  /** Project folders copied next to the bundle (project-relative `from` -> bundle-relative `to`). */
+  readonly copyDirs?: ReadonlyArray<{ from: string; to: string }>;
   readonly group?: FunctionGroup;
   readonly reservedConcurrency?: number;
 }
 
-/** Fonts the renderer reads with sharp's `fontfile` (shipped, never system fonts). */
-const FONT_PACKAGES = ['@expo-google-fonts/inter'];
-const RENDERING: Pick<FunctionNeeds, 'sharp' | 'nodeModules'> = { sharp: true, nodeModules: FONT_PACKAGES };
+/**
+ * Rendering: sharp's native binaries, plus the shipped fonts, which the renderer resolves next to
+ * the bundled entry (functions/adapters/render/fonts.ts: `<bundle>/fonts/`).
+ */
+const RENDERING: Pick<FunctionNeeds, 'sharp' | 'copyDirs'> = { sharp: true, copyDirs: [{ from: 'functions/adapters/render/fonts', to: 'fonts' }] };
 
 /** API handler modules (`fn` of functions/handlers/api/routes.ts). */
 export const API_FUNCTIONS: Record<string, FunctionNeeds> = {
@@ -53,26 +57,77 @@ export const API_FUNCTIONS: Record<string, FunctionNeeds> = {
   activity: { needs: ['db'] },
   // Review links (auth 'link'): shows variants (presigned GETs), records decisions, resumes the
   // workflow (SendTask*), mails delegates a fresh link.
-  approvals: { needs: ['db', 'workflow:decide', 'bucket:read', 'mail', 'links'] },
+  approvals: { needs: ['db', 'workflow:decide', 'bucket:read', 'mail', 'links', 'fieldKey'] },
+  // Tenant webhook endpoints: the signing secret is sealed with the field key.
+  webhooks: { needs: ['db', 'fieldKey', 'links'] },
+  // GET /dev/outbox (404 unless APP_MODE=local). Not deployed: see isLocalOnlyRoute.
+  dev: { needs: ['db'] },
+  analytics: { needs: ['db'] },
+  // In AWS only the HTML shell and the sign-in callback (the /dev/ routes are local-only).
+  'dashboard-pages': { needs: ['signin'] },
 };
 
+/** Routes that exist only under `npm start` (their handlers 404 outside APP_MODE=local): not deployed. */
+export const isLocalOnlyRoute = (r: { path: string }) => r.path === '/dev' || r.path.startsWith('/dev/');
+
 /** Workflow tasks (TaskName of functions/domain/pipeline.ts -> TASK_HANDLERS). */
+// Every task parses dbEnv + storageEnv at cold start (functions/handlers/workflow/task.ts), so
+// each gets the bucket, read-only unless it writes.
 export const WORKFLOW_FUNCTIONS: Record<string, FunctionNeeds> = {
-  validateBrief: { needs: ['db'] },
+  validateBrief: { needs: ['db', 'bucket:read'] },
   sourceImage: { needs: ['db', 'bucket:readwrite', 'freepik'] },
   composeMaster: { needs: ['db', 'bucket:readwrite'], ...RENDERING, group: 'render' },
   checkMaster: { needs: ['db', 'bucket:read'], ...RENDERING, group: 'render' },
   renderVariant: { needs: ['db', 'bucket:readwrite'], ...RENDERING, group: 'render' },
   checkVariant: { needs: ['db', 'bucket:read'], ...RENDERING, group: 'render' },
-  decide: { needs: ['db'] },
-  awaitApproval: { needs: ['db', 'mail', 'links', 'fieldKey'] },
+  decide: { needs: ['db', 'bucket:read'] },
+  // Stores the token, issues links and queues the approvers' mail in the outbox (sent by approval-outbox).
+  awaitApproval: { needs: ['db', 'bucket:read', 'links'] },
   publish: { needs: ['db', 'bucket:readwrite', 'events', 'fieldKey', 'links'] },
-  recordRejection: { needs: ['db'] },
-  recordFailure: { needs: ['db'] },
+  recordRejection: { needs: ['db', 'bucket:read', 'links'] },
+  recordFailure: { needs: ['db', 'bucket:read'] },
 };
 
 /** Scheduled job handler modules (`fn` of functions/handlers/scheduled/schedules.ts). */
-export const JOB_FUNCTIONS: Record<string, FunctionNeeds> = {};
+export const JOB_FUNCTIONS: Record<string, FunctionNeeds> = {
+  // Meta Graph tokens are stored encrypted per tenant.
+  'collect-metrics': { needs: ['db', 'fieldKey'] },
+};
+
+/**
+ * Jobs of the approval engine, which live outside the analytics schedule table. Same Scheduler
+ * wiring (retry policy, DLQ); their handlers ignore the input.
+ */
+export interface InfraJob {
+  readonly name: string;
+  readonly expression: string;
+  readonly entry: string;
+  readonly description: string;
+  readonly needs: FunctionNeeds;
+}
+export const APPROVAL_JOBS: readonly InfraJob[] = [
+  {
+    name: 'approval-outbox',
+    expression: 'rate(1 minute)',
+    entry: 'functions/handlers/workflow/approval-outbox.ts',
+    description: 'Sends pending outbox emails (approval links, reminders) through SES',
+    needs: { needs: ['db', 'mail', 'links'] },
+  },
+  {
+    name: 'approval-reminders',
+    expression: 'rate(5 minutes)',
+    entry: 'functions/handlers/workflow/approval-reminders.ts',
+    description: 'Queues due approval reminders with fresh links',
+    needs: { needs: ['db', 'links'] },
+  },
+  {
+    name: 'publish-webhook-retry',
+    expression: 'rate(1 minute)',
+    entry: 'functions/handlers/workflow/publish-webhook-retry.ts',
+    description: 'Retries webhook deliveries whose backoff elapsed',
+    needs: { needs: ['db', 'fieldKey', 'links'] },
+  },
+];
 
 /** Needs of a job fn that has no entry yet: DB rollups only. */
 export const DEFAULT_JOB_NEEDS: FunctionNeeds = { needs: ['db'] };

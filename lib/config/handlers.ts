@@ -10,12 +10,16 @@ import { routes as routeTable } from '../../functions/handlers/api/routes.js';
 import { schedules as scheduleTable, schedulerInput } from '../../functions/handlers/scheduled/schedules.js';
 import { TASK_HANDLERS } from '../constructs/content-workflow.js';
 import type { ApiRoute } from '../constructs/http-api.js';
+import { APPROVAL_JOBS, isLocalOnlyRoute } from './functions.js';
 
 /** Absolute project root (package.json, package-lock.json). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Every API route, in table order. */
-export const apiRoutes: ApiRoute[] = routeTable.map((r) => ({ id: r.id, method: r.method, path: r.path, fn: r.fn, auth: r.auth }));
+const allRoutes: ApiRoute[] = routeTable.map((r) => ({ id: r.id, method: r.method, path: r.path, fn: r.fn, auth: r.auth }));
+/** Every API route deployed to AWS, in table order. */
+export const apiRoutes: ApiRoute[] = allRoutes.filter((r) => !isLocalOnlyRoute(r));
+/** Routes of the table that exist only under `npm start`. */
+export const localOnlyRoutes: ApiRoute[] = allRoutes.filter((r) => isLocalOnlyRoute(r));
 
 /** `functions/handlers/api/<fn>.ts` */
 export const apiEntry = (fn: string) => `functions/handlers/api/${fn}.ts`;
@@ -27,6 +31,8 @@ export const workflowTasks: Record<string, string> = { ...TASK_HANDLERS };
 
 export interface ScheduleEntry {
   name: string;
+  /** Handler module of the job function. */
+  entry: string;
   expression: string;
   fn: string;
   description: string;
@@ -36,15 +42,27 @@ export interface ScheduleEntry {
   memoryMb?: number;
 }
 
-export const jobSchedules: ScheduleEntry[] = scheduleTable.map((s) => ({
+/** Analytics schedules (their table) followed by the approval engine's jobs (lib/config/functions.ts). */
+export const jobSchedules: ScheduleEntry[] = [
+  ...scheduleTable.map((s) => ({
   name: s.name,
+  entry: jobEntry(s.fn),
   expression: s.expression,
   fn: s.fn,
   description: s.description,
   input: JSON.parse(schedulerInput(s)) as Record<string, unknown>,
   timeoutSeconds: s.timeoutSeconds,
   memoryMb: s.memoryMb,
-}));
+  })),
+  ...APPROVAL_JOBS.map((j) => ({
+    name: j.name,
+    entry: j.entry,
+    expression: j.expression,
+    fn: j.name,
+    description: j.description,
+    input: JSON.parse(schedulerInput({ name: j.name as never })) as Record<string, unknown>,
+  })),
+];
 
 /** True when the project-relative module exists. */
 export const entryExists = (entry: string) => existsSync(path.join(PROJECT_ROOT, entry));

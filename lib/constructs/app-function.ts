@@ -180,7 +180,8 @@ export class AppFunction extends nodejs.NodejsFunction {
   readonly entryPath: string;
   readonly group: FunctionGroup;
   readonly includesSharp: boolean;
-  readonly logGroup: logs.LogGroup;
+  /** The function's own log group (retention from the stage). */
+  readonly functionLogGroup: logs.LogGroup;
   private readonly baseline: FunctionBaseline;
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
@@ -262,7 +263,7 @@ export class AppFunction extends nodejs.NodejsFunction {
     this.entryPath = props.entry;
     this.group = props.group;
     this.includesSharp = !!props.sharp;
-    this.logGroup = logGroup;
+    this.functionLogGroup = logGroup;
     this.baseline = baseline;
 
     // Tracing set on the L1: the L2 `tracing` prop would add a `Resource: *` X-Ray statement to

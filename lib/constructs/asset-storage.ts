@@ -98,7 +98,8 @@ export class AssetStorage extends Construct {
       },
       priceClass: cloudfront.PriceClass[cdn.priceClass === 'PriceClass_100' ? 'PRICE_CLASS_100' : cdn.priceClass === 'PriceClass_200' ? 'PRICE_CLASS_200' : 'PRICE_CLASS_ALL'],
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+      // Only meaningful with a custom certificate (the default one is fixed at TLSv1).
+      minimumProtocolVersion: certificate ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
       certificate,
       domainNames: certificate ? cdn.domainNames : undefined,
       enableLogging: true,

@@ -4,6 +4,10 @@ import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stages.js';
 import { acknowledge } from './nag.js';
 
+/** Routes of the dashboard page (functions/handlers/api/dashboard-pages.ts). */
+export const DASHBOARD_PATH = '/dashboard';
+export const DASHBOARD_CALLBACK_PATH = '/dashboard/callback';
+
 export interface AuthProps {
   readonly config: StageConfig['auth'];
 }
@@ -58,7 +62,9 @@ export class Auth extends Construct {
       generateSecret: false,
       authFlows: { userSrp: true },
       oAuth: {
-        flows: { authorizationCodeGrant: true },
+        // The dashboard page is a server-rendered shell without a backend session: it takes the
+        // ID token from the hosted sign-in redirect fragment (implicit grant) and keeps it in the tab.
+        flows: { authorizationCodeGrant: true, implicitCodeGrant: true },
         scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
         callbackUrls: config.callbackUrls,
         logoutUrls: config.logoutUrls,
@@ -75,6 +81,18 @@ export class Auth extends Construct {
       cognitoDomain: { domainPrefix: config.domainPrefix },
       managedLoginVersion: cognito.ManagedLoginVersion.CLASSIC_HOSTED_UI,
     });
+  }
+
+  /** Adds the app's own dashboard URLs (known only once the API exists) to the client. */
+  addAppUrls(baseUrl: string): void {
+    const cfn = this.client.node.defaultChild as cognito.CfnUserPoolClient;
+    cfn.callbackUrLs = [...(cfn.callbackUrLs ?? []), `${baseUrl}${DASHBOARD_CALLBACK_PATH}`];
+    cfn.logoutUrLs = [...(cfn.logoutUrLs ?? []), `${baseUrl}${DASHBOARD_PATH}`];
+  }
+
+  /** Hosted sign-in URL returning an ID token to `redirectUri` (which must be a registered callback). */
+  signInUrl(redirectUri: string): string {
+    return `${this.domain.baseUrl()}/oauth2/authorize?response_type=token&client_id=${this.client.userPoolClientId}&scope=openid+email+profile&redirect_uri=${redirectUri}`;
   }
 
   /** `https://cognito-idp.<region>.amazonaws.com/<poolId>`: the `iss` of its tokens. */

@@ -18,6 +18,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { TRANSIENT_ERROR_NAMES, type TaskName } from '../../functions/domain/pipeline.js';
+import { APPROVAL_STEP_HANDLER, approvalSteps } from './approval-steps.js';
 
 /**
  * Entry file (repo-relative) of each task's Lambda handler; each exports `handler`. The infra
@@ -30,7 +31,7 @@ export const TASK_HANDLERS: Record<TaskName, string> = {
   checkMaster: 'functions/handlers/workflow/check-master.ts',
   renderVariant: 'functions/handlers/workflow/render-variant.ts',
   decide: 'functions/handlers/workflow/decide.ts',
-  awaitApproval: 'functions/handlers/workflow/await-approval.ts',
+  awaitApproval: APPROVAL_STEP_HANDLER,
   publish: 'functions/handlers/workflow/publish.ts',
   recordRejection: 'functions/handlers/workflow/record-rejection.ts',
   recordFailure: 'functions/handlers/workflow/record-failure.ts',
@@ -66,6 +67,10 @@ export interface ApprovalStageContext {
     /** Where the result goes (default `$.result`; token waits `$.approval`). */
     resultPath?: string;
     timeout?: Duration;
+    /** Dynamic timeout: a path in the state input (TimeoutSecondsPath); wins over `timeout`. */
+    timeoutPath?: string;
+    /** Catchers placed before the catch-all "Record failure" (e.g. States.Timeout -> escalate). */
+    catches?: { errors: string[]; next: sfn.IChainable; resultPath?: string }[];
   }): tasks.LambdaInvoke;
 }
 
@@ -168,15 +173,18 @@ export class ContentWorkflow extends Construct {
         const t = this.invoke(stateName, fn, entry, {
           payload: sfn.TaskInput.fromObject({ ...ref, ...(wait ? { taskToken: sfn.JsonPath.taskToken } : {}), ...(opts.payload ?? {}) }),
           timeout: opts.timeout ?? taskTimeout,
+          timeoutPath: opts.timeoutPath,
           waitForTaskToken: wait,
           resultPath: opts.resultPath ?? (wait ? '$.approval' : '$.result'),
         });
         retryTransient(t);
+        for (const c of opts.catches ?? []) t.addCatch(c.next, { errors: c.errors, resultPath: c.resultPath });
         catchAll(t);
         return t;
       },
     };
-    const approvalStage = (props.approvalStage ?? defaultApprovalStage(props.tasks.awaitApproval, props.approvalTimeout ?? Duration.days(14)))(this, ctx);
+    // The approval loop (lib/constructs/approval-steps.ts) runs on the awaitApproval function.
+    const approvalStage = (props.approvalStage ?? approvalSteps(props.tasks.awaitApproval, TASK_HANDLERS.awaitApproval))(this, ctx);
 
     const route = new sfn.Choice(this, 'Route')
       .when(sfn.Condition.stringEquals('$.result.outcome', 'auto_reject'), reject)
@@ -212,13 +220,13 @@ export class ContentWorkflow extends Construct {
   }
 
   private invoke(stateName: string, fn: lambda.IFunction, entry: string, opts: {
-    payload: sfn.TaskInput | undefined; timeout: Duration; waitForTaskToken?: boolean; resultPath?: string;
+    payload: sfn.TaskInput | undefined; timeout: Duration; timeoutPath?: string; waitForTaskToken?: boolean; resultPath?: string;
   }): tasks.LambdaInvoke {
     if (this.localHandlers[stateName]) throw new Error(`duplicate workflow state name: ${stateName}`);
     this.localHandlers[stateName] = entry;
     const common = {
       payload: opts.payload,
-      taskTimeout: sfn.Timeout.duration(opts.timeout),
+      taskTimeout: opts.timeoutPath ? sfn.Timeout.at(opts.timeoutPath) : sfn.Timeout.duration(opts.timeout),
       // Our own retriers below decide what is retried (the default retries nothing we throw).
       retryOnServiceExceptions: false,
       resultPath: opts.resultPath,

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -42,7 +42,7 @@ export class Database extends Construct {
   readonly cluster: rds.DatabaseCluster;
   readonly proxy: rds.DatabaseProxy;
   /** Read-only proxy endpoint (reader instance) when the stage has a reader. */
-  readonly readerEndpoint?: rds.DatabaseProxyEndpoint;
+  readonly readerEndpoint?: rds.IDatabaseProxyEndpoint;
   readonly ownerSecret: secretsmanager.ISecret;
   readonly appSecret: secretsmanager.ISecret;
   readonly databaseName: string;
@@ -83,6 +83,7 @@ export class Database extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    const pi = config.performanceInsights ? { enablePerformanceInsights: true, performanceInsightEncryptionKey: props.key } : {};
     this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
       engine,
       clusterIdentifier,
@@ -92,8 +93,8 @@ export class Database extends Construct {
       }),
       defaultDatabaseName: config.databaseName,
       port: config.port,
-      writer: rds.ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: true }),
-      readers: config.reader ? [rds.ClusterInstance.serverlessV2('Reader', { scaleWithWriter: true, autoMinorVersionUpgrade: true })] : [],
+      writer: rds.ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: true, ...pi }),
+      readers: config.reader ? [rds.ClusterInstance.serverlessV2('Reader', { scaleWithWriter: true, autoMinorVersionUpgrade: true, ...pi })] : [],
       serverlessV2MinCapacity: config.minAcu,
       serverlessV2MaxCapacity: config.maxAcu,
       vpc,
@@ -170,9 +171,5 @@ export class Database extends Construct {
   /** `postgres://svp_app@<proxy>:5432/<db>?sslmode=require` (no password: IAM token at connect time). */
   urlFor(endpoint: string): string {
     return `postgres://${APP_DB_USER}@${endpoint}:${PROXY_PORT}/${this.databaseName}?sslmode=require`;
-  }
-
-  get region(): string {
-    return Stack.of(this).region;
   }
 }

@@ -40,7 +40,7 @@ export class Observability extends Construct {
     if (t.email) this.topic.addSubscription(new subs.EmailSubscription(t.email));
     const action = new cwActions.SnsAction(this.topic);
     const alarm = (name: string, metric: cloudwatch.IMetric, o: Omit<cloudwatch.CreateAlarmOptions, 'alarmName'>) => {
-      const a = metric.createAlarm(this, name, { alarmName: `${props.prefix}-${name}`, ...o });
+      const a = new cloudwatch.Alarm(this, name, { metric, alarmName: `${props.prefix}-${name}`, ...o });
       a.addAlarmAction(action);
       a.addOkAction(action);
       this.alarms[name] = a;

@@ -3,15 +3,15 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import {
-  API_FUNCTIONS, APPROVAL_DECISION_FN, CONTENT_PUBLISHED_HANDLER, CONTENT_PUBLISHED_NEEDS, DEFAULT_API_NEEDS, DEFAULT_JOB_NEEDS,
+  API_FUNCTIONS, APPROVAL_DECISION_FN, APPROVAL_JOBS, CONTENT_PUBLISHED_HANDLER, CONTENT_PUBLISHED_NEEDS, DEFAULT_API_NEEDS, DEFAULT_JOB_NEEDS,
   DEFAULT_WORKFLOW_NEEDS, JOB_FUNCTIONS, MIGRATE_HANDLER, WORKFLOW_FUNCTIONS, type FunctionNeeds, type Need,
 } from '../config/functions.js';
-import { apiEntry, apiRoutes, entryExists, jobEntry, jobSchedules, PROJECT_ROOT, workflowTasks, type ScheduleEntry } from '../config/handlers.js';
+import { apiEntry, apiRoutes, entryExists, jobSchedules, PROJECT_ROOT, workflowTasks, type ScheduleEntry } from '../config/handlers.js';
 import type { FunctionGroup, StageConfig } from '../config/stages.js';
 import { AnalyticsSchedules } from '../constructs/analytics-schedules.js';
 import { AppFunction, FunctionBaseline, type BucketAccess } from '../constructs/app-function.js';
 import { Approvals } from '../constructs/approvals.js';
-import { Auth } from '../constructs/auth.js';
+import { Auth, DASHBOARD_CALLBACK_PATH } from '../constructs/auth.js';
 import { ContentWorkflow } from '../constructs/content-workflow.js';
 import { DeployMigrations } from '../constructs/deploy-migrations.js';
 import { HttpApi, type ApiRoute } from '../constructs/http-api.js';
@@ -86,7 +86,8 @@ export class AppStack extends Stack {
     }
     for (const fn of new Set(schedules.map((s) => s.fn))) {
       const s = schedules.find((x) => x.fn === fn)!;
-      this.jobFunctions[fn] = this.fn(`Job-${fn}`, jobEntry(fn), `job-${fn}`, 'jobs', JOB_FUNCTIONS[fn] ?? DEFAULT_JOB_NEEDS, {
+      const needs = JOB_FUNCTIONS[fn] ?? APPROVAL_JOBS.find((j) => j.name === fn)?.needs ?? DEFAULT_JOB_NEEDS;
+      this.jobFunctions[fn] = this.fn(`Job-${fn}`, s.entry, `job-${fn}`, 'jobs', needs, {
         memoryMb: s.memoryMb,
         timeout: s.timeoutSeconds ? Duration.seconds(s.timeoutSeconds) : undefined,
       });
@@ -133,6 +134,7 @@ export class AppStack extends Stack {
       userPool: this.auth.userPool,
       userPoolClient: this.auth.client,
     });
+    this.auth.addAppUrls(this.publicBaseUrl(config));
     for (const [fn, needs] of this.needsOf) this.applyNeeds(fn, needs, config, data);
 
     this.schedules = new AnalyticsSchedules(this, 'Schedules', {
@@ -201,6 +203,7 @@ export class AppStack extends Stack {
       description: entry,
       sharp: needs.sharp,
       nodeModules: needs.nodeModules ? [...needs.nodeModules] : undefined,
+      copyDirs: needs.copyDirs ? [...needs.copyDirs] : undefined,
       reservedConcurrency: needs.reservedConcurrency,
       ...over,
     });
@@ -223,16 +226,13 @@ export class AppStack extends Stack {
     if (has('events')) fn.bindEventBus(this.approvals.bus);
     if (has('mail')) fn.bindMail(this.approvals.identity, this.approvals.senderAddress);
     if (has('freepik')) fn.bindFreepik(data.freepikApiKey, config.freepik.baseUrl);
-    if (has('auth')) {
-      fn.bindConfig({
-        JWT_ISSUER: this.auth.issuer,
-        JWT_AUDIENCE: this.auth.client.userPoolClientId,
-        JWKS_URL: `${this.auth.issuer}/.well-known/jwks.json`,
-        COGNITO_DOMAIN_URL: this.auth.domain.baseUrl(),
-        COGNITO_CLIENT_ID: this.auth.client.userPoolClientId,
-      });
-    }
-    if (has('links')) fn.bindConfig({ PUBLIC_BASE_URL: config.api.publicBaseUrl ?? this.api.url });
+    if (has('signin')) fn.bindConfig({ SIGN_IN_URL: this.auth.signInUrl(`${this.publicBaseUrl(config)}${DASHBOARD_CALLBACK_PATH}`) });
+    if (has('links')) fn.bindConfig({ PUBLIC_BASE_URL: this.publicBaseUrl(config) });
+  }
+
+  /** Base of links in mail and pages: the stage's public URL, else the API's own endpoint. */
+  private publicBaseUrl(config: StageConfig): string {
+    return config.api.publicBaseUrl ?? this.api.url;
   }
 
   /** The workflow's role holds the wildcards Step Functions itself requires; each one named. */

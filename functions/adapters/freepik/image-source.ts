@@ -141,3 +141,6 @@ function stockLicense(item: StockItem): AssetLicense {
 }
 
 const validUrl = (u: string | undefined) => (u && z.string().url().safeParse(u).success ? u : undefined);
+
+/** The safe downloader, for callers that fetch a provider URL themselves (same checks as sourcing). */
+export { fetchImage, type SafeImage, type DownloadPolicy } from '../safe-fetch/safe-fetch.js';

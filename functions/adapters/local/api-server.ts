@@ -79,9 +79,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return p;
   };
 
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
   const server = http.createServer((req, res) => {
     const started = process.hrtime.bigint();
     const requestId = randomUUID();
+    inFlight++;
     handle(req, requestId)
       .catch((e) => {
         logError('local api server: handler crashed', e, { requestId });
@@ -91,7 +94,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         send(res, result);
         opts.log?.(`${req.method} ${req.url} -> ${result.statusCode} ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}ms`);
       })
-      .catch(() => res.destroy());
+      .catch(() => res.destroy())
+      .finally(() => {
+        if (--inFlight === 0) drained?.();
+      });
   });
 
   async function handle(req: http.IncomingMessage, requestId: string): Promise<APIGatewayProxyStructuredResultV2> {
@@ -170,10 +176,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   return {
     url: `http://${host}:${port}`,
     port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
+    // Stops accepting, drops idle keep-alive sockets, and waits (<= 10 s) for handlers still
+    // running, so callers can close the database right after.
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        await Promise.race([new Promise<void>((r) => { drained = r; }), new Promise((r) => setTimeout(r, 10_000).unref())]);
+      }
       server.closeAllConnections();
-    }),
+      await closed;
+    },
   };
 }
 

@@ -37,7 +37,7 @@ function labOf(r: number, g: number, b: number): [number, number, number] {
  * k-means (k clusters, Lloyd iterations) over up to `maxSamples` pixels taken on a regular grid.
  * Returns clusters sorted by share, largest first.
  */
-export function dominantColors(img: RawImage, k = 5, maxSamples = 4096): DominantColor[] {
+export function dominantColors(img: RawImage, k = 5, maxSamples = 1600): DominantColor[] {
   const { data, width, height, channels } = img;
   const step = Math.max(1, Math.sqrt((width * height) / maxSamples));
   const cols = Math.max(1, Math.floor(width / step));

@@ -50,15 +50,32 @@ export function blendStrip(dst: RawImage, strip: RgbaLayer): void {
   const dc = dst.channels;
   const d = dst.data;
   const s = strip.data;
-  const column = strip.width === 1;
+  if (strip.width === 1) {
+    // Column strip: one color and alpha per row, so each row blends through a 3x256 lookup table.
+    const lut = new Uint8Array(768);
+    for (let y = 0; y < dst.height; y++) {
+      const si = y * 4;
+      const a = s[si + 3];
+      if (a === 0) continue;
+      const ia = 255 - a;
+      for (let c = 0; c < 3; c++) {
+        const sa = s[si + c] * a + 127;
+        for (let v = 0; v < 256; v++) lut[c * 256 + v] = ((sa + v * ia) / 255) | 0;
+      }
+      const end = (y + 1) * dst.width * dc;
+      for (let di = y * dst.width * dc; di < end; di += dc) {
+        d[di] = lut[d[di]];
+        d[di + 1] = lut[256 + d[di + 1]];
+        d[di + 2] = lut[512 + d[di + 2]];
+      }
+    }
+    return;
+  }
   for (let y = 0; y < dst.height; y++) {
     for (let x = 0; x < dst.width; x++) {
-      const si = (column ? y : x) * 4;
+      const si = x * 4;
       const a = s[si + 3];
-      if (a === 0) {
-        if (column) break; // the whole row is transparent
-        continue;
-      }
+      if (a === 0) continue;
       const di = (y * dst.width + x) * dc;
       const ia = 255 - a;
       d[di] = ((s[si] * a + d[di] * ia + 127) / 255) | 0;

@@ -11,7 +11,7 @@ import { brandKitSchema, templateLayersSchema, type BrandKit, type BrandKitInput
 import { PLATFORM_PRESETS, contentTypeFor, type OutputFormat, type PlatformName, type PlatformPreset } from '../../domain/platforms.js';
 import { buildRenderPlan } from '../../domain/rendering/plan.js';
 import { fitText } from '../../domain/rendering/text-layout.js';
-import { type Box, contains, right } from '../../domain/rendering/geometry.js';
+import { type Box, right } from '../../domain/rendering/geometry.js';
 import type { PlannedOverlay, PlannedText, RenderPlan, RenderedLayout, RenderedText, VariantAnalysis } from '../../domain/rendering/types.js';
 import { dominantColors, sampleBackground, type RawImage } from './analyze.js';
 import { shippedFonts, type ShippedFont } from './fonts.js';
@@ -280,5 +280,3 @@ export async function renderVariants(input: RenderVariantsInput): Promise<Render
 }
 
 export { decodeImage };
-/** True when a box lies inside the canvas; exported for tests and previews. */
-export const insideCanvas = (b: Box, W: number, H: number): boolean => contains({ x: 0, y: 0, w: W, h: H }, b);

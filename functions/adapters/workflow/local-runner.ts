@@ -72,6 +72,10 @@ interface Running extends ExecutionInfo { abort(): void; done: Promise<void> }
 /** Longest timer Node holds (setTimeout overflows past 2^31-1 ms and fires at once). */
 const MAX_TIMEOUT_SECONDS = 2_000_000;
 const TOKEN_PLACEHOLDER = 'local-task-token-placeholder';
+/** Parameters field that carries a TimeoutSecondsPath value to the runner (stripped before the handler). */
+const TIMEOUT_FIELD = '__localRunnerTimeoutSeconds';
+
+interface TimeoutSpec { token: boolean; seconds?: number; path?: string; viaParameters: boolean }
 export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:ContentWorkflow`;
 
 export class LocalWorkflowRunner implements WorkflowStarter {
@@ -81,7 +85,8 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   private readonly modules = new Map<string, Promise<Handler>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly machine: StateMachine;
-  private readonly tokenStates = new Map<string, { timeoutSeconds?: number }>();
+  /** States whose timeout the runner enforces (token waits, TimeoutSecondsPath). */
+  private readonly runnerTimeouts = new Map<string, TimeoutSpec>();
   private readonly taskStates: string[] = [];
   /** Tokens whose state handler returned: the execution is now waiting on them. */
   private readonly announced = new Set<string>();
@@ -223,18 +228,30 @@ export class LocalWorkflowRunner implements WorkflowStarter {
 
   private readonly mapStates: string[] = [];
 
-  /** Walks the definition (Map/Parallel included): collects Task states and fixes timeouts. */
+  /**
+   * Walks the definition (Map/Parallel included): collects Task states and takes over the
+   * timeouts the runner must enforce itself — every `.waitForTaskToken` state (so a timed-out
+   * token is closed: a late answer gets TaskTimedOut) and every TimeoutSecondsPath (evaluated, as
+   * in AWS, against the state's effective input, by smuggling it through Parameters).
+   */
   private prepare(def: AslDefinition): void {
     for (const [name, state] of Object.entries(def.States)) {
       if (state.Type === 'Task') {
         this.taskStates.push(name);
         const token = typeof state.Resource === 'string' && state.Resource.endsWith('.waitForTaskToken');
-        if (token) {
-          // The broker enforces the wait's own timeout, so it can close the token (a late answer
-          // then gets TaskTimedOut); the engine's timer must never fire first.
-          this.tokenStates.set(name, { timeoutSeconds: state.TimeoutSeconds });
+        const path = typeof state.TimeoutSecondsPath === 'string' ? state.TimeoutSecondsPath : undefined;
+        if (token || path) {
+          const spec: TimeoutSpec = { token, seconds: path ? undefined : state.TimeoutSeconds, path, viaParameters: false };
+          if (path && state.Parameters && typeof state.Parameters === 'object' && !Array.isArray(state.Parameters)) {
+            state.Parameters = { ...(state.Parameters as object), [`${TIMEOUT_FIELD}.$`]: path };
+            spec.viaParameters = true;
+          }
+          delete state.TimeoutSecondsPath;
+          this.runnerTimeouts.set(name, spec);
+          // The engine's own timer must never fire first.
           state.TimeoutSeconds = MAX_TIMEOUT_SECONDS;
         } else {
+          // Without TimeoutSeconds the engine would stop a task after 60 s; Step Functions has no such default.
           state.TimeoutSeconds = Math.min(state.TimeoutSeconds ?? MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS);
         }
       }
@@ -250,22 +267,39 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     if (def.TimeoutSeconds !== undefined) def.TimeoutSeconds = Math.min(def.TimeoutSeconds, MAX_TIMEOUT_SECONDS);
   }
 
-  private async invokeState(executionName: string, stateName: string, input: unknown): Promise<unknown> {
+  private async invokeState(executionName: string, stateName: string, rawInput: unknown): Promise<unknown> {
     const exec = this.executions.get(executionName)!;
     const entry = this.workflow.handlers[stateName];
     const handler = await this.load(entry);
-    const token = this.tokenStates.get(stateName);
     const resource = this.stateResource(stateName);
     const isIntegration = resource.startsWith('arn:aws:states:::lambda:invoke');
+    const spec = this.runnerTimeouts.get(stateName);
+    let input = rawInput;
+    let timeoutMs: number | undefined;
+    if (spec) {
+      let seconds = spec.seconds;
+      if (spec.path) {
+        const value = spec.viaParameters ? (input as Record<string, unknown>)[TIMEOUT_FIELD] : readPath(input, spec.path);
+        if (!Number.isInteger(value) || (value as number) < 1) {
+          throw Object.assign(new Error(`TimeoutSecondsPath ${spec.path} of ${stateName} is not a positive integer`), { name: 'States.Runtime' });
+        }
+        seconds = value as number;
+        if (spec.viaParameters) {
+          const { [TIMEOUT_FIELD]: _t, ...rest } = input as Record<string, unknown>;
+          input = rest;
+        }
+      }
+      timeoutMs = Math.min(seconds ?? MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS) * 1000;
+    }
     const payload = isIntegration ? (input as { Payload?: unknown }).Payload : input;
 
-    if (token) {
-      const issued = this.broker.issue({ executionName, stateName, timeoutMs: token.timeoutSeconds !== undefined ? token.timeoutSeconds * 1000 : undefined });
+    if (spec?.token) {
+      const issued = this.broker.issue({ executionName, stateName, timeoutMs });
       const withToken = replaceDeep(payload, TOKEN_PLACEHOLDER, issued.token);
       try {
         await this.call(handler, entry, withToken);
       } catch (e) {
-        this.broker.closeExecution(executionName, 'the task failed before waiting');
+        this.broker.closeToken(issued.token, 'the task failed before waiting');
         throw e;
       }
       this.announced.add(issued.token);
@@ -273,7 +307,8 @@ export class LocalWorkflowRunner implements WorkflowStarter {
       this.emit({ type: 'waiting_for_token', executionName, requestId: exec.input.requestId, run: exec.input.run, at: Date.now(), state: stateName });
       return issued.result;
     }
-    const out = await this.call(handler, entry, payload);
+    const invocation = this.call(handler, entry, payload);
+    const out = timeoutMs === undefined ? await invocation : await withTimeout(invocation, timeoutMs, `${stateName} timed out`, 'States.Timeout');
     return isIntegration ? { ExecutedVersion: '$LATEST', Payload: out, StatusCode: 200 } : out;
   }
 
@@ -354,6 +389,13 @@ function describeFailure(e: unknown): { error: string; cause: string } {
 
 const causeText = (c: unknown) => (typeof c === 'string' ? c : c instanceof Error ? c.message : JSON.stringify(c ?? ''));
 
+/** `$.a.b[0]`-style reference paths (what TimeoutSecondsPath allows). */
+function readPath(v: unknown, path: string): unknown {
+  if (path === '$') return v;
+  const parts = path.replace(/^\$\.?/, '').match(/[^.[\]]+/g) ?? [];
+  return parts.reduce<unknown>((cur, k) => (cur == null ? undefined : (cur as Record<string, unknown>)[k]), v);
+}
+
 function replaceDeep(v: unknown, from: string, to: string): unknown {
   if (v === from) return to;
   if (Array.isArray(v)) return v.map((x) => replaceDeep(x, from, to));
@@ -361,10 +403,10 @@ function replaceDeep(v: unknown, from: string, to: string): unknown {
   return v;
 }
 
-async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+async function withTimeout<T>(p: Promise<T>, ms: number, message: string, name = 'Error'): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); })]);
+    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(Object.assign(new Error(message), { name })), ms); })]);
   } finally {
     clearTimeout(timer);
   }

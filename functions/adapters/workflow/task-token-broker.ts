@@ -101,6 +101,12 @@ export class TaskTokenBroker implements TaskCallbacks {
     return () => this.listeners.delete(listener);
   }
 
+  /** Closes one token (its state failed before it started waiting). */
+  closeToken(token: string, reason: string): void {
+    const e = this.entries.get(token);
+    if (e) this.close(e, reason, new TaskFailedError('States.Aborted', reason));
+  }
+
   /** Closes every token of a stopped execution (later calls get TaskTimedOut, as in AWS). */
   closeExecution(executionName: string, reason: string): void {
     for (const e of this.entries.values()) {

@@ -32,7 +32,7 @@ function niceMax(v: number): number {
   return 10 * p;
 }
 
-function axes(max: number, labels: string[]): string {
+function axes(max: number, labels: string[], slots = false): string {
   const innerH = H - PAD.t - PAD.b;
   const ticks = [0, 0.5, 1].map((f) => {
     const y = PAD.t + innerH * (1 - f);
@@ -40,8 +40,10 @@ function axes(max: number, labels: string[]): string {
   });
   const step = Math.max(1, Math.ceil(labels.length / 6));
   const innerW = W - PAD.l - PAD.r;
+  const anchor = (i: number) => (labels.length > 1 && i === labels.length - 1 ? 'end' : labels.length > 1 && i === 0 ? 'start' : 'middle');
+  const xOf = (i: number) => (slots ? PAD.l + ((i + 0.5) * innerW) / labels.length : PAD.l + (labels.length === 1 ? innerW / 2 : (innerW * i) / (labels.length - 1)));
   const xl = labels.map((l, i) => (i % step === 0 || i === labels.length - 1)
-    ? `<text x="${PAD.l + (labels.length === 1 ? innerW / 2 : (innerW * i) / (labels.length - 1))}" y="${H - 8}" text-anchor="middle" font-size="11" fill="#6b7280">${esc(l.slice(5))}</text>` : '');
+    ? `<text x="${xOf(i).toFixed(1)}" y="${H - 8}" text-anchor="${slots ? 'middle' : anchor(i)}" font-size="11" fill="#6b7280">${esc(l.slice(5))}</text>` : '');
   return ticks.join('') + xl.join('');
 }
 
@@ -68,10 +70,10 @@ export function barChart(id: string, title: string, bars: { label: string; value
   const rowH = 28;
   const h = Math.max(rowH, bars.length * rowH) + 8;
   const max = Math.max(0, ...bars.map((b) => b.value)) || 1;
-  const labelW = 130;
+  const labelW = 110;
   const rows = bars.map((b, i) => {
     const y = 4 + i * rowH;
-    const w = ((W - labelW - 80) * b.value) / max;
+    const w = ((W - labelW - 170) * b.value) / max;
     return `<g data-bar="${esc(b.label)}" data-value="${b.value}"><text x="0" y="${y + 18}" font-size="13" fill="#111827">${esc(b.label)}</text>` +
       `<rect x="${labelW}" y="${y + 4}" width="${Math.max(0, w).toFixed(1)}" height="${rowH - 10}" rx="3" fill="${color}"><title>${esc(b.label)}: ${esc(b.text)}</title></rect>` +
       `<text x="${labelW + Math.max(0, w) + 6}" y="${y + 18}" font-size="12" fill="#374151">${esc(b.text)}</text></g>`;
@@ -99,7 +101,7 @@ export function stackedColumns(id: string, title: string, days: { label: string;
   }).join('');
   return `<figure class="chart"><figcaption>${esc(title)}</figcaption>
 <svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${esc(title)}" data-chart="${esc(id)}" data-total="${totals.reduce((a, b) => a + b, 0)}" data-points="${days.length}">
-${axes(max, days.map((d) => d.label))}${cols}</svg></figure>`;
+${axes(max, days.map((d) => d.label), true)}${cols}</svg></figure>`;
 }
 
 /** A progress bar: spent of budget. */

@@ -16,7 +16,7 @@ export async function ingestMetrics(tx: Tx, orgId: string, body: IngestMetricsRe
   const window = checkSampleWindow(points, now);
   if (window.length) {
     throw new AppError('validation_failed', `${window.length} sample(s) are outside the accepted time window`, {
-      fields: window.slice(0, MAX_NAMED).map((w) => ({ path: `points[${w.index}].recordedAt`, message: w.message })),
+      fields: window.slice(0, MAX_NAMED).map((w) => ({ path: `body.points[${w.index}].recordedAt`, message: w.message })),
     });
   }
   const ids = [...new Set(points.map((p) => p.variantId))];
@@ -26,7 +26,7 @@ export async function ingestMetrics(tx: Tx, orgId: string, body: IngestMetricsRe
     const items = points.flatMap((p, index) => (owners.has(p.variantId) ? [] : [{ index, variantId: p.variantId }]));
     throw new AppError('not_found', `${missing.length} variant(s) not found in this organization; nothing was stored`, {
       detail: { missingVariantIds: missing.slice(0, MAX_NAMED), items: items.slice(0, MAX_NAMED), missingCount: missing.length },
-      fields: items.slice(0, MAX_NAMED).map((i) => ({ path: `points[${i.index}].variantId`, message: 'no such variant in this organization' })),
+      fields: items.slice(0, MAX_NAMED).map((i) => ({ path: `body.points[${i.index}].variantId`, message: 'no such variant in this organization' })),
     });
   }
   const { unique, repeats } = dedupeBatch(points);

@@ -22,17 +22,8 @@ export const reviewFormSchema = z.strictObject({
 });
 export type ReviewForm = z.infer<typeof reviewFormSchema>;
 
-/** Decision through the signed-in API (same rules as the form, minus the form token). */
-export const apiDecisionSchema = z.strictObject({
-  decision: z.enum(['approve', 'reject', 'request_changes', 'delegate']),
-  comment: z.string().trim().max(2000).optional(),
-  delegateTo: z.string().uuid().optional(),
-}).superRefine((v, ctx) => {
-  if (v.decision === 'reject' && !v.comment) ctx.addIssue({ code: 'custom', path: ['comment'], message: 'A reason is required to reject' });
-  if (v.decision === 'request_changes' && !v.comment) ctx.addIssue({ code: 'custom', path: ['comment'], message: 'Describe the changes you need' });
-  if (v.decision === 'delegate' && !v.delegateTo) ctx.addIssue({ code: 'custom', path: ['delegateTo'], message: 'Required to delegate' });
-});
-export type ApiDecision = z.infer<typeof apiDecisionSchema>;
+/** A decision through the signed-in API (validated by the route's schema; same rules as the form). */
+export interface ApiDecision { decision: DecisionKind; comment?: string; delegateTo?: string }
 
 export interface RecordedDecision { approverId: string; decision: DecisionKind; delegatedTo?: string | null }
 

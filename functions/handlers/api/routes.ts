@@ -37,6 +37,10 @@ import {
 } from './schemas/content.js';
 import { previewRequest, previewResponse } from './schemas/preview.js';
 import {
+  approvalList, createWebhookRequest, decideApprovalRequest, decideApprovalResponse, deliveryList, listApprovalsQuery,
+  listDeliveriesQuery, outboxList, outboxQuery, reviewFormBody, updateWebhookRequest, webhookList, webhookSchema, webhookWithSecret,
+} from './schemas/approvals.js';
+import {
   contentAnalyticsQuery, contentAnalyticsResponse, dashboardPageQuery, dashboardQuery, dashboardResponse, devSignInRequest,
   ingestMetricsRequest, ingestMetricsResponse, usageResponse,
 } from './schemas/analytics.js';
@@ -115,6 +119,20 @@ export const api = {
   dashboardCallback: route({ method: 'GET', path: '/dashboard/callback', fn: 'dashboard-pages', auth: 'public', summary: 'Cognito hosted sign-in callback: keeps the ID token in the tab and opens the dashboard', produces: 'text/html', tag: 'pages' }),
   devSignInPage: route({ method: 'GET', path: '/dev/sign-in', fn: 'dashboard-pages', auth: 'public', summary: 'Local sign-in page listing the seeded users (APP_MODE=local only; 404 otherwise)', produces: 'text/html', tag: 'pages' }),
   devSignIn: route({ method: 'POST', path: '/dev/sign-in', fn: 'dashboard-pages', auth: 'public', summary: 'Local sign-in: mints a local-issuer token for the chosen user (APP_MODE=local only)', request: devSignInRequest, consumes: ['application/x-www-form-urlencoded'], produces: 'text/html', maxBodyBytes: 4096, tag: 'pages' }),
+
+  // ---- approvals: review links, signed-in approvals, webhooks, local outbox (issue 7) -----------
+  reviewPage: route({ method: 'GET', path: '/review/{token}', fn: 'approvals', auth: 'link', summary: 'Review page of an emailed approval link (HTML; opening it decides nothing)', produces: 'text/html', tag: 'approvals' }),
+  reviewDecide: route({ method: 'POST', path: '/review/{token}', fn: 'approvals', auth: 'link', summary: 'Decide through an approval link: approve, reject (reason), request changes (comment) or delegate (HTML confirmation)', request: reviewFormBody, consumes: ['application/x-www-form-urlencoded'], produces: 'text/html', maxBodyBytes: 16 * 1024, tag: 'approvals' }),
+  listApprovals: route({ method: 'GET', path: '/v1/orgs/{orgId}/approvals', fn: 'approvals', auth: 'jwt', permission: 'approvals:read', summary: 'Approval steps, newest first; mine=true: the pending steps waiting for the caller', query: listApprovalsQuery, response: approvalList }),
+  decideApproval: route({ method: 'POST', path: '/v1/orgs/{orgId}/approvals/{approvalId}/decision', fn: 'approvals', auth: 'jwt', permission: 'approvals:decide', summary: 'Decide an approval step as a signed-in approver (same rules as the review links)', request: decideApprovalRequest, response: decideApprovalResponse }),
+  listWebhooks: route({ method: 'GET', path: '/v1/orgs/{orgId}/webhooks', fn: 'webhooks', auth: 'jwt', permission: 'webhooks:manage', summary: 'Webhook endpoints (secrets are never listed)', response: webhookList }),
+  createWebhook: route({ method: 'POST', path: '/v1/orgs/{orgId}/webhooks', fn: 'webhooks', auth: 'jwt', permission: 'webhooks:manage', summary: 'Register a webhook endpoint; the response shows its signing secret once', request: createWebhookRequest, response: webhookWithSecret, status: 201 }),
+  getWebhook: route({ method: 'GET', path: '/v1/orgs/{orgId}/webhooks/{webhookId}', fn: 'webhooks', auth: 'jwt', permission: 'webhooks:manage', summary: 'One webhook endpoint', response: webhookSchema }),
+  updateWebhook: route({ method: 'PATCH', path: '/v1/orgs/{orgId}/webhooks/{webhookId}', fn: 'webhooks', auth: 'jwt', permission: 'webhooks:manage', summary: 'Change the URL or events of an endpoint, or pause it', request: updateWebhookRequest, response: webhookSchema }),
+  deleteWebhook: route({ method: 'DELETE', path: '/v1/orgs/{orgId}/webhooks/{webhookId}', fn: 'webhooks', auth: 'jwt', permission: 'webhooks:manage', summary: 'Delete an endpoint (and its delivery log)', status: 204 }),
+  rotateWebhookSecret: route({ method: 'POST', path: '/v1/orgs/{orgId}/webhooks/{webhookId}/rotate-secret', fn: 'webhooks', auth: 'jwt', permission: 'webhooks:manage', summary: 'Replace the signing secret (shown once); the old one stops at once', response: webhookWithSecret }),
+  listWebhookDeliveries: route({ method: 'GET', path: '/v1/orgs/{orgId}/webhooks/{webhookId}/deliveries', fn: 'webhooks', auth: 'jwt', permission: 'webhooks:manage', summary: 'Delivery log of an endpoint: attempts, status codes, errors, next retry', query: listDeliveriesQuery, response: deliveryList }),
+  devOutbox: route({ method: 'GET', path: '/dev/outbox', fn: 'dev', auth: 'public', summary: 'Emails the local stack would have sent (to, subject, text, links); APP_MODE=local only, 404 otherwise', query: outboxQuery, response: outboxList, tag: 'dev' }),
 } as const satisfies Record<string, RouteDef>;
 
 export type ApiTable = typeof api;

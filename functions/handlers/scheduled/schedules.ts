@@ -48,3 +48,7 @@ export const schedules: ScheduleDef[] = [
  */
 export const schedulerInput = (s: Pick<ScheduleDef, 'name'>): string =>
   JSON.stringify({ job: s.name, scheduledTime: '<aws.scheduler.scheduled-time>' });
+
+/** The same input as an object (CDK `ScheduleTargetInput.fromObject`). */
+export const schedulerInputObject = (s: Pick<ScheduleDef, 'name'>): { job: string; scheduledTime: string } =>
+  ({ job: s.name, scheduledTime: '<aws.scheduler.scheduled-time>' });

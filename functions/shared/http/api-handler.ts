@@ -109,7 +109,8 @@ export function apiHandler<T extends Record<string, RouteDef>, F extends string>
     before: async (request) => {
       const api = request.context.api!;
       if (api.route.auth !== 'jwt') return;
-      api.caller = await resolveCaller(services.db(), claimsFromEvent(request.event));
+      const claims = claimsFromEvent(request.event); // 401 without verified claims, before touching the DB
+      api.caller = await resolveCaller(services.db(), claims);
     },
   };
 

@@ -75,3 +75,10 @@ export function usageRowsFor(day: Date, n: number, seed = 1): UsageRow[] {
     };
   });
 }
+
+/** A brand in an existing organization (e.g. one made by test/support/api.ts). */
+export async function seedBrandFor(owner: postgres.Sql, orgId: string, userId: string, name = 'Main brand'): Promise<SeededOrg> {
+  const brandId = randomUUID();
+  await owner`insert into brand_profiles (id, organization_id, name, colors, fonts) values (${brandId}, ${orgId}, ${name}, '{}'::jsonb, '{}'::jsonb)`;
+  return { orgId, brandId, userId, content: [] };
+}

@@ -84,11 +84,11 @@ describe('transient faults: success after retries', () => {
   });
 
   test('a slow answer times out and the retry succeeds', async () => {
-    const client = emulatorClient(emu.url, rec, { timeoutMs: 150 });
-    emu.setFaults({ rules: [{ match: 'POST /v1/ai/text-to-image', times: 1, fault: { kind: 'slow', delayMs: 1_500 } }] });
-    const r = await client.textToImage(ctx, { prompt: 'slow but fine' });
-    expect(r.images).toHaveLength(1);
-    expect(rec.rows.map((x) => [x.outcome, x.credits])).toEqual([['timeout', 0], ['success', 1]]);
+    const client = emulatorClient(emu.url, rec, { timeoutMs: 500 });
+    emu.setFaults({ rules: [{ match: 'GET /v1/resources/{id}', times: 1, fault: { kind: 'slow', delayMs: 3_000 } }] });
+    const r = await client.getResource(ctx, 123456001);
+    expect(r.id).toBe(123456001);
+    expect(rec.rows.map((x) => [x.outcome, x.retryNumber])).toEqual([['timeout', 0], ['success', 1]]);
     expectRowsMatchCalls(rec.rows, emu.calls());
   });
 

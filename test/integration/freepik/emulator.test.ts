@@ -16,7 +16,7 @@ const key = { 'x-freepik-api-key': 'emulator-key' };
 beforeAll(async () => { emu = await startFreepikEmulator(); });
 afterAll(async () => { await emu?.close(); });
 const get = (path: string, headers: Record<string, string> = key) => fetch(`${emu.url}${path}`, { headers });
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw contract JSON, checked by the assertions
+// Raw contract JSON; the assertions check its shape.
 const j = async (r: Promise<Response>): Promise<any> => (await r).json();
 
 describe('emulator contract', () => {
@@ -56,7 +56,7 @@ describe('emulator contract', () => {
     expect((await get('/v1/resources?term=x', {})).status).toBe(401);
     const plain = await fetch(`${emu.url}/v1/ai/text-to-image`, { method: 'POST', headers: { ...key, 'content-type': 'text/plain' }, body: JSON.stringify({ prompt: 'a valid prompt' }) });
     expect(plain.status).toBe(400);
-    expect((await plain.json()).invalid_params[0]).toMatchObject({ field: 'prompt' });
+    expect((await j(Promise.resolve(plain))).invalid_params[0]).toMatchObject({ field: 'prompt' });
   });
 
   test('Mystic: CREATED, then IN_PROGRESS, then COMPLETED with a signed URL; invalid colors are refused with `name`', async () => {
@@ -74,7 +74,7 @@ describe('emulator contract', () => {
     expect(file.headers.get('content-type')).toBe('image/jpeg');
     const bad = await fetch(`${emu.url}/v1/ai/mystic`, { method: 'POST', headers: { ...key, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x', styling: { colors: [{ color: '#abcdef', weight: 0.5 }] } }) });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).invalid_params).toEqual([{ name: 'styling.colors', reason: expect.any(String) }]);
+    expect((await j(Promise.resolve(bad))).invalid_params).toEqual([{ name: 'styling.colors', reason: expect.any(String) }]);
   });
 
   test('signed URLs are bound to their signature', async () => {

@@ -61,10 +61,10 @@ export async function startWorkflowHarness(opts: Partial<LocalStackOptions> = {}
 
   const insert = async (o: Partial<RequestInput> = {}) => {
     const [row] = await t.owner<{ id: string }[]>`
-      INSERT INTO content_requests (organization_id, brand_id, requested_by, brief, image_spec, platforms, workflow_id)
-      VALUES (${acme.orgId}, ${acme.brandId}, ${acme.creatorId}, ${t.owner.json(o.brief ?? ACME_BRIEF)},
-              ${t.owner.json(o.imageSpec ?? { source: 'stock', query: 'coffee cup' })},
-              ${o.platforms ?? ['instagram_square', 'facebook', 'instagram_story']}, ${o.workflowId ?? null})
+      INSERT INTO content_requests (organization_id, brand_id, requested_by, brief, image_spec, platforms, workflow_id, run)
+      VALUES (${acme.orgId}, ${acme.brandId}, ${acme.creatorId}, ${t.owner.json((o.brief ?? ACME_BRIEF) as never)},
+              ${t.owner.json((o.imageSpec ?? { source: 'stock', query: 'coffee cup' }) as never)},
+              ${o.platforms ?? ['instagram_square', 'facebook', 'instagram_story']}, ${o.workflowId ?? null}, 1)
       RETURNING id`;
     return row.id;
   };
@@ -76,7 +76,7 @@ export async function startWorkflowHarness(opts: Partial<LocalStackOptions> = {}
     stack, t, events, acme, insert, row,
     async submit(o = {}) {
       const requestId = await insert(o);
-      const { executionName } = await stack.runner.start({ orgId: acme.orgId, requestId, run: 0 });
+      const { executionName } = await stack.runner.start({ orgId: acme.orgId, requestId, run: 1 });
       return { requestId, executionName };
     },
     async waitForStatus(id, statuses, timeoutMs = 60_000) {

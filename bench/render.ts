@@ -1,0 +1,157 @@
+/**
+ * Rendering benchmark: all 8 platform presets from one 2000x1500 source with the full overlay
+ * (gradient, headline, body, CTA, logo), plus the compliance check. Median of N runs after a
+ * warm-up; also CPU time per run (robust when other processes share the machine), the machine's
+ * load average, a comparison of pool/concurrency settings and the peak RSS.
+ * Prints a table and writes bench/results/render.json.
+ * Run: npx tsx bench/render.ts [runs]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { composeMaster, configureSharp, renderVariants, type RenderedVariant } from '../functions/adapters/render/index.js';
+import { checkBriefAgainstBrand, checkMaster, checkVariant, summarize } from '../functions/domain/compliance/index.js';
+import { platformNames } from '../functions/domain/platforms.js';
+import type { BrandKitInput, Brief } from '../functions/domain/brand-types.js';
+
+export interface Timing { medianMs: number; p90Ms: number; minMs: number; cpuMsPerRun: number; runs: number }
+export interface BenchResult {
+  at: string;
+  machine: { cpus: number; loadavgAtStart: number[]; loadavgAtEnd: number[]; node: string; vips: string };
+  /** Default settings (see functions/adapters/render/sharp-config.ts). */
+  settings: { concurrency: number; pool: number };
+  renderAll8: Timing;
+  goalMs: number;
+  metGoal: boolean;
+  /** checkVariant x8 + checkMaster + checkBriefAgainstBrand + summarize (pure; pixel analysis happens while rendering). */
+  complianceCheck: Timing;
+  composeMaster: Timing;
+  configs: Array<{ concurrency: number; pool: number; medianMs: number; cpuMsPerRun: number }>;
+  outputBytes: Record<string, number>;
+  peakRssMb: number;
+}
+
+const BRAND: BrandKitInput = {
+  colors: { palette: [{ name: 'Navy', hex: '#1E3A8A', role: 'primary' }, { name: 'Gold', hex: '#F59E0B', role: 'accent' }, { name: 'White', hex: '#FFFFFF', role: 'text' }] },
+  fonts: { headline: 'Inter', body: 'Inter', allowed: ['Inter'] },
+  voiceRules: { bannedWords: ['cheap'], requiredHashtags: ['#acme'] },
+};
+const LAYERS = {
+  image: { focus: 'attention' },
+  overlay: { kind: 'gradient', colorRole: 'primary', opacity: 0.9 },
+  headline: { box: { default: { x: 0, y: 0.5, w: 1, h: 0.25 }, wide: { x: 0, y: 0.1, w: 0.55, h: 0.4 } }, minSize: 28, maxSize: 76, maxLines: 3 },
+  body: { box: { default: { x: 0, y: 0.76, w: 1, h: 0.12 }, wide: { x: 0, y: 0.52, w: 0.55, h: 0.26 } }, weight: 'regular', minSize: 18, maxSize: 34, maxLines: 3 },
+  cta: { box: { default: { x: 0, y: 0.89, w: 0.6, h: 0.11 }, wide: { x: 0, y: 0.8, w: 0.45, h: 0.2 } }, colorRole: 'accent', minSize: 18, maxSize: 36, maxLines: 1 },
+  logo: { enabled: true },
+};
+const BRIEF: Brief = {
+  headline: 'Warm layers for cold days',
+  body: 'New knitwear in store and online from Monday. Free returns.',
+  callToAction: 'Shop the collection',
+  hashtags: ['#acme', '#autumn'],
+};
+
+/** A photo-like 2000x1500 JPEG: smooth gradients, shapes and fine grain (so JPEG sizes are realistic). */
+async function photo(): Promise<Buffer> {
+  const W = 2000;
+  const H = 1500;
+  const raw = Buffer.alloc(W * H * 3);
+  let s = 42;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      s = (s * 1103515245 + 12345) & 0x7fffffff;
+      const g = (s >> 24) - 64;
+      const i = (y * W + x) * 3;
+      const d = Math.hypot(x - 1300, y - 600) < 350 ? 1 : 0;
+      raw[i] = Math.max(0, Math.min(255, (d ? 240 : 60 + (x / W) * 120) + g / 8));
+      raw[i + 1] = Math.max(0, Math.min(255, (d ? 170 : 110 + (y / H) * 80) + g / 8));
+      raw[i + 2] = Math.max(0, Math.min(255, (d ? 40 : 170 - (y / H) * 60) + g / 8));
+    }
+  }
+  return sharp(raw, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+}
+
+async function time(fn: () => Promise<unknown> | unknown, runs: number, warmup: number): Promise<Timing> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const ms: number[] = [];
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  const cpu = process.cpuUsage(c0);
+  ms.sort((a, b) => a - b);
+  const r = (v: number) => Math.round(v * 10) / 10;
+  return {
+    medianMs: r(ms[Math.floor(runs / 2)]), p90Ms: r(ms[Math.min(runs - 1, Math.floor(runs * 0.9))]), minMs: r(ms[0]),
+    cpuMsPerRun: r((cpu.user + cpu.system) / 1000 / runs), runs,
+  };
+}
+
+export async function benchRender(opts: { runs?: number; write?: boolean } = {}): Promise<BenchResult> {
+  const runs = opts.runs ?? 15;
+  const loadavgAtStart = os.loadavg().map((v) => Math.round(v * 100) / 100);
+  const source = await photo();
+  const logo = await sharp(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="160"><rect width="400" height="160" rx="20" fill="#FFFFFF"/><rect x="40" y="40" width="320" height="80" fill="#1E3A8A"/></svg>')).png().toBuffer();
+
+  const master = await composeMaster(source);
+  const composeTiming = await time(() => composeMaster(source), Math.max(5, Math.floor(runs / 2)), 1);
+  const input = { source: master.buffer, presets: [...platformNames], layers: LAYERS, brand: BRAND, brief: BRIEF, logo };
+
+  const configs: BenchResult['configs'] = [];
+  for (const [concurrency, pool] of [[2, 1], [2, 2], [1, 4]] as const) {
+    configureSharp({ concurrency, pool });
+    const t = await time(() => renderVariants(input), Math.max(5, Math.floor(runs / 2)), 2);
+    configs.push({ concurrency, pool, medianMs: t.medianMs, cpuMsPerRun: t.cpuMsPerRun });
+  }
+  const settings = configureSharp();
+  let variants: RenderedVariant[] = [];
+  const renderAll8 = await time(async () => { variants = await renderVariants(input); }, runs, 3);
+  configs.unshift({ ...settings, medianMs: renderAll8.medianMs, cpuMsPerRun: renderAll8.cpuMsPerRun });
+
+  const complianceCheck = await time(() => {
+    const findings = [
+      ...checkBriefAgainstBrand(BRIEF, BRAND, [...platformNames]).findings,
+      ...checkMaster({ width: master.width, height: master.height, analysis: master.analysis, license: { type: 'freemium', attributionRequired: true }, brand: BRAND, platforms: [...platformNames] }).findings,
+      ...variants.flatMap((variant) => checkVariant({ variant, brand: BRAND }).findings),
+    ];
+    return summarize(findings, {});
+  }, Math.max(runs, 50), 5);
+
+  const result: BenchResult = {
+    at: new Date().toISOString(),
+    machine: { cpus: os.availableParallelism(), loadavgAtStart, loadavgAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100), node: process.version, vips: sharp.versions.vips ?? '' },
+    settings,
+    renderAll8,
+    goalMs: 600,
+    metGoal: renderAll8.medianMs < 600,
+    complianceCheck,
+    composeMaster: composeTiming,
+    configs,
+    outputBytes: Object.fromEntries(variants.map((v) => [v.platform, v.bytes])),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+  if (opts.write !== false) {
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync('bench/results/render.json', `${JSON.stringify(result, null, 2)}\n`);
+  }
+  return result;
+}
+
+export function printRender(r: BenchResult): void {
+  console.log(`render bench — ${r.machine.cpus} CPUs, load average ${r.machine.loadavgAtStart.join('/')} at start, libvips ${r.machine.vips}`);
+  console.table([
+    { measure: 'render 8 presets (2000x1500, full overlay)', median_ms: r.renderAll8.medianMs, p90_ms: r.renderAll8.p90Ms, min_ms: r.renderAll8.minMs, cpu_ms_per_run: r.renderAll8.cpuMsPerRun, goal_ms: r.goalMs },
+    { measure: 'compliance check (brief + master + 8 variants)', median_ms: r.complianceCheck.medianMs, p90_ms: r.complianceCheck.p90Ms, min_ms: r.complianceCheck.minMs, cpu_ms_per_run: r.complianceCheck.cpuMsPerRun },
+    { measure: 'composeMaster (2000x1500 JPEG)', median_ms: r.composeMaster.medianMs, p90_ms: r.composeMaster.p90Ms, min_ms: r.composeMaster.minMs, cpu_ms_per_run: r.composeMaster.cpuMsPerRun },
+  ]);
+  console.table(r.configs.map((c) => ({ 'sharp.concurrency': c.concurrency, pool: c.pool, median_ms: c.medianMs, cpu_ms_per_run: c.cpuMsPerRun })));
+  console.log(`peak RSS ${r.peakRssMb} MB; goal < ${r.goalMs} ms ${r.metGoal ? 'met' : 'NOT met'}; wrote bench/results/render.json`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const r = await benchRender({ runs: Number(process.argv[2] ?? 15) });
+  printRender(r);
+}

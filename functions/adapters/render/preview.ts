@@ -1,0 +1,58 @@
+/**
+ * Template preview: renders one preset from a brief and a brand image and judges it, with no side
+ * effects (no S3, no database), so brand managers can tune templates before running requests.
+ * The API route POST /v1/orgs/{orgId}/templates/{templateId}/preview calls this.
+ */
+import { briefSchema, brandKitSchema, templateLayersSchema, type BrandKit, type BrandKitInput, type Brief, type ComplianceCheckId, type TemplateLayers } from '../../domain/brand-types.js';
+import { checkBriefAgainstBrand, checkVariant, summarize, type ComplianceResult } from '../../domain/compliance/index.js';
+import { PLATFORM_PRESETS, type PlatformName, type PlatformPreset } from '../../domain/platforms.js';
+import type { RenderedLayout } from '../../domain/rendering/types.js';
+import { AppError } from '../../shared/errors.js';
+import { renderVariant } from './renderer.js';
+
+export interface PreviewInput {
+  /** Background image bytes (any format sharp reads; <= 50 MP). */
+  source: Buffer;
+  preset: PlatformName | PlatformPreset;
+  brand: BrandKit | BrandKitInput;
+  /** The template's layers (raw JSON is parsed). */
+  template: TemplateLayers | unknown;
+  brief: Brief;
+  /** Logo bytes; omit to preview without a logo (reported as a finding if the template wants one). */
+  logo?: Buffer;
+}
+
+export interface PreviewResult {
+  image: Buffer;
+  contentType: string;
+  width: number;
+  height: number;
+  /** Copy + variant checks for this preset, scored with the brand's thresholds. */
+  compliance: ComplianceResult;
+  /** Where everything landed (boxes, fonts, crop), for overlays in the UI. */
+  layout: RenderedLayout;
+}
+
+export async function previewTemplate(input: PreviewInput): Promise<PreviewResult> {
+  const brief = briefSchema.safeParse(input.brief);
+  if (!brief.success) throw new AppError('validation_failed', 'The brief is not valid', { detail: { issues: brief.error.issues } });
+  const brand = brandKitSchema.safeParse(input.brand);
+  if (!brand.success) throw new AppError('validation_failed', 'The brand settings are not valid', { detail: { issues: brand.error.issues } });
+  const layers = templateLayersSchema.safeParse(input.template);
+  if (!layers.success) throw new AppError('validation_failed', 'The template layers are not valid', { detail: { issues: layers.error.issues } });
+  const preset = typeof input.preset === 'string' ? PLATFORM_PRESETS[input.preset] : input.preset;
+  if (!preset) throw new AppError('validation_failed', `Unknown platform preset: ${String(input.preset)}`);
+
+  const variant = await renderVariant({ source: input.source, preset, layers: layers.data, brand: brand.data, brief: brief.data, logo: input.logo ?? null });
+  const copy = checkBriefAgainstBrand(brief.data, brand.data, [preset], { template: layers.data });
+  const image = checkVariant({ variant, brand: brand.data, preset });
+  const evaluated = (Object.keys(copy.checks) as ComplianceCheckId[]).filter((k) => copy.checks[k] !== 'skipped' || image.checks[k] !== 'skipped');
+  return {
+    image: variant.buffer,
+    contentType: variant.contentType,
+    width: variant.width,
+    height: variant.height,
+    compliance: summarize([...copy.findings, ...image.findings], brand.data.complianceThresholds, evaluated),
+    layout: variant.layout,
+  };
+}
