@@ -97,6 +97,13 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchRow[]> 
         errors: r.errors + r.timeouts,
       });
     }
+    if (process.env.BENCH_PG_STATS) {
+      const o = postgres(ownerUrl, { max: 1, onnotice: () => {} });
+      const top = await o`select calls, round(total_exec_time::numeric, 1) as total_ms, round(mean_exec_time::numeric, 3) as mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 140) as query
+        from pg_stat_statements order by total_exec_time desc limit 12`;
+      console.table(top);
+      await o.end();
+    }
   } finally {
     // Let autocannon's last in-flight requests finish before the database goes away.
     await server.close();

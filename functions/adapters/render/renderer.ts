@@ -88,23 +88,51 @@ export async function prepareLogo(input: Buffer): Promise<PreparedLogo> {
 
 const escapeMarkup = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** Crop window in source px: smart-crop decided on the proxy, then scaled up. */
+const focalPoints = new WeakMap<DecodedImage, Promise<{ x: number; y: number }>>();
+
+/**
+ * libvips' attention strategy finds the most salient point (edges, skin tones, saturation) and
+ * centres the crop on it, so the point does not depend on the crop size: it is computed once per
+ * source on the proxy (one call instead of one per preset) and reused for every preset.
+ */
+function attentionPoint(src: DecodedImage): Promise<{ x: number; y: number }> {
+  let p = focalPoints.get(src);
+  if (!p) {
+    const { proxy } = src;
+    p = sharp(proxy.data, { raw: { width: proxy.width, height: proxy.height, channels: proxy.channels as 3 } })
+      .resize(Math.max(1, Math.round(proxy.width / 2)), proxy.height, { fit: 'cover', position: sharp.strategy.attention })
+      .raw()
+      .toBuffer({ resolveWithObject: true })
+      .then(({ info }) => ({
+        x: ((info.attentionX ?? proxy.width / 2) * src.width) / proxy.width,
+        y: ((info.attentionY ?? proxy.height / 2) * src.height) / proxy.height,
+      }));
+    focalPoints.set(src, p);
+  }
+  return p;
+}
+
+/** Crop window in source px for a cover fit of W x H. */
 async function cropRegion(src: DecodedImage, W: number, H: number, focus: RenderPlan['image']['focus']): Promise<Box> {
   const scale = Math.max(W / src.width, H / src.height);
   const cw = Math.min(src.width, Math.round(W / scale));
   const ch = Math.min(src.height, Math.round(H / scale));
-  const centered: Box = { x: Math.floor((src.width - cw) / 2), y: Math.floor((src.height - ch) / 2), w: cw, h: ch };
-  if (focus === 'center' || (cw === src.width && ch === src.height)) return centered;
+  const clampX = (x: number) => Math.max(0, Math.min(src.width - cw, Math.round(x)));
+  const clampY = (y: number) => Math.max(0, Math.min(src.height - ch, Math.round(y)));
+  if (focus === 'center' || (cw === src.width && ch === src.height)) return { x: clampX((src.width - cw) / 2), y: clampY((src.height - ch) / 2), w: cw, h: ch };
+  if (focus === 'attention') {
+    const pt = await attentionPoint(src);
+    return { x: clampX(pt.x - cw / 2), y: clampY(pt.y - ch / 2), w: cw, h: ch };
+  }
+  // Entropy keeps the busiest window, which does depend on the window's shape: decided per preset.
   const p = src.proxy.width / src.width;
   const pw = Math.max(1, Math.min(src.proxy.width, Math.round(cw * p)));
   const ph = Math.max(1, Math.min(src.proxy.height, Math.round(ch * p)));
   const { info } = await sharp(src.proxy.data, { raw: { width: src.proxy.width, height: src.proxy.height, channels: src.proxy.channels as 3 } })
-    .resize(pw, ph, { fit: 'cover', position: focus === 'entropy' ? sharp.strategy.entropy : sharp.strategy.attention })
+    .resize(pw, ph, { fit: 'cover', position: sharp.strategy.entropy })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  const x = Math.round(-(info.cropOffsetLeft ?? 0) / p);
-  const y = Math.round(-(info.cropOffsetTop ?? 0) / p);
-  return { x: Math.max(0, Math.min(src.width - cw, x)), y: Math.max(0, Math.min(src.height - ch, y)), w: cw, h: ch };
+  return { x: clampX(-(info.cropOffsetLeft ?? 0) / p), y: clampY(-(info.cropOffsetTop ?? 0) / p), w: cw, h: ch };
 }
 
 /**

@@ -45,27 +45,28 @@ export const TOP_CONTENT_LIMIT = 5;
 export async function getDashboard(tx: Tx, input: RangeQuery, now: Date = new Date()): Promise<Dashboard> {
   const range = rangeOrThrow(input, now);
   const { from, to } = range;
-  const [rows, top, compliance, asOf] = [
-    await q.dailyByPlatform(tx, from, to, input.brandId),
-    await q.topContent(tx, from, to, TOP_CONTENT_LIMIT, input.brandId),
-    await q.complianceByDay(tx, from, to, input.brandId),
-    await q.lastJobSuccess(tx, 'rollup-content-hourly'),
-  ];
-  const s = summarize(rows, from, to);
+  const monthStart = startOfMonth(now);
+  const b = await q.bundle(tx, {
+    daily: q.dailyByPlatformSql(from, to, input.brandId),
+    top: q.topContentSql(from, to, TOP_CONTENT_LIMIT, input.brandId),
+    complianceDays: q.complianceDaysSql(from, to, input.brandId),
+    findings: q.complianceFindingsSql(from, to, input.brandId),
+    lastJob: q.lastJobSuccessSql('rollup-content-hourly'),
+    ...(input.includeSpend ? { spend: q.spendByDaySql(from, to), mtd: q.monthToDateSql(monthStart) } : {}),
+  });
+  const s = summarize(q.mapDaily(b.daily), from, to);
   return {
     range: { from: dayKey(from), to: dayKey(to), days: range.days },
     brandId: input.brandId ?? null,
-    dataAsOf: asOf?.finishedAt ?? null,
+    dataAsOf: q.mapLastJob(b.lastJob)?.finishedAt ?? null,
     ...s,
-    topContent: top.map((t) => ({ ...t, engagementRate: engagementRate(t.engagements, t.impressions) })),
-    compliance: complianceView(compliance.days, compliance.topFindings, from, to),
-    spend: input.includeSpend ? await spendOf(tx, from, to, now) : null,
+    topContent: q.mapTopContent(b.top).map((t) => ({ ...t, engagementRate: engagementRate(t.engagements, t.impressions) })),
+    compliance: complianceView(q.mapComplianceDays(b.complianceDays), q.mapFindings(b.findings), from, to),
+    spend: input.includeSpend ? spendOf(q.mapSpend(b.spend ?? []), q.mapMonthToDate(b.mtd ?? [], monthStart), from, to) : null,
   };
 }
 
-async function spendOf(tx: Tx, from: Date, to: Date, now: Date): Promise<NonNullable<Dashboard['spend']>> {
-  const spendRows = await q.spendByDay(tx, from, to);
-  const mtd = await q.monthToDate(tx, startOfMonth(now));
+function spendOf(spendRows: q.SpendDayRow[], mtd: q.MonthToDate, from: Date, to: Date): NonNullable<Dashboard['spend']> {
   const byDay = new Map(spendRows.map((r) => [r.day, r]));
   return {
     month: mtd.month,
@@ -96,11 +97,12 @@ export async function getContentAnalytics(tx: Tx, requestId: string, input: { fr
   const earliest = addDays(startOfDay(now), -(MAX_RANGE_DAYS - 1));
   const from = input.from ?? dayKey(created.getTime() < earliest.getTime() ? earliest : created);
   const range = rangeOrThrow({ from, to }, now);
-  const [daily, variants, hourly] = [
-    await q.requestDaily(tx, requestId, range.from, range.to),
-    await q.requestVariants(tx, requestId, range.from, range.to),
-    await q.requestHourly(tx, requestId, addHours(now, -48)),
-  ];
+  const b = await q.bundle(tx, {
+    daily: q.requestDailySql(requestId, range.from, range.to),
+    variants: q.requestVariantsSql(requestId, range.from, range.to),
+    hourly: q.requestHourlySql(requestId, addHours(now, -48)),
+  });
+  const [daily, variants, hourly] = [q.mapDaily(b.daily), q.mapVariants(b.variants), q.mapHourly(b.hourly)];
   const s = summarize(daily, range.from, range.to);
   return {
     request: { ...req, createdAt: req.createdAt.toISOString(), publishedAt: req.publishedAt?.toISOString() ?? null },
@@ -126,9 +128,14 @@ export interface UsageReport {
 
 export async function getUsage(tx: Tx, now: Date = new Date()): Promise<UsageReport> {
   const month = startOfMonth(now);
-  const byEndpoint = (await q.usageByEndpoint(tx, month, startOfDay(now))).map((r) => ({ ...r, credits: roundTo(r.credits, 4), costUsd: roundTo(r.costUsd, 6) }));
-  const mtd = await q.monthToDate(tx, month);
-  const asOf = await q.lastJobSuccess(tx, 'rollup-usage');
+  const b = await q.bundle(tx, {
+    usage: q.usageByEndpointSql(month, startOfDay(now)),
+    mtd: q.monthToDateSql(month),
+    lastJob: q.lastJobSuccessSql('rollup-usage'),
+  });
+  const byEndpoint = q.mapUsage(b.usage).map((r) => ({ ...r, credits: roundTo(r.credits, 4), costUsd: roundTo(r.costUsd, 6) }));
+  const mtd = q.mapMonthToDate(b.mtd, month);
+  const asOf = q.mapLastJob(b.lastJob);
   const sum = (k: 'calls' | 'failures' | 'retries' | 'credits' | 'costUsd') => byEndpoint.reduce((a, r) => a + r[k], 0);
   return {
     month: mtd.month,
