@@ -81,6 +81,23 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchRow[]> 
     { name: 'GET one (detail + timeline)', requests: ids.map((id) => ({ method: 'GET' as const, path: `/v1/orgs/${orgId}/content-requests/${id}`, headers })) },
   ];
   const rows: BenchRow[] = [];
+  if (process.env.BENCH_SEQ) {
+    for (const s of scenarios) {
+      const t: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const t0 = performance.now();
+        const r = await fetch(server.url + s.requests[i % s.requests.length].path, { headers });
+        await r.text();
+        t.push(performance.now() - t0);
+      }
+      console.log(s.name, t.map((x) => x.toFixed(1)).join(' '));
+      const c0 = process.cpuUsage();
+      const w0 = performance.now();
+      for (let i = 0; i < 300; i++) await (await fetch(server.url + s.requests[i % s.requests.length].path, { headers })).text();
+      const c = process.cpuUsage(c0);
+      console.log(s.name, 'node cpu ms/request', ((c.user + c.system) / 1000 / 300).toFixed(2), 'wall ms/request', ((performance.now() - w0) / 300).toFixed(2));
+    }
+  }
   try {
     for (const s of scenarios) {
       // Warm-up: JIT, pool connections, caches.

@@ -17,7 +17,7 @@ export interface BuildAppOptions {
    * nothing deployed). Default: the `stage` context value, else `dev`.
    */
   stage?: string;
-  /** Extra CDK context (e.g. `deployId`). */
+  /** Extra CDK context (e.g. `deployId`; `skipBundling: 'true'` works like the option). */
   context?: Record<string, unknown>;
   /** Skip esbuild bundling for every stack (tests, local runner). */
   skipBundling?: boolean;
@@ -52,6 +52,8 @@ export function buildApp(opts: BuildAppOptions = {}): BuiltApp {
     outdir: opts.outdir,
     builtinCloudFormationValidation: opts.cfnValidation ?? (requested === 'local' ? false : undefined),
   });
+  // `-c skipBundling=true` from the CLI; set before any stack exists, as bundling reads it.
+  if (!opts.skipBundling && String(app.node.tryGetContext('skipBundling')) === 'true') app.node.setContext('aws:cdk:bundling-stacks', []);
   const stage = requested ?? (app.node.tryGetContext('stage') as string | undefined) ?? 'dev';
   const local = stage === 'local';
   const config = stageConfig(local ? 'dev' : stage);

@@ -5,11 +5,10 @@
  * member without the permission learns only that (403).
  */
 import { sql } from 'drizzle-orm';
-import { withTenant, type Db } from '../adapters/db/client.js';
+import type { Db } from '../adapters/db/client.js';
 import { can, type Permission } from '../domain/permissions.js';
 import type { OrgRole } from '../domain/roles.js';
 import { AppError } from '../shared/errors.js';
-import { apiBucketFor, takeToken } from './rate-limit.js';
 
 /** The verified tenant context of a request. */
 export interface TenantAccess {
@@ -19,21 +18,16 @@ export interface TenantAccess {
 }
 
 export async function authorizeTenant(db: Db, input: { orgId: string; userId: string; permission: Permission; rateLimit: boolean }): Promise<TenantAccess> {
-  const rows = await withTenant(db, { orgId: input.orgId, userId: input.userId }, (tx) => tx.execute<{ role: OrgRole; limit: number }>(sql`
-    select m.role, o.api_rate_limit_per_minute as limit
-    from user_organizations m join organizations o on o.id = m.organization_id
-    where m.organization_id = ${input.orgId} and m.user_id = ${input.userId} and m.status = 'active'
-      and o.deleted_at is null and o.status = 'active'`));
+  // One round trip (migration 0010): membership under the tenant policies + the tenant's bucket.
+  const rows = await db.execute<{ role: OrgRole; rate_limit_per_minute: number; allowed: boolean; retry_after_seconds: number }>(
+    sql`select * from app.api_gate(${input.orgId}::uuid, ${input.userId}::uuid, ${input.rateLimit})`);
   const m = rows[0];
   if (!m) throw new AppError('not_found', 'Organization not found');
-  if (input.rateLimit) {
-    const r = await takeToken(db, apiBucketFor(input.orgId, Number(m.limit)));
-    if (!r.allowed) {
-      throw new AppError('rate_limited', `This organization's API limit of ${m.limit} requests per minute is exhausted`, {
-        retryable: true,
-        headers: { 'retry-after': String(r.retryAfterSeconds) },
-      });
-    }
+  if (!m.allowed) {
+    throw new AppError('rate_limited', `This organization's API limit of ${m.rate_limit_per_minute} requests per minute is exhausted`, {
+      retryable: true,
+      headers: { 'retry-after': String(m.retry_after_seconds) },
+    });
   }
   if (!can(m.role, input.permission)) {
     throw new AppError('forbidden', `The ${m.role} role cannot ${input.permission.replace(':', ' ')}`);

@@ -6,7 +6,7 @@
  * failed with the reason (never left silently queued).
  */
 import { createHash } from 'node:crypto';
-import { and, asc, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { withTenant, type Db, type Tx } from '../adapters/db/client.js';
 import type { ObjectStore } from '../adapters/storage/object-store.js';
 import {
@@ -184,7 +184,10 @@ export async function listContentRequests(tx: Tx, orgId: string, q: {
   if (q.q) where.push(sql`${contentRequests.search} @@ websearch_to_tsquery('simple', ${q.q})`);
   if (c) where.push(sql`(${contentRequests.createdAt}, ${contentRequests.id}) < (${c.t}::timestamptz, ${c.id}::uuid)`);
   const rows = await tx.select({ ...summaryCols, ts: cursorTs(contentRequests.createdAt) }).from(contentRequests)
-    .where(and(...where)).orderBy(desc(contentRequests.createdAt), desc(contentRequests.id)).limit(q.limit + 1);
+    .where(and(...where))
+    // NULLS LAST matches content_requests_org_created_idx exactly; plain DESC (NULLS FIRST) would
+    // not, and PostgreSQL would sort the whole tenant instead of reading 21 index entries.
+    .orderBy(sql`${contentRequests.createdAt} desc nulls last`, sql`${contentRequests.id} desc nulls last`).limit(q.limit + 1);
   const more = rows.length > q.limit;
   const page = rows.slice(0, q.limit);
   const last = page.at(-1);

@@ -1,7 +1,8 @@
 /**
  * A token bucket in PostgreSQL (rate_limit_buckets), shared by every Lambda instance. One statement
  * per take: the row lock is held only for that statement (when run outside a transaction), so a
- * hot tenant serialises on a short update rather than on whole requests.
+ * hot tenant serialises on a short update rather than on whole requests. The tenant API limit uses
+ * the same SQL function through app.api_gate (functions/app/access.ts).
  */
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../adapters/db/client.js';
@@ -24,33 +25,10 @@ export interface TakeResult {
 
 /** Takes one token; a denied take consumes nothing. Capacity/rate changes apply from the next take. */
 export async function takeToken(db: Db | Tx, spec: BucketSpec): Promise<TakeResult> {
-  // `cur` locks the bucket (FOR UPDATE re-reads the newest version under concurrency), `calc`
-  // refills it by elapsed time (capped), the upsert writes the result. clock_timestamp(), not
-  // now(), so a take inside a longer transaction still measures real time.
-  const rows = await db.execute<{ avail: number }>(sql`
-    with cur as (
-      select tokens, updated_at from rate_limit_buckets where key = ${spec.key} for update
-    ), calc as (
-      select least(${spec.capacity}::float8,
-                   coalesce(cur.tokens + extract(epoch from clock_timestamp() - cur.updated_at)::float8 * ${spec.refillPerSecond}::float8,
-                            ${spec.capacity}::float8)) as avail
-      from (select 1) one left join cur on true
-    ), up as (
-      insert into rate_limit_buckets as b (key, tokens, capacity, refill_per_second, updated_at)
-      select ${spec.key}, case when avail >= 1 then avail - 1 else avail end, ${spec.capacity}, ${spec.refillPerSecond}, clock_timestamp()
-      from calc
-      on conflict (key) do update set tokens = excluded.tokens, capacity = excluded.capacity,
-        refill_per_second = excluded.refill_per_second, updated_at = excluded.updated_at
-    )
-    select avail from calc`);
+  // app.take_token (migration 0010) is the single implementation of the bucket: row locked
+  // FOR UPDATE, refill from updated_at by clock_timestamp(), capped at capacity.
+  const rows = await db.execute<{ avail: number }>(sql`select app.take_token(${spec.key}, ${spec.capacity}::float8, ${spec.refillPerSecond}::float8) as avail`);
   const avail = Number(rows[0].avail);
   if (avail >= 1) return { allowed: true, remaining: avail - 1, retryAfterSeconds: 0 };
   return { allowed: false, remaining: avail, retryAfterSeconds: Math.max(1, Math.ceil((1 - avail) / spec.refillPerSecond)) };
 }
-
-/** The tenant API bucket: `api_rate_limit_per_minute` as both burst and per-minute refill. */
-export const apiBucketFor = (orgId: string, perMinute: number): BucketSpec => ({
-  key: `api:org:${orgId}`,
-  capacity: Math.max(1, perMinute),
-  refillPerSecond: Math.max(1, perMinute) / 60,
-});

@@ -80,6 +80,8 @@ export type LayoutClass = z.infer<typeof layoutClass>;
 const perLayoutBox = z.strictObject({ square: relBox, tall: relBox, wide: relBox }).partial().extend({ default: relBox });
 
 export const textSlotSchema = z.strictObject({
+  /** Text area per layout class, relative to the preset's safe rectangle (not the full canvas), so
+   *  one box works on a 4:5 post and on a story with UI bands. */
   box: perLayoutBox,
   align: z.enum(['left', 'center', 'right']).default('left'),
   colorRole: colorRole.default('text'),

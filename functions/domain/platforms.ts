@@ -75,7 +75,12 @@ export interface PlatformPreset {
 
 const MB = 1024 * 1024;
 
-export const PLATFORM_PRESETS: Readonly<Record<PlatformName, PlatformPreset>> = Object.freeze({
+const deepFreeze = <T>(o: T): T => {
+  for (const v of Object.values(o as object)) if (v && typeof v === 'object') deepFreeze(v);
+  return Object.freeze(o);
+};
+
+export const PLATFORM_PRESETS: Readonly<Record<PlatformName, PlatformPreset>> = deepFreeze({
   instagram_square: {
     name: 'instagram_square', label: 'Instagram post (square)', width: 1080, height: 1080, layout: 'square',
     safeZone: { top: 54, right: 54, bottom: 54, left: 54 }, uiOverlays: [],

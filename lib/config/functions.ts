@@ -26,8 +26,13 @@ export type Need =
 
 export interface FunctionNeeds {
   readonly needs: readonly Need[];
-  /** Renders or decodes images: sharp's native binaries are installed for it (nothing else gets them). */
-  readonly sharp?: boolean;
+  /**
+   * Why the function carries sharp's native binaries (installed for the Lambda architecture;
+   * functions without this get none, and the bundle test proves their code never imports sharp):
+   * - `renders`: draws images; `decodes`: verifies/measures images (pixel limits, dimensions);
+   * - `unused-import`: imports sharp without using it. A defect to remove, listed by the bundle test.
+   */
+  readonly sharp?: 'renders' | 'decodes' | 'unused-import';
   /** Packages installed next to the bundle instead of bundled. */
   readonly nodeModules?: readonly string[];
   /** Project folders copied next to the bundle (project-relative `from` -> bundle-relative `to`). */
@@ -40,7 +45,13 @@ export interface FunctionNeeds {
  * Rendering: sharp's native binaries, plus the shipped fonts, which the renderer resolves next to
  * the bundled entry (functions/adapters/render/fonts.ts: `<bundle>/fonts/`).
  */
-const RENDERING: Pick<FunctionNeeds, 'sharp' | 'copyDirs'> = { sharp: true, copyDirs: [{ from: 'functions/adapters/render/fonts', to: 'fonts' }] };
+const RENDERING: Pick<FunctionNeeds, 'sharp' | 'copyDirs'> = { sharp: 'renders', copyDirs: [{ from: 'functions/adapters/render/fonts', to: 'fonts' }] };
+/**
+ * functions/handlers/workflow/task.ts imports the imaging adapter (and so sharp) for every task,
+ * rendering or not. Until it loads imaging only in the rendering tasks (or the adapter does
+ * `await import('sharp')`), these tasks need the binaries or they crash at cold start.
+ */
+const SHARED_TASK_IMPORT: Pick<FunctionNeeds, 'sharp'> = { sharp: 'unused-import' };
 
 /** API handler modules (`fn` of functions/handlers/api/routes.ts). */
 export const API_FUNCTIONS: Record<string, FunctionNeeds> = {
@@ -48,10 +59,13 @@ export const API_FUNCTIONS: Record<string, FunctionNeeds> = {
   orgs: { needs: ['db'] },
   members: { needs: ['db'] },
   brands: { needs: ['db', 'bucket:read'] },
-  // Presigned PUT (upload), HEAD/GET to verify the upload, DELETE on soft-delete cleanup.
-  assets: { needs: ['db', 'bucket:manage'] },
-  // The preview route renders one preset (sharp) from a brand asset, without writing anything.
-  templates: { needs: ['db', 'bucket:read'], ...RENDERING, group: 'render' },
+  // Presigned PUT (upload), HEAD/GET to verify the upload, DELETE on soft-delete cleanup. Confirm
+  // decodes the upload with sharp under a pixel limit (functions/app/assets.ts).
+  assets: { needs: ['db', 'bucket:manage'], sharp: 'decodes' },
+  // The preview route will render one preset (sharp) from a brand asset; it is not wired yet
+  // (functions/app/templates.ts previewTemplate). Switch to `...RENDERING, group: 'render'` when
+  // it is: the bundle test fails until then.
+  templates: { needs: ['db', 'bucket:read'] },
   'approval-workflows': { needs: ['db'] },
   'content-requests': { needs: ['db', 'bucket:read', 'workflow:start'] },
   activity: { needs: ['db'] },
@@ -74,18 +88,18 @@ export const isLocalOnlyRoute = (r: { path: string }) => r.path === '/dev' || r.
 // Every task parses dbEnv + storageEnv at cold start (functions/handlers/workflow/task.ts), so
 // each gets the bucket, read-only unless it writes.
 export const WORKFLOW_FUNCTIONS: Record<string, FunctionNeeds> = {
-  validateBrief: { needs: ['db', 'bucket:read'] },
-  sourceImage: { needs: ['db', 'bucket:readwrite', 'freepik'] },
+  validateBrief: { needs: ['db', 'bucket:read'], ...SHARED_TASK_IMPORT },
+  sourceImage: { needs: ['db', 'bucket:readwrite', 'freepik'], ...SHARED_TASK_IMPORT },
   composeMaster: { needs: ['db', 'bucket:readwrite'], ...RENDERING, group: 'render' },
   checkMaster: { needs: ['db', 'bucket:read'], ...RENDERING, group: 'render' },
   renderVariant: { needs: ['db', 'bucket:readwrite'], ...RENDERING, group: 'render' },
-  checkVariant: { needs: ['db', 'bucket:read'], ...RENDERING, group: 'render' },
-  decide: { needs: ['db', 'bucket:read'] },
-  // Stores the token, issues links and queues the approvers' mail in the outbox (sent by approval-outbox).
-  awaitApproval: { needs: ['db', 'bucket:read', 'links'] },
-  publish: { needs: ['db', 'bucket:readwrite', 'events', 'fieldKey', 'links'] },
-  recordRejection: { needs: ['db', 'bucket:read', 'links'] },
-  recordFailure: { needs: ['db', 'bucket:read'] },
+  decide: { needs: ['db', 'bucket:read'], ...SHARED_TASK_IMPORT },
+  // The approval loop (approval-step.ts): stores the token, issues links and queues the
+  // approvers' mail in the outbox (sent by approval-outbox).
+  awaitApproval: { needs: ['db', 'bucket:read', 'links'], ...SHARED_TASK_IMPORT },
+  publish: { needs: ['db', 'bucket:readwrite', 'events', 'fieldKey', 'links'], ...SHARED_TASK_IMPORT },
+  recordRejection: { needs: ['db', 'bucket:read', 'links'], ...SHARED_TASK_IMPORT },
+  recordFailure: { needs: ['db', 'bucket:read'], ...SHARED_TASK_IMPORT },
 };
 
 /** Scheduled job handler modules (`fn` of functions/handlers/scheduled/schedules.ts). */

@@ -180,6 +180,8 @@ export class AppFunction extends nodejs.NodejsFunction {
   readonly entryPath: string;
   readonly group: FunctionGroup;
   readonly includesSharp: boolean;
+  /** Why it carries sharp (from lib/config/functions.ts), when it does. */
+  sharpReason?: string;
   /** The function's own log group (retention from the stage). */
   readonly functionLogGroup: logs.LogGroup;
   private readonly baseline: FunctionBaseline;

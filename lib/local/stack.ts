@@ -16,7 +16,7 @@
  * The handlers then see DATABASE_URL = the app role's URL, as in AWS.
  */
 import '../../functions/shared/polyfills.js';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import { appUrlFrom, runMigrations } from '../../db/migrate.js';
@@ -137,12 +137,16 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       appUrl = opts.appDatabaseUrl ?? (process.env.DATABASE_OWNER_URL && process.env.DATABASE_URL && !opts.databaseUrl ? process.env.DATABASE_URL : appUrlFrom(ownerUrl, appPassword));
       log(`PostgreSQL: existing server ${redactUrl(ownerUrl)}`);
     } else {
+      // As root, initdb runs as the postgres OS user, which must be able to enter the data dir.
+      if (typeof process.getuid === 'function' && process.getuid() === 0) chmodSync(dataDir, 0o755);
       const pg: LocalPostgres = await startLocalPostgres({ dataDir: path.join(dataDir, 'pg') });
       cleanups.push(() => pg.stop());
       await ensureDatabase(pg.ownerUrl('postgres'), 'svp');
       ownerUrl = pg.ownerUrl('svp');
       appUrl = appUrlFrom(ownerUrl, appPassword);
-      log(`PostgreSQL: embedded, data in ${path.relative(process.cwd(), path.join(dataDir, 'pg')) || '.'} (port ${pg.port})`);
+      const pgDir = path.join(dataDir, 'pg');
+      const shown = pgDir.startsWith(process.cwd() + path.sep) ? path.relative(process.cwd(), pgDir) : pgDir;
+      log(`PostgreSQL: embedded, data in ${shown} (port ${pg.port})`);
     }
     await runMigrations(ownerUrl, { appRolePassword: appUrl === appUrlFrom(ownerUrl, appPassword) ? appPassword : undefined });
     const seed = await seedDemo(ownerUrl);

@@ -201,12 +201,13 @@ export class AppStack extends Stack {
       group: needs.group ?? defaultGroup,
       serviceName: `svp-${service}`,
       description: entry,
-      sharp: needs.sharp,
+      sharp: !!needs.sharp,
       nodeModules: needs.nodeModules ? [...needs.nodeModules] : undefined,
       copyDirs: needs.copyDirs ? [...needs.copyDirs] : undefined,
       reservedConcurrency: needs.reservedConcurrency,
       ...over,
     });
+    f.sharpReason = needs.sharp;
     this.markIfPlaceholder(f, entry);
     this.needsOf.set(f, needs);
     return f;

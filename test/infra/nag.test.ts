@@ -67,7 +67,7 @@ describe('cdk-nag control', () => {
     new s3.Bucket(appStack as Stack, 'CarelessBucket');
     app.synth();
     const report = new AwsSolutionsWithAllowances().validateScope(app);
-    const rules = report.violations.filter((v) => v.violatingResources.some((r) => r.constructPath.includes('CarelessBucket'))).map((v) => v.ruleName);
+    const rules = report.violations.filter((v) => v.violatingResources.some((r) => r.constructPath?.includes('CarelessBucket'))).map((v) => v.ruleName);
     expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
   });
 });

@@ -19,10 +19,10 @@ type Row = Record<string, unknown>;
  * of its rows. The dashboard would otherwise pay six round trips per request; under load each one
  * costs a scheduling delay. Row order inside an array is not relied upon (callers sort).
  */
-export async function bundle<K extends string>(tx: Tx, parts: Record<K, SQL>): Promise<Record<K, Row[]>> {
-  const cols = Object.entries<SQL>(parts).map(([k, frag]) => sql`(SELECT coalesce(json_agg(t), '[]'::json) FROM (${frag}) t) AS ${sql.identifier(k)}`);
-  const [row] = await tx.execute<Record<K, Row[]>>(sql`SELECT ${sql.join(cols, sql`, `)}`);
-  return row;
+export async function bundle<P extends Record<string, SQL | undefined>>(tx: Tx, parts: P): Promise<{ [K in keyof P]: Row[] }> {
+  const cols = Object.entries(parts).flatMap(([k, frag]) => (frag ? [sql`(SELECT coalesce(json_agg(t), '[]'::json) FROM (${frag}) t) AS ${sql.identifier(k)}`] : []));
+  const [row] = await tx.execute<Record<string, Row[]>>(sql`SELECT ${sql.join(cols, sql`, `)}`);
+  return row as { [K in keyof P]: Row[] };
 }
 const run = async (tx: Tx, frag: SQL): Promise<Row[]> => [...(await tx.execute<Row>(frag))];
 

@@ -56,7 +56,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const routes = opts.routes ?? (await import('../../handlers/api/routes.js')).routes;
   const match = createMatcher(routes);
   await ensureLocalKeys(opts.auth.keysDir);
-  const verify: JwtVerifier = createJwtVerifier({ issuer: opts.auth.issuer, audience: opts.auth.audience, jwksFile: jwksPath(opts.auth.keysDir) });
+  const verifyToken: JwtVerifier = createJwtVerifier({ issuer: opts.auth.issuer, audience: opts.auth.audience, jwksFile: jwksPath(opts.auth.keysDir) });
+  // A verified token stays valid until its exp, so its claims can be reused (ECDSA verification
+  // is the most expensive step of a small GET); failures are never cached.
+  const verified = new Map<string, { payload: Awaited<ReturnType<JwtVerifier>>; exp: number }>();
+  const verify: JwtVerifier = async (header) => {
+    const hit = header ? verified.get(header) : undefined;
+    if (hit && hit.exp > Date.now() / 1000) return hit.payload;
+    const payload = await verifyToken(header);
+    if (verified.size > 5000) verified.clear();
+    if (header && typeof payload.exp === 'number') verified.set(header, { payload, exp: payload.exp });
+    return payload;
+  };
   const handlersDir = opts.handlersDir ?? DEFAULT_HANDLERS_DIR;
   const maxBytes = opts.maxRequestBytes ?? 6 * 1024 * 1024;
   const modules = new Map<string, Promise<LambdaHttpHandler>>();

@@ -2,9 +2,9 @@
  * The fonts the renderer ships (Inter, SIL OFL 1.1 — see fonts/OFL.txt). Sharp draws text through
  * Pango/fontconfig; passing `fontfile` registers our TTF, so no system font is ever needed.
  *
- * Bundling: the .ttf files live next to this module in `fonts/`. A Lambda bundle must copy that
- * folder next to the bundled entry file (`<bundle dir>/fonts/`), because the path is resolved from
- * import.meta.url; `configureFonts({ dir })` overrides it.
+ * Bundling: the .ttf files and fonts.conf live next to this module in `fonts/`. A Lambda bundle
+ * must copy that folder next to the bundled entry file (`<bundle dir>/fonts/`), because the path is
+ * resolved from import.meta.url; `configureFonts({ dir })` overrides it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -35,12 +35,14 @@ export function configureFonts(opts: { dir: string }): void {
 }
 
 /**
- * Lambda images have no /etc/fonts: point fontconfig at the minimal config shipped with the fonts
- * (writable cache in /tmp) unless the environment already chose one. Must run before the first
- * text render, because fontconfig reads these variables once.
+ * Points fontconfig at the config shipped with the fonts (fonts/fonts.conf: only our fonts, no
+ * hinting, grayscale antialiasing, cache in /tmp), unless the environment already chose one.
+ * Lambda has no /etc/fonts at all, and using the same config everywhere keeps text pixels the same
+ * on a laptop and in Lambda. Must run before the first text render: fontconfig reads these
+ * variables once per process.
  */
 function ensureFontconfig(dir: string): void {
-  if (process.env.FONTCONFIG_FILE || process.env.FONTCONFIG_PATH || existsSync('/etc/fonts/fonts.conf')) return;
+  if (process.env.FONTCONFIG_FILE || process.env.FONTCONFIG_PATH) return;
   const conf = join(dir, 'fonts.conf');
   if (existsSync(conf)) process.env.FONTCONFIG_FILE = conf;
 }

@@ -12,6 +12,20 @@ import { INPUT_LIMITS } from './sharp-config.js';
 
 export const sha256Hex = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
+/**
+ * Raster formats accepted as a source photo. Vector/document formats (SVG, PDF) are refused: a
+ * sourced file is untrusted, and an SVG could reference other resources.
+ */
+export const SOURCE_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'avif', 'heif', 'tiff']);
+
+function assertRaster(format: string | undefined): void {
+  if (!format || !SOURCE_FORMATS.has(format)) {
+    throw new AppError('invalid_image', `The image format ${format ?? 'unknown'} cannot be used as a photo (use JPEG, PNG, WebP, AVIF/HEIF, GIF or TIFF).`, {
+      detail: { reason: 'format', format: format ?? null },
+    });
+  }
+}
+
 function invalidImage(message: string, cause: unknown, detail?: Record<string, unknown>): AppError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new AppError('invalid_image', `${message}: ${reason}`, { cause, detail: { reason, ...detail } });
@@ -26,6 +40,13 @@ export interface DecodedImage extends RawImage {
 
 /** Decodes to sRGB RGB pixels (auto-oriented, alpha flattened on white) plus a crop proxy. */
 export async function decodeImage(input: Buffer): Promise<DecodedImage> {
+  let format: string | undefined;
+  try {
+    format = (await sharp(input, INPUT_LIMITS).metadata()).format;
+  } catch (e) {
+    throw invalidImage('The image could not be read', e);
+  }
+  assertRaster(format);
   try {
     const { data, info } = await sharp(input, INPUT_LIMITS)
       .rotate()
@@ -82,6 +103,7 @@ export async function composeMaster(source: Buffer, opts: ComposeMasterOptions =
   } catch (e) {
     throw invalidImage('The image could not be read', e);
   }
+  assertRaster(meta.format);
   const orientation = meta.orientation ?? 1;
   const rotated = orientation >= 5;
   const srcW = (rotated ? meta.height : meta.width) ?? 0;

@@ -70,12 +70,20 @@ const toPreset = (p: PlatformName | PlatformPreset): PlatformPreset => {
   return preset;
 };
 
-/** Decodes a logo to RGBA, bounded to 1200 px (far above any logo box). */
+const LOGO_MAX = 1200;
+
+/**
+ * Decodes a logo to RGBA, bounded to 1200 px (far above any logo box). SVG logos (brand-owned
+ * files, rendered by librsvg without network access) are rasterized at a density that makes them
+ * ~1200 px wide instead of their often tiny intrinsic size.
+ */
 export async function prepareLogo(input: Buffer): Promise<PreparedLogo> {
   try {
-    const { data, info } = await sharp(input, INPUT_LIMITS)
+    const meta = await sharp(input, INPUT_LIMITS).metadata();
+    const density = meta.format === 'svg' && meta.width ? Math.min(2400, Math.max(72, (72 * LOGO_MAX) / meta.width)) : undefined;
+    const { data, info } = await sharp(input, { ...INPUT_LIMITS, ...(density ? { density } : {}) })
       .rotate()
-      .resize({ width: 1200, height: 1200, fit: 'inside', withoutEnlargement: true })
+      .resize({ width: LOGO_MAX, height: LOGO_MAX, fit: 'inside', withoutEnlargement: true })
       .toColourspace('srgb')
       .ensureAlpha()
       .raw()
@@ -209,6 +217,22 @@ interface Prepared {
   layers: TemplateLayers;
   brand: BrandKit;
   logo: PreparedLogo | null;
+  /** Logo pixels per box size: presets of the same width share one resize. */
+  logoSizes: Map<string, Promise<Buffer>>;
+}
+
+function logoAt(p: Prepared, box: Box): Promise<Buffer> {
+  const key = `${box.w}x${box.h}`;
+  let px = p.logoSizes.get(key);
+  if (!px) {
+    const logo = p.logo as PreparedLogo;
+    px = sharp(logo.data, { raw: { width: logo.width, height: logo.height, channels: 4 } })
+      .resize(box.w, box.h, { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 0 } })
+      .raw()
+      .toBuffer();
+    p.logoSizes.set(key, px);
+  }
+  return px;
 }
 
 async function prepare(input: RenderInput): Promise<Prepared> {
@@ -220,7 +244,7 @@ async function prepare(input: RenderInput): Promise<Prepared> {
     Buffer.isBuffer(input.source) ? decodeImage(input.source) : Promise.resolve(input.source),
     !input.logo ? Promise.resolve(null) : Buffer.isBuffer(input.logo) ? prepareLogo(input.logo) : Promise.resolve(input.logo),
   ]);
-  return { src, layers: layersParsed.data, brand: brandParsed.data, logo };
+  return { src, layers: layersParsed.data, brand: brandParsed.data, logo, logoSizes: new Map() };
 }
 
 async function renderPrepared(p: Prepared, preset: PlatformPreset, brief: RenderInput['brief'], adjustPlan?: (plan: RenderPlan) => RenderPlan): Promise<RenderedVariant> {
@@ -242,10 +266,7 @@ async function renderPrepared(p: Prepared, preset: PlatformPreset, brief: Render
     overlay ? rasterizeOverlay(overlay, W, H) : Promise.resolve(null),
     Promise.all(plan.texts.map((t) => drawText(t, fonts))),
     logoPlan && p.logo
-      ? sharp(p.logo.data, { raw: { width: p.logo.width, height: p.logo.height, channels: 4 } })
-        .resize(logoPlan.box.w, logoPlan.box.h, { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 0 } })
-        .raw()
-        .toBuffer()
+      ? logoAt(p, logoPlan.box)
       : Promise.resolve(null),
   ]);
   const img: RawImage = { data: base, width: W, height: H, channels: 3 };

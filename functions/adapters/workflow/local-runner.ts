@@ -41,9 +41,9 @@ export interface ExecutionInfo {
 export type WorkflowEvent =
   | { type: 'execution_started' | 'execution_succeeded' | 'execution_aborted'; executionName: string; requestId: string; run: number; at: number }
   | { type: 'execution_failed'; executionName: string; requestId: string; run: number; at: number; error: string; cause: string }
-  | { type: 'state_entered' | 'state_exited'; executionName: string; requestId: string; run: number; at: number; state: string; stateType: string; mapIndex?: number }
-  | { type: 'state_failed'; executionName: string; requestId: string; run: number; at: number; state: string; error: string; cause: string; mapIndex?: number }
-  | { type: 'state_retried'; executionName: string; requestId: string; run: number; at: number; state: string; attempt: number; mapIndex?: number }
+  | { type: 'state_entered' | 'state_exited'; executionName: string; requestId: string; run: number; at: number; state: string; stateType: string; mapIndex?: number; item?: string }
+  | { type: 'state_failed'; executionName: string; requestId: string; run: number; at: number; state: string; error: string; cause: string; mapIndex?: number; item?: string }
+  | { type: 'state_retried'; executionName: string; requestId: string; run: number; at: number; state: string; attempt: number; mapIndex?: number; item?: string }
   | { type: 'waiting_for_token'; executionName: string; requestId: string; run: number; at: number; state: string };
 
 export interface LocalRunnerOptions {
@@ -361,13 +361,17 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   private async forwardEvents(base: { executionName: string; requestId: string; run: number }, logs: AsyncGenerator<Record<string, unknown>>): Promise<void> {
     try {
       for await (const ev of logs) {
-        const state = ev.state as { name: string; type: string } | undefined;
-        const mapIndex = typeof ev.index === 'number' ? ev.index : undefined;
+        const state = ev.state as { name: string; type: string; input?: { platform?: unknown } } | undefined;
+        const index = typeof ev.index === 'number' ? ev.index : undefined;
+        // Map iterations are told apart by their item (the platform for "Render variant").
+        const platform = state?.input?.platform;
+        const mapIndex = index;
+        const item = index !== undefined && typeof platform === 'string' ? platform : undefined;
         const at = Number(ev.timestamp ?? Date.now());
-        if (ev.type === 'StateEntered' && state) this.emit({ type: 'state_entered', ...base, at, state: state.name, stateType: state.type, mapIndex });
-        else if (ev.type === 'StateExited' && state) this.emit({ type: 'state_exited', ...base, at, state: state.name, stateType: state.type, mapIndex });
-        else if (ev.type === 'StateFailed' && state) this.emit({ type: 'state_failed', ...base, at, state: state.name, error: String(ev.Error), cause: causeText(ev.Cause), mapIndex });
-        else if (ev.type === 'StateRetried' && state) this.emit({ type: 'state_retried', ...base, at, state: state.name, attempt: Number((ev.retry as { attempt?: number })?.attempt ?? 0) + 1, mapIndex });
+        if (ev.type === 'StateEntered' && state) this.emit({ type: 'state_entered', ...base, at, state: state.name, stateType: state.type, mapIndex, item });
+        else if (ev.type === 'StateExited' && state) this.emit({ type: 'state_exited', ...base, at, state: state.name, stateType: state.type, mapIndex, item });
+        else if (ev.type === 'StateFailed' && state) this.emit({ type: 'state_failed', ...base, at, state: state.name, error: String(ev.Error), cause: causeText(ev.Cause), mapIndex, item });
+        else if (ev.type === 'StateRetried' && state) this.emit({ type: 'state_retried', ...base, at, state: state.name, attempt: Number((ev.retry as { attempt?: number })?.attempt ?? 0) + 1, mapIndex, item });
       }
     } catch (e) {
       this.opts.log?.(`event log of ${base.executionName} ended: ${(e as Error).message}`);

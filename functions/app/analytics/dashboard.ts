@@ -52,7 +52,8 @@ export async function getDashboard(tx: Tx, input: RangeQuery, now: Date = new Da
     complianceDays: q.complianceDaysSql(from, to, input.brandId),
     findings: q.complianceFindingsSql(from, to, input.brandId),
     lastJob: q.lastJobSuccessSql('rollup-content-hourly'),
-    ...(input.includeSpend ? { spend: q.spendByDaySql(from, to), mtd: q.monthToDateSql(monthStart) } : {}),
+    spend: input.includeSpend ? q.spendByDaySql(from, to) : undefined,
+    mtd: input.includeSpend ? q.monthToDateSql(monthStart) : undefined,
   });
   const s = summarize(q.mapDaily(b.daily), from, to);
   return {

@@ -93,13 +93,15 @@ export function verifyFormToken(formToken: string, linkToken: string, linkId: st
 }
 
 /**
- * Origin check for a state-changing POST: a present Origin must be the configured public origin
- * (browsers send it on form posts; a cross-site form would carry the attacker's origin).
- * `Sec-Fetch-Site: cross-site` is refused for the same reason.
+ * Origin check for a state-changing POST. A present Origin must be the configured public origin,
+ * except `null`: under `Referrer-Policy: no-referrer` browsers send `Origin: null` even on a
+ * same-origin form post, so `null` proves nothing either way (the form token is the guard then).
+ * Fetch metadata, when sent, must say the post came from our own page (`same-origin`) or from the
+ * user directly (`none`); `same-site` and `cross-site` are refused.
  */
 export function originAllowed(headers: { origin?: string; secFetchSite?: string }, publicBaseUrl: string): boolean {
-  if (headers.secFetchSite && headers.secFetchSite === 'cross-site') return false;
-  if (!headers.origin || headers.origin === 'null') return headers.origin !== 'null';
+  if (headers.secFetchSite && !['same-origin', 'none'].includes(headers.secFetchSite)) return false;
+  if (!headers.origin || headers.origin === 'null') return true;
   try {
     return new URL(headers.origin).origin === new URL(publicBaseUrl).origin;
   } catch {

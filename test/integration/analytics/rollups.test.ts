@@ -179,3 +179,34 @@ describe('maintenance jobs', () => {
     expect(r.result).toMatchObject({ refresh: { views: [{ name: 'analytics_brand_daily_mv', concurrently: true }] } });
   });
 });
+
+describe('cross-tenant functions when the definer is not a superuser (as in RDS/Aurora)', () => {
+  test('RLS confines a non-superuser definer until the analytics_maintenance policy (and app.maintenance) let it through', async () => {
+    // Here the migration role is a superuser, which RLS never applies to. Re-own the usage rollup
+    // by a plain role and give that role the same policy the migration gives the owner role.
+    await t.owner.unsafe(`
+      DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'svp_definer_sim') THEN CREATE ROLE svp_definer_sim NOLOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$;
+      GRANT USAGE ON SCHEMA app TO svp_definer_sim;
+      GRANT SELECT, INSERT, UPDATE, DELETE ON api_usage, daily_usage_summaries TO svp_definer_sim;
+      ALTER FUNCTION app.rollup_daily_usage(date, date) OWNER TO svp_definer_sim;
+      DELETE FROM daily_usage_summaries;`);
+    const period = dayKey(yesterday);
+    const blocked = await job('rollup-usage', { period, force: true });
+    expect(blocked.status).toBe('succeeded');
+    expect(blocked.result?.usage).toMatchObject({ groups: 0 }); // sees no tenant's rows at all
+    for (const tbl of ['api_usage', 'daily_usage_summaries']) {
+      await t.owner.unsafe(`CREATE POLICY analytics_maintenance_sim ON ${tbl} AS PERMISSIVE FOR ALL TO svp_definer_sim
+        USING (current_setting('app.maintenance', true) = 'on') WITH CHECK (current_setting('app.maintenance', true) = 'on')`);
+    }
+    const open = await job('rollup-usage', { period, force: true });
+    expect(open.status).toBe('succeeded');
+    const orgs = await t.owner`select distinct organization_id from daily_usage_summaries order by 1`;
+    expect(orgs.map((o) => o.organization_id).sort()).toEqual([a.orgId, b.orgId].sort());
+    // The app role setting app.maintenance itself gains nothing: the policy is not for it.
+    const seen = await withTenant(t.app.db, { orgId: a.orgId }, async (tx) => {
+      await tx.execute(sql`select set_config('app.maintenance', 'on', true)`);
+      return tx.execute<{ organization_id: string }>(sql`select distinct organization_id from daily_usage_summaries`);
+    });
+    expect(seen.map((x) => x.organization_id)).toEqual([a.orgId]);
+  });
+});

@@ -10,6 +10,7 @@ import { LocalEventRecorder } from '../../../functions/adapters/approvals/event-
 import { listOutbox } from '../../../functions/adapters/notify/outbox.js';
 import { approvalServices, provideApprovals, resetApprovals } from '../../../functions/app/approvals/services.js';
 import { beginStepWait, escalateStep, expireStep, nextApprovalStep, StepAlreadyDecided } from '../../../functions/app/approvals/step-tasks.js';
+import { sendDueReminders } from '../../../functions/app/approvals/reminders.js';
 import { generateLinkToken } from '../../../functions/domain/approvals/link-token.js';
 import { startTestApi, type TestApi } from '../../support/api.js';
 import { createRequest, createTenant, createWorkflow, decide, getPage, imageUrls, postForm, RecordingCallbacks, reviewForm, type Fixture } from './support.js';
@@ -321,6 +322,27 @@ describe('creators and concurrency', () => {
 });
 
 describe('deadlines', () => {
+  test('a due reminder mails a fresh link to whoever has not answered; their old link stops working', async () => {
+    const wf = await createWorkflow(api.db.owner, acme, [{ name: 'Review', approvers: { roles: ['approver'] }, quorum: { type: 'all' }, reminderHours: 1, deadlineHours: 48 }]);
+    const { requestId } = await createRequest(api.db.owner, api.store, acme, wf);
+    const w = await wait(acme, requestId);
+    const old1 = await mustLink(acme.users.approver1.email, requestId);
+    await decide(await mustLink(acme.users.approver2.email, requestId), { decision: 'approve' });
+    expect(await sendDueReminders(approvalServices())).toEqual({ steps: 0, emails: 0 });
+    await api.db.owner`update content_approvals set remind_at = now() - interval '1 minute' where id = ${w.approvalId}`;
+    const r = await sendDueReminders(approvalServices());
+    expect(r.emails).toBe(1);
+    const fresh = await mustLink(acme.users.approver1.email, requestId);
+    expect(fresh).not.toBe(old1);
+    const mail = (await listOutbox(api.appDb.db, { limit: 1000 })).find((m) => m.links[0] === fresh)!;
+    expect(mail.subject).toMatch(/^Reminder:/);
+    expect((await getPage(old1)).status).toBe(410);
+    expect((await decide(fresh, { decision: 'approve' })).status).toBe(200);
+    expect(callbacks.successesFor(w.taskToken)).toHaveLength(1);
+    // One reminder per step: the sweep does not send it again.
+    expect(await sendDueReminders(approvalServices())).toEqual({ steps: 0, emails: 0 });
+  });
+
   test('escalation: the old links stop working and the escalation target decides alone', async () => {
     const wf = await createWorkflow(api.db.owner, acme, [{ name: 'Review', approvers: { roles: ['approver'] }, quorum: { type: 'all' }, deadlineHours: 0.001, escalateTo: { role: 'brand_manager' } }]);
     const { requestId } = await createRequest(api.db.owner, api.store, acme, wf);

@@ -68,7 +68,7 @@ test('tasks retry only transient errors, with backoff and jitter, and every fail
 });
 
 test('an approval stage supplied by another construct replaces the default wait and is mapped for the local runner', () => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'S');
   const fn = (id: string) => new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('x') });
   const tasks = Object.fromEntries(Object.keys(TASK_HANDLERS).map((k) => [k, fn(k)])) as never;
@@ -78,7 +78,7 @@ test('an approval stage supplied by another construct replaces the default wait 
     approvalStage: (scope, ctx) => ctx.task('Approval step 1', stepFn, 'functions/handlers/workflow/approval-step.ts', { waitForTaskToken: true, payload: { stepIndex: 0 } })
       .next(new sfn.Choice(scope, 'Step 1 outcome').when(sfn.Condition.stringEquals('$.approval.decision', 'approved'), ctx.publish).otherwise(ctx.reject)),
   });
-  const template = app.synth({ validateOnSynthesis: false }).getStackByName('S').template;
+  const template = app.synth().getStackByName('S').template;
   const custom = extractWorkflow([{ name: 'S', template }], LOCAL_HANDLERS_METADATA);
   expect(custom.definition.States['Await approval']).toBeUndefined();
   expect(custom.definition.States.Route).toMatchObject({ Default: 'Approval step 1' });

@@ -54,13 +54,15 @@ describe('link tokens', () => {
     expect(verifyFormToken('', token, 'link-1', now)).toBe(false);
   });
 
-  test('origin check: the configured origin or none; cross-site refused', () => {
+  test('origin check: the configured origin (or the null origin no-referrer pages send); other sites refused', () => {
     const base = 'https://review.example.com';
     expect(originAllowed({}, base)).toBe(true);
-    expect(originAllowed({ origin: 'https://review.example.com' }, base)).toBe(true);
+    expect(originAllowed({ origin: 'https://review.example.com', secFetchSite: 'same-origin' }, base)).toBe(true);
+    expect(originAllowed({ origin: 'null', secFetchSite: 'same-origin' }, base)).toBe(true);
     expect(originAllowed({ origin: 'https://evil.example' }, base)).toBe(false);
-    expect(originAllowed({ origin: 'null' }, base)).toBe(false);
-    expect(originAllowed({ secFetchSite: 'cross-site' }, base)).toBe(false);
+    expect(originAllowed({ origin: 'https://review.example.com.evil.example' }, base)).toBe(false);
+    expect(originAllowed({ origin: 'null', secFetchSite: 'cross-site' }, base)).toBe(false);
+    expect(originAllowed({ secFetchSite: 'same-site' }, base)).toBe(false);
   });
 });
 

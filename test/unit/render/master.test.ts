@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { crc32, deflateSync } from 'node:zlib';
-import { analyzeImage, composeMaster, dominantColors, previewTemplate } from '../../../functions/adapters/render/index.js';
+import { analyzeImage, composeMaster, dominantColors, prepareLogo, previewTemplate, renderVariant } from '../../../functions/adapters/render/index.js';
 import { deltaE } from '../../../functions/domain/compliance/color.js';
 import { brand, brandLogo, brandPhoto, brief, decode, GOLD, layers, NAVY } from './fixtures.js';
 
@@ -74,12 +74,23 @@ describe('composeMaster', () => {
       [await halves(300, 200, NAVY, GOLD).png().toBuffer(), /at least 320 px/],
       [pngHeader(10_000, 10_000), /pixel limit/i],
       [Buffer.from('<html>not an image</html>'), /could not be read/],
+      [Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600"><rect width="800" height="600"/></svg>'), /format svg cannot be used/],
     ];
     for (const [buf, msg] of cases) {
       const err = await composeMaster(buf).catch((e) => e);
       expect(err?.code, String(msg)).toBe('invalid_image');
       expect(err.message).toMatch(msg);
     }
+  });
+});
+
+describe('logos', () => {
+  it('rasterizes a small SVG logo at a high density, so it stays sharp at any logo size', async () => {
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="16"><rect width="40" height="16" fill="#FF00FF"/></svg>');
+    const logo = await prepareLogo(svg);
+    expect([logo.width, logo.height]).toEqual([1200, 480]);
+    const v = await renderVariant({ source: await brandPhoto(1200, 900), preset: 'x', brief, brand: brand(), layers, logo: svg });
+    expect(v.layout.logo!.box.w).toBe(256);
   });
 });
 
