@@ -5,6 +5,7 @@
  * Prints a table and writes bench/results/api.json (req/s, p50, p99; goal p99 < 50 ms).
  *
  *   npx tsx bench/api.ts [durationSeconds=10] [connections=100] [seededRequests=5000]
+ *   BENCH_PG_STATS=1 ... also prints the top statements from pg_stat_statements.
  *
  * The load generator runs in a worker thread, but on this 2-core machine it still shares the CPUs
  * with the server and PostgreSQL, so numbers are conservative.
@@ -81,23 +82,6 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchRow[]> 
     { name: 'GET one (detail + timeline)', requests: ids.map((id) => ({ method: 'GET' as const, path: `/v1/orgs/${orgId}/content-requests/${id}`, headers })) },
   ];
   const rows: BenchRow[] = [];
-  if (process.env.BENCH_SEQ) {
-    for (const s of scenarios) {
-      const t: number[] = [];
-      for (let i = 0; i < 30; i++) {
-        const t0 = performance.now();
-        const r = await fetch(server.url + s.requests[i % s.requests.length].path, { headers });
-        await r.text();
-        t.push(performance.now() - t0);
-      }
-      console.log(s.name, t.map((x) => x.toFixed(1)).join(' '));
-      const c0 = process.cpuUsage();
-      const w0 = performance.now();
-      for (let i = 0; i < 300; i++) await (await fetch(server.url + s.requests[i % s.requests.length].path, { headers })).text();
-      const c = process.cpuUsage(c0);
-      console.log(s.name, 'node cpu ms/request', ((c.user + c.system) / 1000 / 300).toFixed(2), 'wall ms/request', ((performance.now() - w0) / 300).toFixed(2));
-    }
-  }
   try {
     for (const s of scenarios) {
       // Warm-up: JIT, pool connections, caches.
@@ -130,11 +114,14 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchRow[]> 
     rmSync(tmp, { recursive: true, force: true });
   }
   console.table(rows);
+  console.log(`load average (1 min) during the run: ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} CPUs`);
   const goal = rows.every((r) => r.p99_ms < 50 && r.non2xx === 0 && r.errors === 0);
   console.log(`goal p99 < 50 ms at ${connections} connections: ${goal ? 'met' : 'NOT met'}`);
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/api.json', JSON.stringify({
-    at: new Date().toISOString(), connections, durationSeconds: duration, seededRequests: seeded, cpus: os.cpus().length, goalP99Ms: 50, goalMet: goal, rows,
+    at: new Date().toISOString(), connections, durationSeconds: duration, seededRequests: seeded, cpus: os.cpus().length,
+    // Other work on the machine skews every number: keep the load next to the results.
+    loadAverage1m: os.loadavg()[0], goalP99Ms: 50, goalMet: goal, rows,
   }, null, 2));
   return rows;
 }

@@ -4,6 +4,7 @@ import { withTenant, type Db, type Tx } from '../adapters/db/client.js';
 import type { ObjectStore } from '../adapters/storage/object-store.js';
 import { brandAssets, brandProfiles, contentTemplates } from '../../db/schema/index.js';
 import { SHIPPED_FONTS, type BrandColors, type BrandFonts, type Brief, type TemplateLayers } from '../domain/brand-types.js';
+import type { PlatformName } from '../domain/platforms.js';
 import { AppError, type FieldProblem } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
 import { cursorTs, decodeCursor, encodeCursor, isoReq } from './util.js';
@@ -119,19 +120,31 @@ export async function getTemplate(tx: Tx, orgId: string, templateId: string): Pr
 
 /**
  * Renders one preset of a template from a brief and a ready image asset of the template's brand,
- * with its compliance findings. Reads only: no rows, no objects are written.
+ * with its compliance findings. Reads only: no rows, no objects are written (and nothing audited).
  */
-export async function previewTemplate(db: Db, store: ObjectStore, ctx: ActorContext, templateId: string, input: { platform: string; brief: Brief; assetId: string }) {
-  const { template, brand, asset } = await withTenant(db, { orgId: ctx.orgId, userId: ctx.userId }, async (tx) => {
+export async function previewTemplate(db: Db, store: ObjectStore, ctx: ActorContext, templateId: string, input: { platform: PlatformName; brief: Brief; assetId: string }) {
+  const { template, brand, asset, logoKey } = await withTenant(db, { orgId: ctx.orgId, userId: ctx.userId }, async (tx) => {
     const template = await loadTemplate(tx, ctx.orgId, templateId);
     const [brand] = await tx.select().from(brandProfiles).where(and(eq(brandProfiles.organizationId, ctx.orgId), eq(brandProfiles.id, template.brandId), isNull(brandProfiles.deletedAt)));
     if (!brand) throw new AppError('invalid_state', "The template's brand was deleted");
-    const [asset] = await tx.select({ s3Key: brandAssets.s3Key, width: brandAssets.width, height: brandAssets.height }).from(brandAssets).where(and(
-      eq(brandAssets.organizationId, ctx.orgId), eq(brandAssets.brandId, template.brandId), eq(brandAssets.id, input.assetId),
+    const readyAsset = (id: string) => tx.select({ s3Key: brandAssets.s3Key }).from(brandAssets).where(and(
+      eq(brandAssets.organizationId, ctx.orgId), eq(brandAssets.brandId, template.brandId), eq(brandAssets.id, id),
       eq(brandAssets.status, 'ready'), isNull(brandAssets.deletedAt)));
+    const [asset] = await readyAsset(input.assetId);
     if (!asset) throw new AppError('validation_failed', 'Unknown asset', { fields: [{ path: 'body.assetId', message: "must be a ready asset of the template's brand" }] });
-    return { template, brand, asset };
+    const [logo] = brand.logo?.assetId ? await readyAsset(brand.logo.assetId) : [];
+    return { template, brand, asset, logoKey: logo?.s3Key };
   });
-  void store; void template; void brand; void asset;
-  throw new AppError('upstream_unavailable', 'Template preview is not available yet', { retryable: true });
+  const [source, logo] = await Promise.all([store.get(asset.s3Key), logoKey ? store.get(logoKey) : Promise.resolve(undefined)]);
+  // sharp and the fonts load only when a preview is asked for, not on every cold start of this Lambda.
+  const { previewTemplate: render } = await import('../adapters/render/preview.js');
+  const r = await render({ source, preset: input.platform, brand, template: template.layers, brief: input.brief, logo });
+  return {
+    platform: input.platform,
+    width: r.width,
+    height: r.height,
+    contentType: r.contentType,
+    imageBase64: r.image.toString('base64'),
+    compliance: { score: r.compliance.score, decision: r.compliance.decision, findings: r.compliance.findings, checks: r.compliance.checks },
+  };
 }

@@ -6,7 +6,8 @@
 import { connect, type Db, type DbHandle } from '../adapters/db/client.js';
 import { createObjectStore, type ObjectStore } from '../adapters/storage/object-store.js';
 import type { WorkflowStarter } from '../domain/ports.js';
-import { dbEnv, parseEnv, storageEnv } from './env.js';
+import { createSfnStarter } from '../adapters/workflow/sfn-starter.js';
+import { dbEnv, parseEnv, storageEnv, workflowEnv } from './env.js';
 
 export interface Services {
   dbHandle: DbHandle;
@@ -49,6 +50,9 @@ export const services = {
     return createObjectStore({ bucket: env.ASSET_BUCKET, region: env.AWS_REGION, endpoint: env.S3_ENDPOINT, publicEndpoint: env.S3_PUBLIC_ENDPOINT });
   }),
   workflow: () => get('workflow', () => {
+    // In AWS: Step Functions (the construct's bind sets STATE_MACHINE_ARN); locally the stack registers its runner.
+    const { STATE_MACHINE_ARN } = parseEnv(workflowEnv);
+    if (STATE_MACHINE_ARN) return createSfnStarter({ stateMachineArn: STATE_MACHINE_ARN });
     throw new Error('configuration error: no workflow starter registered (set STATE_MACHINE_ARN or run the local stack)');
   }),
 };

@@ -87,10 +87,9 @@ export class Database extends Construct {
     this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
       engine,
       clusterIdentifier,
-      credentials: rds.Credentials.fromGeneratedSecret(config.ownerUsername, {
-        secretName: `${props.prefix}/db/owner`,
-        encryptionKey: props.key,
-      }),
+      // Generated names (not fixed ones): a torn-down dev stage's secrets sit in their recovery
+      // window and would block a redeploy under the same name. Find them via the stack outputs.
+      credentials: rds.Credentials.fromGeneratedSecret(config.ownerUsername, { encryptionKey: props.key }),
       defaultDatabaseName: config.databaseName,
       port: config.port,
       writer: rds.ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: true, ...pi }),
@@ -123,7 +122,6 @@ export class Database extends Construct {
 
     const appSecret = new rds.DatabaseSecret(this, 'AppSecret', {
       username: APP_DB_USER,
-      secretName: `${props.prefix}/db/app`,
       encryptionKey: props.key,
       masterSecret: this.ownerSecret,
     });

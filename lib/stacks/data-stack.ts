@@ -71,7 +71,7 @@ export class DataStack extends Stack {
       secretName: `${config.prefix}/freepik/api-key`,
       description: 'Freepik API key (x-freepik-api-key). Set the value by hand; see docs/deploy.md.',
       encryptionKey: this.dataKey,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: config.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
     acknowledge(
       this.freepikApiKey,

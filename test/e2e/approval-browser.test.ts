@@ -18,6 +18,8 @@ import { startTestApi, type TestApi } from '../support/api.js';
 import { createRequest, createTenant, createWorkflow, RecordingCallbacks, type Fixture } from '../integration/approvals/support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** The bits of HTMLImageElement read in the page (no DOM lib in this tsconfig). */
+interface Img { complete: boolean; naturalWidth: number }
 let api: TestApi;
 let ctx: BrowserContext;
 let profile: string;
@@ -63,9 +65,9 @@ test('the review page shows the images, approves, and confirms', async () => {
   const imgs = page.locator('figure img');
   await expect.poll(() => imgs.count(), { timeout: 10_000 }).toBe(variants.length);
   // Every image really decoded (a CSP or URL problem leaves naturalWidth at 0).
-  await expect.poll(() => imgs.evaluateAll((els) => els.every((e) => (e as HTMLImageElement).complete && (e as HTMLImageElement).naturalWidth > 0)), { timeout: 15_000 }).toBe(true);
+  await expect.poll(() => imgs.evaluateAll((els) => els.every((e) => (e as unknown as Img).complete && (e as unknown as Img).naturalWidth > 0)), { timeout: 15_000 }).toBe(true);
   // ...and they are the variants' own pixels (facebook 80 px wide, instagram_square 60 px, in platform order).
-  expect(await imgs.evaluateAll((els) => els.map((e) => (e as HTMLImageElement).naturalWidth))).toEqual([80, 60]);
+  expect(await imgs.evaluateAll((els) => els.map((e) => (e as unknown as Img).naturalWidth))).toEqual([80, 60]);
   // Phone-width layout: the decision buttons are on screen, not cut off.
   const approve = page.locator('button[value="approve"]');
   const box = await approve.boundingBox();

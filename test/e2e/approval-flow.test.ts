@@ -52,7 +52,7 @@ async function mailFor(to: string, headline: string, subject?: RegExp, timeoutMs
   return waitFor(`mail to ${to} about "${headline}"`, async () => {
     const r = await fetch(`${h.stack.apiUrl}/dev/outbox?to=${encodeURIComponent(to)}`);
     expect(r.status).toBe(200);
-    const items = (await r.json()).items as { to: string; subject: string; text: string; links: string[] }[];
+    const items = ((await r.json()) as { items: unknown }).items as { to: string; subject: string; text: string; links: string[] }[];
     return items.filter((m) => m.text.includes(headline) && (!subject || subject.test(m.subject))).at(-1);
   }, timeoutMs, 200);
 }
@@ -65,7 +65,7 @@ test('a request for Acme goes through both seeded steps by the emailed links and
   expect(first.links[0].startsWith(`${h.stack.apiUrl}/review/`)).toBe(true);
   expect((await h.row(id)).status).toBe('awaiting_approval');
   // Nobody asked the creator to approve their own request.
-  const toCreator = await (await fetch(`${h.stack.apiUrl}/dev/outbox?to=creator@acme.test`)).json();
+  const toCreator = (await (await fetch(`${h.stack.apiUrl}/dev/outbox?to=creator@acme.test`)).json()) as { items: { text: string }[] };
   expect(toCreator.items.filter((m: { text: string }) => m.text.includes(headline))).toEqual([]);
 
   const page = await getPage(first.links[0]);

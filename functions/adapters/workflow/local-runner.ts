@@ -123,7 +123,14 @@ export class LocalWorkflowRunner implements WorkflowStarter {
       throw new AppError('conflict', `Run ${input.run} of this request already ended (${existing.status}); start a new run`);
     }
     const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:ContentWorkflow:${name}`;
-    const ref = { orgId: input.orgId, requestId: input.requestId, run: input.run };
+    // The execution input is what StartExecution would send: the request ref (as given).
+    const ref = JSON.parse(JSON.stringify(input)) as typeof input;
+    // Registered before the engine starts: it calls the first task handler synchronously.
+    const info: Running = {
+      executionName: name, executionArn, input: ref, status: 'RUNNING', startedAt: new Date(),
+      abort: () => {}, done: Promise.resolve(),
+    };
+    this.executions.set(name, info);
     const execution = this.machine.run(ref, {
       overrides: {
         taskResourceLocalHandlers: Object.fromEntries(this.taskStates.map((s) => [s, (i: unknown) => this.invokeState(name, s, i) as never])),
@@ -136,11 +143,8 @@ export class LocalWorkflowRunner implements WorkflowStarter {
         Task: { Token: TOKEN_PLACEHOLDER },
       },
     });
-    const info: Running = {
-      executionName: name, executionArn, input: ref, status: 'RUNNING', startedAt: new Date(),
-      abort: execution.abort, done: Promise.resolve(),
-    };
-    this.executions.set(name, info);
+
+    info.abort = execution.abort;
     const base = { executionName: name, requestId: input.requestId, run: input.run };
     this.emit({ type: 'execution_started', ...base, at: Date.now() });
     void this.forwardEvents(base, execution.eventLogs as unknown as AsyncGenerator<Record<string, unknown>>);
@@ -268,7 +272,6 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   }
 
   private async invokeState(executionName: string, stateName: string, rawInput: unknown): Promise<unknown> {
-    const exec = this.executions.get(executionName)!;
     const entry = this.workflow.handlers[stateName];
     const handler = await this.load(entry);
     const resource = this.stateResource(stateName);
@@ -304,7 +307,8 @@ export class LocalWorkflowRunner implements WorkflowStarter {
       }
       this.announced.add(issued.token);
       issued.result.finally(() => this.announced.delete(issued.token)).catch(() => {});
-      this.emit({ type: 'waiting_for_token', executionName, requestId: exec.input.requestId, run: exec.input.run, at: Date.now(), state: stateName });
+      const exec = this.executions.get(executionName);
+      this.emit({ type: 'waiting_for_token', executionName, requestId: exec?.input.requestId ?? '', run: exec?.input.run ?? 0, at: Date.now(), state: stateName });
       return issued.result;
     }
     const invocation = this.call(handler, entry, payload);

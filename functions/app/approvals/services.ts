@@ -22,7 +22,8 @@ import { systemClock } from '../../domain/approvals/ports.js';
 import { services } from '../../shared/container.js';
 import { linksEnv, localEnv, parseEnv } from '../../shared/env.js';
 
-export const approvalsEnv = linksEnv.extend(localEnv.shape).extend({
+/** What the approval services read from env, beyond PUBLIC_BASE_URL (linksEnv) and APP_MODE (localEnv). */
+export const approvalsEnv = z.object({
   /** EventBridge bus for `content.published`; unset locally (events are recorded in-process). */
   EVENT_BUS_NAME: z.string().min(1).optional(),
   STATE_MACHINE_ARN: z.string().optional(),
@@ -107,8 +108,9 @@ export function approvalServices(): ApprovalServices {
     get store() { return overrides.store ?? services.store(); },
     get events() { return overrides.events ?? events(); },
     get webhooks() { return overrides.webhooks ?? webhookTransport(); },
-    get publicBaseUrl() { return overrides.publicBaseUrl ?? env().PUBLIC_BASE_URL; },
-    get appMode() { return overrides.appMode ?? env().APP_MODE; },
+    // Each read on its own: a function without the `links` need (webhooks API) never needs PUBLIC_BASE_URL.
+    get publicBaseUrl() { return overrides.publicBaseUrl ?? parseEnv(linksEnv).PUBLIC_BASE_URL; },
+    get appMode() { return overrides.appMode ?? parseEnv(localEnv).APP_MODE; },
     get clock() { return overrides.clock ?? systemClock; },
     get log() { return overrides.log ?? consoleLog; },
     get sleep() { return overrides.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))); },

@@ -318,8 +318,8 @@ export interface RejectionInput extends RequestRef {
 function complianceReason(c: unknown): string {
   const r = c as Partial<ComplianceResult> | null;
   if (!r || typeof r.score !== 'number') return 'Rejected by the compliance check';
-  const worst = (r.findings ?? []).filter((f) => f.severity === 'error').slice(0, 3).map((f) => f.message);
-  return [`Compliance score ${r.score} is below the brand's auto-reject threshold`, ...worst].join('. ').slice(0, 1000);
+  const worst = (r.findings ?? []).filter((f) => f.severity === 'error').slice(0, 3).map((f) => f.message.trim().replace(/\.+$/, ''));
+  return `${[`Compliance score ${r.score} is below the brand's auto-reject threshold`, ...worst].join('. ')}.`.slice(0, 1000);
 }
 
 export function recordRejection(deps: PipelineDeps, input: RejectionInput): Promise<{ status: string; reason: string }> {

@@ -18,10 +18,10 @@ export interface LocalAuthConfig {
 export const LOCAL_ISSUER = 'https://auth.local.svp.dev';
 export const LOCAL_AUDIENCE = 'svp-local';
 
-/** Defaults for `npm start` / dev:token; overridable by LOCAL_KEYS_DIR, JWT_ISSUER, JWT_AUDIENCE. */
+/** Defaults for `npm start` / dev:token; overridable by LOCAL_KEYS_DIR (or LOCAL_DATA_DIR), JWT_ISSUER, JWT_AUDIENCE. */
 export function localAuthConfig(env: Record<string, string | undefined> = process.env): LocalAuthConfig {
   return {
-    keysDir: path.resolve(env.LOCAL_KEYS_DIR ?? '.local/keys'),
+    keysDir: path.resolve(env.LOCAL_KEYS_DIR ?? path.join(env.LOCAL_DATA_DIR ?? '.local', 'keys')),
     issuer: env.JWT_ISSUER ?? LOCAL_ISSUER,
     audience: env.JWT_AUDIENCE ?? LOCAL_AUDIENCE,
   };

@@ -210,3 +210,25 @@ describe('cross-tenant functions when the definer is not a superuser (as in RDS/
     expect(seen.map((x) => x.organization_id)).toEqual([a.orgId]);
   });
 });
+
+describe('the scheduled Lambda handlers', () => {
+  test('EventBridge Scheduler input -> the job for that firing\'s period; a duplicate delivery is skipped', async () => {
+    const { provide, resetServices } = await import('../../../functions/shared/container.js');
+    const { invokeSchedule } = await import('../../../functions/handlers/scheduled/invoke-local.js');
+    const { schedules } = await import('../../../functions/handlers/scheduled/schedules.js');
+    resetServices();
+    provide('dbHandle', t.app);
+    try {
+      const s = schedules.find((x) => x.name === 'refresh-materialized-views')!;
+      const firedAt = new Date('2025-06-01T14:20:00Z');
+      const first = await invokeSchedule(s, firedAt);
+      expect(first).toMatchObject({ status: 'succeeded', periodKey: '2025-06-01T13' });
+      const again = await invokeSchedule(s, firedAt);
+      expect(again).toMatchObject({ status: 'skipped', jobId: first.jobId });
+      const { handler } = await import('../../../functions/handlers/scheduled/rollup-usage.js');
+      await expect(handler({ job: 'vacuum-analyze', scheduledTime: firedAt.toISOString() })).rejects.toThrow(/runs rollup-usage/);
+    } finally {
+      resetServices();
+    }
+  });
+});

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import sharp from 'sharp';
 import { templateSchema } from '../../../functions/handlers/api/schemas/brands.js';
+import { previewResponse } from '../../../functions/handlers/api/schemas/preview.js';
 import { workflowSchema } from '../../../functions/handlers/api/schemas/content.js';
 import { brandBody, startTestApi, templateLayers, type TestApi, type TestUser } from '../../support/api.js';
 
@@ -81,6 +83,27 @@ describe('templates', () => {
     expect(noAsset.status).toBe(400);
     expect(noAsset.body.errors[0].path).toBe('body.assetId');
     expect((await api.call('POST', `/v1/orgs/${orgId}/templates/${t.id}/preview`, { token: approver.token, body: { platform: 'linkedin', brief: { headline: 'Hi' }, assetId: '00000000-0000-4000-8000-000000000000' } })).status).toBe(403);
+  });
+
+  test('preview renders the preset from a brand asset and returns findings, writing nothing', async () => {
+    const t = (await api.call('POST', `/v1/orgs/${orgId}/templates`, { token: manager.token, body: { brandId, name: 'Preview', layers } })).body;
+    const photo = await sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#8a5a3c' } }).jpeg().toBuffer();
+    const c = await api.call('POST', `/v1/orgs/${orgId}/brands/${brandId}/assets`, { token: creator.token, body: { name: 'Photo', contentType: 'image/jpeg' } });
+    await fetch(c.body.upload.url, { method: 'PUT', body: photo, headers: { 'content-type': 'image/jpeg' } });
+    expect((await api.call('POST', `/v1/orgs/${orgId}/brands/${brandId}/assets/${c.body.asset.id}/confirm`, { token: creator.token })).status).toBe(200);
+    const before = await api.db.owner`select (select count(*) from user_activity_logs)::int as logs, (select count(*) from generated_assets)::int as assets`;
+    const r = await api.call('POST', `/v1/orgs/${orgId}/templates/${t.id}/preview`, {
+      token: creator.token, body: { platform: 'linkedin', brief: { headline: 'Cheap coffee for everyone', callToAction: 'Order' }, assetId: c.body.asset.id },
+    });
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    const p = previewResponse.parse(r.body);
+    expect(p).toMatchObject({ platform: 'linkedin', width: 1200, height: 627 });
+    const meta = await sharp(Buffer.from(p.imageBase64, 'base64')).metadata();
+    expect([meta.width, meta.height]).toEqual([1200, 627]);
+    // The brand bans "cheap": the preview says so.
+    expect(p.compliance.findings.some((f) => f.check === 'banned_words')).toBe(true);
+    const after = await api.db.owner`select (select count(*) from user_activity_logs)::int as logs, (select count(*) from generated_assets)::int as assets`;
+    expect(after).toEqual(before);
   });
 });
 

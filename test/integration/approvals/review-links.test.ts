@@ -204,6 +204,33 @@ describe('decisions', () => {
   });
 });
 
+describe('signed-in approvers', () => {
+  test('list the steps waiting for me and decide without a link (same rules, one callback)', async () => {
+    const { requestId } = await createRequest(api.db.owner, api.store, acme, twoStep);
+    const w = await wait(acme, requestId);
+    const token = await api.token(acme.users.approver2.email);
+    const mine = await api.call('GET', `/v1/orgs/${acme.orgId}/approvals?mine=true&status=pending`, { token });
+    expect(mine.status).toBe(200);
+    expect(mine.body.items.map((i: { id: string }) => i.id)).toContain(w.approvalId);
+    const viewer = await api.token(acme.users.viewer.email);
+    expect((await api.call('GET', `/v1/orgs/${acme.orgId}/approvals?mine=true`, { token: viewer })).body.items.map((i: { id: string }) => i.id)).not.toContain(w.approvalId);
+    // The viewer role may not decide at all; a reject without a reason is a 400.
+    expect((await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, { token: viewer, body: { decision: 'approve' } })).status).toBe(403);
+    expect((await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, { token, body: { decision: 'reject' } })).status).toBe(400);
+    const r = await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, { token, body: { decision: 'approve' } });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ status: 'approved' });
+    expect(callbacks.successesFor(w.taskToken)).toHaveLength(1);
+    // The emailed link of the same approver is retired.
+    expect((await getPage(await mustLink(acme.users.approver2.email, requestId))).status).toBe(409);
+    const again = await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, { token, body: { decision: 'approve' } });
+    expect(again.status).toBe(409);
+    // Another tenant cannot even see the step.
+    const outsider = await api.token(other.users.owner.email);
+    expect((await api.call('POST', `/v1/orgs/${other.orgId}/approvals/${w.approvalId}/decision`, { token: outsider, body: { decision: 'approve' } })).status).toBe(404);
+  });
+});
+
 describe('refused links', () => {
   test('tampered, made-up and expired links are refused; nothing is decided', async () => {
     const { requestId } = await createRequest(api.db.owner, api.store, acme, twoStep);

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import type postgres from 'postgres';
 import type { CallbackResult, TaskCallbacks } from '../../../functions/domain/approvals/ports.js';
-import type { WorkflowStep } from '../../../functions/domain/workflow-types.js';
+import type { z } from 'zod';
 import { workflowStepsSchema } from '../../../functions/domain/workflow-types.js';
 import type { ObjectStore } from '../../../functions/adapters/storage/object-store.js';
 
@@ -142,7 +142,7 @@ export async function createTenant(owner: postgres.Sql, label: string): Promise<
   return { orgId: org.id, brandId: brand.id, users };
 }
 
-export async function createWorkflow(owner: postgres.Sql, f: Fixture, steps: Partial<WorkflowStep>[], opts: { allowAutoApprove?: boolean; name?: string } = {}): Promise<string> {
+export async function createWorkflow(owner: postgres.Sql, f: Fixture, steps: z.input<typeof workflowStepsSchema>, opts: { allowAutoApprove?: boolean; name?: string } = {}): Promise<string> {
   const parsed = workflowStepsSchema.parse(steps);
   const [w] = await owner<{ id: string }[]>`
     insert into approval_workflows (organization_id, name, steps, allow_auto_approve)

@@ -163,6 +163,26 @@ describe('bad input', () => {
   });
 });
 
+describe('smart crop', () => {
+  it('keeps the subject in frame with attention and entropy, unlike a centre crop', async () => {
+    // A flat scene with one busy, saturated subject near the right edge.
+    const W = 2000;
+    const H = 1000;
+    const subject = Array.from({ length: 12 }, (_, i) => `<rect x="${1700 + (i % 4) * 45}" y="${380 + Math.floor(i / 4) * 80}" width="30" height="60" fill="${i % 2 ? '#E11D48' : '#FACC15'}"/>`).join('');
+    const source = await sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="${W}" height="${H}" fill="#8A9A8A"/>${subject}</svg>`)).png().toBuffer();
+    const regionFor = async (focus: 'attention' | 'entropy' | 'center') =>
+      (await renderVariant({ source, preset: 'instagram_story', brief, brand: brand(), layers: { ...layers, image: { focus } } })).layout.crop.region;
+    const subjectX = [1700, 1865];
+    for (const focus of ['attention', 'entropy'] as const) {
+      const r = await regionFor(focus);
+      expect(r.x <= subjectX[0] && r.x + r.w >= subjectX[1], `${focus}: ${JSON.stringify(r)}`).toBe(true);
+    }
+    const c = await regionFor('center');
+    expect(c.x + c.w).toBeLessThan(subjectX[0]);
+    expect(c).toEqual({ x: 719, y: 0, w: 563, h: 1000 });
+  });
+});
+
 describe('layout adapts to the layout class', () => {
   it('puts wide text on the left with a left overlay, tall text low with a bottom overlay', async () => {
     const source = await brandPhoto();

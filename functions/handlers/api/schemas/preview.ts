@@ -19,7 +19,12 @@ export const previewResponse = z.object({
   imageBase64: z.string(),
   compliance: z.object({
     score: z.number(),
-    decision: z.string(),
-    findings: z.array(z.record(z.string(), z.unknown())),
+    decision: z.enum(['pass', 'review', 'reject']),
+    findings: z.array(z.object({
+      check: z.string(), severity: z.enum(['info', 'warning', 'error']), message: z.string(), fixHint: z.string(),
+      details: z.record(z.string(), z.unknown()), platform: z.string().optional(),
+    })),
+    /** Worst severity per check: ok | info | warning | error | skipped. */
+    checks: z.record(z.string(), z.string()),
   }),
 }).meta({ id: 'TemplatePreview' });
