@@ -7,15 +7,20 @@
  *   npx tsx bench/api.ts [durationSeconds=10] [connections=100] [seededRequests=5000]
  *   BENCH_PG_STATS=1 ... also prints the top statements from pg_stat_statements.
  *
- * The load generator runs in a worker thread, but on this 2-core machine it still shares the CPUs
- * with the server and PostgreSQL, so numbers are conservative.
+ * The load generator runs in its own process (bench/autocannon-runner.mjs), but on this 2-core
+ * machine it still shares the CPUs with the server and PostgreSQL (and with whatever else runs),
+ * so the table also reports CPU ms per request of the API process and of PostgreSQL: with C cores
+ * free, throughput is bounded by about C * 1000 / (api + pg + load generator) requests/s.
  */
 import '../functions/shared/polyfills.js';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import autocannon from 'autocannon';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type autocannon from 'autocannon';
 import postgres from 'postgres';
 import { appUrlFrom, runMigrations } from '../db/migrate.js';
 import { connect } from '../functions/adapters/db/client.js';
@@ -28,7 +33,39 @@ import { issueLocalToken, subjectForEmail } from '../functions/shared/auth/local
 import { provide } from '../functions/shared/container.js';
 
 export interface BenchApiOptions { durationSeconds?: number; connections?: number; seededRequests?: number; poolMax?: number }
-export interface BenchRow { scenario: string; req_per_s: number; p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; non2xx: number; errors: number }
+export interface BenchRow {
+  scenario: string; req_per_s: number; p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; non2xx: number; errors: number;
+  /** CPU spent per request by the API process and by PostgreSQL: what the numbers would be on an idle machine depends on these. */
+  api_cpu_ms_per_req: number; pg_cpu_ms_per_req: number;
+}
+
+type AutocannonResult = Awaited<ReturnType<typeof autocannon>>;
+const run = async (opts: Parameters<typeof autocannon>[0]): Promise<AutocannonResult> => {
+  const runner = new URL('./autocannon-runner.mjs', import.meta.url);
+  const { stdout } = await promisify(execFile)(process.execPath, [runner.pathname, JSON.stringify(opts)], { maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(stdout) as AutocannonResult;
+};
+
+/** CPU seconds used so far by the postmaster and its backends (Linux /proc; 0 elsewhere). */
+function pgCpuSeconds(dataDir: string): number {
+  try {
+    const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const tick = 100; // USER_HZ on Linux
+    let total = 0;
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const f = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+        const ppid = Number(fields[1]);
+        if (Number(d) === postmaster || ppid === postmaster) total += (Number(fields[11]) + Number(fields[12])) / tick;
+      } catch { /* process ended */ }
+    }
+    return total;
+  } catch {
+    return 0;
+  }
+}
 
 export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchRow[]> {
   const duration = opts.durationSeconds ?? 10;
@@ -36,7 +73,8 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchRow[]> 
   const seeded = opts.seededRequests ?? 5000;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'svp-bench-api-'));
   chmodSync(tmp, 0o755); // initdb runs as the postgres OS user when we are root
-  const pg = await startLocalPostgres({ dataDir: path.join(tmp, 'pg'), persistent: false, durable: false });
+  const pgDataDir = path.join(tmp, 'pg');
+  const pg = await startLocalPostgres({ dataDir: pgDataDir, persistent: false, durable: false });
   const ownerUrl = pg.ownerUrl('svp_bench');
   const admin = postgres(pg.ownerUrl('postgres'), { max: 1, onnotice: () => {} });
   await admin.unsafe('CREATE DATABASE svp_bench');
@@ -85,8 +123,13 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchRow[]> 
   try {
     for (const s of scenarios) {
       // Warm-up: JIT, pool connections, caches.
-      await autocannon({ url: server.url, connections: 10, duration: 2, requests: s.requests, workers: 1 });
-      const r = await autocannon({ url: server.url, connections, duration, requests: s.requests, workers: 1 });
+      await run({ url: server.url, connections: 10, duration: 2, requests: s.requests });
+      const cpu0 = process.cpuUsage();
+      const pg0 = pgCpuSeconds(pgDataDir);
+      const r = await run({ url: server.url, connections, duration, requests: s.requests });
+      const cpu = process.cpuUsage(cpu0);
+      const pgCpu = pgCpuSeconds(pgDataDir) - pg0;
+      const total = Math.max(1, r.requests.total);
       rows.push({
         scenario: s.name,
         req_per_s: Math.round(r.requests.average),
@@ -96,6 +139,8 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchRow[]> 
         max_ms: r.latency.max,
         non2xx: r.non2xx,
         errors: r.errors + r.timeouts,
+        api_cpu_ms_per_req: Math.round(((cpu.user + cpu.system) / 1000 / total) * 100) / 100,
+        pg_cpu_ms_per_req: Math.round(((pgCpu * 1000) / total) * 100) / 100,
       });
     }
     if (process.env.BENCH_PG_STATS) {

@@ -62,10 +62,8 @@ export const API_FUNCTIONS: Record<string, FunctionNeeds> = {
   // Presigned PUT (upload), HEAD/GET to verify the upload, DELETE on soft-delete cleanup. Confirm
   // decodes the upload with sharp under a pixel limit (functions/app/assets.ts).
   assets: { needs: ['db', 'bucket:manage'], sharp: 'decodes' },
-  // The preview route will render one preset (sharp) from a brand asset; it is not wired yet
-  // (functions/app/templates.ts previewTemplate). Switch to `...RENDERING, group: 'render'` when
-  // it is: the bundle test fails until then.
-  templates: { needs: ['db', 'bucket:read'] },
+  // The preview route renders one preset (sharp + fonts) from a brand asset, writing nothing.
+  templates: { needs: ['db', 'bucket:read'], ...RENDERING, group: 'render' },
   'approval-workflows': { needs: ['db'] },
   'content-requests': { needs: ['db', 'bucket:read', 'workflow:start'] },
   activity: { needs: ['db'] },

@@ -251,7 +251,8 @@ export class AppFunction extends nodejs.NodejsFunction {
         environment: nodeModules.length
           ? { npm_config_os: 'linux', npm_config_cpu: arch.npmCpu, npm_config_libc: 'glibc', npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' }
           : undefined,
-        logLevel: nodejs.LogLevel.WARNING,
+        // Also passed to `npm ci --loglevel`, so it must be a level both tools know.
+        logLevel: nodejs.LogLevel.ERROR,
         commandHooks: copyDirs.length
           ? {
               beforeBundling: () => [],

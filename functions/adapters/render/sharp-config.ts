@@ -5,7 +5,9 @@
  * `sharp.concurrency()` libvips threads. Rendering 8 small images is throughput work, so one
  * libvips thread per pipeline and one pipeline per vCPU wins: it avoids oversubscribing the CPU
  * with pool x threads and keeps the per-pipeline memory bounded.
- * - This machine (2 cores): pool 2, concurrency 1 (bench/render.ts compares the alternatives).
+ * - This machine (2 cores): pool 2, concurrency 1. bench/render.ts compares (1,2) with (2,1), (2,2)
+ *   and (1,4): CPU per run is the same within noise (~0.7 s for 8 presets), and (1,2) had the best
+ *   median wall time; more pipelines than cores only adds contention.
  * - Lambda: vCPUs scale with memory (1769 MB = 1 vCPU ... 10240 MB = 6 vCPU); os.availableParallelism()
  *   reports them, so pool = vCPUs, concurrency = 1. Node's libuv pool (4 threads by default) runs
  *   sharp's work, so more than 4 parallel pipelines needs UV_THREADPOOL_SIZE set by the function.

@@ -15,6 +15,8 @@ import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 export interface WorkflowHarness {
   stack: LocalStack;
   t: TestDatabase;
+  /** The stack's data directory (S3 objects, keys); a restarted stack reuses it. */
+  dataDir: string;
   events: WorkflowEvent[];
   acme: { orgId: string; brandId: string; creatorId: string; workflowId: string };
   /** Inserts a request for the Acme brand (status queued, run 0) and starts it. */
@@ -73,7 +75,7 @@ export async function startWorkflowHarness(opts: Partial<LocalStackOptions> = {}
     return r;
   };
   return {
-    stack, t, events, acme, insert, row,
+    stack, t, dataDir, events, acme, insert, row,
     async submit(o = {}) {
       const requestId = await insert(o);
       const { executionName } = await stack.runner.start({ orgId: acme.orgId, requestId, run: 1 });
