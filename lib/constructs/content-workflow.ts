@@ -76,8 +76,8 @@ export interface ApprovalStageContext {
 
 /**
  * Builds the approval stage entered when "Decide" routes to approval. It must end in
- * `ctx.publish` or `ctx.reject`. The default is a single "Await approval" task-token wait on
- * `tasks.awaitApproval`, resumed by SendTaskSuccess with `{decision, reason?}`.
+ * `ctx.publish` or `ctx.reject`. The default is the approval loop of approval-steps.ts on
+ * `tasks.awaitApproval`, whose waits resume on SendTaskSuccess with `{decision, reason?}`.
  */
 export type ApprovalStageBuilder = (scope: Construct, ctx: ApprovalStageContext) => sfn.IChainable;
 
@@ -90,8 +90,6 @@ export interface ContentWorkflowProps {
   readonly variantConcurrency?: number;
   /** Per-task timeout (the state's TimeoutSeconds). @default 5 minutes */
   readonly taskTimeout?: Duration;
-  /** How long the default "Await approval" waits before the request fails. @default 14 days */
-  readonly approvalTimeout?: Duration;
   /** Execution history to CloudWatch Logs (level ERROR, no execution data: briefs stay out of logs). */
   readonly logGroup?: logs.ILogGroup;
   /** X-Ray tracing of executions. @default true */
@@ -236,17 +234,4 @@ export class ContentWorkflow extends Construct {
       // Resource = the function ARN, result = the handler's return value.
       : new tasks.LambdaInvoke(this, stateName, { ...common, lambdaFunction: fn, payloadResponseOnly: true });
   }
-}
-
-/**
- * Default approval stage: one "Await approval" task-token wait. Its handler marks the request
- * awaiting approval; whoever decides calls SendTaskSuccess with {decision, reason?}.
- */
-export function defaultApprovalStage(fn: lambda.IFunction, timeout: Duration): ApprovalStageBuilder {
-  return (scope, ctx) => {
-    const wait = ctx.task('Await approval', fn, TASK_HANDLERS.awaitApproval, { waitForTaskToken: true, timeout });
-    return wait.next(new sfn.Choice(scope, 'Approval outcome')
-      .when(sfn.Condition.stringEquals('$.approval.decision', 'approved'), ctx.publish)
-      .otherwise(ctx.reject));
-  };
 }

@@ -258,23 +258,6 @@ export function decide(deps: PipelineDeps, ref: RequestRef): Promise<DecideResul
   });
 }
 
-// ---- Await approval (default stage) -------------------------------------------------------------
-
-/**
- * Marks the request as waiting for approval and leaves the `await_approval` step open until
- * Publish or Record rejection closes it. The task token is not stored: the approvals engine
- * replaces this stage with its own steps that keep tokens server-side.
- */
-export async function awaitApproval(deps: PipelineDeps, ref: RequestRef & { taskToken?: string }): Promise<{ waiting: true }> {
-  await withTenant(deps.db, { orgId: ref.orgId }, async (tx) => {
-    const req = await lockRequest(tx, ref);
-    await moveStatus(tx, req, 'awaiting_approval');
-    await tx.insert(requestSteps).values({ organizationId: ref.orgId, requestId: ref.requestId, run: ref.run, step: 'await_approval', status: 'started' })
-      .onConflictDoNothing();
-  });
-  return { waiting: true };
-}
-
 // ---- Publish ------------------------------------------------------------------------------------
 
 export function publish(deps: PipelineDeps, ref: RequestRef): Promise<PublishManifest> {
