@@ -19,6 +19,8 @@ import '../functions/shared/polyfills.js';
 import { appUrlFrom, runMigrations } from '../db/migrate.js';
 import { connect, withTenant } from '../functions/adapters/db/client.js';
 import { getDashboard } from '../functions/app/analytics/dashboard.js';
+import * as dq from '../functions/adapters/analytics/dashboard-queries.js';
+import { sql as dsql, type SQL } from 'drizzle-orm';
 import { startApiServer } from '../functions/adapters/local/api-server.js';
 import { startLocalPostgres, type LocalPostgres } from '../functions/adapters/local/embedded-postgres.js';
 import { issueLocalToken, subjectForEmail } from '../functions/shared/auth/local-issuer.js';
@@ -42,6 +44,8 @@ export interface BenchDashboardResult {
   timingsSeconds: { seed: number; rollup: number; vacuum: number };
   endpoints: EndpointStats[];
   goalP95Ms: number;
+  /** EXPLAIN (ANALYZE, BUFFERS) of the dashboard's reads as the measured tenant. */
+  plans: Record<string, string>;
   /** loadAverage1m: the machine's 1-minute load when measuring (other work on a shared 2-core box skews every number). */
   machine: { cpus: number; node: string; postgres: string; loadAverage1m: number };
 }
@@ -244,6 +248,20 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
     }
     uc.sort((a, b) => a - b);
     stats.push({ endpoint: 'use case only: getDashboard (30 days)', n: uc.length, p50: round(quantile(uc, 0.5)), p95: round(quantile(uc, 0.95)), p99: round(quantile(uc, 0.99)), mean: round(uc.reduce((a, b) => a + b, 0) / uc.length), max: round(uc[uc.length - 1]), errors: 0 });
+    // Plans of the dashboard's fragments as the tenant (to see which index each read uses).
+    const plans: Record<string, string> = {};
+    const from30 = new Date(Date.now() - 29 * 86_400_000);
+    const frags: Record<string, SQL> = {
+      daily: dq.dailyByPlatformSql(from30, new Date()),
+      topContent: dq.topContentSql(from30, new Date(), 5),
+      complianceDays: dq.complianceDaysSql(from30, new Date()),
+      usage: dq.usageByEndpointSql(new Date(Date.now() - 30 * 86_400_000), new Date()),
+    };
+    for (const [k, f] of Object.entries(frags)) {
+      const rowsOut = await withTenant(appDb.db, { orgId: org.id }, (tx) => tx.execute<{ 'QUERY PLAN': string }>(dsql`EXPLAIN (ANALYZE, BUFFERS) ${f}`));
+      plans[k] = rowsOut.map((r) => r['QUERY PLAN']).join('\n');
+    }
+    if (process.env.BENCH_PLANS) for (const [k, p] of Object.entries(plans)) log(`plan ${k}:\n${p}`);
     const [{ v }] = await owner<{ v: string }[]>`SELECT current_setting('server_version') AS v`;
     const [{ load }] = [{ load: os.loadavg()[0] }];
     return {
@@ -253,6 +271,7 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
       endpoints: stats,
       goalP95Ms: 20,
       machine: { cpus: os.cpus().length, node: process.version, postgres: v, loadAverage1m: round(load) },
+      plans,
     };
   } finally {
     for (const c of closers.reverse()) await c().catch(() => {});

@@ -21,7 +21,8 @@ import type { WorkflowEvent } from '../functions/adapters/workflow/local-runner.
 export interface BenchPipelineOptions { sequential?: number; sustainSeconds?: number; concurrency?: number; platforms?: string[] }
 
 export interface BenchPipelineResult {
-  machine: { cpus: number; node: string };
+  at: string;
+  machine: { cpus: number; node: string; loadavgAtStart: number[]; loadavgAtEnd: number[] };
   platforms: string[];
   sequential: { requests: number; p50_ms: number; p95_ms: number; max_ms: number; mean_ms: number };
   sustained: { seconds: number; concurrency: number; reached_wait: number; failed: number; requests_per_minute: number; p50_ms: number; p95_ms: number };
@@ -40,6 +41,7 @@ export async function benchPipeline(opts: BenchPipelineOptions = {}): Promise<Be
   const sustainSeconds = opts.sustainSeconds ?? 60;
   const concurrency = opts.concurrency ?? 4;
   const platforms = opts.platforms ?? ['instagram_square', 'instagram_story', 'facebook', 'linkedin'];
+  const loadavgAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'svp-bench-pipeline-'));
   chmodSync(dataDir, 0o755); // initdb runs as the postgres OS user when we are root
 
@@ -117,7 +119,9 @@ export async function benchPipeline(opts: BenchPipelineOptions = {}): Promise<Be
     const elapsed = (performance.now() - started) / 1000;
 
     const result: BenchPipelineResult = {
-      machine: { cpus: os.availableParallelism(), node: process.version },
+      at: new Date().toISOString(),
+      // Other processes on this machine (other test runs) slow every number down: see the load.
+      machine: { cpus: os.availableParallelism(), node: process.version, loadavgAtStart, loadavgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
       platforms,
       sequential: {
         requests: seq.length, p50_ms: pct(seq, 50), p95_ms: pct(seq, 95), max_ms: Math.round(Math.max(...seq)),
@@ -149,6 +153,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     { run: `sustained ${r.sustained.seconds}s @${r.sustained.concurrency}`, p50_ms: r.sustained.p50_ms, p95_ms: r.sustained.p95_ms, max_ms: '', req_per_min: r.sustained.requests_per_minute },
   ]);
   console.table(Object.entries(r.stages_p50_ms).map(([state, ms]) => ({ state, p50_ms: ms })));
-  console.log(`goal p95 < ${r.goal.p95_ms} ms: ${r.goal.met ? 'met' : 'NOT met'}; ${r.sustained.failed} failed under load; wrote bench/results/pipeline.json`);
+  console.log(`goal p95 < ${r.goal.p95_ms} ms: ${r.goal.met ? 'met' : 'NOT met'}; ${r.sustained.failed} failed under load; load average ${r.machine.loadavgAtStart.join('/')} -> ${r.machine.loadavgAtEnd.join('/')}; wrote bench/results/pipeline.json`);
   process.exit(0);
 }

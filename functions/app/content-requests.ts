@@ -196,10 +196,10 @@ export async function listContentRequests(tx: Tx, orgId: string, q: {
 
 /** Status, timeline, master + variants (short-lived URLs), compliance and approvals. Task tokens never leave. */
 export async function getContentRequest(tx: Tx, orgId: string, store: ObjectStore, id: string) {
-  const r = await loadRequest(tx, orgId, id);
-  const [full] = await tx.select({ compliance: contentRequests.compliance, manifest: contentRequests.manifest, rejectionReason: contentRequests.rejectionReason, publishedAt: contentRequests.publishedAt })
-    .from(contentRequests).where(eq(contentRequests.id, id));
-  const [steps, masters, variants, approvals] = await Promise.all([
+  // All reads are independent: issued together they share round trips on the transaction's connection.
+  const [[r], steps, masters, variants, approvals] = await Promise.all([
+    tx.select({ ...summaryCols, compliance: contentRequests.compliance, manifest: contentRequests.manifest, rejectionReason: contentRequests.rejectionReason, publishedAt: contentRequests.publishedAt })
+      .from(contentRequests).where(and(eq(contentRequests.organizationId, orgId), eq(contentRequests.id, id))),
     tx.select().from(requestSteps).where(and(eq(requestSteps.organizationId, orgId), eq(requestSteps.requestId, id))).orderBy(asc(requestSteps.run), asc(requestSteps.startedAt)),
     tx.select({
       source: generatedAssets.source, width: generatedAssets.width, height: generatedAssets.height, license: generatedAssets.license,
@@ -212,6 +212,7 @@ export async function getContentRequest(tx: Tx, orgId: string, store: ObjectStor
     }).from(contentApprovals).where(and(eq(contentApprovals.organizationId, orgId), eq(contentApprovals.requestId, id)))
       .orderBy(asc(contentApprovals.run), asc(contentApprovals.stepIndex)),
   ]);
+  if (!r) throw new AppError('not_found', 'Content request not found');
   const decisions = approvals.length
     ? await tx.select({ approvalId: approvalDecisions.approvalId, approverId: approvalDecisions.approverId, decision: approvalDecisions.decision, comment: approvalDecisions.comment, createdAt: approvalDecisions.createdAt })
       .from(approvalDecisions).where(and(eq(approvalDecisions.organizationId, orgId), inArray(approvalDecisions.approvalId, approvals.map((a) => a.id))))
@@ -219,7 +220,7 @@ export async function getContentRequest(tx: Tx, orgId: string, store: ObjectStor
     : [];
   const urlExpiresAt = new Date(Date.now() + VARIANT_URL_TTL_SECONDS * 1000).toISOString();
   return {
-    ...toSummary(r),
+    ...toSummary(r as SummaryRow),
     timeline: steps.map((s) => ({
       run: s.run, step: s.step, status: s.status, startedAt: isoReq(s.startedAt), finishedAt: iso(s.finishedAt),
       durationMs: s.durationMs ?? null, detail: s.detail ?? null,
@@ -230,15 +231,15 @@ export async function getContentRequest(tx: Tx, orgId: string, store: ObjectStor
       complianceScore: v.complianceScore ?? null, complianceDecision: v.complianceDecision ?? null, findings: v.findings ?? null,
       url: await store.presignGet(v.s3Key, VARIANT_URL_TTL_SECONDS), urlExpiresAt,
     }))),
-    compliance: full?.compliance ?? null,
+    compliance: r.compliance ?? null,
     approvals: approvals.map((a) => ({
       ...a, dueAt: iso(a.dueAt), decidedAt: iso(a.decidedAt), outcomeReason: a.outcomeReason ?? null,
       decisions: decisions.filter((d) => d.approvalId === a.id)
         .map((d) => ({ approverId: d.approverId, decision: d.decision, comment: d.comment ?? null, createdAt: isoReq(d.createdAt) })),
     })),
-    manifest: full?.manifest ?? null,
-    rejectionReason: full?.rejectionReason ?? null,
-    publishedAt: iso(full?.publishedAt),
+    manifest: r.manifest ?? null,
+    rejectionReason: r.rejectionReason ?? null,
+    publishedAt: iso(r.publishedAt),
   };
 }
 

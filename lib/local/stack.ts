@@ -210,6 +210,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     cleanups.push(() => runner.close());
     provide('workflow', runner);
 
+    // ---- API ------------------------------------------------------------------------------------
+    let api: ApiServer | undefined;
+    if (opts.api ?? true) {
+      api = await startApiServer({ port, auth });
+      cleanups.push(() => api!.close());
+      process.env.PUBLIC_BASE_URL = api.url;
+    }
+
+    // After the API is up: re-driven requests may send approval links built from PUBLIC_BASE_URL.
     let recovery: RecoveryReport = { redriven: [], failed: [] };
     if (opts.recover ?? true) {
       const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
@@ -220,14 +229,6 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       }
       for (const r of recovery.redriven) log(`recovered: request ${r.requestId} (was ${r.fromStatus}) re-driven as run ${r.run}`);
       for (const r of recovery.failed) log(`recovered: request ${r.requestId} marked failed: ${r.reason}`);
-    }
-
-    // ---- API ------------------------------------------------------------------------------------
-    let api: ApiServer | undefined;
-    if (opts.api ?? true) {
-      api = await startApiServer({ port, auth });
-      cleanups.push(() => api!.close());
-      process.env.PUBLIC_BASE_URL = api.url;
     }
 
     // ---- background loops owned by other modules, when present ---------------------------------

@@ -13,7 +13,7 @@ import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/config/handlers.js';
 import { AppFunction, BUNDLE_OPTIONS, SHARP_NODE_MODULES } from '../../lib/constructs/app-function.js';
-import { synthesize } from './support.js';
+import { removeOutdirs, synthesize } from './support.js';
 
 const run = promisify(execFile);
 const MB = 1024 * 1024;
@@ -72,7 +72,10 @@ beforeAll(async () => {
   console.table(rows.map((r) => ({ function: r.fn, group: r.group, KiB: r.kb, sharp: r.importsSharp ? (r.sharpReason ?? 'UNDECLARED') : '' })));
 }, 300_000);
 
-afterAll(() => rmSync(OUT, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(OUT, { recursive: true, force: true });
+  removeOutdirs();
+});
 
 describe('Lambda bundles', () => {
   it('covers every function of the app', () => {

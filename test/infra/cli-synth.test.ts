@@ -5,26 +5,27 @@
  * test covers bundling with the same esbuild options.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/config/handlers.js';
+import { removeOutdirs, tempOutdir } from './support.js';
 
 const run = promisify(execFile);
+afterAll(removeOutdirs);
 
 /** The environment minus anything that could give the CLI AWS credentials or a region. */
 function credentialFreeEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_') && !k.startsWith('CDK_')) env[k] = v;
-  const home = mkdtempSync(path.join(os.tmpdir(), 'svp-nohome-'));
+  const home = tempOutdir('svp-nohome-');
   return { ...env, HOME: home, AWS_CONFIG_FILE: path.join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'), CDK_DISABLE_VERSION_CHECK: '1', NODE_OPTIONS: '' };
 }
 
 describe.each(['dev', 'prod'] as const)('cdk synth without AWS credentials (%s)', (stage) => {
   it('synthesizes every stack through cdk.json and bin/app.ts', async () => {
-    const out = mkdtempSync(path.join(os.tmpdir(), `svp-cli-${stage}-`));
+    const out = tempOutdir(`svp-cli-${stage}-`);
     const cdk = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'cdk');
     await run(cdk, ['synth', '--quiet', '--no-validation', '--no-notices', '-c', `stage=${stage}`, '-c', 'skipBundling=true', '-o', out], {
       cwd: PROJECT_ROOT,

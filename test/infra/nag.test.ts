@@ -3,18 +3,20 @@
  * acknowledgement sits on exactly one CloudFormation resource with a reason. A control case proves
  * the checks are live (a careless bucket added to the app is reported).
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { buildApp } from '../../lib/app.js';
 import { AwsSolutionsWithAllowances } from '../../lib/constructs/nag.js';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { removeOutdirs, tempOutdir } from './support.js';
 
 const build = (stage: 'dev' | 'prod', nag = true) =>
-  buildApp({ stage, skipBundling: true, nag, cfnValidation: false, outdir: mkdtempSync(path.join(os.tmpdir(), `svp-nag-${stage}-`)) });
+  buildApp({ stage, skipBundling: true, nag, cfnValidation: false, outdir: tempOutdir(`svp-nag-${stage}-`) });
+
+afterAll(removeOutdirs);
 
 interface Ack { path: string; isCfnResource: boolean; type?: string; id: string; reason: string }
 

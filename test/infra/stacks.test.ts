@@ -3,7 +3,7 @@
  * an auditor would check first. The route table, the schedules and the stage config are read
  * from their single definitions, so these tests follow them.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { CfnResource } from 'aws-cdk-lib';
 import { API_FUNCTIONS, APPROVAL_DECISION_FN, JOB_FUNCTIONS, APPROVAL_JOBS, WORKFLOW_FUNCTIONS } from '../../lib/config/functions.js';
@@ -13,7 +13,7 @@ import { stages } from '../../lib/config/stages.js';
 import { TASK_TOKEN_ACTIONS } from '../../lib/constructs/app-function.js';
 import { AURORA_ENGINE_VERSION } from '../../lib/constructs/database.js';
 import { routes as routeTable } from '../../functions/handlers/api/routes.js';
-import { actionsOf, allStatements, logicalId, synthesize, type SynthesizedApp } from './support.js';
+import { actionsOf, allStatements, logicalId, removeOutdirs, synthesize, type SynthesizedApp } from './support.js';
 
 let prod: SynthesizedApp;
 let dev: SynthesizedApp;
@@ -22,6 +22,7 @@ beforeAll(() => {
   prod = synthesize('prod');
   dev = synthesize('dev');
 });
+afterAll(removeOutdirs);
 
 const resourcesOf = (s: SynthesizedApp, type: string) =>
   Object.entries(s.templates[s.appStack.stackName].Resources).filter(([, r]) => r.Type === type);

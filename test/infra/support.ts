@@ -2,7 +2,7 @@
  * Builds the real CDK app (real stage config, bundling skipped) and gives tests its templates.
  * One build per stage per test file: synthesis is the slow part.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -20,13 +20,27 @@ export interface CfnTemplate {
   Resources: Record<string, { Type: string; Properties?: Record<string, any>; DependsOn?: string[]; Metadata?: Record<string, any> }>;
 }
 
+const outdirs: string[] = [];
+
+/** A fresh cloud-assembly directory, removed by `removeOutdirs()`. */
+export function tempOutdir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  outdirs.push(dir);
+  return dir;
+}
+
+/** Call from afterAll: removes every directory handed out by tempOutdir. */
+export function removeOutdirs(): void {
+  for (const d of outdirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
 export function synthesize(stage: 'dev' | 'prod', opts: { nag?: boolean } = {}): SynthesizedApp {
   const built = buildApp({
     stage,
     skipBundling: true,
     nag: opts.nag ?? false,
     cfnValidation: false,
-    outdir: mkdtempSync(path.join(os.tmpdir(), `svp-cdk-${stage}-`)),
+    outdir: tempOutdir(`svp-cdk-${stage}-`),
   });
   const assembly = built.app.synth();
   const templates = Object.fromEntries(assembly.stacks.map((s) => [s.stackName, s.template as CfnTemplate]));
