@@ -21,6 +21,10 @@ export function claimsFromEvent(event: APIGatewayProxyEventV2): VerifiedClaims {
   if (!sub) throw new AppError('unauthenticated', 'No verified identity on the request');
   // We key users by email for invitations; a token without one (e.g. a Cognito access token) cannot be mapped.
   if (!email || !email.includes('@')) throw new AppError('unauthenticated', 'The token carries no email claim; send the ID token');
+  // Users are linked (and invited) by email, so an unverified email must never map to an account:
+  // otherwise signing up with someone else's address would take over their memberships.
+  const verified = claims?.email_verified === true || claims?.email_verified === 'true';
+  if (!verified) throw new AppError('unauthenticated', 'The email on this token is not verified');
   const name = typeof claims?.name === 'string' && claims.name ? claims.name : undefined;
   return { sub, email: email.toLowerCase(), name };
 }

@@ -82,6 +82,9 @@ async function settle(requestId: string, timeoutMs = 90_000, runner: LocalWorkfl
 const usage = (requestId: string) => h.t.owner<{ outcome: string; endpoint: string; status_code: number | null }[]>`
   SELECT outcome, endpoint, status_code FROM api_usage WHERE request_id = ${requestId} ORDER BY id`;
 
+/** The metered download-link call (what Freepik counts as a download); the signed-URL fetch is free. */
+const PAID_DOWNLOAD = /^GET \/v1\/resources\/\{id\}\/download$/;
+
 async function submitWith(faults: FaultPlan) {
   h.stack.freepik.emulator!.setFaults(faults);
   return h.submit({ platforms: ['instagram_square'] });
@@ -105,7 +108,7 @@ async function expectFailedAtSource(requestId: string, code: string, message: Re
 async function expectRecovered(requestId: string) {
   const r = await settle(requestId);
   expect(r.status, JSON.stringify(r.failure)).toBe('awaiting_approval');
-  const downloads = (await usage(requestId)).filter((u) => u.outcome === 'success' && /download/.test(u.endpoint));
+  const downloads = (await usage(requestId)).filter((u) => u.outcome === 'success' && PAID_DOWNLOAD.test(u.endpoint));
   expect(downloads, JSON.stringify(await usage(requestId))).toHaveLength(1);
 }
 
@@ -190,7 +193,7 @@ describe('infrastructure going away', () => {
       await startNewRun(h.stack.db.db, h.stack.runner, { orgId: h.acme.orgId, requestId, expectedRun: r.run });
       expect((await settle(requestId)).status).toBe('awaiting_approval');
     }
-    const downloads = (await usage(requestId)).filter((u) => u.outcome === 'success' && /download/.test(u.endpoint));
+    const downloads = (await usage(requestId)).filter((u) => u.outcome === 'success' && PAID_DOWNLOAD.test(u.endpoint));
     expect(downloads.length).toBeLessThanOrEqual(2);
   });
 
@@ -198,7 +201,7 @@ describe('infrastructure going away', () => {
     const control = postgres(h.t.ownerUrl, { max: 1, onnotice: () => {} });
     try {
       await control`SELECT 1`;
-      const { requestId } = await h.submit({ platforms: ['instagram_square', 'facebook', 'linkedin'] });
+      const { requestId } = await h.submit({ platforms: ['instagram_square', 'facebook', 'instagram_story'] });
       await h.waitForStatus(requestId, ['rendering'], 60_000);
       // What a restart looks like to the app: every connection drops, new ones are refused.
       await control.unsafe(`ALTER DATABASE ${h.t.name} WITH ALLOW_CONNECTIONS false`);
@@ -224,6 +227,7 @@ describe('infrastructure going away', () => {
         if (e.requestId === requestId && e.type === 'state_entered' && e.state === 'Render variant') { clearTimeout(timer); off(); resolve(); }
       });
     });
+    await h.waitForStatus(requestId, ['rendering'], 30_000);
     await h.stack.runner.stop({ executionName, reason: 'process killed' });
     expect((await h.row(requestId)).status).toBe('rendering');
 
@@ -239,7 +243,7 @@ describe('infrastructure going away', () => {
       // Run 1's half-finished render could not overwrite run 2; one variant per platform.
       const variants = await h.t.owner<{ platform: string }[]>`SELECT platform FROM asset_variants WHERE request_id = ${requestId} ORDER BY platform`;
       expect(variants.map((v) => v.platform)).toEqual(['facebook', 'instagram_square', 'instagram_story']);
-      const downloads = (await usage(requestId)).filter((u) => u.outcome === 'success' && /download/.test(u.endpoint));
+      const downloads = (await usage(requestId)).filter((u) => u.outcome === 'success' && PAID_DOWNLOAD.test(u.endpoint));
       expect(downloads).toHaveLength(1);
       const recovered = (await h.steps(requestId, 2)).find((s) => s.step === 'source')!;
       expect(recovered.detail.reused).toBe(true);
