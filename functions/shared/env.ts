@@ -8,6 +8,9 @@ export const dbEnv = z.object({
   /** App-role connection URL (RDS Proxy in AWS, embedded PostgreSQL locally). */
   DATABASE_URL: z.string().url(),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(2),
+  /** 'true' in AWS: authenticate to RDS Proxy with IAM tokens (the URL has no password). */
+  DATABASE_IAM_AUTH: z.enum(['true', 'false']).default('false'),
+  AWS_REGION: z.string().default('us-east-1'),
 });
 export const storageEnv = z.object({
   ASSET_BUCKET: z.string().min(3),

@@ -19,6 +19,11 @@ export interface DbHandle {
 }
 
 export interface ConnectOptions {
+  /**
+   * Authenticate with a short-lived RDS IAM token instead of a password (AWS: RDS Proxy with
+   * IAM auth; the URL carries host, port, user and database only). Implies TLS.
+   */
+  iamAuth?: { region: string };
   /** Pool size per process; Lambda wants 1-2, the local server more. */
   max?: number;
   /** Application name shown in pg_stat_activity. */
@@ -26,7 +31,9 @@ export interface ConnectOptions {
 }
 
 export function connect(url: string, opts: ConnectOptions = {}): DbHandle {
+  const iam = opts.iamAuth ? iamPassword(url, opts.iamAuth.region) : undefined;
   const sql = postgres(url, {
+    ...(iam ? { password: iam, ssl: 'require' as const } : {}),
     max: opts.max ?? 10,
     // RDS Proxy pins sessions that use named prepared statements.
     prepare: false,
@@ -38,6 +45,20 @@ export function connect(url: string, opts: ConnectOptions = {}): DbHandle {
   });
   const db = drizzle(sql, { schema });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+/** A password function that mints (and caches for 10 of its 15 minutes) an RDS IAM auth token. */
+function iamPassword(url: string, region: string): () => Promise<string> {
+  const u = new URL(url);
+  let cached: { token: string; until: number } | undefined;
+  return async () => {
+    if (cached && cached.until > Date.now()) return cached.token;
+    const { Signer } = await import('@aws-sdk/rds-signer');
+    const signer = new Signer({ hostname: u.hostname, port: Number(u.port || 5432), username: decodeURIComponent(u.username), region });
+    const token = await signer.getAuthToken();
+    cached = { token, until: Date.now() + 10 * 60_000 };
+    return token;
+  };
 }
 
 export interface TenantContext {

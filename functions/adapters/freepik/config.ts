@@ -156,3 +156,25 @@ export function configForEmulator(base: FreepikConfig, emulatorUrl: string, apiK
     download: { ...base.download, localHttpHosts: [...(base.download.localHttpHosts ?? []), host] },
   };
 }
+
+/**
+ * In AWS the key lives in Secrets Manager (FREEPIK_API_KEY_SECRET_ARN, granted by bindFreepik()):
+ * fetched once per container at cold start. A plain FREEPIK_API_KEY wins (local use).
+ */
+export async function loadFreepikConfigWithSecret(env: Record<string, string | undefined> = process.env): Promise<FreepikConfig> {
+  const cfg = loadFreepikConfig(env);
+  const arn = env.FREEPIK_API_KEY_SECRET_ARN;
+  if (cfg.apiKey || !arn) return cfg;
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: arn }));
+  const raw = out.SecretString?.trim();
+  if (!raw) throw new Error('Invalid Freepik configuration: the secret FREEPIK_API_KEY_SECRET_ARN names is empty');
+  // accept a bare key or {"apiKey": "..."}
+  let apiKey = raw;
+  if (raw.startsWith('{')) {
+    const parsed = JSON.parse(raw) as { apiKey?: string; FREEPIK_API_KEY?: string };
+    apiKey = parsed.apiKey ?? parsed.FREEPIK_API_KEY ?? '';
+  }
+  if (!apiKey) throw new Error('Invalid Freepik configuration: the Freepik secret holds no apiKey');
+  return { ...cfg, apiKey };
+}

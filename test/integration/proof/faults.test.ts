@@ -198,7 +198,10 @@ describe('infrastructure going away', () => {
   });
 
   test('the database going away mid-pipeline (connections killed and refused for a while): no request is left stuck', async () => {
-    const control = postgres(h.t.ownerUrl, { max: 1, onnotice: () => {} });
+    // From the maintenance database: PostgreSQL refuses to lock out the database one is connected to.
+    const adminUrl = new URL(h.t.ownerUrl);
+    adminUrl.pathname = '/postgres';
+    const control = postgres(adminUrl.toString(), { max: 1, onnotice: () => {} });
     try {
       await control`SELECT 1`;
       const { requestId } = await h.submit({ platforms: ['instagram_square', 'facebook', 'instagram_story'] });
