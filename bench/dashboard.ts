@@ -187,7 +187,7 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
     const rollupS = (performance.now() - t1) / 1000;
     log(`rollups in ${round(rollupS)} s`);
     const t2 = performance.now();
-    for (const t of ['content_analytics_daily', 'content_analytics_hourly', 'analytics_brand_daily_mv', 'daily_usage_summaries', 'brand_compliance_analytics', 'content_requests', 'brand_profiles', 'user_organizations', 'organizations', 'background_jobs', 'usage_counters', 'asset_variants']) {
+    for (const t of ['content_analytics_daily', 'content_analytics_hourly', 'analytics_brand_daily_mv', 'analytics_request_daily_mv', 'daily_usage_summaries', 'brand_compliance_analytics', 'content_requests', 'brand_profiles', 'user_organizations', 'organizations', 'background_jobs', 'usage_counters', 'asset_variants']) {
       await owner.unsafe(`VACUUM (ANALYZE) ${t}`);
     }
     await owner.unsafe('ANALYZE content_analytics');

@@ -51,13 +51,13 @@ export interface TopContentRow {
   impressions: number; reach: number; engagements: number; clicks: number;
 }
 
-/** The requests with most engagements in the range (index-only scan of the covering index). */
+/** The requests with most engagements in the range (from the request-grain materialized view). */
 export const topContentSql = (from: Date, to: Date, limit: number, brandId?: string) => sql`
   WITH top AS (
     SELECT request_id, brand_id, sum(impressions)::float8 AS impressions, sum(reach)::float8 AS reach,
-      sum(likes + comments + shares + saves)::float8 AS engagements, sum(clicks)::float8 AS clicks
-    FROM content_analytics_daily
-    WHERE organization_id = app.current_org() AND day >= ${d(from)}::date AND day <= ${d(to)}::date${brandFilter(sql`brand_id`, brandId)}
+      sum(engagements)::float8 AS engagements, sum(clicks)::float8 AS clicks
+    FROM analytics_request_daily
+    WHERE day >= ${d(from)}::date AND day <= ${d(to)}::date${brandFilter(sql`brand_id`, brandId)}
     GROUP BY request_id, brand_id
     ORDER BY engagements DESC, impressions DESC, request_id
     LIMIT ${limit})

@@ -43,7 +43,7 @@ export function hotRelations(now: Date): { tables: string[]; relations: string[]
   const months = [monthKey(now), monthKey(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)))].map((m) => m.replace('-', '_'));
   const partitioned = ['content_analytics', 'api_usage'];
   const plain = ['content_analytics_hourly', 'content_analytics_daily', 'daily_usage_summaries', 'brand_compliance_analytics',
-    'usage_counters', 'background_jobs', 'rate_limit_buckets', 'analytics_brand_daily_mv'];
+    'usage_counters', 'background_jobs', 'rate_limit_buckets', 'analytics_brand_daily_mv', 'analytics_request_daily_mv'];
   return {
     tables: [...partitioned, ...plain],
     relations: [...plain, ...partitioned.flatMap((t) => [...months.map((m) => `${t}_${m}`), `${t}_default`])],

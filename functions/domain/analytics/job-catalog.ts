@@ -27,7 +27,7 @@ export const jobCatalog = {
     defaultPeriod: previousHour,
   },
   'refresh-materialized-views': {
-    description: 'REFRESH MATERIALIZED VIEW CONCURRENTLY analytics_brand_daily_mv',
+    description: 'REFRESH MATERIALIZED VIEW CONCURRENTLY of the dashboard views (analytics_brand_daily_mv, analytics_request_daily_mv)',
     defaultPeriod: previousHour,
   },
   'maintain-partitions': {

@@ -176,7 +176,7 @@ describe('maintenance jobs', () => {
   test('the materialized view refresh job refreshes concurrently', async () => {
     const r = await job('refresh-materialized-views');
     expect(r.status).toBe('succeeded');
-    expect(r.result).toMatchObject({ refresh: { views: [{ name: 'analytics_brand_daily_mv', concurrently: true }] } });
+    expect(r.result).toMatchObject({ refresh: { views: [{ name: 'analytics_brand_daily_mv', concurrently: true }, { name: 'analytics_request_daily_mv', concurrently: true }] } });
   });
 });
 
