@@ -3,7 +3,8 @@
  * write is buffered (porsager/postgres#1154, #1208; no fixed release yet). Seen here when the
  * database restarts or kills backends mid-pipeline (test/integration/proof/faults.test.ts): the
  * driver's setImmediate flush calls `socket.write` on a null socket and throws an uncaught
- * TypeError that takes the whole process (the local stack, a Lambda container) down.
+ * TypeError that takes the whole process (the local stack, a Lambda container) down; and a
+ * connection killed while it looks up array types leaves an unhandled rejection (same outcome).
  *
  * The guard: a flush after close rejects the pending query with CONNECTION_CLOSED (catchable,
  * and classified transient by the workflow tasks) instead of throwing; close/terminate also drop
@@ -21,6 +22,9 @@ const edits = [
     '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)',
     `  function nextWrite(fn) {\n    ${MARK}\n    if (!socket) {\n      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n      chunk = nextWriteTimer = null\n      error(Errors.connection('CONNECTION_CLOSED', options))\n      return false\n    }\n    const x = socket.write(chunk, fn)`,
   ],
+  // The per-connection array-type lookup runs detached: a connection killed during it left an
+  // unhandled rejection (a crash on Node >= 15). Its failure now fails the waiting query instead.
+  ['        return fetchArrayTypes()\n', '        return fetchArrayTypes().catch(errored)\n'],
   ['    clearImmediate(nextWriteTimer)\n    if (socket) {', '    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null\n    if (socket) {'],
   ['    remaining = 0\n    incomings = null\n    clearImmediate(nextWriteTimer)\n    socket.removeListener', '    remaining = 0\n    incomings = null\n    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null\n    socket.removeListener'],
 ];
@@ -29,12 +33,14 @@ for (const dir of ['src', 'cjs/src', 'cf/src']) {
   const file = path.join(root, 'node_modules/postgres', dir, 'connection.js');
   if (!existsSync(file)) continue;
   let text = readFileSync(file, 'utf8');
-  if (text.includes(MARK)) continue;
-  if (!edits.every(([from]) => text.includes(from))) {
+  // Edits already present (a second install) are skipped one by one.
+  const todo = edits.filter(([, to]) => !text.includes(to.includes(MARK) ? MARK : to));
+  if (!todo.length) continue;
+  if (!todo.every(([from]) => text.includes(from))) {
     console.warn(`patch-postgres: ${path.relative(root, file)} does not match the 3.4.x code; left unpatched (check whether the upstream fix landed)`);
     continue;
   }
-  for (const [from, to] of edits) text = text.replace(from, to);
+  for (const [from, to] of todo) text = text.replace(from, to);
   writeFileSync(file, text);
   console.log(`patch-postgres: guarded ${path.relative(root, file)}`);
 }

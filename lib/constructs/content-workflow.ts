@@ -116,7 +116,9 @@ export class ContentWorkflow extends Construct {
       timeout: taskTimeout,
     });
     // Recording the failure must not itself be lost to a blip; any error is worth a retry here.
-    recordFailure.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL });
+    // ~2 minutes of attempts: if this gives up, the request stays in its working status (a DB
+    // failover outlasting 1+2+4 s did exactly that in test/integration/proof/faults.test.ts).
+    recordFailure.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 8, maxDelay: Duration.seconds(30), jitterStrategy: sfn.JitterType.FULL });
     recordFailure.next(new sfn.Fail(this, 'Failed', { errorPath: '$.error', causePath: '$.cause' }));
 
     const retryTransient = (s: sfn.TaskStateBase | sfn.Map) => s.addRetry({

@@ -54,6 +54,8 @@ export interface FaultPlan {
   random?: { seed?: number; rate429?: number; rate503?: number; retryAfter?: string; match?: string };
   /** Extra latency on every answer. */
   latencyMs?: number;
+  /** Plus a seeded random 0..latencyJitterMs per answer (load tests: realistic, varying latency). */
+  latencyJitterMs?: number;
 }
 
 export interface EmulatorCall {
@@ -137,12 +139,14 @@ export async function startFreepikEmulator(opts: EmulatorOptions = {}): Promise<
   let plan: FaultPlan = opts.faults ?? {};
   let ruleLeft: (number | undefined)[] = [];
   let rng = seededRandom(plan.random?.seed ?? 1);
+  let jitterRng = seededRandom((plan.random?.seed ?? 1) + 1);
   let baseUrl = '';
 
   const setFaults = (f: FaultPlan) => {
     plan = f;
     ruleLeft = (f.rules ?? []).map((r) => r.times);
     rng = seededRandom(f.random?.seed ?? 1);
+    jitterRng = seededRandom((f.random?.seed ?? 1) + 1);
   };
   setFaults(plan);
 
@@ -435,7 +439,7 @@ export async function startFreepikEmulator(opts: EmulatorOptions = {}): Promise<
     const call: EmulatorCall = { method, path: u.pathname, endpoint, query: Object.fromEntries(u.searchParams), status: 0, authorized, at: Date.now() };
     if (calls.length < MAX_CALLS) calls.push(call);
 
-    const delay = (opts.latencyMs ?? 0) + (plan.latencyMs ?? 0);
+    const delay = (opts.latencyMs ?? 0) + (plan.latencyMs ?? 0) + (plan.latencyJitterMs ? Math.floor(jitterRng() * plan.latencyJitterMs) : 0);
     if (delay > 0) await sleep(delay);
     if (!authorized) return send(res, call, { status: 401, json: errorBody('Invalid API key') });
 

@@ -96,6 +96,18 @@ export function validateBrief(deps: PipelineDeps, ref: RequestRef): Promise<Vali
 
 // ---- Source image -------------------------------------------------------------------------------
 
+/** Up to 6 attempts over ~8 s (250 ms doubling): outlasts an S3 blip or a restart of s3rver. */
+async function patiently<T>(fn: () => Promise<T>, attempts = 6, baseMs = 250): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (i >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, baseMs * 2 ** (i - 1)));
+    }
+  }
+}
+
 export interface SourceResult { reused: boolean; sha256: string }
 
 /** Buys the image once per request: a re-drive finds the stored asset and pays nothing. */
@@ -109,8 +121,9 @@ export function sourceImage(deps: PipelineDeps, ref: RequestRef): Promise<Source
       orgId: ref.orgId, requestId: ref.requestId, spec: request.imageSpec, aspect: aspectFor(platformsOf(request)),
     });
     const key = sourceKey(ref.orgId, ref.requestId, img.contentType);
-    // Stored at once: provider URLs expire and the bytes were paid for.
-    await deps.store.put(key, img.bytes, img.contentType, { sha256: img.sha256 });
+    // Stored at once: provider URLs expire and the bytes were paid for. Patiently: if the put
+    // failed, a retry of this task would buy the image again (an S3 blip did exactly that).
+    await patiently(() => deps.store.put(key, img.bytes, img.contentType, { sha256: img.sha256 }));
     const row = {
       organizationId: ref.orgId, requestId: ref.requestId, brandId: request.brandId,
       source: request.imageSpec.source, provider: 'freepik', providerResourceId: img.providerResourceId ?? null,
