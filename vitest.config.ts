@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 // Two projects: `unit` (pure, fakes allowed, no servers) and `integration` (one embedded
 // PostgreSQL per run, a fresh database per test file cloned from a migrated template, plus real
 // s3rver / emulators started by the tests that need them).
+// Node 20 is this machine's runtime (Lambda runs 22); the SDK's upgrade notice is noise in test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export default defineConfig({
   test: {
     projects: [

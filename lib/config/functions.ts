@@ -46,12 +46,6 @@ export interface FunctionNeeds {
  * the bundled entry (functions/adapters/render/fonts.ts: `<bundle>/fonts/`).
  */
 const RENDERING: Pick<FunctionNeeds, 'sharp' | 'copyDirs'> = { sharp: 'renders', copyDirs: [{ from: 'functions/adapters/render/fonts', to: 'fonts' }] };
-/**
- * functions/handlers/workflow/task.ts imports the imaging adapter (and so sharp) for every task,
- * rendering or not. Until it loads imaging only in the rendering tasks (or the adapter does
- * `await import('sharp')`), these tasks need the binaries or they crash at cold start.
- */
-const SHARED_TASK_IMPORT: Pick<FunctionNeeds, 'sharp'> = { sharp: 'unused-import' };
 
 /** API handler modules (`fn` of functions/handlers/api/routes.ts). */
 export const API_FUNCTIONS: Record<string, FunctionNeeds> = {
@@ -86,18 +80,18 @@ export const isLocalOnlyRoute = (r: { path: string }) => r.path === '/dev' || r.
 // Every task parses dbEnv + storageEnv at cold start (functions/handlers/workflow/task.ts), so
 // each gets the bucket, read-only unless it writes.
 export const WORKFLOW_FUNCTIONS: Record<string, FunctionNeeds> = {
-  validateBrief: { needs: ['db', 'bucket:read'], ...SHARED_TASK_IMPORT },
-  sourceImage: { needs: ['db', 'bucket:readwrite', 'freepik'], ...SHARED_TASK_IMPORT },
+  validateBrief: { needs: ['db', 'bucket:read'] },
+  sourceImage: { needs: ['db', 'bucket:readwrite', 'freepik'], sharp: 'decodes' },
   composeMaster: { needs: ['db', 'bucket:readwrite'], ...RENDERING, group: 'render' },
   checkMaster: { needs: ['db', 'bucket:read'], ...RENDERING, group: 'render' },
   renderVariant: { needs: ['db', 'bucket:readwrite'], ...RENDERING, group: 'render' },
-  decide: { needs: ['db', 'bucket:read'], ...SHARED_TASK_IMPORT },
+  decide: { needs: ['db', 'bucket:read'] },
   // The approval loop (approval-step.ts): stores the token, issues links and queues the
   // approvers' mail in the outbox (sent by approval-outbox).
-  awaitApproval: { needs: ['db', 'bucket:read', 'links'], ...SHARED_TASK_IMPORT },
-  publish: { needs: ['db', 'bucket:readwrite', 'events', 'fieldKey', 'links'], ...SHARED_TASK_IMPORT },
-  recordRejection: { needs: ['db', 'bucket:read', 'links'], ...SHARED_TASK_IMPORT },
-  recordFailure: { needs: ['db', 'bucket:read'], ...SHARED_TASK_IMPORT },
+  awaitApproval: { needs: ['db', 'bucket:read', 'links'] },
+  publish: { needs: ['db', 'bucket:readwrite', 'events', 'fieldKey', 'links'] },
+  recordRejection: { needs: ['db', 'bucket:read', 'links'] },
+  recordFailure: { needs: ['db', 'bucket:read'] },
 };
 
 /** Scheduled job handler modules (`fn` of functions/handlers/scheduled/schedules.ts). */

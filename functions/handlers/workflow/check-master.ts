@@ -1,5 +1,6 @@
-/** Workflow task "checkMaster" (see functions/app/pipeline/tasks.ts). */
+/** Workflow task "checkMaster" (see functions/app/pipeline/tasks.ts): a rendering task, wired with sharp. */
+import { createPipelineImaging } from '../../app/pipeline/imaging.js';
 import { checkMaster } from '../../app/pipeline/tasks.js';
 import { refSchema, workflowTask } from './task.js';
 
-export const handler = workflowTask('checkMaster', refSchema, checkMaster);
+export const handler = workflowTask('checkMaster', refSchema, checkMaster, { imaging: createPipelineImaging });

@@ -5,15 +5,10 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
-import { createPgQuotaGuard } from '../../adapters/limits/pg-quota.js';
-import { createPgTokenBucket } from '../../adapters/limits/pg-token-bucket.js';
-import { createPgUsageRecorder } from '../../adapters/limits/pg-usage-recorder.js';
-import { createFreepikClient } from '../../adapters/freepik/client.js';
-import { loadFreepikConfig } from '../../adapters/freepik/config.js';
-import { createImageSource, type ImageSource } from '../../adapters/freepik/image-source.js';
 import type { Db } from '../../adapters/db/client.js';
-import { createPipelineImaging } from '../../app/pipeline/imaging.js';
-import type { PipelineDeps } from '../../app/pipeline/ports.js';
+import type { ImageSource } from '../../adapters/freepik/image-source.js';
+import { createComplianceOnlyImaging } from '../../app/pipeline/imaging-pure.js';
+import type { PipelineDeps, PipelineImaging } from '../../app/pipeline/ports.js';
 import { services } from '../../shared/container.js';
 import { dbEnv, parseEnv, storageEnv } from '../../shared/env.js';
 import { AppError } from '../../shared/errors.js';
@@ -31,37 +26,47 @@ export const variantRefSchema = refSchema.extend({ platform: z.string().min(1).m
 let logger: Logger | undefined;
 const log = () => (logger ??= new Logger({ serviceName: 'svp-workflow' }));
 
-let imageSource: ImageSource | undefined;
-/** Freepik through the shared rate bucket, quota guard and usage metering. */
-export function imageSourceFromEnv(db: Db): ImageSource {
-  if (imageSource) return imageSource;
-  const cfg = loadFreepikConfig();
-  if (!cfg.apiKey) throw new AppError('provider_misconfigured', 'FREEPIK_API_KEY is not set');
-  const client = createFreepikClient({
-    config: { ...cfg, apiKey: cfg.apiKey },
-    recorder: createPgUsageRecorder(db),
-    rateLimiter: createPgTokenBucket(db, { key: cfg.rate.key, capacity: cfg.rate.capacity, refillPerSecond: cfg.rate.refillPerSecond }),
-  });
-  imageSource = createImageSource({
-    client, quota: createPgQuotaGuard(db), pricing: cfg.pricing, aiMode: cfg.aiMode, mysticResolution: cfg.mystic.resolution,
-  });
-  return imageSource;
+/**
+ * What a task needs beyond the database and the bucket. Each handler file wires only what it
+ * uses, so tasks that never touch pixels or Freepik bundle neither sharp nor the Freepik client
+ * (the bundle test checks which Lambda carries sharp's binaries).
+ */
+export interface TaskWiring {
+  /** The rendering tasks pass createPipelineImaging (sharp); others get copy checks + scoring. */
+  imaging?: () => PipelineImaging;
+  /** "Source image" passes the Freepik image source (see source-image-wiring.ts). */
+  imageSource?: (db: Db) => ImageSource;
 }
 
-let deps: PipelineDeps | undefined;
-export function pipelineDeps(): PipelineDeps {
-  return (deps ??= {
-    db: services.db(),
-    store: services.store(),
-    imageSource: () => imageSourceFromEnv(services.db()),
-    imaging: createPipelineImaging(),
-  });
+const depsByWiring = new Map<TaskWiring | undefined, PipelineDeps>();
+const resetHooks = new Set<() => void>();
+
+/** Wiring modules that cache clients register here, so resetWorkflowDeps() reaches them. */
+export function onWorkflowDepsReset(hook: () => void): void {
+  resetHooks.add(hook);
+}
+
+export function pipelineDeps(wiring?: TaskWiring): PipelineDeps {
+  let deps = depsByWiring.get(wiring);
+  if (!deps) {
+    deps = {
+      db: services.db(),
+      store: services.store(),
+      imageSource: () => {
+        if (!wiring?.imageSource) throw new AppError('internal', 'This task has no image source wired');
+        return wiring.imageSource(services.db());
+      },
+      imaging: (wiring?.imaging ?? createComplianceOnlyImaging)(),
+    };
+    depsByWiring.set(wiring, deps);
+  }
+  return deps;
 }
 
 /** Test/local hook: forget cached dependencies (after the container changed). */
 export function resetWorkflowDeps(): void {
-  deps = undefined;
-  imageSource = undefined;
+  depsByWiring.clear();
+  for (const h of resetHooks) h();
 }
 
 /** Node socket errors: the peer (PostgreSQL, S3) was unreachable or went away mid-call. */
@@ -95,7 +100,7 @@ export function asTransient(e: unknown): unknown {
  * Wraps a use case as a Lambda handler. Input problems are permanent (a retry cannot fix them);
  * errors keep their name (`Transient.*` / `Permanent.*`) for the state machine's Retry/Catch.
  */
-export function workflowTask<S extends z.ZodType, R>(name: string, schema: S, run: (deps: PipelineDeps, input: z.infer<S>) => Promise<R>) {
+export function workflowTask<S extends z.ZodType, R>(name: string, schema: S, run: (deps: PipelineDeps, input: z.infer<S>) => Promise<R>, wiring?: TaskWiring) {
   // Cold start: missing configuration fails the first invocation loudly, not a later step.
   parseEnv(workflowTaskEnv);
   return async (event: unknown): Promise<R> => {
@@ -106,7 +111,7 @@ export function workflowTask<S extends z.ZodType, R>(name: string, schema: S, ru
       });
     }
     try {
-      return await run(pipelineDeps(), parsed.data);
+      return await run(pipelineDeps(wiring), parsed.data);
     } catch (caught) {
       const e = asTransient(caught);
       const err = e as Error;

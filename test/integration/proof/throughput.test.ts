@@ -1,0 +1,45 @@
+/**
+ * The throughput bench (bench/throughput.ts) scaled down to 40 requests submitted at once through
+ * the HTTP API, with a hostile-ish Freepik (latency, seeded 429/503 on ~15% of API calls):
+ * the invariants the full 1,000-request run must keep, not its timings.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { benchThroughput, type BenchThroughputResult } from '../../../bench/throughput.js';
+import { createTestDatabase, type TestDatabase } from '../../support/db.js';
+
+const N = 40;
+let t: TestDatabase;
+let r: BenchThroughputResult;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  r = await benchThroughput({
+    n: N, write: false, latencyMs: 50, latencyJitterMs: 150, rate429: 0.1, rate503: 0.05, seed: 7,
+    retryDelayMs: 200, replays: 5, timeoutMs: 240_000,
+    stack: { databaseUrl: t.ownerUrl, appDatabaseUrl: t.appUrl },
+  });
+}, 300_000);
+afterAll(async () => { await t?.drop(); });
+
+test('every request submitted at once is accepted once and rests: none lost, none duplicated, none stuck', () => {
+  expect(r.submit).toMatchObject({ accepted: N, refused: 0 });
+  expect(r.invariants).toMatchObject({ rows: N, lost: 0, duplicated: 0, unsettled: 0, executionsPerRequestMax: 1, imagesPerRequestMax: 1 });
+  const rested = Object.values(r.outcomes).reduce((a, b) => a + b, 0);
+  expect(rested).toBe(N);
+});
+
+test('the faults really happened, and the retries absorbed them: requests reach approval with every variant', () => {
+  expect(r.invariants.injected429 + r.invariants.injected503).toBeGreaterThan(0);
+  // A compliance rejection is a legitimate end; a failure must name its state and code.
+  expect(r.outcomes.awaiting_approval ?? 0).toBeGreaterThanOrEqual(N * 0.8);
+  for (const reason of Object.keys(r.failureReasons)) expect(reason).not.toMatch(/^\?/);
+  expect(r.invariants.variantsMissing).toBe(0);
+  expect(r.toApprovalWait.n).toBe(r.outcomes.awaiting_approval);
+});
+
+test('no Freepik download paid twice; metering matches what the provider saw', () => {
+  expect(r.invariants.downloadsPaidTwice).toBe(0);
+  expect(r.invariants.meteredDownloads).toBe(r.invariants.emulatorDownloads);
+  expect(r.invariants.meteredDownloads).toBeGreaterThanOrEqual(r.outcomes.awaiting_approval ?? 0);
+  expect(r.ok).toBe(true);
+});
