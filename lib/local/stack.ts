@@ -19,6 +19,7 @@ import '../../functions/shared/polyfills.js';
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
+import { fileURLToPath } from 'node:url';
 import { appUrlFrom, runMigrations } from '../../db/migrate.js';
 import { seedDemo, seedLogoObjects, type SeedResult } from '../../db/seed.js';
 import { connect, type DbHandle } from '../../functions/adapters/db/client.js';
@@ -33,6 +34,8 @@ import { recoverInterruptedRequests, type RecoveryReport } from '../../functions
 import { issueLocalToken, type LocalAuthConfig, LOCAL_AUDIENCE, LOCAL_ISSUER, jwksPath } from '../../functions/shared/auth/local-issuer.js';
 import { provide, resetServices } from '../../functions/shared/container.js';
 import { resetWorkflowDeps } from '../../functions/handlers/workflow/task.js';
+
+const PROJECT_ROOT_FOR_JOBS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface LocalStackOptions {
   /** Where PostgreSQL data, S3 objects and keys live. Default `.local`. */
@@ -150,6 +153,17 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     }
     await runMigrations(ownerUrl, { appRolePassword: appUrl === appUrlFrom(ownerUrl, appPassword) ? appPassword : undefined });
     const seed = await seedDemo(ownerUrl);
+    // The local sign-in page may list the seeded users (never set in AWS: only the owner can).
+    {
+      const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
+      try {
+        await owner`INSERT INTO system_settings (key, value, description)
+          VALUES ('dev_sign_in', 'true'::jsonb, 'local stack: /dev/sign-in lists seeded users')
+          ON CONFLICT (key) DO UPDATE SET value = excluded.value`;
+      } finally {
+        await owner.end({ timeout: 5 });
+      }
+    }
 
     // ---- S3 -------------------------------------------------------------------------------------
     const s3: LocalS3 = await startLocalS3({ dir: path.join(dataDir, 's3'), buckets: [LOCAL_BUCKET] });
@@ -245,6 +259,18 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       ]);
       const scheduler = startLocalScheduler({ schedules, run: (s, at) => invokeSchedule(s, at), log: (m) => log(`scheduler: ${m}`) });
       cleanups.push(() => scheduler.stop(10_000));
+      // The approval engine's periodic jobs (EventBridge Scheduler in AWS, lib/config/functions.ts);
+      // the outbox is printed above instead of mailed.
+      const { APPROVAL_JOBS } = await import('../config/functions.js');
+      const approvalJobs = startLocalScheduler({
+        schedules: APPROVAL_JOBS.filter((j) => j.name !== 'approval-outbox'),
+        run: async (j) => {
+          const mod = (await import(path.join(PROJECT_ROOT_FOR_JOBS, j.entry))) as { handler: () => Promise<unknown> };
+          return mod.handler();
+        },
+        log: (m) => log(`scheduler: ${m}`),
+      });
+      cleanups.push(() => approvalJobs.stop(10_000));
     }
 
     let stopped = false;

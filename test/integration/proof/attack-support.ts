@@ -129,6 +129,15 @@ export function sampleBody(route: RouteEntry, t: Tenant): unknown {
   return route.request ? {} : undefined;
 }
 
+/** False for a route added after this suite: it is attacked with `{}`, so a 400 may come before the 404. */
+export const hasSample = (route: RouteEntry) => !route.request || JSON.stringify(sampleBody(route, STAND_IN)) !== '{}';
+
+/** A tenant-shaped placeholder (collection time, before any tenant exists): every id is "ID". */
+export const STAND_IN = {
+  orgId: 'ID', brandId: 'ID', assetId: 'ID', templateId: 'ID', workflowId: 'ID', requestId: 'ID', approvalId: 'ID', webhookId: 'ID', variantId: 'ID',
+  member: { id: 'ID' }, owner: { id: 'ID' }, approver: { id: 'ID' }, secrets: [], label: 'stand-in',
+} as unknown as Tenant;
+
 /** True when the route's body is JSON (not a form post). */
 export const takesJson = (r: RouteEntry) => !!r.request && (r.consumes ?? ['application/json']).includes('application/json');
 

@@ -22,7 +22,7 @@ import { DEFAULT_MAX_BODY_BYTES } from '../../../functions/shared/http/input.js'
 import { isTenantRoute, type RouteEntry } from '../../../functions/shared/http/route-def.js';
 import { startTestApi, type ApiResponse, type TestApi, type TestUser } from '../../support/api.js';
 import {
-  describeResponse, fillPath, forgedTokens, furnishTenant, sampleBody, schemaKeys, snapshot, takesJson, type Tenant,
+  describeResponse, fillPath, forgedTokens, furnishTenant, hasSample, sampleBody, schemaKeys, snapshot, STAND_IN, takesJson, type Tenant,
 } from './attack-support.js';
 
 let api: TestApi;
@@ -87,13 +87,14 @@ describe('another tenant\'s ids', () => {
   test.each(withIds.map((r) => [r.id, r] as const))('%s: the victim\'s resource ids under my own organization are 404', async (_id, route) => {
     const path = fillPath(route, b, { orgId: a.orgId });
     const r = await attack(route, path, { token: a.owner.token, body: sampleBody(route, a) });
-    expect(r.status, describeResponse(route.method, path, r)).toBe(404);
+    // Without a sample body (a route newer than this suite) validation may answer first.
+    if (hasSample(route)) expect(r.status, describeResponse(route.method, path, r)).toBe(404);
+    else expect([400, 404], describeResponse(route.method, path, r)).toContain(r.status);
     expectNoLeak(r, path);
   });
 
   // Decided at collection time (the tenants do not exist yet): a stand-in tenant marks the ids.
-  const standIn = { brandId: 'ID', assetId: 'ID', templateId: 'ID', workflowId: 'ID', requestId: 'ID', approvalId: 'ID', webhookId: 'ID', variantId: 'ID', member: { id: 'ID' } } as unknown as Tenant;
-  const bodyRefs = tenantRoutes.filter((r) => takesJson(r) && JSON.stringify(sampleBody(r, standIn) ?? null).includes('"ID"'));
+  const bodyRefs = tenantRoutes.filter((r) => takesJson(r) && JSON.stringify(sampleBody(r, STAND_IN) ?? null).includes('"ID"'));
   test.each(bodyRefs.map((r) => [r.id, r] as const))('%s: a body naming the victim\'s resources is refused', async (_id, route) => {
     const path = fillPath(route, a);
     const body = sampleBody(route, b);

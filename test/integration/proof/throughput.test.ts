@@ -30,9 +30,11 @@ test('every request submitted at once is accepted once and rests: none lost, non
 
 test('the faults really happened, and the retries absorbed them: requests reach approval with every variant', () => {
   expect(r.invariants.injected429 + r.invariants.injected503).toBeGreaterThan(0);
-  // A compliance rejection is a legitimate end; a failure must name its state and code.
-  expect(r.outcomes.awaiting_approval ?? 0).toBeGreaterThanOrEqual(N * 0.8);
-  for (const reason of Object.keys(r.failureReasons)) expect(reason).not.toMatch(/^\?/);
+  // A compliance rejection (some stock images miss the brand palette) is a legitimate end; a
+  // Freepik fault is not: the client's and the state machine's retries must absorb every one.
+  expect(r.outcomes.failed ?? 0, JSON.stringify(r.failureReasons)).toBe(0);
+  expect((r.outcomes.awaiting_approval ?? 0) + (r.outcomes.rejected ?? 0)).toBe(N);
+  expect(r.outcomes.awaiting_approval ?? 0).toBeGreaterThanOrEqual(N / 2);
   expect(r.invariants.variantsMissing).toBe(0);
   expect(r.toApprovalWait.n).toBe(r.outcomes.awaiting_approval);
 });
