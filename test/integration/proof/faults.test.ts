@@ -198,8 +198,8 @@ describe('infrastructure going away', () => {
     expect(downloads).toHaveLength(1);
   });
 
-  test('the database going away mid-pipeline (connections killed and refused for a while): no request is left stuck', async () => {
-    // From the maintenance database: PostgreSQL refuses to lock out the database one is connected to.
+  test('the database going away mid-pipeline (every app connection killed, again and again, for 2.5 s): no request is left stuck, no crash', async () => {
+    // Its own connection, outside the database under attack (only the app role's backends are killed).
     const adminUrl = new URL(h.t.ownerUrl);
     adminUrl.pathname = '/postgres';
     const control = postgres(adminUrl.toString(), { max: 1, onnotice: () => {} });
@@ -207,7 +207,9 @@ describe('infrastructure going away', () => {
       await control`SELECT 1`;
       const { requestId } = await h.submit({ platforms: ['instagram_square', 'facebook', 'instagram_story'] });
       await h.waitForStatus(requestId, ['rendering'], 60_000);
-      // What a restart looks like to the app: every connection drops, new ones are refused.
+      // What a restart or failover looks like to the app: every connection drops, and the new
+      // ones drop too until it is over. (Before scripts/patch-postgres.mjs this crashed the
+      // process from inside the driver; vitest reports such a crash as an unhandled error.)
       const until = Date.now() + 2500;
       while (Date.now() < until) {
         await control`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${h.t.name} AND usename = 'svp_app'`;
@@ -217,7 +219,6 @@ describe('infrastructure going away', () => {
       expect(['awaiting_approval', 'failed'], JSON.stringify(r.failure)).toContain(r.status);
       if (r.status === 'failed') expect(r.failure.code).toBeTruthy();
     } finally {
-      await control.unsafe(`ALTER DATABASE ${h.t.name} WITH ALLOW_CONNECTIONS true`).catch(() => {});
       await control.end({ timeout: 5 });
     }
   });
