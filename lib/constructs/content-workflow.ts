@@ -123,7 +123,9 @@ export class ContentWorkflow extends Construct {
 
     const retryTransient = (s: sfn.TaskStateBase | sfn.Map) => s.addRetry({
       errors: [...TRANSIENT_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS],
-      interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 4, maxDelay: Duration.seconds(30),
+      // 8 attempts (~2 min of backoff): a burst of 1,000 requests queues ~200 s for the shared
+      // Freepik rate (10/s); with 4, 40% of them failed rate_limited (bench/throughput.ts).
+      interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 8, maxDelay: Duration.seconds(30),
       jitterStrategy: sfn.JitterType.FULL,
     });
     const catchAll = (s: sfn.TaskStateBase | sfn.Map) => s.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });

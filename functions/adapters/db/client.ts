@@ -8,6 +8,7 @@ import postgres from 'postgres';
 import { sql as dsql } from 'drizzle-orm';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import * as schema from '../../../db/schema/index.js';
+import { rdsIamToken } from './iam-token.js';
 
 export type Db = PostgresJsDatabase<typeof schema>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -53,9 +54,7 @@ function iamPassword(url: string, region: string): () => Promise<string> {
   let cached: { token: string; until: number } | undefined;
   return async () => {
     if (cached && cached.until > Date.now()) return cached.token;
-    const { Signer } = await import('@aws-sdk/rds-signer');
-    const signer = new Signer({ hostname: u.hostname, port: Number(u.port || 5432), username: decodeURIComponent(u.username), region });
-    const token = await signer.getAuthToken();
+    const token = await rdsIamToken({ hostname: u.hostname, port: Number(u.port || 5432), username: decodeURIComponent(u.username), region });
     cached = { token, until: Date.now() + 10 * 60_000 };
     return token;
   };

@@ -24,7 +24,7 @@ export interface PgTokenBucketOptions {
 }
 
 /** Concurrent take_token pollers per process (the rest wait in line, in order). */
-const MAX_POLLERS = 4;
+const MAX_POLLERS = 8;
 /** Time a caller needs left after the token for its call to have a chance. */
 const MIN_USEFUL_MS = 1000;
 
@@ -47,22 +47,24 @@ export function createPgTokenBucket(db: Db, opts: PgTokenBucketOptions): RateLim
   const waiting: Array<() => void> = [];
   let polling = 0;
   const inOrder: RateLimiter['acquire'] = async (args) => {
+    // maxWaitMs counts from here: time in the line is time waited.
+    const enteredAt = clock.now();
     if (polling >= MAX_POLLERS) await new Promise<void>((resolve) => waiting.push(resolve));
     else polling++;
     try {
-      return await acquire(args);
+      return await acquire(args, enteredAt);
     } finally {
       const next = waiting.shift();
       if (next) next(); else polling--;
     }
   };
-  const acquire: RateLimiter['acquire'] = async ({ deadline: callerDeadline, signal }) => {
-    const deadline = opts.maxWaitMs === undefined ? callerDeadline : Math.min(callerDeadline, clock.now() + opts.maxWaitMs);
+  const acquire = async ({ deadline: callerDeadline, signal }: Parameters<RateLimiter['acquire']>[0], enteredAt: number): Promise<void> => {
+    const deadline = opts.maxWaitMs === undefined ? callerDeadline : Math.min(callerDeadline, enteredAt + opts.maxWaitMs);
     await ensure();
     for (;;) {
       signal?.throwIfAborted();
       // A caller whose time ran out in the queue must not spend a token it can no longer use.
-      if (deadline - clock.now() < MIN_USEFUL_MS) throw rateLimitedError(key, MIN_USEFUL_MS);
+      if (callerDeadline - clock.now() < MIN_USEFUL_MS) throw rateLimitedError(key, MIN_USEFUL_MS);
       const r = await takeToken(db, spec);
       if (r.allowed) return;
       const due = Math.ceil(((1 - r.remaining) / spec.refillPerSecond) * 1000);
