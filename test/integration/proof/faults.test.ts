@@ -209,7 +209,7 @@ describe('infrastructure going away', () => {
       const { requestId } = await h.submit({ platforms: ['instagram_square', 'facebook', 'instagram_story'] });
       await h.waitForStatus(requestId, ['rendering'], 60_000);
       // What a restart or failover looks like to the app: every connection drops, and the new
-      // ones drop too until it is over. (Before scripts/patch-postgres.mjs this crashed the
+      // ones drop too until it is over. (Before bin/patch-postgres.mjs this crashed the
       // process from inside the driver; vitest reports such a crash as an unhandled error.)
       const until = Date.now() + 2500;
       while (Date.now() < until) {
