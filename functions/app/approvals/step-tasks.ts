@@ -9,7 +9,7 @@
  * content_approvals row, keeps the decisions already recorded, stores the new task token and
  * re-sends nothing (the outbox dedupe keys make sure of it).
  */
-import { withTenant } from '../../adapters/db/client.js';
+import { withTenant, type Tx } from '../../adapters/db/client.js';
 import * as store from '../../adapters/approvals/approval-store.js';
 import { escalationTargets } from '../../domain/approvals/eligibility.js';
 import { EXPIRED_REASON } from '../../domain/approvals/decision.js';
@@ -174,6 +174,14 @@ function escalation(approval: store.ApprovalRow, step: ReturnType<typeof stepOf>
 
 export type StepCheck = StepAnswer | { decision: 'pending'; stepIndex: number; approvalId: string };
 
+/** The request and its started approval step, both locked; a step never started is a state error. */
+async function lockStartedStep(tx: Tx, input: StepRef & { stepIndex: number }) {
+  const request = await loadRequest(tx, input, { forUpdate: true });
+  const approval = await store.lockApprovalByStep(tx, request.id, input.run, input.stepIndex);
+  if (!approval) throw new AppError('invalid_state', `Approval step ${input.stepIndex + 1} of request ${request.id} was never started`);
+  return { request, approval };
+}
+
 /**
  * The step's deadline passed (States.Timeout): every earlier link stops working and the escalation
  * target becomes the only approver. If the step got decided in the meantime, that answer is
@@ -182,9 +190,7 @@ export type StepCheck = StepAnswer | { decision: 'pending'; stepIndex: number; a
 export async function escalateStep(deps: ApprovalServices, input: StepRef & { stepIndex: number }): Promise<StepCheck> {
   const now = deps.clock.now();
   return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
-    const request = await loadRequest(tx, input, { forUpdate: true });
-    const approval = await store.lockApprovalByStep(tx, request.id, input.run, input.stepIndex);
-    if (!approval) throw new AppError('invalid_state', `Approval step ${input.stepIndex + 1} of request ${request.id} was never started`);
+    const { request, approval } = await lockStartedStep(tx, input);
     const answered = answerFor(approval);
     if (answered) return answered;
     if (approval.phase === 'escalated') return { decision: 'pending', stepIndex: approval.stepIndex, approvalId: approval.id };
@@ -223,9 +229,7 @@ export async function escalateStep(deps: ApprovalServices, input: StepRef & { st
 export async function expireStep(deps: ApprovalServices, input: StepRef & { stepIndex: number }): Promise<StepAnswer> {
   const now = deps.clock.now();
   return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
-    const request = await loadRequest(tx, input, { forUpdate: true });
-    const approval = await store.lockApprovalByStep(tx, request.id, input.run, input.stepIndex);
-    if (!approval) throw new AppError('invalid_state', `Approval step ${input.stepIndex + 1} of request ${request.id} was never started`);
+    const { request, approval } = await lockStartedStep(tx, input);
     const answered = answerFor(approval);
     if (answered) return answered;
     await closeStep(tx, approval, request, 'expired', EXPIRED_REASON, now);
