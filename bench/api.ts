@@ -145,8 +145,8 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchRow[]> 
     }
     if (process.env.BENCH_PG_STATS) {
       const o = postgres(ownerUrl, { max: 1, onnotice: () => {} });
-      const top = await o`select calls, round(total_exec_time::numeric, 1) as total_ms, round(mean_exec_time::numeric, 3) as mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 140) as query
-        from pg_stat_statements order by total_exec_time desc limit 12`;
+      const top = await o`select calls, round(total_exec_time::numeric, 1) as total_ms, round(mean_exec_time::numeric, 3) as mean_ms, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 140) as query
+        from pg_stat_statements order by total_exec_time desc limit 14`;
       console.table(top);
       await o.end();
     }

@@ -5,8 +5,7 @@
  * Outside `withTenant` the policies see no tenant and return nothing.
  */
 import postgres from 'postgres';
-import { sql as dsql } from 'drizzle-orm';
-import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { drizzle, PostgresJsSession, PostgresJsTransaction, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import * as schema from '../../../db/schema/index.js';
 import { rdsIamToken } from './iam-token.js';
 
@@ -29,6 +28,16 @@ export interface ConnectOptions {
   max?: number;
   /** Application name shown in pg_stat_activity. */
   appName?: string;
+  /**
+   * Named prepared statements (default: on, except through RDS Proxy, i.e. with `iamAuth`).
+   * Without them postgres.js sends every parameterised query in two round trips (Parse+Describe,
+   * then Bind+Execute) because it learns the parameter types from the server first; with them the
+   * second and later runs of a statement on a connection take one. RDS Proxy pins a session that
+   * prepares statements, which would defeat its multiplexing, so there it stays off. (Drizzle
+   * sends its queries through `unsafe`, which postgres.js never prepares unless asked: see
+   * `preparing`.)
+   */
+  prepare?: boolean;
 }
 
 export function connect(url: string, opts: ConnectOptions = {}): DbHandle {
@@ -36,16 +45,33 @@ export function connect(url: string, opts: ConnectOptions = {}): DbHandle {
   const sql = postgres(url, {
     ...(iam ? { password: iam, ssl: 'require' as const } : {}),
     max: opts.max ?? 10,
-    // RDS Proxy pins sessions that use named prepared statements.
-    prepare: false,
+    prepare: opts.prepare ?? !opts.iamAuth,
     idle_timeout: 30,
     connect_timeout: 10,
     onnotice: () => {},
     connection: { application_name: opts.appName ?? 'svp' },
     types: { bigint: postgres.BigInt },
   });
-  const db = drizzle(sql, { schema });
+  const db = drizzle(preparing(sql), { schema });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+/**
+ * The client drizzle talks to: postgres.js with `unsafe` asking for a named prepared statement.
+ * Drizzle runs every query through `unsafe(text, params, { prepare: false })` unless it was built
+ * with `.prepare(name)`, so each parameterised query cost two round trips (describe, then
+ * execute) and a fresh plan. Prepared, a statement is described once per connection and its plan
+ * is cached (drizzle's SQL text is stable per query shape). A connection opened with `prepare: false` (RDS Proxy) still prepares
+ * nothing: postgres.js checks its own option first.
+ */
+function preparing<S extends postgres.Sql | postgres.TransactionSql>(client: S): S {
+  return new Proxy(client, {
+    get(target, key, receiver) {
+      if (key !== 'unsafe') return Reflect.get(target, key, receiver);
+      return (text: string, args?: unknown[], options?: postgres.UnsafeQueryOptions) =>
+        (target as postgres.Sql).unsafe(text, args as postgres.ParameterOrJSON<never>[], { ...options, prepare: true });
+    },
+  });
 }
 
 /** A password function that mints (and caches for 10 of its 15 minutes) an RDS IAM auth token. */
@@ -67,17 +93,36 @@ export interface TenantContext {
 }
 
 /** Runs `fn` in one transaction as the given tenant. */
-export async function withTenant<T>(db: Db, ctx: TenantContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.execute(dsql`select set_config('app.org_id', ${ctx.orgId}, true), set_config('app.user_id', ${ctx.userId ?? ''}, true)`);
-    return fn(tx);
-  });
+export function withTenant<T>(db: Db, ctx: TenantContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return transact(db, (c) => c`select set_config('app.org_id', ${ctx.orgId}, true), set_config('app.user_id', ${ctx.userId ?? ''}, true)`, fn);
 }
 
 /** Runs `fn` in one transaction as a user with no tenant selected (e.g. listing their memberships). */
-export async function withUser<T>(db: Db, userId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.execute(dsql`select set_config('app.user_id', ${userId}, true)`);
-    return fn(tx);
-  });
+export function withUser<T>(db: Db, userId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return transact(db, (c) => c`select set_config('app.user_id', ${userId}, true)`, fn);
+}
+
+type PgSession = { dialect: ConstructorParameters<typeof PostgresJsSession>[1]; schema: ConstructorParameters<typeof PostgresJsSession>[2]; options: ConstructorParameters<typeof PostgresJsSession>[3] };
+
+/**
+ * A transaction whose tenant settings travel with its first query. `db.transaction` plus a
+ * separate set_config would wait for the settings' reply before `fn` could send anything; here
+ * they are queued without waiting and the first query `fn` issues follows in the same write
+ * (postgres.js pipelines a connection's queue). Queries on one connection run in order, and the
+ * settings are queued first (one microtask before any query `fn` can issue), so nothing of `fn`
+ * runs before the tenant is set; if that ever broke, RLS would see no tenant and return nothing.
+ * (Not `sql.reserve()`, which would save the BEGIN round trip too: postgres.js 3.4 loses a
+ * reservation that waits for a reconnect, and the caller hangs.)
+ */
+function transact<T>(db: Db, settings: (c: postgres.TransactionSql) => postgres.PendingQuery<postgres.Row[]>, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const client = (db as unknown as { $client: postgres.Sql }).$client;
+  const session = (db as unknown as { session: PgSession }).session;
+  return client.begin(async (c) => {
+    const set = settings(c).execute();
+    set.catch(() => {}); // awaited below; never an unhandled rejection if `fn` fails first
+    const tx = new PostgresJsTransaction(session.dialect, new PostgresJsSession(preparing(c) as unknown as postgres.Sql, session.dialect, session.schema, session.options) as never, session.schema);
+    const out = await fn(tx as unknown as Tx);
+    await set; // already settled (it ran first); its failure fails the transaction
+    return out;
+  }) as Promise<T>;
 }

@@ -87,8 +87,10 @@ export function verifyFormToken(formToken: string, linkToken: string, linkId: st
   const issuedAt = Number(m[1]);
   const age = now.getTime() - issuedAt;
   if (age < -60_000 || age > FORM_TOKEN_TTL_MS) return false;
-  const expected = formMac(linkToken, linkId, m[2], issuedAt);
-  const got = Buffer.from(m[3], 'base64url');
+  // Compared as text: 43 base64url characters carry 2 spare bits, so decoding first would accept
+  // four spellings of one MAC (a changed last character could still verify).
+  const expected = Buffer.from(formMac(linkToken, linkId, m[2], issuedAt).toString('base64url'));
+  const got = Buffer.from(m[3]);
   return got.length === expected.length && timingSafeEqual(got, expected);
 }
 

@@ -50,7 +50,12 @@ describe('link tokens', () => {
     expect(verifyFormToken(f, other, 'link-1', now)).toBe(false);
     expect(verifyFormToken(f, token, 'link-1', new Date(now.getTime() + FORM_TOKEN_TTL_MS + 1))).toBe(false);
     const [t, n, mac] = f.split('.');
-    expect(verifyFormToken(`${t}.${n}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`, token, 'link-1', now)).toBe(false);
+    // Every other spelling of the MAC is refused, including the last character, whose low bits
+    // are base64url padding (decoding alone would not tell 'A' from 'B' there).
+    for (const i of [0, 21, mac.length - 1]) {
+      const flipped = `${mac.slice(0, i)}${mac[i] === 'A' ? 'B' : 'A'}${mac.slice(i + 1)}`;
+      expect(verifyFormToken(`${t}.${n}.${flipped}`, token, 'link-1', now)).toBe(false);
+    }
     expect(verifyFormToken('', token, 'link-1', now)).toBe(false);
   });
 
