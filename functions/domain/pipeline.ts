@@ -106,3 +106,6 @@ export function failureFrom(caught: { Error?: string; Cause?: unknown } | undefi
   if (!message) message = code === 'timeout' ? `${state} did not finish in time` : `${state} failed (${error})`;
   return { state, code, message: message.slice(0, 1000), error };
 }
+
+/** Execution statuses that end a run without the workflow saying so itself (functions/handlers/events/execution-ended.ts). */
+export const EXECUTION_ENDED_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;

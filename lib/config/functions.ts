@@ -152,4 +152,8 @@ export const APPROVAL_DECISION_FN = 'approvals';
 export const CONTENT_PUBLISHED_HANDLER = 'functions/handlers/events/content-published.ts';
 export const CONTENT_PUBLISHED_NEEDS: FunctionNeeds = { needs: ['db', 'fieldKey', 'links'], group: 'events' };
 
+/** Marks a request failed when its workflow execution ended without saying so (see the handler). */
+export const EXECUTION_ENDED_HANDLER = 'functions/handlers/events/execution-ended.ts';
+export const EXECUTION_ENDED_NEEDS: FunctionNeeds = { needs: ['db'], group: 'events' };
+
 export const MIGRATE_HANDLER = 'functions/handlers/migrate/handler.ts';

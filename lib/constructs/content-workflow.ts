@@ -11,11 +11,14 @@
  * Lambda service exceptions) with full-jitter backoff; anything else is caught and recorded on
  * the request by "Record failure".
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TRANSIENT_ERROR_NAMES, type TaskName } from '../../functions/domain/pipeline.js';
 import { APPROVAL_STEP_HANDLER, approvalSteps } from './approval-steps.js';
@@ -219,6 +222,31 @@ export class ContentWorkflow extends Construct {
   /** The state machine ARN, for the starter's env (STATE_MACHINE_ARN). */
   get stateMachineArn(): string {
     return this.stateMachine.stateMachineArn;
+  }
+
+  /**
+   * Sends every execution that FAILED, TIMED_OUT or was ABORTED to `fn`
+   * (functions/handlers/events/execution-ended.ts), which marks a request still in a working
+   * status failed. Step Functions emits these on the default bus; delivery is retried for a day
+   * (a database outage outlasting Record failure's retries), then parked in the returned queue.
+   */
+  onExecutionEnded(fn: lambda.IFunction, statuses: readonly string[]): { rule: events.Rule; dlq: sqs.Queue } {
+    const dlq = new sqs.Queue(this, 'ExecutionEndedDlq', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const rule = new events.Rule(this, 'ExecutionEndedRule', {
+      description: 'A content workflow execution failed, timed out or was aborted: make sure its request shows it',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: [...statuses], stateMachineArn: [this.stateMachine.stateMachineArn] },
+      },
+    });
+    rule.addTarget(new targets.LambdaFunction(fn, { deadLetterQueue: dlq, retryAttempts: 185, maxEventAge: Duration.hours(24) }));
+    return { rule, dlq };
   }
 
   private invoke(stateName: string, fn: lambda.IFunction, entry: string, opts: {

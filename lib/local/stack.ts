@@ -29,6 +29,8 @@ import { startLocalPostgres, type LocalPostgres } from '../../functions/adapters
 import { startLocalS3, type LocalS3 } from '../../functions/adapters/local/s3-server.js';
 import { createObjectStore, type ObjectStore } from '../../functions/adapters/storage/object-store.js';
 import { LocalWorkflowRunner, type WorkflowEvent } from '../../functions/adapters/workflow/local-runner.js';
+import { executionEnded } from '../../functions/handlers/events/execution-ended.js';
+import { bridgeExecutionEnded } from './execution-ended.js';
 import type { TaskTokenBroker } from '../../functions/adapters/workflow/task-token-broker.js';
 import { recoverInterruptedRequests, type RecoveryReport } from '../../functions/app/pipeline/recovery.js';
 import { issueLocalToken, type LocalAuthConfig, LOCAL_AUDIENCE, LOCAL_ISSUER, jwksPath } from '../../functions/shared/auth/local-issuer.js';
@@ -220,8 +222,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     provide('store', store);
 
     // ---- workflow -------------------------------------------------------------------------------
-    const runner = await LocalWorkflowRunner.create({ onEvent: opts.onWorkflowEvent, retryDelayMs: opts.retryDelayMs, log });
-    cleanups.push(() => runner.close());
+    // The AWS stack's "execution ended" rule, played locally (lib/local/execution-ended.ts).
+    let describeExecution: LocalWorkflowRunner['describe'] = () => undefined;
+    const ended = bridgeExecutionEnded({ describe: (n) => describeExecution(n), deliver: executionEnded, log });
+    const runner = await LocalWorkflowRunner.create({
+      onEvent: (e) => { ended.onEvent(e); opts.onWorkflowEvent?.(e); },
+      retryDelayMs: opts.retryDelayMs, log,
+    });
+    describeExecution = (n) => runner.describe(n);
+    cleanups.push(async () => { ended.stop(); await runner.close(); await ended.drain(); });
     provide('workflow', runner);
 
     // ---- API ------------------------------------------------------------------------------------

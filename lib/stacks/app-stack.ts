@@ -4,6 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import {
   API_FUNCTIONS, APPROVAL_DECISION_FN, APPROVAL_JOBS, CONTENT_PUBLISHED_HANDLER, CONTENT_PUBLISHED_NEEDS, DEFAULT_API_NEEDS, DEFAULT_JOB_NEEDS,
+  EXECUTION_ENDED_HANDLER, EXECUTION_ENDED_NEEDS,
   DEFAULT_WORKFLOW_NEEDS, JOB_FUNCTIONS, MIGRATE_HANDLER, WORKFLOW_FUNCTIONS, type FunctionNeeds, type Need,
 } from '../config/functions.js';
 import { apiEntry, apiRoutes, entryExists, jobSchedules, PROJECT_ROOT, workflowTasks, type ScheduleEntry } from '../config/handlers.js';
@@ -17,6 +18,7 @@ import { DeployMigrations } from '../constructs/deploy-migrations.js';
 import { HttpApi, type ApiRoute } from '../constructs/http-api.js';
 import { acknowledge, allowWildcards } from '../constructs/nag.js';
 import { Observability } from '../constructs/observability.js';
+import { EXECUTION_ENDED_STATUSES } from '../../functions/domain/pipeline.js';
 import type { DataStack } from './data-stack.js';
 
 export interface AppStackProps extends StackProps {
@@ -56,6 +58,8 @@ export class AppStack extends Stack {
   readonly jobFunctions: Record<string, AppFunction> = {};
   readonly migrateFunction: AppFunction;
   readonly publishedFunction?: AppFunction;
+  readonly executionEndedFunction: AppFunction;
+  readonly executionEnded: ReturnType<ContentWorkflow['onExecutionEnded']>;
   /** Handler modules referenced by a definition but missing from the tree (placeholders deployed). */
   readonly missingHandlers: string[] = [];
 
@@ -124,6 +128,11 @@ export class AppStack extends Stack {
       stateMachineName: `${config.prefix}-content-workflow`,
     });
     this.acknowledgeWorkflowFindings();
+    // A request whose execution ended without Record failure writing it (database away too long,
+    // time limit, aborted by hand) is marked failed from the execution's status event.
+    this.executionEndedFunction = this.fn('ExecutionEnded', EXECUTION_ENDED_HANDLER, 'execution-ended', 'events', EXECUTION_ENDED_NEEDS);
+    this.executionEnded = this.workflow.onExecutionEnded(this.executionEndedFunction, EXECUTION_ENDED_STATUSES);
+    acknowledge(this.executionEnded.dlq, 'AwsSolutions-SQS3', 'This queue is the dead-letter queue of the execution-ended rule target; it is alarmed on depth > 0.');
 
     // ---- API, needs -> bind*(), schedules, migrations --------------------------------------------------
     this.api = new HttpApi(this, 'HttpApi', {
@@ -163,7 +172,7 @@ export class AppStack extends Stack {
       stateMachine: this.workflow.stateMachine,
       cluster: data.database.cluster,
       proxyName: data.database.proxy.dbProxyName,
-      deadLetterQueues: { jobs: this.schedules.dlq, published: this.approvals.publishedDlq },
+      deadLetterQueues: { jobs: this.schedules.dlq, published: this.approvals.publishedDlq, executions: this.executionEnded.dlq },
     });
 
     if (this.missingHandlers.length) {

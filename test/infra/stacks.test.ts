@@ -204,6 +204,19 @@ describe('content workflow', () => {
     expect(props.LoggingConfiguration.Destinations).toHaveLength(1);
   });
 
+  it('sends executions that failed, timed out or were aborted to the execution-ended function, retried for a day, then a DLQ', () => {
+    const [[ruleId, rule]] = resourcesOf(prod, 'AWS::Events::Rule').filter(([, r]) => r.Properties?.EventPattern?.source?.[0] === 'aws.states');
+    expect(ruleId).toBeTruthy();
+    const pattern = rule.Properties!.EventPattern;
+    expect(pattern['detail-type']).toEqual(['Step Functions Execution Status Change']);
+    expect(pattern.detail.status.sort()).toEqual(['ABORTED', 'FAILED', 'TIMED_OUT']);
+    expect(JSON.stringify(pattern.detail.stateMachineArn)).toContain(logicalId(prod.appStack.workflow.stateMachine.node.defaultChild as CfnResource));
+    const [target] = rule.Properties!.Targets;
+    expect(JSON.stringify(target.Arn)).toContain(logicalId(prod.appStack.executionEndedFunction.node.defaultChild as CfnResource));
+    expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 });
+    expect(JSON.stringify(target.DeadLetterConfig)).toContain(logicalId(prod.appStack.executionEnded.dlq.node.defaultChild as CfnResource));
+  });
+
   it('invokes exactly the task functions built from TASK_HANDLERS', () => {
     expect(Object.keys(prod.appStack.taskFunctions).sort()).toEqual(Object.keys(workflowTasks).sort());
     const { props } = definition(prod);

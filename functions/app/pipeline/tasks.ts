@@ -351,7 +351,7 @@ export interface FailureInput extends RequestRef {
  * meanwhile (cancelled, or superseded by a newer run): then only the answer is returned.
  * Returns the error/cause for the Fail state.
  */
-export function recordFailure(deps: PipelineDeps, input: FailureInput): Promise<{ error: string; cause: string }> {
+export function recordFailure(deps: Pick<PipelineDeps, 'db'>, input: FailureInput): Promise<{ error: string; cause: string }> {
   const ref = { orgId: input.orgId, requestId: input.requestId, run: input.run };
   return withTenant(deps.db, { orgId: ref.orgId }, async (tx) => {
     const [req] = await tx.select().from(contentRequests).where(eq(contentRequests.id, ref.requestId)).for('update');
