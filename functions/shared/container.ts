@@ -47,7 +47,7 @@ export const services = {
   db: (): Db => services.dbHandle().db,
   store: () => get('store', () => {
     const env = parseEnv(storageEnv);
-    return createObjectStore({ bucket: env.ASSET_BUCKET, region: env.AWS_REGION, endpoint: env.S3_ENDPOINT, publicEndpoint: env.S3_PUBLIC_ENDPOINT });
+    return createObjectStore({ bucket: env.ASSET_BUCKET, region: env.AWS_REGION, endpoint: env.S3_ENDPOINT, publicEndpoint: env.S3_PUBLIC_ENDPOINT, cdnDomain: env.ASSET_CDN_DOMAIN });
   }),
   workflow: () => get('workflow', () => {
     // In AWS: Step Functions (the construct's bind sets STATE_MACHINE_ARN); locally the stack registers its runner.

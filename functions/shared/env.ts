@@ -19,6 +19,8 @@ export const storageEnv = z.object({
   S3_ENDPOINT: z.string().url().optional(),
   /** Endpoint in presigned URLs handed to browsers, if different. */
   S3_PUBLIC_ENDPOINT: z.string().url().optional(),
+  /** CloudFront domain that serves `published/` (AWS; set by the stack). */
+  ASSET_CDN_DOMAIN: z.string().min(1).optional(),
 });
 export const authEnv = z.object({
   JWT_ISSUER: z.string().min(1),

@@ -4,6 +4,8 @@
  * workflow, emails read from GET /dev/outbox, decisions posted through the review links, and a
  * webhook delivered to a receiver running in this test.
  */
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { verifySignature } from '../../functions/domain/approvals/webhook-signature.js';
 import { ACME_BRIEF, startWorkflowHarness, type WorkflowHarness } from '../integration/workflow/support.js';
@@ -90,6 +92,19 @@ test('a request for Acme goes through both seeded steps by the emailed links and
   const body = JSON.parse(delivery.body);
   expect(body).toMatchObject({ type: 'content.published', id: delivery.headers['x-svp-event-id'] });
   expect(body.data.variants.map((v: { sha256: string }) => v.sha256).sort()).toEqual(done.manifest.variants.map((v: { sha256: string }) => v.sha256).sort());
+  // Publishing makes the images public: each variant has a permanent URL (the S3 server locally,
+  // CloudFront in AWS) that anyone can fetch without credentials, and it is the approved image.
+  for (const v of body.data.variants as { platform: string; url: string; sha256: string; width: number; height: number }[]) {
+    expect(v.url).toMatch(new RegExp(`/published/${h.acme.orgId}/${id}/${v.platform}-${v.sha256.slice(0, 16)}\\.(jpg|png|webp)$`));
+    expect(done.manifest.variants.find((m: { platform: string }) => m.platform === v.platform).url).toBe(v.url);
+    const res = await fetch(v.url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(v.sha256);
+    const meta = await sharp(bytes).metadata();
+    expect([meta.width, meta.height]).toEqual([v.width, v.height]);
+  }
   // The delivery log is written once the receiver answered.
   await waitFor('the delivery log', async () => (await h.t.owner<{ status: string }[]>`select status from webhook_deliveries where event_id = ${body.id}`)[0]?.status === 'delivered', 10_000);
 

@@ -2,8 +2,9 @@
  * The object store port and its S3 implementation (AWS S3, or s3rver locally via S3_ENDPOINT).
  * Keys are namespaced by tenant by the callers (orgs/<orgId>/...).
  */
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { PUBLISHED_PREFIX } from '../../domain/rendering/keys.js';
 
 export interface ObjectHead { bytes: number; contentType?: string; etag?: string }
 
@@ -18,7 +19,15 @@ export interface ObjectStore {
   presignGet(key: string, ttlSeconds?: number): Promise<string>;
   /** Short-lived upload URL for a browser PUT with this exact content type. */
   presignPut(key: string, contentType: string, ttlSeconds?: number): Promise<string>;
+  /** Server-side copy within the bucket (same bytes; the given headers replace the source's). */
+  copy(fromKey: string, toKey: string, headers: { contentType: string; cacheControl?: string }): Promise<void>;
+  /**
+   * The permanent public URL of an object under `published/`: the CloudFront distribution in AWS
+   * (whose origin path is `published/`), the S3 endpoint itself locally.
+   */
+  publicUrl(key: string): string;
 }
+
 
 export interface S3Options {
   bucket: string;
@@ -28,6 +37,8 @@ export interface S3Options {
   /** Endpoint used in presigned URLs handed to browsers, when it differs from `endpoint`. */
   publicEndpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** CloudFront domain serving `published/` (AWS); without it, public URLs point at the endpoint. */
+  cdnDomain?: string;
 }
 
 export function createS3Client(opts: Omit<S3Options, 'bucket'> & { endpoint?: string }): S3Client {
@@ -75,6 +86,19 @@ export function createObjectStore(opts: S3Options): ObjectStore {
     },
     presignPut(key, contentType, ttlSeconds = 300) {
       return getSignedUrl(signer, new PutObjectCommand({ Bucket, Key: key, ContentType: contentType }), { expiresIn: ttlSeconds });
+    },
+    async copy(fromKey, toKey, headers) {
+      await s3.send(new CopyObjectCommand({
+        Bucket, Key: toKey, CopySource: `${Bucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`,
+        MetadataDirective: 'REPLACE', ContentType: headers.contentType, CacheControl: headers.cacheControl,
+      }));
+    },
+    publicUrl(key) {
+      if (!key.startsWith(`${PUBLISHED_PREFIX}/`)) throw new Error(`not a published key: ${key}`);
+      const path = key.split('/').map(encodeURIComponent).join('/');
+      if (opts.cdnDomain) return `https://${opts.cdnDomain}/${path.slice(PUBLISHED_PREFIX.length + 1)}`;
+      const base = (opts.publicEndpoint ?? opts.endpoint ?? `https://${Bucket}.s3.${opts.region ?? 'us-east-1'}.amazonaws.com`).replace(/\/$/, '');
+      return opts.publicEndpoint || opts.endpoint ? `${base}/${Bucket}/${path}` : `${base}/${path}`;
     },
   };
 }

@@ -76,7 +76,7 @@ export function publicationEvent(ref: RequestRef, request: store.RequestRow, man
     data: {
       requestId: ref.requestId, organizationId: ref.orgId, brandId: request.brandId, run: ref.run, headline: request.brief.headline,
       publishedAt: manifest.publishedAt, autoApproved: approved.autoApproved,
-      variants: manifest.variants.map((v) => ({ platform: v.platform, key: v.s3Key, sha256: v.sha256, bytes: v.bytes, width: v.width, height: v.height, format: v.format })),
+      variants: manifest.variants.map((v) => ({ platform: v.platform, key: v.s3Key, url: v.url, sha256: v.sha256, bytes: v.bytes, width: v.width, height: v.height, format: v.format })),
       approvals: approved.steps.map((s) => ({ step: s.stepName, stepIndex: s.stepIndex, outcome: s.status, decidedAt: s.decidedAt?.toISOString() ?? null })),
     },
   };

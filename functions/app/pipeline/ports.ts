@@ -46,7 +46,11 @@ export interface PublishManifest {
   requestId: string;
   run: number;
   publishedAt: string;
-  variants: Array<{ platform: string; s3Key: string; sha256: string; bytes: number; width: number; height: number; format: string }>;
+  variants: Array<{
+    platform: string; s3Key: string; sha256: string; bytes: number; width: number; height: number; format: string;
+    /** The public copy (`published/...`) and its permanent URL (CloudFront in AWS). */
+    publishedKey: string; url: string;
+  }>;
 }
 
 export interface PipelineDeps {

@@ -14,8 +14,8 @@ import { withTenant, type Db, type Tx } from '../../adapters/db/client.js';
 import { templateLayersSchema, type BrandKitInput, type Brief, type TemplateLayers } from '../../domain/brand-types.js';
 import type { ComplianceResult, Finding } from '../../domain/compliance/index.js';
 import { failureFrom, routeAfterCompliance, stateLabel, type RequestRef, type RouteOutcome, type VariantRef } from '../../domain/pipeline.js';
-import { PLATFORM_PRESETS, platformName, type PlatformName } from '../../domain/platforms.js';
-import { masterKey, variantKey } from '../../domain/rendering/keys.js';
+import { contentTypeFor, PLATFORM_PRESETS, platformName, type OutputFormat, type PlatformName } from '../../domain/platforms.js';
+import { masterKey, publishedKey, variantKey } from '../../domain/rendering/keys.js';
 import { isTerminal } from '../../domain/request-status.js';
 import type { Aspect } from '../../domain/sourcing.js';
 import { AppError } from '../../shared/errors.js';
@@ -292,10 +292,21 @@ export function publish(deps: PipelineDeps, ref: RequestRef): Promise<PublishMan
         .orderBy(asc(assetVariants.platform))
       : [];
     if (variants.length === 0) throw new AppError('invalid_state', 'Nothing to publish: no variants were rendered');
+    // Copies under published/ (the only prefix CloudFront serves), named by content: a retried
+    // Publish copies onto the same keys. Done before the status changes, so `published` is never
+    // committed with an image missing; a failed copy rolls back and the task is retried.
+    const published = await Promise.all(variants.map(async (v) => {
+      const key = publishedKey({ orgId: ref.orgId, requestId: ref.requestId, platform: v.platform, format: v.format as OutputFormat, sha256: v.sha256 });
+      await deps.store.copy(v.s3Key, key, { contentType: contentTypeFor(v.format as OutputFormat), cacheControl: 'public, max-age=31536000, immutable' });
+      return { key, url: deps.store.publicUrl(key) };
+    }));
     const publishedAt = new Date();
     const manifest: PublishManifest = {
       requestId: ref.requestId, run: ref.run, publishedAt: publishedAt.toISOString(),
-      variants: variants.map((v) => ({ platform: v.platform, s3Key: v.s3Key, sha256: v.sha256, bytes: v.bytes, width: v.width, height: v.height, format: v.format })),
+      variants: variants.map((v, i) => ({
+        platform: v.platform, s3Key: v.s3Key, sha256: v.sha256, bytes: v.bytes, width: v.width, height: v.height, format: v.format,
+        publishedKey: published[i].key, url: published[i].url,
+      })),
     };
     await moveStatus(tx, req, 'published', { manifest, publishedAt });
     await deps.onPublished?.(tx, ref, manifest);

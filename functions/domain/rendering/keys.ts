@@ -27,3 +27,16 @@ export function variantKey({ orgId, requestId, platform, format }: VariantKeyInp
 export function masterKey({ orgId, requestId, format }: { orgId: string; requestId: string; format: OutputFormat }): string {
   return `orgs/${id('orgId', orgId)}/requests/${id('requestId', requestId)}/master.${extensionFor(format)}`;
 }
+
+/** The public prefix: CloudFront's origin path in AWS; nothing outside it is ever served. */
+export const PUBLISHED_PREFIX = 'published';
+
+/**
+ * `published/<org>/<req>/<platform>-<sha256 prefix>.<ext>`: where Publish copies a variant. Named by
+ * content, so a URL never changes meaning (cacheable for good) and a re-render that changes the
+ * pixels publishes under a new name.
+ */
+export function publishedKey({ orgId, requestId, platform, format, sha256 }: VariantKeyInput & { sha256: string }): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new RangeError('sha256 must be 64 lowercase hex characters');
+  return `${PUBLISHED_PREFIX}/${id('orgId', orgId)}/${id('requestId', requestId)}/${id('platform', platform)}-${sha256.slice(0, 16)}.${extensionFor(format)}`;
+}
