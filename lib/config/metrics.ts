@@ -37,7 +37,7 @@ export const PIPELINE_METRICS = {
   requestsAccepted: 'ContentRequestsAccepted',
   /** Count, 1 per request that reached `published`. */
   requestsPublished: 'ContentRequestsPublished',
-  /** Milliseconds to render all variants of one request. */
+  /** Milliseconds to render one variant (one Render variant task). */
   renderDuration: 'RenderDuration',
   /** Score 0-100 per compliance check. */
   complianceScore: 'ComplianceScore',

@@ -3,11 +3,11 @@
  * (lib/config/metrics.ts). Metrics are buffered by Powertools; the handler publishes them
  * (logMetrics middleware or publishStoredMetrics) at the end of the invocation.
  */
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { FREEPIK_METRICS } from '../../../lib/config/metrics.js';
 import type { UsageRecorder } from '../../domain/sourcing-ports.js';
 
-export function withFreepikMetrics(inner: UsageRecorder, metrics: Pick<Metrics, 'addMetric'>): UsageRecorder {
+export function withFreepikMetrics(inner: UsageRecorder, metrics: { addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): unknown }): UsageRecorder {
   return {
     async record(row) {
       metrics.addMetric(FREEPIK_METRICS.calls, MetricUnit.Count, 1);

@@ -14,6 +14,7 @@ import { webhookUrlProblem } from '../../adapters/approvals/webhook-transport.js
 import { webhookDeliveries, webhookEndpoints } from '../../../db/schema/index.js';
 import { MAX_DELIVERY_ATTEMPTS, newWebhookSecret, retryDelayMs, signatureHeader, SIGNATURE_HEADER } from '../../domain/approvals/webhook-signature.js';
 import { AppError } from '../../shared/errors.js';
+import { pipelineMetric } from '../../shared/metrics.js';
 import { audit, type ActorContext } from '../audit.js';
 import { iso } from '../util.js';
 import type { ApprovalServices } from './services.js';
@@ -185,6 +186,7 @@ export async function attemptDelivery(deps: Pick<ApprovalServices, 'db' | 'secre
     nextAttemptAt: new Date(after.getTime() + (delivered || giveUp ? 0 : retryDelayMs(attempt, { baseMs: opts.baseDelayMs }))),
   }).where(eq(webhookDeliveries.id, d.id)));
   if (!delivered) deps.log.warn('webhook delivery failed', { deliveryId: d.id, eventId: d.eventId, attempt, status, error, outcome });
+  if (giveUp) pipelineMetric('webhookFailures');
   return outcome;
 }
 

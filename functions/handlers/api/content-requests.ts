@@ -4,6 +4,7 @@ import {
 } from '../../app/content-requests.js';
 import { services } from '../../shared/container.js';
 import { AppError } from '../../shared/errors.js';
+import { pipelineMetric } from '../../shared/metrics.js';
 import { accepted, actorOf, defineHandler, inTenant, ok } from './define.js';
 
 const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,200}$/;
@@ -16,6 +17,7 @@ export const handler = defineHandler('content-requests', {
       throw new AppError('validation_failed', 'Idempotency-Key must be 1-200 visible ASCII characters', { fields: [{ path: 'header.idempotency-key', message: 'invalid' }] });
     }
     const r = await createContentRequest(services.db(), actorOf(req), services.workflow(), req.body, key);
+    if (!r.replayed) pipelineMetric('requestsAccepted');
     return {
       status: r.status,
       body: r.body,

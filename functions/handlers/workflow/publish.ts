@@ -6,6 +6,11 @@
 import { publishApproved } from '../../app/approvals/publication.js';
 import { approvalServices } from '../../app/approvals/services.js';
 import { publish } from '../../app/pipeline/tasks.js';
+import { pipelineMetric } from '../../shared/metrics.js';
 import { refSchema, workflowTask } from './task.js';
 
-export const handler = workflowTask('publish', refSchema, (deps, ref) => publishApproved(deps, ref, publish, approvalServices()));
+export const handler = workflowTask('publish', refSchema, async (deps, ref) => {
+  const manifest = await publishApproved(deps, ref, publish, approvalServices());
+  pipelineMetric('requestsPublished');
+  return manifest;
+});

@@ -10,6 +10,9 @@ import { createPgQuotaGuard } from '../../adapters/limits/pg-quota.js';
 import { createPgTokenBucket } from '../../adapters/limits/pg-token-bucket.js';
 import { createPgUsageRecorder } from '../../adapters/limits/pg-usage-recorder.js';
 import { AppError } from '../../shared/errors.js';
+import { metricsFor } from '../../shared/metrics.js';
+import { FREEPIK_METRICS } from '../../../lib/config/metrics.js';
+import { withFreepikMetrics } from '../../adapters/freepik/metrics-recorder.js';
 import { onWorkflowDepsReset } from './task.js';
 
 let config: FreepikConfig | undefined;
@@ -28,7 +31,8 @@ export function imageSourceFromEnv(db: Db): ImageSource {
   if (!cfg.apiKey) throw new AppError('provider_misconfigured', 'FREEPIK_API_KEY is not set');
   const client = createFreepikClient({
     config: { ...cfg, apiKey: cfg.apiKey },
-    recorder: createPgUsageRecorder(db),
+    // Every call also feeds the Freepik metrics the error-rate and spend alarms watch.
+    recorder: withFreepikMetrics(createPgUsageRecorder(db), metricsFor(FREEPIK_METRICS.service)),
     rateLimiter: createPgTokenBucket(db, { key: cfg.rate.key, capacity: cfg.rate.capacity, refillPerSecond: cfg.rate.refillPerSecond }),
   });
   imageSource = createImageSource({

@@ -12,6 +12,7 @@ import type { PipelineDeps, PipelineImaging } from '../../app/pipeline/ports.js'
 import { services } from '../../shared/container.js';
 import { dbEnv, parseEnv, storageEnv } from '../../shared/env.js';
 import { AppError } from '../../shared/errors.js';
+import { flushMetrics } from '../../shared/metrics.js';
 
 /** Every workflow task needs the database and the asset bucket. */
 export const workflowTaskEnv = dbEnv.extend(storageEnv.shape);
@@ -118,6 +119,8 @@ export function workflowTask<S extends z.ZodType, R>(name: string, schema: S, ru
       const ref = parsed.data as { requestId?: string; run?: number };
       log().warn(`${name} failed`, { requestId: ref.requestId, run: ref.run, errorName: err.name, errorMessage: err.message });
       throw e;
+    } finally {
+      flushMetrics();
     }
   };
 }

@@ -17,6 +17,7 @@ import { authorizeTenant, type TenantAccess } from '../../app/access.js';
 import { claimsFromEvent, resolveCaller, type Caller } from '../auth/caller.js';
 import { services } from '../container.js';
 import { AppError, isAppError } from '../errors.js';
+import { flushMetrics } from '../metrics.js';
 import { normalizeHeaders, parseBody, parseParams, parseQuery } from './input.js';
 import { logError } from './log.js';
 import { problemResponse } from './problem.js';
@@ -151,6 +152,7 @@ export function apiHandler<T extends Record<string, RouteDef>, F extends string>
   };
 
   const chain = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ApiContext>(run)
+    .use({ after: () => flushMetrics(), onError: () => flushMetrics() })
     .use(problemErrors())
     .use(resolveRoute)
     .use(authenticate)
