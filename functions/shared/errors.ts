@@ -20,6 +20,7 @@ export const errorCodes = {
   // upstream / pipeline
   upstream_unavailable: { status: 503, title: 'A provider is unavailable; try again' },
   upstream_rejected: { status: 502, title: 'A provider refused the request' },
+  upstream_uncertain: { status: 502, title: 'A paid provider call may have gone through; it was not repeated' },
   provider_misconfigured: { status: 500, title: 'Provider credentials are not valid' },
   unsafe_download: { status: 422, title: 'The image download was refused for safety' },
   invalid_image: { status: 422, title: 'The image could not be used' },

@@ -274,7 +274,16 @@ export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
 
   async function callJson<T>(ctx: CallContext, req: JsonRequest<T>): Promise<{ data: T; spent: Price }> {
     const deadline = deadlineOf(ctx);
-    return withRetries(retryPolicy, { deadline, signal: ctx.signal, clock, random, label: req.endpoint }, (n) => attemptJson(ctx, req, n, deadline));
+    return withRetries(retryPolicy, { deadline, signal: ctx.signal, clock, random, label: req.endpoint }, async (n) => {
+      try {
+        return await attemptJson(ctx, req, n, deadline);
+      } catch (e) {
+        // A paid POST has no idempotency key at Freepik: repeating one that may have been carried
+        // out could charge twice. Only failures that prove it was not are retried.
+        if (req.method === 'POST' && req.price && mayHaveRun(e)) throw uncertain(req.endpoint, e as AppError);
+        throw e;
+      }
+    });
   }
 
   async function download(ctx: CallContext, url: string, endpoint: string, policy: DownloadPolicy): Promise<SafeImage> {
@@ -456,6 +465,25 @@ function errorCodeOf(e: unknown): string {
 }
 
 /** Maps a non-2xx answer to the AppError callers see. */
+/** Failures that say the request never reached Freepik's work: safe to repeat even when paid. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_RUN_STATUSES = new Set(['http_408', 'http_429', 'http_503']);
+
+/** A retryable failure after which the provider may still have done (and billed) the work. */
+function mayHaveRun(e: unknown): boolean {
+  if (!(e instanceof AppError) || !e.retryable) return false;
+  const reason = String(e.detail?.reason ?? '');
+  if (reason === 'network') return !NOT_SENT_CODES.has(String(e.detail?.code ?? ''));
+  if (reason.startsWith('http_')) return !NOT_RUN_STATUSES.has(reason);
+  return reason === 'timeout' || reason === 'malformed_json';
+}
+
+function uncertain(endpoint: string, e: AppError): AppError {
+  return new AppError('upstream_uncertain',
+    `${endpoint} ${e.detail?.reason === 'timeout' ? 'timed out' : `failed (${String(e.detail?.reason ?? 'error')})`} after it may have been carried out. It was not repeated, so it is not paid twice; retry the request to try again`,
+    { detail: { ...e.detail, endpoint }, cause: e });
+}
+
 function httpError(endpoint: string, status: number, text: string, retryAfterMs?: number): AppError {
   let body: z.infer<typeof errorBodySchema> = {};
   try {

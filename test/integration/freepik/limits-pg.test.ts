@@ -128,7 +128,7 @@ describe('metering (api_usage)', () => {
     emu.setFaults({ rules: [
       { match: 'GET /v1/resources', times: 1, fault: { kind: 'status', status: 429 } },
       { match: 'files', times: 1, fault: { kind: 'status', status: 503 } },
-      { match: 'POST /v1/ai/text-to-image', times: 1, fault: { kind: 'reset' } },
+      { match: 'POST /v1/ai/text-to-image', times: 1, fault: { kind: 'status', status: 503 } },
     ] });
     await src.source({ orgId, requestId, spec: { source: 'stock', query: 'green hills' }, aspect: 'wide' });
     await src.source({ orgId, requestId, spec: { source: 'ai', prompt: 'green hills at dawn' }, aspect: 'wide' });
@@ -141,11 +141,19 @@ describe('metering (api_usage)', () => {
       ['GET /v1/resources/{id}/download', 200, 'success', 0, 0],
       ['GET {signed-download-url}', 503, 'retryable_error', 0, 0],
       ['GET {signed-download-url}', 200, 'success', 1, 0],
-      ['POST /v1/ai/text-to-image', null, 'network_error', 0, 0],
+      ['POST /v1/ai/text-to-image', 503, 'retryable_error', 0, 0],
       ['POST /v1/ai/text-to-image', 200, 'success', 1, 1],
     ]);
     expect(rows.every((r) => r.request_id === requestId && r.provider === 'freepik')).toBe(true);
-    expect(rows[5].error_code).toBeTruthy();
+    expect(rows[5].error_code).toBe('http_503');
+
+    // A paid generation cut off mid-answer may have been carried out (and billed): it is metered
+    // once and not repeated; the request fails saying so instead of paying twice.
+    const cut = '5e1ec7ed-0000-4000-8000-0000000000ab';
+    emu.setFaults({ rules: [{ match: 'POST /v1/ai/text-to-image', times: 1, fault: { kind: 'reset' } }] });
+    const e = await src.source({ orgId, requestId: cut, spec: { source: 'ai', prompt: 'green hills at dusk' }, aspect: 'wide' }).then(() => undefined, (x: unknown) => x);
+    expect(e).toMatchObject({ code: 'upstream_uncertain', retryable: false });
+    expect((await usageRows(orgId)).filter((r) => r.request_id === cut).map((r) => [r.endpoint, r.outcome])).toEqual([['POST /v1/ai/text-to-image', 'network_error']]);
   });
 
   test('rows are tenant data: another tenant sees none of them', async () => {

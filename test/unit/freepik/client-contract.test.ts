@@ -250,11 +250,34 @@ describe('errors are typed, and only transient ones are retried', () => {
 
   test('credits are recorded on the successful paid attempt only', async () => {
     const jpeg = await tinyJpeg();
-    const s = setup([{ status: 500 }, { body: `{"data":[{"base64":"${jpeg.toString('base64')}"},{"base64":"${jpeg.toString('base64')}"}]}` }]);
+    const s = setup([{ status: 503 }, { body: `{"data":[{"base64":"${jpeg.toString('base64')}"},{"base64":"${jpeg.toString('base64')}"}]}` }]);
     const r = await s.client.textToImage(s.ctx, { prompt: 'two cats', numImages: 2 });
     expect(r.spent).toEqual({ credits: 2, costUsd: 0.01 });
-    expect(s.recorder.rows.map((x) => [x.statusCode, x.credits, x.costUsd])).toEqual([[500, 0, 0], [200, 2, 0.01]]);
+    expect(s.recorder.rows.map((x) => [x.statusCode, x.credits, x.costUsd])).toEqual([[503, 0, 0], [200, 2, 0.01]]);
     expect(s.recorder.spent(ORG)).toEqual({ credits: 2, costUsd: 0.01, calls: 2 });
+  });
+
+  test('a paid POST is repeated only after failures that prove it did not run (no Freepik idempotency key: never pay twice)', async () => {
+    const jpeg = await tinyJpeg();
+    const ok = { body: `{"data":[{"base64":"${jpeg.toString('base64')}"}]}` };
+    const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    // Not run: connection refused, 429, 503 -> repeated, paid once.
+    const retried = setup([{ error: refused }, { status: 429 }, { status: 503 }, ok]);
+    expect((await retried.client.textToImage(retried.ctx, { prompt: 'a cat' })).spent.credits).toBe(1);
+    expect(retried.seen).toHaveLength(4);
+    // May have run: a timeout, a reset mid-answer, a 500/502/504, a 2xx we could not read -> not repeated.
+    for (const first of [{ hang: true }, { error: connectionReset() }, { status: 500 }, { status: 502 }, { status: 504 }, { body: '{"data":[{"base64":"/9j' }]) {
+      const s = setup([first, ok], { timeoutMs: 30 });
+      const e = await rejection(s.client.textToImage(s.ctx, { prompt: 'a cat' }));
+      expect(e.code).toBe('upstream_uncertain');
+      expect(e.retryable).toBe(false);
+      expect(e.name).toBe('Permanent.upstream_uncertain');
+      expect(e.message).toMatch(/not repeated, so it is not paid twice/);
+      expect(s.seen).toHaveLength(1);
+    }
+    // Mystic's create is a paid POST too; its status polls (GET) stay freely retried.
+    const m = setup([{ status: 502 }, { body: MYSTIC_CREATED }]);
+    expect((await rejection(m.client.createMysticTask(m.ctx, { prompt: 'a cat' }))).code).toBe('upstream_uncertain');
   });
 
   test('a caller abort stops at once and is not retried', async () => {
