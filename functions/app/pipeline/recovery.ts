@@ -1,13 +1,13 @@
 /**
  * Restart recovery for the local runner, whose executions live in memory: every request a
  * previous process left non-terminal (mid-flight or waiting for approval) is re-driven as a new
- * run — the tasks are idempotent, so nothing is bought or rendered twice and a waiting request
- * returns to its wait — or, after repeated interruptions, marked failed with the reason.
- * Nothing stays stuck. (In AWS executions are durable; this is never needed there.)
+ * run — the tasks are idempotent, so nothing is bought or rendered twice, and a waiting request
+ * returns to its wait with the same approval steps, links and deadlines (nobody is mailed again)
+ * — or, after repeated interruptions mid-flight, marked failed with the reason. Nothing stays stuck. (In AWS executions are durable; this is never needed there.)
  */
-import { and, count, eq } from 'drizzle-orm';
+import { and, count, eq, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
-import { contentRequests, requestSteps } from '../../../db/schema/index.js';
+import { contentApprovals, contentRequests, requestSteps } from '../../../db/schema/index.js';
 import { withTenant, type Db } from '../../adapters/db/client.js';
 import { executionNameFor, type WorkflowStarter } from '../../domain/ports.js';
 import { canRedrive, isTerminal, terminalStatuses, type RequestStatus } from '../../domain/request-status.js';
@@ -23,11 +23,23 @@ export interface RecoveryReport {
  * Starts run `current + 1` of a request: status back to queued, failure cleared, the new
  * execution started and its name stored. Refuses when the request moved meanwhile.
  */
-export async function startNewRun(db: Db, starter: WorkflowStarter, input: { orgId: string; requestId: string; expectedRun: number; note?: Record<string, unknown> }): Promise<{ run: number; executionName: string }> {
+export async function startNewRun(db: Db, starter: WorkflowStarter, input: {
+  orgId: string; requestId: string; expectedRun: number; note?: Record<string, unknown>;
+  /**
+   * Restart recovery only: the interrupted run's approval steps move to the new run with their
+   * links, decisions and deadlines, so approvers keep the links they were mailed and nobody is
+   * mailed again (the tasks find the steps already open or decided). A retry after a failure or
+   * rejection starts the approvals afresh instead.
+   */
+  carryApprovals?: boolean;
+}): Promise<{ run: number; executionName: string }> {
   const run = await withTenant(db, { orgId: input.orgId }, async (tx) => {
     const req = await lockRequest(tx, { orgId: input.orgId, requestId: input.requestId, run: input.expectedRun }, { allowTerminal: true });
     if (!canRedrive(req.status)) throw new AppError('invalid_state', `A ${req.status} request cannot run again`);
     const next = req.run + 1;
+    if (input.carryApprovals) {
+      await tx.update(contentApprovals).set({ run: next }).where(and(eq(contentApprovals.requestId, req.id), eq(contentApprovals.run, req.run)));
+    }
     await moveStatus(tx, req, 'queued', { run: next, failure: null, rejectionReason: null, executionName: executionNameFor(req.id, next), executionArn: null });
     if (input.note) {
       await tx.insert(requestSteps).values({
@@ -65,11 +77,14 @@ export async function recoverInterruptedRequests(opts: RecoveryOptions): Promise
   for (const r of rows) {
     const orgId = r.organization_id;
     try {
+      // Only interruptions mid-flight count towards giving up: a request parked at its approval wait
+      // crashes nothing, and is re-driven back to it after any number of restarts.
       const recovered = await withTenant(opts.db, { orgId }, async (tx) => {
-        const [c] = await tx.select({ n: count() }).from(requestSteps).where(and(eq(requestSteps.requestId, r.id), eq(requestSteps.step, 'recovered')));
+        const [c] = await tx.select({ n: count() }).from(requestSteps).where(and(eq(requestSteps.requestId, r.id), eq(requestSteps.step, 'recovered'),
+          sql`coalesce(${requestSteps.detail}->>'fromStatus', '') <> 'awaiting_approval'`));
         return c?.n ?? 0;
       });
-      if (recovered >= maxRecoveries) {
+      if (recovered >= maxRecoveries && r.status !== 'awaiting_approval') {
         const reason = `Interrupted by ${recovered + 1} restarts while ${r.status.replace('_', ' ')}; not re-driven again. Retry it when the cause is fixed.`;
         const marked = await withTenant(opts.db, { orgId }, async (tx) => {
           const req = await lockRequest(tx, { orgId, requestId: r.id, run: r.run }, { allowTerminal: true });
@@ -81,7 +96,7 @@ export async function recoverInterruptedRequests(opts: RecoveryOptions): Promise
         continue;
       }
       const { run } = await startNewRun(opts.db, opts.starter, {
-        orgId, requestId: r.id, expectedRun: r.run, note: { reason: 'restart', fromStatus: r.status, fromRun: r.run },
+        orgId, requestId: r.id, expectedRun: r.run, note: { reason: 'restart', fromStatus: r.status, fromRun: r.run }, carryApprovals: true,
       });
       report.redriven.push({ orgId, requestId: r.id, fromStatus: r.status, run });
     } catch (e) {
