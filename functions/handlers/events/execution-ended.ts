@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { recordFailure } from '../../app/pipeline/tasks.js';
 import { EXECUTION_ENDED_STATUSES } from '../../domain/pipeline.js';
 import { services } from '../../shared/container.js';
-import { AppError } from '../../shared/errors.js';
+import { AppError, isAppError } from '../../shared/errors.js';
 import { refSchema } from '../workflow/task.js';
 
 const detailSchema = z.object({
@@ -54,4 +54,19 @@ export async function executionEnded(detail: ExecutionEndedDetail): Promise<{ or
   return { ...ref.data, error: out.error };
 }
 
-export const handler = async (event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionEndedDetail>) => executionEnded(event.detail);
+/**
+ * Only failures that may pass (the database) are thrown, so EventBridge retries them. An event
+ * that can never be applied (an execution started by hand with some other input) is logged and
+ * dropped rather than retried for a day into the dead-letter queue.
+ */
+export const handler = async (event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionEndedDetail>) => {
+  try {
+    return await executionEnded(event.detail);
+  } catch (e) {
+    if (isAppError(e) && !e.retryable) {
+      console.warn(JSON.stringify({ level: 'WARN', message: 'execution status event ignored', reason: e.message, executionArn: event.detail?.executionArn }));
+      return { ignored: e.message };
+    }
+    throw e;
+  }
+};

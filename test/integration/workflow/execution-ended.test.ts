@@ -4,8 +4,8 @@
  * handler, which EventBridge calls in AWS and the local stack calls itself, marks the request
  * failed. It is idempotent and leaves alone what moved on.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { executionEnded } from '../../../functions/handlers/events/execution-ended.js';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
+import { executionEnded, handler } from '../../../functions/handlers/events/execution-ended.js';
 import { isAppError } from '../../../functions/shared/errors.js';
 import { startWorkflowHarness, type WorkflowHarness } from './support.js';
 
@@ -52,9 +52,13 @@ test('a request already finished, cancelled or on a newer run is left as it is',
   expect(await h.row(newer)).toMatchObject({ status: 'rendering', run: 2, failure: null });
 });
 
-test('an event without a request reference is refused with a validation error', async () => {
+test('an event without a request reference is refused with a validation error; the Lambda drops it instead of having it retried', async () => {
   for (const detail of [{ status: 'FAILED', input: 'not json' }, { status: 'FAILED', input: '{"requestId":"x"}' }, { status: 'RUNNING', input: input(h.acme.orgId) }]) {
     const e = await executionEnded(detail as never).then(() => undefined, (x: unknown) => x);
     expect(isAppError(e) && e.code).toBe('validation_failed');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(await handler({ detail } as never)).toMatchObject({ ignored: expect.stringMatching(/execution status event/) });
+    expect(warn).toHaveBeenCalledTimes(1);
+    warn.mockRestore();
   }
 });
