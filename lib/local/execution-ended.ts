@@ -9,6 +9,7 @@
  */
 import type { WorkflowEvent } from '../../functions/adapters/workflow/local-runner.js';
 import type { ExecutionEndedDetail } from '../../functions/handlers/events/execution-ended.js';
+import { isAppError } from '../../functions/shared/errors.js';
 
 export interface ExecutionEndedBridgeOptions {
   describe(executionName: string): { status: string; input: unknown; error?: string; cause?: string } | undefined;
@@ -38,7 +39,7 @@ export function bridgeExecutionEnded(opts: ExecutionEndedBridgeOptions): Executi
         await opts.deliver(detail);
         return;
       } catch (e) {
-        if (stopped || i >= attempts) {
+        if (stopped || i >= attempts || (isAppError(e) && !e.retryable)) {
           opts.log?.(`execution ${name} ended (${detail.status}) but its request could not be updated: ${(e as Error).message}`);
           return;
         }

@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
 import { bridgeExecutionEnded } from '../../../lib/local/execution-ended.js';
+import { AppError } from '../../../functions/shared/errors.js';
 import type { WorkflowEvent } from '../../../functions/adapters/workflow/local-runner.js';
 
 const ref = { orgId: 'o', requestId: 'r', run: 1 };
@@ -36,4 +37,18 @@ test('other events and aborted executions are not delivered; a stopped bridge gi
   await bridge.drain();
   expect(calls).toHaveLength(1);
   expect(logs.join('\n')).toMatch(/execution c ended \(FAILED\) but its request could not be updated: database away/);
+});
+
+test('a delivery that can never succeed (a permanent error) is not retried', async () => {
+  const calls: unknown[] = [];
+  const logs: string[] = [];
+  const bridge = bridgeExecutionEnded({
+    describe: () => ({ status: 'FAILED', input: { odd: true } }),
+    deliver: async (d) => { calls.push(d); throw new AppError('validation_failed', 'no request reference'); },
+    firstDelayMs: 1, log: (m) => logs.push(m),
+  });
+  bridge.onEvent(failedEvent('x'));
+  await bridge.drain();
+  expect(calls).toHaveLength(1);
+  expect(logs.join('\n')).toMatch(/no request reference/);
 });
