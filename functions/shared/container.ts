@@ -42,7 +42,11 @@ function get<K extends keyof Services>(key: K, create: () => Services[K]): Servi
 export const services = {
   dbHandle: () => get('dbHandle', () => {
     const env = parseEnv(dbEnv);
-    return connect(env.DATABASE_URL, { max: env.DB_POOL_MAX, iamAuth: env.DATABASE_IAM_AUTH === 'true' ? { region: env.AWS_REGION } : undefined });
+    return connect(env.DATABASE_URL, {
+      max: env.DB_POOL_MAX,
+      iamAuth: env.DATABASE_IAM_AUTH === 'true' ? { region: env.AWS_REGION } : undefined,
+      prepare: env.DATABASE_PREPARE === undefined ? undefined : env.DATABASE_PREPARE === 'true',
+    });
   }),
   db: (): Db => services.dbHandle().db,
   store: () => get('store', () => {

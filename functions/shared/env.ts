@@ -10,6 +10,11 @@ export const dbEnv = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(2),
   /** 'true' in AWS: authenticate to RDS Proxy with IAM tokens (the URL has no password). */
   DATABASE_IAM_AUTH: z.enum(['true', 'false']).default('false'),
+  /**
+   * Named prepared statements: on by default for direct connections, off with IAM auth (RDS
+   * Proxy). 'false' for a transaction-pooling proxy (PgBouncer, Supavisor) in front of DATABASE_URL.
+   */
+  DATABASE_PREPARE: z.enum(['true', 'false']).optional(),
   AWS_REGION: z.string().default('us-east-1'),
 });
 export const storageEnv = z.object({

@@ -216,7 +216,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     cleanups.push(() => restoreEnv());
     resetServices();
     resetWorkflowDeps();
-    const db = connect(appUrl, { max: Number(process.env.DB_POOL_MAX ?? 10), appName: 'svp-local' });
+    const db = connect(appUrl, {
+      max: Number(process.env.DB_POOL_MAX ?? 10), appName: 'svp-local',
+      // Behind a transaction-pooling proxy (PgBouncer, Supavisor) set DATABASE_PREPARE=false.
+      prepare: process.env.DATABASE_PREPARE === undefined ? undefined : process.env.DATABASE_PREPARE !== 'false',
+    });
     cleanups.push(async () => { resetServices(); resetWorkflowDeps(); await db.close(); });
     provide('dbHandle', db);
     provide('store', store);
