@@ -3,7 +3,7 @@
  * and shared by every handler in the process. The local stack and tests register overrides
  * (e.g. the local workflow runner) before the first invocation.
  */
-import { connect, type Db, type DbHandle } from '../adapters/db/client.js';
+import { connect, prepareFromEnv, type Db, type DbHandle } from '../adapters/db/client.js';
 import { createObjectStore, type ObjectStore } from '../adapters/storage/object-store.js';
 import type { WorkflowStarter } from '../domain/ports.js';
 import { createSfnStarter } from '../adapters/workflow/sfn-starter.js';
@@ -45,7 +45,7 @@ export const services = {
     return connect(env.DATABASE_URL, {
       max: env.DB_POOL_MAX,
       iamAuth: env.DATABASE_IAM_AUTH === 'true' ? { region: env.AWS_REGION } : undefined,
-      prepare: env.DATABASE_PREPARE === undefined ? undefined : env.DATABASE_PREPARE === 'true',
+      prepare: prepareFromEnv(env.DATABASE_PREPARE),
     });
   }),
   db: (): Db => services.dbHandle().db,

@@ -11,7 +11,9 @@ import { PIPELINE_METRICS } from '../../lib/config/metrics.js';
 
 const buffers = new Map<string, Metrics>();
 const publishing = () => !!process.env.AWS_LAMBDA_FUNCTION_NAME || process.env.POWERTOOLS_METRICS_DISABLED === 'false';
-export type MetricSink = { addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): unknown };
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+/** What emitting a metric needs (a Powertools Metrics buffer, or nothing outside Lambda). */
+export type MetricSink = { addMetric(name: string, unit: Unit, value: number): unknown };
 const NOWHERE: MetricSink = { addMetric: () => undefined };
 
 /** The metric sink of one `service` dimension (a no-op outside Lambda; see above). */
@@ -26,7 +28,7 @@ export function metricsFor(service: string): MetricSink {
 }
 
 type PipelineMetric = Exclude<keyof typeof PIPELINE_METRICS, 'service'>;
-const UNITS: Record<PipelineMetric, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
+const UNITS: Record<PipelineMetric, Unit> = {
   requestsAccepted: MetricUnit.Count,
   requestsPublished: MetricUnit.Count,
   renderDuration: MetricUnit.Milliseconds,

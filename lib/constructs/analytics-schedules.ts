@@ -1,9 +1,10 @@
-import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import type { StageConfig } from '../config/stages.js';
 
 /** One entry of functions/handlers/scheduled/schedules.ts. */
@@ -64,12 +65,7 @@ export class AnalyticsSchedules extends Construct {
   constructor(scope: Construct, id: string, props: AnalyticsSchedulesProps) {
     super(scope, id);
     this.group = new scheduler.ScheduleGroup(this, 'Group', { scheduleGroupName: `${props.prefix}-jobs`, removalPolicy: RemovalPolicy.DESTROY });
-    this.dlq = new sqs.Queue(this, 'Dlq', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    this.dlq = deadLetterQueue(this, 'Dlq');
     this.role = new iam.Role(this, 'InvokeRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },

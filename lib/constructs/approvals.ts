@@ -1,11 +1,12 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import { EVENT_SOURCE } from '../../functions/adapters/approvals/event-publisher.js';
 import type { StageConfig } from '../config/stages.js';
 
@@ -49,12 +50,7 @@ export class Approvals extends Construct {
       retention: Duration.days(365),
     });
 
-    this.publishedDlq = new sqs.Queue(this, 'PublishedDlq', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    this.publishedDlq = deadLetterQueue(this, 'PublishedDlq');
     this.publishedRule = new events.Rule(this, 'PublishedRule', {
       eventBus: this.bus,
       description: 'A content request was published: notify and deliver webhooks',

@@ -5,11 +5,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stages.js';
+// The prefix CloudFront may serve (Publish copies variants there); uploads and drafts stay private.
 import { PUBLISHED_PREFIX } from '../../functions/domain/rendering/keys.js';
 import { acknowledge } from './nag.js';
 
-/** Key prefix CloudFront may serve (Publish copies variants there). Everything else (uploads, drafts under review) stays private. */
-export { PUBLISHED_PREFIX };
 
 export interface AssetStorageProps {
   readonly storage: StageConfig['storage'];

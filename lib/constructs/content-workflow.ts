@@ -11,15 +11,16 @@
  * Lambda service exceptions) with full-jitter backoff; anything else is caught and recorded on
  * the request by "Record failure".
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import { TRANSIENT_ERROR_NAMES, type TaskName } from '../../functions/domain/pipeline.js';
 import { APPROVAL_STEP_HANDLER, approvalSteps } from './approval-steps.js';
 
@@ -231,12 +232,7 @@ export class ContentWorkflow extends Construct {
    * (a database outage outlasting Record failure's retries), then parked in the returned queue.
    */
   onExecutionEnded(fn: lambda.IFunction, statuses: readonly string[]): { rule: events.Rule; dlq: sqs.Queue } {
-    const dlq = new sqs.Queue(this, 'ExecutionEndedDlq', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const dlq = deadLetterQueue(this, 'ExecutionEndedDlq');
     const rule = new events.Rule(this, 'ExecutionEndedRule', {
       description: 'A content workflow execution failed, timed out or was aborted: make sure its request shows it',
       eventPattern: {

@@ -22,7 +22,7 @@ import postgres from 'postgres';
 import { fileURLToPath } from 'node:url';
 import { appUrlFrom, runMigrations } from '../../db/migrate.js';
 import { seedDemo, seedLogoObjects, type SeedResult } from '../../db/seed.js';
-import { connect, type DbHandle } from '../../functions/adapters/db/client.js';
+import { connect, prepareFromEnv, type DbHandle } from '../../functions/adapters/db/client.js';
 import { EMULATOR_API_KEY, startFreepikEmulator, type FreepikEmulator } from '../../functions/adapters/freepik/emulator.js';
 import { startApiServer, type ApiServer } from '../../functions/adapters/local/api-server.js';
 import { startLocalPostgres, type LocalPostgres } from '../../functions/adapters/local/embedded-postgres.js';
@@ -219,7 +219,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const db = connect(appUrl, {
       max: Number(process.env.DB_POOL_MAX ?? 10), appName: 'svp-local',
       // Behind a transaction-pooling proxy (PgBouncer, Supavisor) set DATABASE_PREPARE=false.
-      prepare: process.env.DATABASE_PREPARE === undefined ? undefined : process.env.DATABASE_PREPARE !== 'false',
+      prepare: prepareFromEnv(process.env.DATABASE_PREPARE),
     });
     cleanups.push(async () => { resetServices(); resetWorkflowDeps(); await db.close(); });
     provide('dbHandle', db);

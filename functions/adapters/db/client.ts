@@ -40,6 +40,9 @@ export interface ConnectOptions {
   prepare?: boolean;
 }
 
+/** DATABASE_PREPARE ('true'/'false'; unset: the default above) as a `prepare` option. */
+export const prepareFromEnv = (value: string | undefined): boolean | undefined => (value === undefined ? undefined : value !== 'false');
+
 export function connect(url: string, opts: ConnectOptions = {}): DbHandle {
   const iam = opts.iamAuth ? iamPassword(url, opts.iamAuth.region) : undefined;
   const sql = postgres(url, {
@@ -61,8 +64,8 @@ export function connect(url: string, opts: ConnectOptions = {}): DbHandle {
  * Drizzle runs every query through `unsafe(text, params, { prepare: false })` unless it was built
  * with `.prepare(name)`, so each parameterised query cost two round trips (describe, then
  * execute) and a fresh plan. Prepared, a statement is described once per connection and its plan
- * is cached (drizzle's SQL text is stable per query shape). A connection opened with `prepare: false` (RDS Proxy) still prepares
- * nothing: postgres.js checks its own option first.
+ * is cached (drizzle's SQL text is stable per query shape). A connection opened with
+ * `prepare: false` (RDS Proxy) still prepares nothing: postgres.js checks its own option first.
  */
 function preparing<S extends postgres.Sql | postgres.TransactionSql>(client: S): S {
   return new Proxy(client, {

@@ -464,7 +464,6 @@ function errorCodeOf(e: unknown): string {
   return 'network';
 }
 
-/** Maps a non-2xx answer to the AppError callers see. */
 /** Failures that say the request never reached Freepik's work: safe to repeat even when paid. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 const NOT_RUN_STATUSES = new Set(['http_408', 'http_429', 'http_503']);
@@ -484,6 +483,7 @@ function uncertain(endpoint: string, e: AppError): AppError {
     { detail: { ...e.detail, endpoint }, cause: e });
 }
 
+/** Maps a non-2xx answer to the AppError callers see. */
 function httpError(endpoint: string, status: number, text: string, retryAfterMs?: number): AppError {
   let body: z.infer<typeof errorBodySchema> = {};
   try {

@@ -6,8 +6,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { FREEPIK_METRICS } from '../../../lib/config/metrics.js';
 import type { UsageRecorder } from '../../domain/sourcing-ports.js';
+import type { MetricSink } from '../../shared/metrics.js';
 
-export function withFreepikMetrics(inner: UsageRecorder, metrics: { addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): unknown }): UsageRecorder {
+export function withFreepikMetrics(inner: UsageRecorder, metrics: MetricSink): UsageRecorder {
   return {
     async record(row) {
       metrics.addMetric(FREEPIK_METRICS.calls, MetricUnit.Count, 1);

@@ -28,7 +28,6 @@ export interface ObjectStore {
   publicUrl(key: string): string;
 }
 
-
 export interface S3Options {
   bucket: string;
   region?: string;

@@ -3,7 +3,8 @@
  * previous process left non-terminal (mid-flight or waiting for approval) is re-driven as a new
  * run — the tasks are idempotent, so nothing is bought or rendered twice, and a waiting request
  * returns to its wait with the same approval steps, links and deadlines (nobody is mailed again)
- * — or, after repeated interruptions mid-flight, marked failed with the reason. Nothing stays stuck. (In AWS executions are durable; this is never needed there.)
+ * — or, after repeated interruptions mid-flight, marked failed with the reason. Nothing stays
+ * stuck. (In AWS executions are durable; this is never needed there.)
  */
 import { and, count, eq, sql } from 'drizzle-orm';
 import type postgres from 'postgres';

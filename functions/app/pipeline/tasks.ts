@@ -296,8 +296,9 @@ export function publish(deps: PipelineDeps, ref: RequestRef): Promise<PublishMan
     // Publish copies onto the same keys. Done before the status changes, so `published` is never
     // committed with an image missing; a failed copy rolls back and the task is retried.
     const published = await Promise.all(variants.map(async (v) => {
-      const key = publishedKey({ orgId: ref.orgId, requestId: ref.requestId, platform: v.platform, format: v.format as OutputFormat, sha256: v.sha256 });
-      await deps.store.copy(v.s3Key, key, { contentType: contentTypeFor(v.format as OutputFormat), cacheControl: 'public, max-age=31536000, immutable' });
+      const format = v.format as OutputFormat;
+      const key = publishedKey({ orgId: ref.orgId, requestId: ref.requestId, platform: v.platform, format, sha256: v.sha256 });
+      await deps.store.copy(v.s3Key, key, { contentType: contentTypeFor(format), cacheControl: 'public, max-age=31536000, immutable' });
       return { key, url: deps.store.publicUrl(key) };
     }));
     const publishedAt = new Date();
