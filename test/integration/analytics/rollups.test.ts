@@ -173,10 +173,14 @@ describe('maintenance jobs', () => {
     expect(v.vacuumed).toEqual(expect.arrayContaining(['content_analytics_daily', `content_analytics_${dayKey(now).slice(0, 7).replace('-', '_')}`, 'analytics_brand_daily_mv']));
   });
 
-  test('the materialized view refresh job refreshes concurrently', async () => {
+  test('the materialized view refresh job refreshes concurrently, then vacuums both views (index-only dashboard reads)', async () => {
+    const before = new Date();
     const r = await job('refresh-materialized-views');
     expect(r.status).toBe('succeeded');
     expect(r.result).toMatchObject({ refresh: { views: [{ name: 'analytics_brand_daily_mv', concurrently: true }, { name: 'analytics_request_daily_mv', concurrently: true }] } });
+    const vacuumed = await t.owner<{ relname: string }[]>`SELECT relname FROM pg_stat_all_tables
+      WHERE relname IN ('analytics_brand_daily_mv', 'analytics_request_daily_mv') AND last_vacuum >= ${before.toISOString()}::timestamptz ORDER BY relname`;
+    expect(vacuumed.map((v) => v.relname)).toEqual(['analytics_brand_daily_mv', 'analytics_request_daily_mv']);
   });
 });
 
