@@ -112,6 +112,8 @@ export const assetVariants = pgTable('asset_variants', {
   complianceScore: integer('compliance_score'),
   complianceDecision: text('compliance_decision'),
   findings: jsonb('findings'),
+  /** What the renderer changed on its own to meet the brand's rules (what and why), for reviewers. */
+  adjustments: jsonb('adjustments'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [

@@ -1,0 +1,1 @@
+ALTER TABLE "asset_variants" ADD COLUMN "adjustments" jsonb;
