@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -9,6 +9,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stages.js';
 import { acknowledge } from './nag.js';
+
+/**
+ * How long API Gateway waits for an HTTP API integration (the default and the maximum): an API
+ * function must answer within it, whatever its function group's timeout.
+ */
+export const HTTP_API_INTEGRATION_TIMEOUT = Duration.seconds(30);
 
 /** The subset of a route table entry (functions/shared/http/route-def.ts RouteEntry) the API needs. */
 export interface ApiRoute {

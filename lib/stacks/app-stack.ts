@@ -15,7 +15,7 @@ import { Approvals } from '../constructs/approvals.js';
 import { Auth, DASHBOARD_CALLBACK_PATH } from '../constructs/auth.js';
 import { ContentWorkflow } from '../constructs/content-workflow.js';
 import { DeployMigrations } from '../constructs/deploy-migrations.js';
-import { HttpApi, type ApiRoute } from '../constructs/http-api.js';
+import { HTTP_API_INTEGRATION_TIMEOUT, HttpApi, type ApiRoute } from '../constructs/http-api.js';
 import { acknowledge, allowWildcards } from '../constructs/nag.js';
 import { Observability } from '../constructs/observability.js';
 import { EXECUTION_ENDED_STATUSES } from '../../functions/domain/pipeline.js';
@@ -83,7 +83,14 @@ export class AppStack extends Stack {
 
     // ---- functions -------------------------------------------------------------------------------
     for (const fn of new Set(routes.map((r) => r.fn))) {
-      this.apiFunctions[fn] = this.fn(`Api-${fn}`, apiEntry(fn), `api-${fn}`, 'api', API_FUNCTIONS[fn] ?? DEFAULT_API_NEEDS);
+      const needs = API_FUNCTIONS[fn] ?? DEFAULT_API_NEEDS;
+      // A function sized like a renderer still answers behind API Gateway: past its integration
+      // timeout the caller has had a 503 and the work would go on for nobody.
+      const groupTimeout = config.lambda.groups[needs.group ?? 'api'].timeout;
+      const limit = HTTP_API_INTEGRATION_TIMEOUT.minus(Duration.seconds(2));
+      this.apiFunctions[fn] = this.fn(`Api-${fn}`, apiEntry(fn), `api-${fn}`, 'api', needs, {
+        timeout: groupTimeout.toSeconds() > limit.toSeconds() ? limit : undefined,
+      });
     }
     for (const [task, entry] of Object.entries(workflowTasks)) {
       this.taskFunctions[task] = this.fn(`Task-${task}`, entry, `task-${task}`, 'workflow', WORKFLOW_FUNCTIONS[task] ?? DEFAULT_WORKFLOW_NEEDS);
