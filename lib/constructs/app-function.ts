@@ -43,6 +43,9 @@ export const BUNDLE_OPTIONS = {
   external: ['@aws-sdk/client-*'],
 };
 
+/** Amazon's CA certificates (RDS CAs included) in the Lambda Node.js runtime, not loaded by default since Node.js 20. */
+export const LAMBDA_AMAZON_CA_FILE = '/var/runtime/ca-cert.pem';
+
 /** Native modules installed (not bundled) into rendering functions, for the target platform. */
 export const SHARP_NODE_MODULES = ['sharp'];
 
@@ -291,7 +294,7 @@ export class AppFunction extends nodejs.NodejsFunction {
 
   /**
    * DATABASE_URL (read/write proxy endpoint) and DATABASE_READ_URL (read-only endpoint, or the same
-   * URL when the stage has no reader), both `postgres://svp_app@<proxy>:5432/<db>?sslmode=require`
+   * URL when the stage has no reader), both `postgres://svp_app@<proxy>:5432/<db>?sslmode=verify-full`
    * without a password: DATABASE_IAM_AUTH=true tells the DB adapter to pass an RDS IAM auth token
    * as the password (`password: () => signer.getAuthToken()` with @aws-sdk/rds-signer; tokens
    * live 15 minutes and are only needed at connect time). Grants rds-db:connect as `svp_app` on
@@ -315,6 +318,10 @@ export class AppFunction extends nodejs.NodejsFunction {
     this.addEnvironment('DB_OWNER_SECRET_ARN', db.ownerSecret.secretArn);
     this.addEnvironment('DB_APP_SECRET_ARN', db.appSecret.secretArn);
     this.addEnvironment('DB_NAME', db.databaseName);
+    // The writer presents a certificate from the RDS CA, which Node does not ship; the Lambda
+    // Node.js runtime keeps the Amazon CAs (RDS included) in this file, loaded only when asked.
+    this.addEnvironment('DB_SSLMODE', 'verify-full');
+    this.addEnvironment('NODE_EXTRA_CA_CERTS', LAMBDA_AMAZON_CA_FILE);
     this.grantSecretValue(db.ownerSecret);
     this.grantSecretValue(db.appSecret);
     return this;
