@@ -104,6 +104,13 @@ export interface StageConfig {
     readonly domain?: string;
     /** Route 53 zone of `domain`; when given DKIM records are created automatically. */
     readonly hostedZone?: { readonly id: string; readonly name: string };
+    /**
+     * Set while the account sends from the SES sandbox (every new account does, until production
+     * access is granted): the only addresses mail may go to. Each becomes a verified identity of
+     * the stack (SES mails it a confirmation link) and the mail functions may send to it; in the
+     * sandbox SES authorizes a send against the sender's and every recipient's identity.
+     */
+    readonly sandboxRecipients?: readonly string[];
   };
   readonly auth: {
     /** Cognito hosted sign-in domain prefix (globally unique per region). */
@@ -189,7 +196,7 @@ export const stages: Record<StageName, StageConfig> = {
       freepikErrorRatePercent: 20,
       freepikSpendUsdPerDay: 25,
     },
-    email: { senderAddress: 'approvals-dev@example.com' },
+    email: { senderAddress: 'approvals-dev@example.com', sandboxRecipients: ['reviewer-dev@example.com', 'owner-dev@example.com'] },
     auth: {
       domainPrefix: 'svp-dev-signin',
       callbackUrls: ['http://localhost:3000/dashboard/callback'],

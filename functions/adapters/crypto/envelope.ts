@@ -19,6 +19,7 @@ import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/clie
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { runsInAws } from '../../shared/runtime.js';
+import type { AdapterPermissions } from '../aws-permissions.js';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
@@ -211,6 +212,12 @@ export class LocalKeyProvider implements KeyProvider {
 export interface KmsLike {
   send(command: GenerateDataKeyCommand | DecryptCommand): Promise<{ Plaintext?: Uint8Array; CiphertextBlob?: Uint8Array }>;
 }
+
+/** IAM needs of the KMS provider: `key` = FIELD_KMS_KEY_ID's key ARN. */
+export const FIELD_CIPHER_PERMISSIONS = {
+  encrypt: [{ action: 'kms:GenerateDataKey', on: 'key' }],
+  decrypt: [{ action: 'kms:Decrypt', on: 'key' }],
+} as const satisfies AdapterPermissions<'encrypt' | 'decrypt', 'key'>;
 
 /** KEK in AWS KMS: GenerateDataKey to seal, Decrypt to open; the context is the KMS encryption context. */
 export class KmsKeyProvider implements KeyProvider {
