@@ -126,8 +126,19 @@ export interface StageConfig {
     readonly throttleRatePerSecond: number;
     readonly throttleBurst: number;
     readonly corsAllowedOrigins: string[];
-    /** Public base URL for links in mail; defaults to the API endpoint when unset. */
-    readonly publicBaseUrl?: string;
+    /**
+     * The API's public host name (custom domain). Links in mail, the sign-in callback and the
+     * dashboard use `https://<name>`; without it they use the API's own execute-api URL.
+     * - `certificateArn`: an existing ACM certificate in the stack's region covering `name`;
+     * - else a DNS-validated certificate is created: in `hostedZone` automatically (with the
+     *   alias records), otherwise the deploy waits until the validation CNAME that ACM shows is
+     *   added to your DNS (docs/deploy.md).
+     */
+    readonly domain?: {
+      readonly name: string;
+      readonly certificateArn?: string;
+      readonly hostedZone?: { readonly id: string; readonly name: string };
+    };
   };
   readonly freepik: {
     readonly baseUrl: string;
@@ -261,7 +272,7 @@ export const stages: Record<StageName, StageConfig> = {
       throttleRatePerSecond: 500,
       throttleBurst: 1000,
       corsAllowedOrigins: ['https://app.example.com'],
-      publicBaseUrl: 'https://api.example.com',
+      domain: { name: 'api.example.com' },
     },
     freepik: { baseUrl: 'https://api.freepik.com' },
     lambda: {

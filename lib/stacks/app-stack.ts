@@ -186,7 +186,13 @@ export class AppStack extends Stack {
       Annotations.of(this).addWarningV2('svp:missing-handlers', `placeholder functions deployed for missing handler modules: ${this.missingHandlers.join(', ')}`);
     }
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.publicUrl });
+    if (this.api.domain && !config.api.domain?.hostedZone) {
+      new CfnOutput(this, 'ApiDomainTarget', {
+        value: this.api.domain.regionalDomainName,
+        description: `Point ${this.api.domain.name} here (CNAME, or an alias to this name in zone ${this.api.domain.regionalHostedZoneId})`,
+      });
+    }
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.auth.client.userPoolClientId });
     new CfnOutput(this, 'HostedSignInUrl', { value: this.auth.domain.baseUrl() });
@@ -247,9 +253,9 @@ export class AppStack extends Stack {
     if (has('links')) fn.bindConfig({ PUBLIC_BASE_URL: this.publicBaseUrl(config) });
   }
 
-  /** Base of links in mail and pages: the stage's public URL, else the API's own endpoint. */
-  private publicBaseUrl(config: StageConfig): string {
-    return config.api.publicBaseUrl ?? this.api.url;
+  /** Base of links in mail and pages: the API's custom domain, else its own endpoint. */
+  private publicBaseUrl(_config: StageConfig): string {
+    return this.api.publicUrl;
   }
 
   /** The workflow's role holds the wildcards Step Functions itself requires; each one named. */

@@ -115,7 +115,7 @@ class Coverage {
       if (!e[v]) continue;
       const key = this.secretKey(e[v]);
       out.push(...requests(`secret ${v}`, 'read', SECRET_READ_PERMISSIONS.read, (on) => (on === 'secret' ? [e[v]] : key ? [key] : []),
-        (on) => (on === 'secret-key' ? { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` } : {})));
+        (on): Record<string, string> => (on === 'secret-key' ? { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` } : {})));
     }
     return out;
   }
