@@ -89,6 +89,8 @@ export interface StageConfig {
     readonly workflowP99DurationSeconds: number;
     readonly dbCpuPercent: number;
     readonly dbConnections: number;
+    /** RDS Proxy connections pinned to one client (DatabaseConnectionsCurrentlySessionPinned), sustained. */
+    readonly proxyPinnedConnections: number;
     /** Percentage of Freepik calls failing within 15 minutes. */
     readonly freepikErrorRatePercent: number;
     /** Freepik spend (USD) per day across tenants. */
@@ -204,6 +206,7 @@ export const stages: Record<StageName, StageConfig> = {
       workflowP99DurationSeconds: 3600,
       dbCpuPercent: 70,
       dbConnections: 200,
+      proxyPinnedConnections: 20,
       freepikErrorRatePercent: 20,
       freepikSpendUsdPerDay: 25,
     },
@@ -256,6 +259,7 @@ export const stages: Record<StageName, StageConfig> = {
       workflowP99DurationSeconds: 3 * 24 * 3600,
       dbCpuPercent: 70,
       dbConnections: 400,
+      proxyPinnedConnections: 50,
       freepikErrorRatePercent: 10,
       freepikSpendUsdPerDay: 200,
     },

@@ -37,7 +37,9 @@ export class DataStack extends Stack {
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const keyRemoval = config.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    // The data key encrypts the cluster's final snapshot and the backup recovery points: it goes
+    // only with them (a stage whose database is destroyed outright), never before them.
+    const keyRemoval = config.database.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
     this.dataKey = new kms.Key(this, 'DataKey', {
       alias: `alias/${config.prefix}/data`,
