@@ -86,9 +86,10 @@ export const WORKFLOW_FUNCTIONS: Record<string, FunctionNeeds> = {
   checkMaster: { needs: ['db', 'bucket:read'], ...RENDERING, group: 'render' },
   renderVariant: { needs: ['db', 'bucket:readwrite'], ...RENDERING, group: 'render' },
   decide: { needs: ['db', 'bucket:read'] },
-  // The approval loop (approval-step.ts): stores the token, issues links and queues the
-  // approvers' mail in the outbox (sent by approval-outbox).
-  awaitApproval: { needs: ['db', 'bucket:read', 'links'] },
+  // The approval loop (approval-step.ts): stores the task token sealed with the field key (the
+  // approvals function opens it to answer), issues links and queues the approvers' mail in the
+  // outbox (sent by approval-outbox).
+  awaitApproval: { needs: ['db', 'bucket:read', 'links', 'fieldKey'] },
   publish: { needs: ['db', 'bucket:readwrite', 'events', 'fieldKey', 'links'] },
   recordRejection: { needs: ['db', 'bucket:read', 'links'] },
   recordFailure: { needs: ['db', 'bucket:read'] },

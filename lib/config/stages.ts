@@ -89,6 +89,8 @@ export interface StageConfig {
     readonly workflowP99DurationSeconds: number;
     readonly dbCpuPercent: number;
     readonly dbConnections: number;
+    /** RDS Proxy connections pinned to one client (DatabaseConnectionsCurrentlySessionPinned), sustained. */
+    readonly proxyPinnedConnections: number;
     /** Percentage of Freepik calls failing within 15 minutes. */
     readonly freepikErrorRatePercent: number;
     /** Freepik spend (USD) per day across tenants. */
@@ -104,6 +106,13 @@ export interface StageConfig {
     readonly domain?: string;
     /** Route 53 zone of `domain`; when given DKIM records are created automatically. */
     readonly hostedZone?: { readonly id: string; readonly name: string };
+    /**
+     * Set while the account sends from the SES sandbox (every new account does, until production
+     * access is granted): the only addresses mail may go to. Each becomes a verified identity of
+     * the stack (SES mails it a confirmation link) and the mail functions may send to it; in the
+     * sandbox SES authorizes a send against the sender's and every recipient's identity.
+     */
+    readonly sandboxRecipients?: readonly string[];
   };
   readonly auth: {
     /** Cognito hosted sign-in domain prefix (globally unique per region). */
@@ -119,8 +128,19 @@ export interface StageConfig {
     readonly throttleRatePerSecond: number;
     readonly throttleBurst: number;
     readonly corsAllowedOrigins: string[];
-    /** Public base URL for links in mail; defaults to the API endpoint when unset. */
-    readonly publicBaseUrl?: string;
+    /**
+     * The API's public host name (custom domain). Links in mail, the sign-in callback and the
+     * dashboard use `https://<name>`; without it they use the API's own execute-api URL.
+     * - `certificateArn`: an existing ACM certificate in the stack's region covering `name`;
+     * - else a DNS-validated certificate is created: in `hostedZone` automatically (with the
+     *   alias records), otherwise the deploy waits until the validation CNAME that ACM shows is
+     *   added to your DNS (docs/deploy.md).
+     */
+    readonly domain?: {
+      readonly name: string;
+      readonly certificateArn?: string;
+      readonly hostedZone?: { readonly id: string; readonly name: string };
+    };
   };
   readonly freepik: {
     readonly baseUrl: string;
@@ -186,10 +206,11 @@ export const stages: Record<StageName, StageConfig> = {
       workflowP99DurationSeconds: 3600,
       dbCpuPercent: 70,
       dbConnections: 200,
+      proxyPinnedConnections: 20,
       freepikErrorRatePercent: 20,
       freepikSpendUsdPerDay: 25,
     },
-    email: { senderAddress: 'approvals-dev@example.com' },
+    email: { senderAddress: 'approvals-dev@example.com', sandboxRecipients: ['reviewer-dev@example.com', 'owner-dev@example.com'] },
     auth: {
       domainPrefix: 'svp-dev-signin',
       callbackUrls: ['http://localhost:3000/dashboard/callback'],
@@ -238,6 +259,7 @@ export const stages: Record<StageName, StageConfig> = {
       workflowP99DurationSeconds: 3 * 24 * 3600,
       dbCpuPercent: 70,
       dbConnections: 400,
+      proxyPinnedConnections: 50,
       freepikErrorRatePercent: 10,
       freepikSpendUsdPerDay: 200,
     },
@@ -254,7 +276,7 @@ export const stages: Record<StageName, StageConfig> = {
       throttleRatePerSecond: 500,
       throttleBurst: 1000,
       corsAllowedOrigins: ['https://app.example.com'],
-      publicBaseUrl: 'https://api.example.com',
+      domain: { name: 'api.example.com' },
     },
     freepik: { baseUrl: 'https://api.freepik.com' },
     lambda: {

@@ -21,6 +21,7 @@ import { metricsNamespace } from '../config/metrics.js';
 import type { FunctionGroup, LambdaArch, StageConfig } from '../config/stages.js';
 import { APP_DB_USER, type Database } from './database.js';
 import { acknowledge, allowWildcards } from './nag.js';
+import { OBJECT_STORE_PERMISSIONS, type ObjectStore } from '../../functions/adapters/storage/object-store.js';
 
 /**
  * esbuild options shared by CDK bundling and the bundle-size test (test/infra), so what is measured
@@ -43,16 +44,28 @@ export const BUNDLE_OPTIONS = {
   external: ['@aws-sdk/client-*'],
 };
 
+/** Amazon's CA certificates (RDS CAs included) in the Lambda Node.js runtime, not loaded by default since Node.js 20. */
+export const LAMBDA_AMAZON_CA_FILE = '/var/runtime/ca-cert.pem';
+
 /** Native modules installed (not bundled) into rendering functions, for the target platform. */
 export const SHARP_NODE_MODULES = ['sharp'];
 
 export type BucketAccess = 'read' | 'write' | 'readwrite' | 'manage';
-const BUCKET_ACTIONS: Record<BucketAccess, string[]> = {
-  read: ['s3:GetObject'],
-  write: ['s3:PutObject'],
-  readwrite: ['s3:GetObject', 's3:PutObject'],
-  manage: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+/**
+ * The object-store operations each access mode allows. The grant is the union of what those
+ * operations declare (OBJECT_STORE_PERMISSIONS): `head` (re-drives and upload confirmation ask
+ * whether an object exists) brings s3:ListBucket on the bucket itself.
+ */
+export const BUCKET_MODE_OPERATIONS: Record<BucketAccess, ReadonlyArray<keyof ObjectStore>> = {
+  read: ['get', 'presignGet', 'publicUrl'],
+  write: ['put', 'presignPut', 'publicUrl'],
+  readwrite: ['get', 'presignGet', 'put', 'presignPut', 'head', 'copy', 'publicUrl'],
+  manage: ['get', 'presignGet', 'put', 'presignPut', 'head', 'copy', 'delete', 'publicUrl'],
 };
+function bucketActions(mode: BucketAccess, on: 'object' | 'bucket'): string[] {
+  const all = BUCKET_MODE_OPERATIONS[mode].flatMap((op) => OBJECT_STORE_PERMISSIONS[op] as ReadonlyArray<{ action: string; on: string }>);
+  return [...new Set(all.filter((p) => p.on === on).map((p) => p.action))].sort();
+}
 
 /** The Step Functions callback actions; IAM does not support resource-level scoping for them. */
 export const TASK_TOKEN_ACTIONS = ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'];
@@ -118,9 +131,14 @@ export class FunctionBaseline extends Construct {
     const key = `${bucket.node.addr}:${mode}`;
     let policy = this.bucketPolicies.get(key);
     if (!policy) {
+      const objectActions = bucketActions(mode, 'object');
+      const bucketLevel = bucketActions(mode, 'bucket');
       policy = new iam.ManagedPolicy(this, `Bucket${mode[0].toUpperCase()}${mode.slice(1)}${this.bucketPolicies.size}`, {
-        description: `Objects of ${bucket.node.path}: ${BUCKET_ACTIONS[mode].join(', ')}`,
-        statements: [new iam.PolicyStatement({ actions: BUCKET_ACTIONS[mode], resources: [bucket.arnForObjects('*')] })],
+        description: `Objects of ${bucket.node.path}: ${[...objectActions, ...bucketLevel].join(', ')}`,
+        statements: [
+          new iam.PolicyStatement({ actions: objectActions, resources: [bucket.arnForObjects('*')] }),
+          ...(bucketLevel.length ? [new iam.PolicyStatement({ actions: bucketLevel, resources: [bucket.bucketArn] })] : []),
+        ],
       });
       allowWildcards(policy, [
         {
@@ -291,7 +309,7 @@ export class AppFunction extends nodejs.NodejsFunction {
 
   /**
    * DATABASE_URL (read/write proxy endpoint) and DATABASE_READ_URL (read-only endpoint, or the same
-   * URL when the stage has no reader), both `postgres://svp_app@<proxy>:5432/<db>?sslmode=require`
+   * URL when the stage has no reader), both `postgres://svp_app@<proxy>:5432/<db>?sslmode=verify-full`
    * without a password: DATABASE_IAM_AUTH=true tells the DB adapter to pass an RDS IAM auth token
    * as the password (`password: () => signer.getAuthToken()` with @aws-sdk/rds-signer; tokens
    * live 15 minutes and are only needed at connect time). Grants rds-db:connect as `svp_app` on
@@ -315,15 +333,20 @@ export class AppFunction extends nodejs.NodejsFunction {
     this.addEnvironment('DB_OWNER_SECRET_ARN', db.ownerSecret.secretArn);
     this.addEnvironment('DB_APP_SECRET_ARN', db.appSecret.secretArn);
     this.addEnvironment('DB_NAME', db.databaseName);
+    // The writer presents a certificate from the RDS CA, which Node does not ship; the Lambda
+    // Node.js runtime keeps the Amazon CAs (RDS included) in this file, loaded only when asked.
+    this.addEnvironment('DB_SSLMODE', 'verify-full');
+    this.addEnvironment('NODE_EXTRA_CA_CERTS', LAMBDA_AMAZON_CA_FILE);
     this.grantSecretValue(db.ownerSecret);
     this.grantSecretValue(db.appSecret);
     return this;
   }
 
   /**
-   * ASSET_BUCKET (+ ASSET_CDN_DOMAIN when given) and exactly the object actions of `mode`:
-   * read = GetObject, write = PutObject, readwrite = both, manage = both + DeleteObject.
-   * Presigned URLs carry the signer's permissions, so a function that presigns uploads needs write.
+   * ASSET_BUCKET (+ ASSET_CDN_DOMAIN when given) and exactly the actions the object-store
+   * operations of `mode` declare (BUCKET_MODE_OPERATIONS): read = GetObject; readwrite adds
+   * PutObject and, for HEAD, ListBucket on the bucket; manage adds DeleteObject. Presigned URLs
+   * carry the signer's permissions, so a function that presigns uploads needs write.
    */
   bindBucket(bucket: s3.IBucket, mode: BucketAccess, opts: { cdnDomain?: string } = {}): this {
     this.addEnvironment('ASSET_BUCKET', bucket.bucketName);
@@ -332,15 +355,16 @@ export class AppFunction extends nodejs.NodejsFunction {
     return this;
   }
 
-  /** STATE_MACHINE_ARN; StartExecution on this state machine and StopExecution on its executions. */
+  /** STATE_MACHINE_ARN; StartExecution on this state machine, Stop/DescribeExecution on its executions. */
   bindStateMachine(sm: sfn.IStateMachine): this {
     this.addEnvironment('STATE_MACHINE_ARN', sm.stateMachineArn);
     sm.grantStartExecution(this);
-    sm.grantExecution(this, 'states:StopExecution');
+    // DescribeExecution: a repeated start asks whether the run's execution still runs (sfn-starter.ts).
+    sm.grantExecution(this, 'states:StopExecution', 'states:DescribeExecution');
     allowWildcards(this.executionRole, [
       {
         pattern: /^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*:\*$/,
-        reason: 'StopExecution takes an execution ARN; executions are named per request at runtime, and the ARN prefix pins them to this one state machine.',
+        reason: 'StopExecution/DescribeExecution take an execution ARN; executions are named per request at runtime, and the ARN prefix pins them to this one state machine.',
       },
     ]);
     return this;
@@ -380,10 +404,14 @@ export class AppFunction extends nodejs.NodejsFunction {
     return this;
   }
 
-  /** MAIL_FROM; ses:SendEmail/SendRawEmail through this identity only. */
-  bindMail(identity: ses.EmailIdentity, senderAddress: string): this {
+  /**
+   * MAIL_FROM; ses:SendEmail/SendRawEmail through this identity and, in the SES sandbox, to the
+   * verified recipient identities (SES checks both there: SES_MAILER_PERMISSIONS).
+   */
+  bindMail(identity: ses.EmailIdentity, senderAddress: string, sandboxRecipients: readonly ses.EmailIdentity[] = []): this {
     this.addEnvironment('MAIL_FROM', senderAddress);
     identity.grantSendEmail(this);
+    for (const r of sandboxRecipients) r.grantSendEmail(this);
     return this;
   }
 

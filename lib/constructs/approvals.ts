@@ -26,6 +26,8 @@ export interface ApprovalsProps {
 export class Approvals extends Construct {
   readonly identity: ses.EmailIdentity;
   readonly senderAddress: string;
+  /** The verified recipients of a stage in the SES sandbox (empty outside it). */
+  readonly recipientIdentities: ses.EmailIdentity[];
   readonly bus: events.EventBus;
   readonly publishedRule: events.Rule;
   /** Events the rule could not deliver after its retries. */
@@ -41,6 +43,9 @@ export class Approvals extends Construct {
     this.identity = new ses.EmailIdentity(this, 'SenderIdentity', {
       identity: zone ? ses.Identity.publicHostedZone(zone) : email.domain ? ses.Identity.domain(email.domain) : ses.Identity.email(email.senderAddress),
     });
+
+    this.recipientIdentities = (email.sandboxRecipients ?? []).map((address, i) =>
+      new ses.EmailIdentity(this, `SandboxRecipient${i}`, { identity: ses.Identity.email(address) }));
 
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: `${props.prefix}-events` });
     this.bus.archive('PublishedArchive', {

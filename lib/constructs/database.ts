@@ -92,8 +92,10 @@ export class Database extends Construct {
       credentials: rds.Credentials.fromGeneratedSecret(config.ownerUsername, { encryptionKey: props.key }),
       defaultDatabaseName: config.databaseName,
       port: config.port,
-      writer: rds.ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: true, ...pi }),
-      readers: config.reader ? [rds.ClusterInstance.serverlessV2('Reader', { scaleWithWriter: true, autoMinorVersionUpgrade: true, ...pi })] : [],
+      // The engine version is pinned (AURORA_ENGINE_VERSION): an instance upgrading itself would
+      // leave the template's EngineVersion behind, and the next deploy would try to move it back.
+      writer: rds.ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: false, ...pi }),
+      readers: config.reader ? [rds.ClusterInstance.serverlessV2('Reader', { scaleWithWriter: true, autoMinorVersionUpgrade: false, ...pi })] : [],
       serverlessV2MinCapacity: config.minAcu,
       serverlessV2MaxCapacity: config.maxAcu,
       vpc,
@@ -115,6 +117,12 @@ export class Database extends Construct {
     this.cluster.node.addDependency(pgLogs);
     this.ownerSecret = this.cluster.secret!;
     this.cluster.addRotationSingleUser({ automaticallyAfter: Duration.days(config.secretRotationDays), vpcSubnets: props.appSubnets });
+    // Rotation starts as soon as its schedule exists and logs in as the owner: only an instance
+    // answers logins, and the cluster resource alone is ready before any instance is.
+    const instances = this.cluster.node.findAll().filter((c) => c instanceof rds.CfnDBInstance);
+    for (const schedule of this.ownerSecret.node.findAll().filter((c) => c instanceof secretsmanager.CfnRotationSchedule)) {
+      for (const i of instances) schedule.node.addDependency(i);
+    }
 
     if (!config.deletionProtection) {
       acknowledge(this.cluster, 'AwsSolutions-RDS10', 'Disposable non-production stage: deletion protection is off so the stage can be torn down; prod sets it.');
@@ -166,8 +174,11 @@ export class Database extends Construct {
     clusterSg.addIngressRule(this.migrationSecurityGroup, ec2.Port.tcp(config.port), 'migrations to writer');
   }
 
-  /** `postgres://svp_app@<proxy>:5432/<db>?sslmode=require` (no password: IAM token at connect time). */
+  /**
+   * `postgres://svp_app@<proxy>:5432/<db>?sslmode=verify-full` (no password: IAM token at connect
+   * time; the client verifies the proxy's certificate and host name before sending it).
+   */
   urlFor(endpoint: string): string {
-    return `postgres://${APP_DB_USER}@${endpoint}:${PROXY_PORT}/${this.databaseName}?sslmode=require`;
+    return `postgres://${APP_DB_USER}@${endpoint}:${PROXY_PORT}/${this.databaseName}?sslmode=verify-full`;
   }
 }

@@ -1,14 +1,23 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stages.js';
 import { acknowledge } from './nag.js';
+
+/**
+ * How long API Gateway waits for an HTTP API integration (the default and the maximum): an API
+ * function must answer within it, whatever its function group's timeout.
+ */
+export const HTTP_API_INTEGRATION_TIMEOUT = Duration.seconds(30);
 
 /** The subset of a route table entry (functions/shared/http/route-def.ts RouteEntry) the API needs. */
 export interface ApiRoute {
@@ -47,6 +56,8 @@ export class HttpApi extends Construct {
   readonly authorizer: HttpUserPoolAuthorizer;
   /** Route construct per route id. */
   readonly routes: Record<string, apigw.HttpRoute> = {};
+  /** The custom domain serving the API, when the stage configures one. */
+  readonly domain?: apigw.DomainName;
 
   constructor(scope: Construct, id: string, props: HttpApiProps) {
     super(scope, id);
@@ -90,6 +101,8 @@ export class HttpApi extends Construct {
       },
     });
 
+    if (config.domain) this.domain = this.customDomain(config.domain);
+
     this.authorizer = new HttpUserPoolAuthorizer('CognitoJwt', props.userPool, {
       userPoolClients: [props.userPoolClient],
       identitySource: ['$request.header.Authorization'],
@@ -120,5 +133,26 @@ export class HttpApi extends Construct {
   /** https://<api-id>.execute-api.<region>.amazonaws.com */
   get url(): string {
     return this.api.apiEndpoint;
+  }
+
+  /** Where users reach the API: `https://<custom domain>`, else the execute-api URL. */
+  get publicUrl(): string {
+    return this.domain ? `https://${this.domain.name}` : this.url;
+  }
+
+  /** Regional custom domain + certificate + mapping of the default stage, and the alias records when the zone is ours. */
+  private customDomain(d: NonNullable<StageConfig['api']['domain']>): apigw.DomainName {
+    const zone = d.hostedZone ? route53.PublicHostedZone.fromPublicHostedZoneAttributes(this, 'Zone', { hostedZoneId: d.hostedZone.id, zoneName: d.hostedZone.name }) : undefined;
+    const certificate = d.certificateArn
+      ? acm.Certificate.fromCertificateArn(this, 'Certificate', d.certificateArn)
+      : new acm.Certificate(this, 'Certificate', { domainName: d.name, validation: acm.CertificateValidation.fromDns(zone) });
+    const domain = new apigw.DomainName(this, 'DomainName', { domainName: d.name, certificate, securityPolicy: apigw.SecurityPolicy.TLS_1_2 });
+    new apigw.ApiMapping(this, 'Mapping', { api: this.api, domainName: domain, stage: this.stage });
+    if (zone) {
+      const target = route53.RecordTarget.fromAlias(new route53Targets.ApiGatewayv2DomainProperties(domain.regionalDomainName, domain.regionalHostedZoneId));
+      new route53.ARecord(this, 'AliasA', { zone, recordName: d.name, target });
+      new route53.AaaaRecord(this, 'AliasAaaa', { zone, recordName: d.name, target });
+    }
+    return domain;
   }
 }

@@ -89,6 +89,13 @@ export class Observability extends Construct {
     });
     const proxyMetric = (metricName: string, statistic = 'Maximum') =>
       new cloudwatch.Metric({ namespace: 'AWS/RDS', metricName, dimensionsMap: { ProxyName: props.proxyName }, period: five, statistic });
+    // Pinned sessions stop RDS Proxy from sharing a database connection between clients: every
+    // pinned Lambda connection then holds one Aurora connection (docs/deploy.md, "Proxy pinning").
+    alarm('db-proxy-pinned', proxyMetric('DatabaseConnectionsCurrentlySessionPinned'), {
+      threshold: t.proxyPinnedConnections, evaluationPeriods: 3, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `More than ${t.proxyPinnedConnections} RDS Proxy connections pinned for 15 minutes: multiplexing is lost (session-level SET, prepared statements, temp tables?)`,
+    });
 
     // ---- Dead-letter queues --------------------------------------------------------------------
     for (const [name, q] of Object.entries(props.deadLetterQueues)) {

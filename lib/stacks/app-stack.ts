@@ -15,7 +15,7 @@ import { Approvals } from '../constructs/approvals.js';
 import { Auth, DASHBOARD_CALLBACK_PATH } from '../constructs/auth.js';
 import { ContentWorkflow } from '../constructs/content-workflow.js';
 import { DeployMigrations } from '../constructs/deploy-migrations.js';
-import { HttpApi, type ApiRoute } from '../constructs/http-api.js';
+import { HTTP_API_INTEGRATION_TIMEOUT, HttpApi, type ApiRoute } from '../constructs/http-api.js';
 import { acknowledge, allowWildcards } from '../constructs/nag.js';
 import { Observability } from '../constructs/observability.js';
 import { EXECUTION_ENDED_STATUSES } from '../../functions/domain/pipeline.js';
@@ -83,7 +83,14 @@ export class AppStack extends Stack {
 
     // ---- functions -------------------------------------------------------------------------------
     for (const fn of new Set(routes.map((r) => r.fn))) {
-      this.apiFunctions[fn] = this.fn(`Api-${fn}`, apiEntry(fn), `api-${fn}`, 'api', API_FUNCTIONS[fn] ?? DEFAULT_API_NEEDS);
+      const needs = API_FUNCTIONS[fn] ?? DEFAULT_API_NEEDS;
+      // A function sized like a renderer still answers behind API Gateway: past its integration
+      // timeout the caller has had a 503 and the work would go on for nobody.
+      const groupTimeout = config.lambda.groups[needs.group ?? 'api'].timeout;
+      const limit = HTTP_API_INTEGRATION_TIMEOUT.minus(Duration.seconds(2));
+      this.apiFunctions[fn] = this.fn(`Api-${fn}`, apiEntry(fn), `api-${fn}`, 'api', needs, {
+        timeout: groupTimeout.toSeconds() > limit.toSeconds() ? limit : undefined,
+      });
     }
     for (const [task, entry] of Object.entries(workflowTasks)) {
       this.taskFunctions[task] = this.fn(`Task-${task}`, entry, `task-${task}`, 'workflow', WORKFLOW_FUNCTIONS[task] ?? DEFAULT_WORKFLOW_NEEDS);
@@ -179,7 +186,13 @@ export class AppStack extends Stack {
       Annotations.of(this).addWarningV2('svp:missing-handlers', `placeholder functions deployed for missing handler modules: ${this.missingHandlers.join(', ')}`);
     }
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.publicUrl });
+    if (this.api.domain && !config.api.domain?.hostedZone) {
+      new CfnOutput(this, 'ApiDomainTarget', {
+        value: this.api.domain.regionalDomainName,
+        description: `Point ${this.api.domain.name} here (CNAME, or an alias to this name in zone ${this.api.domain.regionalHostedZoneId})`,
+      });
+    }
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.auth.client.userPoolClientId });
     new CfnOutput(this, 'HostedSignInUrl', { value: this.auth.domain.baseUrl() });
@@ -234,15 +247,15 @@ export class AppStack extends Stack {
     if (has('workflow:decide')) fn.bindTaskTokens(this.workflow.stateMachine);
     if (has('fieldKey')) fn.bindFieldKey(data.fieldKey);
     if (has('events')) fn.bindEventBus(this.approvals.bus);
-    if (has('mail')) fn.bindMail(this.approvals.identity, this.approvals.senderAddress);
+    if (has('mail')) fn.bindMail(this.approvals.identity, this.approvals.senderAddress, this.approvals.recipientIdentities);
     if (has('freepik')) fn.bindFreepik(data.freepikApiKey, config.freepik.baseUrl);
     if (has('signin')) fn.bindConfig({ SIGN_IN_URL: this.auth.signInUrl(`${this.publicBaseUrl(config)}${DASHBOARD_CALLBACK_PATH}`) });
     if (has('links')) fn.bindConfig({ PUBLIC_BASE_URL: this.publicBaseUrl(config) });
   }
 
-  /** Base of links in mail and pages: the stage's public URL, else the API's own endpoint. */
-  private publicBaseUrl(config: StageConfig): string {
-    return config.api.publicBaseUrl ?? this.api.url;
+  /** Base of links in mail and pages: the API's custom domain, else its own endpoint. */
+  private publicBaseUrl(_config: StageConfig): string {
+    return this.api.publicUrl;
   }
 
   /** The workflow's role holds the wildcards Step Functions itself requires; each one named. */

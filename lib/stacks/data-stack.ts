@@ -5,7 +5,10 @@ import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stages.js';
 import { AssetStorage } from '../constructs/asset-storage.js';
 import { Backup } from '../constructs/backup.js';
+import { FunctionBaseline } from '../constructs/app-function.js';
 import { Database } from '../constructs/database.js';
+import { DatabaseLogins } from '../constructs/database-logins.js';
+import { PROJECT_ROOT } from '../config/handlers.js';
 import { acknowledge } from '../constructs/nag.js';
 import { Network } from '../constructs/network.js';
 
@@ -28,11 +31,15 @@ export class DataStack extends Stack {
   /** Freepik API key; ops put the value in after the first deploy (docs/deploy.md). */
   readonly freepikApiKey: secretsmanager.Secret;
   readonly backup: Backup;
+  /** Creates svp_app before the proxy and the app secret's rotation log in with it. */
+  readonly logins: DatabaseLogins;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const keyRemoval = config.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    // The data key encrypts the cluster's final snapshot and the backup recovery points: it goes
+    // only with them (a stage whose database is destroyed outright), never before them.
+    const keyRemoval = config.database.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
     this.dataKey = new kms.Key(this, 'DataKey', {
       alias: `alias/${config.prefix}/data`,
@@ -58,6 +65,17 @@ export class DataStack extends Stack {
       dataSubnets: this.network.dataSubnets,
       appSubnets: this.network.appSubnets,
       key: this.dataKey,
+    });
+    this.logins = new DatabaseLogins(this, 'DatabaseLogins', {
+      database: this.database,
+      baseline: new FunctionBaseline(this, 'FunctionBaseline', {
+        config,
+        vpc: this.network.vpc,
+        subnets: this.network.appSubnets,
+        securityGroup: this.database.migrationSecurityGroup,
+        projectRoot: PROJECT_ROOT,
+      }),
+      logRetention: config.logs.retention,
     });
     this.backup = new Backup(this, 'Backup', {
       config: config.backup,

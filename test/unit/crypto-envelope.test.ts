@@ -112,6 +112,15 @@ describe('LocalKeyProvider.fromFile', () => {
     expect(keyProviderFromEnv({ FIELD_KEY_FILE: file }).kid).toMatch(/^local-/);
     expect(keyProviderFromEnv({ FIELD_KMS_KEY_ID: 'alias/svp-fields', AWS_REGION: 'eu-west-1' }).kid).toBe('kms');
   });
+
+  test('never falls back to a key file inside AWS: no key is created, the error names the missing variable', () => {
+    for (const aws of [{ AWS_LAMBDA_FUNCTION_NAME: 'svp-prod-task' }, { LAMBDA_TASK_ROOT: '/var/task' }, { APP_MODE: 'aws' }]) {
+      const file = path.join(tmp, `lambda-${Object.keys(aws)[0]}.key`);
+      expect(() => keyProviderFromEnv({ ...aws, FIELD_KEY_FILE: file })).toThrow(/FIELD_KMS_KEY_ID is not set/);
+      expect(statSync(file, { throwIfNoEntry: false })).toBeUndefined();
+    }
+    expect(keyProviderFromEnv({ AWS_LAMBDA_FUNCTION_NAME: 'svp-prod-task', FIELD_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:1:key/k' }).kid).toBe('kms');
+  });
 });
 
 /** In-memory stand-in for KMS that enforces the encryption context like the real service. */

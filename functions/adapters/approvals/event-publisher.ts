@@ -3,6 +3,12 @@
  * a recorder that logs each event and keeps the last ones in memory (tests read them).
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { AdapterPermissions } from '../aws-permissions.js';
+
+/** `event-bus` = the bus's ARN (EVENT_BUS_NAME). */
+export const EVENT_PUBLISHER_PERMISSIONS = {
+  publish: [{ action: 'events:PutEvents', on: 'event-bus' }],
+} as const satisfies AdapterPermissions<'publish', 'event-bus'>;
 import { AppError } from '../../shared/errors.js';
 import type { DomainEvent, EventPublisher } from '../../domain/approvals/ports.js';
 

@@ -5,6 +5,19 @@
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { AppError } from '../../shared/errors.js';
 import type { Mailer } from '../../domain/approvals/ports.js';
+import type { AdapterPermissions } from '../aws-permissions.js';
+
+/**
+ * `sender-identity` = the verified identity the From address belongs to (the address itself, or
+ * its domain); `recipient-identity` = each recipient's identity, checked only while the account
+ * is in the SES sandbox, where every recipient must be a verified identity too.
+ */
+export const SES_MAILER_PERMISSIONS = {
+  send: [
+    { action: 'ses:SendEmail', on: 'sender-identity' },
+    { action: 'ses:SendEmail', on: 'recipient-identity', why: 'in the SES sandbox a send is also authorized against each recipient\'s verified identity' },
+  ],
+} as const satisfies AdapterPermissions<keyof Mailer, 'sender-identity' | 'recipient-identity'>;
 
 export interface SesMailerOptions {
   /** Verified sender identity, e.g. `Content Reviews <reviews@example.com>`. */

@@ -18,6 +18,8 @@ import path from 'node:path';
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
+import { runsInAws } from '../../shared/runtime.js';
+import type { AdapterPermissions } from '../aws-permissions.js';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
@@ -211,6 +213,12 @@ export interface KmsLike {
   send(command: GenerateDataKeyCommand | DecryptCommand): Promise<{ Plaintext?: Uint8Array; CiphertextBlob?: Uint8Array }>;
 }
 
+/** IAM needs of the KMS provider: `key` = FIELD_KMS_KEY_ID's key ARN. */
+export const FIELD_CIPHER_PERMISSIONS = {
+  encrypt: [{ action: 'kms:GenerateDataKey', on: 'key' }],
+  decrypt: [{ action: 'kms:Decrypt', on: 'key' }],
+} as const satisfies AdapterPermissions<'encrypt' | 'decrypt', 'key'>;
+
 /** KEK in AWS KMS: GenerateDataKey to seal, Decrypt to open; the context is the KMS encryption context. */
 export class KmsKeyProvider implements KeyProvider {
   readonly kid = 'kms';
@@ -261,9 +269,13 @@ export function keyProviderFromEnv(source: Record<string, string | undefined> = 
   const r = fieldCryptoEnv.safeParse(source);
   if (!r.success) throw new Error(`configuration error: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const env = r.data;
-  return env.FIELD_KMS_KEY_ID
-    ? new KmsKeyProvider({ keyId: env.FIELD_KMS_KEY_ID, region: env.AWS_REGION })
-    : LocalKeyProvider.fromFile(env.FIELD_KEY_FILE);
+  if (env.FIELD_KMS_KEY_ID) return new KmsKeyProvider({ keyId: env.FIELD_KMS_KEY_ID, region: env.AWS_REGION });
+  // A key file in a Lambda would be a fresh key per container (under a read-only /var/task it
+  // cannot even be written) that no other function can open: refuse rather than seal with it.
+  if (runsInAws(source)) {
+    throw new Error('configuration error: FIELD_KMS_KEY_ID is not set; in AWS field encryption needs the KMS key (give the function the fieldKey need)');
+  }
+  return LocalKeyProvider.fromFile(env.FIELD_KEY_FILE);
 }
 
 /** One FieldCipher per process, configured from env at first use. */

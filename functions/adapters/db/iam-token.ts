@@ -5,6 +5,15 @@
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { AdapterPermissions } from '../aws-permissions.js';
+
+/**
+ * `db-user` = `arn:aws:rds-db:<region>:<account>:dbuser:<proxy or cluster resource id>/<user>`: the
+ * token is checked when the connection is made, against the role that signed it.
+ */
+export const RDS_IAM_PERMISSIONS = {
+  connect: [{ action: 'rds-db:connect', on: 'db-user' }],
+} as const satisfies AdapterPermissions<'connect', 'db-user'>;
 
 class NodeSha256 {
   private h: Hash | Hmac;

@@ -5,6 +5,8 @@
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PUBLISHED_PREFIX } from '../../domain/rendering/keys.js';
+import { AppError } from '../../shared/errors.js';
+import type { AdapterPermissions } from '../aws-permissions.js';
 
 export interface ObjectHead { bytes: number; contentType?: string; etag?: string }
 
@@ -27,6 +29,21 @@ export interface ObjectStore {
    */
   publicUrl(key: string): string;
 }
+
+/** IAM needs of each operation: `object` = the key's ARN (`arn:aws:s3:::<bucket>/<key>`), `bucket` = the bucket's. */
+export const OBJECT_STORE_PERMISSIONS = {
+  put: [{ action: 's3:PutObject', on: 'object' }],
+  get: [{ action: 's3:GetObject', on: 'object' }],
+  head: [
+    { action: 's3:GetObject', on: 'object' },
+    { action: 's3:ListBucket', on: 'bucket', why: 'without it S3 answers HeadObject on a missing key with 403 Forbidden instead of 404' },
+  ],
+  delete: [{ action: 's3:DeleteObject', on: 'object' }],
+  presignGet: [{ action: 's3:GetObject', on: 'object', why: 'a presigned URL is authorized with the signer\'s permissions when it is used' }],
+  presignPut: [{ action: 's3:PutObject', on: 'object', why: 'a presigned URL is authorized with the signer\'s permissions when it is used' }],
+  copy: [{ action: 's3:GetObject', on: 'object' }, { action: 's3:PutObject', on: 'object' }],
+  publicUrl: [],
+} as const satisfies AdapterPermissions<keyof ObjectStore, 'object' | 'bucket'>;
 
 export interface S3Options {
   bucket: string;
@@ -74,6 +91,10 @@ export function createObjectStore(opts: S3Options): ObjectStore {
       } catch (e) {
         const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
         if (err.name === 'NotFound' || err.$metadata?.httpStatusCode === 404) return undefined;
+        // Not "missing": S3 hides a missing key behind 403 from callers without s3:ListBucket.
+        if (err.$metadata?.httpStatusCode === 403) {
+          throw new AppError('internal', 'the object store refused to say whether an object exists (the function lacks s3:ListBucket on the bucket)', { cause: e });
+        }
         throw e;
       }
     },

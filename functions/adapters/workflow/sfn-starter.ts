@@ -6,6 +6,16 @@
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionNameFor, type WorkflowStarter } from '../../domain/ports.js';
 import { AppError } from '../../shared/errors.js';
+import type { AdapterPermissions } from '../aws-permissions.js';
+
+/** `state-machine` = its ARN; `execution` = an execution of it (`executionArnFor`). */
+export const SFN_STARTER_PERMISSIONS = {
+  start: [
+    { action: 'states:StartExecution', on: 'state-machine' },
+    { action: 'states:DescribeExecution', on: 'execution', why: 'a repeated start of a run asks whether that execution is still running' },
+  ],
+  stop: [{ action: 'states:StopExecution', on: 'execution' }],
+} as const satisfies AdapterPermissions<keyof WorkflowStarter, 'state-machine' | 'execution'>;
 
 export interface SfnStarterOptions {
   stateMachineArn: string;

@@ -4,6 +4,7 @@
  * `InvalidOutput`): a TaskTimedOut/InvalidToken on a second answer means "already decided".
  */
 import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { AdapterPermissions } from '../aws-permissions.js';
 
 export interface TaskCallbacks {
   /** Resumes the waiting state with `output` (an object, or a JSON string). */
@@ -12,6 +13,13 @@ export interface TaskCallbacks {
   sendTaskFailure(token: string, error?: string, cause?: string): Promise<void>;
   sendTaskHeartbeat(token: string): Promise<void>;
 }
+
+/** IAM documents these actions as taking no resource: `any` = `*`. */
+export const TASK_CALLBACK_PERMISSIONS = {
+  sendTaskSuccess: [{ action: 'states:SendTaskSuccess', on: 'any' }],
+  sendTaskFailure: [{ action: 'states:SendTaskFailure', on: 'any' }],
+  sendTaskHeartbeat: [{ action: 'states:SendTaskHeartbeat', on: 'any' }],
+} as const satisfies AdapterPermissions<keyof TaskCallbacks, 'any'>;
 
 /** True for the errors that mean the task is no longer waiting (answered, timed out, stopped). */
 export const isTaskClosedError = (e: unknown) =>

@@ -21,6 +21,7 @@ import type { Clock, EventPublisher, SecretBox, TaskCallbacks, UrlSigner, Webhoo
 import { systemClock } from '../../domain/approvals/ports.js';
 import { services } from '../../shared/container.js';
 import { linksEnv, localEnv, parseEnv } from '../../shared/env.js';
+import { runsInAws } from '../../shared/runtime.js';
 
 /** What the approval services read from env, beyond PUBLIC_BASE_URL (linksEnv) and APP_MODE (localEnv). */
 export const approvalsEnv = z.object({
@@ -88,6 +89,8 @@ export function approvalServices(): ApprovalServices {
   const events = lazy<EventPublisher>(() => {
     const e = env();
     if (e.EVENT_BUS_NAME) return createEventBridgePublisher({ busName: e.EVENT_BUS_NAME, region: e.AWS_REGION });
+    // In a Lambda an in-process recorder would drop the event (and its webhooks) silently.
+    if (runsInAws()) throw new Error('configuration error: EVENT_BUS_NAME is not set; in AWS events need the bus (give the function the events need)');
     // Locally the "rule" delivers the webhooks in-process, as the content-published Lambda does in AWS.
     const recorder = new LocalEventRecorder(built.log);
     recorder.subscribe(async (ev) => (await import('./webhooks.js')).deliverEvent(built, ev.organizationId, ev.id));

@@ -20,7 +20,8 @@ const migrateEnv = z.object({
   /** Overrides the secret's host (e.g. the cluster writer endpoint rather than a proxy). */
   DB_HOST: z.string().min(1).optional(),
   DB_NAME: z.string().min(1).optional(),
-  DB_SSLMODE: z.enum(['require', 'verify-full', 'disable']).default('require'),
+  /** verify-full in AWS (the stack sets it, with NODE_EXTRA_CA_CERTS for the RDS CA). */
+  DB_SSLMODE: z.enum(['require', 'verify-full', 'disable']).default('verify-full'),
   AWS_REGION: z.string().min(1).optional(),
 });
 /** Parsed at cold start: a missing variable fails the first invocation with a clear message. */

@@ -1,0 +1,89 @@
+/**
+ * Smaller things only real AWS holds us to: database TLS that verifies the server, engine
+ * versions that do not drift, keys that outlive what they encrypt, the proxy-pinning alarm.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../../functions/adapters/db/client.js';
+import { AwsModel } from './aws-model.js';
+import { removeOutdirs, synthesize, type SynthesizedApp } from './support.js';
+
+let prod: SynthesizedApp;
+let dev: SynthesizedApp;
+beforeAll(() => { prod = synthesize('prod'); dev = synthesize('dev'); });
+afterAll(removeOutdirs);
+
+describe('database', () => {
+  it('connects through the proxy with verify-full, and to the writer with the RDS CA loaded', () => {
+    const fns = new AwsModel(prod.templates as never).functions();
+    const users = fns.filter((f) => f.env.DATABASE_URL);
+    expect(users.length).toBeGreaterThan(20);
+    for (const f of users) expect(new URL(f.env.DATABASE_URL).searchParams.get('sslmode'), f.entry).toBe('verify-full');
+    const owners = fns.filter((f) => f.env.DB_OWNER_SECRET_ARN);
+    expect(owners.map((f) => f.entry).sort()).toEqual(['functions/handlers/migrate/handler.ts', 'functions/handlers/migrate/logins.ts']);
+    for (const f of owners) expect([f.env.DB_SSLMODE, f.env.NODE_EXTRA_CA_CERTS]).toEqual(['verify-full', '/var/runtime/ca-cert.pem']);
+  });
+
+  it('does not upgrade instances behind the pinned engine version', () => {
+    for (const s of [prod, dev]) {
+      const instances = Object.values(s.data.findResources('AWS::RDS::DBInstance'));
+      expect(instances.length).toBeGreaterThan(0);
+      for (const i of instances) expect(i.Properties.AutoMinorVersionUpgrade).toBe(false);
+    }
+  });
+
+  it('keeps the data key wherever the cluster leaves a snapshot encrypted with it', () => {
+    for (const s of [prod, dev]) {
+      const [cluster] = Object.values(s.data.findResources('AWS::RDS::DBCluster'));
+      expect(['Snapshot', 'Retain']).toContain(cluster.DeletionPolicy);
+      const keyId = (cluster.Properties.KmsKeyId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+      expect(s.templates[s.dataStack.stackName].Resources[keyId] as unknown as { DeletionPolicy: string }).toMatchObject({ DeletionPolicy: 'Retain' });
+    }
+  });
+
+  it('alarms when proxy sessions stay pinned', () => {
+    prod.appT.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'svp-prod-db-proxy-pinned', MetricName: 'DatabaseConnectionsCurrentlySessionPinned', Namespace: 'AWS/RDS' });
+  });
+});
+
+describe('database client TLS', () => {
+  let dir: string;
+  let server: net.Server;
+  let port: number;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'svp-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const context = tls.createSecureContext({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) });
+    // Speaks just enough PostgreSQL to accept SSLRequest, then TLS with a self-signed certificate:
+    // a server anyone could stand up on the proxy's address.
+    server = net.createServer((socket) => {
+      socket.once('data', () => {
+        socket.write('S');
+        const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: context });
+        secure.on('error', () => {});
+        secure.on('data', () => secure.destroy());
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as net.AddressInfo).port;
+  });
+  afterAll(() => { server?.close(); if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+  it('never sends an IAM token to a server whose certificate it cannot verify', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'ASIATEST', AWS_SECRET_ACCESS_KEY: 'secret' });
+    const h = connect(`postgres://svp_app@localhost:${port}/svp?sslmode=verify-full`, { iamAuth: { region: 'us-east-1' }, max: 1 });
+    try {
+      await expect(h.sql`select 1`).rejects.toThrow(/self[- ]signed certificate/);
+    } finally {
+      await h.close().catch(() => {});
+      process.env = saved;
+    }
+  });
+});
