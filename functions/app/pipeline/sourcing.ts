@@ -254,9 +254,11 @@ export async function sourceForRequest(deps: SourcingDeps, input: SourcingInput)
         addHits(await src.searchStock(ctx, query, { aspect: g.aspect, limit: src.policy.searchLimit }));
         ranked = rank(g);
       }
+      // Previews in rank order until one is on-brand (it then ranks first), at most previewChecks.
       const unjudged = ranked.filter((r) => r.shapeOk && !done.has(String(r.hit.id)) && !verdicts.has(String(r.hit.id)) && r.hit.previewUrl)
         .slice(0, src.policy.previewChecks);
       for (const r of unjudged) {
+        if ([...verdicts.entries()].some(([id, v]) => v === 'ok' && !done.has(id) && ranked.some((x) => x.shapeOk && String(x.hit.id) === id))) break;
         const id = String(r.hit.id);
         try {
           const preview = await src.fetchPreview(ctx, r.hit.previewUrl!);
