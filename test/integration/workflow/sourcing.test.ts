@@ -139,6 +139,42 @@ describe('stock candidates', () => {
   });
 });
 
+describe('stock limits', () => {
+  test('an original too small for the layout is seen in the free resource detail and never downloaded', async () => {
+    // The best-ranked hit for "mocha" on a 1600x900 post (the first freemium landscape one) is a
+    // 640x427 original: 2.5x enlargement, past the brand's 1.5x. Its preview looks like the others.
+    const H = { 'x-freepik-api-key': 'emulator-key' };
+    const res = await fetch(`${h.stack.freepik.baseUrl}/v1/resources?term=mocha&limit=30&filters[content_type][photo]=1`, { headers: H });
+    const hits = ((await res.json()) as { data: Array<{ id: number; image: { orientation: string }; licenses: { type: string }[] }> }).data;
+    const small = hits.find((x) => x.image.orientation === 'horizontal' && x.licenses[0].type === 'freemium')!;
+    const d = (await (await fetch(`${h.stack.freepik.baseUrl}/v1/resources/${small.id}`, { headers: H })).json()) as { data: { dimensions: { width: number } } };
+    expect(d.data.dimensions.width).toBeLessThan(1600 / 1.5);
+    h.stack.freepik.emulator!.reset();
+
+    const { requestId, executionName } = await h.submit({ imageSpec: { source: 'stock', query: 'mocha' }, platforms: ['x'] });
+    await h.stack.runner.waitForToken(executionName, 'Await approval', 90_000);
+    const attempts = (await detail(requestId)).sourcing.groups[0].attempts as Array<Record<string, unknown>>;
+    expect(attempts).toContainEqual(expect.objectContaining({ kind: 'skip', resourceId: String(small.id), reason: 'too_small' }));
+    expect(emulatorCalls(/^GET \/v1\/resources\/\{id\}\/download$/).map((c) => c.path)).not.toContain(`/v1/resources/${small.id}/download`);
+    for (const v of await variantFindings(requestId)) expect(v.findings.filter((f) => f.check === 'resolution'), v.platform).toEqual([]);
+  });
+
+  test('out of download budget: the best image tried is kept and the compliance check says what is wrong with it (no failure, no endless buying)', async () => {
+    setEnv({ FREEPIK_STOCK_PREVIEW_CHECKS: '0', FREEPIK_STOCK_MAX_DOWNLOADS: '1' });
+    try {
+      const { requestId, executionName } = await h.submit({ imageSpec: { source: 'stock', query: 'latte art' }, platforms: ['instagram_square'] });
+      await h.stack.runner.waitForEnd(executionName, 90_000).catch(() => undefined);
+      const r = await h.waitForStatus(requestId, ['awaiting_approval', 'rejected'], 60_000);
+      const [g] = (await detail(requestId)).sourcing.groups;
+      expect(g).toMatchObject({ aspectGroup: 'square', status: 'fallback', downloads: 1 });
+      expect((await usage(requestId)).filter((u) => u.endpoint === 'GET /v1/resources/{id}/download')).toHaveLength(1);
+      expect(r.compliance.checks.palette).toBe('error');
+    } finally {
+      setEnv({ FREEPIK_STOCK_PREVIEW_CHECKS: undefined, FREEPIK_STOCK_MAX_DOWNLOADS: undefined });
+    }
+  });
+});
+
 describe('fail before paying', () => {
   const noFreepik = async (requestId: string, callsBefore: number) => {
     expect(h.stack.freepik.emulator!.calls().length).toBe(callsBefore);
