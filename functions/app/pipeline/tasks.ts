@@ -48,7 +48,6 @@ function platformsOf(req: RequestRow): PlatformName[] {
   });
 }
 
-
 async function loadBrand(tx: Tx, req: RequestRow): Promise<BrandRow> {
   const [brand] = await tx.select().from(brandProfiles).where(eq(brandProfiles.id, req.brandId));
   if (!brand || brand.deletedAt) throw new AppError('invalid_state', 'The brand of this request was deleted');
