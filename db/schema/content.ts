@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { customType, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { customType, index, integer, jsonb, numeric, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from './common.js';
 import { orgId, users } from './tenancy.js';
 import { brandProfiles, contentTemplates } from './brand.js';
@@ -69,12 +69,20 @@ export const requestSteps = pgTable('request_steps', {
   index('request_steps_org_idx').on(t.organizationId, t.startedAt),
 ]);
 
-/** The sourced master image for a request (one per request: re-drives reuse it). */
+/**
+ * A sourced image of a request: one per layout group that needs its own (tall / square / wide),
+ * keyed by the group it was bought for; `covers` lists every group it serves within the brand's
+ * maxUpscale (a landscape photo may serve square and wide posts). Re-drives reuse them.
+ */
 export const generatedAssets = pgTable('generated_assets', {
   id: id(),
   organizationId: orgId(),
   requestId: uuid('request_id').notNull().references(() => contentRequests.id, { onDelete: 'cascade' }),
   brandId: uuid('brand_id').notNull().references(() => brandProfiles.id),
+  /** The layout group this image was sourced for (its master is masters/<group>). */
+  aspectGroup: text('aspect_group').notNull().default('square'),
+  /** Groups it serves (rows from before per-group sourcing served every group). */
+  covers: text('covers').array().notNull().default(sql`'{square,tall,wide}'::text[]`),
   source: text('source').notNull(), // stock | ai | upload
   provider: text('provider').notNull().default('freepik'),
   providerResourceId: text('provider_resource_id'),
@@ -92,9 +100,42 @@ export const generatedAssets = pgTable('generated_assets', {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
-  uniqueIndex('generated_assets_request_uq').on(t.requestId),
+  uniqueIndex('generated_assets_request_group_uq').on(t.requestId, t.aspectGroup),
   index('generated_assets_org_created_idx').on(t.organizationId, t.createdAt),
   index('generated_assets_org_decision_idx').on(t.organizationId, t.complianceDecision, t.createdAt),
+]);
+
+/**
+ * How each layout group of a request was sourced: the AI size or Mystic task, the stock
+ * candidates considered and downloads made, and what they cost. The Mystic task id is written
+ * before its result is awaited, so an attempt cut short (timeout, crash) resumes it instead of
+ * paying again.
+ */
+export const requestSourcing = pgTable('request_sourcing', {
+  id: id(),
+  organizationId: orgId(),
+  requestId: uuid('request_id').notNull().references(() => contentRequests.id, { onDelete: 'cascade' }),
+  aspectGroup: text('aspect_group').notNull(),
+  platforms: text('platforms').array().notNull(),
+  /** generating (a Mystic task is pending) | sourced | covered (by another group's image) | fallback (best of what was tried) | failed */
+  status: text('status').notNull(),
+  source: text('source').notNull(), // stock | ai
+  /** What was asked of the provider: {mode, size | aspectRatio + resolution} or {query}. */
+  plan: jsonb('plan'),
+  providerTaskId: text('provider_task_id'),
+  generatedAssetId: uuid('generated_asset_id').references(() => generatedAssets.id, { onDelete: 'set null' }),
+  /** Candidates ranked, previews judged, details read, downloads and generations, each with its outcome. */
+  attempts: jsonb('attempts').$type<unknown[]>().notNull().default(sql`'[]'::jsonb`),
+  candidatesConsidered: integer('candidates_considered').notNull().default(0),
+  downloads: integer('downloads').notNull().default(0),
+  generations: integer('generations').notNull().default(0),
+  credits: numeric('credits', { precision: 12, scale: 4 }).notNull().default('0'),
+  costUsd: numeric('cost_usd', { precision: 12, scale: 6 }).notNull().default('0'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [
+  uniqueIndex('request_sourcing_request_group_uq').on(t.requestId, t.aspectGroup),
+  index('request_sourcing_org_idx').on(t.organizationId, t.createdAt),
 ]);
 
 export const assetVariants = pgTable('asset_variants', {

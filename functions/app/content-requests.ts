@@ -10,8 +10,8 @@ import { and, asc, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-o
 import { withTenant, type Db, type Tx } from '../adapters/db/client.js';
 import type { ObjectStore } from '../adapters/storage/object-store.js';
 import {
-  approvalDecisions, approvalWorkflows, assetVariants, brandProfiles, contentApprovals, contentRequests, contentTemplates,
-  generatedAssets, idempotencyKeys, requestSteps,
+  apiUsage, approvalDecisions, approvalWorkflows, assetVariants, brandProfiles, contentApprovals, contentRequests, contentTemplates,
+  generatedAssets, idempotencyKeys, requestSourcing, requestSteps,
 } from '../../db/schema/index.js';
 import type { Brief, ImageSpec } from '../domain/brand-types.js';
 import type { WorkflowStarter } from '../domain/ports.js';
@@ -194,23 +194,39 @@ export async function listContentRequests(tx: Tx, orgId: string, q: {
   return { items: page.map((r) => toSummary(r)), nextCursor: more && last ? encodeCursor({ t: last.ts, id: last.id }) : null };
 }
 
-/** Status, timeline, master + variants (short-lived URLs), compliance and approvals. Task tokens never leave. */
+const toMaster = (m: {
+  id: string; aspectGroup: string; covers: string[]; source: string; width: number; height: number; license: unknown;
+  complianceScore: number | null; complianceDecision: string | null;
+}) => ({ ...m, complianceScore: m.complianceScore ?? null, complianceDecision: m.complianceDecision ?? null });
+
+/**
+ * Status, timeline, the sourced images (one per layout group) + variants (short-lived URLs),
+ * how the images were sourced and what that cost, compliance and approvals. Task tokens never leave.
+ */
 export async function getContentRequest(tx: Tx, orgId: string, store: ObjectStore, id: string) {
   // All reads are independent: issued together they share round trips on the transaction's connection.
-  const [[r], steps, masters, variants, approvals] = await Promise.all([
+  const [[r], steps, masters, variants, approvals, sourcing, [usage]] = await Promise.all([
     tx.select({ ...summaryCols, compliance: contentRequests.compliance, manifest: contentRequests.manifest, rejectionReason: contentRequests.rejectionReason, publishedAt: contentRequests.publishedAt })
       .from(contentRequests).where(and(eq(contentRequests.organizationId, orgId), eq(contentRequests.id, id))),
     tx.select().from(requestSteps).where(and(eq(requestSteps.organizationId, orgId), eq(requestSteps.requestId, id))).orderBy(asc(requestSteps.run), asc(requestSteps.startedAt)),
     tx.select({
+      id: generatedAssets.id, aspectGroup: generatedAssets.aspectGroup, covers: generatedAssets.covers,
       source: generatedAssets.source, width: generatedAssets.width, height: generatedAssets.height, license: generatedAssets.license,
       complianceScore: generatedAssets.complianceScore, complianceDecision: generatedAssets.complianceDecision,
-    }).from(generatedAssets).where(and(eq(generatedAssets.organizationId, orgId), eq(generatedAssets.requestId, id))),
+    }).from(generatedAssets).where(and(eq(generatedAssets.organizationId, orgId), eq(generatedAssets.requestId, id))).orderBy(asc(generatedAssets.createdAt)),
     tx.select().from(assetVariants).where(and(eq(assetVariants.organizationId, orgId), eq(assetVariants.requestId, id))).orderBy(asc(assetVariants.platform)),
     tx.select({
       id: contentApprovals.id, run: contentApprovals.run, stepIndex: contentApprovals.stepIndex, stepName: contentApprovals.stepName,
       status: contentApprovals.status, dueAt: contentApprovals.dueAt, decidedAt: contentApprovals.decidedAt, outcomeReason: contentApprovals.outcomeReason,
     }).from(contentApprovals).where(and(eq(contentApprovals.organizationId, orgId), eq(contentApprovals.requestId, id)))
       .orderBy(asc(contentApprovals.run), asc(contentApprovals.stepIndex)),
+    tx.select().from(requestSourcing).where(and(eq(requestSourcing.organizationId, orgId), eq(requestSourcing.requestId, id))).orderBy(asc(requestSourcing.createdAt)),
+    // Every Freepik HTTP attempt made for this request (searches, previews, downloads, generations, retries).
+    tx.select({
+      calls: sql<number>`count(*)::int`, credits: sql<string>`coalesce(sum(${apiUsage.credits}), 0)::text`,
+      costUsd: sql<string>`coalesce(sum(${apiUsage.costUsd}), 0)::text`,
+      failed: sql<number>`(count(*) filter (where ${apiUsage.outcome} <> 'success'))::int`,
+    }).from(apiUsage).where(and(eq(apiUsage.organizationId, orgId), eq(apiUsage.requestId, id))),
   ]);
   if (!r) throw new AppError('not_found', 'Content request not found');
   const decisions = approvals.length
@@ -225,7 +241,16 @@ export async function getContentRequest(tx: Tx, orgId: string, store: ObjectStor
       run: s.run, step: s.step, status: s.status, startedAt: isoReq(s.startedAt), finishedAt: iso(s.finishedAt),
       durationMs: s.durationMs ?? null, detail: s.detail ?? null,
     })),
-    master: masters[0] ? { ...masters[0], complianceScore: masters[0].complianceScore ?? null, complianceDecision: masters[0].complianceDecision ?? null } : null,
+    master: masters[0] ? toMaster(masters[0]) : null,
+    masters: masters.map(toMaster),
+    sourcing: {
+      groups: sourcing.map((g) => ({
+        aspectGroup: g.aspectGroup, platforms: g.platforms, status: g.status, source: g.source, assetId: g.generatedAssetId ?? null,
+        plan: g.plan ?? null, candidatesConsidered: g.candidatesConsidered, downloads: g.downloads, generations: g.generations,
+        credits: Number(g.credits), costUsd: Number(g.costUsd), attempts: g.attempts,
+      })),
+      usage: { calls: usage?.calls ?? 0, failedCalls: usage?.failed ?? 0, credits: Number(usage?.credits ?? 0), costUsd: Number(usage?.costUsd ?? 0) },
+    },
     variants: await Promise.all(variants.map(async (v) => ({
       id: v.id, platform: v.platform, width: v.width, height: v.height, format: v.format, bytes: v.bytes, sha256: v.sha256,
       complianceScore: v.complianceScore ?? null, complianceDecision: v.complianceDecision ?? null, findings: v.findings ?? null,

@@ -17,6 +17,8 @@ export const errorCodes = {
   unsupported_media_type: { status: 415, title: 'Send application/json' },
   rate_limited: { status: 429, title: 'Too many requests' },
   quota_exceeded: { status: 402, title: 'Monthly quota exhausted' },
+  /** The provider's own daily cap for our account (e.g. stock downloads per day) is used up. */
+  provider_quota_exceeded: { status: 429, title: 'The image provider\'s daily limit for this account is reached' },
   // upstream / pipeline
   upstream_unavailable: { status: 503, title: 'A provider is unavailable; try again' },
   upstream_rejected: { status: 502, title: 'A provider refused the request' },

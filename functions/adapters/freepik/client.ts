@@ -33,6 +33,8 @@ export const ENDPOINTS = {
   mysticCreate: 'POST /v1/ai/mystic',
   mysticGet: 'GET /v1/ai/mystic/{task_id}',
   mysticFile: 'GET {mystic-generated-url}',
+  /** A search hit's preview image on the CDN: free, no key, used to judge a candidate's colours. */
+  preview: 'GET {preview-url}',
 } as const;
 
 /** Who a call is for, and how long it may take. */
@@ -41,7 +43,7 @@ export interface CallContext {
   /** Content request (uuid) the call serves; stored on the usage rows. */
   requestId?: string | null;
   signal?: AbortSignal;
-  /** Epoch-ms deadline of this logical call (default: now + config.deadlineMs). */
+  /** Epoch-ms deadline of this logical call (never later than now + config.deadlineMs). */
   deadline?: number;
 }
 
@@ -151,6 +153,8 @@ export interface FreepikClient {
   waitForMysticTask(ctx: CallContext, taskId: string, opts?: { deadline?: number }): Promise<MysticTask>;
   /** Safe download of a Mystic result URL (metered). */
   downloadGenerated(ctx: CallContext, url: string): Promise<SafeImage>;
+  /** Safe download of a search hit's preview (free, no key, metered at 0 credits). */
+  fetchPreview(ctx: CallContext, url: string): Promise<SafeImage>;
 }
 
 export type ClientConfig = Pick<FreepikConfig, 'baseUrl' | 'keyHeader' | 'timeoutMs' | 'maxRetries' | 'deadlineMs' | 'backoff' | 'maxRetryAfterMs' | 'mystic' | 'download' | 'pricing'> & { apiKey: string };
@@ -182,6 +186,8 @@ interface JsonRequest<T> {
 }
 
 const FREE: Price = { credits: 0, costUsd: 0 };
+const PREVIEW_MAX_BYTES = 3 * 1024 * 1024;
+const PREVIEW_TIMEOUT_MS = 10_000;
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
 
 export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
@@ -192,7 +198,8 @@ export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
   const onRecordError = deps.onRecordError ?? ((e) => console.error(JSON.stringify({ level: 'ERROR', msg: 'usage row not recorded', error: String(e) })));
   const retryPolicy = { maxRetries: config.maxRetries, backoff: config.backoff, maxRetryAfterMs: config.maxRetryAfterMs };
 
-  const deadlineOf = (ctx: CallContext) => ctx.deadline ?? clock.now() + config.deadlineMs;
+  // A caller's deadline (e.g. the Lambda's remaining time) can shorten a call, never lengthen it.
+  const deadlineOf = (ctx: CallContext) => Math.min(ctx.deadline ?? Infinity, clock.now() + config.deadlineMs);
 
   async function record(ctx: CallContext, row: { endpoint: string; method: string; statusCode: number | null; outcome: UsageOutcome; latencyMs: number; retryNumber: number; errorCode?: string | null; price?: Price }) {
     const full = {
@@ -267,8 +274,9 @@ export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
       return { data: parsed.data, spent };
     }
 
-    const retryable = status === 408 || status === 429 || status >= 500;
-    await record(ctx, { ...base, statusCode: status, outcome: retryable ? 'retryable_error' : 'error', latencyMs, errorCode: `http_${status}` });
+    const dailyCap = status === 429 && isDailyLimit(text);
+    const retryable = !dailyCap && (status === 408 || status === 429 || status >= 500);
+    await record(ctx, { ...base, statusCode: status, outcome: retryable ? 'retryable_error' : 'error', latencyMs, errorCode: dailyCap ? 'daily_limit' : `http_${status}` });
     throw httpError(req.endpoint, status, text, retryable ? parseRetryAfter(headers.get('retry-after'), clock.now()) : undefined);
   }
 
@@ -417,6 +425,11 @@ export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
     downloadGenerated(ctx, url) {
       return download(ctx, url, ENDPOINTS.mysticFile, config.download);
     },
+
+    fetchPreview(ctx, url) {
+      // Previews are small (~740 px): a tight byte cap and timeout, so a bad one costs little.
+      return download(ctx, url, ENDPOINTS.preview, { ...config.download, maxBytes: Math.min(config.download.maxBytes, PREVIEW_MAX_BYTES), timeoutMs: Math.min(config.download.timeoutMs, PREVIEW_TIMEOUT_MS) });
+    },
   };
   return client;
 }
@@ -483,15 +496,34 @@ function uncertain(endpoint: string, e: AppError): AppError {
     { detail: { ...e.detail, endpoint }, cause: e });
 }
 
-/** Maps a non-2xx answer to the AppError callers see. */
-function httpError(endpoint: string, status: number, text: string, retryAfterMs?: number): AppError {
-  let body: z.infer<typeof errorBodySchema> = {};
+function errorBody(text: string): z.infer<typeof errorBodySchema> {
   try {
     const r = errorBodySchema.safeParse(JSON.parse(text));
-    if (r.success) body = r.data;
+    if (r.success) return r.data;
   } catch { /* non-JSON error page */ }
+  return {};
+}
+
+/**
+ * A 429 that is not a rate limit but a daily cap (stock downloads per day outside Enterprise,
+ * AI generations per day): waiting minutes will not help, so it is not retried. Freepik documents
+ * no field for it; its message names the day.
+ */
+export function isDailyLimit(text: string): boolean {
+  const message = errorBody(text).message ?? text;
+  return /\b(daily|per day|a day|today|24 ?h(ours)?)\b/i.test(message) && /\b(limit|quota|cap|maximum|exceeded|reached)\b/i.test(message);
+}
+
+/** Maps a non-2xx answer to the AppError callers see. */
+function httpError(endpoint: string, status: number, text: string, retryAfterMs?: number): AppError {
+  const body = errorBody(text);
   const upstreamMessage = body.message ?? undefined;
   const detail: Record<string, unknown> = { endpoint, status, upstreamMessage };
+  if (status === 429 && isDailyLimit(text)) {
+    return new AppError('provider_quota_exceeded',
+      `Freepik's daily limit for ${endpoint} is reached for our account${upstreamMessage ? ` ("${upstreamMessage.slice(0, 200)}")` : ''}. It resets the next day; retry the request then, or raise the plan's limit`,
+      { detail: { ...detail, reason: 'daily_limit' } });
+  }
   if (status === 408 || status === 429 || status >= 500) {
     return new AppError('upstream_unavailable', `${endpoint} answered ${status}`, { retryable: true, detail: { ...detail, reason: `http_${status}`, retryAfterMs } });
   }

@@ -46,7 +46,18 @@ export interface FreepikConfig {
   maxRetryAfterMs: number;
   /** How AI images are made: the synchronous classic endpoint or the Mystic task flow. */
   aiMode: 'classic' | 'mystic';
-  mystic: { resolution: MysticResolution; model?: string; pollIntervalMs: number; maxPollIntervalMs: number; deadlineMs: number };
+  /**
+   * Mystic: `deadlineMs` caps one invocation's polling (the Lambda's remaining time caps it too;
+   * the task id is stored first, so the next attempt resumes polling instead of paying again).
+   * `fallback`: in classic mode, a group no text-to-image size covers within maxUpscale is
+   * generated with Mystic at the lowest resolution that does.
+   */
+  mystic: { resolution: MysticResolution; model?: string; pollIntervalMs: number; maxPollIntervalMs: number; deadlineMs: number; fallback: boolean };
+  /**
+   * Stock sourcing: results asked per search, previews judged per group (free), and downloads a
+   * request may spend before it keeps the best one it has (never fewer than one per group).
+   */
+  stock: { searchLimit: number; previewChecks: number; maxDownloads: number };
   /** The global token bucket shared by every instance (rate_limit_buckets). */
   rate: { key: string; capacity: number; refillPerSecond: number; maxWaitMs: number };
   download: DownloadPolicy;
@@ -80,7 +91,12 @@ export const freepikEnvSchema = z.object({
   FREEPIK_MYSTIC_MODEL: z.string().optional(),
   FREEPIK_MYSTIC_POLL_MS: int(2_000, 1),
   FREEPIK_MYSTIC_MAX_POLL_MS: int(5_000, 1),
-  FREEPIK_MYSTIC_DEADLINE_MS: int(300_000, 1),
+  // Below the sourcing Lambda's 120 s timeout: polling gives up (retryable) before the Lambda dies.
+  FREEPIK_MYSTIC_DEADLINE_MS: int(90_000, 1),
+  FREEPIK_MYSTIC_FALLBACK: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  FREEPIK_STOCK_SEARCH_LIMIT: int(30, 1),
+  FREEPIK_STOCK_PREVIEW_CHECKS: int(6),
+  FREEPIK_STOCK_MAX_DOWNLOADS: int(3, 1),
   FREEPIK_RATE_KEY: z.string().default('freepik:global'),
   // Reported: ~10 req/s averaged over 2 minutes, bursts of 50/s.
   FREEPIK_RATE_CAPACITY: z.coerce.number().positive().default(50),
@@ -122,11 +138,13 @@ export function loadFreepikConfig(env: Record<string, string | undefined> = proc
     mystic: {
       resolution: e.FREEPIK_MYSTIC_RESOLUTION, model: e.FREEPIK_MYSTIC_MODEL,
       pollIntervalMs: e.FREEPIK_MYSTIC_POLL_MS, maxPollIntervalMs: e.FREEPIK_MYSTIC_MAX_POLL_MS, deadlineMs: e.FREEPIK_MYSTIC_DEADLINE_MS,
+      fallback: e.FREEPIK_MYSTIC_FALLBACK,
     },
+    stock: { searchLimit: e.FREEPIK_STOCK_SEARCH_LIMIT, previewChecks: e.FREEPIK_STOCK_PREVIEW_CHECKS, maxDownloads: e.FREEPIK_STOCK_MAX_DOWNLOADS },
     rate: { key: e.FREEPIK_RATE_KEY, capacity: e.FREEPIK_RATE_CAPACITY, refillPerSecond: e.FREEPIK_RATE_PER_SECOND, maxWaitMs: e.FREEPIK_RATE_MAX_WAIT_MS },
     download: {
       ...defaultDownloadPolicy,
-      allowedHosts: e.FREEPIK_DOWNLOAD_HOSTS ?? [...FREEPIK_DOWNLOAD_HOSTS],
+      allowedHosts: e.FREEPIK_DOWNLOAD_HOSTS ?? downloadHostsFor(e.FREEPIK_BASE_URL),
       localHttpHosts: e.FREEPIK_LOCAL_HTTP_HOSTS ?? [],
       maxBytes: e.FREEPIK_MAX_DOWNLOAD_BYTES,
       timeoutMs: e.FREEPIK_DOWNLOAD_TIMEOUT_MS,
@@ -139,6 +157,24 @@ export function loadFreepikConfig(env: Record<string, string | undefined> = proc
     },
     webhookSecret: e.FREEPIK_WEBHOOK_SECRET,
   };
+}
+
+/**
+ * The CDN hosts downloads may come from: Freepik's, plus the same hosts under the configured API's
+ * domain (`api.magnific.com` -> `img.magnific.com`, `downloadscdn*.magnific.com`, ...), so moving
+ * the base URL to the new name does not leave every signed URL refused. An IP address or a
+ * one-label host (the emulator, a proxy) adds nothing: those are allowed per host by
+ * FREEPIK_LOCAL_HTTP_HOSTS / FREEPIK_DOWNLOAD_HOSTS.
+ */
+export function downloadHostsFor(baseUrl: string): string[] {
+  const hosts: string[] = [...FREEPIK_DOWNLOAD_HOSTS];
+  const host = new URL(baseUrl).hostname.toLowerCase();
+  const labels = host.split('.');
+  if (labels.length < 2 || /^[\d.]+$/.test(host) || host.includes(':')) return hosts;
+  const domain = labels.slice(-2).join('.');
+  if (domain === 'freepik.com') return hosts;
+  for (const h of FREEPIK_DOWNLOAD_HOSTS) hosts.push(h.replace(/freepik\.com$/, domain));
+  return hosts;
 }
 
 const stripUndefined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]-?: Exclude<T[K], undefined> };

@@ -1,7 +1,8 @@
 /**
- * Procedural images for the Freepik emulator: a gradient and a few shapes whose colours and layout
- * come from a hash of the theme (search term or prompt), at the exact requested size. Also the
- * hostile payloads its fault knobs serve.
+ * Procedural images for the Freepik emulator: a gradient and a few shapes at the exact requested
+ * size. Colours come either from a hash of the theme (a prompt) or from an explicit palette
+ * (`palette:#RRGGBB,#RRGGBB,...:<seed>`: stock results, and AI calls that pass `styling.colors`).
+ * Also the hostile payloads its fault knobs serve.
  */
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
@@ -44,11 +45,33 @@ export function renderThemedImage(theme: string, width: number, height: number, 
   return p;
 }
 
+/** The theme string of an image drawn in these colours (first two: the gradient; all: the shapes). */
+export function paletteTheme(colors: readonly string[], seed: number): string {
+  return `palette:${colors.join(',')}:${seed}`;
+}
+
+function parsePalette(theme: string): { colors: string[]; seed: number } | undefined {
+  const m = /^palette:((?:#[0-9a-fA-F]{6},?)+):(\d+)$/.exec(theme);
+  return m ? { colors: m[1].split(',').filter(Boolean), seed: Number(m[2]) } : undefined;
+}
+
+/** `hsl(h, s%, l%)` as #RRGGBB. */
+export function hslHex(h: number, s: number, l: number): string {
+  const hh = ((h % 360) + 360) % 360;
+  const ss = Math.max(0, Math.min(100, s)) / 100;
+  const ll = Math.max(0, Math.min(100, l)) / 100;
+  const k = (n: number) => (n + hh / 30) % 12;
+  const a = ss * Math.min(ll, 1 - ll);
+  const f = (n: number) => ll - a * Math.max(-1, Math.min(k(n) - 3, Math.min(9 - k(n), 1)));
+  return `#${[f(0), f(8), f(4)].map((v) => Math.round(v * 255).toString(16).padStart(2, '0')).join('')}`.toUpperCase();
+}
+
 async function render(theme: string, width: number, height: number, format: 'jpeg' | 'png'): Promise<Buffer> {
-  const rnd = seededRandom(hash32(theme));
+  const palette = parsePalette(theme);
+  const rnd = seededRandom(palette ? palette.seed : hash32(theme));
   const hue = Math.floor(rnd() * 360);
-  const c1 = `hsl(${hue},70%,55%)`;
-  const c2 = `hsl(${(hue + 40 + Math.floor(rnd() * 80)) % 360},65%,35%)`;
+  const c1 = palette ? palette.colors[0] : `hsl(${hue},70%,55%)`;
+  const c2 = palette ? palette.colors[1 % palette.colors.length] : `hsl(${(hue + 40 + Math.floor(rnd() * 80)) % 360},65%,35%)`;
   // Draw small and scale up: gradients and soft shapes survive it, and big sizes stay fast.
   const scale = Math.max(1, Math.ceil(Math.max(width, height) / 512));
   const w = Math.max(8, Math.round(width / scale));
@@ -56,7 +79,7 @@ async function render(theme: string, width: number, height: number, format: 'jpe
   const shapes: string[] = [];
   const n = 3 + Math.floor(rnd() * 4);
   for (let i = 0; i < n; i++) {
-    const fill = `hsl(${(hue + 120 + Math.floor(rnd() * 120)) % 360},75%,${40 + Math.floor(rnd() * 40)}%)`;
+    const fill = palette ? palette.colors[Math.floor(rnd() * palette.colors.length)] : `hsl(${(hue + 120 + Math.floor(rnd() * 120)) % 360},75%,${40 + Math.floor(rnd() * 40)}%)`;
     const x = Math.round(rnd() * w), y = Math.round(rnd() * h), r = Math.round((0.08 + rnd() * 0.25) * Math.min(w, h));
     shapes.push(rnd() < 0.6
       ? `<circle cx="${x}" cy="${y}" r="${r}" fill="${fill}" opacity="0.7"/>`

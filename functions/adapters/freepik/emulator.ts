@@ -3,17 +3,22 @@
  * with bracket filters and pagination, detail, download links signed on this server (they
  * expire), text-to-image (base64 JPEG), Mystic tasks (CREATED -> IN_PROGRESS -> COMPLETED over a
  * few polls), error bodies in the contract's shape, 401 for a wrong key. Images are generated
- * procedurally at the requested size and themed by the query/prompt.
+ * procedurally at the requested size. Stock results vary like real ones, deterministically per
+ * query: mostly in the colours the query suggests (coffee is brown, a gym is electric blue), some
+ * off-palette or neutral, some too small for a large format, in every orientation; previews are
+ * served (free, no key) in the same colours. AI images have the sizes the real API returns per
+ * size / Mystic resolution, in the prompt's colours or in `styling.colors` when given.
  *
  * Fault knobs (setFaults) make it hostile on purpose: 429 with/without Retry-After, 5xx, slow
  * answers, connection resets, malformed JSON, non-image bytes, pixel bombs, oversize bodies,
- * redirects to private addresses, failing Mystic tasks; "next N calls" rules and seeded random
- * 429/503 for load tests.
+ * redirects to private addresses, failing Mystic tasks, a daily-cap 429; "next N calls" rules and
+ * seeded random 429/503 for load tests.
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hash32, NON_IMAGE_BYTES, pixelBombPng, renderThemedImage, seededRandom } from './emulator-images.js';
+import { MYSTIC_ASPECT_RATIOS, mysticSize, TEXT_TO_IMAGE_SIZES, type MysticAspectRatio, type MysticResolution } from '../../domain/sourcing-plan.js';
+import { hash32, hslHex, NON_IMAGE_BYTES, paletteTheme, pixelBombPng, renderThemedImage, seededRandom } from './emulator-images.js';
 import { signWebhook } from './webhook.js';
 
 export type Fault =
@@ -34,7 +39,9 @@ export type Fault =
   /** A body of `bytes` bytes (JPEG magic then zeros); Content-Length declared unless `declareLength` is false. */
   | { kind: 'oversize'; bytes: number; declareLength?: boolean }
   /** Mystic polls report this status (FAILED, CANCELLED, anything). */
-  | { kind: 'mystic_status'; status: string };
+  | { kind: 'mystic_status'; status: string }
+  /** 429 whose message says the key's daily cap (e.g. stock downloads per day) is used up. */
+  | { kind: 'daily_limit'; message?: string };
 
 export interface FaultRule {
   /**
@@ -106,25 +113,45 @@ export interface FreepikEmulator {
 export const EMULATOR_API_KEY = 'emulator-key';
 
 const ORIENTATION_FILTER: Record<string, string> = { landscape: 'horizontal', portrait: 'vertical', square: 'square', panoramic: 'panoramic' };
-const AI_SIZES: Record<string, [number, number]> = {
-  square_1_1: [1024, 1024], classic_4_3: [1024, 768], traditional_3_4: [768, 1024], widescreen_16_9: [1344, 768],
-  social_story_9_16: [768, 1344], smartphone_horizontal_20_9: [1440, 648], smartphone_vertical_9_20: [648, 1440],
-  standard_3_2: [1152, 768], portrait_2_3: [768, 1152], horizontal_2_1: [1408, 704], vertical_1_2: [704, 1408],
-  social_5_4: [1120, 896], social_post_4_5: [896, 1120],
-};
-const MYSTIC_SIZES: Record<string, [number, number]> = { ...AI_SIZES, film_horizontal_21_9: [1512, 648], film_vertical_9_21: [648, 1512] };
+// Pixel sizes per text-to-image size and Mystic aspect ratio/resolution, as the API returns them.
+const AI_SIZES: Record<string, { width: number; height: number }> = TEXT_TO_IMAGE_SIZES;
 const MYSTIC_MODELS = ['realism', 'fluid', 'zen', 'flexible', 'super_real', 'editorial_portraits'];
-const MYSTIC_SCALE: Record<string, number> = { '1k': 1, '2k': 2, '4k': 4 };
+const MYSTIC_RESOLUTION_NAMES = ['1k', '2k', '4k'];
+
+/**
+ * The colours a search term's photos come in: a topic's hues when a keyword names one, else hues
+ * from the term's hash. Saturation and lightness say how the topic looks (coffee: dark, muted).
+ */
+const TOPICS: ReadonlyArray<{ words: RegExp; hues: number[]; s: number; l: number }> = [
+  { words: /coffee|espresso|latte|cafe|café|roast|barista|mocha|cappuccino|beans?\b|chocolate|bakery|bread|croissant|cookie|cocoa/, hues: [22, 28, 16], s: 42, l: 34 },
+  { words: /gym|fitness|workout|runn?(er|ing)?\b|sport|athlete|yoga|training|sneaker|cycling|bike|energy|dumbbell|stretch/, hues: [222, 16, 76], s: 88, l: 50 },
+  { words: /ocean|sea\b|beach|water|sky|surf|swim|lake|river|ice\b|winter|snow|blue/, hues: [205, 195, 215], s: 62, l: 50 },
+  { words: /forest|tree|leaf|leaves|plant|garden|green|nature|park|salad|vegan|herb|tea\b|matcha|avocado/, hues: [112, 95, 130], s: 45, l: 38 },
+  { words: /sunset|autumn|fall\b|orange|fire|flame|pumpkin|desert|sand|terracotta/, hues: [24, 14, 36], s: 78, l: 52 },
+  { words: /flower|rose|pink|love|valentine|berry|berries|wine|cherry|strawberr/, hues: [345, 335, 355], s: 62, l: 50 },
+  { words: /city|street|urban|night|office|tech|laptop|building|skyline|desk/, hues: [225, 210, 240], s: 22, l: 32 },
+  { words: /lemon|yellow|banana|summer|sun\b|honey|citrus/, hues: [50, 44, 58], s: 85, l: 56 },
+];
+function topicOf(term: string): { hues: number[]; s: number; l: number } {
+  const t = term.toLowerCase();
+  const hit = TOPICS.find((x) => x.words.test(t));
+  if (hit) return hit;
+  const h = hash32(`hue:${t}`) % 360;
+  return { hues: [h, (h + 20) % 360, (h + 340) % 360], s: 60, l: 48 };
+}
 const MAX_CALLS = 100_000;
 
 interface StockDef {
   id: number; termHash: number; index: number; term: string;
   orientation: string; type: string; license: 'freemium' | 'premium'; width: number; height: number;
+  /** How its colours relate to the term: in the topic's colours, off them, or mostly grey. */
+  tone: 'on' | 'off' | 'neutral';
+  colors: string[];
 }
 
 interface Task {
-  id: string; prompt: string; aspect: string; resolution: string; polls: number; status: string;
-  webhookUrl?: string; timer?: NodeJS.Timeout;
+  id: string; prompt: string; aspect: MysticAspectRatio; resolution: MysticResolution; polls: number; status: string;
+  colors?: string[]; webhookUrl?: string; timer?: NodeJS.Timeout;
 }
 
 export async function startFreepikEmulator(opts: EmulatorOptions = {}): Promise<FreepikEmulator> {
@@ -183,11 +210,36 @@ export async function startFreepikEmulator(opts: EmulatorOptions = {}): Promise<
     if (index >= totalFor(termHash)) return undefined;
     const k = (index + termHash) % 5;
     const orientation = index % 13 === 12 ? 'panoramic' : ['horizontal', 'vertical', 'square', 'horizontal', 'vertical'][k];
-    const [width, height] = orientation === 'horizontal' ? [6000, 4000] : orientation === 'vertical' ? [4000, 6000] : orientation === 'square' ? [5000, 5000] : [8000, 2667];
+    let [width, height] = orientation === 'horizontal' ? [6000, 4000] : orientation === 'vertical' ? [4000, 6000] : orientation === 'square' ? [5000, 5000] : [8000, 2667];
+    // One in five originals is small (an old upload, a thumbnail-sized photo): too small for a
+    // large format, which only the resource detail's dimensions reveal (previews all look alike).
+    const roll = (salt: string) => hash32(`${termHash}:${index}:${salt}`) % 100;
+    if (roll('size') < 20) {
+      const long = [640, 800, 960, 1100][roll('long') % 4];
+      const k2 = long / Math.max(width, height);
+      [width, height] = [Math.round(width * k2), Math.round(height * k2)];
+    }
     const type = index % 11 === 7 ? 'psd' : index % 7 === 5 ? 'vector' : 'photo';
     const license = index % 3 === 2 ? 'premium' : 'freemium';
-    return { id, termHash, index, term: terms.get(termHash) ?? `stock ${termHash}`, orientation, type, license, width, height };
+    const term = terms.get(termHash) ?? `stock ${termHash}`;
+    const tone = roll('tone') < 30 ? 'off' : roll('tone') < 40 ? 'neutral' : 'on';
+    return { id, termHash, index, term, orientation, type, license, width, height, tone, colors: stockColors(term, tone, roll('hue')) };
   }
+  function stockColors(term: string, tone: StockDef['tone'], r: number): string[] {
+    const t = topicOf(term);
+    const jitter = (r % 11) - 5;
+    if (tone === 'neutral') return [hslHex(t.hues[0], 6, 86), hslHex(t.hues[0], 5, 62), hslHex(t.hues[0], 8, 35), hslHex(t.hues[1], 30, 50)];
+    if (tone === 'off') {
+      // The complementary side of the colour wheel, saturated: what a brand check flags.
+      const h = t.hues[0] + 150 + (r % 60);
+      return [hslHex(h, 75, 52), hslHex(h + 25, 70, 38), hslHex(h - 20, 80, 60), hslHex(h + 10, 65, 45)];
+    }
+    return [
+      hslHex(t.hues[0] + jitter, t.s, t.l), hslHex(t.hues[1] + jitter, t.s - 5, t.l + 22),
+      hslHex(t.hues[2] + jitter, t.s + 10, t.l - 10), hslHex(t.hues[0] + jitter, t.s - 15, Math.min(92, t.l + 45)),
+    ];
+  }
+  const stockTheme = (d: StockDef) => paletteTheme(d.colors, d.id % 1_000_000);
   const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'image';
 
   // ---- signed file URLs ----------------------------------------------------------------------
@@ -315,7 +367,7 @@ export async function startFreepikEmulator(opts: EmulatorOptions = {}): Promise<
     else if (/^\d+px$/.test(size) && Number(size.slice(0, -2)) >= 100 && Number(size.slice(0, -2)) <= 2000) long = Number(size.slice(0, -2));
     else return bad('image_size', 'must be small, medium, large, original or 100px..2000px', 'field');
     const [w, h] = scaled(d.width, d.height, long);
-    return { status: 200, json: { data: { filename: `${slug(d.term)}-${d.id}.jpg`, url: fileUrl(`stock:${d.termHash}:${d.index}`, w, h), signed_url: null } } };
+    return { status: 200, json: { data: { filename: `${slug(d.term)}-${d.id}.jpg`, url: fileUrl(stockTheme(d), w, h), signed_url: null } } };
   }
 
   async function imagePayload(theme: string, w: number, h: number, fault: Fault | undefined): Promise<Buffer> {
@@ -335,23 +387,37 @@ export async function startFreepikEmulator(opts: EmulatorOptions = {}): Promise<
     const size = ((b.image as { size?: unknown } | undefined)?.size ?? 'square_1_1') as string;
     const dims = AI_SIZES[size];
     if (!dims) return bad('image.size', `unknown size ${String(size)}`);
+    const colors = stylingColors(b.styling);
+    if (colors === null) return bad('styling.colors', 'colors like [{"color":"#AABBCC","weight":0.5}]');
     const seed = typeof b.seed === 'number' ? b.seed : hash32(prompt) % 1_000_000;
     const images = [];
     for (let i = 0; i < (n as number); i++) {
-      const bytes = await imagePayload(`ai:${prompt}:${seed}:${i}`, dims[0], dims[1], fault);
+      const theme = colors ? paletteTheme(colors, seed + i) : `ai:${prompt}:${seed}:${i}`;
+      const bytes = await imagePayload(theme, dims.width, dims.height, fault);
       images.push({ base64: bytes.toString('base64'), has_nsfw: false });
     }
     return {
       status: 200,
-      json: { data: images, meta: { prompt, seed, image: { size: size.replace(/_\d+_\d+$/, ''), width: dims[0], height: dims[1] }, num_inference_steps: 8, guidance_scale: b.guidance_scale ?? 1.5 } },
+      json: { data: images, meta: { prompt, seed, image: { size: size.replace(/_\d+_\d+$/, ''), width: dims.width, height: dims.height }, num_inference_steps: 8, guidance_scale: b.guidance_scale ?? 1.5 } },
     };
+  }
+
+  /** `styling.colors` hexes; undefined when absent, null when malformed. */
+  function stylingColors(styling: unknown): string[] | undefined | null {
+    const colors = (styling as { colors?: unknown } | undefined)?.colors;
+    if (colors === undefined) return undefined;
+    const ok = Array.isArray(colors) && colors.length >= 1 && colors.length <= 5
+      && colors.every((c) => typeof c?.color === 'string' && /^#[0-9A-Fa-f]{6}$/.test(c.color) && typeof c.weight === 'number' && c.weight >= 0.05 && c.weight <= 1);
+    if (!ok) return null;
+    // Weighted: the heaviest colour leads the gradient.
+    return [...(colors as { color: string; weight: number }[])].sort((a, b) => b.weight - a.weight).map((c) => c.color.toUpperCase());
   }
 
   function taskBody(t: Task, statusOverride?: string) {
     const status = statusOverride ?? t.status;
-    const [w, h] = MYSTIC_SIZES[t.aspect];
-    const k = MYSTIC_SCALE[t.resolution];
-    const generated = status === 'COMPLETED' ? [fileUrl(`mystic:${t.prompt}:${t.id}`, Math.min(4096, w * k), Math.min(4096, h * k))] : [];
+    const { width, height } = mysticSize(t.aspect, t.resolution);
+    const theme = t.colors ? paletteTheme(t.colors, hash32(t.id) % 1_000_000) : `mystic:${t.prompt}:${t.id}`;
+    const generated = status === 'COMPLETED' ? [fileUrl(theme, width, height)] : [];
     return { task_id: t.id, status, generated, ...(status === 'COMPLETED' ? { has_nsfw: [false] } : {}) };
   }
 
@@ -375,18 +441,16 @@ export async function startFreepikEmulator(opts: EmulatorOptions = {}): Promise<
   function mysticCreate(body: unknown): Reply {
     const b = (body ?? {}) as Record<string, unknown>;
     if (typeof b.prompt !== 'string' || b.prompt.trim().length < 1) return bad('prompt', 'prompt is required');
-    const resolution = (b.resolution ?? '2k') as string;
-    if (!(resolution in MYSTIC_SCALE)) return bad('resolution', 'must be 1k, 2k or 4k');
-    const aspect = (b.aspect_ratio ?? 'square_1_1') as string;
-    if (!MYSTIC_SIZES[aspect]) return bad('aspect_ratio', `unknown aspect ratio ${aspect}`);
+    const resolution = (b.resolution ?? '2k') as MysticResolution;
+    if (!MYSTIC_RESOLUTION_NAMES.includes(resolution)) return bad('resolution', 'must be 1k, 2k or 4k');
+    const aspect = (b.aspect_ratio ?? 'square_1_1') as MysticAspectRatio;
+    if (!(aspect in MYSTIC_ASPECT_RATIOS)) return bad('aspect_ratio', `unknown aspect ratio ${aspect}`);
     if (b.model !== undefined && !MYSTIC_MODELS.includes(b.model as string)) return bad('model', `must be one of ${MYSTIC_MODELS.join(', ')}`);
-    const colors = (b.styling as { colors?: unknown } | undefined)?.colors;
-    if (colors !== undefined) {
-      const ok = Array.isArray(colors) && colors.length >= 1 && colors.length <= 5
-        && colors.every((c) => typeof c?.color === 'string' && /^#[0-9A-F]{6}$/.test(c.color) && typeof c.weight === 'number' && c.weight >= 0.05 && c.weight <= 1);
-      if (!ok) return bad('styling.colors', '1..5 colors like {"color":"#AABBCC","weight":0.5}');
-    }
-    const t: Task = { id: randomUUID(), prompt: b.prompt, aspect, resolution, polls: 0, status: 'CREATED', webhookUrl: typeof b.webhook_url === 'string' ? b.webhook_url : undefined };
+    const raw = (b.styling as { colors?: unknown } | undefined)?.colors;
+    // Mystic is stricter than text-to-image: upper-case hex only.
+    const colors = stylingColors(b.styling);
+    if (colors === null || (Array.isArray(raw) && raw.some((c) => !/^#[0-9A-F]{6}$/.test(c?.color)))) return bad('styling.colors', '1..5 colors like {"color":"#AABBCC","weight":0.5}');
+    const t: Task = { id: randomUUID(), prompt: b.prompt, aspect, resolution, polls: 0, status: 'CREATED', colors, webhookUrl: typeof b.webhook_url === 'string' ? b.webhook_url : undefined };
     tasks.set(t.id, t);
     if (t.webhookUrl && opts.webhookSecret) {
       notify(t);
@@ -415,7 +479,7 @@ export async function startFreepikEmulator(opts: EmulatorOptions = {}): Promise<
     const d = stockDef(Number(rawId.replace(/\.jpg$/, '')));
     if (!d) return { status: 404, raw: 'Not found' };
     const [w, h] = scaled(d.width, d.height, 740);
-    return { status: 200, raw: await renderThemedImage(`stock:${d.termHash}:${d.index}`, w, h), headers: { 'content-type': 'image/jpeg' } };
+    return { status: 200, raw: await renderThemedImage(stockTheme(d), w, h), headers: { 'content-type': 'image/jpeg' } };
   }
 
   const server = http.createServer((req, res) => {
@@ -448,6 +512,8 @@ export async function startFreepikEmulator(opts: EmulatorOptions = {}): Promise<
     switch (fault?.kind) {
       case 'status':
         return send(res, call, { status: fault.status, raw: fault.body ?? JSON.stringify(errorBody(fault.status === 429 ? 'Too many requests' : 'Internal server error')), headers: { 'content-type': 'application/json', ...(fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {}) } });
+      case 'daily_limit':
+        return send(res, call, { status: 429, json: errorBody(fault.message ?? 'Daily limit reached: this API key may download 100 resources per day. The limit resets at 00:00 UTC.') });
       case 'reset':
         call.status = -1;
         req.socket.destroy();

@@ -1,37 +1,12 @@
 /**
- * One place that assembles image sourcing for a process: config -> client with the Postgres
- * rate bucket, usage recorder and quota guard -> image source. And, for the local stack, the
- * choice between the real API (FREEPIK_API_KEY set) and the emulator (not set), with the line
- * to print saying which one is in use.
+ * Image sourcing for a process: createPgImageSource (pg-image-source.ts, also what the Lambda
+ * uses) and, for the local stack, the choice between the real API (FREEPIK_API_KEY set) and the
+ * emulator (not set), with the line to print saying which one is in use.
  */
-import type { Db } from '../db/client.js';
-import { createPgQuotaGuard } from '../limits/pg-quota.js';
-import { createPgTokenBucket } from '../limits/pg-token-bucket.js';
-import { createPgUsageRecorder } from '../limits/pg-usage-recorder.js';
-import type { UsageRecorder } from '../../domain/sourcing-ports.js';
-import { AppError } from '../../shared/errors.js';
-import { createFreepikClient, type FreepikClient } from './client.js';
 import { configForEmulator, loadFreepikConfig, type FreepikConfig } from './config.js';
 import { EMULATOR_API_KEY, startFreepikEmulator, type EmulatorOptions, type FreepikEmulator } from './emulator.js';
-import { createImageSource, type ImageSource } from './image-source.js';
 
-export interface PgImageSourceOptions {
-  /** Wraps the Postgres recorder (e.g. withFreepikMetrics). */
-  decorateRecorder?: (r: UsageRecorder) => UsageRecorder;
-}
-
-/** Client + image source backed by PostgreSQL limits and metering. Throws when no key is configured. */
-export function createPgImageSource(db: Db, cfg: FreepikConfig, opts: PgImageSourceOptions = {}): { client: FreepikClient; imageSource: ImageSource } {
-  if (!cfg.apiKey) throw new AppError('provider_misconfigured', 'FREEPIK_API_KEY is not set');
-  const pgRecorder = createPgUsageRecorder(db);
-  const client = createFreepikClient({
-    config: { ...cfg, apiKey: cfg.apiKey },
-    recorder: opts.decorateRecorder ? opts.decorateRecorder(pgRecorder) : pgRecorder,
-    rateLimiter: createPgTokenBucket(db, { key: cfg.rate.key, capacity: cfg.rate.capacity, refillPerSecond: cfg.rate.refillPerSecond, maxWaitMs: cfg.rate.maxWaitMs }),
-  });
-  const imageSource = createImageSource({ client, quota: createPgQuotaGuard(db), pricing: cfg.pricing, aiMode: cfg.aiMode, mysticResolution: cfg.mystic.resolution });
-  return { client, imageSource };
-}
+export { createPgImageSource, type PgImageSourceOptions } from './pg-image-source.js';
 
 export interface LocalFreepik {
   /** Configuration to use (pointing at the emulator when no key is set). */

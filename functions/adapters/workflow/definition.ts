@@ -24,6 +24,11 @@ export interface WorkflowDefinition {
   definition: AslDefinition;
   /** State name -> repo-relative handler entry (exports `handler`). */
   handlers: Record<string, string>;
+  /**
+   * State name -> the timeout (s) of the Lambda function it invokes, from the template: the local
+   * runner gives each handler the same remaining time (and the same end) as Lambda would.
+   */
+  lambdaTimeouts?: Record<string, number>;
   /** Where the definition came from (for the startup log). */
   origin: string;
 }
@@ -61,10 +66,27 @@ export function extractWorkflow(templates: Array<{ name: string; template: Templ
       if (res.Type !== 'AWS::StepFunctions::StateMachine' || !res.Metadata?.[metadataKey]) continue;
       const raw = res.Properties?.DefinitionString;
       const definition = JSON.parse(resolveIntrinsics(raw, template)) as AslDefinition;
-      return { definition, handlers: res.Metadata[metadataKey] as Record<string, string>, origin: `${name}/${id}` };
+      return { definition, handlers: res.Metadata[metadataKey] as Record<string, string>, lambdaTimeouts: lambdaTimeoutsOf(definition, template), origin: `${name}/${id}` };
     }
   }
   throw new Error('no content workflow state machine found in the synthesized app');
+}
+
+/** Every Task state (Map and Parallel bodies included) -> its Lambda function's Timeout property. */
+function lambdaTimeoutsOf(def: AslDefinition, template: Template, out: Record<string, number> = {}): Record<string, number> {
+  for (const [name, state] of Object.entries(def.States)) {
+    if (state.Type === 'Task') {
+      const params = state.Parameters as { FunctionName?: unknown } | undefined;
+      const arn = String(typeof params?.FunctionName === 'string' ? params.FunctionName : state.Resource ?? '');
+      const id = /:function:([^:]+)/.exec(arn)?.[1];
+      const timeout = id ? template.Resources[id]?.Properties?.Timeout : undefined;
+      if (typeof timeout === 'number') out[name] = timeout;
+    }
+    const nested = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
+    if (nested) lambdaTimeoutsOf(nested, template, out);
+    for (const b of (state.Branches as AslDefinition[] | undefined) ?? []) lambdaTimeoutsOf(b, template, out);
+  }
+  return out;
 }
 
 /** Files whose content decides the synthesized definition (the CDK app, the pipeline's names, the CDK version). */
@@ -82,7 +104,7 @@ function synthInputsHash(): string {
     }
   };
   walk(path.join(REPO_ROOT, 'lib'));
-  for (const f of ['functions/domain/pipeline.ts', 'functions/shared/errors.ts', 'package-lock.json']) add(path.join(REPO_ROOT, f));
+  for (const f of ['functions/domain/pipeline.ts', 'functions/shared/errors.ts', 'functions/adapters/workflow/definition.ts', 'package-lock.json']) add(path.join(REPO_ROOT, f));
   return h.digest('hex').slice(0, 32);
 }
 

@@ -8,6 +8,9 @@
  *   then the state waits on the TaskTokenBroker (sendTaskSuccess/Failure, SFN error names).
  * - The engine's default 60 s task timeout: states without TimeoutSeconds get the SFN default
  *   (effectively none; capped to what a Node timer can hold).
+ * - Lambda's clock: a handler's context says the time left before the earlier of its state's
+ *   TimeoutSeconds and its function's Timeout (from the template), and an invocation running past
+ *   its function's Timeout fails with `Sandbox.Timedout`, as Lambda's does.
  * - Execution names: a second start of a running name returns it, of a finished one is refused,
  *   like StartExecution.
  * Executions live in memory: after a restart, recoverInterruptedRequests re-drives what was left.
@@ -88,6 +91,8 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   /** States whose timeout the runner enforces (token waits, TimeoutSecondsPath). */
   private readonly runnerTimeouts = new Map<string, TimeoutSpec>();
   private readonly taskStates: string[] = [];
+  /** TimeoutSeconds of every Task state as written in the definition (before the runner's changes). */
+  private readonly stateTimeouts = new Map<string, number>();
   /** Tokens whose state handler returned: the execution is now waiting on them. */
   private readonly announced = new Set<string>();
   private closed = false;
@@ -242,6 +247,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     for (const [name, state] of Object.entries(def.States)) {
       if (state.Type === 'Task') {
         this.taskStates.push(name);
+        if (typeof state.TimeoutSeconds === 'number') this.stateTimeouts.set(name, state.TimeoutSeconds);
         const token = typeof state.Resource === 'string' && state.Resource.endsWith('.waitForTaskToken');
         const path = typeof state.TimeoutSecondsPath === 'string' ? state.TimeoutSecondsPath : undefined;
         if (token || path) {
@@ -311,19 +317,26 @@ export class LocalWorkflowRunner implements WorkflowStarter {
       this.emit({ type: 'waiting_for_token', executionName, requestId: exec?.input.requestId ?? '', run: exec?.input.run ?? 0, at: Date.now(), state: stateName });
       return issued.result;
     }
-    const invocation = this.call(handler, entry, payload);
-    const out = timeoutMs === undefined ? await invocation : await withTimeout(invocation, timeoutMs, `${stateName} timed out`, 'States.Timeout');
+    const stateMs = timeoutMs ?? (this.stateTimeouts.get(stateName) ?? MAX_TIMEOUT_SECONDS) * 1000;
+    const lambdaS = this.workflow.lambdaTimeouts?.[stateName];
+    const lambdaMs = lambdaS === undefined ? undefined : lambdaS * 1000;
+    const invocation = this.call(handler, entry, payload, Math.min(stateMs, lambdaMs ?? Infinity));
+    // The function's own limit ends an invocation first when it is the shorter one, like Lambda.
+    const limited = lambdaMs !== undefined && lambdaMs < stateMs
+      ? withTimeout(invocation, lambdaMs, `${stateName}: the function timed out after ${lambdaS} s`, 'Sandbox.Timedout')
+      : invocation;
+    const out = timeoutMs === undefined ? await limited : await withTimeout(limited, timeoutMs, `${stateName} timed out`, 'States.Timeout');
     return isIntegration ? { ExecutedVersion: '$LATEST', Payload: out, StatusCode: 200 } : out;
   }
 
   /** One Lambda-like invocation: JSON in, JSON out, a context object, tracked for shutdown. */
-  private async call(handler: Handler, entry: string, event: unknown): Promise<unknown> {
+  private async call(handler: Handler, entry: string, event: unknown, budgetMs = 300_000): Promise<unknown> {
     const started = Date.now();
     const ctx: LambdaLikeContext = {
       functionName: path.basename(entry, path.extname(entry)), awsRequestId: randomUUID(),
       invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${path.basename(entry, path.extname(entry))}`,
       functionVersion: '$LATEST', memoryLimitInMB: '1024', logGroupName: 'local', logStreamName: 'local', callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => Math.max(0, 300_000 - (Date.now() - started)),
+      getRemainingTimeInMillis: () => Math.max(0, Math.min(budgetMs, MAX_TIMEOUT_SECONDS * 1000) - (Date.now() - started)),
     };
     const p = handler(JSON.parse(JSON.stringify(event ?? null)), ctx);
     this.inFlight.add(p);

@@ -23,6 +23,7 @@ export function createComplianceOnlyImaging(): PipelineImaging {
   return {
     masterFormat: 'jpeg',
     checkBrief: ({ brief, brand, platforms, template }) => checkBriefAgainstBrand(brief, brand, platforms, { template }),
+    analyze: notWired('analyze'),
     composeMaster: notWired('composeMaster'),
     checkMaster: notWired('checkMaster'),
     renderVariant: notWired('renderVariant'),

@@ -14,6 +14,7 @@ export function createPipelineImaging(): PipelineImaging {
   const pure = createComplianceOnlyImaging();
   return {
     ...pure,
+    analyze: analyzeImage,
     async composeMaster({ source }) {
       const m = await composeMaster(source);
       return { bytes: m.buffer, contentType: m.contentType, format: m.format, width: m.width, height: m.height };

@@ -8,6 +8,7 @@ import type { ObjectStore } from '../../adapters/storage/object-store.js';
 import type { AssetLicense, BrandKitInput, Brief, TemplateLayers } from '../../domain/brand-types.js';
 import type { ComplianceResult, Finding } from '../../domain/compliance/index.js';
 import type { PlatformName } from '../../domain/platforms.js';
+import type { ImageAnalysis } from '../../domain/rendering/types.js';
 import type { RequestRef } from '../../domain/pipeline.js';
 
 export interface EncodedImage {
@@ -25,6 +26,8 @@ export type ComplianceStage = 'brief' | 'master' | 'variant';
 export interface PipelineImaging {
   /** Format of the master asset (its key is masterKey(..., format)). */
   readonly masterFormat: 'jpeg' | 'png' | 'webp';
+  /** Size and dominant colours of an image (sourcing judges previews and downloads with it). */
+  analyze(image: Buffer): Promise<ImageAnalysis>;
   /** Copy checks of the brief, before any image is paid for. */
   checkBrief(i: { brief: Brief; brand: BrandKitInput; platforms: PlatformName[]; template?: TemplateLayers }): ComplianceResult;
   /** Normalizes the sourced image into the master asset. */

@@ -6,27 +6,28 @@
  * happened (publishing, rejection, failure records).
  */
 import { createHash } from 'node:crypto';
-import { and, asc, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import {
   approvalWorkflows, assetVariants, brandAssets, brandProfiles, contentRequests, contentTemplates, generatedAssets, requestSteps,
 } from '../../../db/schema/index.js';
 import { withTenant, type Db, type Tx } from '../../adapters/db/client.js';
-import { templateLayersSchema, type BrandKitInput, type Brief, type TemplateLayers } from '../../domain/brand-types.js';
+import { brandKitSchema, templateLayersSchema, type BrandKitInput, type Brief, type TemplateLayers } from '../../domain/brand-types.js';
 import type { ComplianceResult, Finding } from '../../domain/compliance/index.js';
 import { failureFrom, routeAfterCompliance, stateLabel, type RequestRef, type RouteOutcome, type VariantRef } from '../../domain/pipeline.js';
-import { contentTypeFor, PLATFORM_PRESETS, platformName, type OutputFormat, type PlatformName } from '../../domain/platforms.js';
+import { contentTypeFor, platformName, type OutputFormat, type PlatformName } from '../../domain/platforms.js';
 import { masterKey, publishedKey, variantKey } from '../../domain/rendering/keys.js';
 import { isTerminal } from '../../domain/request-status.js';
-import type { Aspect } from '../../domain/sourcing.js';
+import { aspectGroups, aspectOf, assetFor } from '../../domain/sourcing-plan.js';
 import { AppError } from '../../shared/errors.js';
+import type { ImageSource } from '../../adapters/freepik/image-source.js';
 import type { PipelineDeps, PublishManifest } from './ports.js';
+import { sourceForRequest, type GroupOutcome } from './sourcing.js';
 import { closeStep, lockRequest, moveStatus, runStep, type RequestRow } from './steps.js';
 
 type BrandRow = typeof brandProfiles.$inferSelect;
+type AssetRow = typeof generatedAssets.$inferSelect;
 
-/** The sourced image's key: tenant-namespaced and deterministic, so a re-drive finds it. */
-export const sourceKey = (orgId: string, requestId: string, contentType: string) =>
-  `orgs/${orgId}/requests/${requestId}/source.${contentType === 'image/png' ? 'png' : contentType === 'image/webp' ? 'webp' : 'jpg'}`;
+export { sourceKey } from './sourcing.js';
 
 /** Used when a request names no template and its brand has none. */
 export const FALLBACK_TEMPLATE: TemplateLayers = templateLayersSchema.parse({
@@ -47,13 +48,6 @@ function platformsOf(req: RequestRow): PlatformName[] {
   });
 }
 
-/** The layout most of the requested platforms use: the source image is bought for it. */
-export function aspectFor(platforms: PlatformName[]): Aspect {
-  const count: Record<Aspect, number> = { square: 0, tall: 0, wide: 0 };
-  for (const p of platforms) count[PLATFORM_PRESETS[p].layout]++;
-  return (['square', 'tall', 'wide'] as const).reduce((best, a) => (count[a] > count[best] ? a : best), 'square' as Aspect);
-}
-
 async function loadBrand(tx: Tx, req: RequestRow): Promise<BrandRow> {
   const [brand] = await tx.select().from(brandProfiles).where(eq(brandProfiles.id, req.brandId));
   if (!brand || brand.deletedAt) throw new AppError('invalid_state', 'The brand of this request was deleted');
@@ -72,10 +66,28 @@ async function loadTemplate(tx: Tx, req: RequestRow): Promise<TemplateLayers> {
 
 const read = <T>(db: Db, ref: RequestRef, fn: (tx: Tx) => Promise<T>) => withTenant(db, { orgId: ref.orgId }, fn);
 
-async function generatedAssetOf(tx: Tx, requestId: string) {
-  const [asset] = await tx.select().from(generatedAssets).where(eq(generatedAssets.requestId, requestId));
-  return asset;
+/** An image of the request with the requested presets it serves (its layout groups'). */
+interface AssetInUse { asset: AssetRow; platforms: PlatformName[] }
+
+/**
+ * The sourced images the request's presets render from: per layout group, the image bought for
+ * it, else one that covers it. Empty when nothing was sourced; throws when a group has none.
+ */
+async function assetsInUse(tx: Tx, request: RequestRow): Promise<AssetInUse[]> {
+  const assets = await tx.select().from(generatedAssets).where(eq(generatedAssets.requestId, request.id)).orderBy(asc(generatedAssets.createdAt));
+  if (assets.length === 0) return [];
+  const out: AssetInUse[] = [];
+  for (const g of aspectGroups(platformsOf(request))) {
+    const asset = assetFor(assets, g.aspect);
+    if (!asset) throw new AppError('invalid_state', `No sourced image for ${g.platforms.join(', ')}`);
+    const seen = out.find((u) => u.asset.id === asset.id);
+    if (seen) seen.platforms.push(...g.platforms); else out.push({ asset, platforms: [...g.platforms] });
+  }
+  return out;
 }
+
+const masterOf = (ref: RequestRef, asset: AssetRow, format: OutputFormat) =>
+  masterKey({ orgId: ref.orgId, requestId: ref.requestId, format, aspect: asset.aspectGroup });
 
 // ---- Validate brief -----------------------------------------------------------------------------
 
@@ -88,70 +100,69 @@ export function validateBrief(deps: PipelineDeps, ref: RequestRef): Promise<Vali
     if (platforms.length === 0) throw new AppError('validation_failed', 'The request names no platform');
     const { brand, template } = await read(deps.db, ref, async (tx) => ({ brand: await loadBrand(tx, request), template: await loadTemplate(tx, request) }));
     const result = deps.imaging.checkBrief({ brief: request.brief, brand: brandKit(brand), platforms, template });
-    await read(deps.db, ref, (tx) => tx.update(contentRequests).set({ compliance: { stage: 'brief', ...result }, updatedAt: new Date() })
-      .where(eq(contentRequests.id, ref.requestId)));
-    return { result: { decision: result.decision, score: result.score }, detail: { score: result.score, decision: result.decision, findings: result.findings.length } };
+    // An error in the copy (banned word, missing disclaimer or required hashtag, post text over a
+    // platform's limit) is one no image can fix: the request ends here, before anything is paid,
+    // whatever the score. A check the brand weighted 0 is switched off.
+    const weights = brandKitSchema.parse(brandKit(brand)).complianceThresholds.weights;
+    const blocking = result.findings.filter((f) => f.severity === 'error' && (weights[f.check] ?? 1) > 0);
+    const decision = blocking.length > 0 ? 'reject' : result.decision;
+    await read(deps.db, ref, (tx) => tx.update(contentRequests).set({
+      compliance: { stage: 'brief', ...result, decision, blocking: blocking.map((f) => f.check) }, updatedAt: new Date(),
+    }).where(eq(contentRequests.id, ref.requestId)));
+    return {
+      result: { decision, score: result.score },
+      detail: { score: result.score, decision, findings: result.findings.length, ...(blocking.length ? { blocking: blocking.map((f) => f.check) } : {}) },
+    };
   });
 }
 
 // ---- Source image -------------------------------------------------------------------------------
 
-/** Up to 6 attempts over ~8 s (250 ms doubling): outlasts an S3 blip or a restart of s3rver. */
-async function patiently<T>(fn: () => Promise<T>, attempts = 6, baseMs = 250): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (i >= attempts) throw e;
-      await new Promise((r) => setTimeout(r, baseMs * 2 ** (i - 1)));
-    }
-  }
-}
+export interface SourceResult { reused: boolean; groups: Array<Pick<GroupOutcome, 'aspect' | 'status'>> }
 
-export interface SourceResult { reused: boolean; sha256: string }
-
-/** Buys the image once per request: a re-drive finds the stored asset and pays nothing. */
-export function sourceImage(deps: PipelineDeps, ref: RequestRef): Promise<SourceResult> {
+/**
+ * One image per layout group the request needs (functions/app/pipeline/sourcing.ts); a re-drive
+ * finds the stored ones and pays nothing. `deadline`: when the invocation must be done by (the
+ * Lambda's remaining time less a margin); Freepik calls and Mystic polling stop before it.
+ */
+export function sourceImage(deps: PipelineDeps, ref: RequestRef, opts: { deadline?: number } = {}): Promise<SourceResult> {
   return runStep<SourceResult>(deps.db, ref, 'source', async ({ request }) => {
-    const existing = await read(deps.db, ref, (tx) => generatedAssetOf(tx, ref.requestId));
-    if (existing && (await deps.store.head(existing.s3Key))) {
-      return { result: { reused: true, sha256: existing.sha256 }, detail: { reused: true, provider: existing.provider } };
-    }
-    const img = await deps.imageSource().source({
-      orgId: ref.orgId, requestId: ref.requestId, spec: request.imageSpec, aspect: aspectFor(platformsOf(request)),
+    const brand = await read(deps.db, ref, (tx) => loadBrand(tx, request));
+    let source: ImageSource | undefined;
+    const outcome = await sourceForRequest({
+      db: deps.db, store: deps.store, imaging: deps.imaging,
+      // Created only when something must be bought: a re-drive needs no Freepik configuration.
+      get imageSource() { return (source ??= deps.imageSource()); },
+    }, {
+      ref, brandId: request.brandId, spec: request.imageSpec, platforms: platformsOf(request),
+      brand: brandKitSchema.parse(brandKit(brand)), deadline: opts.deadline,
     });
-    const key = sourceKey(ref.orgId, ref.requestId, img.contentType);
-    // Stored at once: provider URLs expire and the bytes were paid for. Patiently: if the put
-    // failed, a retry of this task would buy the image again (an S3 blip did exactly that).
-    await patiently(() => deps.store.put(key, img.bytes, img.contentType, { sha256: img.sha256 }));
-    const row = {
-      organizationId: ref.orgId, requestId: ref.requestId, brandId: request.brandId,
-      source: request.imageSpec.source, provider: 'freepik', providerResourceId: img.providerResourceId ?? null,
-      providerTaskId: img.providerTaskId ?? null, license: img.license, s3Key: key, contentType: img.contentType,
-      width: img.width, height: img.height, bytes: img.bytes.length, sha256: img.sha256,
-    };
-    await read(deps.db, ref, (tx) => tx.insert(generatedAssets).values(row).onConflictDoUpdate({
-      target: generatedAssets.requestId,
-      set: { ...row, complianceScore: null, complianceDecision: null, findings: null, updatedAt: new Date() },
-    }));
+    const groups = outcome.groups.map((g) => ({ aspect: g.aspect, status: g.status }));
     return {
-      result: { reused: false, sha256: img.sha256 },
-      detail: { reused: false, provider: 'freepik', credits: img.creditsSpent, bytes: img.bytes.length, width: img.width, height: img.height },
+      result: { reused: outcome.reused, groups },
+      detail: {
+        reused: outcome.reused, groups: groups.map((g) => `${g.aspect}:${g.status}`),
+        ...(outcome.reused ? {} : { provider: 'freepik', downloads: outcome.downloads, generations: outcome.generations, credits: outcome.credits, costUsd: Math.round(outcome.costUsd * 1e6) / 1e6 }),
+      },
     };
   });
 }
 
 // ---- Compose master -----------------------------------------------------------------------------
 
-export function composeMaster(deps: PipelineDeps, ref: RequestRef): Promise<{ key: string }> {
+export function composeMaster(deps: PipelineDeps, ref: RequestRef): Promise<{ keys: string[] }> {
   return runStep(deps.db, ref, 'compose', async ({ request }) => {
-    const { asset, brand } = await read(deps.db, ref, async (tx) => ({ asset: await generatedAssetOf(tx, ref.requestId), brand: await loadBrand(tx, request) }));
-    if (!asset) throw new AppError('invalid_state', 'No sourced image to compose from');
-    const source = await deps.store.get(asset.s3Key);
-    const master = await deps.imaging.composeMaster({ source, brand: brandKit(brand), platforms: platformsOf(request) });
-    const key = masterKey({ orgId: ref.orgId, requestId: ref.requestId, format: deps.imaging.masterFormat });
-    await deps.store.put(key, master.bytes, master.contentType);
-    return { result: { key }, detail: { width: master.width, height: master.height, bytes: master.bytes.length } };
+    const { inUse, brand } = await read(deps.db, ref, async (tx) => ({ inUse: await assetsInUse(tx, request), brand: await loadBrand(tx, request) }));
+    if (inUse.length === 0) throw new AppError('invalid_state', 'No sourced image to compose from');
+    const masters = [];
+    for (const { asset, platforms } of inUse) {
+      const source = await deps.store.get(asset.s3Key);
+      const master = await deps.imaging.composeMaster({ source, brand: brandKit(brand), platforms });
+      const key = masterOf(ref, asset, deps.imaging.masterFormat);
+      await deps.store.put(key, master.bytes, master.contentType);
+      masters.push({ key, aspect: asset.aspectGroup, width: master.width, height: master.height, bytes: master.bytes.length });
+    }
+    return { result: { keys: masters.map((m) => m.key) }, detail: { masters: masters.map(({ key: _k, ...m }) => m) } };
   });
 }
 
@@ -162,25 +173,31 @@ export interface CheckResult { decision: ComplianceResult['decision']; score: nu
 export function checkMaster(deps: PipelineDeps, ref: RequestRef): Promise<CheckResult> {
   return runStep(deps.db, ref, 'check', async ({ request }) => {
     const platforms = platformsOf(request);
-    const { asset, brand, template } = await read(deps.db, ref, async (tx) => ({
-      asset: await generatedAssetOf(tx, ref.requestId), brand: await loadBrand(tx, request), template: await loadTemplate(tx, request),
+    const { inUse, brand, template } = await read(deps.db, ref, async (tx) => ({
+      inUse: await assetsInUse(tx, request), brand: await loadBrand(tx, request), template: await loadTemplate(tx, request),
     }));
-    if (!asset) throw new AppError('invalid_state', 'No sourced image to check');
-    const master = await deps.store.get(masterKey({ orgId: ref.orgId, requestId: ref.requestId, format: deps.imaging.masterFormat }));
+    if (inUse.length === 0) throw new AppError('invalid_state', 'No sourced image to check');
     const kit = brandKit(brand);
-    const masterResult = await deps.imaging.checkMaster({ master, license: asset.license, brand: kit, platforms });
+    // Each master is checked for the presets it serves: a story's resolution against its tall image.
+    const results: Array<{ asset: AssetRow; result: ComplianceResult }> = [];
+    for (const { asset, platforms: served } of inUse) {
+      const master = await deps.store.get(masterOf(ref, asset, deps.imaging.masterFormat));
+      results.push({ asset, result: await deps.imaging.checkMaster({ master, license: asset.license, brand: kit, platforms: served }) });
+    }
     // The decision so far covers the brief too: a brief finding plus a master finding may reject.
     const brief = deps.imaging.checkBrief({ brief: request.brief, brand: kit, platforms, template });
-    const sofar = deps.imaging.summarize([...brief.findings, ...masterResult.findings], kit, ['brief', 'master']);
+    const sofar = deps.imaging.summarize([...brief.findings, ...results.flatMap((r) => r.result.findings)], kit, ['brief', 'master']);
     await read(deps.db, ref, async (tx) => {
-      await tx.update(generatedAssets).set({
-        complianceScore: masterResult.score, complianceDecision: masterResult.decision, findings: masterResult.findings, updatedAt: new Date(),
-      }).where(eq(generatedAssets.id, asset.id));
+      for (const { asset, result } of results) {
+        await tx.update(generatedAssets).set({
+          complianceScore: result.score, complianceDecision: result.decision, findings: result.findings, updatedAt: new Date(),
+        }).where(eq(generatedAssets.id, asset.id));
+      }
       await tx.update(contentRequests).set({ compliance: { stage: 'master', ...sofar }, updatedAt: new Date() }).where(eq(contentRequests.id, ref.requestId));
     });
     return {
       result: { decision: sofar.decision, score: sofar.score, platforms },
-      detail: { score: sofar.score, decision: sofar.decision, masterScore: masterResult.score },
+      detail: { score: sofar.score, decision: sofar.decision, masterScore: Math.min(...results.map((r) => r.result.score)) },
     };
   });
 }
@@ -200,11 +217,12 @@ export function renderVariant(deps: PipelineDeps, ref: VariantRef): Promise<Vari
         ? await tx.select({ s3Key: brandAssets.s3Key }).from(brandAssets)
           .where(and(eq(brandAssets.id, logoId), eq(brandAssets.status, 'ready'), isNull(brandAssets.deletedAt)))
         : [];
-      return { asset: await generatedAssetOf(tx, ref.requestId), brand: b, template: await loadTemplate(tx, request), logoKey: logo?.s3Key };
+      const assets = await tx.select().from(generatedAssets).where(eq(generatedAssets.requestId, ref.requestId)).orderBy(asc(generatedAssets.createdAt));
+      return { asset: assetFor(assets, aspectOf(platform.data)), brand: b, template: await loadTemplate(tx, request), logoKey: logo?.s3Key };
     });
     if (!asset) throw new AppError('invalid_state', 'No sourced image to render from');
     const [master, logo] = await Promise.all([
-      deps.store.get(masterKey({ orgId: ref.orgId, requestId: ref.requestId, format: deps.imaging.masterFormat })),
+      deps.store.get(masterOf(ref, asset, deps.imaging.masterFormat)),
       logoKey ? deps.store.get(logoKey).catch(() => null) : Promise.resolve(null),
     ]);
     const { image, compliance } = await deps.imaging.renderVariant({
@@ -218,9 +236,13 @@ export function renderVariant(deps: PipelineDeps, ref: VariantRef): Promise<Vari
       width: image.width, height: image.height, format: image.format, bytes: image.bytes.length, sha256, s3Key: key,
       complianceScore: compliance.score, complianceDecision: compliance.decision, findings: compliance.findings,
     };
-    await read(deps.db, ref, (tx) => tx.insert(assetVariants).values(row).onConflictDoUpdate({
-      target: [assetVariants.generatedAssetId, assetVariants.platform], set: { ...row, updatedAt: new Date() },
-    }));
+    await read(deps.db, ref, async (tx) => {
+      await tx.insert(assetVariants).values(row).onConflictDoUpdate({
+        target: [assetVariants.generatedAssetId, assetVariants.platform], set: { ...row, updatedAt: new Date() },
+      });
+      // One variant per platform: a row rendered earlier from another image of the request goes.
+      await tx.delete(assetVariants).where(and(eq(assetVariants.requestId, ref.requestId), eq(assetVariants.platform, platform.data), ne(assetVariants.generatedAssetId, asset.id)));
+    });
     return {
       result: { platform: platform.data, key, score: compliance.score, decision: compliance.decision },
       detail: { bytes: image.bytes.length, width: image.width, height: image.height, score: compliance.score, decision: compliance.decision },
@@ -238,21 +260,21 @@ export function decide(deps: PipelineDeps, ref: RequestRef): Promise<DecideResul
     const platforms = platformsOf(request);
     const ctx = await read(deps.db, ref, async (tx) => {
       const brand = await loadBrand(tx, request);
-      const asset = await generatedAssetOf(tx, ref.requestId);
-      const variants = asset
-        ? await tx.select().from(assetVariants).where(and(eq(assetVariants.generatedAssetId, asset.id), inArray(assetVariants.platform, platforms)))
+      const inUse = await assetsInUse(tx, request);
+      const variants = inUse.length
+        ? await tx.select().from(assetVariants).where(and(inArray(assetVariants.generatedAssetId, inUse.map((u) => u.asset.id)), inArray(assetVariants.platform, platforms)))
         : [];
       const workflowId = request.workflowId ?? brand.defaultWorkflowId;
       const [workflow] = workflowId
         ? await tx.select({ allowAutoApprove: approvalWorkflows.allowAutoApprove, isActive: approvalWorkflows.isActive })
           .from(approvalWorkflows).where(eq(approvalWorkflows.id, workflowId))
         : [];
-      return { brand, asset, variants, workflow, template: await loadTemplate(tx, request) };
+      return { brand, inUse, variants, workflow, template: await loadTemplate(tx, request) };
     });
-    if (!ctx.asset) throw new AppError('invalid_state', 'No sourced image to decide on');
+    if (ctx.inUse.length === 0) throw new AppError('invalid_state', 'No sourced image to decide on');
     const kit = brandKit(ctx.brand);
     const brief = deps.imaging.checkBrief({ brief: request.brief, brand: kit, platforms, template: ctx.template });
-    const masterFindings = (ctx.asset.findings ?? []) as Finding[];
+    const masterFindings = ctx.inUse.flatMap((u) => (u.asset.findings ?? []) as Finding[]);
     const rendered = ctx.variants.length > 0;
     const findings = [...brief.findings, ...masterFindings, ...ctx.variants.flatMap((v) => (v.findings ?? []) as Finding[])];
     const final = deps.imaging.summarize(findings, kit, rendered ? ['brief', 'master', 'variant'] : ['brief', 'master']);
@@ -286,9 +308,9 @@ export function publish(deps: PipelineDeps, ref: RequestRef): Promise<PublishMan
     req = await moveStatus(tx, req, 'publishing');
     await tx.insert(requestSteps).values({ organizationId: ref.orgId, requestId: ref.requestId, run: ref.run, step: 'publish', status: 'started' })
       .onConflictDoNothing();
-    const asset = await generatedAssetOf(tx, ref.requestId);
-    const variants = asset
-      ? await tx.select().from(assetVariants).where(and(eq(assetVariants.generatedAssetId, asset.id), inArray(assetVariants.platform, req.platforms)))
+    const inUse = await assetsInUse(tx, req);
+    const variants = inUse.length
+      ? await tx.select().from(assetVariants).where(and(inArray(assetVariants.generatedAssetId, inUse.map((u) => u.asset.id)), inArray(assetVariants.platform, req.platforms)))
         .orderBy(asc(assetVariants.platform))
       : [];
     if (variants.length === 0) throw new AppError('invalid_state', 'Nothing to publish: no variants were rendered');
@@ -324,8 +346,13 @@ export interface RejectionInput extends RequestRef {
 }
 
 function complianceReason(c: unknown): string {
-  const r = c as Partial<ComplianceResult> | null;
+  const r = c as (Partial<ComplianceResult> & { stage?: string; blocking?: string[] }) | null;
   if (!r || typeof r.score !== 'number') return 'Rejected by the compliance check';
+  if (r.stage === 'brief' && r.blocking?.length) {
+    // Stopped before any image was bought: say what to change, in the findings' own words.
+    const errors = (r.findings ?? []).filter((f) => f.severity === 'error' && r.blocking!.includes(f.check));
+    return `The brief cannot be published as written, so no image was bought. ${errors.map((f) => `${f.message.trim()} Fix: ${f.fixHint.trim()}`).join(' ')}`.slice(0, 1000);
+  }
   const worst = (r.findings ?? []).filter((f) => f.severity === 'error').slice(0, 3).map((f) => f.message.trim().replace(/\.+$/, ''));
   return `${[`Compliance score ${r.score} is below the brand's auto-reject threshold`, ...worst].join('. ')}.`.slice(0, 1000);
 }

@@ -75,8 +75,9 @@ export function checkHashtags(brief: Brief, rules: VoiceRules, platforms: readon
   const lower = new Set(tags.map((t) => t.toLowerCase()));
   const missing = rules.requiredHashtags.filter((t) => !lower.has(t.toLowerCase()));
   if (missing.length > 0) {
+    // Required by the brand (a campaign or legal tag): a post without it cannot go out as is.
     findings.push({
-      check: 'hashtags', severity: 'warning',
+      check: 'hashtags', severity: 'error',
       message: `Required hashtag${missing.length > 1 ? 's are' : ' is'} missing: ${missing.join(' ')}.`,
       fixHint: `Add ${missing.join(' ')} to the hashtags.`,
       details: { missing, required: rules.requiredHashtags },

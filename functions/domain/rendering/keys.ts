@@ -23,9 +23,13 @@ export function variantKey({ orgId, requestId, platform, format }: VariantKeyInp
   return `orgs/${id('orgId', orgId)}/requests/${id('requestId', requestId)}/variants/${id('platform', platform)}.${extensionFor(format)}`;
 }
 
-/** `orgs/<org>/requests/<req>/master.<ext>` */
-export function masterKey({ orgId, requestId, format }: { orgId: string; requestId: string; format: OutputFormat }): string {
-  return `orgs/${id('orgId', orgId)}/requests/${id('requestId', requestId)}/master.${extensionFor(format)}`;
+/**
+ * `orgs/<org>/requests/<req>/masters/<aspect>.<ext>`: one master per layout group a request sources
+ * an image for; `orgs/<org>/requests/<req>/master.<ext>` without one.
+ */
+export function masterKey({ orgId, requestId, format, aspect }: { orgId: string; requestId: string; format: OutputFormat; aspect?: string }): string {
+  const base = `orgs/${id('orgId', orgId)}/requests/${id('requestId', requestId)}`;
+  return aspect ? `${base}/masters/${id('aspect', aspect)}.${extensionFor(format)}` : `${base}/master.${extensionFor(format)}`;
 }
 
 /** The public prefix: CloudFront's origin path in AWS; nothing outside it is ever served. */

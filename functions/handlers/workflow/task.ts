@@ -101,10 +101,13 @@ export function asTransient(e: unknown): unknown {
  * Wraps a use case as a Lambda handler. Input problems are permanent (a retry cannot fix them);
  * errors keep their name (`Transient.*` / `Permanent.*`) for the state machine's Retry/Catch.
  */
-export function workflowTask<S extends z.ZodType, R>(name: string, schema: S, run: (deps: PipelineDeps, input: z.infer<S>) => Promise<R>, wiring?: TaskWiring) {
+/** The part of the Lambda context tasks use (the local runner passes the same). */
+export interface TaskContext { getRemainingTimeInMillis(): number }
+
+export function workflowTask<S extends z.ZodType, R>(name: string, schema: S, run: (deps: PipelineDeps, input: z.infer<S>, context?: TaskContext) => Promise<R>, wiring?: TaskWiring) {
   // Cold start: missing configuration fails the first invocation loudly, not a later step.
   parseEnv(workflowTaskEnv);
-  return async (event: unknown): Promise<R> => {
+  return async (event: unknown, context?: TaskContext): Promise<R> => {
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
       throw new AppError('validation_failed', `${name}: invalid task input`, {
@@ -112,7 +115,7 @@ export function workflowTask<S extends z.ZodType, R>(name: string, schema: S, ru
       });
     }
     try {
-      return await run(pipelineDeps(wiring), parsed.data);
+      return await run(pipelineDeps(wiring), parsed.data, context);
     } catch (caught) {
       const e = asTransient(caught);
       const err = e as Error;

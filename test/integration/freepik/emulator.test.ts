@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFreepikEmulator, type FreepikEmulator } from '../../../functions/adapters/freepik/emulator.js';
 import { parseMysticWebhook } from '../../../functions/adapters/freepik/webhook.js';
@@ -47,6 +48,61 @@ describe('emulator contract', () => {
     const missing = await get('/v1/resources/12');
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ message: 'Resource not found' });
+  });
+
+  test('stock results vary like real ones, the same for the same query: mostly in the query\'s colours, some off them, some too small, every orientation; previews in the same colours, free', async () => {
+    const page = await j(get('/v1/resources?term=coffee%20beans&limit=24&filters[content_type][photo]=1'));
+    expect(page.data.length).toBeGreaterThanOrEqual(15);
+    const rows = [];
+    for (const d of page.data) {
+      const detail = await j(get(`/v1/resources/${d.id}`));
+      // Previews need no key (a CDN), and their size is the search's `image.source.size`.
+      const preview = await fetch(d.image.source.url);
+      expect(preview.status).toBe(200);
+      const bytes = Buffer.from(await preview.arrayBuffer());
+      const meta = await sharp(bytes).metadata();
+      expect(`${meta.width}x${meta.height}`).toBe(d.image.source.size);
+      const { dominant } = await sharp(bytes).stats();
+      rows.push({ orientation: d.image.orientation, long: Math.max(detail.data.dimensions.width, detail.data.dimensions.height), rgb: [dominant.r, dominant.g, dominant.b] });
+    }
+    expect([...new Set(rows.map((r) => r.orientation))]).toEqual(expect.arrayContaining(['horizontal', 'vertical', 'square']));
+    const small = rows.filter((r) => r.long <= 1100).length;
+    expect(small).toBeGreaterThan(0);
+    expect(small).toBeLessThan(rows.length / 2);
+    // Coffee is brown: red over blue. Some results are not (what a brand's palette check flags).
+    const brown = rows.filter(({ rgb: [r, , b] }) => r > b + 30).length;
+    expect(brown).toBeGreaterThan(rows.length / 2);
+    expect(brown).toBeLessThan(rows.length);
+    const again = await j(get('/v1/resources?term=coffee%20beans&limit=24&filters[content_type][photo]=1'));
+    expect(again.data.map((d: { id: number }) => d.id)).toEqual(page.data.map((d: { id: number }) => d.id));
+  });
+
+  test('AI images have the sizes the API returns per size and Mystic resolution, and take the colours asked for', async () => {
+    const t2i = async (body: object) => j(fetch(`${emu.url}/v1/ai/text-to-image`, { method: 'POST', headers: { ...key, 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+    for (const [size, w, h] of [['square_1_1', 1024, 1024], ['social_story_9_16', 768, 1344], ['widescreen_16_9', 1344, 768]] as const) {
+      const r = await t2i({ prompt: 'a lighthouse', image: { size } });
+      expect(r.meta.image).toMatchObject({ width: w, height: h });
+      const meta = await sharp(Buffer.from(r.data[0].base64, 'base64')).metadata();
+      expect([meta.width, meta.height]).toEqual([w, h]);
+    }
+    const red = await t2i({ prompt: 'a lighthouse', styling: { colors: [{ color: '#C0392B', weight: 0.8 }, { color: '#E74C3C', weight: 0.2 }] } });
+    const { dominant } = await sharp(Buffer.from(red.data[0].base64, 'base64')).stats();
+    expect(dominant.r).toBeGreaterThan(dominant.g + 60);
+    const create = await j(fetch(`${emu.url}/v1/ai/mystic`, { method: 'POST', headers: { ...key, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'a lighthouse', resolution: '4k', aspect_ratio: 'widescreen_16_9' }) }));
+    let task = create.data;
+    while (task.status !== 'COMPLETED') task = (await j(get(`/v1/ai/mystic/${task.task_id}`))).data;
+    const meta = await sharp(Buffer.from(await (await fetch(task.generated[0])).arrayBuffer())).metadata();
+    expect([meta.width, meta.height]).toEqual([4096, 2341]);
+  });
+
+  test('the daily-cap fault answers 429 with a message naming the daily limit', async () => {
+    emu.setFaults({ rules: [{ match: 'GET /v1/resources/{id}/download', times: 1, fault: { kind: 'daily_limit' } }] });
+    const first = (await j(get('/v1/resources?term=desk'))).data[0];
+    const r = await get(`/v1/resources/${first.id}/download`);
+    expect(r.status).toBe(429);
+    expect(((await r.json()) as { message: string }).message).toMatch(/^Daily limit reached/);
+    expect((await get(`/v1/resources/${first.id}/download`)).status).toBe(200);
+    emu.setFaults({});
   });
 
   test('a wrong or missing key is 401 with a message; a POST without the JSON content type is ignored', async () => {

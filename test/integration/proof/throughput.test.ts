@@ -23,7 +23,7 @@ afterAll(async () => { await t?.drop(); });
 
 test('every request submitted at once is accepted once and rests: none lost, none duplicated, none stuck', () => {
   expect(r.submit).toMatchObject({ accepted: N, refused: 0 });
-  expect(r.invariants).toMatchObject({ rows: N, lost: 0, duplicated: 0, unsettled: 0, executionsPerRequestMax: 1, imagesPerRequestMax: 1 });
+  expect(r.invariants).toMatchObject({ rows: N, lost: 0, duplicated: 0, unsettled: 0, executionsPerRequestMax: 1, imagesBeyondGroups: 0 });
   const rested = Object.values(r.outcomes).reduce((a, b) => a + b, 0);
   expect(rested).toBe(N);
 });

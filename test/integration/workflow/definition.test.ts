@@ -35,6 +35,16 @@ test('the app synthesizes a valid Amazon States Language definition (asl-validat
   expect(JSON.stringify(wf.definition)).not.toMatch(/\{%/);
 });
 
+test('each Task state knows its function\'s timeout (the local runner gives handlers the same clock as Lambda); Source image polls within it', async () => {
+  const tasks = allStates(wf.definition).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
+  expect(Object.keys(wf.lambdaTimeouts ?? {}).sort()).toEqual([...tasks].sort());
+  const source = wf.lambdaTimeouts!['Source image'];
+  const { loadFreepikConfig } = await import('../../../functions/adapters/freepik/config.js');
+  const { SOURCING_SAFETY_MS } = await import('../../../functions/handlers/workflow/source-image-wiring.js');
+  // Mystic polling (by default) ends, with the safety margin to spare, before the function does.
+  expect(loadFreepikConfig({}).mystic.deadlineMs + SOURCING_SAFETY_MS).toBeLessThanOrEqual(source * 1000);
+});
+
 test('every Lambda task runs a handler file that exists; the approval stage waits on a task token', () => {
   const tasks = allStates(wf.definition).filter(([, s]) => s.Type === 'Task');
   expect(tasks.map(([n]) => n).sort()).toEqual(Object.keys(wf.handlers).sort());

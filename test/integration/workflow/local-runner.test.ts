@@ -30,10 +30,11 @@ const waitDefinition = (extra: Record<string, unknown> = {}): AslDefinition => (
   },
 });
 
-const runnerFor = (definition: AslDefinition, events?: WorkflowEvent[]) => LocalWorkflowRunner.create({
+const runnerFor = (definition: AslDefinition, events?: WorkflowEvent[], lambdaTimeouts?: Record<string, number>) => LocalWorkflowRunner.create({
   workflow: {
     definition, origin: 'test',
-    handlers: { 'Wait for answer': 'test/integration/workflow/fixtures/wait-handler.ts', Flaky: 'test/integration/workflow/fixtures/flaky-handler.ts' },
+    handlers: { 'Wait for answer': 'test/integration/workflow/fixtures/wait-handler.ts', Flaky: 'test/integration/workflow/fixtures/flaky-handler.ts', Clock: 'test/integration/workflow/fixtures/clock-handler.ts' },
+    lambdaTimeouts,
   },
   onEvent: events ? (e) => events.push(e) : undefined,
   retryDelayMs: 0,
@@ -115,4 +116,32 @@ test('Retry re-runs a task on a matching error and only on that one', async () =
   expect(end).toMatchObject({ status: 'FAILED', error: 'Permanent.provider_misconfigured' });
   expect(events.filter((e) => e.type === 'state_retried' && e.executionName === permanent.executionName)).toHaveLength(0);
   await runner.close();
+});
+
+test('a handler\'s context counts down to the earlier of its state\'s TimeoutSeconds and its function\'s Timeout; past the function\'s, the task fails Sandbox.Timedout like Lambda', async () => {
+  const clock = (timeoutSeconds: number): AslDefinition => ({
+    StartAt: 'Clock',
+    States: {
+      Clock: {
+        Type: 'Task', Resource: FN, Parameters: { 'workMs.$': '$.workMs' }, TimeoutSeconds: timeoutSeconds, ResultPath: '$.clock', End: true,
+        Catch: [{ ErrorEquals: ['Sandbox.Timedout'], ResultPath: '$.error', Next: 'Function timed out' }],
+      },
+      'Function timed out': { Type: 'Pass', Result: 'function timed out', ResultPath: '$.outcome', End: true },
+    },
+  });
+  const byState = await runnerFor(clock(7));
+  const a = await byState.start({ ...ref('r-clock-state'), workMs: 0 } as never);
+  const atStartA = ((await byState.waitForEnd(a.executionName, 10_000)).output as { clock: { atStart: number } }).clock.atStart;
+  expect(atStartA).toBeLessThanOrEqual(7_000);
+  expect(atStartA).toBeGreaterThan(6_000);
+  await byState.close();
+
+  const byFunction = await runnerFor(clock(300), undefined, { Clock: 2 });
+  const b = await byFunction.start({ ...ref('r-clock-fn'), workMs: 0 } as never);
+  const atStartB = ((await byFunction.waitForEnd(b.executionName, 10_000)).output as { clock: { atStart: number } }).clock.atStart;
+  expect(atStartB).toBeLessThanOrEqual(2_000);
+  expect(atStartB).toBeGreaterThan(1_000);
+  const late = await byFunction.start({ ...ref('r-clock-late'), workMs: 2_500 } as never);
+  expect((await byFunction.waitForEnd(late.executionName, 10_000)).output).toMatchObject({ outcome: 'function timed out', error: { Error: 'Sandbox.Timedout' } });
+  await byFunction.close();
 });

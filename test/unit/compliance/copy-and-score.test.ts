@@ -39,10 +39,10 @@ describe('checkBriefAgainstBrand', () => {
     expect(r.findings[0].fixHint).toContain('Terms   apply.');
   });
 
-  it('reports missing required hashtags and too many hashtags', () => {
+  it('reports missing required hashtags (an error: the post cannot go out without them) and too many hashtags', () => {
     const r = checkBriefAgainstBrand({ ...brief, hashtags: ['#autumn'] }, brand(), all);
     expect(failing(r)).toEqual(['hashtags']);
-    expect(r.findings[0]).toMatchObject({ severity: 'warning', message: 'Required hashtag is missing: #acme.' });
+    expect(r.findings[0]).toMatchObject({ severity: 'error', message: 'Required hashtag is missing: #acme.' });
     const many = checkBriefAgainstBrand({ ...brief, hashtags: ['#acme', ...Array.from({ length: 11 }, (_, i) => `#tag${i}`)] }, brand(), all);
     expect(many.findings.map((f) => f.severity).sort()).toEqual(['error', 'warning']); // brand max 5; story/x allow 10
     expect(many.findings.find((f) => f.severity === 'error')!.details.limits).toEqual({ instagram_story: 10, x: 10 });

@@ -34,7 +34,7 @@ function setup(script: ScriptedResponse[], over: Partial<ClientConfig> = {}) {
   const config: ClientConfig = {
     baseUrl: 'https://api.freepik.com', apiKey: 'k-123', keyHeader: 'x-freepik-api-key',
     timeoutMs: 5_000, maxRetries: 3, deadlineMs: 60_000, backoff: { baseMs: 500, maxMs: 8_000 }, maxRetryAfterMs: 30_000,
-    mystic: { resolution: '2k', pollIntervalMs: 2_000, maxPollIntervalMs: 5_000, deadlineMs: 300_000 },
+    mystic: { resolution: '2k', pollIntervalMs: 2_000, maxPollIntervalMs: 5_000, deadlineMs: 300_000, fallback: true },
     download: defaultDownloadPolicy, pricing: defaultPricing, ...over,
   };
   const client = createFreepikClient({ config, recorder, fetch: f.fetch, clock, random: () => 0.5 });
@@ -188,6 +188,31 @@ describe('errors are typed, and only transient ones are retried', () => {
       [200, 'success', 2, 'GET /v1/resources'],
     ]);
     expect(s.recorder.rows.every((r) => r.organizationId === ORG && r.requestId === REQ && r.provider === 'freepik')).toBe(true);
+  });
+
+  test('a 429 saying a daily limit is reached is a quota error at once: not retried (waiting minutes cannot help), recorded as daily_limit', async () => {
+    for (const message of ['Daily limit reached: this API key may download 100 resources per day', 'You have exceeded the download limit for today']) {
+      const s = setup([{ status: 429, body: JSON.stringify({ message }) }, { body: DOWNLOAD_BODY }]);
+      const e = await rejection(s.client.getDownloadLink(s.ctx, 9126));
+      expect(e).toMatchObject({ code: 'provider_quota_exceeded', retryable: false, name: 'Permanent.provider_quota_exceeded', detail: { reason: 'daily_limit', status: 429 } });
+      expect(e.message).toMatch(/daily limit .* is reached/);
+      expect(s.seen).toHaveLength(1);
+      expect(s.clock.sleeps).toEqual([]);
+      expect(s.recorder.rows.map((r) => [r.statusCode, r.outcome, r.errorCode])).toEqual([[429, 'error', 'daily_limit']]);
+    }
+    // An ordinary rate limit stays a retried 429.
+    const s = setup([{ status: 429, body: '{"message":"Rate limit exceeded, slow down"}' }, { body: DOWNLOAD_BODY }]);
+    await s.client.getDownloadLink(s.ctx, 9126);
+    expect(s.seen).toHaveLength(2);
+  });
+
+  test('a caller deadline shortens a call but never extends it past the configured deadline', async () => {
+    const long = setup(Array.from({ length: 10 }, () => ({ status: 500 })), { maxRetries: 9, deadlineMs: 3_000, backoff: { baseMs: 1_000, maxMs: 8_000 } });
+    await rejection(long.client.search({ ...long.ctx, deadline: long.clock.now() + 600_000 }, { term: 'x' }));
+    expect(long.clock.sleeps.reduce((a, b) => a + b, 0)).toBeLessThan(3_000);
+    const short = setup(Array.from({ length: 10 }, () => ({ status: 500 })), { maxRetries: 9, deadlineMs: 60_000, backoff: { baseMs: 1_000, maxMs: 8_000 } });
+    await rejection(short.client.search({ ...short.ctx, deadline: short.clock.now() + 2_000 }, { term: 'x' }));
+    expect(short.clock.sleeps.reduce((a, b) => a + b, 0)).toBeLessThan(2_000);
   });
 
   test('Retry-After in seconds and as an HTTP date are honoured', async () => {

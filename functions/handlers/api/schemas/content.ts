@@ -62,15 +62,30 @@ export const contentRequestSummary = z.object({
   updatedAt: timestamp,
 }).meta({ id: 'ContentRequest' });
 
+const sourcedImage = z.object({
+  id: uuid, aspectGroup: z.string(), covers: z.array(z.string()),
+  source: z.string(), width: z.number().int(), height: z.number().int(), license: z.unknown(),
+  complianceScore: z.number().int().nullable(), complianceDecision: z.string().nullable(),
+});
+
 export const contentRequestDetail = contentRequestSummary.extend({
   timeline: z.array(z.object({
     run: z.number().int(), step: z.string(), status: z.string(), startedAt: timestamp,
     finishedAt: timestamp.nullable(), durationMs: z.number().int().nullable(), detail: z.unknown().nullable(),
   })),
-  master: z.object({
-    source: z.string(), width: z.number().int(), height: z.number().int(), license: z.unknown(),
-    complianceScore: z.number().int().nullable(), complianceDecision: z.string().nullable(),
-  }).nullable(),
+  /** The first sourced image (kept for older clients; `masters` lists them all). */
+  master: sourcedImage.nullable(),
+  /** One sourced image per layout group that needed its own; `covers` = the groups it serves. */
+  masters: z.array(sourcedImage),
+  /** How each layout group's image was found and what it cost; `usage` sums every Freepik call of the request. */
+  sourcing: z.object({
+    groups: z.array(z.object({
+      aspectGroup: z.string(), platforms: z.array(z.string()), status: z.string(), source: z.string(), assetId: uuid.nullable(),
+      plan: z.unknown().nullable(), candidatesConsidered: z.number().int(), downloads: z.number().int(), generations: z.number().int(),
+      credits: z.number(), costUsd: z.number(), attempts: z.array(z.unknown()),
+    })),
+    usage: z.object({ calls: z.number().int(), failedCalls: z.number().int(), credits: z.number(), costUsd: z.number() }),
+  }),
   variants: z.array(z.object({
     id: uuid, platform: z.string(), width: z.number().int(), height: z.number().int(), format: z.string(),
     bytes: z.number().int(), sha256: z.string(), complianceScore: z.number().int().nullable(),
