@@ -7,6 +7,15 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 export const STAGE_NAMES = ['dev', 'prod'] as const;
+
+/**
+ * The two names the Freepik API answers to since its 2026 rename (docs/freepik.md), each a base
+ * URL with its key header. Switch a stage with `freepik: { ...FREEPIK_APIS.magnific }`.
+ */
+export const FREEPIK_APIS = {
+  freepik: { baseUrl: 'https://api.freepik.com', keyHeader: 'x-freepik-api-key' },
+  magnific: { baseUrl: 'https://api.magnific.com', keyHeader: 'x-magnific-api-key' },
+} as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 /** Lambda CPU architecture; sharp's native binaries are installed for the same one. */
@@ -142,8 +151,20 @@ export interface StageConfig {
       readonly hostedZone?: { readonly id: string; readonly name: string };
     };
   };
+  /**
+   * Which name of the Freepik API the Source image function calls (FREEPIK_BASE_URL,
+   * FREEPIK_KEY_HEADER): one of FREEPIK_APIS, or a proxy's URL with the header it expects.
+   */
   readonly freepik: {
     readonly baseUrl: string;
+    /** Header the key is sent in; it belongs to the base URL (a known host with the other name's header is refused at synth). */
+    readonly keyHeader: string;
+    /**
+     * Replaces the image download allow-list (FREEPIK_DOWNLOAD_HOSTS, `*` wildcards). Without it
+     * the function derives the list from baseUrl (Freepik's CDN hosts plus the same names under
+     * the configured API's domain).
+     */
+    readonly downloadHosts?: readonly string[];
   };
   readonly lambda: {
     readonly architecture: LambdaArch;
@@ -220,7 +241,7 @@ export const stages: Record<StageName, StageConfig> = {
       removalPolicy: RemovalPolicy.DESTROY,
     },
     api: { throttleRatePerSecond: 50, throttleBurst: 100, corsAllowedOrigins: ['http://localhost:3000'] },
-    freepik: { baseUrl: 'https://api.freepik.com' },
+    freepik: { ...FREEPIK_APIS.freepik },
     lambda: { architecture: 'arm64', runtime: 'nodejs22.x', groups: groups() },
     schedules: { maxRetries: 3, maxEventAge: Duration.hours(1) },
   },
@@ -278,7 +299,7 @@ export const stages: Record<StageName, StageConfig> = {
       corsAllowedOrigins: ['https://app.example.com'],
       domain: { name: 'api.example.com' },
     },
-    freepik: { baseUrl: 'https://api.freepik.com' },
+    freepik: { ...FREEPIK_APIS.freepik },
     lambda: {
       architecture: 'arm64',
       runtime: 'nodejs22.x',

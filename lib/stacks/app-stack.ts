@@ -248,7 +248,7 @@ export class AppStack extends Stack {
     if (has('fieldKey')) fn.bindFieldKey(data.fieldKey);
     if (has('events')) fn.bindEventBus(this.approvals.bus);
     if (has('mail')) fn.bindMail(this.approvals.identity, this.approvals.senderAddress, this.approvals.recipientIdentities);
-    if (has('freepik')) fn.bindFreepik(data.freepikApiKey, config.freepik.baseUrl);
+    if (has('freepik')) fn.bindFreepik(data.freepikApiKey, config.freepik);
     if (has('signin')) fn.bindConfig({ SIGN_IN_URL: this.auth.signInUrl(`${this.publicBaseUrl(config)}${DASHBOARD_CALLBACK_PATH}`) });
     if (has('links')) fn.bindConfig({ PUBLIC_BASE_URL: this.publicBaseUrl(config) });
   }
