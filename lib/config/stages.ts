@@ -132,6 +132,28 @@ export interface StageConfig {
     /** 'plus' enables threat protection (AwsSolutions-COG8); billed per MAU. */
     readonly featurePlan: 'essentials' | 'plus';
     readonly removalPolicy: RemovalPolicy;
+    /**
+     * Cognito's own mail (invitations, verification codes, password resets) through SES instead
+     * of Cognito's default sender, which allows about 50 mails a day per account. Unset = the
+     * default sender. Set it only once the identity is verified in SES: CloudFormation cannot
+     * create or update a pool that points at an unverified identity (docs/deploy.md, "Cognito's
+     * own mail").
+     */
+    readonly email?: {
+      /** From: address; `sesIdentity` must be this address or its domain. */
+      readonly from: string;
+      /** Display name in From:. */
+      readonly fromName?: string;
+      readonly replyTo?: string;
+      /**
+       * The verified SES identity Cognito sends through, by name: a domain (`example.com`) or an
+       * address. When it is the stage's own sender identity (email.domain, else
+       * email.senderAddress), which the app stack creates, the user pool depends on it.
+       */
+      readonly sesIdentity: string;
+      /** Region of the identity when it is not the stack's (only some pairs are supported by Cognito). */
+      readonly sesRegion?: string;
+    };
   };
   readonly api: {
     readonly throttleRatePerSecond: number;
@@ -292,6 +314,9 @@ export const stages: Record<StageName, StageConfig> = {
       mfa: 'required',
       featurePlan: 'plus',
       removalPolicy: RemovalPolicy.RETAIN,
+      // The stage's SES domain identity (email.domain): verify it before the first deploy that
+      // sets this (docs/deploy.md).
+      email: { from: 'sign-in@example.com', fromName: 'Social Visual Pipeline', replyTo: 'support@example.com', sesIdentity: 'example.com' },
     },
     api: {
       throttleRatePerSecond: 500,

@@ -78,8 +78,11 @@ export class AppStack extends Stack {
       securityGroup: data.database.clientSecurityGroup,
       projectRoot: PROJECT_ROOT,
     });
-    this.auth = new Auth(this, 'Auth', { config: config.auth });
     this.approvals = new Approvals(this, 'Approvals', { prefix: config.prefix, email: config.email });
+    this.auth = new Auth(this, 'Auth', {
+      config: config.auth,
+      sesIdentities: new Map([[this.approvals.identityName.toLowerCase(), this.approvals.identity]]),
+    });
 
     // ---- functions -------------------------------------------------------------------------------
     for (const fn of new Set(routes.map((r) => r.fn))) {

@@ -1,7 +1,7 @@
 /**
  * Smaller things only real AWS holds us to: database TLS that verifies the server, engine
- * versions that do not drift, keys that outlive what they encrypt, the proxy-pinning alarm, and the
- * Freepik API name a stage calls.
+ * versions that do not drift, keys that outlive what they encrypt, the proxy-pinning alarm, the
+ * Freepik API name a stage calls, and Cognito's mail going through SES.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,9 +12,9 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../functions/adapters/db/client.js';
 import { loadFreepikConfig } from '../../functions/adapters/freepik/config.js';
-import { FREEPIK_APIS, stages } from '../../lib/config/stages.js';
+import { FREEPIK_APIS, stages, type StageConfig } from '../../lib/config/stages.js';
 import { freepikEnvironment } from '../../lib/constructs/app-function.js';
-import { AwsModel } from './aws-model.js';
+import { ACCOUNT, AwsModel, REGION } from './aws-model.js';
 import { removeOutdirs, synthesize, type SynthesizedApp } from './support.js';
 
 let prod: SynthesizedApp;
@@ -130,5 +130,50 @@ describe('Freepik API name', () => {
     expect(() => freepikEnvironment({ ...FREEPIK_APIS.freepik, downloadHosts: [] })).toThrow(/downloadHosts is empty/);
     // A proxy in front of the API may expect any header.
     expect(freepikEnvironment({ baseUrl: 'https://freepik-proxy.internal.example.com', keyHeader: 'x-proxy-key' })).toEqual({ FREEPIK_BASE_URL: 'https://freepik-proxy.internal.example.com', FREEPIK_KEY_HEADER: 'x-proxy-key' });
+  });
+});
+
+describe('Cognito mail', () => {
+  const pools = (s: SynthesizedApp) => Object.entries(s.templates[s.appStack.stackName].Resources).filter(([, r]) => r.Type === 'AWS::Cognito::UserPool');
+  const identities = (s: SynthesizedApp) => Object.entries(s.templates[s.appStack.stackName].Resources).filter(([, r]) => r.Type === 'AWS::SES::EmailIdentity');
+
+  it('sends prod invitations and resets through the stage\'s own SES identity, which the pool waits for', () => {
+    const model = new AwsModel(prod.templates as never);
+    const stack = prod.appStack.stackName;
+    const [[, pool]] = pools(prod);
+    const [identityLid] = identities(prod).find(([, r]) => r.Properties!.EmailIdentity === stages.prod.auth.email!.sesIdentity)!;
+    expect(model.resolve(stack, pool.Properties!.EmailConfiguration)).toEqual({
+      EmailSendingAccount: 'DEVELOPER',
+      From: 'Social Visual Pipeline <sign-in@example.com>',
+      ReplyToEmailAddress: 'support@example.com',
+      SourceArn: `arn:aws:ses:${REGION}:${ACCOUNT}:identity/${model.ref(stack, identityLid)}`,
+    });
+    expect(pool.DependsOn).toContain(identityLid);
+  });
+
+  it('keeps Cognito\'s default sender in dev', () => {
+    const [[, pool]] = pools(dev);
+    expect(stages.dev.auth.email).toBeUndefined();
+    expect(pool.Properties!.EmailConfiguration).toBeUndefined();
+  });
+
+  it('sends through an identity verified outside the stack without depending on anything of ours, in the region given', () => {
+    const config: StageConfig = { ...stages.prod, auth: { ...stages.prod.auth, email: { from: 'no-reply@mail.customer.example', sesIdentity: 'no-reply@mail.customer.example', sesRegion: 'eu-west-1' } } };
+    const s = synthesize('prod', { config });
+    const model = new AwsModel(s.templates as never);
+    const [[, pool]] = pools(s);
+    expect(model.resolve(s.appStack.stackName, pool.Properties!.EmailConfiguration)).toEqual({
+      EmailSendingAccount: 'DEVELOPER', From: 'no-reply@mail.customer.example', SourceArn: `arn:aws:ses:eu-west-1:${ACCOUNT}:identity/no-reply@mail.customer.example`,
+    });
+    const ours = new Set(identities(s).map(([lid]) => lid));
+    expect(ours.size).toBeGreaterThan(0);
+    expect((pool.DependsOn ?? []).filter((d) => ours.has(d))).toEqual([]);
+  });
+
+  it('refuses a From address the identity does not cover', () => {
+    for (const email of [{ from: 'sign-in@other.example', sesIdentity: 'example.com' }, { from: 'sign-in@example.com', sesIdentity: 'approvals@example.com' }, { from: 'sign-in@mail.example.com', sesIdentity: 'example.com' }]) {
+      const config: StageConfig = { ...stages.prod, auth: { ...stages.prod.auth, email } };
+      expect(() => synthesize('prod', { config }), JSON.stringify(email)).toThrow(/is not covered by the SES identity/);
+    }
   });
 });
