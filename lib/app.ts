@@ -30,6 +30,8 @@ export interface BuildAppOptions {
   cfnValidation?: boolean;
   /** Where the cloud assembly goes (tests use a temp dir). */
   outdir?: string;
+  /** Replaces the named stage's configuration (tests of configuration variants). */
+  config?: StageConfig;
 }
 
 export interface BuiltApp {
@@ -56,7 +58,7 @@ export function buildApp(opts: BuildAppOptions = {}): BuiltApp {
   if (!opts.skipBundling && String(app.node.tryGetContext('skipBundling')) === 'true') app.node.setContext('aws:cdk:bundling-stacks', []);
   const stage = requested ?? (app.node.tryGetContext('stage') as string | undefined) ?? 'dev';
   const local = stage === 'local';
-  const config = stageConfig(local ? 'dev' : stage);
+  const config = opts.config ?? stageConfig(local ? 'dev' : stage);
   const env = config.env;
   const deployId = app.node.tryGetContext('deployId') as string | undefined;
 

@@ -7,6 +7,15 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 export const STAGE_NAMES = ['dev', 'prod'] as const;
+
+/**
+ * The two names the Freepik API answers to since its 2026 rename (docs/freepik.md), each a base
+ * URL with its key header. Switch a stage with `freepik: { ...FREEPIK_APIS.magnific }`.
+ */
+export const FREEPIK_APIS = {
+  freepik: { baseUrl: 'https://api.freepik.com', keyHeader: 'x-freepik-api-key' },
+  magnific: { baseUrl: 'https://api.magnific.com', keyHeader: 'x-magnific-api-key' },
+} as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 /** Lambda CPU architecture; sharp's native binaries are installed for the same one. */
@@ -123,6 +132,28 @@ export interface StageConfig {
     /** 'plus' enables threat protection (AwsSolutions-COG8); billed per MAU. */
     readonly featurePlan: 'essentials' | 'plus';
     readonly removalPolicy: RemovalPolicy;
+    /**
+     * Cognito's own mail (invitations, verification codes, password resets) through SES instead
+     * of Cognito's default sender, which allows about 50 mails a day per account. Unset = the
+     * default sender. Set it only once the identity is verified in SES: CloudFormation cannot
+     * create or update a pool that points at an unverified identity (docs/deploy.md, "Cognito's
+     * own mail").
+     */
+    readonly email?: {
+      /** From: address; `sesIdentity` must be this address or its domain. */
+      readonly from: string;
+      /** Display name in From:. */
+      readonly fromName?: string;
+      readonly replyTo?: string;
+      /**
+       * The verified SES identity Cognito sends through, by name: a domain (`example.com`) or an
+       * address. When it is the stage's own sender identity (email.domain, else
+       * email.senderAddress), which the app stack creates, the user pool depends on it.
+       */
+      readonly sesIdentity: string;
+      /** Region of the identity when it is not the stack's (only some pairs are supported by Cognito). */
+      readonly sesRegion?: string;
+    };
   };
   readonly api: {
     readonly throttleRatePerSecond: number;
@@ -142,8 +173,20 @@ export interface StageConfig {
       readonly hostedZone?: { readonly id: string; readonly name: string };
     };
   };
+  /**
+   * Which name of the Freepik API the Source image function calls (FREEPIK_BASE_URL,
+   * FREEPIK_KEY_HEADER): one of FREEPIK_APIS, or a proxy's URL with the header it expects.
+   */
   readonly freepik: {
     readonly baseUrl: string;
+    /** Header the key is sent in; it belongs to the base URL (a known host with the other name's header is refused at synth). */
+    readonly keyHeader: string;
+    /**
+     * Replaces the image download allow-list (FREEPIK_DOWNLOAD_HOSTS, `*` wildcards). Without it
+     * the function derives the list from baseUrl (Freepik's CDN hosts plus the same names under
+     * the configured API's domain).
+     */
+    readonly downloadHosts?: readonly string[];
   };
   readonly lambda: {
     readonly architecture: LambdaArch;
@@ -220,7 +263,7 @@ export const stages: Record<StageName, StageConfig> = {
       removalPolicy: RemovalPolicy.DESTROY,
     },
     api: { throttleRatePerSecond: 50, throttleBurst: 100, corsAllowedOrigins: ['http://localhost:3000'] },
-    freepik: { baseUrl: 'https://api.freepik.com' },
+    freepik: { ...FREEPIK_APIS.freepik },
     lambda: { architecture: 'arm64', runtime: 'nodejs22.x', groups: groups() },
     schedules: { maxRetries: 3, maxEventAge: Duration.hours(1) },
   },
@@ -271,6 +314,9 @@ export const stages: Record<StageName, StageConfig> = {
       mfa: 'required',
       featurePlan: 'plus',
       removalPolicy: RemovalPolicy.RETAIN,
+      // The stage's SES domain identity (email.domain): verify it before the first deploy that
+      // sets this (docs/deploy.md).
+      email: { from: 'sign-in@example.com', fromName: 'Social Visual Pipeline', replyTo: 'support@example.com', sesIdentity: 'example.com' },
     },
     api: {
       throttleRatePerSecond: 500,
@@ -278,7 +324,7 @@ export const stages: Record<StageName, StageConfig> = {
       corsAllowedOrigins: ['https://app.example.com'],
       domain: { name: 'api.example.com' },
     },
-    freepik: { baseUrl: 'https://api.freepik.com' },
+    freepik: { ...FREEPIK_APIS.freepik },
     lambda: {
       architecture: 'arm64',
       runtime: 'nodejs22.x',

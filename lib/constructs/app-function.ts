@@ -18,9 +18,10 @@ import type * as ses from 'aws-cdk-lib/aws-ses';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { metricsNamespace } from '../config/metrics.js';
-import type { FunctionGroup, LambdaArch, StageConfig } from '../config/stages.js';
+import { FREEPIK_APIS, type FunctionGroup, type LambdaArch, type StageConfig } from '../config/stages.js';
 import { APP_DB_USER, type Database } from './database.js';
 import { acknowledge, allowWildcards } from './nag.js';
+import { loadFreepikConfig } from '../../functions/adapters/freepik/config.js';
 import { OBJECT_STORE_PERMISSIONS, type ObjectStore } from '../../functions/adapters/storage/object-store.js';
 
 /**
@@ -416,11 +417,13 @@ export class AppFunction extends nodejs.NodejsFunction {
   }
 
   /**
-   * FREEPIK_BASE_URL and FREEPIK_API_KEY_SECRET_ARN (the key itself never sits in the function
-   * configuration); read on that one secret.
+   * FREEPIK_BASE_URL + FREEPIK_KEY_HEADER (the stage's API name, see FREEPIK_APIS), the download
+   * allow-list when the stage replaces it, and FREEPIK_API_KEY_SECRET_ARN (the key itself never
+   * sits in the function configuration); read on that one secret. Checked at synth with the
+   * function's own parser, so a bad value fails here and not at the first cold start.
    */
-  bindFreepik(secret: secretsmanager.ISecret, baseUrl: string): this {
-    this.addEnvironment('FREEPIK_BASE_URL', baseUrl);
+  bindFreepik(secret: secretsmanager.ISecret, api: StageConfig['freepik']): this {
+    for (const [k, v] of Object.entries(freepikEnvironment(api))) this.addEnvironment(k, v);
     this.addEnvironment('FREEPIK_API_KEY_SECRET_ARN', secret.secretArn);
     this.grantSecretValue(secret);
     return this;
@@ -447,6 +450,26 @@ export class AppFunction extends nodejs.NodejsFunction {
     for (const [k, v] of Object.entries(values)) this.addEnvironment(k, v);
     return this;
   }
+}
+
+/**
+ * The FREEPIK_* variables for a stage's Freepik settings. Throws a readable error when the
+ * function would refuse them (functions/adapters/freepik/config.ts) or when a known API host is
+ * paired with the other name's key header (docs/freepik.md: keep each pair together); either
+ * would otherwise show only as the first request failing in AWS.
+ */
+export function freepikEnvironment(api: StageConfig['freepik']): Record<string, string> {
+  const env: Record<string, string> = { FREEPIK_BASE_URL: api.baseUrl, FREEPIK_KEY_HEADER: api.keyHeader };
+  if (api.downloadHosts) env.FREEPIK_DOWNLOAD_HOSTS = api.downloadHosts.join(',');
+  const parsed = loadFreepikConfig(env);
+  const host = new URL(parsed.baseUrl).hostname;
+  for (const [name, known] of Object.entries(FREEPIK_APIS)) {
+    if (new URL(known.baseUrl).hostname === host && parsed.keyHeader !== known.keyHeader) {
+      throw new Error(`freepik: ${api.baseUrl} (${name}) takes its key in ${known.keyHeader}, not ${api.keyHeader}: use FREEPIK_APIS.${name}`);
+    }
+  }
+  if (api.downloadHosts && parsed.download.allowedHosts.length === 0) throw new Error('freepik: downloadHosts is empty; leave it unset to derive the list from baseUrl');
+  return env;
 }
 
 /** Shorthand for the construct tests and the local runner use to find every AppFunction. */

@@ -25,6 +25,8 @@ export interface ApprovalsProps {
  */
 export class Approvals extends Construct {
   readonly identity: ses.EmailIdentity;
+  /** What the identity verifies: the domain (or hosted zone's name), else the sender address. */
+  readonly identityName: string;
   readonly senderAddress: string;
   /** The verified recipients of a stage in the SES sandbox (empty outside it). */
   readonly recipientIdentities: ses.EmailIdentity[];
@@ -40,6 +42,7 @@ export class Approvals extends Construct {
     const zone = email.hostedZone
       ? route53.PublicHostedZone.fromPublicHostedZoneAttributes(this, 'Zone', { hostedZoneId: email.hostedZone.id, zoneName: email.hostedZone.name })
       : undefined;
+    this.identityName = zone ? zone.zoneName : email.domain ?? email.senderAddress;
     this.identity = new ses.EmailIdentity(this, 'SenderIdentity', {
       identity: zone ? ses.Identity.publicHostedZone(zone) : email.domain ? ses.Identity.domain(email.domain) : ses.Identity.email(email.senderAddress),
     });

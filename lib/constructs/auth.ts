@@ -1,6 +1,6 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { StageConfig } from '../config/stages.js';
 import { acknowledge } from './nag.js';
 
@@ -10,6 +10,11 @@ export const DASHBOARD_CALLBACK_PATH = '/dashboard/callback';
 
 export interface AuthProps {
   readonly config: StageConfig['auth'];
+  /**
+   * SES identities this stack creates, by the name they verify. When `config.email` sends
+   * through one of them, the user pool depends on it (created after it, deleted before it).
+   */
+  readonly sesIdentities?: ReadonlyMap<string, IConstruct>;
 }
 
 /**
@@ -50,7 +55,11 @@ export class Auth extends Construct {
       standardThreatProtectionMode: plus ? cognito.StandardThreatProtectionMode.FULL_FUNCTION : undefined,
       deletionProtection: config.removalPolicy !== RemovalPolicy.DESTROY,
       removalPolicy: config.removalPolicy,
+      email: config.email ? this.sesEmail(config.email) : undefined,
     });
+    const own = config.email && !config.email.sesRegion ? props.sesIdentities?.get(config.email.sesIdentity.toLowerCase()) : undefined;
+    // On the pool resource only: its client and domain need not wait for mail.
+    if (own) this.userPool.node.defaultChild!.node.addDependency(own);
     if (config.mfa !== 'required') {
       acknowledge(this.userPool, 'AwsSolutions-COG2', 'Non-production stage: MFA is optional (TOTP offered) so test users can sign in from scripts; prod requires it.');
     }
@@ -80,6 +89,29 @@ export class Auth extends Construct {
     this.domain = this.userPool.addDomain('HostedSignIn', {
       cognitoDomain: { domainPrefix: config.domainPrefix },
       managedLoginVersion: cognito.ManagedLoginVersion.CLASSIC_HOSTED_UI,
+    });
+  }
+
+  /**
+   * Cognito's mail through SES (DEVELOPER sending account, SourceArn = the identity). Without a
+   * pinned region the stack's own is used (CDK requires it spelled out for environment-agnostic
+   * stacks). The From address must be what the identity verifies, or on its domain.
+   */
+  private sesEmail(email: NonNullable<StageConfig['auth']['email']>): cognito.UserPoolEmail {
+    const identity = email.sesIdentity.toLowerCase();
+    const [local, domain = ''] = email.from.split('@');
+    // SES names are case-insensitive; CDK compares the domain exactly.
+    const from = `${local}@${domain.toLowerCase()}`;
+    const isAddress = identity.includes('@');
+    if (isAddress ? from.toLowerCase() !== identity : domain.toLowerCase() !== identity) {
+      throw new Error(`auth.email: ${email.from} is not covered by the SES identity ${email.sesIdentity} (use the identity's address, or an address on its domain)`);
+    }
+    return cognito.UserPoolEmail.withSES({
+      fromEmail: from,
+      fromName: email.fromName,
+      replyTo: email.replyTo,
+      sesRegion: email.sesRegion ?? Stack.of(this).region,
+      sesVerifiedDomain: isAddress ? undefined : identity,
     });
   }
 

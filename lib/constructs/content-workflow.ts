@@ -14,7 +14,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -50,6 +50,22 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ClientExecutionTimeoutException', 'Lambda.TooManyRequestsException',
 ];
 
+/**
+ * How much longer a state waits than its Lambda may run. A synchronous invoke on a cold start
+ * spends up to 10 s in the init phase before the handler's clock starts, plus the invoke's own
+ * round trip; past that, the Lambda has ended (Sandbox.Timedout, with its own message) before the
+ * state gives up, so a state never times out on work that is still running and would be repeated.
+ */
+export const STATE_TIMEOUT_MARGIN = Duration.seconds(15);
+
+/** Lambda's timeout when a function sets none. */
+const LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3);
+
+/** A function's Lambda timeout; undefined when this app cannot see it (a function imported by ARN). */
+export function lambdaTimeoutOf(fn: lambda.IFunction): Duration | undefined {
+  return fn instanceof lambda.Function ? fn.timeout ?? LAMBDA_DEFAULT_TIMEOUT : undefined;
+}
+
 /** What the approval stage builder gets from the workflow. */
 export interface ApprovalStageContext {
   /** Where an approved request goes ("Publish"). */
@@ -60,9 +76,10 @@ export interface ApprovalStageContext {
    */
   readonly reject: sfn.IChainable;
   /**
-   * Creates a Lambda task with the workflow's defaults (timeout, Transient.* retries, Catch ->
-   * Record failure) and registers `entry` for the local runner. With `waitForTaskToken`, the
-   * payload gets `taskToken` ($$.Task.Token) and the state waits for SendTaskSuccess/Failure.
+   * Creates a Lambda task with the workflow's defaults (timeout from the function's, Transient.*
+   * retries, Catch -> Record failure) and registers `entry` for the local runner. With
+   * `waitForTaskToken`, the payload gets `taskToken` ($$.Task.Token) and the state waits for
+   * SendTaskSuccess/Failure.
    */
   task(stateName: string, fn: lambda.IFunction, entry: string, opts?: {
     waitForTaskToken?: boolean;
@@ -70,6 +87,10 @@ export interface ApprovalStageContext {
     payload?: Record<string, unknown>;
     /** Where the result goes (default `$.result`; token waits `$.approval`). */
     resultPath?: string;
+    /**
+     * The state's timeout. Default: the function's timeout + STATE_TIMEOUT_MARGIN; for a token
+     * wait (the human's deadline), `taskTimeout`. Must outlast the function's timeout.
+     */
     timeout?: Duration;
     /** Dynamic timeout: a path in the state input (TimeoutSecondsPath); wins over `timeout`. */
     timeoutPath?: string;
@@ -92,7 +113,11 @@ export interface ContentWorkflowProps {
   readonly approvalStage?: ApprovalStageBuilder;
   /** Variants rendered in parallel per request (Map MaxConcurrency). @default 4 */
   readonly variantConcurrency?: number;
-  /** Per-task timeout (the state's TimeoutSeconds). @default 5 minutes */
+  /**
+   * The state's TimeoutSeconds where the function's own timeout cannot set it: a function
+   * imported by ARN, or a token wait without a TimeoutSecondsPath. Every other task waits its
+   * function's timeout + STATE_TIMEOUT_MARGIN. @default 5 minutes
+   */
   readonly taskTimeout?: Duration;
   /** Execution history to CloudWatch Logs (level ERROR, no execution data: briefs stay out of logs). */
   readonly logGroup?: logs.ILogGroup;
@@ -115,9 +140,21 @@ export class ContentWorkflow extends Construct {
       run: sfn.JsonPath.numberAt('$.run'),
     };
 
+    /**
+     * TimeoutSeconds of a state that invokes `fn` and returns (no token wait): the function's
+     * timeout + STATE_TIMEOUT_MARGIN unless given; a given one must outlast the function.
+     */
+    const timeoutFor = (stateName: string, fn: lambda.IFunction, given?: Duration): Duration => {
+      const lambdaTimeout = lambdaTimeoutOf(fn);
+      if (given && lambdaTimeout && given.toSeconds() <= lambdaTimeout.toSeconds()) {
+        throw new Error(`${stateName}: a ${given.toSeconds()} s state timeout ends before its function's own ${lambdaTimeout.toSeconds()} s, failing the state while the function still runs`);
+      }
+      return given ?? lambdaTimeout?.plus(STATE_TIMEOUT_MARGIN) ?? taskTimeout;
+    };
+
     const recordFailure = this.invoke('Record failure', props.tasks.recordFailure, TASK_HANDLERS.recordFailure, {
       payload: sfn.TaskInput.fromObject({ ...ref, error: sfn.JsonPath.objectAt('$.error') }),
-      timeout: taskTimeout,
+      timeout: timeoutFor('Record failure', props.tasks.recordFailure),
     });
     // Recording the failure must not itself be lost to a blip; any error is worth a retry here.
     // ~2 minutes of attempts: if this gives up, the request stays in its working status (a DB
@@ -137,7 +174,7 @@ export class ContentWorkflow extends Construct {
     /** `payload: 'state'` passes the whole (small) state instead of the ref. */
     const task = (stateName: string, name: TaskName, opts: { payload?: sfn.TaskInput | 'state'; catch?: boolean } = {}) => {
       const t = this.invoke(stateName, props.tasks[name], TASK_HANDLERS[name], {
-        payload: opts.payload === 'state' ? undefined : opts.payload ?? sfn.TaskInput.fromObject(ref), timeout: taskTimeout,
+        payload: opts.payload === 'state' ? undefined : opts.payload ?? sfn.TaskInput.fromObject(ref), timeout: timeoutFor(stateName, props.tasks[name]),
         // The ref stays in the state whatever a handler returns; choices read `$.result`.
         resultPath: '$.result',
       });
@@ -178,7 +215,8 @@ export class ContentWorkflow extends Construct {
         const wait = opts.waitForTaskToken ?? false;
         const t = this.invoke(stateName, fn, entry, {
           payload: sfn.TaskInput.fromObject({ ...ref, ...(wait ? { taskToken: sfn.JsonPath.taskToken } : {}), ...(opts.payload ?? {}) }),
-          timeout: opts.timeout ?? taskTimeout,
+          // A token wait's timeout is the human's deadline, not the function's.
+          timeout: wait ? opts.timeout ?? taskTimeout : timeoutFor(stateName, fn, opts.timeout),
           timeoutPath: opts.timeoutPath,
           waitForTaskToken: wait,
           resultPath: opts.resultPath ?? (wait ? '$.approval' : '$.result'),

@@ -78,8 +78,11 @@ export class AppStack extends Stack {
       securityGroup: data.database.clientSecurityGroup,
       projectRoot: PROJECT_ROOT,
     });
-    this.auth = new Auth(this, 'Auth', { config: config.auth });
     this.approvals = new Approvals(this, 'Approvals', { prefix: config.prefix, email: config.email });
+    this.auth = new Auth(this, 'Auth', {
+      config: config.auth,
+      sesIdentities: new Map([[this.approvals.identityName.toLowerCase(), this.approvals.identity]]),
+    });
 
     // ---- functions -------------------------------------------------------------------------------
     for (const fn of new Set(routes.map((r) => r.fn))) {
@@ -248,7 +251,7 @@ export class AppStack extends Stack {
     if (has('fieldKey')) fn.bindFieldKey(data.fieldKey);
     if (has('events')) fn.bindEventBus(this.approvals.bus);
     if (has('mail')) fn.bindMail(this.approvals.identity, this.approvals.senderAddress, this.approvals.recipientIdentities);
-    if (has('freepik')) fn.bindFreepik(data.freepikApiKey, config.freepik.baseUrl);
+    if (has('freepik')) fn.bindFreepik(data.freepikApiKey, config.freepik);
     if (has('signin')) fn.bindConfig({ SIGN_IN_URL: this.auth.signInUrl(`${this.publicBaseUrl(config)}${DASHBOARD_CALLBACK_PATH}`) });
     if (has('links')) fn.bindConfig({ PUBLIC_BASE_URL: this.publicBaseUrl(config) });
   }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnResource } from 'aws-cdk-lib';
 import { buildApp, type BuiltApp } from '../../lib/app.js';
+import type { StageConfig } from '../../lib/config/stages.js';
 
 export interface SynthesizedApp extends BuiltApp {
   data: Template;
@@ -34,9 +35,11 @@ export function removeOutdirs(): void {
   for (const d of outdirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-export function synthesize(stage: 'dev' | 'prod', opts: { nag?: boolean } = {}): SynthesizedApp {
+/** `config` replaces the stage's own configuration (a variant of it). */
+export function synthesize(stage: 'dev' | 'prod', opts: { nag?: boolean; config?: StageConfig } = {}): SynthesizedApp {
   const built = buildApp({
     stage,
+    config: opts.config,
     skipBundling: true,
     nag: opts.nag ?? false,
     cfnValidation: false,

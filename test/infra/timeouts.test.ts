@@ -9,8 +9,12 @@
  * nothing), the state machine's TimeoutSeconds, the HTTP API integration timeout and the custom
  * resource framework's.
  */
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFreepikConfig } from '../../functions/adapters/freepik/config.js';
+import { stages, type StageConfig } from '../../lib/config/stages.js';
+import { ContentWorkflow, TASK_HANDLERS } from '../../lib/constructs/content-workflow.js';
 import { AwsModel, type LambdaFn } from './aws-model.js';
 import { removeOutdirs, synthesize } from './support.js';
 
@@ -20,6 +24,13 @@ const MARGIN_MS = 5_000;
 const DB_CONNECT_TIMEOUT_MS = 10_000;
 /** API Gateway HTTP API: an integration's timeout when TimeoutInMillis is not set (also its maximum). */
 const HTTP_API_DEFAULT_TIMEOUT_MS = 30_000;
+/** Lambda's init phase on a cold start (at most 10 s) runs before the handler's own clock starts. */
+const LAMBDA_INIT_MS = 10_000;
+/**
+ * A state that waits longer than this multiple of its Lambda's timeout only delays the failure
+ * when the invocation is lost (nothing answers and the state is all that ends the wait).
+ */
+const MAX_STATE_OVER_LAMBDA = 2;
 
 const models: Record<string, AwsModel> = {};
 beforeAll(() => {
@@ -79,7 +90,7 @@ describe.each(['prod', 'dev'] as const)('timeouts (%s)', (stage) => {
     expect(problems).toEqual([]);
   });
 
-  it('every workflow state gives its Lambda longer than the Lambda gives itself (Source image included)', () => {
+  it('every workflow state gives its Lambda longer than the Lambda gives itself, cold start included, and not over twice as long (Source image included)', () => {
     const model = models[stage];
     const byName = new Map(model.functions().map((f) => [f.name, f]));
     const states = taskStates(model);
@@ -91,7 +102,8 @@ describe.each(['prod', 'dev'] as const)('timeouts (%s)', (stage) => {
       // A token wait's timeout is the human deadline (TimeoutSecondsPath); its Lambda only stores the token.
       if (s.waitsForToken) { expect(s.timeoutPath, s.name).toBeDefined(); continue; }
       if (s.timeoutSeconds === undefined) problems.push(`${s.name}: no TimeoutSeconds (a stuck invocation would hold the execution for a year)`);
-      else if (s.timeoutSeconds <= fn.timeoutSeconds) problems.push(`${s.name}: state times out after ${s.timeoutSeconds} s, before its Lambda (${fn.timeoutSeconds} s)`);
+      else if (s.timeoutSeconds * 1000 < fn.timeoutSeconds * 1000 + LAMBDA_INIT_MS) problems.push(`${s.name}: state times out after ${s.timeoutSeconds} s, before its Lambda (${fn.timeoutSeconds} s after up to ${LAMBDA_INIT_MS / 1000} s of cold start)`);
+      else if (s.timeoutSeconds > MAX_STATE_OVER_LAMBDA * fn.timeoutSeconds) problems.push(`${s.name}: state waits ${s.timeoutSeconds} s for a Lambda that ends after ${fn.timeoutSeconds} s`);
     }
     expect(problems).toEqual([]);
   });
@@ -120,5 +132,30 @@ describe.each(['prod', 'dev'] as const)('timeouts (%s)', (stage) => {
       const user = fns.find((x) => x.name === f.env.USER_ON_EVENT_FUNCTION_ARN.split(':').pop())!;
       expect(user.timeoutSeconds, `${user.entry} under ${f.path}`).toBeLessThan(f.timeoutSeconds);
     }
+  });
+});
+
+describe('state timeouts follow their Lambda', () => {
+  it('a stage that gives rendering longer moves the rendering states with it, and nothing else', () => {
+    const base = stages.prod.lambda.groups;
+    const config: StageConfig = {
+      ...stages.prod,
+      lambda: { ...stages.prod.lambda, groups: { ...base, render: { ...base.render, timeout: base.render.timeout.plus(Duration.seconds(80)) } } },
+    };
+    const before = new Map(taskStates(models.prod).map((s) => [s.name, s.timeoutSeconds]));
+    const after = new Map(taskStates(new AwsModel(synthesize('prod', { config }).templates as never)).map((s) => [s.name, s.timeoutSeconds]));
+    const moved = [...after].filter(([name, t]) => t !== before.get(name)).map(([name, t]) => `${name}: ${before.get(name)} -> ${t}`);
+    expect(moved.sort()).toEqual(['Check compliance', 'Compose master', 'Render variant'].map((n) => `${n}: ${before.get(n)} -> ${before.get(n)! + 80}`));
+  });
+
+  it('refuses a state timeout that ends before its function does', () => {
+    const stack = new Stack(new App());
+    const fn = (id: string, seconds: number) => new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('x'), timeout: Duration.seconds(seconds) });
+    const tasks = Object.fromEntries(Object.keys(TASK_HANDLERS).map((k) => [k, fn(k, 60)])) as never;
+    const slow = fn('Slow', 120);
+    expect(() => new ContentWorkflow(stack, 'Wf', {
+      tasks,
+      approvalStage: (_scope, ctx) => ctx.task('Slow step', slow, 'functions/handlers/workflow/approval-step.ts', { timeout: Duration.seconds(90) }).next(ctx.publish),
+    })).toThrow(/Slow step: a 90 s state timeout ends before its function's own 120 s/);
   });
 });
