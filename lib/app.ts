@@ -58,7 +58,12 @@ export function buildApp(opts: BuildAppOptions = {}): BuiltApp {
   if (!opts.skipBundling && String(app.node.tryGetContext('skipBundling')) === 'true') app.node.setContext('aws:cdk:bundling-stacks', []);
   const stage = requested ?? (app.node.tryGetContext('stage') as string | undefined) ?? 'dev';
   const local = stage === 'local';
-  const config = opts.config ?? stageConfig(local ? 'dev' : stage);
+  const staged = opts.config ?? stageConfig(local ? 'dev' : stage);
+  // `-c firstDeploy=true`: a stage's first deploy cannot point Cognito at the SES identity the same
+  // deploy creates (SES verifies it later, asynchronously), so its mail stays on Cognito's sender
+  // until a second deploy without the flag (docs/deploy.md, "Cognito's own mail").
+  const firstDeploy = String(app.node.tryGetContext('firstDeploy')) === 'true';
+  const config: StageConfig = firstDeploy && staged.auth.email ? { ...staged, auth: { ...staged.auth, email: undefined } } : staged;
   const env = config.env;
   const deployId = app.node.tryGetContext('deployId') as string | undefined;
 

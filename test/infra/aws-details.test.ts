@@ -151,6 +151,14 @@ describe('Cognito mail', () => {
     expect(pool.DependsOn).toContain(identityLid);
   });
 
+  it('leaves Cognito on its own sender for a first deploy (-c firstDeploy=true), when the identity cannot be verified yet', () => {
+    const s = synthesize('prod', { context: { firstDeploy: 'true' } });
+    const [[, pool]] = pools(s);
+    expect(pool.Properties!.EmailConfiguration).toBeUndefined();
+    // The identity itself is still created by that deploy, so SES can start verifying it.
+    expect(identities(s).some(([, r]) => r.Properties!.EmailIdentity === stages.prod.auth.email!.sesIdentity)).toBe(true);
+  });
+
   it('keeps Cognito\'s default sender in dev', () => {
     const [[, pool]] = pools(dev);
     expect(stages.dev.auth.email).toBeUndefined();

@@ -36,10 +36,11 @@ export function removeOutdirs(): void {
 }
 
 /** `config` replaces the stage's own configuration (a variant of it). */
-export function synthesize(stage: 'dev' | 'prod', opts: { nag?: boolean; config?: StageConfig } = {}): SynthesizedApp {
+export function synthesize(stage: 'dev' | 'prod', opts: { nag?: boolean; config?: StageConfig; context?: Record<string, unknown> } = {}): SynthesizedApp {
   const built = buildApp({
     stage,
     config: opts.config,
+    context: opts.context,
     skipBundling: true,
     nag: opts.nag ?? false,
     cfnValidation: false,
