@@ -41,7 +41,7 @@ afterAll(async () => {
 
 const start = () => startLocalStack({
   dataDir, port, databaseUrl: t.ownerUrl, appDatabaseUrl: t.appUrl, freepik: 'emulator',
-  scheduler: false, outbox: false, log: (m) => { logs.push(m); if (process.env.DEBUG_RESTART) console.log(m); }, onWorkflowEvent: (e) => { events.push(e); if (process.env.DEBUG_RESTART) console.log(JSON.stringify(e).slice(0, 200)); },
+  scheduler: false, outbox: false, log: (m) => logs.push(m), onWorkflowEvent: (e) => events.push(e),
 });
 
 async function freePort(): Promise<number> {
