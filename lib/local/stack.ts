@@ -266,11 +266,17 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     }
 
     // After the API is up: a re-driven request may send approval links built from PUBLIC_BASE_URL.
-    let recovery: RecoveryReport = { resumed: [], redriven: [], failed: [], ms: 0 };
+    let recovery: RecoveryReport = { resumed: [], redriven: [], failed: [], answered: [], ms: 0 };
     if (opts.recover ?? true) {
       const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
       try {
-        recovery = await recoverInterruptedRequests({ ownerSql: owner, db: db.db, runner, log });
+        const [{ approvalServices }, { sendStepCallback }] = await Promise.all([
+          import('../../functions/app/approvals/services.js'), import('../../functions/app/approvals/engine.js'),
+        ]);
+        recovery = await recoverInterruptedRequests({
+          ownerSql: owner, db: db.db, runner, log,
+          deliverDecision: (orgId, approvalId) => sendStepCallback(approvalServices(), orgId, approvalId),
+        });
       } finally {
         await owner.end({ timeout: 5 });
       }
@@ -281,6 +287,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       for (const r of recovery.resumed.filter((x) => !x.waiting)) log(`resumed: request ${r.requestId} (run ${r.run}, ${r.status}) at "${r.state}"`);
       for (const r of recovery.redriven) log(`recovered: request ${r.requestId} (run ${r.run}, was ${r.fromStatus}) re-driven from "${r.state}" (no checkpoint)`);
       for (const r of recovery.failed) log(`recovered: request ${r.requestId} marked failed: ${r.reason}`);
+      for (const r of recovery.answered) log(`recovered: request ${r.requestId}: an approval decided while the stack went down was delivered`);
     }
 
     // ---- background loops owned by other modules, when present ---------------------------------

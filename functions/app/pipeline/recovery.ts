@@ -8,6 +8,8 @@
  *  - without one (the process died before writing it, or the data predates checkpoints), the same
  *    run is re-driven from the state of its interrupted step, and the timeline says so once per
  *    run (a `recovered` entry counting the restarts).
+ * A step decided while the previous process went away (decision committed, its answer never
+ * sent) gets its answer delivered to the resumed wait now.
  * `run` stays what a user did (submit, retry); a restart never adds one. A request found working
  * at the same place by more than `maxRecoveries` restarts is failed with the reason instead: one
  * that crashes the process must not loop. A parked wait crashes nothing and is never counted.
@@ -40,6 +42,8 @@ export interface RecoveryReport {
   /** No usable checkpoint: the same run re-driven from `state`. */
   redriven: Array<{ orgId: string; requestId: string; run: number; fromStatus: string; state: string }>;
   failed: Array<{ orgId: string; requestId: string; fromStatus: string; reason: string }>;
+  /** Approval steps decided while the process went away, whose answer was delivered now. */
+  answered: Array<{ orgId: string; requestId: string; approvalId: string }>;
   ms: number;
 }
 
@@ -95,6 +99,12 @@ export interface RecoveryOptions {
   runner: RestartableWorkflow;
   /** Restarts that may find a request working at the same place before it is failed instead. */
   maxRecoveries?: number;
+  /**
+   * Sends the recorded answer of a decided approval step to its waiting task (the approval
+   * engine's sendStepCallback). Without it a step decided just before the process went away waits
+   * for its deadline, whose escalation reads the answer.
+   */
+  deliverDecision?: (orgId: string, approvalId: string) => Promise<unknown>;
   log?: (m: string) => void;
 }
 
@@ -103,7 +113,7 @@ interface Row { id: string; organization_id: string; status: RequestStatus; run:
 export async function recoverInterruptedRequests(opts: RecoveryOptions): Promise<RecoveryReport> {
   const started = performance.now();
   const maxRecoveries = opts.maxRecoveries ?? 3;
-  const report: RecoveryReport = { resumed: [], redriven: [], failed: [], ms: 0 };
+  const report: RecoveryReport = { resumed: [], redriven: [], failed: [], answered: [], ms: 0 };
   // One scan; the `recovered` entry of the current run only matters without a checkpoint.
   const rows = await opts.ownerSql<Row[]>`
     SELECT r.id, r.organization_id, r.status, r.run, r.platforms,
@@ -151,8 +161,27 @@ export async function recoverInterruptedRequests(opts: RecoveryOptions): Promise
   }
   // Checkpoints of executions whose request ended or moved on (a cancel or retry raced the shutdown).
   for (const name of saved.keys()) if (!live.has(name)) opts.runner.forget(name);
+  if (opts.deliverDecision && report.resumed.some((r) => r.waiting)) await deliverDecided(opts, report);
   report.ms = Math.round(performance.now() - started);
   return report;
+}
+
+/** Decided steps of waiting requests whose answer never went out (the process died in between). */
+async function deliverDecided(opts: RecoveryOptions, report: RecoveryReport): Promise<void> {
+  const waiting = report.resumed.filter((r) => r.waiting).map((r) => r.requestId);
+  const rows = await opts.ownerSql<{ organization_id: string; request_id: string; id: string }[]>`
+    SELECT a.organization_id, a.request_id, a.id FROM content_approvals a
+    JOIN content_requests r ON r.id = a.request_id AND r.run = a.run
+    WHERE a.request_id = ANY(${waiting}::uuid[]) AND r.status = 'awaiting_approval'
+      AND a.status <> 'pending' AND a.callback_sent_at IS NULL AND a.task_token_enc IS NOT NULL`;
+  for (const a of rows) {
+    try {
+      await opts.deliverDecision!(a.organization_id, a.id);
+      report.answered.push({ orgId: a.organization_id, requestId: a.request_id, approvalId: a.id });
+    } catch (e) {
+      opts.log?.(`request ${a.request_id}: the decided approval step could not be answered: ${(e as Error).message}`);
+    }
+  }
 }
 
 /** No usable checkpoint: the same run again from the state of the interrupted step. */

@@ -12,8 +12,12 @@ import { startWorkflowHarness, type WorkflowHarness } from './support.js';
 let h: WorkflowHarness;
 let second: LocalStack | undefined;
 let third: LocalStack | undefined;
+let fourth: LocalStack | undefined;
+/** Requests the first test leaves waiting for approval. */
+const waitingIds: string[] = [];
 beforeAll(async () => { h = await startWorkflowHarness(); });
 afterAll(async () => {
+  await fourth?.stop();
   await third?.stop();
   await second?.stop();
   await h?.close();
@@ -68,6 +72,7 @@ test('without checkpoints, the same run is re-driven from the interrupted step (
   for (const id of [waiting.requestId, midFlight.requestId, neverStarted]) {
     await second.runner.waitForToken(`req-${id}-r1`, 'Await approval', 90_000);
     expect(await h.row(id)).toMatchObject({ status: 'awaiting_approval', run: 1 });
+    waitingIds.push(id);
   }
   // Back at its wait with the same approval step, deadline and links; no mail sent for it again.
   expect(await approvalsOf(waiting.requestId)).toEqual([approvalBefore]);
@@ -116,4 +121,24 @@ test('a checkpoint found mid-flight by more restarts than allowed fails its requ
   // The three waiting ones are still saved (parked, so never counted as interrupted).
   expect((await checkpoints()).filter((c) => c.state === 'Await approval')).toEqual(expect.arrayContaining([expect.objectContaining({ interruptions: 0 })]));
   expect((await checkpoints()).filter((c) => c.state === 'Await approval')).toHaveLength(3);
+});
+
+test('a step decided while the stack went down, its answer never sent, is answered at the next start', async () => {
+  await third!.stop();
+  const id = waitingIds[0];
+  // What the review page commits before it answers the task: the decision and the closed step.
+  const [step] = await h.t.owner<{ id: string }[]>`SELECT id FROM content_approvals WHERE request_id = ${id} AND status = 'pending'`;
+  await h.t.owner`INSERT INTO approval_decisions (organization_id, approval_id, approver_id, decision)
+    VALUES (${h.acme.orgId}, ${step.id}, ${h.stack.seed.userIds['approver@acme.test']}, 'approve')`;
+  await h.t.owner`UPDATE content_approvals SET status = 'approved', decided_at = now() WHERE id = ${step.id}`;
+
+  fourth = await restart();
+  expect(fourth.recovery.answered).toEqual([{ orgId: h.acme.orgId, requestId: id, approvalId: step.id }]);
+  // The execution went on: the next step of the seeded two-step workflow waits now.
+  await fourth.runner.waitForToken(`req-${id}-r1`, 'Await approval', 60_000);
+  const steps = await h.t.owner<{ step_index: number; status: string; sent: boolean }[]>`
+    SELECT step_index, status, callback_sent_at IS NOT NULL AS sent FROM content_approvals WHERE request_id = ${id} ORDER BY step_index`;
+  expect(steps).toEqual([{ step_index: 0, status: 'approved', sent: true }, { step_index: 1, status: 'pending', sent: false }]);
+  // The others were left alone.
+  expect(fourth.recovery.answered.map((a) => a.requestId)).toEqual([id]);
 });
