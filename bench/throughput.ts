@@ -54,6 +54,11 @@ export interface BenchThroughputOptions {
   replays?: number;
   /** Restart the stack afterwards and measure resuming the waiting requests (default true). */
   restart?: boolean;
+  /**
+   * Requests waiting for approval at the restart (default n): when compliance rejected some of
+   * the burst, copies of briefs that reached approval are submitted first to make up the number.
+   */
+  restartWaiting?: number;
   /** Write bench/results/throughput.json (default true). */
   write?: boolean;
   /** Progress lines (default: none). */
@@ -92,6 +97,8 @@ export interface BenchThroughputResult {
   /** The stack restarted with the burst waiting for approval. */
   restart?: {
     waiting: number;
+    /** Submitted after the burst to bring the waiting requests up to the target. */
+    toppedUp: number;
     /** From calling startLocalStack until it returned: PostgreSQL, migrations check, S3, API, and every execution resumed. */
     startupMs: number; resumeMs: number; resumedWaiting: number; resumedWorking: number; redriven: number; failed: number;
     /** Tokens the broker holds again (one per waiting request). */
@@ -432,6 +439,31 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
                  (SELECT string_agg(id::text || ':' || status::text || ':' || updated_at::text, ',' ORDER BY id) FROM content_requests) AS statuses`;
         return x;
       };
+      const target = Math.min(opts.restartWaiting ?? n, n * 2);
+      let toppedUp = 0;
+      const passing = sent.filter((x) => x?.id && waitingAt.has(x.id));
+      for (let round = 0; round < 3 && passing.length && (counts.awaiting_approval ?? 0) < target; round++) {
+        const need = target - (counts.awaiting_approval ?? 0);
+        log(`topping up: ${need} more requests so that ${target} wait at the restart`);
+        await Promise.all(Array.from({ length: need }, async (_, i) => {
+          for (let attempt = 1; attempt <= 4; attempt++) {
+            const res = await fetch(`${stack.apiUrl}/v1/orgs/${acme.id}/content-requests`, {
+              method: 'POST', body: passing[i % passing.length].body,
+              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': `bench-topup-${startedEpoch}-${round}-${i}` },
+            }).catch(() => undefined);
+            await res?.text();
+            if (res && res.status < 300) return;
+            await new Promise((r) => setTimeout(r, 500 * attempt));
+          }
+        }));
+        toppedUp += need;
+        for (const until = Date.now() + timeoutMs; ;) {
+          const rows = await owner<{ status: string; n: number }[]>`SELECT status::text AS status, count(*)::int AS n FROM content_requests GROUP BY 1`;
+          counts = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+          if (rows.every((r) => SETTLED.has(r.status)) || Date.now() > until) break;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
       const before = await seen();
       const waiting = counts.awaiting_approval ?? 0;
       await owner.end({ timeout: 5 });
@@ -444,7 +476,7 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
       const after = await seen();
       const rec = stack.recovery;
       result.restart = {
-        waiting, startupMs, resumeMs: rec.ms,
+        waiting, toppedUp, startupMs, resumeMs: rec.ms,
         resumedWaiting: rec.resumed.filter((r) => r.waiting).length, resumedWorking: rec.resumed.filter((r) => !r.waiting).length,
         redriven: rec.redriven.length, failed: rec.failed.length, pendingTokens: stack.broker.pending().length,
         timelineRowsChanged: Math.abs(after.steps - before.steps), runsChanged: Math.abs(after.runs - before.runs),

@@ -16,7 +16,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   r = await benchThroughput({
     n: N, write: false, latencyMs: 50, latencyJitterMs: 150, rate429: 0.1, rate503: 0.05, seed: 7,
-    retryDelayMs: 200, replays: 5, timeoutMs: 240_000,
+    retryDelayMs: 200, replays: 5, timeoutMs: 240_000, restartWaiting: 0,
     stack: { databaseUrl: t.ownerUrl, appDatabaseUrl: t.appUrl },
   });
 }, 300_000);
