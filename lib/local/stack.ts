@@ -63,7 +63,7 @@ export interface LocalStackOptions {
   recover?: boolean;
   /**
    * Workflow executions working at once; more wait in order, and one parked at an approval wait
-   * does not count (LOCAL_WORKFLOW_CONCURRENCY, default 8).
+   * does not count (LOCAL_WORKFLOW_CONCURRENCY, default 16).
    */
   workflowConcurrency?: number;
   /** Replace Retry pauses in the workflow with this many ms (tests); default: real backoff. */
@@ -104,7 +104,7 @@ export const LOCAL_BUCKET = 'svp-local-assets';
  * Executions working at once by default. Measured with bench/throughput.ts (1,000 requests at
  * once on 2 cores): see docs/local-stack.md, "Bursts".
  */
-export const DEFAULT_WORKFLOW_CONCURRENCY = 8;
+export const DEFAULT_WORKFLOW_CONCURRENCY = 16;
 const APP_PASSWORD_DEFAULT = 'svp_app_local';
 
 /** Environment every handler reads; set before any handler module is imported. */
