@@ -108,16 +108,15 @@ export interface RecoveryOptions {
   log?: (m: string) => void;
 }
 
-interface Row { id: string; organization_id: string; status: RequestStatus; run: number; platforms: string[]; restarts: number | null; interrupted: number | null }
+interface Row { id: string; organization_id: string; status: RequestStatus; run: number; platforms: string[]; interrupted: number | null }
 
 export async function recoverInterruptedRequests(opts: RecoveryOptions): Promise<RecoveryReport> {
   const started = performance.now();
   const maxRecoveries = opts.maxRecoveries ?? 3;
   const report: RecoveryReport = { resumed: [], redriven: [], failed: [], answered: [], ms: 0 };
-  // One scan; the `recovered` entry of the current run only matters without a checkpoint.
+  // One scan; the `recovered` entry of the current run (restarts so far) only matters without a checkpoint.
   const rows = await opts.ownerSql<Row[]>`
-    SELECT r.id, r.organization_id, r.status, r.run, r.platforms,
-           (s.detail->>'restarts')::int AS restarts, (s.detail->>'interrupted')::int AS interrupted
+    SELECT r.id, r.organization_id, r.status, r.run, r.platforms, (s.detail->>'interrupted')::int AS interrupted
     FROM content_requests r
     LEFT JOIN request_steps s ON s.request_id = r.id AND s.run = r.run AND s.step = 'recovered'
     WHERE NOT (r.status::text = ANY(${[...terminalStatuses] as string[]}::text[]))
