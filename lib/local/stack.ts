@@ -16,7 +16,7 @@
  * The handlers then see DATABASE_URL = the app role's URL, as in AWS.
  */
 import '../../functions/shared/polyfills.js';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import { fileURLToPath } from 'node:url';
@@ -179,7 +179,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     }
 
     // ---- S3 -------------------------------------------------------------------------------------
-    const s3: LocalS3 = await startLocalS3({ dir: path.join(dataDir, 's3'), buckets: [LOCAL_BUCKET] });
+    const s3: LocalS3 = await startS3OnItsPort(dataDir, log);
     cleanups.push(() => s3.close());
     const store = createObjectStore({ bucket: LOCAL_BUCKET, endpoint: s3.endpoint });
     for (const o of await seedLogoObjects(seed)) {
@@ -344,6 +344,26 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     await stopAll();
     throw e;
   }
+}
+
+/**
+ * s3rver on the port it had last time (remembered in `<dataDir>/s3.port`): published image URLs
+ * (manifests, webhooks) carry it, and must keep working after a restart.
+ */
+async function startS3OnItsPort(dataDir: string, log: (m: string) => void): Promise<LocalS3> {
+  const portFile = path.join(dataDir, 's3.port');
+  const previous = existsSync(portFile) ? Number(readFileSync(portFile, 'utf8').trim()) : 0;
+  const start = (port: number) => startLocalS3({ dir: path.join(dataDir, 's3'), buckets: [LOCAL_BUCKET], port });
+  let s3: LocalS3;
+  try {
+    s3 = await start(Number.isInteger(previous) && previous > 0 ? previous : 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    s3 = await start(0);
+    log(`S3: port ${previous} is taken; image URLs published before now point at a closed port (delete ${portFile} to stop this message)`);
+  }
+  writeFileSync(portFile, `${s3.port}\n`);
+  return s3;
 }
 
 function positiveInt(v: string | undefined, name: string): number | undefined {

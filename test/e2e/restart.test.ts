@@ -187,5 +187,11 @@ test('three restarts: a request waiting at step 2 of 2 stays there untouched and
 
   // (c) untouched throughout.
   expect(await snapshot(c)).toEqual(cBefore);
+
+  // What was published stays where its URLs (manifest, webhook) say, restart after restart.
+  const [{ manifest }] = await t.owner<{ manifest: { variants: { url: string }[] } }[]>`SELECT manifest FROM content_requests WHERE id = ${a}`;
+  await stack.stop();
+  stack = await start();
+  for (const v of manifest.variants) expect((await fetch(v.url)).status, v.url).toBe(200);
   expect(logs.some((l) => /resumed 2 request\(s\) where they stood/.test(l))).toBe(true);
 });
