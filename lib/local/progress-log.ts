@@ -20,8 +20,8 @@ export function createProgressLogger(log: (line: string) => void): (e: WorkflowE
       case 'execution_aborted': return log(`${tag} stopped`);
       // Shutdown: one line per request would drown the console; the stack says it once.
       case 'execution_suspended': return;
-      // Waiting ones are summed up by the stack; one that works again is worth a line.
-      case 'execution_resumed': return e.waiting ? undefined : log(`${tag} resumed at ${e.state}`);
+      // The stack reports resumed executions itself (one line for the waiting, one per working).
+      case 'execution_resumed': return;
       case 'execution_failed': return log(`${tag} FAILED ${e.error}: ${e.cause}`);
       case 'state_entered':
         types.set(e.state, e.stateType);
