@@ -8,11 +8,17 @@
  *  - none duplicated: unique ids, one execution per request, one image per request, one variant
  *    per platform (clients retry the POST with the same Idempotency-Key on errors);
  *  - no Freepik download paid twice (api_usage metering vs. the emulator's own call log).
- * Reports wall time, requests/s, p50/p95 from POST to the approval wait, where the time went
- * (per state, CPU of this process and of the machine, DB pool occupancy, event-loop delay) and
- * names the bottleneck.
+ * Reports wall time, requests/s, p50/p95 from POST to the approval wait (overall, and for the
+ * first and last tenth submitted: the runner admits executions through a bounded queue, so the
+ * head of a burst keeps moving), where the time went (per state, CPU of this process and of the
+ * machine, DB pool occupancy, event-loop delay), memory, and names the bottleneck.
+ *
+ * Then the stack is restarted with every request still waiting for approval: start-up time
+ * (stack ready + every execution resumed), and that the restart changed nothing a user sees
+ * (no timeline row, run, email or status).
  *
  *   npx tsx bench/throughput.ts [n=1000]           (or: npm run bench -- throughput)
+ *   LOCAL_WORKFLOW_CONCURRENCY=<k>                 executions in flight (default: the stack's)
  *
  * Prints a table and writes bench/results/throughput.json. The same function runs scaled down
  * (40 requests) in test/integration/proof/throughput.test.ts, asserting the invariants only.
@@ -48,6 +54,13 @@ export interface BenchThroughputOptions {
   stack?: Partial<LocalStackOptions>;
   /** POSTs repeated afterwards with the same Idempotency-Key (default 10): must not create requests. */
   replays?: number;
+  /** Restart the stack afterwards and measure resuming the waiting requests (default true). */
+  restart?: boolean;
+  /**
+   * Requests waiting for approval at the restart (default n): when compliance rejected some of
+   * the burst, copies of briefs that reached approval are submitted first to make up the number.
+   */
+  restartWaiting?: number;
   /** Write bench/results/throughput.json (default true). */
   write?: boolean;
   /** Progress lines (default: none). */
@@ -57,12 +70,18 @@ export interface BenchThroughputOptions {
 export interface BenchThroughputResult {
   at: string;
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; postgres: string; loadAverage1mAtStart: number };
-  settings: { n: number; platforms: string[]; latencyMs: string; rate429: number; rate503: number; retryDelayMs: number | 'definition'; dbPoolMax: number; freepikRatePerSecond: number };
+  settings: { n: number; platforms: string[]; latencyMs: string; rate429: number; rate503: number; retryDelayMs: number | 'definition'; dbPoolMax: number; freepikRatePerSecond: number; executionsInFlight: number | 'unbounded' };
   /** Seconds from the first POST until the last request rested. */
   wallSeconds: number;
   requestsPerSecond: number;
   submit: { accepted: number; refused: number; retriedPosts: number; p50Ms: number; p95Ms: number; seconds: number };
-  toApprovalWait: { n: number; p50Ms: number; p95Ms: number; maxMs: number };
+  toApprovalWait: {
+    n: number; p50Ms: number; p95Ms: number; maxMs: number;
+    /** The first and the last tenth of the burst, in the order the API accepted them (those that reached a wait). */
+    firstTenth: { n: number; p50Ms: number; p95Ms: number }; lastTenth: { n: number; p50Ms: number; p95Ms: number };
+    /** When the first request of the burst reached its wait. */
+    firstMs: number;
+  };
   outcomes: Record<string, number>;
   failureReasons: Record<string, number>;
   invariants: {
@@ -73,7 +92,24 @@ export interface BenchThroughputResult {
   };
   /** Sum of time spent in each Task state over all requests (where the time went), and p50 per state. */
   states: Array<{ state: string; count: number; p50Ms: number; p95Ms: number; totalSeconds: number }>;
-  resources: { nodeCpuPercentOfOneCore: number; machineCpuBusyPercent: number; postgresCpuSeconds: number; dbPoolActiveAvg: number; dbPoolActiveMax: number; dbPoolMax: number; eventLoopDelayP99Ms: number; peakRssMb: number };
+  resources: {
+    nodeCpuPercentOfOneCore: number; machineCpuBusyPercent: number; postgresCpuSeconds: number; dbPoolActiveAvg: number; dbPoolActiveMax: number; dbPoolMax: number; eventLoopDelayP99Ms: number; peakRssMb: number;
+    /** Once everything rested: RSS, JS heap, and the executions the runner still holds whole (finished ones are pruned). */
+    settledRssMb: number; settledHeapMb: number; executionsHeld: number;
+  };
+  /** The stack restarted with the burst waiting for approval. */
+  restart?: {
+    waiting: number;
+    /** Submitted after the burst to bring the waiting requests up to the target. */
+    toppedUp: number;
+    /** From calling startLocalStack until it returned: PostgreSQL, migrations check, S3, API, and every execution resumed. */
+    startupMs: number; resumeMs: number; resumedWaiting: number; resumedWorking: number; redriven: number; failed: number;
+    /** Tokens the broker holds again (one per waiting request). */
+    pendingTokens: number;
+    /** What a user would see change (all must be 0). */
+    timelineRowsChanged: number; runsChanged: number; outboxRowsChanged: number; statusesChanged: number;
+    rssMb: number;
+  };
   bottleneck: string;
   ok: boolean;
 }
@@ -137,11 +173,16 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
   const postedAt = new Map<string, number>();
   const waitingAt = new Map<string, number>();
   const executionsStarted = new Map<string, number>();
+  /** requestId -> when its execution was started (the API accepted it): the order the burst queues in. */
+  const startedAtById = new Map<string, number>();
   let stateRetries = 0;
   const entered = new Map<string, number>();
   const stateMs = new Map<string, number[]>();
   const onEvent = (e: WorkflowEvent) => {
-    if (e.type === 'execution_started') executionsStarted.set(e.requestId, (executionsStarted.get(e.requestId) ?? 0) + 1);
+    if (e.type === 'execution_started') {
+      executionsStarted.set(e.requestId, (executionsStarted.get(e.requestId) ?? 0) + 1);
+      if (!startedAtById.has(e.requestId)) startedAtById.set(e.requestId, e.at);
+    }
     else if (e.type === 'waiting_for_token') { if (!waitingAt.has(e.requestId)) waitingAt.set(e.requestId, e.at); }
     else if (e.type === 'state_retried') stateRetries++;
     else if (e.type === 'state_entered' && e.stateType === 'Task') entered.set(`${e.executionName}|${e.state}|${e.mapIndex ?? ''}`, e.at);
@@ -157,11 +198,12 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
     }
   };
 
-  const stack: LocalStack = await startLocalStack({
+  const stackOptions: LocalStackOptions = {
     dataDir, port: 0, freepik: 'emulator', scheduler: false, outbox: false, log: () => {}, onWorkflowEvent: onEvent,
     retryDelayMs: opts.retryDelayMs, ...opts.stack,
-  });
-  const owner = postgres(stack.ownerUrl, { max: 2, onnotice: () => {} });
+  };
+  let stack: LocalStack = await startLocalStack(stackOptions);
+  let owner = postgres(stack.ownerUrl, { max: 2, onnotice: () => {} });
   const elDelay = monitorEventLoopDelay({ resolution: 20 });
   try {
     const acme = stack.seed.orgs.find((o) => o.slug === 'acme-coffee')!;
@@ -331,6 +373,14 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
     const unsettled = Object.entries(counts).filter(([s]) => !SETTLED.has(s)).reduce((a, [, v]) => a + v, 0);
 
     const toWait = [...waitingAt].filter(([id]) => postedAt.has(id)).map(([id, at]) => at - postedAt.get(id)!);
+    // In the order the API accepted them (the order they queue in; POSTs sent at once land in any order).
+    const tenth = Math.max(1, Math.round(n / 10));
+    const accepted = [...startedAtById].filter(([id]) => postedAt.has(id)).sort((a, b) => a[1] - b[1]).map(([id]) => id);
+    const waitOf = (xs: string[]) => xs.filter((id) => waitingAt.has(id)).map((id) => waitingAt.get(id)! - postedAt.get(id)!);
+    const firstTenth = waitOf(accepted.slice(0, tenth));
+    const lastTenth = waitOf(accepted.slice(-tenth));
+    const settledMem = process.memoryUsage();
+    const limit = stack.runner.occupancy().limit;
     const states = [...stateMs].map(([state, xs]) => ({
       state, count: xs.length, p50Ms: pct(xs, 50), p95Ms: pct(xs, 95), totalSeconds: round(xs.reduce((a, b) => a + b, 0) / 1000),
     })).sort((a, b) => b.totalSeconds - a.totalSeconds);
@@ -357,11 +407,17 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
       settings: {
         n, platforms, latencyMs: `${latencyMs}-${latencyMs + latencyJitterMs}`, rate429, rate503,
         retryDelayMs: opts.retryDelayMs ?? 'definition', dbPoolMax: poolMax, freepikRatePerSecond: Number(process.env.FREEPIK_RATE_PER_SECOND ?? 10),
+        executionsInFlight: Number.isFinite(limit) && limit < 100_000 ? limit : 'unbounded',
       },
       wallSeconds: round(wallSeconds),
       requestsPerSecond: round(uniqueAccepted / wallSeconds, 2),
       submit: { accepted: uniqueAccepted, refused, retriedPosts, p50Ms: pct(postMs, 50), p95Ms: pct(postMs, 95), seconds: round(submitSeconds) },
-      toApprovalWait: { n: toWait.length, p50Ms: pct(toWait, 50), p95Ms: pct(toWait, 95), maxMs: toWait.length ? Math.max(...toWait) : 0 },
+      toApprovalWait: {
+        n: toWait.length, p50Ms: pct(toWait, 50), p95Ms: pct(toWait, 95), maxMs: toWait.length ? Math.max(...toWait) : 0,
+        firstTenth: { n: firstTenth.length, p50Ms: pct(firstTenth, 50), p95Ms: pct(firstTenth, 95) },
+        lastTenth: { n: lastTenth.length, p50Ms: pct(lastTenth, 50), p95Ms: pct(lastTenth, 95) },
+        firstMs: toWait.length ? Math.min(...toWait) : 0,
+      },
       outcomes: counts,
       failureReasons: { ...Object.fromEntries(failures.map((f) => [f.reason, f.n])), ...Object.fromEntries(Object.entries(refusals).map(([k, v]) => [`POST refused: ${k}`, v])) },
       invariants: {
@@ -375,6 +431,7 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
       resources: {
         nodeCpuPercentOfOneCore: nodeCpuPct, machineCpuBusyPercent: machineBusyPct, postgresCpuSeconds: round(pgCpu),
         dbPoolActiveAvg: poolAvg, dbPoolActiveMax: poolPeak, dbPoolMax: poolMax, eventLoopDelayP99Ms: elP99, peakRssMb: Math.round(peakRss / 2 ** 20),
+        settledRssMb: Math.round(settledMem.rss / 2 ** 20), settledHeapMb: Math.round(settledMem.heapUsed / 2 ** 20), executionsHeld: stack.runner.list().length,
       },
       bottleneck,
       ok: false,
@@ -382,6 +439,65 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
     result.ok = lost === 0 && duplicated === 0 && unsettled === 0 && refused === 0 && result.invariants.downloadsPaidTwice === 0
       && result.invariants.executionsPerRequestMax <= 1 && result.invariants.imagesBeyondGroups === 0 && result.invariants.variantsMissing === 0
       && metered.n === emulatorDownloads;
+
+    // ---- restart with the burst waiting ------------------------------------------------------------
+    if (opts.restart ?? true) {
+      const seen = async () => {
+        const [x] = await owner<{ steps: number; runs: number; outbox: number; statuses: string }[]>`
+          SELECT (SELECT count(*)::int FROM request_steps) AS steps, (SELECT coalesce(sum(run), 0)::int FROM content_requests) AS runs,
+                 (SELECT count(*)::int FROM outbox) AS outbox,
+                 (SELECT string_agg(id::text || ':' || status::text || ':' || updated_at::text, ',' ORDER BY id) FROM content_requests) AS statuses`;
+        return x;
+      };
+      const target = Math.min(opts.restartWaiting ?? n, n * 2);
+      let toppedUp = 0;
+      const passing = sent.filter((x) => x?.id && waitingAt.has(x.id));
+      for (let round = 0; round < 3 && passing.length && (counts.awaiting_approval ?? 0) < target; round++) {
+        const need = target - (counts.awaiting_approval ?? 0);
+        log(`topping up: ${need} more requests so that ${target} wait at the restart`);
+        await Promise.all(Array.from({ length: need }, async (_, i) => {
+          for (let attempt = 1; attempt <= 4; attempt++) {
+            const res = await fetch(`${stack.apiUrl}/v1/orgs/${acme.id}/content-requests`, {
+              method: 'POST', body: passing[i % passing.length].body,
+              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': `bench-topup-${startedEpoch}-${round}-${i}` },
+            }).catch(() => undefined);
+            await res?.text();
+            if (res && res.status < 300) return;
+            await new Promise((r) => setTimeout(r, 500 * attempt));
+          }
+        }));
+        toppedUp += need;
+        for (const until = Date.now() + timeoutMs; ;) {
+          const rows = await owner<{ status: string; n: number }[]>`SELECT status::text AS status, count(*)::int AS n FROM content_requests GROUP BY 1`;
+          counts = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+          if (rows.every((r) => SETTLED.has(r.status)) || Date.now() > until) break;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+      const before = await seen();
+      const waiting = counts.awaiting_approval ?? 0;
+      await owner.end({ timeout: 5 });
+      await stack.stop();
+      log(`restarting with ${waiting} requests waiting for approval`);
+      const t0 = performance.now();
+      stack = await startLocalStack(stackOptions);
+      const startupMs = Math.round(performance.now() - t0);
+      owner = postgres(stack.ownerUrl, { max: 2, onnotice: () => {} });
+      const after = await seen();
+      const rec = stack.recovery;
+      result.restart = {
+        waiting, toppedUp, startupMs, resumeMs: rec.ms,
+        resumedWaiting: rec.resumed.filter((r) => r.waiting).length, resumedWorking: rec.resumed.filter((r) => !r.waiting).length,
+        redriven: rec.redriven.length, failed: rec.failed.length, pendingTokens: stack.broker.pending().length,
+        timelineRowsChanged: Math.abs(after.steps - before.steps), runsChanged: Math.abs(after.runs - before.runs),
+        outboxRowsChanged: Math.abs(after.outbox - before.outbox), statusesChanged: before.statuses === after.statuses ? 0 : 1,
+        rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+      };
+      log(`restarted in ${startupMs} ms (resume ${rec.ms} ms): ${result.restart.resumedWaiting} waiting again`);
+      const r = result.restart;
+      result.ok &&= r.resumedWaiting === waiting && r.pendingTokens === waiting && r.redriven === 0 && r.failed === 0
+        && r.timelineRowsChanged === 0 && r.runsChanged === 0 && r.outboxRowsChanged === 0 && r.statusesChanged === 0;
+    }
     if (opts.write ?? true) {
       mkdirSync('bench/results', { recursive: true });
       writeFileSync('bench/results/throughput.json', `${JSON.stringify(result, null, 2)}\n`);
@@ -396,11 +512,16 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
 }
 
 export function printThroughput(r: BenchThroughputResult): void {
-  console.log(`Throughput: ${r.settings.n} requests x ${r.settings.platforms.length} platforms at once; Freepik emulator ${r.settings.latencyMs} ms, ${r.settings.rate429 * 100}% 429 / ${r.settings.rate503 * 100}% 503`);
+  console.log(`Throughput: ${r.settings.n} requests x ${r.settings.platforms.length} platforms at once; Freepik emulator ${r.settings.latencyMs} ms, ${r.settings.rate429 * 100}% 429 / ${r.settings.rate503 * 100}% 503; executions in flight: ${r.settings.executionsInFlight}`);
   console.log(`machine: ${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, load average ${r.machine.loadAverage1mAtStart} at start`);
   console.table([{
     requests: r.submit.accepted, wall_s: r.wallSeconds, req_per_s: r.requestsPerSecond, submit_s: r.submit.seconds,
     post_p95_ms: r.submit.p95Ms, to_wait_p50_ms: r.toApprovalWait.p50Ms, to_wait_p95_ms: r.toApprovalWait.p95Ms,
+  }]);
+  const w = r.toApprovalWait;
+  console.table([{
+    first_wait_ms: w.firstMs, first_tenth_p50_ms: w.firstTenth.p50Ms, first_tenth_p95_ms: w.firstTenth.p95Ms,
+    last_tenth_p50_ms: w.lastTenth.p50Ms, last_tenth_p95_ms: w.lastTenth.p95Ms,
   }]);
   console.table([{ ...r.outcomes }]);
   if (Object.keys(r.failureReasons).length) console.table(Object.entries(r.failureReasons).map(([reason, n]) => ({ reason, n })));
@@ -408,6 +529,10 @@ export function printThroughput(r: BenchThroughputResult): void {
   console.table(r.states);
   console.table([r.resources]);
   console.log(`bottleneck: ${r.bottleneck}`);
+  if (r.restart) {
+    console.log(`restart with ${r.restart.waiting} requests waiting for approval:`);
+    console.table([r.restart]);
+  }
   console.log(`invariants ${r.ok ? 'hold' : 'BROKEN'}; wrote bench/results/throughput.json`);
 }
 

@@ -5,7 +5,8 @@
  * EventBridge it retries delivery with backoff (a database that is away comes back), for about
  * ten minutes; a process that dies meanwhile is covered by the restart recovery. Aborted
  * executions are left out: locally they come from cancellation (the request is already
- * cancelled) or from shutdown (the restart recovery re-drives those).
+ * cancelled). Shutdown is not an end at all: the runner reports those executions suspended, and
+ * the next start resumes them where they stood.
  */
 import type { WorkflowEvent } from '../../functions/adapters/workflow/local-runner.js';
 import type { ExecutionEndedDetail } from '../../functions/handlers/events/execution-ended.js';

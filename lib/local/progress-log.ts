@@ -15,9 +15,13 @@ export function createProgressLogger(log: (line: string) => void): (e: WorkflowE
     const tag = `[req ${e.requestId.slice(0, 8)} r${e.run}]`;
     const where = 'item' in e && e.item ? ` (${e.item})` : 'mapIndex' in e && e.mapIndex !== undefined ? ` #${e.mapIndex + 1}` : '';
     switch (e.type) {
-      case 'execution_started': return log(`${tag} started`);
+      case 'execution_started': return log(`${tag} started${e.startAt ? ` at ${e.startAt}` : ''}`);
       case 'execution_succeeded': return log(`${tag} finished`);
       case 'execution_aborted': return log(`${tag} stopped`);
+      // Shutdown: one line per request would drown the console; the stack says it once.
+      case 'execution_suspended': return;
+      // The stack reports resumed executions itself (one line for the waiting, one per working).
+      case 'execution_resumed': return;
       case 'execution_failed': return log(`${tag} FAILED ${e.error}: ${e.cause}`);
       case 'state_entered':
         types.set(e.state, e.stateType);
@@ -34,7 +38,7 @@ export function createProgressLogger(log: (line: string) => void): (e: WorkflowE
       case 'state_failed':
         if (!SHOWN.has(types.get(e.state) ?? 'Task')) return;
         return log(`${tag}   ${e.state}${where} failed: ${e.error}${e.cause ? ` - ${e.cause.slice(0, 200)}` : ''}`);
-      case 'waiting_for_token': return log(`${tag}   ${e.state}: waiting for a decision`);
+      case 'waiting_for_token': return e.resumed ? undefined : log(`${tag}   ${e.state}: waiting for a decision`);
     }
   };
 }

@@ -16,7 +16,7 @@
  * The handlers then see DATABASE_URL = the app role's URL, as in AWS.
  */
 import '../../functions/shared/polyfills.js';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,7 @@ import { startApiServer, type ApiServer } from '../../functions/adapters/local/a
 import { startLocalPostgres, type LocalPostgres } from '../../functions/adapters/local/embedded-postgres.js';
 import { startLocalS3, type LocalS3 } from '../../functions/adapters/local/s3-server.js';
 import { createObjectStore, type ObjectStore } from '../../functions/adapters/storage/object-store.js';
+import { createPgCheckpointStore } from '../../functions/adapters/workflow/checkpoint-store.js';
 import { LocalWorkflowRunner, type WorkflowEvent } from '../../functions/adapters/workflow/local-runner.js';
 import { executionEnded } from '../../functions/handlers/events/execution-ended.js';
 import { bridgeExecutionEnded } from './execution-ended.js';
@@ -58,8 +59,13 @@ export interface LocalStackOptions {
   scheduler?: boolean;
   /** Print the outbox (default true). */
   outbox?: boolean;
-  /** Re-drive or fail requests a previous process left unfinished (default true). */
+  /** Resume (or fail) the requests a previous process left unfinished (default true). */
   recover?: boolean;
+  /**
+   * Workflow executions working at once; more wait in order, and one parked at an approval wait
+   * does not count (LOCAL_WORKFLOW_CONCURRENCY, default 16).
+   */
+  workflowConcurrency?: number;
   /** Replace Retry pauses in the workflow with this many ms (tests); default: real backoff. */
   retryDelayMs?: number;
   /** Progress events of every execution. */
@@ -94,6 +100,11 @@ export interface LocalStack {
 }
 
 export const LOCAL_BUCKET = 'svp-local-assets';
+/**
+ * Executions working at once by default. Measured with bench/throughput.ts (1,000 requests at
+ * once on 2 cores): see docs/local-stack.md, "Bursts".
+ */
+export const DEFAULT_WORKFLOW_CONCURRENCY = 16;
 const APP_PASSWORD_DEFAULT = 'svp_app_local';
 
 /** Environment every handler reads; set before any handler module is imported. */
@@ -168,7 +179,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     }
 
     // ---- S3 -------------------------------------------------------------------------------------
-    const s3: LocalS3 = await startLocalS3({ dir: path.join(dataDir, 's3'), buckets: [LOCAL_BUCKET] });
+    const s3: LocalS3 = await startS3OnItsPort(dataDir, log);
     cleanups.push(() => s3.close());
     const store = createObjectStore({ bucket: LOCAL_BUCKET, endpoint: s3.endpoint });
     for (const o of await seedLogoObjects(seed)) {
@@ -229,12 +240,21 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     // The AWS stack's "execution ended" rule, played locally (lib/local/execution-ended.ts).
     let describeExecution: LocalWorkflowRunner['describe'] = () => undefined;
     const ended = bridgeExecutionEnded({ describe: (n) => describeExecution(n), deliver: executionEnded, log });
+    // Where every execution stands, so the next start resumes it (functions/adapters/workflow/checkpoint-store.ts).
+    const checkpoints = await createPgCheckpointStore({ ownerUrl, log });
+    cleanups.push(() => checkpoints.close());
     const runner = await LocalWorkflowRunner.create({
       onEvent: (e) => { ended.onEvent(e); opts.onWorkflowEvent?.(e); },
-      retryDelayMs: opts.retryDelayMs, log,
+      retryDelayMs: opts.retryDelayMs, log, checkpoints,
+      maxInFlight: opts.workflowConcurrency ?? positiveInt(process.env.LOCAL_WORKFLOW_CONCURRENCY, 'LOCAL_WORKFLOW_CONCURRENCY') ?? DEFAULT_WORKFLOW_CONCURRENCY,
     });
     describeExecution = (n) => runner.describe(n);
-    cleanups.push(async () => { ended.stop(); await runner.close(); await ended.drain(); });
+    cleanups.push(async () => {
+      ended.stop();
+      const { suspended } = await runner.close();
+      if (suspended) log(`workflow: ${suspended} execution(s) suspended; they resume where they stand at the next start`);
+      await ended.drain();
+    });
     provide('workflow', runner);
 
     // ---- API ------------------------------------------------------------------------------------
@@ -245,17 +265,29 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       process.env.PUBLIC_BASE_URL = api.url;
     }
 
-    // After the API is up: re-driven requests may send approval links built from PUBLIC_BASE_URL.
-    let recovery: RecoveryReport = { redriven: [], failed: [] };
+    // After the API is up: a re-driven request may send approval links built from PUBLIC_BASE_URL.
+    let recovery: RecoveryReport = { resumed: [], redriven: [], failed: [], answered: [], ms: 0 };
     if (opts.recover ?? true) {
       const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
       try {
-        recovery = await recoverInterruptedRequests({ ownerSql: owner, db: db.db, starter: runner, log });
+        const [{ approvalServices }, { sendStepCallback }] = await Promise.all([
+          import('../../functions/app/approvals/services.js'), import('../../functions/app/approvals/engine.js'),
+        ]);
+        recovery = await recoverInterruptedRequests({
+          ownerSql: owner, db: db.db, runner, log,
+          deliverDecision: (orgId, approvalId) => sendStepCallback(approvalServices(), orgId, approvalId),
+        });
       } finally {
         await owner.end({ timeout: 5 });
       }
-      for (const r of recovery.redriven) log(`recovered: request ${r.requestId} (was ${r.fromStatus}) re-driven as run ${r.run}`);
+      const waiting = recovery.resumed.filter((r) => r.waiting).length;
+      if (recovery.resumed.length) {
+        log(`resumed ${recovery.resumed.length} request(s) where they stood in ${recovery.ms} ms: ${waiting} waiting for a decision, ${recovery.resumed.length - waiting} working`);
+      }
+      for (const r of recovery.resumed.filter((x) => !x.waiting)) log(`resumed: request ${r.requestId} (run ${r.run}, ${r.status}) at "${r.state}"`);
+      for (const r of recovery.redriven) log(`recovered: request ${r.requestId} (run ${r.run}, was ${r.fromStatus}) re-driven from "${r.state}" (no checkpoint)`);
       for (const r of recovery.failed) log(`recovered: request ${r.requestId} marked failed: ${r.reason}`);
+      for (const r of recovery.answered) log(`recovered: request ${r.requestId}: an approval decided while the stack went down was delivered`);
     }
 
     // ---- background loops owned by other modules, when present ---------------------------------
@@ -312,6 +344,33 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     await stopAll();
     throw e;
   }
+}
+
+/**
+ * s3rver on the port it had last time (remembered in `<dataDir>/s3.port`): published image URLs
+ * (manifests, webhooks) carry it, and must keep working after a restart.
+ */
+async function startS3OnItsPort(dataDir: string, log: (m: string) => void): Promise<LocalS3> {
+  const portFile = path.join(dataDir, 's3.port');
+  const previous = existsSync(portFile) ? Number(readFileSync(portFile, 'utf8').trim()) : 0;
+  const start = (port: number) => startLocalS3({ dir: path.join(dataDir, 's3'), buckets: [LOCAL_BUCKET], port });
+  let s3: LocalS3;
+  try {
+    s3 = await start(Number.isInteger(previous) && previous > 0 ? previous : 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    s3 = await start(0);
+    log(`S3: port ${previous} is taken; image URLs published before now point at a closed port (delete ${portFile} to stop this message)`);
+  }
+  writeFileSync(portFile, `${s3.port}\n`);
+  return s3;
+}
+
+function positiveInt(v: string | undefined, name: string): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of at least 1 (got "${v}")`);
+  return n;
 }
 
 /** postgres://user:***@host/db */

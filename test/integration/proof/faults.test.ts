@@ -224,7 +224,7 @@ describe('infrastructure going away', () => {
     }
   });
 
-  test('the process killed mid-render and restarted: the request is re-driven to its approval wait, nothing bought twice', async () => {
+  test('the process killed mid-render (no checkpoint) and restarted: the same run is re-driven from rendering to its approval wait, nothing bought twice', async () => {
     const { requestId, executionName } = await h.submit({ platforms: ['instagram_square', 'facebook', 'instagram_story'] });
     // The moment a variant starts rendering, the "process" dies: the execution is gone and no
     // task records anything about it (the status stays "rendering").
@@ -238,16 +238,18 @@ describe('infrastructure going away', () => {
     await h.stack.runner.stop({ executionName, reason: 'process killed' });
     expect((await h.row(requestId)).status).toBe('rendering');
 
-    // A new process: a fresh runner (same synthesized definition), then the startup recovery.
+    // A new process: a fresh runner (same synthesized definition) that has no checkpoints (the
+    // dead one wrote none), then the startup recovery.
     const runner = await LocalWorkflowRunner.create({ workflow: h.stack.runner.workflow, retryDelayMs: 300 });
     provide('workflow', runner);
     const owner = postgres(h.t.ownerUrl, { max: 1, onnotice: () => {} });
     try {
-      const report = await recoverInterruptedRequests({ ownerSql: owner, db: h.stack.db.db, starter: runner });
-      expect(report.redriven).toEqual(expect.arrayContaining([expect.objectContaining({ requestId, fromStatus: 'rendering', run: 2 })]));
+      const report = await recoverInterruptedRequests({ ownerSql: owner, db: h.stack.db.db, runner });
+      expect(report.redriven).toEqual(expect.arrayContaining([expect.objectContaining({ requestId, fromStatus: 'rendering', run: 1, state: 'Render variants' })]));
       const r = await settle(requestId, 90_000, runner);
-      expect(r).toMatchObject({ status: 'awaiting_approval', run: 2 });
-      // Run 1's half-finished render could not overwrite run 2; one variant per platform.
+      // The same run: a restart is not something the user did.
+      expect(r).toMatchObject({ status: 'awaiting_approval', run: 1 });
+      // One variant per platform (the dead process's half-finished render wrote the same keys).
       const variants = await h.t.owner<{ platform: string }[]>`SELECT platform FROM asset_variants WHERE request_id = ${requestId} ORDER BY platform`;
       expect(variants.map((v) => v.platform)).toEqual(['facebook', 'instagram_square', 'instagram_story']);
       // One image per layout group that needs its own (the story a tall one), each bought once.
@@ -257,8 +259,10 @@ describe('infrastructure going away', () => {
         (SELECT coalesce(sum(downloads), 0) FROM request_sourcing WHERE request_id = ${requestId})::int AS decided`;
       expect(bought.images).toBeGreaterThanOrEqual(2);
       expect(downloads).toHaveLength(bought.decided);
-      const recovered = (await h.steps(requestId, 2)).find((s) => s.step === 'source')!;
-      expect(recovered.detail.reused).toBe(true);
+      // Only the interrupted step ran again (nothing before it), and the timeline says a restart did it.
+      const steps = await h.steps(requestId, 1);
+      expect(steps.filter((s) => s.step === 'source')).toEqual([expect.objectContaining({ status: 'succeeded', detail: expect.objectContaining({ attempts: 1 }) })]);
+      expect(steps.find((s) => s.step === 'recovered')?.detail).toMatchObject({ reason: 'restart', fromStatus: 'rendering', resumedAt: 'Render variants', restarts: 1 });
       // Every request the "dead" process left behind is at rest or running again: none is stuck.
       const [{ n }] = await h.t.owner`SELECT count(*)::int AS n FROM content_requests
         WHERE status NOT IN ('awaiting_approval','published','rejected','changes_requested','failed','cancelled')`;

@@ -1,7 +1,8 @@
 /**
  * The throughput bench (bench/throughput.ts) scaled down to 40 requests submitted at once through
  * the HTTP API, with a hostile-ish Freepik (latency, seeded 429/503 on ~15% of API calls):
- * the invariants the full 1,000-request run must keep, not its timings.
+ * the invariants the full 1,000-request run must keep, not its timings. Then a restart with
+ * every request waiting: each is back at its wait and nothing a user sees changed.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { benchThroughput, type BenchThroughputResult } from '../../../bench/throughput.js';
@@ -15,7 +16,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   r = await benchThroughput({
     n: N, write: false, latencyMs: 50, latencyJitterMs: 150, rate429: 0.1, rate503: 0.05, seed: 7,
-    retryDelayMs: 200, replays: 5, timeoutMs: 240_000,
+    retryDelayMs: 200, replays: 5, timeoutMs: 240_000, restartWaiting: 0,
     stack: { databaseUrl: t.ownerUrl, appDatabaseUrl: t.appUrl },
   });
 }, 300_000);
@@ -44,4 +45,13 @@ test('no Freepik download paid twice; metering matches what the provider saw', (
   expect(r.invariants.meteredDownloads).toBe(r.invariants.emulatorDownloads);
   expect(r.invariants.meteredDownloads).toBeGreaterThanOrEqual(r.outcomes.awaiting_approval ?? 0);
   expect(r.ok).toBe(true);
+});
+
+test('a restart with the burst waiting puts every request back on its wait and changes nothing a user sees', () => {
+  const waiting = r.outcomes.awaiting_approval ?? 0;
+  expect(waiting).toBeGreaterThan(0);
+  expect(r.restart).toMatchObject({
+    waiting, resumedWaiting: waiting, resumedWorking: 0, pendingTokens: waiting, redriven: 0, failed: 0,
+    timelineRowsChanged: 0, runsChanged: 0, outboxRowsChanged: 0, statusesChanged: 0,
+  });
 });

@@ -12,6 +12,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { ContentWorkflow, LOCAL_HANDLERS_METADATA, TASK_HANDLERS } from '../../../lib/constructs/content-workflow.js';
 import { extractWorkflow, loadWorkflowDefinition, REPO_ROOT, type AslDefinition, type AslState, type WorkflowDefinition } from '../../../functions/adapters/workflow/definition.js';
+import { REENTRY } from '../../../functions/app/pipeline/recovery.js';
 
 const aslValidator = createRequire(import.meta.url)('asl-validator') as (d: unknown, o?: object) => { isValid: boolean; errorsText(sep?: string): string };
 
@@ -75,6 +76,26 @@ test('tasks retry only transient errors, with backoff and jitter, and every fail
   expect(top['Render variants']).toMatchObject({ ItemsPath: '$.result.platforms', MaxConcurrency: 4 });
   expect(top['Record failure'].Next).toBe('Failed');
   expect(top.Failed).toMatchObject({ Type: 'Fail', ErrorPath: '$.error', CausePath: '$.cause' });
+});
+
+test('restart recovery re-enters at top-level states that read nothing but the input it gives them', () => {
+  /** JSONPaths of the state input ($...) a state reads before running. */
+  const reads = (v: unknown, key = ''): string[] => {
+    if (typeof v === 'string') return key.endsWith('.$') && v.startsWith('$.') ? [v] : [];
+    if (Array.isArray(v)) return v.flatMap((x) => reads(x));
+    if (v && typeof v === 'object') return Object.entries(v).flatMap(([k, x]) => reads(x, k));
+    return [];
+  };
+  const paths = (o: Record<string, unknown>, prefix = '$'): string[] => Object.entries(o).flatMap(([k, v]) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? [`${prefix}.${k}`, ...paths(v as Record<string, unknown>, `${prefix}.${k}`)] : [`${prefix}.${k}`]);
+  for (const [status, entry] of Object.entries(REENTRY)) {
+    const state = wf.definition.States[entry.state];
+    expect(state, `${status} -> ${entry.state}`).toBeDefined();
+    expect(state.InputPath, entry.state).toBeUndefined();
+    const given = new Set(paths({ orgId: 'o', requestId: 'r', run: 1, ...entry.input?.({ platforms: ['instagram_square'] }) }));
+    const read = [...reads(state.Parameters), ...reads(state.ItemSelector), ...(typeof state.ItemsPath === 'string' ? [state.ItemsPath] : [])];
+    expect(read.filter((p) => !given.has(p)), `${entry.state} reads what recovery does not give it`).toEqual([]);
+  }
 });
 
 test('an approval stage supplied by another construct replaces the default wait and is mapped for the local runner', () => {
