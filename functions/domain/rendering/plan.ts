@@ -30,7 +30,7 @@ import { safeRect, type PlatformPreset } from '../platforms.js';
 import { contrastRatio, hexToRgb } from '../compliance/color.js';
 import { avoid, type Box, box as mkBox, contains, expand, intersect, intersects, isEmpty, nudgeAway, union, bottom, right } from './geometry.js';
 import { baseDirection, coverage } from './segments.js';
-import { fitText, type FittedText } from './text-layout.js';
+import { fitText, measureLine, type FittedText } from './text-layout.js';
 import { placeInk, type FontFace, type TextBlock, type TextMeasurer } from './text-measure.js';
 import type { Adjustment, Align, FontWeight, PlannedLogo, PlannedOverlay, PlannedText, RenderPlan, TextSlotName } from './types.js';
 
@@ -56,6 +56,8 @@ const MAX_LOGO_HEIGHT_PCT = 0.25;
 const SLOT_ORDER: TextSlotName[] = ['headline', 'body', 'cta'];
 const SLOT_LABEL: Record<TextSlotName, string> = { headline: 'headline', body: 'body text', cta: 'call to action' };
 const MIRROR: Record<Align, Align> = { left: 'right', right: 'left', center: 'center' };
+/** Capitals with accents and descenders: the tallest ordinary line a slot must have room for. */
+const ROOM_SAMPLE = 'ÉÅgjy';
 
 export function relToPx(r: RelBox, width: number, height: number): Box {
   return relToBox(r, { x: 0, y: 0, w: width, h: height });
@@ -162,7 +164,13 @@ function planText(input: PlanInput, slotName: TextSlotName, slot: TextSlot, text
     text, face, measure, maxWidth: b.w, maxHeight: b.h, minSize, maxSize: max, maxLines: slot.maxLines, align: slot.align, direction,
   });
 
+  // Every slot has room for a line at its minimum size: a box cut shorter than that (by the logo,
+  // UI or the slot above) takes the height from free space below/above it.
   let box = b0;
+  if (!isEmpty(box)) {
+    const line = measureLine(measure, face, ROOM_SAMPLE, minSize, slot.align);
+    if (box.h < line.h) box = growWithin(box, freeAround(box, safeRect(preset), obstacles), { w: box.w, h: line.h }, align);
+  }
   let fitted = isEmpty(box) ? null : fit(box);
   if (!fitted || fitted.truncated) {
     // Room first: grow into free space (at the minimum size) before cutting anything.
