@@ -82,6 +82,14 @@ class Estimator {
     return a;
   }
 
+  /** Width of any text as the sum of its graphemes' advances: each grapheme is measured once,
+   *  however many cut or split variants of a long word are tried. */
+  approx(text: string, size: number): number {
+    let sum = 0;
+    for (const g of graphemes(text)) sum += this.unit(g);
+    return (sum * size) / REFERENCE_SIZE;
+  }
+
   width(tokens: readonly string[], size: number): number {
     let sum = 0;
     for (const t of tokens) sum += this.unit(t);
@@ -109,6 +117,8 @@ class Estimator {
 interface Unit {
   text: string;
   space: boolean;
+  /** A piece of a split unit: estimated from its graphemes (see Estimator.approx). */
+  piece?: boolean;
 }
 
 interface Ctx {
@@ -135,7 +145,10 @@ const lineText = (line: readonly Unit[]): string => line.map((u, i) => (i > 0 &&
 
 function lineWidth(ctx: Ctx, line: readonly Unit[], size: number): number {
   let w = 0;
-  line.forEach((u, i) => { w += ctx.est.width(i > 0 && u.space ? [' ', u.text] : [u.text], size); });
+  line.forEach((u, i) => {
+    if (i > 0 && u.space) w += ctx.est.width([' '], size);
+    w += u.piece ? ctx.est.approx(u.text, size) : ctx.est.width([u.text], size);
+  });
   return w;
 }
 
@@ -143,15 +156,23 @@ function lineWidth(ctx: Ctx, line: readonly Unit[], size: number): number {
 function splitWide(ctx: Ctx, para: readonly Unit[], size: number, maxWidth: number): Unit[] {
   return para.flatMap((u) => {
     if (ctx.est.width([u.text], size) <= maxWidth) return [u];
+    // Piece widths as sums of grapheme advances: one reference measurement per grapheme, not
+    // one per prefix of a 100-character word.
     const pieces: Unit[] = [];
     let cur = '';
+    let w = 0;
     for (const g of graphemes(u.text)) {
-      if (cur && ctx.est.width([cur + g], size) > maxWidth) {
-        pieces.push({ text: cur, space: pieces.length === 0 && u.space });
+      const gw = ctx.est.approx(g, size);
+      if (cur && w + gw > maxWidth) {
+        pieces.push({ text: cur, space: pieces.length === 0 && u.space, piece: true });
         cur = g;
-      } else cur += g;
+        w = gw;
+      } else {
+        cur += g;
+        w += gw;
+      }
     }
-    if (cur) pieces.push({ text: cur, space: pieces.length === 0 && u.space });
+    if (cur) pieces.push({ text: cur, space: pieces.length === 0 && u.space, piece: true });
     return pieces;
   });
 }
@@ -211,19 +232,24 @@ function wrapMeasured(ctx: Ctx, size: number, maxWidth: number): string[] {
   return out;
 }
 
-/** Drops graphemes from the end of the last line until "line…" fits, measured. */
+/**
+ * Keeps as many graphemes of the last line as fit with "…" appended, on measurements: a binary
+ * search (the width grows with every grapheme kept), so a long line costs a handful of them.
+ */
 function cutLast(ctx: Ctx, kept: string[], size: number): { lines: string[]; ink: InkSize } {
   const head = kept.slice(0, -1);
-  let g = graphemes(kept[kept.length - 1]);
-  const last = () => `${g.join('').trimEnd()}${ELLIPSIS}`;
-  // Jump with the estimate, then settle on measurements.
-  while (g.length > 1 && ctx.est.width([last()], size) > ctx.req.maxWidth) g = g.slice(0, -1);
-  let ink = measure(ctx, [...head, last()], size);
-  while (g.length > 1 && ink.w > ctx.req.maxWidth) {
-    g = g.slice(0, -1);
-    ink = measure(ctx, [...head, last()], size);
+  const g = graphemes(kept[kept.length - 1]);
+  const withEllipsis = (n: number) => [...head, `${g.slice(0, n).join('').trimEnd()}${ELLIPSIS}`];
+  const fits = (n: number) => measure(ctx, withEllipsis(n), size).w <= ctx.req.maxWidth;
+  let lo = 1;
+  let hi = g.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
   }
-  return { lines: [...head, last()], ink };
+  const lines = withEllipsis(lo);
+  return { lines, ink: measure(ctx, lines, size) };
 }
 
 /**
