@@ -105,6 +105,3 @@ export async function planMeasured<T>(plan: (measure: TextMeasurer) => T): Promi
 export function clearTextMeasurements(): void {
   cache.clear();
 }
-
-/** How many blocks the process has measured (diagnostics, benchmarks). */
-export const measuredBlocks = (): number => cache.size;
