@@ -4,6 +4,7 @@
  * defined as SVG and rasterized by librsvg, then blended with blend.ts.
  */
 import sharp from 'sharp';
+import type { Box } from '../../domain/rendering/geometry.js';
 import type { PlannedOverlay, PlannedPlate } from '../../domain/rendering/types.js';
 import type { RawImage } from './analyze.js';
 import { blendOver, blendStrip, type RgbaLayer } from './blend.js';
@@ -39,17 +40,32 @@ export async function rasterizePlate(p: PlannedPlate): Promise<RgbaLayer> {
   return { data, width: info.width, height: info.height };
 }
 
-/** A fresh copy of `base` with the overlay and plates blended in. */
-export async function composeBackground(base: RawImage, overlay: PlannedOverlay | null, plates: readonly PlannedPlate[]): Promise<RawImage> {
+/**
+ * A fresh copy of `base` with the overlay and plates blended in; with `region`, only that part of
+ * the canvas (an image of the region's size): legibility tries candidates on the pixels under the
+ * text, not on the whole canvas.
+ */
+export async function composeBackground(base: RawImage, overlay: PlannedOverlay | null, plates: readonly PlannedPlate[], region?: Box): Promise<RawImage> {
   const [overlayPx, platePx] = await Promise.all([
     overlay ? rasterizeOverlay(overlay, base.width, base.height) : Promise.resolve(null),
     Promise.all(plates.map(rasterizePlate)),
   ]);
-  const img: RawImage = { ...base, data: Buffer.from(base.data) };
+  const r = region ?? { x: 0, y: 0, w: base.width, h: base.height };
+  const img = crop(base, r);
   if (overlay && overlayPx) {
-    if (overlayPx.strip) blendStrip(img, overlayPx.layer);
-    else blendOver(img, overlayPx.layer, overlay.box.x, overlay.box.y);
+    const { layer } = overlayPx;
+    if (!overlayPx.strip) blendOver(img, layer, overlay.box.x - r.x, overlay.box.y - r.y);
+    else if (layer.width === 1) blendStrip(img, { data: layer.data.subarray(r.y * 4, (r.y + r.h) * 4), width: 1, height: r.h });
+    else blendStrip(img, { data: layer.data.subarray(r.x * 4, (r.x + r.w) * 4), width: r.w, height: 1 });
   }
-  plates.forEach((p, i) => blendOver(img, platePx[i], p.box.x, p.box.y));
+  plates.forEach((p, i) => blendOver(img, platePx[i], p.box.x - r.x, p.box.y - r.y));
   return img;
+}
+
+function crop(base: RawImage, r: Box): RawImage {
+  if (r.x === 0 && r.y === 0 && r.w === base.width && r.h === base.height) return { ...base, data: Buffer.from(base.data) };
+  const c = base.channels;
+  const data = Buffer.alloc(r.w * r.h * c);
+  for (let y = 0; y < r.h; y++) base.data.copy(data, y * r.w * c, ((r.y + y) * base.width + r.x) * c, ((r.y + y) * base.width + r.x + r.w) * c);
+  return { data, width: r.w, height: r.h, channels: c };
 }

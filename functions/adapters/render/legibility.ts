@@ -11,7 +11,7 @@
  */
 import type { BrandKit } from '../../domain/brand-types.js';
 import { contrastUnder } from '../../domain/compliance/image-checks.js';
-import { intersects } from '../../domain/rendering/geometry.js';
+import { intersect, intersects, union } from '../../domain/rendering/geometry.js';
 import {
   bestTextColor, colorLabel, opacitySteps, pct, plateColorFor, plateFor, ratioText, SLOT_LABEL, textColorCandidates,
 } from '../../domain/rendering/legibility.js';
@@ -41,10 +41,13 @@ export async function composeLegible(base: RawImage, overlay0: PlannedOverlay | 
   const plates: PlannedPlate[] = [];
   const texts = texts0.map((t) => ({ ...t }));
   const adjustments: Adjustment[] = [];
-  let img = await composeBackground(base, overlay, plates);
-
   const drawn = texts.filter((t) => t.lines.length > 0);
-  const ratio = (on: RawImage, t: PlannedText, color = t.color) => contrastUnder(color, sampleBackground(on, t.estimate, t.slot));
+  // Candidates are composed and measured only where the text is (sampling is the same there).
+  const region = union(drawn.map((t) => intersect(t.estimate, canvas))) ?? { x: 0, y: 0, w: 1, h: 1 };
+  const at = (t: PlannedText) => ({ ...t.estimate, x: t.estimate.x - region.x, y: t.estimate.y - region.y });
+  const compose = (o: PlannedOverlay | null, ps: readonly PlannedPlate[]) => composeBackground(base, o, ps, region);
+  let img = await compose(overlay, plates);
+  const ratio = (on: RawImage, t: PlannedText, color = t.color) => contrastUnder(color, sampleBackground(on, at(t), t.slot));
   const failing = () => drawn.filter((t) => ratio(img, t) < min);
 
   // 1. A more opaque overlay, for the text it backs: the least opacity that is enough.
@@ -63,7 +66,7 @@ export async function composeLegible(base: RawImage, overlay0: PlannedOverlay | 
     const worst = (on: RawImage) => Math.min(...backed.map((t) => ratio(on, t)));
     const before = worst(img);
     for (const opacity of opacitySteps(overlay.opacity, rules.maxOverlayOpacity)) {
-      const candidate = await composeBackground(base, { ...overlay, opacity }, plates);
+      const candidate = await compose({ ...overlay, opacity }, plates);
       fullest = { opacity, img: candidate, before, after: worst(candidate) };
       if (fullest.after >= min) break;
     }
@@ -77,7 +80,7 @@ export async function composeLegible(base: RawImage, overlay0: PlannedOverlay | 
   //    enough on its own; else together with the fullest overlay the brand allows.
   const switchColor = (t: PlannedText, onlyIfEnough: boolean) => {
     if (!rules.allowTextColorSwitch) return;
-    const bg = sampleBackground(img, t.estimate, t.slot);
+    const bg = sampleBackground(img, at(t), t.slot);
     const before = contrastUnder(t.color, bg);
     const best = bestTextColor(t.color, candidates, bg);
     if (best.hex === t.color.toUpperCase() || (onlyIfEnough && best.ratio < min) || best.ratio < before * 1.05) return;
@@ -107,7 +110,7 @@ export async function composeLegible(base: RawImage, overlay0: PlannedOverlay | 
         const color = plateColorFor(brand, text);
         for (const opacity of opacities) {
           const plate = plateFor(t, color.hex, opacity, canvas);
-          const candidate = await composeBackground(base, overlay, [...plates, plate]);
+          const candidate = await compose(overlay, [...plates, plate]);
           const after = ratio(candidate, t, text);
           if (!chosen || after > chosen.after) chosen = { plate, img: candidate, after, text };
           if (after >= min) {
@@ -135,5 +138,5 @@ export async function composeLegible(base: RawImage, overlay0: PlannedOverlay | 
       img = chosen.img;
     }
   }
-  return { img, overlay, texts, plates, adjustments };
+  return { img: await composeBackground(base, overlay, plates), overlay, texts, plates, adjustments };
 }

@@ -178,7 +178,7 @@ function planText(input: PlanInput, slotName: TextSlotName, slot: TextSlot, text
     const roomy = isEmpty(free) ? null : fit(free, minSize);
     if (roomy && (!roomy.truncated || !fitted || keptChars(roomy) > keptChars(fitted))) {
       const grown = roomy.truncated ? free : growWithin(box, free, { w: roomy.width, h: roomy.height }, align);
-      adjustments.push({
+      if (JSON.stringify(grown) !== JSON.stringify(box)) adjustments.push({
         kind: 'text_box_grown', slot: slotName, from: box, to: grown,
         reason: `The ${SLOT_LABEL[slotName]} did not fit its template box on ${preset.label} even at the smallest size the template allows, so the box was grown into free space.`,
       });
