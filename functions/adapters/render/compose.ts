@@ -13,7 +13,22 @@ import { blendOver, blendStrip, type RgbaLayer } from './blend.js';
  * Overlays spanning the canvas across their gradient axis are rasterized as a 1-px strip (one
  * column or row instead of a megapixel) and repeated by blendStrip; others at their box size.
  */
-export async function rasterizeOverlay(o: PlannedOverlay, W: number, H: number): Promise<{ layer: RgbaLayer; strip: boolean }> {
+/** Recent overlay rasters: legibility composes the same overlay again for its final image. */
+const overlayRasters = new Map<string, Promise<{ layer: RgbaLayer; strip: boolean }>>();
+
+export function rasterizeOverlay(o: PlannedOverlay, W: number, H: number): Promise<{ layer: RgbaLayer; strip: boolean }> {
+  const key = JSON.stringify([o, W, H]);
+  let r = overlayRasters.get(key);
+  if (!r) {
+    if (overlayRasters.size >= 32) overlayRasters.delete(overlayRasters.keys().next().value!);
+    r = rasterize(o, W, H);
+    r.catch(() => overlayRasters.delete(key));
+    overlayRasters.set(key, r);
+  }
+  return r;
+}
+
+async function rasterize(o: PlannedOverlay, W: number, H: number): Promise<{ layer: RgbaLayer; strip: boolean }> {
   const vertical = o.opaqueEdge === 'top' || o.opaqueEdge === 'bottom';
   const stops = o.kind === 'band'
     ? `<stop offset="0" stop-color="${o.color}" stop-opacity="${o.opacity}"/><stop offset="1" stop-color="${o.color}" stop-opacity="${o.opacity}"/>`

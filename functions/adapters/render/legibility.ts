@@ -11,7 +11,7 @@
  */
 import type { BrandKit } from '../../domain/brand-types.js';
 import { contrastUnder } from '../../domain/compliance/image-checks.js';
-import { intersect, intersects, union } from '../../domain/rendering/geometry.js';
+import { intersect, intersects, union, type Box } from '../../domain/rendering/geometry.js';
 import {
   bestTextColor, colorLabel, opacitySteps, pct, plateColorFor, plateFor, ratioText, SLOT_LABEL, textColorCandidates,
 } from '../../domain/rendering/legibility.js';
@@ -42,12 +42,13 @@ export async function composeLegible(base: RawImage, overlay0: PlannedOverlay | 
   const texts = texts0.map((t) => ({ ...t }));
   const adjustments: Adjustment[] = [];
   const drawn = texts.filter((t) => t.lines.length > 0);
-  // Candidates are composed and measured only where the text is (sampling is the same there).
-  const region = union(drawn.map((t) => intersect(t.estimate, canvas))) ?? { x: 0, y: 0, w: 1, h: 1 };
+  const ratio = (on: RawImage, t: PlannedText, color = t.color) => contrastUnder(color, sampleBackground(on, at(t), t.slot));
+  // Measured only where the text is (the same blend, the same samples as on the whole canvas),
+  // which is composed once, at the end.
+  const region: Box = union(drawn.map((t) => intersect(t.estimate, canvas))) ?? canvas;
   const at = (t: PlannedText) => ({ ...t.estimate, x: t.estimate.x - region.x, y: t.estimate.y - region.y });
   const compose = (o: PlannedOverlay | null, ps: readonly PlannedPlate[]) => composeBackground(base, o, ps, region);
   let img = await compose(overlay, plates);
-  const ratio = (on: RawImage, t: PlannedText, color = t.color) => contrastUnder(color, sampleBackground(on, at(t), t.slot));
   const failing = () => drawn.filter((t) => ratio(img, t) < min);
 
   // 1. A more opaque overlay, for the text it backs: the least opacity that is enough.
