@@ -124,7 +124,7 @@ export async function composeLegible(base: RawImage, overlay0: PlannedOverlay | 
       const switched = chosen.text !== t.color.toUpperCase();
       adjustments.push({
         kind: 'plate', slot: t.slot, from: null, to: chosen.plate.box,
-        reason: `The ${SLOT_LABEL[t.slot]} read at ${ratioText(before)} over the photo; a ${colorLabel(brand, chosen.plate.color)} plate at ${pct(chosen.plate.opacity)} behind it${switched ? `, with the text in ${colorLabel(brand, chosen.text)},` : ''} reads at ${ratioText(chosen.after)} (needs ${min}:1).`,
+        reason: `The ${SLOT_LABEL[t.slot]} read at ${ratioText(before)} over the photo; a plate in ${colorLabel(brand, chosen.plate.color)} at ${pct(chosen.plate.opacity)} behind it${switched ? `, with the text in ${colorLabel(brand, chosen.text)},` : ''} reads at ${ratioText(chosen.after)} (needs ${min}:1).`,
         contrast: { before: r2(before), after: r2(chosen.after), min },
       });
       if (switched) {
