@@ -18,6 +18,7 @@ import {
   type BrandColors,
 } from '../functions/domain/brand-types.js';
 import { workflowStepsSchema } from '../functions/domain/workflow-types.js';
+import { ensureFonts } from '../functions/adapters/render/fonts.js';
 import type { OrgRole } from '../functions/domain/roles.js';
 
 interface TenantSpec {
@@ -119,7 +120,8 @@ export interface SeedResult {
 
 export const WORKFLOW_NAME = 'Two-step review';
 
-const TEMPLATES = [
+/** The seeded templates (also what the rendering tests hold the layout rules to). */
+export const TEMPLATES = [
   {
     name: 'Bottom band',
     description: 'Photo with a solid brand-colour band across the bottom carrying the headline.',
@@ -276,6 +278,8 @@ const LOGO_H = 200;
  * are the same on every machine. Deterministic for a given sharp version (checksums in the seed).
  */
 export async function renderLogo(wordmark: string, palette: BrandColors['palette']): Promise<Buffer> {
+  // The renderer's font setup must be in place before this process draws its first text.
+  ensureFonts();
   const color = (role: string) => palette.find((p) => p.role === role)?.hex ?? '#000000';
   const badge = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${LOGO_W}" height="${LOGO_H}">
     <circle cx="100" cy="100" r="88" fill="${color('primary')}"/>

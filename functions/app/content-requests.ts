@@ -14,6 +14,7 @@ import {
   generatedAssets, idempotencyKeys, requestSourcing, requestSteps,
 } from '../../db/schema/index.js';
 import type { Brief, ImageSpec } from '../domain/brand-types.js';
+import type { Adjustment } from '../domain/rendering/types.js';
 import type { WorkflowStarter } from '../domain/ports.js';
 import { canCancel, userRetryableStatuses, type RequestStatus } from '../domain/request-status.js';
 import { AppError, type FieldProblem } from '../shared/errors.js';
@@ -254,6 +255,7 @@ export async function getContentRequest(tx: Tx, orgId: string, store: ObjectStor
     variants: await Promise.all(variants.map(async (v) => ({
       id: v.id, platform: v.platform, width: v.width, height: v.height, format: v.format, bytes: v.bytes, sha256: v.sha256,
       complianceScore: v.complianceScore ?? null, complianceDecision: v.complianceDecision ?? null, findings: v.findings ?? null,
+      adjustments: (v.adjustments ?? null) as Adjustment[] | null,
       url: await store.presignGet(v.s3Key, VARIANT_URL_TTL_SECONDS), urlExpiresAt,
     }))),
     compliance: r.compliance ?? null,

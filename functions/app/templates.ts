@@ -146,5 +146,6 @@ export async function previewTemplate(db: Db, store: ObjectStore, ctx: ActorCont
     contentType: r.contentType,
     imageBase64: r.image.toString('base64'),
     compliance: { score: r.compliance.score, decision: r.compliance.decision, findings: r.compliance.findings, checks: r.compliance.checks },
+    adjustments: r.layout.adjustments,
   };
 }

@@ -54,6 +54,22 @@ export const complianceCheckIds = [
 ] as const;
 export type ComplianceCheckId = (typeof complianceCheckIds)[number];
 
+/**
+ * What the renderer may change on its own so text reaches `minContrast` (each change is recorded
+ * on the variant). Brands that must keep the template exactly as designed switch these off.
+ */
+export const legibilityRulesSchema = z.strictObject({
+  /** Highest opacity the overlay may be raised to (never lowered below the template's). */
+  maxOverlayOpacity: z.number().min(0).max(1).default(0.95),
+  /** Text may switch to the palette colour with role `text` or `background` that reads better. */
+  allowTextColorSwitch: z.boolean().default(true),
+  /** A plate (rounded rectangle in a palette colour) may be put behind a text block. */
+  allowPlate: z.boolean().default(true),
+  /** Highest opacity of such a plate. */
+  maxPlateOpacity: z.number().min(0.3).max(1).default(0.9),
+});
+export type LegibilityRules = z.infer<typeof legibilityRulesSchema>;
+
 export const complianceThresholdsSchema = z.strictObject({
   /** Score at or above which a request passes without manual review (if the workflow allows). */
   autoPass: z.number().min(0).max(100).default(85),
@@ -65,8 +81,11 @@ export const complianceThresholdsSchema = z.strictObject({
   minContrast: z.number().min(1).max(21).default(4.5),
   /** Largest allowed upscaling of the source image. */
   maxUpscale: z.number().min(1).max(8).default(1.5),
+  /** How the renderer may adapt a variant until its text reaches `minContrast`. */
+  legibility: legibilityRulesSchema.prefault({}),
 });
 export type ComplianceThresholds = z.infer<typeof complianceThresholdsSchema>;
+export type ComplianceThresholdsInput = z.input<typeof complianceThresholdsSchema>;
 
 /** A rectangle relative to the canvas (0..1). */
 export const relBox = z.strictObject({

@@ -43,9 +43,19 @@ export interface FunctionNeeds {
 
 /**
  * Rendering: sharp's native binaries, plus the shipped fonts, which the renderer resolves next to
- * the bundled entry (functions/adapters/render/fonts.ts: `<bundle>/fonts/`).
+ * the bundled entry (functions/adapters/render/fonts.ts: `<bundle>/fonts/`): Inter and the coverage
+ * data from the project, the fallback fonts (Arabic, CJK, emoji) from their npm packages.
  */
-const RENDERING: Pick<FunctionNeeds, 'sharp' | 'copyDirs'> = { sharp: 'renders', copyDirs: [{ from: 'functions/adapters/render/fonts', to: 'fonts' }] };
+const RENDERING: Pick<FunctionNeeds, 'sharp' | 'copyDirs'> = {
+  sharp: 'renders',
+  copyDirs: [
+    { from: 'functions/adapters/render/fonts', to: 'fonts' },
+    { from: 'node_modules/@expo-google-fonts/noto-sans-arabic/400Regular', to: 'fonts' },
+    { from: 'node_modules/@expo-google-fonts/noto-sans-arabic/700Bold', to: 'fonts' },
+    { from: 'node_modules/@expo-google-fonts/noto-sans-sc/400Regular', to: 'fonts' },
+    { from: 'node_modules/@fontsource/noto-color-emoji/files', to: 'fonts' },
+  ],
+};
 
 /** API handler modules (`fn` of functions/handlers/api/routes.ts). */
 export const API_FUNCTIONS: Record<string, FunctionNeeds> = {

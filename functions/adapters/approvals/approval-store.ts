@@ -75,13 +75,13 @@ export async function listMembers(tx: Tx): Promise<Member[]> {
 }
 
 /** The request's rendered variants (one generated asset per request), optionally only `platforms`. */
-export async function listVariants(tx: Tx, requestId: string, platforms?: string[]): Promise<(ManifestVariant & { id: string; complianceScore: number | null; complianceDecision: string | null; findings: unknown })[]> {
+export async function listVariants(tx: Tx, requestId: string, platforms?: string[]): Promise<(ManifestVariant & { id: string; complianceScore: number | null; complianceDecision: string | null; findings: unknown; adjustments: unknown })[]> {
   const rows = await tx.select().from(assetVariants)
     .where(platforms ? and(eq(assetVariants.requestId, requestId), inArray(assetVariants.platform, platforms.length ? platforms : [''])) : eq(assetVariants.requestId, requestId))
     .orderBy(asc(assetVariants.platform));
   return rows.map((v) => ({
     id: v.id, platform: v.platform, key: v.s3Key, sha256: v.sha256, width: v.width, height: v.height, format: v.format, bytes: v.bytes,
-    complianceScore: v.complianceScore, complianceDecision: v.complianceDecision, findings: v.findings,
+    complianceScore: v.complianceScore, complianceDecision: v.complianceDecision, findings: v.findings, adjustments: v.adjustments,
   }));
 }
 

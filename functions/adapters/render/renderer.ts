@@ -1,23 +1,28 @@
 /**
- * The sharp renderer: executes a RenderPlan. Per variant: smart-crop decision on a small proxy,
- * extract + resize of the full-resolution pixels, brand overlay (SVG), text (Pango via sharp's
- * `text` input with the shipped Inter files), logo, then encoding under the platform's size limit.
- * It reports what it actually drew (ink boxes, fonts, crop scale) and the pixel measurements the
- * compliance engine needs. No I/O besides CPU: callers store the buffers.
+ * The sharp renderer: plans and executes a variant. Per variant: the plan, with text measured by
+ * Pango (text-measure.ts); smart-crop decision on a small proxy, extract + resize of the
+ * full-resolution pixels; brand overlay and plates, adapted until the text is legible
+ * (legibility.ts); text (Pango via sharp's `text` input, shipped fonts with fallbacks); logo; then
+ * encoding under the platform's size limit. It reports what it actually drew (ink boxes, fonts,
+ * crop scale, adjustments) and the pixel measurements the compliance engine needs. No I/O besides
+ * CPU: callers store the buffers.
  */
 import sharp from 'sharp';
 import { AppError } from '../../shared/errors.js';
 import { brandKitSchema, templateLayersSchema, type BrandKit, type BrandKitInput, type Brief, type TemplateLayers } from '../../domain/brand-types.js';
 import { PLATFORM_PRESETS, contentTypeFor, type OutputFormat, type PlatformName, type PlatformPreset } from '../../domain/platforms.js';
-import { buildRenderPlan } from '../../domain/rendering/plan.js';
+import { buildRenderPlan, textBlockOf } from '../../domain/rendering/plan.js';
 import { fitText } from '../../domain/rendering/text-layout.js';
-import { type Box, right } from '../../domain/rendering/geometry.js';
-import type { PlannedOverlay, PlannedText, RenderPlan, RenderedLayout, RenderedText, VariantAnalysis } from '../../domain/rendering/types.js';
+import { placeInk } from '../../domain/rendering/text-measure.js';
+import { type Box } from '../../domain/rendering/geometry.js';
+import type { Adjustment, PlannedText, RenderPlan, RenderedLayout, RenderedText, VariantAnalysis } from '../../domain/rendering/types.js';
 import { dominantColors, sampleBackground, type RawImage } from './analyze.js';
-import { shippedFonts, type ShippedFont } from './fonts.js';
+import { shippedFonts } from './fonts.js';
 import { decodeImage, encodeUnderLimit, sha256Hex, type DecodedImage } from './image-io.js';
+import { composeLegible } from './legibility.js';
 import { INPUT_LIMITS, mapPool, sharpSettings } from './sharp-config.js';
-import { blendOver, blendStrip, type RgbaLayer } from './blend.js';
+import { blendOver, type RgbaLayer } from './blend.js';
+import { planMeasured, rasterizeBlock } from './text-measure.js';
 
 /** A logo decoded once (RGBA) and reused for every variant. */
 export interface PreparedLogo extends RawImage {
@@ -38,6 +43,8 @@ export interface RenderedVariant {
   layout: RenderedLayout;
   /** Pixel measurements (feeds checkVariant). */
   analysis: VariantAnalysis;
+  /** What the renderer changed on its own (layout.adjustments): stored on the variant for reviewers. */
+  adjustments: Adjustment[];
 }
 
 export interface RenderInput {
@@ -94,8 +101,6 @@ export async function prepareLogo(input: Buffer): Promise<PreparedLogo> {
   }
 }
 
-const escapeMarkup = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 const focalPoints = new WeakMap<DecodedImage, Promise<{ x: number; y: number }>>();
 
 /**
@@ -143,70 +148,35 @@ async function cropRegion(src: DecodedImage, W: number, H: number, focus: Render
   return { x: clampX(-(info.cropOffsetLeft ?? 0) / p), y: clampY(-(info.cropOffsetTop ?? 0) / p), w: cw, h: ch };
 }
 
-/**
- * The overlay, defined as SVG and rasterized by librsvg. Overlays spanning the canvas across their
- * gradient axis are rasterized as a 1-px strip (one column or row instead of a megapixel) and
- * repeated by blendStrip; others are rasterized at their box size.
- */
-async function rasterizeOverlay(o: PlannedOverlay, W: number, H: number): Promise<{ layer: RgbaLayer; strip: boolean }> {
-  const vertical = o.opaqueEdge === 'top' || o.opaqueEdge === 'bottom';
-  const stops = o.kind === 'band'
-    ? `<stop offset="0" stop-color="${o.color}" stop-opacity="${o.opacity}"/><stop offset="1" stop-color="${o.color}" stop-opacity="${o.opacity}"/>`
-    : `<stop offset="0" stop-color="${o.color}" stop-opacity="0"/><stop offset="${(o.ramp * 0.6).toFixed(4)}" stop-color="${o.color}" stop-opacity="${(o.opacity * 0.55).toFixed(4)}"/><stop offset="${o.ramp.toFixed(4)}" stop-color="${o.color}" stop-opacity="${o.opacity}"/><stop offset="1" stop-color="${o.color}" stop-opacity="${o.opacity}"/>`;
-  // The gradient runs from the transparent side (offset 0) to the opaque edge (offset 1).
-  const [x1, y1, x2, y2] = { bottom: [0, 0, 0, 1], top: [0, 1, 0, 0], right: [0, 0, 1, 0], left: [1, 0, 0, 0] }[o.opaqueEdge];
-  const grad = `<linearGradient id="g" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}">${stops}</linearGradient>`;
-  const strip = vertical ? o.box.x === 0 && o.box.w === W : o.box.y === 0 && o.box.h === H;
-  let svg: string;
-  if (strip) {
-    const [sw, sh] = vertical ? [1, H] : [W, 1];
-    const [rx, ry, rw, rh] = vertical ? [0, o.box.y, 1, o.box.h] : [o.box.x, 0, o.box.w, 1];
-    svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${sw}" height="${sh}"><defs>${grad}</defs><rect x="${rx}" y="${ry}" width="${rw}" height="${rh}" fill="url(#g)"/></svg>`;
-  } else {
-    svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${o.box.w}" height="${o.box.h}"><defs>${grad}</defs><rect width="${o.box.w}" height="${o.box.h}" fill="url(#g)"/></svg>`;
-  }
-  const { data, info } = await sharp(Buffer.from(svg)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { layer: { data, width: info.width, height: info.height }, strip };
-}
-
 interface DrawnText { text: RenderedText; layer: (RgbaLayer & { left: number; top: number }) | null }
 
-async function rasterizeText(t: PlannedText, face: ShippedFont): Promise<{ data: Buffer; width: number; height: number }> {
-  const { data, info } = await sharp({
-    text: {
-      text: `<span foreground="${t.color}">${escapeMarkup(t.lines.join('\n'))}</span>`,
-      font: `${face.pangoName} ${t.size}`,
-      fontfile: face.path,
-      dpi: 72, // 1 pt = 1 px, so the plan's px sizes are exact
-      rgba: true,
-      align: t.align === 'center' ? 'centre' : t.align,
-    },
-  }).raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
-}
-
 /**
- * Draws one text block. The plan's metric-based estimate is an upper bound, so the ink normally
- * fits first time; if the rasterizer ever disagrees, the size steps down and the text is re-fitted.
+ * Draws one text block. The plan measured this very block, so its ink fits the box; should the
+ * rasterizer ever disagree (a font changed under a warm cache), the block is re-fitted one size
+ * smaller on fresh measurements rather than drawn outside its box.
  */
-async function drawText(t: PlannedText, fonts: ShippedFont[]): Promise<DrawnText> {
-  if (t.lines.length === 0) return { text: { ...t, bbox: null }, layer: null };
-  const face = fonts.find((f) => f.family === t.font.family && f.weight === t.font.weight) ?? fonts[0];
+async function drawText(t: PlannedText): Promise<DrawnText> {
   let cur = t;
   for (let attempt = 0; attempt < 8; attempt++) {
-    const ink = await rasterizeText(cur, face);
-    const fitsBox = ink.width <= cur.box.w && ink.height <= cur.box.h;
-    if (fitsBox || cur.size <= 8 || attempt === 7) {
-      const x = cur.align === 'left' ? cur.box.x : cur.align === 'right' ? right(cur.box) - ink.width : cur.box.x + Math.floor((cur.box.w - ink.width) / 2);
-      const bbox: Box = { x, y: cur.box.y, w: ink.width, h: ink.height };
-      return {
-        text: { ...cur, bbox },
-        layer: { data: ink.data, width: ink.width, height: ink.height, left: bbox.x, top: bbox.y },
-      };
+    if (cur.lines.length === 0) return { text: { ...cur, bbox: null }, layer: null };
+    const ink = await rasterizeBlock(textBlockOf(cur), cur.color);
+    if (!ink) return { text: { ...cur, bbox: null }, layer: null };
+    if ((ink.width <= cur.box.w && ink.height <= cur.box.h) || cur.size <= 8 || attempt === 7) {
+      const bbox = placeInk(cur.box, { w: ink.width, h: ink.height }, cur.align);
+      return { text: { ...cur, bbox }, layer: { data: ink.data, width: ink.width, height: ink.height, left: bbox.x, top: bbox.y } };
     }
     const smaller = Math.max(8, cur.size - Math.max(1, Math.round(cur.size * 0.06)));
-    const refit = fitText({ text: cur.sourceText, metrics: face.metrics, maxWidth: cur.box.w, maxHeight: cur.box.h, minSize: Math.min(smaller, 8), maxSize: smaller, maxLines: Math.max(1, cur.lines.length) });
-    cur = { ...cur, size: refit.size, lines: refit.lines, lineHeight: refit.lineHeight, truncated: cur.truncated || refit.truncated, shrunk: true };
+    const fonts = shippedFonts();
+    const face = fonts.find((f) => f.family === cur.font.family && f.weight === cur.font.weight) ?? fonts[0];
+    const block = textBlockOf(cur);
+    const refit = await planMeasured((measure) => fitText({
+      text: cur.sourceText, face, measure, maxWidth: cur.box.w, maxHeight: cur.box.h, minSize: Math.min(smaller, 8), maxSize: smaller,
+      maxLines: Math.max(1, cur.lines.length), align: block.align, direction: cur.direction,
+    }));
+    cur = {
+      ...cur, size: refit.size, lines: refit.lines, lineHeight: refit.lineHeight, truncated: cur.truncated || refit.truncated, shrunk: true,
+      estimate: placeInk(cur.box, { w: refit.width, h: refit.height }, cur.align),
+    };
   }
   /* c8 ignore next */
   throw new AppError('internal', 'text rendering did not converge');
@@ -249,31 +219,27 @@ async function prepare(input: RenderInput): Promise<Prepared> {
 
 async function renderPrepared(p: Prepared, preset: PlatformPreset, brief: RenderInput['brief'], adjustPlan?: (plan: RenderPlan) => RenderPlan): Promise<RenderedVariant> {
   const fonts = shippedFonts();
-  const base0 = buildRenderPlan({ preset, layers: p.layers, brand: p.brand, brief, fonts, logo: p.logo });
+  const base0 = await planMeasured((measure) => buildRenderPlan({ preset, layers: p.layers, brand: p.brand, brief, fonts, measure, logo: p.logo }));
   const plan = adjustPlan ? adjustPlan(base0) : base0;
   const W = plan.width;
   const H = plan.height;
   const { src } = p;
 
   const region = await cropRegion(src, W, H, plan.image.focus);
-  const { logo: logoPlan, overlay } = plan;
-  const [base, overlayPx, drawn, logoPx] = await Promise.all([
+  const { logo: logoPlan } = plan;
+  const [photo, logoPx] = await Promise.all([
     sharp(src.data, { raw: { width: src.width, height: src.height, channels: 3 } })
       .extract({ left: region.x, top: region.y, width: region.w, height: region.h })
       .resize(W, H, { fit: 'fill' })
       .raw()
       .toBuffer(),
-    overlay ? rasterizeOverlay(overlay, W, H) : Promise.resolve(null),
-    Promise.all(plan.texts.map((t) => drawText(t, fonts))),
     logoPlan && p.logo
       ? logoAt(p, logoPlan.box)
       : Promise.resolve(null),
   ]);
-  const img: RawImage = { data: base, width: W, height: H, channels: 3 };
-  if (overlay && overlayPx) {
-    if (overlayPx.strip) blendStrip(img, overlayPx.layer);
-    else blendOver(img, overlayPx.layer, overlay.box.x, overlay.box.y);
-  }
+  const legible = await composeLegible({ data: photo, width: W, height: H, channels: 3 }, plan.overlay, plan.texts, p.brand);
+  const drawn = await Promise.all(legible.texts.map((t) => drawText(t)));
+  const img = legible.img;
   const texts = drawn.map((d) => d.text);
   // Measured before any text is drawn: contrast is about what lies under the letters.
   const textBackgrounds = texts.filter((t) => t.bbox).map((t) => sampleBackground(img, t.bbox as Box, t.slot));
@@ -288,10 +254,15 @@ async function renderPrepared(p: Prepared, preset: PlatformPreset, brief: Render
     textBackgrounds,
   };
   const { output: _o, maxBytes: _m, texts: _t, ...rest } = plan;
+  const adjustments = [...plan.adjustments, ...legible.adjustments];
+  const placed = texts.filter((t) => t.bbox);
   const layout: RenderedLayout = {
     ...rest,
+    overlay: legible.overlay,
+    plates: legible.plates,
+    adjustments,
     texts,
-    fonts: [...new Set(texts.filter((t) => t.bbox).map((t) => t.font.family))],
+    fonts: [...new Set(placed.flatMap((t) => [t.font.family, ...t.fallbackFonts]))],
     crop: { sourceWidth: src.width, sourceHeight: src.height, region, scale: Math.max(W / region.w, H / region.h) },
     format: encoded.format,
     quality: encoded.quality,
@@ -307,6 +278,7 @@ async function renderPrepared(p: Prepared, preset: PlatformPreset, brief: Render
     sha256: sha256Hex(encoded.buffer),
     layout,
     analysis,
+    adjustments,
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DecisionKind } from '../../domain/approvals/quorum.js';
-import type { DoneView, FindingView, RefusedView, ReviewPage, ReviewView, UsedView } from './review.js';
+import type { AdjustmentView, DoneView, FindingView, RefusedView, ReviewPage, ReviewView, UsedView } from './review.js';
 
 export const esc = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
 const date = (d: Date | null | undefined) => (d ? new Date(d).toUTCString().replace(' GMT', ' UTC') : '');
@@ -21,7 +21,7 @@ figure{margin:0;background:#fff;border-radius:10px;overflow:hidden;box-shadow:0 
 figure img{display:block;width:100%;height:auto;background:#e5e5ea}figcaption{padding:8px 10px;font-size:.85rem}
 .badge{display:inline-block;padding:1px 8px;border-radius:99px;font-size:.8rem;background:#e5e5ea}
 .pass{background:#d1f5dc}.review{background:#fff3c4}.reject,.fail{background:#ffd6d6}
-ul.findings{padding-left:1.1em;margin:.3em 0}textarea,select{width:100%;font:inherit;padding:8px;border:1px solid #c7c7cc;border-radius:8px}
+ul.findings{padding-left:1.1em;margin:.3em 0}.adjusted{background:#e3ecfb}textarea,select{width:100%;font:inherit;padding:8px;border:1px solid #c7c7cc;border-radius:8px}
 textarea{min-height:90px}.actions{display:flex;flex-wrap:wrap;gap:8px;margin-top:10px}
 button{font:inherit;padding:10px 16px;border-radius:8px;border:0;cursor:pointer;flex:1 1 140px}
 .approve{background:#1f8f4e;color:#fff}.changes{background:#f0ad2b}.rejectb{background:#c62828;color:#fff}.delegate{background:#e5e5ea}
@@ -54,6 +54,16 @@ function findingsList(f: FindingView[]): string {
   return `<ul class="findings">${f.map((x) => `<li><span class="badge ${esc(x.severity)}">${esc(x.severity)}</span> <strong>${esc(x.check)}</strong>: ${esc(x.message)}</li>`).join('')}</ul>`;
 }
 
+const adjustmentWords: Record<string, string> = {
+  text_box_grown: 'text box grown', overlay_extended: 'overlay extended', overlay_opacity: 'overlay opacity raised', text_color: 'text colour switched', plate: 'plate added',
+};
+
+/** What the renderer changed on its own, so a reviewer can tell the variant from the template. */
+function adjustmentsList(a: AdjustmentView[]): string {
+  if (!a.length) return '';
+  return `<p class="muted">Adjusted automatically to keep the brand rules:</p><ul class="findings adjustments">${a.map((x) => `<li><span class="badge adjusted">${esc(adjustmentWords[x.kind] ?? x.kind)}</span> ${esc(x.reason)}</li>`).join('')}</ul>`;
+}
+
 function reviewBody(v: ReviewView, action: string): string {
   const errs = new Map((v.errors ?? []).map((e) => [e.path, e.message]));
   const err = (field: string) => (errs.has(field) ? `<p class="error" role="alert">${esc(errs.get(field))}</p>` : '');
@@ -83,7 +93,8 @@ function reviewBody(v: ReviewView, action: string): string {
       <img src="${esc(x.url)}" alt="${esc(x.platform)} variant, ${x.width}×${x.height}" width="${x.width}" height="${x.height}" loading="eager">
       <figcaption><strong>${esc(x.platform)}</strong> · ${x.width}×${x.height} ${esc(x.format)} · ${esc(kb(x.bytes))}
         ${x.complianceScore !== null ? `<br><span class="badge ${esc(x.complianceDecision ?? '')}">score ${esc(x.complianceScore)}</span>` : ''}
-        ${x.findings.length ? findingsList(x.findings) : ''}</figcaption>
+        ${x.findings.length ? findingsList(x.findings) : ''}
+        ${adjustmentsList(x.adjustments)}</figcaption>
     </figure>`).join('')}
   </div>
 </section>

@@ -28,7 +28,10 @@ export type RefusalReason = LinkRefusal | DecisionRefusal | 'invalid' | 'cross_o
 export interface VariantView {
   platform: string; width: number; height: number; format: string; bytes: number; url: string;
   complianceScore: number | null; complianceDecision: string | null; findings: FindingView[];
+  /** What the renderer changed on its own (band extended, opacity raised, colour switched, plate added). */
+  adjustments: AdjustmentView[];
 }
+export interface AdjustmentView { kind: string; slot: string | null; reason: string }
 export interface FindingView { check: string; severity: string; message: string; passed?: boolean }
 export interface HistoryStep {
   stepIndex: number; stepName: string; status: string; phase: string; decidedAt: Date | null; outcomeReason: string | null;
@@ -180,6 +183,7 @@ async function buildReviewView(tx: Tx, deps: Pick<ApprovalServices, 'store'>, l:
     variants: variants.map((v, i) => ({
       platform: v.platform, width: v.width, height: v.height, format: v.format, bytes: v.bytes, url: urls[i],
       complianceScore: v.complianceScore, complianceDecision: v.complianceDecision, findings: findingsOf(v.findings),
+      adjustments: adjustmentsOf(v.adjustments),
     })),
     compliance: { score: typeof compliance.score === 'number' ? compliance.score : null, decision: compliance.decision ?? null, findings: findingsOf(compliance.findings) },
     history: steps.filter((s) => s.stepIndex < approval.stepIndex || s.id === approval.id).map((s) => ({
@@ -191,6 +195,15 @@ async function buildReviewView(tx: Tx, deps: Pick<ApprovalServices, 'store'>, l:
       .map((m) => ({ userId: m.userId, name: m.displayName, role: m.role })),
     ...extra,
   };
+}
+
+/** Adjustments come from the renderer (asset_variants.adjustments); shown defensively whatever their shape. */
+function adjustmentsOf(raw: unknown): AdjustmentView[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.slice(0, 20).map((a) => {
+    const o = (a ?? {}) as Record<string, unknown>;
+    return { kind: String(o.kind ?? 'adjustment'), slot: typeof o.slot === 'string' ? o.slot : null, reason: String(o.reason ?? '').slice(0, 500) };
+  });
 }
 
 /** Compliance findings come from the compliance engine; shown defensively whatever their shape. */

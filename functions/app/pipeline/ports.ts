@@ -10,6 +10,7 @@ import type { ComplianceResult, Finding } from '../../domain/compliance/index.js
 import type { PlatformName } from '../../domain/platforms.js';
 import type { ImageAnalysis } from '../../domain/rendering/types.js';
 import type { RequestRef } from '../../domain/pipeline.js';
+import type { Adjustment } from '../../domain/rendering/types.js';
 
 export interface EncodedImage {
   bytes: Buffer;
@@ -34,10 +35,13 @@ export interface PipelineImaging {
   composeMaster(i: { source: Buffer; brand: BrandKitInput; platforms: PlatformName[] }): Promise<EncodedImage>;
   /** Checks the master image: resolution for every platform, palette, licence. */
   checkMaster(i: { master: Buffer; license: AssetLicense | null; brand: BrandKitInput; platforms: PlatformName[] }): Promise<ComplianceResult>;
-  /** Renders one platform variant from the master and checks what was drawn. */
+  /**
+   * Renders one platform variant from the master and checks what was drawn. `adjustments`: what
+   * the renderer changed on its own to fit the copy and keep it legible (shown to reviewers).
+   */
   renderVariant(i: {
     master: Buffer; platform: PlatformName; brand: BrandKitInput; template: TemplateLayers; brief: Brief; logo: Buffer | null;
-  }): Promise<{ image: EncodedImage; compliance: ComplianceResult }>;
+  }): Promise<{ image: EncodedImage; compliance: ComplianceResult; adjustments: Adjustment[] }>;
   /** Scores the findings of several stages together against the brand's thresholds. */
   summarize(findings: Finding[], brand: BrandKitInput, stages: ComplianceStage[]): ComplianceResult;
 }

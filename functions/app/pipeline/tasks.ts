@@ -225,7 +225,7 @@ export function renderVariant(deps: PipelineDeps, ref: VariantRef): Promise<Vari
       deps.store.get(masterOf(ref, asset, deps.imaging.masterFormat)),
       logoKey ? deps.store.get(logoKey).catch(() => null) : Promise.resolve(null),
     ]);
-    const { image, compliance } = await deps.imaging.renderVariant({
+    const { image, compliance, adjustments } = await deps.imaging.renderVariant({
       master, platform: platform.data, brand: brandKit(brand), template, brief: request.brief, logo,
     });
     const key = variantKey({ orgId: ref.orgId, requestId: ref.requestId, platform: platform.data, format: image.format });
@@ -234,7 +234,7 @@ export function renderVariant(deps: PipelineDeps, ref: VariantRef): Promise<Vari
     const row = {
       organizationId: ref.orgId, requestId: ref.requestId, generatedAssetId: asset.id, platform: platform.data,
       width: image.width, height: image.height, format: image.format, bytes: image.bytes.length, sha256, s3Key: key,
-      complianceScore: compliance.score, complianceDecision: compliance.decision, findings: compliance.findings,
+      complianceScore: compliance.score, complianceDecision: compliance.decision, findings: compliance.findings, adjustments,
     };
     await read(deps.db, ref, async (tx) => {
       await tx.insert(assetVariants).values(row).onConflictDoUpdate({

@@ -59,16 +59,23 @@ export function checkPalette(colors: readonly DominantColor[], brand: BrandKit, 
   }];
 }
 
+/**
+ * The contrast measure: text colour against the 10% of the background closest to it (p90 for
+ * light text, p10 for dark). Text over a busy photo is only readable if it also reads over the
+ * photo's worst patches. The renderer adapts its legibility with this same function.
+ */
+export function contrastUnder(textHex: string, bg: TextBackground): number {
+  const textLum = relativeLuminance(hexToRgb(textHex));
+  const worst = textLum >= bg.luminance.p50 ? bg.luminance.p90 : bg.luminance.p10;
+  return contrastFromLuminance(textLum, worst);
+}
+
 export function checkContrast(layout: RenderedLayout, backgrounds: readonly TextBackground[], minContrast: number, where?: Where): Finding[] {
   const findings: Finding[] = [];
   for (const t of layout.texts) {
     const bg = backgrounds.find((b) => b.slot === t.slot);
     if (!t.bbox || !bg || bg.samples === 0) continue;
-    const textLum = relativeLuminance(hexToRgb(t.color));
-    // Judge the 10% of the background that is closest to the text color: text over a busy photo
-    // is only readable if it also reads over the photo's worst patches.
-    const worst = textLum >= bg.luminance.p50 ? bg.luminance.p90 : bg.luminance.p10;
-    const ratio = contrastFromLuminance(textLum, worst);
+    const ratio = contrastUnder(t.color, bg);
     if (ratio >= minContrast) continue;
     const severity = ratio < Math.min(3, minContrast) ? 'error' : 'warning';
     findings.push({
@@ -140,8 +147,8 @@ export function checkFonts(layout: RenderedLayout, brand: BrandKit, where?: Wher
     if (t.missingGlyphs.length > 0) {
       findings.push({
         check: 'fonts', severity: 'warning', platform: where?.name,
-        message: `Some characters in the ${SLOT_LABEL[t.slot]} (${t.missingGlyphs.join(' ')}) are not in the brand font and may show as empty boxes.`,
-        fixHint: 'Remove emoji or special symbols from on-image text (they can stay in the post text).',
+        message: `Some characters in the ${SLOT_LABEL[t.slot]} (${t.missingGlyphs.join(' ')}) are in none of the fonts the renderer ships and show as empty boxes.`,
+        fixHint: 'Remove these characters from on-image text (they can stay in the post text).',
         details: { slot: t.slot, missing: t.missingGlyphs },
       });
     }

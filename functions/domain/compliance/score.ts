@@ -12,7 +12,7 @@
  * required disclaimer or a file the platform refuses always needs a person (unless the brand set
  * that check's weight to 0).
  */
-import { complianceCheckIds, complianceThresholdsSchema, type ComplianceCheckId, type ComplianceThresholds } from '../brand-types.js';
+import { complianceCheckIds, complianceThresholdsSchema, type ComplianceCheckId, type ComplianceThresholdsInput } from '../brand-types.js';
 import type { CheckStatus, ComplianceResult, Decision, Finding, Severity } from './types.js';
 
 export const SEVERITY_COST: Readonly<Record<Severity, number>> = { error: 25, warning: 8, info: 0 };
@@ -31,7 +31,7 @@ export function worstSeverity(findings: readonly Finding[]): Severity | null {
  */
 export function summarize(
   findings: readonly Finding[],
-  thresholds: Partial<ComplianceThresholds> = {},
+  thresholds: ComplianceThresholdsInput = {},
   evaluated?: Iterable<ComplianceCheckId>,
 ): ComplianceResult {
   const t = complianceThresholdsSchema.parse(thresholds);

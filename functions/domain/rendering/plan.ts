@@ -1,7 +1,9 @@
 /**
  * The pure render plan: from a preset, template layers, brand and brief it decides every pixel box
  * (image, overlay, text, logo), the wrapped lines and font sizes. Same input -> same plan, so the
- * renderer's output is reproducible and the compliance engine can reason about boxes.
+ * renderer's output is reproducible and the compliance engine can reason about boxes. Text is
+ * measured through the TextMeasurer port (the engine that draws), so every planned box holds the
+ * ink that will be drawn in it.
  *
  * Rules, in order:
  * 1. Text boxes come from the template (per layout class, else `default`) and are laid out
@@ -10,27 +12,29 @@
  *    Boxes are then cut away from platform UI overlays and from the logo's clear space, and later
  *    slots are cut away from earlier slots' text (headline > body > cta).
  * 2. Font sizes are the template's range scaled by canvas width / 1080 and auto-fitted (largest
- *    size whose wrapped lines fit the box and maxLines; else minimum size with "…").
+ *    size whose lines fit the box and maxLines on measured ink). Copy that does not fit even at
+ *    the minimum size first gets room: its box grows into free space of the safe rectangle (clear
+ *    of the logo, UI and the other slots). Only then are lines dropped and the last one ends in "…".
  * 3. The logo sits in its corner of the safe rectangle, widthPct of the canvas wide (height capped
  *    at 25% of the canvas), nudged off UI overlays.
- * 4. Without an explicit overlay box, the overlay spans the text area to the nearest canvas edge
- *    (full width on square/tall, full height on wide), with the gradient's ramp above/beside the
- *    text so every glyph sits on the fully opaque part.
+ * 4. The overlay is the text's backing, so it is placed with the text: an explicit band/gradient
+ *    box is extended until every text block on its side of the canvas sits on its fully opaque
+ *    part (a story's headline, lifted out of the bottom UI zone, lands above a template band that
+ *    hugs the bottom edge). Without an explicit box, the overlay spans the text to the nearest
+ *    canvas edge (full width on square/tall, full height on wide), with the gradient's ramp beyond
+ *    the text.
+ * 5. Right-to-left copy keeps the template's box and mirrors its alignment (start-aligned).
  */
 import type { BrandKit, Brief, RelBox, TemplateLayers, TextSlot } from '../brand-types.js';
 import { safeRect, type PlatformPreset } from '../platforms.js';
 import { contrastRatio, hexToRgb } from '../compliance/color.js';
-import { avoid, type Box, box as mkBox, expand, intersect, isEmpty, nudgeAway, union, bottom, right } from './geometry.js';
-import { type FontMetrics, missingGlyphs } from './font-metrics.js';
-import { fitText } from './text-layout.js';
-import type { FontWeight, PlannedLogo, PlannedOverlay, PlannedText, RenderPlan, TextSlotName } from './types.js';
+import { avoid, type Box, box as mkBox, contains, expand, intersect, intersects, isEmpty, nudgeAway, union, bottom, right } from './geometry.js';
+import { baseDirection, coverage } from './segments.js';
+import { fitText, measureLine, type FittedText } from './text-layout.js';
+import { placeInk, type FontFace, type TextBlock, type TextMeasurer } from './text-measure.js';
+import type { Adjustment, Align, FontWeight, PlannedLogo, PlannedOverlay, PlannedText, RenderPlan, TextSlotName } from './types.js';
 
-/** A font the renderer ships, with its metrics. */
-export interface FontFace {
-  family: string;
-  weight: FontWeight;
-  metrics: FontMetrics;
-}
+export type { FontFace } from './text-measure.js';
 
 export interface PlanInput {
   preset: PlatformPreset;
@@ -39,8 +43,10 @@ export interface PlanInput {
   /** Parsed brand kit (brandKitSchema output). */
   brand: BrandKit;
   brief: Pick<Brief, 'headline' | 'body' | 'callToAction'>;
-  /** Shipped font faces; the first face's family is the fallback. */
+  /** Shipped faces: primaries (the first primary's family is the default) and fallbacks in fallback order. */
   fonts: readonly FontFace[];
+  /** Measures text as the renderer draws it. */
+  measure: TextMeasurer;
   /** Intrinsic size of the logo image; omit when the brand has no logo. */
   logo?: { width: number; height: number } | null;
 }
@@ -48,6 +54,10 @@ export interface PlanInput {
 const REFERENCE_WIDTH = 1080;
 const MAX_LOGO_HEIGHT_PCT = 0.25;
 const SLOT_ORDER: TextSlotName[] = ['headline', 'body', 'cta'];
+const SLOT_LABEL: Record<TextSlotName, string> = { headline: 'headline', body: 'body text', cta: 'call to action' };
+const MIRROR: Record<Align, Align> = { left: 'right', right: 'left', center: 'center' };
+/** Capitals with accents and descenders: the tallest ordinary line a slot must have room for. */
+const ROOM_SAMPLE = 'ÉÅgjy';
 
 export function relToPx(r: RelBox, width: number, height: number): Box {
   return relToBox(r, { x: 0, y: 0, w: width, h: height });
@@ -75,9 +85,10 @@ export function colorForRole(brand: BrandKit, role: string, against?: string): s
 }
 
 export function pickFace(fonts: readonly FontFace[], family: string, weight: FontWeight): FontFace {
-  if (fonts.length === 0) throw new RangeError('no shipped fonts');
-  const same = fonts.filter((f) => f.family.toLowerCase() === family.trim().toLowerCase());
-  const pool = same.length > 0 ? same : fonts.filter((f) => f.family === fonts[0].family);
+  const primaries = fonts.filter((f) => f.role === 'primary');
+  if (primaries.length === 0) throw new RangeError('no shipped fonts');
+  const same = primaries.filter((f) => f.family.toLowerCase() === family.trim().toLowerCase());
+  const pool = same.length > 0 ? same : primaries.filter((f) => f.family === primaries[0].family);
   return pool.find((f) => f.weight === weight) ?? pool[0];
 }
 
@@ -108,13 +119,134 @@ function planLogo(input: PlanInput, safe: Box, uiOverlays: Box[]): PlannedLogo |
   };
 }
 
-function alignedEstimate(b: Box, width: number, height: number, align: PlannedText['align']): Box {
-  const w = Math.min(width, b.w);
-  const x = align === 'left' ? b.x : align === 'right' ? right(b) - w : b.x + Math.floor((b.w - w) / 2);
-  return { x, y: b.y, w, h: Math.min(height, b.h) };
+/** Space `b` can grow into inside `bounds` without touching `obstacles` (down, up, then sideways). */
+export function freeAround(b: Box, bounds: Box, obstacles: readonly Box[]): Box {
+  const live = obstacles.filter((o) => !isEmpty(o) && !intersects(o, b));
+  const overlapsX = (o: Box, x0: number, x1: number) => o.x < x1 && right(o) > x0;
+  const overlapsY = (o: Box, y0: number, y1: number) => o.y < y1 && bottom(o) > y0;
+  let y1 = bottom(bounds);
+  for (const o of live) if (overlapsX(o, b.x, right(b)) && o.y >= bottom(b)) y1 = Math.min(y1, o.y);
+  let y0 = bounds.y;
+  for (const o of live) if (overlapsX(o, b.x, right(b)) && bottom(o) <= b.y) y0 = Math.max(y0, bottom(o));
+  y0 = Math.min(y0, b.y);
+  y1 = Math.max(y1, bottom(b));
+  let x1 = right(bounds);
+  for (const o of live) if (overlapsY(o, y0, y1) && o.x >= right(b)) x1 = Math.min(x1, o.x);
+  let x0 = bounds.x;
+  for (const o of live) if (overlapsY(o, y0, y1) && right(o) <= b.x) x0 = Math.max(x0, right(o));
+  x0 = Math.min(x0, b.x);
+  x1 = Math.max(x1, right(b));
+  return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
 }
 
-function planOverlay(input: PlanInput, texts: PlannedText[], textColorHint: string): PlannedOverlay | null {
+/** The smallest box that holds `need` px, grown out of `b` inside `free`, keeping its alignment edge. */
+function growWithin(b: Box, free: Box, need: { w: number; h: number }, align: Align): Box {
+  const w = Math.min(free.w, Math.max(b.w, need.w));
+  const h = Math.min(free.h, Math.max(b.h, need.h));
+  const clampX = (x: number) => Math.max(free.x, Math.min(right(free) - w, x));
+  const x = align === 'left' ? clampX(b.x) : align === 'right' ? clampX(right(b) - w) : clampX(b.x - Math.floor((w - b.w) / 2));
+  const y = Math.max(free.y, Math.min(bottom(free) - h, b.y));
+  return { x, y, w, h };
+}
+
+const keptChars = (f: FittedText) => f.lines.join('').replace(/\u2026$/, '').replace(/\s+/g, '').length;
+
+function planText(input: PlanInput, slotName: TextSlotName, slot: TextSlot, text: string, b0: Box, templateBox: Box, obstacles: Box[], adjustments: Adjustment[]): PlannedText {
+  const { preset, brand, fonts, measure } = input;
+  const scale = preset.width / REFERENCE_WIDTH;
+  const requestedFamily = slotName === 'headline' ? brand.fonts.headline : brand.fonts.body;
+  const face = pickFace(fonts, requestedFamily, slot.weight);
+  const direction = baseDirection(text);
+  const align = direction === 'rtl' ? MIRROR[slot.align] : slot.align;
+  const minSize = Math.round(slot.minSize * scale);
+  const maxSize = Math.round(slot.maxSize * scale);
+  const fit = (b: Box, max = maxSize) => fitText({
+    text, face, measure, maxWidth: b.w, maxHeight: b.h, minSize, maxSize: max, maxLines: slot.maxLines, align: slot.align, direction,
+  });
+
+  // Every slot has room for a line at its minimum size: a box cut shorter than that (by the logo,
+  // UI or the slot above) takes the height from free space below/above it.
+  let box = b0;
+  if (!isEmpty(box)) {
+    const line = measureLine(measure, face, ROOM_SAMPLE, minSize, slot.align);
+    if (box.h < line.h) box = growWithin(box, freeAround(box, safeRect(preset), obstacles), { w: box.w, h: line.h }, align);
+  }
+  let fitted = isEmpty(box) ? null : fit(box);
+  if (!fitted || fitted.truncated) {
+    // Room first: grow into free space (at the minimum size) before cutting anything.
+    const free = freeAround(box, safeRect(preset), obstacles);
+    const roomy = isEmpty(free) ? null : fit(free, minSize);
+    if (roomy && (!roomy.truncated || !fitted || keptChars(roomy) > keptChars(fitted))) {
+      const grown = roomy.truncated ? free : growWithin(box, free, { w: roomy.width, h: roomy.height }, align);
+      if (JSON.stringify(grown) !== JSON.stringify(box)) adjustments.push({
+        kind: 'text_box_grown', slot: slotName, from: box, to: grown,
+        reason: `The ${SLOT_LABEL[slotName]} did not fit its template box on ${preset.label} even at the smallest size the template allows, so the box was grown into free space.`,
+      });
+      box = grown;
+      fitted = roomy;
+    }
+  }
+  const f: FittedText = fitted ?? { size: minSize, lineHeight: 0, lines: [], width: 0, height: 0, truncated: true, shrunk: minSize < maxSize };
+  const chain = fonts.filter((x) => x.role === 'fallback');
+  const cov = coverage(text, face, chain);
+  return {
+    slot: slotName,
+    sourceText: text,
+    lines: f.lines,
+    box,
+    templateBox,
+    align,
+    direction,
+    color: '#000000',
+    font: { family: face.family, weight: face.weight, requestedFamily },
+    size: f.size,
+    lineHeight: f.lineHeight,
+    estimate: placeInk(box, { w: f.width, h: f.height }, align),
+    truncated: f.truncated || f.lines.length === 0,
+    shrunk: f.shrunk,
+    fallbackFonts: cov.fallbackFonts,
+    missingGlyphs: cov.missing,
+  };
+}
+
+type Edge = PlannedOverlay['opaqueEdge'];
+
+/**
+ * Extends an overlay box along its gradient axis so its fully opaque part covers `cover`, keeping
+ * the ramp's length in px on the transparent side; across the axis it grows to cover too.
+ */
+function extendOverlay(b: Box, edge: Edge, ramp: number, cover: Box, canvas: Box): { box: Box; ramp: number } {
+  const vertical = edge === 'top' || edge === 'bottom';
+  const [pos, len, cPos, cLen, limit] = vertical ? [b.y, b.h, cover.y, cover.h, canvas.h] : [b.x, b.w, cover.x, cover.w, canvas.w];
+  const rampPx = Math.round(ramp * len);
+  const opaqueEdgeFirst = edge === 'top' || edge === 'left';
+  // Opaque interval along the axis.
+  let o0 = opaqueEdgeFirst ? pos : pos + rampPx;
+  let o1 = opaqueEdgeFirst ? pos + len - rampPx : pos + len;
+  o0 = Math.max(0, Math.min(o0, cPos));
+  o1 = Math.min(limit, Math.max(o1, cPos + cLen));
+  const n0 = opaqueEdgeFirst ? o0 : Math.max(0, o0 - rampPx);
+  const n1 = opaqueEdgeFirst ? Math.min(limit, o1 + rampPx) : o1;
+  const newRamp = n1 - n0 > 0 ? (opaqueEdgeFirst ? n1 - o1 : o0 - n0) / (n1 - n0) : 0;
+  const [cross, crossLen, ccPos, ccLen, crossLimit] = vertical ? [b.x, b.w, cover.x, cover.w, canvas.w] : [b.y, b.h, cover.y, cover.h, canvas.h];
+  const x0 = Math.max(0, Math.min(cross, ccPos));
+  const x1 = Math.min(crossLimit, Math.max(cross + crossLen, ccPos + ccLen));
+  const box = vertical ? { x: x0, y: n0, w: x1 - x0, h: n1 - n0 } : { x: n0, y: x0, w: n1 - n0, h: x1 - x0 };
+  return { box, ramp: newRamp };
+}
+
+/** The part of an overlay that is fully opaque (gradients ramp up on their transparent side). */
+export function opaquePart(o: Pick<PlannedOverlay, 'box' | 'opaqueEdge' | 'ramp'>): Box {
+  const { box: b, opaqueEdge: edge, ramp } = o;
+  const vertical = edge === 'top' || edge === 'bottom';
+  const rampPx = Math.round(ramp * (vertical ? b.h : b.w));
+  if (edge === 'top') return { ...b, h: b.h - rampPx };
+  if (edge === 'bottom') return { ...b, y: b.y + rampPx, h: b.h - rampPx };
+  if (edge === 'left') return { ...b, w: b.w - rampPx };
+  return { ...b, x: b.x + rampPx, w: b.w - rampPx };
+}
+
+function planOverlay(input: PlanInput, texts: PlannedText[], textColorHint: string, adjustments: Adjustment[]): PlannedOverlay | null {
   const { preset, layers, brand } = input;
   const o = layers.overlay;
   if (o.kind === 'none' || o.opacity <= 0) return null;
@@ -122,8 +254,10 @@ function planOverlay(input: PlanInput, texts: PlannedText[], textColorHint: stri
   const H = preset.height;
   const color = colorForRole(brand, o.colorRole, textColorHint);
   const explicit = o.box ? relToPx(o.box[preset.layout] ?? o.box.default, W, H) : null;
-  const textArea = union(texts.map((t) => t.estimate)) ?? union(texts.map((t) => t.box));
+  const drawn = texts.filter((t) => t.lines.length > 0);
+  const textArea = union(drawn.map((t) => t.estimate)) ?? union(texts.map((t) => t.box));
   const canvas: Box = { x: 0, y: 0, w: W, h: H };
+  const pad = Math.round(Math.min(W, H) * 0.04);
 
   let b: Box;
   let opaqueEdge: PlannedOverlay['opaqueEdge'];
@@ -135,8 +269,29 @@ function planOverlay(input: PlanInput, texts: PlannedText[], textColorHint: stri
     const cy = b.y + b.h / 2;
     opaqueEdge = horizontal ? (cx <= W / 2 ? 'left' : 'right') : (cy >= H / 2 ? 'bottom' : 'top');
     ramp = o.kind === 'gradient' ? 0.45 : 0;
+    // The text this backing is for: what touches it, or lies on its side of the canvas.
+    const side = (t: PlannedText) => {
+      const e = t.estimate;
+      const [c, mid] = horizontal ? [e.x + e.w / 2, W / 2] : [e.y + e.h / 2, H / 2];
+      return opaqueEdge === 'bottom' || opaqueEdge === 'right' ? c >= mid : c <= mid;
+    };
+    const members = drawn.filter((t) => intersects(t.estimate, b) || side(t));
+    const ink = union(members.map((t) => t.estimate));
+    const cover = union(members.map((t) => intersect(expand(t.estimate, pad), canvas)));
+    if (ink && cover && !isEmpty(b)) {
+      // Text already on the opaque part keeps the template's box; text off it gets the box
+      // extended with some margin around the letters.
+      if (!contains(opaquePart({ box: b, opaqueEdge, ramp }), ink)) {
+        const ext = extendOverlay(b, opaqueEdge, ramp, cover, canvas);
+        adjustments.push({
+          kind: 'overlay_extended', from: b, to: ext.box,
+          reason: `On ${preset.label} the ${members.map((t) => SLOT_LABEL[t.slot]).join(' and ')} would sit ${o.kind === 'band' ? 'off the band' : 'on the faded part of the gradient'}, so the ${o.kind} was extended under ${members.length > 1 ? 'them' : 'it'}.`,
+        });
+        b = ext.box;
+        ramp = ext.ramp;
+      }
+    }
   } else if (textArea) {
-    const pad = Math.round(Math.min(W, H) * 0.04);
     if (preset.layout === 'wide') {
       const toLeft = textArea.x + textArea.w / 2 <= W / 2;
       const inner = toLeft ? right(textArea) + pad : textArea.x - pad;
@@ -160,50 +315,35 @@ function planOverlay(input: PlanInput, texts: PlannedText[], textColorHint: stri
 }
 
 export function buildRenderPlan(input: PlanInput): RenderPlan {
-  const { preset, layers, brand, brief, fonts } = input;
+  const { preset, layers, brand, brief } = input;
   const W = preset.width;
   const H = preset.height;
   const safe = safeRect(preset);
   const uiOverlays: Box[] = preset.uiOverlays.map(({ x, y, w, h }) => ({ x, y, w, h }));
   const logo = planLogo(input, safe, uiOverlays);
-  const scale = W / REFERENCE_WIDTH;
+  const logoZone = logo ? expand(logo.box, logo.clearSpace) : null;
+  const adjustments: Adjustment[] = [];
 
   const overlayColorHint = layers.overlay.kind === 'none' ? undefined : colorForRole(brand, layers.overlay.colorRole);
   const copy: Record<TextSlotName, string | undefined> = { headline: brief.headline, body: brief.body, cta: brief.callToAction };
+  const slots = SLOT_ORDER.flatMap((name) => {
+    const slot = layers[name];
+    const text = copy[name]?.trim();
+    return slot && text ? [{ name, slot, text, templateBox: relToBox(slotBox(slot, preset.layout), safe) }] : [];
+  });
   const texts: PlannedText[] = [];
-  for (const slotName of SLOT_ORDER) {
-    const slot = layers[slotName];
-    const text = copy[slotName]?.trim();
-    if (!slot || !text) continue;
-    const templateBox = relToBox(slotBox(slot, preset.layout), safe);
+  for (const [i, { name, slot, text, templateBox }] of slots.entries()) {
     let b = intersect(templateBox, safe);
     for (const o of uiOverlays) b = avoid(b, o);
-    if (logo) b = avoid(b, expand(logo.box, logo.clearSpace));
-    for (const earlier of texts) b = avoid(b, expand(earlier.estimate, Math.round(earlier.size * 0.25)));
-
-    const requestedFamily = slotName === 'headline' ? brand.fonts.headline : brand.fonts.body;
-    const face = pickFace(fonts, requestedFamily, slot.weight);
-    const fitted = fitText({
-      text, metrics: face.metrics, maxWidth: b.w, maxHeight: b.h,
-      minSize: Math.round(slot.minSize * scale), maxSize: Math.round(slot.maxSize * scale), maxLines: slot.maxLines,
-    });
-    const placeable = !isEmpty(b);
-    texts.push({
-      slot: slotName,
-      sourceText: text,
-      lines: placeable ? fitted.lines : [],
-      box: b,
-      templateBox,
-      align: slot.align,
-      color: colorForRole(brand, slot.colorRole, overlayColorHint),
-      font: { family: face.family, weight: face.weight, requestedFamily },
-      size: fitted.size,
-      lineHeight: fitted.lineHeight,
-      estimate: alignedEstimate(b, fitted.width, fitted.height, slot.align),
-      truncated: fitted.truncated || !placeable,
-      shrunk: fitted.shrunk,
-      missingGlyphs: missingGlyphs(face.metrics, text),
-    });
+    if (logoZone) b = avoid(b, logoZone);
+    const earlier = texts.filter((t) => t.lines.length > 0).map((t) => expand(t.estimate, Math.round(t.size * 0.25)));
+    for (const e of earlier) b = avoid(b, e);
+    // Growing never takes space the later slots' template boxes need.
+    const later = slots.slice(i + 1).map((s) => intersect(s.templateBox, safe));
+    const obstacles = [...uiOverlays, ...(logoZone ? [logoZone] : []), ...earlier, ...later];
+    const t = planText(input, name, slot, text, b, templateBox, obstacles, adjustments);
+    t.color = colorForRole(brand, slot.colorRole, overlayColorHint);
+    texts.push(t);
   }
 
   const textColorHint = texts[0]?.color ?? '#FFFFFF';
@@ -215,11 +355,18 @@ export function buildRenderPlan(input: PlanInput): RenderPlan {
     safe,
     uiOverlays,
     image: { focus: layers.image.focus },
-    overlay: planOverlay(input, texts, textColorHint),
+    overlay: planOverlay(input, texts, textColorHint, adjustments),
     texts,
+    plates: [],
     logo,
     logoExpected: layers.logo.enabled,
     output: { ...preset.output },
     maxBytes: preset.maxBytes,
+    adjustments,
   };
+}
+
+/** The block the renderer draws for a planned text (Pango gets the template's logical alignment). */
+export function textBlockOf(t: Pick<PlannedText, 'font' | 'size' | 'lines' | 'align' | 'direction'>): TextBlock {
+  return { face: { family: t.font.family, weight: t.font.weight }, size: t.size, lines: t.lines, align: t.direction === 'rtl' ? MIRROR[t.align] : t.align, direction: t.direction };
 }

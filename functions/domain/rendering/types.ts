@@ -9,6 +9,7 @@ import type { Box } from './geometry.js';
 export type TextSlotName = 'headline' | 'body' | 'cta';
 export type FontWeight = 'regular' | 'bold';
 export type Align = 'left' | 'center' | 'right';
+export type Direction = 'ltr' | 'rtl';
 
 export interface PlannedFont {
   /** Family the renderer draws with (always a shipped font). */
@@ -22,25 +23,63 @@ export interface PlannedText {
   slot: TextSlotName;
   /** The copy from the brief, before wrapping. */
   sourceText: string;
-  /** Lines exactly as drawn (the last may end with "…" when truncated). */
+  /** Lines exactly as drawn (the last ends with "…" when characters were cut). */
   lines: string[];
-  /** The slot's box after clamping to the safe zone and avoiding logo/UI: the ink must stay inside. */
+  /** The slot's box after clamping to the safe zone and avoiding logo/UI (and grown when the copy
+   *  needed room): the ink must stay inside. */
   box: Box;
   /** The template's box for this layout mapped into the safe rectangle, before cutting around logo/UI/other text. */
   templateBox: Box;
+  /** Where the block sits in its box and how its lines align: the template's alignment, mirrored for
+   *  right-to-left copy (a "left" template starts Arabic lines at the right edge). */
   align: Align;
+  /** Base direction of the copy (from its first strong character). */
+  direction: Direction;
   /** #RRGGBB text color. */
   color: string;
   font: PlannedFont;
   /** Font size in px. */
   size: number;
+  /** Baseline-to-baseline distance in px (measured on the shipped face). */
   lineHeight: number;
-  /** Upper bound of where the ink will land (aligned inside `box`). */
+  /** Where the ink lands: the block's measured ink size, aligned inside `box`. */
   estimate: Box;
+  /** True only when characters of the copy were left out. */
   truncated: boolean;
   shrunk: boolean;
-  /** Characters the font has no glyph for. */
+  /** Fallback families that draw characters the font lacks (e.g. Noto Sans Arabic, Noto Color Emoji). */
+  fallbackFonts: string[];
+  /** Characters no shipped font has a glyph for (drawn as boxes). */
   missingGlyphs: string[];
+}
+
+/** A rectangle in a brand colour behind one text block, added when nothing else made it legible. */
+export interface PlannedPlate {
+  slot: TextSlotName;
+  box: Box;
+  color: string;
+  opacity: number;
+  /** Corner radius in px. */
+  radius: number;
+}
+
+export type AdjustmentKind = 'text_box_grown' | 'overlay_extended' | 'overlay_opacity' | 'text_color' | 'plate';
+
+/**
+ * Something the renderer changed on its own to keep the brand's rules (text that fits, backing under
+ * the text, legible contrast). Stored on the variant so reviewers see what differs from the template.
+ */
+export interface Adjustment {
+  kind: AdjustmentKind;
+  /** The text block concerned; absent when the change is to the shared overlay. */
+  slot?: TextSlotName;
+  /** Value before the change (a box, an opacity, a #RRGGBB colour; null when nothing was there). */
+  from: Box | number | string | null;
+  to: Box | number | string;
+  /** Plain-language reason, written for a reviewer. */
+  reason: string;
+  /** Measured contrast under the text before and after (legibility adjustments). */
+  contrast?: { before: number; after: number; min: number };
 }
 
 export interface PlannedOverlay {
@@ -73,11 +112,15 @@ export interface RenderPlan {
   image: { focus: 'attention' | 'entropy' | 'center' };
   overlay: PlannedOverlay | null;
   texts: PlannedText[];
+  /** Plates behind text blocks (the plan has none; legibility adds them). */
+  plates: PlannedPlate[];
   logo: PlannedLogo | null;
   /** The template wants a logo; false when it is disabled. */
   logoExpected: boolean;
   output: OutputSpec;
   maxBytes: number;
+  /** Layout changes made to fit the copy and keep the backing under it. */
+  adjustments: Adjustment[];
 }
 
 export interface RenderedText extends PlannedText {

@@ -191,8 +191,9 @@ describe('detail, cancel, retry', () => {
       values (${orgId}, ${r.id}, ${brandId}, 'stock', ${api.db.owner.json({ type: 'freemium', attributionRequired: true })}, ${`orgs/${orgId}/requests/${r.id}/master.jpg`}, 'image/jpeg', 2000, 1500, 1234, 'abc', 91, 'pass') returning id`;
     const key = `orgs/${orgId}/requests/${r.id}/r1/linkedin.jpg`;
     await api.store.put(key, Buffer.from('variant-bytes'), 'image/jpeg');
-    await api.db.owner`insert into asset_variants (organization_id, request_id, generated_asset_id, platform, width, height, format, bytes, sha256, s3_key, compliance_score, compliance_decision, findings)
-      values (${orgId}, ${r.id}, ${ga.id}, 'linkedin', 1200, 627, 'jpeg', 13, 'def', ${key}, 88, 'pass', ${api.db.owner.json([{ check: 'contrast', severity: 'info' }])})`;
+    const adjustments = [{ kind: 'text_color', slot: 'cta', from: '#C8A27A', to: '#FFF8F0', reason: 'The call to action in Crema read at 4.1:1 here; Foam reads at 8.9:1.', contrast: { before: 4.1, after: 8.9, min: 4.5 } }];
+    await api.db.owner`insert into asset_variants (organization_id, request_id, generated_asset_id, platform, width, height, format, bytes, sha256, s3_key, compliance_score, compliance_decision, findings, adjustments)
+      values (${orgId}, ${r.id}, ${ga.id}, 'linkedin', 1200, 627, 'jpeg', 13, 'def', ${key}, 88, 'pass', ${api.db.owner.json([{ check: 'contrast', severity: 'info' }])}, ${api.db.owner.json(adjustments)})`;
     await api.db.owner`insert into request_steps (organization_id, request_id, run, step, status, finished_at, duration_ms) values (${orgId}, ${r.id}, 1, 'source', 'succeeded', now(), 1200)`;
     const [ap] = await api.db.owner`insert into content_approvals (organization_id, request_id, run, step_index, step_name, task_token_enc, quorum, variant_checksums)
       values (${orgId}, ${r.id}, 1, 0, 'Brand check', 'SECRET-TASK-TOKEN', ${api.db.owner.json({ type: 'any' })}, ${api.db.owner.json({ linkedin: 'def' })}) returning id`;
@@ -210,7 +211,7 @@ describe('detail, cancel, retry', () => {
     expect(d.text).not.toContain('SECRET-TASK-TOKEN');
     expect(d.text).not.toContain('taskToken');
     const v = detail.variants[0];
-    expect(v).toMatchObject({ platform: 'linkedin', width: 1200, height: 627 });
+    expect(v).toMatchObject({ platform: 'linkedin', width: 1200, height: 627, adjustments });
     expect(new URL(v.url).searchParams.get('X-Amz-Expires')).toBe('300');
     expect(Buffer.from(await (await fetch(v.url)).arrayBuffer()).toString()).toBe('variant-bytes');
 

@@ -90,10 +90,16 @@ describe('notifications and links', () => {
 
   test('GET shows the review page (brief, compliance, every variant) and decides nothing; it is audited', async () => {
     const { requestId, variants } = await createRequest(api.db.owner, api.store, acme, twoStep);
+    const adjusted = [{ kind: 'overlay_opacity', from: 0.9, to: 0.95, reason: 'The call to action reads at 4.1:1 on the band; its opacity went from 90% to 95% <for> 4.5:1.' }];
+    await api.db.owner`update asset_variants set adjustments = ${api.db.owner.json(adjusted)} where request_id = ${requestId} and platform = 'facebook'`;
     await wait(acme, requestId);
     const link = await mustLink(acme.users.approver1.email, requestId);
     const page = await getPage(link);
     expect(page.status).toBe(200);
+    // What the renderer changed on its own is shown with the variant, escaped.
+    expect(page.html).toContain('overlay opacity raised');
+    expect(page.html).toContain('its opacity went from 90% to 95% &lt;for&gt; 4.5:1.');
+    expect(page.html.match(/Adjusted automatically/g)).toHaveLength(1);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.headers.get('referrer-policy')).toBe('no-referrer');
     expect(page.headers.get('cache-control')).toBe('no-store');

@@ -24,10 +24,13 @@ test('a compliant request runs the synthesized state machine to the approval wai
   }
 
   // Every variant is in S3 under its tenant prefix, with the preset's exact size.
-  const variants = await h.t.owner<{ platform: string; s3_key: string; width: number; height: number; sha256: string }[]>`
-    SELECT platform, s3_key, width, height, sha256 FROM asset_variants WHERE request_id = ${requestId} ORDER BY platform`;
+  const variants = await h.t.owner<{ platform: string; s3_key: string; width: number; height: number; sha256: string; adjustments: Array<{ kind: string; reason: string }> }[]>`
+    SELECT platform, s3_key, width, height, sha256, adjustments FROM asset_variants WHERE request_id = ${requestId} ORDER BY platform`;
   expect(variants.map((v) => v.platform)).toEqual(['facebook', 'instagram_square', 'instagram_story']);
   for (const v of variants) {
+    // What the renderer changed on its own is stored with the variant (possibly nothing).
+    expect(Array.isArray(v.adjustments), v.platform).toBe(true);
+    for (const a of v.adjustments) expect(a).toMatchObject({ kind: expect.any(String), reason: expect.any(String) });
     expect(v.s3_key.startsWith(`orgs/${h.acme.orgId}/requests/${requestId}/variants/`)).toBe(true);
     const meta = await sharp(await h.stack.store.get(v.s3_key)).metadata();
     expect([meta.width, meta.height]).toEqual([v.width, v.height]);

@@ -56,8 +56,11 @@ describe('each rule, broken on purpose', () => {
 
   it('low text contrast where the text sits', async () => {
     const source = await shapes(2000, 1500, '#F1F5F9', '#E2E8F0'); // near-white, neutral
-    const v = await render({ source, layers: { ...layers, overlay: { kind: 'none' } } });
-    const r = checkVariant({ variant: v, brand: brand() });
+    // A brand that lets the renderer change nothing: what the template draws is what is judged.
+    const fixed = brand({ complianceThresholds: { legibility: { allowTextColorSwitch: false, allowPlate: false } } });
+    const v = await render({ source, brand: fixed, layers: { ...layers, overlay: { kind: 'none' } } });
+    expect(v.adjustments).toEqual([]);
+    const r = checkVariant({ variant: v, brand: fixed });
     expect(failing(r)).toEqual(['contrast']);
     const headline = r.findings.find((f) => f.details.slot === 'headline')!;
     expect(headline.severity).toBe('error');

@@ -118,3 +118,24 @@ export function findColor(img: RawImage, hex: string, tolerance = 40, within?: B
   }
   return count === 0 ? null : { box: { x: minX, y: minY, w: maxX - minX + 1, h: maxY - minY + 1 }, count };
 }
+
+/**
+ * The three backgrounds legibility must survive: near-white, near-black, and busy (fine diagonal
+ * stripes of white, black and saturated colours, with grain), as JPEG like a sourced photo.
+ */
+export async function photo(kind: 'light' | 'dark' | 'busy', width = 1600, height = 1200): Promise<Buffer> {
+  const raw = Buffer.alloc(width * height * 3);
+  const stripes = [[255, 255, 255], [10, 10, 10], [230, 40, 40], [250, 220, 30], [30, 90, 230], [40, 200, 120]];
+  let s = 7;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      s = (s * 1103515245 + 12345) & 0x7fffffff;
+      const n = (s >> 24) - 64;
+      const i = (y * width + x) * 3;
+      const base = kind === 'light' ? [244, 240, 232] : kind === 'dark' ? [20, 18, 16] : stripes[((x >> 3) + (y >> 4)) % 6];
+      const grain = kind === 'busy' ? n : n >> 4;
+      for (let c = 0; c < 3; c++) raw[i + c] = Math.max(0, Math.min(255, base[c] + grain));
+    }
+  }
+  return sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: 92 }).toBuffer();
+}

@@ -2,20 +2,41 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { brandKitSchema, templateLayersSchema } from '../../../functions/domain/brand-types.js';
 import { PLATFORM_PRESETS, platformName, platformNames, safeRect } from '../../../functions/domain/platforms.js';
-import { buildRenderPlan, type FontFace } from '../../../functions/domain/rendering/plan.js';
+import { buildRenderPlan, freeAround, type PlanInput } from '../../../functions/domain/rendering/plan.js';
 import { contains, expand, gap, intersects } from '../../../functions/domain/rendering/geometry.js';
-import { fitText, wrapText } from '../../../functions/domain/rendering/text-layout.js';
-import { measureText, missingGlyphs, parseFontMetrics } from '../../../functions/domain/rendering/font-metrics.js';
+import { fitText, type FitRequest } from '../../../functions/domain/rendering/text-layout.js';
+import { baseDirection, breakTokens, coverage, graphemes } from '../../../functions/domain/rendering/segments.js';
+import type { FontFace, InkSize, TextBlock, TextMeasurer } from '../../../functions/domain/rendering/text-measure.js';
 import { masterKey, variantKey } from '../../../functions/domain/rendering/keys.js';
 import { shippedFonts } from '../../../functions/adapters/render/fonts.js';
+import { planMeasured } from '../../../functions/adapters/render/text-measure.js';
 import { brand, brief, layers } from './fixtures.js';
 
 const fonts: FontFace[] = shippedFonts();
-const bold = fonts.find((f) => f.weight === 'bold')!.metrics;
 const kit = brandKitSchema.parse(brand());
 const tpl = templateLayersSchema.parse(layers);
-const plan = (name: keyof typeof PLATFORM_PRESETS, over: Partial<Parameters<typeof buildRenderPlan>[0]> = {}) =>
-  buildRenderPlan({ preset: PLATFORM_PRESETS[name], layers: tpl, brand: kit, brief, fonts, logo: { width: 400, height: 160 }, ...over });
+type Over = Partial<Omit<PlanInput, 'measure'>>;
+/** A plan measured by Pango, as the renderer plans. */
+const plan = (name: keyof typeof PLATFORM_PRESETS, over: Over = {}) =>
+  planMeasured((measure) => buildRenderPlan({ preset: PLATFORM_PRESETS[name], layers: tpl, brand: kit, brief, fonts, logo: { width: 400, height: 160 }, ...over, measure }));
+
+/**
+ * A fake measurer for the fitting rules alone: every grapheme is `em` x size wide, a block is
+ * lines x size tall, and a "|" costs nothing (so reference advances are exact). Counts calls.
+ */
+function fakeMeasure(em = 0.5): TextMeasurer & { calls: number } {
+  return {
+    calls: 0,
+    ink(b: TextBlock): InkSize {
+      this.calls++;
+      const w = Math.max(0, ...b.lines.map((l) => graphemes(l.replace(/\|/g, '')).length * em * b.size));
+      return { w: Math.ceil(w), h: b.lines.length * b.size };
+    },
+  };
+}
+const fit = (over: Partial<FitRequest>) => fitText({
+  text: 'Order now', face: { family: 'Inter', weight: 'bold' }, measure: fakeMeasure(), maxWidth: 500, maxHeight: 100, minSize: 10, maxSize: 40, maxLines: 2, align: 'left', ...over,
+});
 
 describe('platform presets', () => {
   it('defines the eight presets with their sizes and a layout class matching the aspect ratio', () => {
@@ -40,54 +61,83 @@ describe('platform presets', () => {
   });
 });
 
-describe('font metrics', () => {
-  it('reads the shipped Inter files', () => {
-    expect(fonts.map((f) => `${f.metrics.family} ${f.metrics.style}`)).toEqual(['Inter Bold', 'Inter Regular']);
-    expect(bold.unitsPerEm).toBe(2048);
-    expect(measureText(bold, 'WWW', 100)).toBeGreaterThan(measureText(bold, 'iii', 100));
-    expect(missingGlyphs(bold, 'Hello 😀 ß')).toEqual(['😀']);
+describe('segmentation', () => {
+  it('breaks at spaces, and between words of scripts written without them', () => {
+    expect(breakTokens('Order  now!')).toEqual(['Order', ' ', 'now!']);
+    expect(breakTokens('single-origin beans')).toEqual(['single-origin', ' ', 'beans']);
+    expect(breakTokens('秋季新品咖啡上市').length).toBeGreaterThan(1);
+    expect(breakTokens('秋季新品咖啡上市。').at(-1)).toMatch(/。$/); // no line starts with a full stop
+    expect(breakTokens('☕ New 👩‍💻').filter((t) => t !== ' ')).toEqual(['☕', 'New', '👩‍💻']);
   });
 
-  it('rejects files that are not fonts', () => {
-    expect(() => parseFontMetrics(new Uint8Array(64))).toThrow(/not a TrueType/);
+  it('reads the base direction from the first strong character', () => {
+    expect(baseDirection('مزيج الخريف')).toBe('rtl');
+    expect(baseDirection('2024 مزيج')).toBe('rtl');
+    expect(baseDirection('Acme مزيج')).toBe('ltr');
+    expect(baseDirection('☕ 123')).toBe('ltr');
+  });
+
+  it('reports characters no shipped font draws, and which fallbacks draw the rest', () => {
+    const inter = fonts.find((f) => f.family === 'Inter' && f.weight === 'bold')!;
+    const fallbacks = fonts.filter((f) => f.role === 'fallback');
+    expect(coverage('Hello Ж λ', inter, fallbacks)).toEqual({ fallbackFonts: [], missing: [] });
+    expect(coverage('☕ مزيج 秋季 👍🏽\u200d', inter, fallbacks)).toEqual({ fallbackFonts: ['Noto Sans Arabic', 'Noto Sans SC', 'Noto Color Emoji'], missing: [] });
+    expect(coverage('x \u{10FFFD} \u0378', inter, fallbacks).missing).toEqual(['\u{10FFFD}', '\u0378']);
   });
 });
 
-describe('text fitting', () => {
-  it('wraps greedily at word boundaries within the width', () => {
-    const lines = wrapText('the quick brown fox jumps over the lazy dog', bold, 40, 300);
-    expect(lines.length).toBeGreaterThan(1);
-    for (const l of lines) expect(measureText(bold, l, 40)).toBeLessThanOrEqual(300);
-    expect(lines.join(' ')).toBe('the quick brown fox jumps over the lazy dog');
-  });
-
-  it('picks the largest size that fits maxLines and the box', () => {
-    const r = fitText({ text: 'Big news today', metrics: bold, maxWidth: 400, maxHeight: 200, minSize: 10, maxSize: 200, maxLines: 2 });
-    expect(r.truncated).toBe(false);
-    expect(r.lines.length).toBeLessThanOrEqual(2);
+describe('text fitting (rules, on a fake measurer)', () => {
+  it('picks the largest size whose measured block fits the box and maxLines', () => {
+    const r = fit({ text: 'Big news today', maxWidth: 400, maxHeight: 200, maxSize: 200 });
+    expect(r).toMatchObject({ truncated: false, lines: ['Big news', 'today'] });
+    expect(r.size).toBe(100); // 8 graphemes x 0.5 em = 400 px, 2 lines x 100 px = 200 px
+    expect(r.width).toBeLessThanOrEqual(400);
     expect(r.height).toBeLessThanOrEqual(200);
-    const bigger = fitText({ text: 'Big news today', metrics: bold, maxWidth: 400, maxHeight: 200, minSize: r.size + 1, maxSize: r.size + 1, maxLines: 2 });
-    expect(bigger.truncated).toBe(true);
   });
 
-  it('cuts with an ellipsis when even the minimum size does not fit', () => {
-    const r = fitText({ text: 'word '.repeat(60), metrics: bold, maxWidth: 300, maxHeight: 100, minSize: 30, maxSize: 60, maxLines: 2 });
+  it('never cuts copy that fits at the minimum size, however tight the box (the old "Order now…")', () => {
+    // A box exactly one line high at the minimum size: fits, untouched, no ellipsis.
+    const r = fit({ text: 'Order now', maxWidth: 500, maxHeight: 18, minSize: 18, maxSize: 28, maxLines: 1 });
+    expect(r).toMatchObject({ lines: ['Order now'], truncated: false, size: 18 });
+  });
+
+  it('cuts with an ellipsis only when characters are removed, and says so', () => {
+    const r = fit({ text: 'word '.repeat(60), maxWidth: 300, maxHeight: 60, minSize: 30, maxSize: 60, maxLines: 2 });
     expect(r.truncated).toBe(true);
     expect(r.size).toBe(30);
-    expect(r.lines.length).toBeLessThanOrEqual(2);
+    expect(r.lines.length).toBe(2);
     expect(r.lines.at(-1)!.endsWith('…')).toBe(true);
+    expect(r.width).toBeLessThanOrEqual(300);
   });
 
-  it('breaks a word longer than the line', () => {
-    const lines = wrapText('https://example.com/a/very/long/path/that/does/not/fit', bold, 40, 200);
-    for (const l of lines) expect(measureText(bold, l, 40)).toBeLessThanOrEqual(200);
+  it('returns no lines (truncated) when not even one line fits the height: the plan then grows the box', () => {
+    expect(fit({ text: 'Order now', maxHeight: 12, minSize: 18, maxSize: 28 })).toMatchObject({ lines: [], truncated: true });
+  });
+
+  it('breaks a word longer than the line at grapheme boundaries', () => {
+    const r = fit({ text: 'https://example.com/a/very/long/path', maxWidth: 200, maxHeight: 400, minSize: 20, maxSize: 20, maxLines: 10 });
+    expect(r.truncated).toBe(false);
+    expect(r.lines.join('')).toBe('https://example.com/a/very/long/path');
+    expect(r.width).toBeLessThanOrEqual(200);
+  });
+
+  it('keeps the lines an author typed', () => {
+    expect(fit({ text: 'One\nTwo', maxSize: 20 }).lines).toEqual(['One', 'Two']);
+  });
+});
+
+describe('free space', () => {
+  it('grows a box down, up and sideways until an obstacle or the bounds', () => {
+    const bounds = { x: 0, y: 0, w: 1000, h: 1000 };
+    const b = { x: 100, y: 500, w: 200, h: 20 };
+    expect(freeAround(b, bounds, [{ x: 0, y: 700, w: 1000, h: 10 }, { x: 600, y: 0, w: 50, h: 1000 }])).toEqual({ x: 0, y: 0, w: 600, h: 700 });
   });
 });
 
 describe('render plan', () => {
-  it('keeps every text box and the logo inside the safe zone and off UI overlays, for every preset', () => {
+  it('keeps every text box and the logo inside the safe zone and off UI overlays, for every preset', async () => {
     for (const n of platformNames) {
-      const p = plan(n);
+      const p = await plan(n);
       const safe = safeRect(PLATFORM_PRESETS[n]);
       for (const t of p.texts) {
         expect(contains(safe, t.box), `${n} ${t.slot}`).toBe(true);
@@ -100,16 +150,16 @@ describe('render plan', () => {
     }
   });
 
-  it('moves the YouTube logo off the duration stamp when placed bottom-right', () => {
-    const p = plan('youtube_thumbnail', { brand: { ...kit, logo: { ...kit.logo, placement: 'bottom-right' } } });
+  it('moves the YouTube logo off the duration stamp when placed bottom-right', async () => {
+    const p = await plan('youtube_thumbnail', { brand: { ...kit, logo: { ...kit.logo, placement: 'bottom-right' } } });
     const stamp = PLATFORM_PRESETS.youtube_thumbnail.uiOverlays[0];
     expect(intersects(p.logo!.box, stamp)).toBe(false);
     expect(contains(safeRect(PLATFORM_PRESETS.youtube_thumbnail), p.logo!.box)).toBe(true);
   });
 
-  it('cuts a text box that would run under the logo, and stacks later slots below earlier text', () => {
+  it('cuts a text box that would run under the logo, and stacks later slots below earlier text', async () => {
     const top = templateLayersSchema.parse({ ...layers, headline: { box: { default: { x: 0, y: 0, w: 1, h: 0.3 } } } });
-    const p = plan('instagram_square', { layers: top });
+    const p = await plan('instagram_square', { layers: top });
     const h = p.texts[0];
     expect(intersects(h.box, expand(p.logo!.box, p.logo!.clearSpace))).toBe(false);
     const [, body, cta] = p.texts;
@@ -117,26 +167,31 @@ describe('render plan', () => {
     expect(intersects(cta.estimate, body.estimate)).toBe(false);
   });
 
-  it('reports a missing logo and uses colors by role', () => {
-    const p = plan('x', { logo: null });
+  it('reports a missing logo and uses colors by role', async () => {
+    const p = await plan('x', { logo: null });
     expect(p.logo).toBeNull();
     expect(p.logoExpected).toBe(true);
     expect(p.texts.map((t) => t.color)).toEqual(['#FFFFFF', '#FFFFFF', '#F59E0B']);
     expect(p.overlay?.color).toBe('#1E3A8A');
   });
 
-  it('falls back to Inter when the brand font is not shipped, and records the request', () => {
-    const p = plan('x', { brand: { ...kit, fonts: { headline: 'Montserrat', body: 'Inter', allowed: ['Montserrat'] } } });
+  it('falls back to Inter when the brand font is not shipped, and records the request', async () => {
+    const p = await plan('x', { brand: { ...kit, fonts: { headline: 'Montserrat', body: 'Inter', allowed: ['Montserrat'] } } });
     expect(p.texts[0].font).toEqual({ family: 'Inter', weight: 'bold', requestedFamily: 'Montserrat' });
   });
 
-  it('is deterministic for arbitrary copy (property)', () => {
-    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 120 }), fc.constantFrom(...platformNames), (headline, n) => {
-      const input = { preset: PLATFORM_PRESETS[n], layers: tpl, brand: kit, brief: { ...brief, headline }, fonts, logo: { width: 400, height: 160 } };
-      const a = buildRenderPlan(input);
-      expect(buildRenderPlan(input)).toEqual(a);
-      for (const t of a.texts) expect(contains(safeRect(PLATFORM_PRESETS[n]), t.box)).toBe(true);
-    }), { numRuns: 60 });
+  it('is deterministic for arbitrary copy, keeps text in its box and cuts only what it removes (property)', async () => {
+    await fc.assert(fc.asyncProperty(fc.string({ minLength: 1, maxLength: 120 }), fc.constantFrom(...platformNames), async (headline, n) => {
+      const a = await plan(n, { brief: { ...brief, headline } });
+      expect(await plan(n, { brief: { ...brief, headline } })).toEqual(a);
+      for (const t of a.texts) {
+        expect(contains(safeRect(PLATFORM_PRESETS[n]), t.box)).toBe(true);
+        expect(contains(t.box, t.estimate)).toBe(true);
+        const drawn = t.lines.join(' ').replace(/\s+/g, '');
+        if (!t.truncated) expect(drawn).toBe(t.sourceText.replace(/\s+/g, ''));
+        else expect(t.lines.length === 0 || t.lines.at(-1)!.endsWith('…')).toBe(true);
+      }
+    }), { numRuns: 40 });
   });
 });
 

@@ -3,8 +3,6 @@ import sharp from 'sharp';
 import { renderVariant, renderVariants, type RenderedVariant } from '../../../functions/adapters/render/renderer.js';
 import { PLATFORM_PRESETS, platformNames, safeRect, type PlatformPreset } from '../../../functions/domain/platforms.js';
 import { contains, expand, intersects, type Box } from '../../../functions/domain/rendering/geometry.js';
-import { measureText } from '../../../functions/domain/rendering/font-metrics.js';
-import { shippedFonts } from '../../../functions/adapters/render/fonts.js';
 import { variantKey } from '../../../functions/domain/rendering/keys.js';
 import { isAppError } from '../../../functions/shared/errors.js';
 import { brand, brandPhoto, brief, decode, findColor, GOLD, layers, magentaLogo, noise, solid, WHITE } from './fixtures.js';
@@ -85,15 +83,20 @@ describe('renderVariants on every preset', () => {
     }
   });
 
-  it('draws with the shipped Inter font (ink width matches Inter metrics, not a fallback font)', () => {
-    const bold = shippedFonts().find((f) => f.weight === 'bold')!;
+  it('draws with the shipped Inter font, exactly where the plan measured (planned ink = drawn pixels)', async () => {
     for (const v of variants) {
-      const h = v.layout.texts.find((t) => t.slot === 'headline')!;
       expect(v.layout.fonts).toEqual(['Inter']);
-      const widest = Math.max(...h.lines.map((l) => measureText(bold.metrics, l, h.size)));
-      // Ink is the advance width minus side bearings and kerning: a few % under, never over.
-      expect(h.bbox!.w).toBeLessThanOrEqual(Math.ceil(widest));
-      expect(h.bbox!.w).toBeGreaterThan(widest * 0.9);
+      const img = await decode(v.buffer);
+      for (const t of v.layout.texts) {
+        // The plan measured this block before drawing it: same size, same place.
+        expect(t.bbox, `${v.platform} ${t.slot}`).toEqual(t.estimate);
+        // And the text-coloured pixels around it span that box (antialiased edges, JPEG: 3 px).
+        const found = findColor(img, t.color, 60, expand(t.estimate, 12))!;
+        expect(found, `${v.platform} ${t.slot}`).not.toBeNull();
+        for (const [a, b] of [[found.box.x, t.estimate.x], [found.box.y, t.estimate.y], [found.box.w, t.estimate.w], [found.box.h, t.estimate.h]]) {
+          expect(Math.abs(a - b), `${v.platform} ${t.slot} ${JSON.stringify(found.box)} vs ${JSON.stringify(t.estimate)}`).toBeLessThanOrEqual(3);
+        }
+      }
     }
   });
 });

@@ -5,6 +5,19 @@ import { workflowStepsSchema } from '../../../domain/workflow-types.js';
 import { csv, dateRangeQuery, page, pageQuery, timestamp, uuid } from './common.js';
 import { platformName } from './platforms.js';
 
+// ---- variant adjustments ------------------------------------------------------------------
+const pxBox = z.object({ x: z.number().int(), y: z.number().int(), w: z.number().int(), h: z.number().int() });
+/** One change the renderer made on its own (functions/domain/rendering/types.ts Adjustment). */
+export const variantAdjustment = z.object({
+  kind: z.enum(['text_box_grown', 'overlay_extended', 'overlay_opacity', 'text_color', 'plate']),
+  slot: z.enum(['headline', 'body', 'cta']).optional(),
+  /** Before/after: a pixel box, an opacity (0..1) or a #RRGGBB colour; `from` is null for a new plate. */
+  from: z.union([pxBox, z.number(), z.string()]).nullable(),
+  to: z.union([pxBox, z.number(), z.string()]),
+  reason: z.string(),
+  contrast: z.object({ before: z.number(), after: z.number(), min: z.number() }).optional(),
+}).meta({ id: 'VariantAdjustment' });
+
 // ---- approval workflows ----------------------------------------------------------------------
 export const workflowSchema = z.object({
   id: uuid,
@@ -90,6 +103,8 @@ export const contentRequestDetail = contentRequestSummary.extend({
     id: uuid, platform: z.string(), width: z.number().int(), height: z.number().int(), format: z.string(),
     bytes: z.number().int(), sha256: z.string(), complianceScore: z.number().int().nullable(),
     complianceDecision: z.string().nullable(), findings: z.unknown().nullable(),
+    /** What the renderer changed on its own to fit the copy and keep it legible; null for variants rendered before this was recorded. */
+    adjustments: z.array(variantAdjustment).nullable(),
     /** Short-lived presigned GET URL. */
     url: z.string(), urlExpiresAt: timestamp,
   })),

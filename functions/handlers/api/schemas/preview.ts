@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { briefSchema } from '../../../domain/brand-types.js';
 import { uuid } from './common.js';
+import { variantAdjustment } from './content.js';
 import { platformName } from './platforms.js';
 
 export const previewRequest = z.strictObject({
@@ -27,4 +28,6 @@ export const previewResponse = z.object({
     /** Worst severity per check: ok | info | warning | error | skipped. */
     checks: z.record(z.string(), z.string()),
   }),
+  /** What the renderer changed on its own for this preset (see VariantAdjustment). */
+  adjustments: z.array(variantAdjustment),
 }).meta({ id: 'TemplatePreview' });
