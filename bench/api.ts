@@ -12,7 +12,7 @@
  * so the table also reports CPU ms per request of the API process and of PostgreSQL: with C cores
  * free, throughput is bounded by about C * 1000 / (api + pg + load generator) requests/s.
  */
-import '../functions/shared/polyfills.js';
+import '../local/workflow/polyfills.js';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,12 +24,12 @@ import type autocannon from 'autocannon';
 import postgres from 'postgres';
 import { appUrlFrom, runMigrations } from '../db/migrate.js';
 import { connect } from '../functions/adapters/db/client.js';
-import { startApiServer } from '../functions/adapters/local/api-server.js';
-import { startLocalPostgres } from '../functions/adapters/local/embedded-postgres.js';
-import { startLocalS3 } from '../functions/adapters/local/s3-server.js';
+import { startApiServer } from '../local/servers/api-server.js';
+import { startLocalPostgres } from '../local/servers/embedded-postgres.js';
+import { startLocalS3 } from '../local/servers/s3-server.js';
 import { createObjectStore } from '../functions/adapters/storage/object-store.js';
 import { executionNameFor } from '../functions/domain/ports.js';
-import { issueLocalToken, subjectForEmail } from '../functions/shared/auth/local-issuer.js';
+import { issueLocalToken, subjectForEmail } from '../local/auth/local-issuer.js';
 import { provide } from '../functions/shared/container.js';
 
 export interface BenchApiOptions { durationSeconds?: number; connections?: number; seededRequests?: number; poolMax?: number }

@@ -18,15 +18,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
-import '../functions/shared/polyfills.js';
+import '../local/workflow/polyfills.js';
 import { appUrlFrom, runMigrations } from '../db/migrate.js';
 import { connect, withTenant } from '../functions/adapters/db/client.js';
 import { getDashboard } from '../functions/app/analytics/dashboard.js';
 import * as dq from '../functions/adapters/analytics/dashboard-queries.js';
 import { sql as dsql, type SQL } from 'drizzle-orm';
-import { startApiServer } from '../functions/adapters/local/api-server.js';
-import { startLocalPostgres, type LocalPostgres } from '../functions/adapters/local/embedded-postgres.js';
-import { issueLocalToken, subjectForEmail } from '../functions/shared/auth/local-issuer.js';
+import { startApiServer } from '../local/servers/api-server.js';
+import { startLocalPostgres, type LocalPostgres } from '../local/servers/embedded-postgres.js';
+import { issueLocalToken, subjectForEmail } from '../local/auth/local-issuer.js';
 import { provide, resetServices } from '../functions/shared/container.js';
 
 export interface BenchDashboardOptions {

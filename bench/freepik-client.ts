@@ -6,8 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createFreepikClient } from '../functions/adapters/freepik/client.js';
 import { configForEmulator, loadFreepikConfig } from '../functions/adapters/freepik/config.js';
-import { EMULATOR_API_KEY, startFreepikEmulator } from '../functions/adapters/freepik/emulator.js';
-import { createMemoryTokenBucket, createMemoryUsageRecorder } from '../functions/adapters/limits/memory.js';
+import { EMULATOR_API_KEY, startFreepikEmulator } from '../local/emulators/freepik/emulator.js';
+import { createMemoryTokenBucket, createMemoryUsageRecorder } from '../local/in-memory/sourcing-limits.js';
 
 const total = Number(process.argv[2] ?? 200);
 const concurrency = Number(process.argv[3] ?? 16);

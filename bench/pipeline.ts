@@ -10,13 +10,13 @@
  * Prints a table and writes bench/results/pipeline.json. On this 2-core machine the API, the
  * handlers, PostgreSQL, s3rver and the emulator share the CPUs; in AWS every task has its own.
  */
-import '../functions/shared/polyfills.js';
+import '../local/workflow/polyfills.js';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startLocalStack, type LocalStack } from '../lib/local/stack.js';
-import type { WorkflowEvent } from '../functions/adapters/workflow/local-runner.js';
+import { startLocalStack, type LocalStack } from '../local/stack/stack.js';
+import type { WorkflowEvent } from '../local/workflow/local-runner.js';
 
 export interface BenchPipelineOptions { sequential?: number; sustainSeconds?: number; concurrency?: number; platforms?: string[] }
 

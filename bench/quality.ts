@@ -18,7 +18,7 @@
  *
  * Prints tables and writes bench/results/quality.json.
  */
-import '../functions/shared/polyfills.js';
+import '../local/workflow/polyfills.js';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,8 +30,8 @@ import { renderLogo } from '../db/seed.js';
 import { brandColorsSchema, brandFontsSchema, brandLogoSchema, complianceThresholdsSchema, voiceRulesSchema, type BrandColors } from '../functions/domain/brand-types.js';
 import type { Finding } from '../functions/domain/compliance/index.js';
 import { platformNames, type PlatformName } from '../functions/domain/platforms.js';
-import type { WorkflowEvent } from '../functions/adapters/workflow/local-runner.js';
-import { startLocalStack, type LocalStack } from '../lib/local/stack.js';
+import type { WorkflowEvent } from '../local/workflow/local-runner.js';
+import { startLocalStack, type LocalStack } from '../local/stack/stack.js';
 
 // ---- corpus -------------------------------------------------------------------------------------
 

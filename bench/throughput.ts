@@ -23,15 +23,15 @@
  * Prints a table and writes bench/results/throughput.json. The same function runs scaled down
  * (40 requests) in test/integration/proof/throughput.test.ts, asserting the invariants only.
  */
-import '../functions/shared/polyfills.js';
+import '../local/workflow/polyfills.js';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '../lib/local/stack.js';
-import type { WorkflowEvent } from '../functions/adapters/workflow/local-runner.js';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../local/stack/stack.js';
+import type { WorkflowEvent } from '../local/workflow/local-runner.js';
 import type { PlatformName } from '../functions/domain/platforms.js';
 import { aspectGroups } from '../functions/domain/sourcing-plan.js';
 

@@ -5,7 +5,7 @@
  * links it to the users row with that email on first use). Use it as `Authorization: Bearer <token>`.
  */
 import { parseArgs } from 'node:util';
-import { issueLocalToken, localAuthConfig } from '../functions/shared/auth/local-issuer.js';
+import { issueLocalToken, localAuthConfig } from '../local/auth/local-issuer.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

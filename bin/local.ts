@@ -1,10 +1,10 @@
 /**
- * `npm start`: the whole product on this machine (see lib/local/stack.ts). No configuration
+ * `npm start`: the whole product on this machine (see local/stack/stack.ts). No configuration
  * needed; optional: PORT, DATABASE_URL / DATABASE_OWNER_URL, FREEPIK_API_KEY (use the real
  * Freepik API instead of the emulator), LOCAL_DATA_DIR (default .local).
  */
-import { startLocalStack } from '../lib/local/stack.js';
-import { createProgressLogger } from '../lib/local/progress-log.js';
+import { startLocalStack } from '../local/stack/stack.js';
+import { createProgressLogger } from '../local/stack/progress-log.js';
 
 // Node 20 is what this machine has; the SDK's upgrade notice is noise on the console.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

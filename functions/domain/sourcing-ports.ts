@@ -1,6 +1,6 @@
 /**
  * Ports used by image sourcing. Postgres adapters live in functions/adapters/limits/; in-memory
- * versions (for unit tests and single-process tools) in functions/adapters/limits/memory.ts.
+ * versions (for unit tests and single-process tools) in local/in-memory/sourcing-limits.ts.
  */
 
 /** How one HTTP attempt ended (the api_usage.outcome values). */

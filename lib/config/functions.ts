@@ -76,14 +76,13 @@ export const API_FUNCTIONS: Record<string, FunctionNeeds> = {
   approvals: { needs: ['db', 'workflow:decide', 'bucket:read', 'mail', 'links', 'fieldKey'] },
   // Tenant webhook endpoints: the signing secret is sealed with the field key.
   webhooks: { needs: ['db', 'fieldKey', 'links'] },
-  // GET /dev/outbox (404 unless APP_MODE=local). Not deployed: see isLocalOnlyRoute.
-  dev: { needs: ['db'] },
   analytics: { needs: ['db'] },
-  // In AWS only the HTML shell and the sign-in callback (the /dev/ routes are local-only).
+  // The HTML shell and the sign-in callback. The /dev/ routes (fn 'dev') are local-only: their
+  // handler lives in local/servers/dev-routes.ts and no function is made for it.
   'dashboard-pages': { needs: ['signin'] },
 };
 
-/** Routes that exist only under `npm start` (their handlers 404 outside APP_MODE=local): not deployed. */
+/** Routes that exist only under `npm start` (fn 'dev', local/servers/dev-routes.ts; 404 outside APP_MODE=local): not deployed. */
 export const isLocalOnlyRoute = (r: { path: string }) => r.path === '/dev' || r.path.startsWith('/dev/');
 
 /** Workflow tasks (TaskName of functions/domain/pipeline.ts -> TASK_HANDLERS). */

@@ -1,6 +1,6 @@
 /**
  * THE content workflow: the one Step Functions state machine definition, used by CDK in AWS and,
- * synthesized in-process, by the local runner (functions/adapters/workflow/local-runner.ts).
+ * synthesized in-process, by the local runner (local/workflow/local-runner.ts).
  *
  *   Validate brief -> [brief rejected?] -> Source image -> Compose master -> Check compliance
  *   -> [master rejected?] -> Render variants (Map: Render variant = render + check) -> Decide

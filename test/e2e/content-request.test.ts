@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../lib/local/stack.js';
+import { startLocalStack, type LocalStack } from '../../local/stack/stack.js';
 import { PLATFORM_PRESETS, type PlatformName } from '../../functions/domain/platforms.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 

@@ -3,7 +3,8 @@
  * (BUNDLE_OPTIONS), records the sizes in bench/results/bundle-sizes.json and checks what a
  * deployer would notice: API handlers stay under 1 MB, sharp is imported exactly by the functions
  * declared as rendering (which are the only ones that get its native binaries), and every bundle
- * loads as an ES module (the createRequire banner) — the system bundle answers GET /health.
+ * loads as an ES module (the createRequire banner) — the system bundle answers GET /health —
+ * and no bundle carries code of the local wing (local/: emulators, local runner, local servers).
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,11 @@ const MB = 1024 * 1024;
 /** Inside the project so bundles resolve externals (sharp, @aws-sdk/client-*) like Lambda's /var/task + runtime. */
 const OUT = path.join(PROJECT_ROOT, '.local', 'bundle-test');
 
-interface Row { fn: string; entry: string; group: string; bytes: number; kb: number; importsSharp: boolean; sharpInstalled: boolean; sharpReason?: string }
+interface Row {
+  fn: string; entry: string; group: string; bytes: number; kb: number; importsSharp: boolean; sharpInstalled: boolean; sharpReason?: string;
+  /** Project files esbuild put into the bundle (repo-relative; node_modules left out). */
+  sources: string[];
+}
 let rows: Row[] = [];
 let fns: AppFunction[] = [];
 
@@ -53,6 +58,8 @@ beforeAll(async () => {
     const out = path.join(OUT, `${f.node.id}.mjs`);
     const meta = Object.entries(outputs).find(([p]) => path.resolve(PROJECT_ROOT, p) === out)![1];
     const bytes = statSync(out).size;
+    const sources = Object.keys(meta.inputs).map((p) => path.relative(PROJECT_ROOT, path.resolve(PROJECT_ROOT, p)).split(path.sep).join('/'))
+      .filter((p) => !p.split('/').includes('node_modules'));
     return {
       fn: f.node.id,
       entry: f.entryPath,
@@ -62,12 +69,13 @@ beforeAll(async () => {
       importsSharp: meta.imports.some((i) => i.path === 'sharp'),
       sharpInstalled: f.includesSharp,
       sharpReason: f.sharpReason,
+      sources,
     };
   }).sort((a, b) => b.bytes - a.bytes);
   mkdirSync(path.join(PROJECT_ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(
     path.join(PROJECT_ROOT, 'bench', 'results', 'bundle-sizes.json'),
-    `${JSON.stringify({ measuredAt: new Date().toISOString(), options: BUNDLE_OPTIONS, functions: rows }, null, 2)}\n`,
+    `${JSON.stringify({ measuredAt: new Date().toISOString(), options: BUNDLE_OPTIONS, functions: rows.map(({ sources: _, ...r }) => r) }, null, 2)}\n`,
   );
   console.table(rows.map((r) => ({ function: r.fn, group: r.group, KiB: r.kb, sharp: r.importsSharp ? (r.sharpReason ?? 'UNDECLARED') : '' })));
 }, 300_000);
@@ -81,6 +89,14 @@ describe('Lambda bundles', () => {
   it('covers every function of the app', () => {
     expect(rows.length).toBe(fns.length);
     expect(rows.length).toBeGreaterThan(25);
+  });
+
+  it('ships no code of the local wing, no emulator and nothing from test/ or bench/ in any Lambda', () => {
+    // Sanity: the paths are what the filter below expects (a renamed root would make it vacuous).
+    expect(rows.every((r) => r.sources.includes(r.entry))).toBe(true);
+    expect(rows.flatMap((r) => r.sources).some((p) => p.startsWith('functions/shared/'))).toBe(true);
+    const foreign = rows.flatMap((r) => r.sources.filter((p) => /^(local|test|bench)\//.test(p) || /emulator/i.test(p)).map((p) => `${r.fn}: ${p}`));
+    expect(foreign).toEqual([]);
   });
 
   it('keeps every API handler under 1 MB', () => {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
-import { startLocalPostgres, type LocalPostgres } from '../../functions/adapters/local/embedded-postgres.js';
+import { startLocalPostgres, type LocalPostgres } from '../../local/servers/embedded-postgres.js';
 import { runMigrations } from '../../db/migrate.js';
 
 export const APP_PASSWORD = 'svp_app_test';

@@ -1,1 +1,1 @@
-import '../../functions/shared/polyfills.js';
+import '../../local/workflow/polyfills.js';

@@ -1,7 +1,7 @@
 /**
  * Instagram and Facebook insights through Meta's Graph API, behind the MetricsConnector port.
  *
- * Endpoints used (and emulated by meta-emulator.ts):
+ * Endpoints used (and emulated by local/emulators/meta-emulator.ts):
  *  - GET {base}/{ig-media-id}/insights?metric=views,reach,likes,comments,shares,saved
  *      Instagram media insights, period "lifetime". `views` is the replacement Meta introduced for
  *      the deprecated `impressions` (v22+), so it is stored as our `impressions`.

@@ -2,7 +2,7 @@
  * The notification outbox. Emails are written in the same transaction as the state change that
  * causes them, keyed by a dedupe key (a re-driven or retried task produces the same key, so
  * nothing is sent twice). A dispatcher then delivers them: SES in AWS (`dispatchOutbox`), the
- * console locally (`startOutboxPrinter`, run by `npm start`), and `GET /dev/outbox` lists them.
+ * console locally (local/stack/outbox-printer.ts), and `GET /dev/outbox` lists them.
  */
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
@@ -73,44 +73,4 @@ export async function dispatchOutbox(db: Db, mailer: Mailer, opts: { limit?: num
     }
   }
   return { sent, failed };
-}
-
-export type LogSink = ((line: string) => void) | { info: (message: string) => void };
-const emit = (log: LogSink, line: string) => (typeof log === 'function' ? log(line) : log.info(line));
-
-/** How the local console shows one email. */
-export function formatOutboxEmail(r: Pick<OutboxRow, 'to' | 'subject' | 'text' | 'links'>): string {
-  const bar = '-'.repeat(72);
-  return [bar, `mail to: ${r.to}`, `subject: ${r.subject}`, '', r.text.trimEnd(), ...(r.links.length ? ['', ...r.links.map((l) => `link: ${l}`)] : []), bar].join('\n');
-}
-
-/**
- * Local stand-in for SES: prints new outbox rows to the console every `intervalMs` and marks them
- * sent. `stop()` ends the loop (and waits for a print in progress).
- */
-export function startOutboxPrinter(opts: { db: Db; log: LogSink; intervalMs?: number }): { stop(): Promise<void> } {
-  const interval = opts.intervalMs ?? 1000;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const printer: Mailer = { send: async (e) => emit(opts.log, formatOutboxEmail(e)) };
-  const tick = async () => {
-    try {
-      await dispatchOutbox(opts.db, printer, { onError: (_r, e) => emit(opts.log, `outbox printer: ${(e as Error).message}`) });
-    } catch (e) {
-      if (!stopped) emit(opts.log, `outbox printer: ${(e as Error).message}`);
-    }
-  };
-  const loop = () => {
-    if (stopped) return;
-    running = tick().finally(() => { if (!stopped) timer = setTimeout(loop, interval); });
-  };
-  loop();
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
 }

@@ -1,7 +1,7 @@
 /**
  * Server-rendered HTML for the dashboard: the page shell (no data), the dashboard fragment with
- * SVG charts (returned by GET .../analytics/dashboard/view with the caller's token), and the local
- * sign-in pages. No front-end build: a few lines of inline script (CSP nonce) move the token from
+ * SVG charts (returned by GET .../analytics/dashboard/view with the caller's token) and the page
+ * frame the local sign-in pages reuse. No front-end build: a few lines of inline script (CSP nonce) move the token from
  * sessionStorage into the Authorization header and insert the fragment. Every interpolated value
  * is escaped; charts use presentation attributes only (no inline styles), so the CSP can forbid
  * inline styles and scripts without a nonce.
@@ -15,11 +15,6 @@ const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const pct = (r: number | null) => (r === null ? '–' : `${(r * 100).toFixed(1)}%`);
 export const fmtInt = (n: number) => int.format(n);
-
-/** Content-Security-Policy for pages carrying `nonce`. */
-export const pageCsp = (nonce: string) =>
-  `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src 'self' data:; connect-src 'self'; ` +
-  `base-uri 'none'; form-action 'self'; frame-ancestors 'none'`;
 
 const W = 600;
 const H = 180;
@@ -176,7 +171,8 @@ form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{font-si
 ul.users{list-style:none;padding:0}ul.users li{margin:.5rem 0}ul.users button{width:100%;text-align:left;padding:.75rem;border:1px solid #d1d5db;border-radius:8px;background:#fff;cursor:pointer}
 `;
 
-function page(title: string, nonce: string, body: string, script = ''): string {
+/** The frame every dashboard page shares (style, no-referrer), with its nonce'd style and script. */
+export function page(title: string, nonce: string, body: string, script = ''): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>${esc(title)}</title><style nonce="${esc(nonce)}">${STYLE}</style></head>
 <body>${body}${script ? `<script nonce="${esc(nonce)}">${script}</script>` : ''}</body></html>`;
@@ -218,22 +214,6 @@ function load(){var org=$('org').value;var p=new URLSearchParams();if($('from').
 $('filters').onsubmit=function(ev){ev.preventDefault();var u=new URL(location.href);u.searchParams.set('org',$('org').value);['from','to'].forEach(function(k){if($(k).value)u.searchParams.set(k,$(k).value);else u.searchParams.delete(k);});history.replaceState(null,'',u);load();};
 })();`;
   return page('Dashboard', opts.nonce, body, script);
-}
-
-/** Local-only sign-in: the seeded users, one button each, plus any email. */
-export function renderSignInPage(opts: { nonce: string; users: { email: string; name: string; orgs: string[] }[] }): string {
-  const items = opts.users.map((u) => `<li><form method="post" action="/dev/sign-in"><input type="hidden" name="email" value="${esc(u.email)}"><button type="submit" data-email="${esc(u.email)}"><strong>${esc(u.name)}</strong> &lt;${esc(u.email)}&gt;<br><small>${esc(u.orgs.join(', ') || 'no organization')}</small></button></form></li>`).join('');
-  const body = `<header><strong>Local sign-in</strong><span>development only</span></header><main>
-<p class="note">Local stand-in for the Cognito hosted sign-in: pick a seeded user. A token from the local issuer is kept in this tab only.</p>
-<ul class="users" data-list="users">${items || '<li class="note">No seeded users found.</li>'}</ul>
-<form method="post" action="/dev/sign-in" class="filters"><label>Another email<input type="email" name="email" required></label><button type="submit">Sign in</button></form></main>`;
-  return page('Sign in (local)', opts.nonce, body);
-}
-
-/** Hands a freshly minted token to the tab and continues to the dashboard. */
-export function renderTokenHandoff(opts: { nonce: string; token: string; next: string }): string {
-  return page('Signing in…', opts.nonce, '<main><p>Signing in…</p></main>',
-    `sessionStorage.setItem(${JSON.stringify(TOKEN_KEY)},${JSON.stringify(opts.token)});location.replace(${JSON.stringify(opts.next)});`);
 }
 
 /** Cognito hosted UI callback (implicit grant): the ID token arrives in the URL fragment. */

@@ -1,6 +1,6 @@
 /**
  * THE route table. Used by: the CDK HTTP API (one Lambda per distinct `fn`, one route per entry,
- * the JWT authorizer on `auth: 'jwt'` routes), the local API server (functions/adapters/local/
+ * the JWT authorizer on `auth: 'jwt'` routes), the local API server (local/servers/
  * api-server.ts), the middy chain (auth, membership, permission, validation) and /openapi.json.
  *
  * HOW TO ADD ROUTES (other engineers: analytics, approvals, pages)
@@ -117,8 +117,8 @@ export const api = {
   getUsage: route({ method: 'GET', path: '/v1/orgs/{orgId}/usage', fn: 'analytics', auth: 'jwt', permission: 'usage:read', summary: 'Month-to-date paid API usage by provider and endpoint, and the quota and budget remaining', response: usageResponse }),
   dashboardPage: route({ method: 'GET', path: '/dashboard', fn: 'dashboard-pages', auth: 'public', summary: 'The dashboard page (HTML shell; data comes from the API with the signed-in token)', query: dashboardPageQuery, produces: 'text/html', tag: 'pages' }),
   dashboardCallback: route({ method: 'GET', path: '/dashboard/callback', fn: 'dashboard-pages', auth: 'public', summary: 'Cognito hosted sign-in callback: keeps the ID token in the tab and opens the dashboard', produces: 'text/html', tag: 'pages' }),
-  devSignInPage: route({ method: 'GET', path: '/dev/sign-in', fn: 'dashboard-pages', auth: 'public', summary: 'Local sign-in page listing the seeded users (APP_MODE=local only; 404 otherwise)', produces: 'text/html', tag: 'pages' }),
-  devSignIn: route({ method: 'POST', path: '/dev/sign-in', fn: 'dashboard-pages', auth: 'public', summary: 'Local sign-in: mints a local-issuer token for the chosen user (APP_MODE=local only)', request: devSignInRequest, consumes: ['application/x-www-form-urlencoded'], produces: 'text/html', maxBodyBytes: 4096, tag: 'pages' }),
+  devSignInPage: route({ method: 'GET', path: '/dev/sign-in', fn: 'dev', auth: 'public', summary: 'Local sign-in page listing the seeded users (APP_MODE=local only; 404 otherwise)', produces: 'text/html', tag: 'pages' }),
+  devSignIn: route({ method: 'POST', path: '/dev/sign-in', fn: 'dev', auth: 'public', summary: 'Local sign-in: mints a local-issuer token for the chosen user (APP_MODE=local only)', request: devSignInRequest, consumes: ['application/x-www-form-urlencoded'], produces: 'text/html', maxBodyBytes: 4096, tag: 'pages' }),
 
   // ---- approvals: review links, signed-in approvals, webhooks, local outbox (issue 7) -----------
   reviewPage: route({ method: 'GET', path: '/review/{token}', fn: 'approvals', auth: 'link', summary: 'Review page of an emailed approval link (HTML; opening it decides nothing)', produces: 'text/html', tag: 'approvals' }),

@@ -2,7 +2,7 @@
  * Every scheduled job, defined once. The CDK app (infra) creates one Lambda per `fn`
  * (functions/handlers/scheduled/<fn>.ts, export `handler`) and one EventBridge Scheduler schedule
  * per entry (ScheduleExpression = `expression`, timezone UTC, target input = `schedulerInput(s)`);
- * under `npm start` the local scheduler (functions/adapters/local/scheduler.ts) evaluates the same
+ * under `npm start` the local scheduler (local/schedules/scheduler.ts) evaluates the same
  * expressions. `npm run job -- <name>` runs one now.
  *
  * Offsets: rollups run a few minutes past the hour so the hour they cover is complete; the view

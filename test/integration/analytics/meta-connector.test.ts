@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFacebookConnector, createInstagramConnector } from '../../../functions/adapters/analytics/meta-graph-connector.js';
-import { startMetaEmulator, type MetaEmulator } from '../../../functions/adapters/analytics/meta-emulator.js';
+import { startMetaEmulator, type MetaEmulator } from '../../../local/emulators/meta-emulator.js';
 import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypto/envelope.js';
 import { tokenFieldContext } from '../../../functions/app/analytics/collect-metrics.js';
 import { runJob } from '../../../functions/app/analytics/run-job.js';

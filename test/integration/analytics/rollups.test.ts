@@ -218,7 +218,7 @@ describe('cross-tenant functions when the definer is not a superuser (as in RDS/
 describe('the scheduled Lambda handlers', () => {
   test('EventBridge Scheduler input -> the job for that firing\'s period; a duplicate delivery is skipped', async () => {
     const { provide, resetServices } = await import('../../../functions/shared/container.js');
-    const { invokeSchedule } = await import('../../../functions/handlers/scheduled/invoke-local.js');
+    const { invokeSchedule } = await import('../../../local/schedules/invoke-schedule.js');
     const { schedules } = await import('../../../functions/handlers/scheduled/schedules.js');
     resetServices();
     provide('dbHandle', t.app);

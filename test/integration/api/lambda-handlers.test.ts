@@ -6,7 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { handler as brands } from '../../../functions/handlers/api/brands.js';
 import { handler as orgs } from '../../../functions/handlers/api/orgs.js';
-import { subjectForEmail } from '../../../functions/shared/auth/local-issuer.js';
+import { subjectForEmail } from '../../../local/auth/local-issuer.js';
 import { brandBody, startTestApi, type TestApi } from '../../support/api.js';
 
 let api: TestApi;

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { withTenant } from '../../../functions/adapters/db/client.js';
-import { enqueueEmail, listOutbox, startOutboxPrinter } from '../../../functions/adapters/notify/outbox.js';
+import { enqueueEmail, listOutbox } from '../../../functions/adapters/notify/outbox.js';
+import { startOutboxPrinter } from '../../../local/stack/outbox-printer.js';
 import { startTestApi, type TestApi } from '../../support/api.js';
 import { createTenant, waitFor, type Fixture } from './support.js';
 

@@ -68,7 +68,7 @@ test('migrations apply from zero, then again as a no-op', async () => {
 
 test('npm run db:migrate reports a no-op run and exits 0; an unreachable database exits non-zero', async () => {
   const tsx = path.resolve('node_modules/.bin/tsx');
-  const cli = path.resolve('functions/handlers/migrate/cli.ts');
+  const cli = path.resolve('bin/db-migrate.ts');
   // both at once: each spawn pays tsx start-up
   const [ok, bad] = await Promise.all([
     run(tsx, [cli], { env: { ...process.env, DATABASE_OWNER_URL: url, DATABASE_URL: '' }, timeout: 60_000 }),

@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import sharp from 'sharp';
-import { startFreepikEmulator, type FreepikEmulator } from '../../../functions/adapters/freepik/emulator.js';
+import { startFreepikEmulator, type FreepikEmulator } from '../../../local/emulators/freepik/emulator.js';
 import { createImageSource } from '../../../functions/adapters/freepik/image-source.js';
 import { defaultPricing } from '../../../functions/adapters/freepik/config.js';
-import { createMemoryQuotaGuard, createMemoryUsageRecorder, type MemoryUsageRecorder } from '../../../functions/adapters/limits/memory.js';
+import { createMemoryQuotaGuard, createMemoryUsageRecorder, type MemoryUsageRecorder } from '../../../local/in-memory/sourcing-limits.js';
 import { AppError } from '../../../functions/shared/errors.js';
 import { emulatorClient, expectRowsMatchCalls, fastClock } from './support.js';
 

@@ -6,9 +6,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startFreepikEmulator, type FreepikEmulator } from '../../../functions/adapters/freepik/emulator.js';
+import { startFreepikEmulator, type FreepikEmulator } from '../../../local/emulators/freepik/emulator.js';
 import { parseMysticWebhook } from '../../../functions/adapters/freepik/webhook.js';
-import { createPgImageSource, startLocalFreepik } from '../../../functions/adapters/freepik/wiring.js';
+import { createPgImageSource } from '../../../functions/adapters/freepik/pg-image-source.js';
+import { startLocalFreepik } from '../../../local/emulators/freepik/local-freepik.js';
 import { searchResponseSchema, resourceDetailSchema, mysticResponseSchema } from '../../../functions/adapters/freepik/schemas.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 

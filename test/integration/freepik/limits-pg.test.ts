@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { connect, withTenant, type DbHandle } from '../../../functions/adapters/db/client.js';
-import { startFreepikEmulator, type FreepikEmulator } from '../../../functions/adapters/freepik/emulator.js';
+import { startFreepikEmulator, type FreepikEmulator } from '../../../local/emulators/freepik/emulator.js';
 import { createImageSource } from '../../../functions/adapters/freepik/image-source.js';
 import { defaultPricing } from '../../../functions/adapters/freepik/config.js';
 import { createPgQuotaGuard } from '../../../functions/adapters/limits/pg-quota.js';

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import sharp from 'sharp';
-import { NON_IMAGE_BYTES, pixelBombPng } from '../../../functions/adapters/freepik/emulator-images.js';
+import { NON_IMAGE_BYTES, pixelBombPng } from '../../../local/emulators/freepik/images.js';
 import type { Resolver } from '../../../functions/adapters/safe-fetch/address-policy.js';
 import { fetchImage, safeFetch, type DownloadPolicy, type HopReport } from '../../../functions/adapters/safe-fetch/safe-fetch.js';
 import { AppError } from '../../../functions/shared/errors.js';

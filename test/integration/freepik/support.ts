@@ -2,7 +2,7 @@
 import { expect } from 'vitest';
 import { createFreepikClient, type ClientConfig, type FreepikClient } from '../../../functions/adapters/freepik/client.js';
 import { configForEmulator, loadFreepikConfig } from '../../../functions/adapters/freepik/config.js';
-import type { EmulatorCall } from '../../../functions/adapters/freepik/emulator.js';
+import type { EmulatorCall } from '../../../local/emulators/freepik/emulator.js';
 import type { Clock, RateLimiter, UsageRecord, UsageRecorder } from '../../../functions/domain/sourcing-ports.js';
 
 /** Real time, but waits are recorded and shortened to 1 ms so retry tests stay quick. */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startFreepikEmulator, type FreepikEmulator } from '../../../functions/adapters/freepik/emulator.js';
+import { startFreepikEmulator, type FreepikEmulator } from '../../../local/emulators/freepik/emulator.js';
 import { imageSourceFromEnv, loadSourceConfig } from '../../../functions/handlers/workflow/source-image-wiring.js';
 import { resetWorkflowDeps } from '../../../functions/handlers/workflow/task.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';

@@ -10,16 +10,16 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { startLocalS3, type LocalS3 } from '../../../functions/adapters/local/s3-server.js';
+import { startLocalS3, type LocalS3 } from '../../../local/servers/s3-server.js';
 import { createObjectStore } from '../../../functions/adapters/storage/object-store.js';
-import { LocalWorkflowRunner } from '../../../functions/adapters/workflow/local-runner.js';
-import type { FaultPlan } from '../../../functions/adapters/freepik/emulator.js';
-import { recoverInterruptedRequests } from '../../../functions/app/pipeline/recovery.js';
+import { LocalWorkflowRunner } from '../../../local/workflow/local-runner.js';
+import type { FaultPlan } from '../../../local/emulators/freepik/emulator.js';
+import { recoverInterruptedRequests } from '../../../local/workflow/recovery.js';
 import { executionNameFor } from '../../../functions/domain/ports.js';
 import { isTerminal, type RequestStatus } from '../../../functions/domain/request-status.js';
 import { provide } from '../../../functions/shared/container.js';
 import { resetWorkflowDeps } from '../../../functions/handlers/workflow/task.js';
-import { LOCAL_BUCKET } from '../../../lib/local/stack.js';
+import { LOCAL_BUCKET } from '../../../local/stack/stack.js';
 import { startWorkflowHarness, type RequestRowView, type WorkflowHarness } from '../workflow/support.js';
 
 let h: WorkflowHarness;
@@ -190,7 +190,7 @@ describe('infrastructure going away', () => {
     // Once S3 is back, a retry of the same request goes through without buying the image again
     // if it was stored (and buys it at most once more if it was not).
     if (r.status === 'failed') {
-      const { startNewRun } = await import('../../../functions/app/pipeline/recovery.js');
+      const { startNewRun } = await import('../../../local/workflow/recovery.js');
       await startNewRun(h.stack.db.db, h.stack.runner, { orgId: h.acme.orgId, requestId, expectedRun: r.run });
       expect((await settle(requestId)).status).toBe('awaiting_approval');
     }

@@ -11,8 +11,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { ContentWorkflow, LOCAL_HANDLERS_METADATA, TASK_HANDLERS } from '../../../lib/constructs/content-workflow.js';
-import { extractWorkflow, loadWorkflowDefinition, REPO_ROOT, type AslDefinition, type AslState, type WorkflowDefinition } from '../../../functions/adapters/workflow/definition.js';
-import { REENTRY } from '../../../functions/app/pipeline/recovery.js';
+import { extractWorkflow, loadWorkflowDefinition, REPO_ROOT, type AslDefinition, type AslState, type WorkflowDefinition } from '../../../local/workflow/definition.js';
+import { REENTRY } from '../../../local/workflow/recovery.js';
 
 const aslValidator = createRequire(import.meta.url)('asl-validator') as (d: unknown, o?: object) => { isValid: boolean; errorsText(sep?: string): string };
 

@@ -67,7 +67,7 @@ test('re-driving a finished request pays Freepik nothing and rewrites the same v
   expect(before.usage).toBeGreaterThan(0);
   expect(before.variants).toHaveLength(3);
 
-  const { startNewRun } = await import('../../../functions/app/pipeline/recovery.js');
+  const { startNewRun } = await import('../../../local/workflow/recovery.js');
   const again = await startNewRun(h.stack.db.db, h.stack.runner, { orgId: h.acme.orgId, requestId, expectedRun: 1 });
   expect(again.run).toBe(2);
   await h.stack.runner.waitForToken(again.executionName, 'Await approval', 90_000);

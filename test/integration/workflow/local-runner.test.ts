@@ -5,9 +5,9 @@
  * in-flight bound; pruning of finished executions.
  */
 import { afterAll, expect, test } from 'vitest';
-import { createPgCheckpointStore } from '../../../functions/adapters/workflow/checkpoint-store.js';
-import { LocalWorkflowRunner, type WorkflowEvent } from '../../../functions/adapters/workflow/local-runner.js';
-import type { AslDefinition } from '../../../functions/adapters/workflow/definition.js';
+import { createPgCheckpointStore } from '../../../local/workflow/checkpoint-store.js';
+import { LocalWorkflowRunner, type WorkflowEvent } from '../../../local/workflow/local-runner.js';
+import type { AslDefinition } from '../../../local/workflow/definition.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 
 const FN = 'arn:aws:lambda:us-east-1:123456789012:function:fixture';

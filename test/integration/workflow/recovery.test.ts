@@ -6,7 +6,7 @@
  * requests that ended meanwhile are dropped. (The resume path itself: test/e2e/restart.test.ts.)
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../../lib/local/stack.js';
+import { startLocalStack, type LocalStack } from '../../../local/stack/stack.js';
 import { startWorkflowHarness, type WorkflowHarness } from './support.js';
 
 let h: WorkflowHarness;

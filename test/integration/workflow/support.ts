@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../../lib/local/stack.js';
-import type { WorkflowEvent } from '../../../functions/adapters/workflow/local-runner.js';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../../local/stack/stack.js';
+import type { WorkflowEvent } from '../../../local/workflow/local-runner.js';
 import { executionNameFor } from '../../../functions/domain/ports.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { startLocalScheduler } from '../../../functions/adapters/local/scheduler.js';
+import { startLocalScheduler } from '../../../local/schedules/scheduler.js';
 import { jobNames } from '../../../functions/domain/analytics/job-catalog.js';
-import { nextFireTime, parseScheduleExpression } from '../../../functions/domain/analytics/schedule-expression.js';
+import { nextFireTime, parseScheduleExpression } from '../../../local/schedules/schedule-expression.js';
 import { schedulerInput, schedules } from '../../../functions/handlers/scheduled/schedules.js';
 
 describe('schedule expressions (EventBridge Scheduler syntax)', () => {

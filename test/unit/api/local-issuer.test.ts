@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { claimsAsApiGateway, createJwtVerifier } from '../../../functions/shared/auth/jwt-verifier.js';
-import { ensureLocalKeys, issueLocalToken, jwksPath, subjectForEmail } from '../../../functions/shared/auth/local-issuer.js';
+import { claimsAsApiGateway, createJwtVerifier } from '../../../local/auth/jwt-verifier.js';
+import { ensureLocalKeys, issueLocalToken, jwksPath, subjectForEmail } from '../../../local/auth/local-issuer.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'svp-keys-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { functionNames, routes } from '../../../functions/handlers/api/routes.js';
-import { createMatcher } from '../../../functions/shared/http/route-match.js';
+import { handlerModuleFor } from '../../../local/servers/api-server.js';
+import { createMatcher } from '../../../local/servers/route-match.js';
 import { isTenantRoute, pathParamNames, routeKeyOf } from '../../../functions/shared/http/route-def.js';
 
 describe('route table', () => {
@@ -18,9 +20,9 @@ describe('route table', () => {
 
   test('every fn has a handler module whose implementations match the table exactly', async () => {
     for (const fn of functionNames) {
-      const file = new URL(`../../../functions/handlers/api/${fn}.ts`, import.meta.url);
+      const file = handlerModuleFor(fn);
       expect(existsSync(file), fn).toBe(true);
-      const mod = await import(file.href);
+      const mod = await import(pathToFileURL(file).href);
       expect(typeof mod.handler, fn).toBe('function');
     }
   });

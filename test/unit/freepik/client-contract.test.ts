@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { createFreepikClient, type ClientConfig } from '../../../functions/adapters/freepik/client.js';
 import { defaultPricing } from '../../../functions/adapters/freepik/config.js';
-import { createMemoryUsageRecorder } from '../../../functions/adapters/limits/memory.js';
+import { createMemoryUsageRecorder } from '../../../local/in-memory/sourcing-limits.js';
 import { defaultDownloadPolicy } from '../../../functions/adapters/safe-fetch/safe-fetch.js';
 import { AppError } from '../../../functions/shared/errors.js';
 import { connectionReset, fakeClock, scriptedFetch, tinyJpeg, tinyPng, type ScriptedResponse } from './fakes.js';

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { FreepikClient, StockItem } from '../../../functions/adapters/freepik/client.js';
 import { defaultPricing } from '../../../functions/adapters/freepik/config.js';
 import { createImageSource } from '../../../functions/adapters/freepik/image-source.js';
-import { createMemoryQuotaGuard, createMemoryUsageRecorder } from '../../../functions/adapters/limits/memory.js';
+import { createMemoryQuotaGuard, createMemoryUsageRecorder } from '../../../local/in-memory/sourcing-limits.js';
 import { inspectImage } from '../../../functions/adapters/safe-fetch/inspect-image.js';
 import { AppError } from '../../../functions/shared/errors.js';
 import { tinyJpeg } from './fakes.js';

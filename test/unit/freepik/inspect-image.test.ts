@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import sharp from 'sharp';
 import { createHash } from 'node:crypto';
 import { inspectImage } from '../../../functions/adapters/safe-fetch/inspect-image.js';
-import { NON_IMAGE_BYTES, pixelBombPng } from '../../../functions/adapters/freepik/emulator-images.js';
+import { NON_IMAGE_BYTES, pixelBombPng } from '../../../local/emulators/freepik/images.js';
 import { AppError } from '../../../functions/shared/errors.js';
 import { tinyJpeg, tinyPng, tinyWebp } from './fakes.js';
 

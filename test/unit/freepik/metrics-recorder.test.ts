@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { withFreepikMetrics } from '../../../functions/adapters/freepik/metrics-recorder.js';
-import { createMemoryUsageRecorder } from '../../../functions/adapters/limits/memory.js';
+import { createMemoryUsageRecorder } from '../../../local/in-memory/sourcing-limits.js';
 import type { UsageRecord } from '../../../functions/domain/sourcing-ports.js';
 
 test('each usage row emits the metrics the Freepik alarms watch, and still reaches the inner recorder', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { fullJitterDelay, monthKey, parseRetryAfter, rankStockCandidates, sniffImageType } from '../../../functions/domain/sourcing.js';
 import { quotaVerdict } from '../../../functions/adapters/limits/rules.js';
-import { createMemoryTokenBucket } from '../../../functions/adapters/limits/memory.js';
+import { createMemoryTokenBucket } from '../../../local/in-memory/sourcing-limits.js';
 import { AppError } from '../../../functions/shared/errors.js';
 import { fakeClock, tinyJpeg, tinyPng, tinyWebp } from './fakes.js';
 

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { AdmissionQueue } from '../../../functions/adapters/workflow/admission-queue.js';
+import { AdmissionQueue } from '../../../local/workflow/admission-queue.js';
 
 const flush = () => new Promise((r) => setImmediate(r));
 

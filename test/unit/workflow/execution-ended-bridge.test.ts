@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
-import { bridgeExecutionEnded } from '../../../lib/local/execution-ended.js';
+import { bridgeExecutionEnded } from '../../../local/stack/execution-ended.js';
 import { AppError } from '../../../functions/shared/errors.js';
-import type { WorkflowEvent } from '../../../functions/adapters/workflow/local-runner.js';
+import type { WorkflowEvent } from '../../../local/workflow/local-runner.js';
 
 const ref = { orgId: 'o', requestId: 'r', run: 1 };
 const failedEvent = (executionName: string): WorkflowEvent => ({ type: 'execution_failed', executionName, requestId: 'r', run: 1, at: 0, error: 'E', cause: 'C' });

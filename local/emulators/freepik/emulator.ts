@@ -17,9 +17,9 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MYSTIC_ASPECT_RATIOS, mysticSize, TEXT_TO_IMAGE_SIZES, type MysticAspectRatio, type MysticResolution } from '../../domain/sourcing-plan.js';
-import { hash32, hslHex, NON_IMAGE_BYTES, paletteTheme, pixelBombPng, renderThemedImage, seededRandom } from './emulator-images.js';
-import { signWebhook } from './webhook.js';
+import { MYSTIC_ASPECT_RATIOS, mysticSize, TEXT_TO_IMAGE_SIZES, type MysticAspectRatio, type MysticResolution } from '../../../functions/domain/sourcing-plan.js';
+import { hash32, hslHex, NON_IMAGE_BYTES, paletteTheme, pixelBombPng, renderThemedImage, seededRandom } from './images.js';
+import { signWebhook } from '../../../functions/adapters/freepik/webhook.js';
 
 export type Fault =
   /** Answer with this status and a contract-shaped error body (Retry-After when given). */

@@ -3,8 +3,9 @@
  * like the JWT authorizer would (jose: signature against the local JWKS, issuer, audience, expiry),
  * turns the HTTP request into a v2 event with the verified claims, calls the very same handler
  * module the Lambda runs (`functions/handlers/api/<fn>.ts`, imported by fn name) and turns the
- * result back into an HTTP response. Non-/v1 routes (review pages, dashboards, /dev/outbox) mount
- * the same way: put them in the route table with auth 'public' or 'link'.
+ * result back into an HTTP response. Non-/v1 routes (review pages, dashboards) mount the same way:
+ * put them in the route table with auth 'public' or 'link'. The routes only `npm start` has
+ * (fn 'dev': /dev/outbox, /dev/sign-in) are served by ./dev-routes.ts: no Lambda ships them.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -13,13 +14,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { AppError } from '../../shared/errors.js';
-import { claimsAsApiGateway, createJwtVerifier, type JwtVerifier } from '../../shared/auth/jwt-verifier.js';
-import { ensureLocalKeys, jwksPath, type LocalAuthConfig } from '../../shared/auth/local-issuer.js';
-import { logError } from '../../shared/http/log.js';
-import { problemResponse } from '../../shared/http/problem.js';
-import { createMatcher } from '../../shared/http/route-match.js';
-import type { RouteEntry } from '../../shared/http/route-def.js';
+import { AppError } from '../../functions/shared/errors.js';
+import { claimsAsApiGateway, createJwtVerifier, type JwtVerifier } from '../auth/jwt-verifier.js';
+import { ensureLocalKeys, jwksPath, type LocalAuthConfig } from '../auth/local-issuer.js';
+import { logError } from '../../functions/shared/http/log.js';
+import { problemResponse } from '../../functions/shared/http/problem.js';
+import { createMatcher } from './route-match.js';
+import type { RouteEntry } from '../../functions/shared/http/route-def.js';
 
 /** A Lambda handler for HTTP API payload v2 events. */
 export type LambdaHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
@@ -49,11 +50,19 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-const DEFAULT_HANDLERS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../handlers/api');
+const DEFAULT_HANDLERS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../functions/handlers/api');
+/** Handler modules of the local-only routes (lib/config/functions.ts isLocalOnlyRoute), by fn. */
+const LOCAL_ROUTE_HANDLERS: Record<string, string> = { dev: path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'dev-routes.ts') };
+
+/** The module serving a route table `fn`: `<handlersDir>/<fn>.ts`, or local/servers/ for the local-only routes. */
+export function handlerModuleFor(fn: string, handlersDir = DEFAULT_HANDLERS_DIR): string {
+  const ts = LOCAL_ROUTE_HANDLERS[fn] ?? path.join(handlersDir, `${fn}.ts`);
+  return existsSync(ts) ? ts : ts.replace(/\.ts$/, '.js');
+}
 const TEXT_TYPES = /^(application\/(json|problem\+json|x-www-form-urlencoded|xml|javascript)|text\/)/i;
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
-  const routes = opts.routes ?? (await import('../../handlers/api/routes.js')).routes;
+  const routes = opts.routes ?? (await import('../../functions/handlers/api/routes.js')).routes;
   const match = createMatcher(routes);
   await ensureLocalKeys(opts.auth.keysDir);
   const verifyToken: JwtVerifier = createJwtVerifier({ issuer: opts.auth.issuer, audience: opts.auth.audience, jwksFile: jwksPath(opts.auth.keysDir) });
@@ -78,8 +87,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     let p = modules.get(fn);
     if (!p) {
       if (!/^[a-z0-9-]+$/.test(fn)) return Promise.reject(new Error(`bad fn name ${fn}`));
-      const ts = path.join(handlersDir, `${fn}.ts`);
-      const file = existsSync(ts) ? ts : path.join(handlersDir, `${fn}.js`);
+      const file = handlerModuleFor(fn, handlersDir);
       p = import(pathToFileURL(file).href).then((m: { handler?: LambdaHttpHandler }) => {
         if (typeof m.handler !== 'function') throw new Error(`${file} exports no handler`);
         return m.handler;

@@ -8,7 +8,7 @@
  * cancelled). Shutdown is not an end at all: the runner reports those executions suspended, and
  * the next start resumes them where they stood.
  */
-import type { WorkflowEvent } from '../../functions/adapters/workflow/local-runner.js';
+import type { WorkflowEvent } from '../workflow/local-runner.js';
 import type { ExecutionEndedDetail } from '../../functions/handlers/events/execution-ended.js';
 import { isAppError } from '../../functions/shared/errors.js';
 

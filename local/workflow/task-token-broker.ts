@@ -8,7 +8,7 @@
  * issue), so links and callbacks holding that token keep working.
  */
 import { randomBytes } from 'node:crypto';
-import type { TaskCallbacks } from './task-callbacks.js';
+import type { TaskCallbacks } from '../../functions/adapters/workflow/task-callbacks.js';
 
 /** Same names as the Step Functions API errors, so one `catch` handles both. */
 export type TaskTokenErrorName = 'InvalidToken' | 'TaskTimedOut' | 'TaskDoesNotExist' | 'InvalidOutput';

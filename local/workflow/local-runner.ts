@@ -22,13 +22,13 @@
  * - Bursts: `maxInFlight` bounds the executions working at once (AdmissionQueue); the rest wait in
  *   order, and a parked wait does not count. Finished executions are pruned to their name and status.
  */
-import '../../shared/polyfills.js';
+import './polyfills.js';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { executionNameFor, type WorkflowStarter } from '../../domain/ports.js';
-import { AppError } from '../../shared/errors.js';
+import { executionNameFor, type WorkflowStarter } from '../../functions/domain/ports.js';
+import { AppError } from '../../functions/shared/errors.js';
 import { AdmissionQueue, type AdmissionKind } from './admission-queue.js';
 import type { CheckpointStore, ExecutionCheckpoint } from './checkpoint-store.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION, REPO_ROOT, loadWorkflowDefinition, type AslDefinition, type AslState, type WorkflowDefinition } from './definition.js';

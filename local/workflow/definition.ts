@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Where relative handler entries (TASK_HANDLERS) are resolved from. */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '123456789012';
@@ -104,7 +104,7 @@ function synthInputsHash(): string {
     }
   };
   walk(path.join(REPO_ROOT, 'lib'));
-  for (const f of ['functions/domain/pipeline.ts', 'functions/shared/errors.ts', 'functions/adapters/workflow/definition.ts', 'package-lock.json']) add(path.join(REPO_ROOT, f));
+  for (const f of ['functions/domain/pipeline.ts', 'functions/shared/errors.ts', 'local/workflow/definition.ts', 'package-lock.json']) add(path.join(REPO_ROOT, f));
   return h.digest('hex').slice(0, 32);
 }
 
@@ -142,7 +142,7 @@ async function synthesizeWorkflow(opts: { log?: (m: string) => void }): Promise<
   const prev = process.env.CDK_VALIDATION;
   process.env.CDK_VALIDATION = 'false';
   try {
-    const { LOCAL_HANDLERS_METADATA } = await import('../../../lib/constructs/content-workflow.js');
+    const { LOCAL_HANDLERS_METADATA } = await import('../../lib/constructs/content-workflow.js');
     const appFile = path.join(REPO_ROOT, 'lib/app.ts');
     let assembly: { stacks: Array<{ stackName: string; template: unknown }> };
     let origin: string;
@@ -167,7 +167,7 @@ async function synthesizeWorkflow(opts: { log?: (m: string) => void }): Promise<
 async function synthStandalone() {
   const { App, Stack } = await import('aws-cdk-lib');
   const lambda = await import('aws-cdk-lib/aws-lambda');
-  const { ContentWorkflow, TASK_HANDLERS } = await import('../../../lib/constructs/content-workflow.js');
+  const { ContentWorkflow, TASK_HANDLERS } = await import('../../lib/constructs/content-workflow.js');
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'LocalWorkflow');
   const tasks = Object.fromEntries(Object.keys(TASK_HANDLERS).map((name) => [name, new lambda.Function(stack, `Fn-${name}`, {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { AppError } from '../errors.js';
+import { AppError } from '../../functions/shared/errors.js';
 
 export interface JwtVerifierConfig {
   issuer: string;

@@ -15,7 +15,7 @@
  * - DATABASE_URL alone: taken as the owner URL of an existing server (same as above).
  * The handlers then see DATABASE_URL = the app role's URL, as in AWS.
  */
-import '../../functions/shared/polyfills.js';
+import '../workflow/polyfills.js';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
@@ -23,18 +23,18 @@ import { fileURLToPath } from 'node:url';
 import { appUrlFrom, runMigrations } from '../../db/migrate.js';
 import { seedDemo, seedLogoObjects, type SeedResult } from '../../db/seed.js';
 import { connect, prepareFromEnv, type DbHandle } from '../../functions/adapters/db/client.js';
-import { EMULATOR_API_KEY, startFreepikEmulator, type FreepikEmulator } from '../../functions/adapters/freepik/emulator.js';
-import { startApiServer, type ApiServer } from '../../functions/adapters/local/api-server.js';
-import { startLocalPostgres, type LocalPostgres } from '../../functions/adapters/local/embedded-postgres.js';
-import { startLocalS3, type LocalS3 } from '../../functions/adapters/local/s3-server.js';
+import { EMULATOR_API_KEY, startFreepikEmulator, type FreepikEmulator } from '../emulators/freepik/emulator.js';
+import { startApiServer, type ApiServer } from '../servers/api-server.js';
+import { startLocalPostgres, type LocalPostgres } from '../servers/embedded-postgres.js';
+import { startLocalS3, type LocalS3 } from '../servers/s3-server.js';
 import { createObjectStore, type ObjectStore } from '../../functions/adapters/storage/object-store.js';
-import { createPgCheckpointStore } from '../../functions/adapters/workflow/checkpoint-store.js';
-import { LocalWorkflowRunner, type WorkflowEvent } from '../../functions/adapters/workflow/local-runner.js';
+import { createPgCheckpointStore } from '../workflow/checkpoint-store.js';
+import { LocalWorkflowRunner, type WorkflowEvent } from '../workflow/local-runner.js';
 import { executionEnded } from '../../functions/handlers/events/execution-ended.js';
 import { bridgeExecutionEnded } from './execution-ended.js';
-import type { TaskTokenBroker } from '../../functions/adapters/workflow/task-token-broker.js';
-import { recoverInterruptedRequests, type RecoveryReport } from '../../functions/app/pipeline/recovery.js';
-import { issueLocalToken, type LocalAuthConfig, LOCAL_AUDIENCE, LOCAL_ISSUER, jwksPath } from '../../functions/shared/auth/local-issuer.js';
+import type { TaskTokenBroker } from '../workflow/task-token-broker.js';
+import { recoverInterruptedRequests, type RecoveryReport } from '../workflow/recovery.js';
+import { issueLocalToken, type LocalAuthConfig, LOCAL_AUDIENCE, LOCAL_ISSUER, jwksPath } from '../auth/local-issuer.js';
 import { provide, resetServices } from '../../functions/shared/container.js';
 import { resetWorkflowDeps } from '../../functions/handlers/workflow/task.js';
 
@@ -237,10 +237,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     provide('store', store);
 
     // ---- workflow -------------------------------------------------------------------------------
-    // The AWS stack's "execution ended" rule, played locally (lib/local/execution-ended.ts).
+    // The AWS stack's "execution ended" rule, played locally (./execution-ended.ts).
     let describeExecution: LocalWorkflowRunner['describe'] = () => undefined;
     const ended = bridgeExecutionEnded({ describe: (n) => describeExecution(n), deliver: executionEnded, log });
-    // Where every execution stands, so the next start resumes it (functions/adapters/workflow/checkpoint-store.ts).
+    // Where every execution stands, so the next start resumes it (local/workflow/checkpoint-store.ts).
     const checkpoints = await createPgCheckpointStore({ ownerUrl, log });
     cleanups.push(() => checkpoints.close());
     const runner = await LocalWorkflowRunner.create({
@@ -292,21 +292,21 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
     // ---- background loops owned by other modules, when present ---------------------------------
     if (opts.outbox ?? true) {
-      const { startOutboxPrinter } = await import('../../functions/adapters/notify/outbox.js');
+      const { startOutboxPrinter } = await import('./outbox-printer.js');
       const printer = startOutboxPrinter({ db: db.db, log });
       cleanups.push(() => printer.stop());
     }
     if (opts.scheduler ?? true) {
       const [{ startLocalScheduler }, { schedules }, { invokeSchedule }] = await Promise.all([
-        import('../../functions/adapters/local/scheduler.js'),
+        import('../schedules/scheduler.js'),
         import('../../functions/handlers/scheduled/schedules.js'),
-        import('../../functions/handlers/scheduled/invoke-local.js'),
+        import('../schedules/invoke-schedule.js'),
       ]);
       const scheduler = startLocalScheduler({ schedules, run: (s, at) => invokeSchedule(s, at), log: (m) => log(`scheduler: ${m}`) });
       cleanups.push(() => scheduler.stop(10_000));
       // The approval engine's periodic jobs (EventBridge Scheduler in AWS, lib/config/functions.ts);
       // the outbox is printed above instead of mailed.
-      const { APPROVAL_JOBS } = await import('../config/functions.js');
+      const { APPROVAL_JOBS } = await import('../../lib/config/functions.js');
       const approvalJobs = startLocalScheduler({
         schedules: APPROVAL_JOBS.filter((j) => j.name !== 'approval-outbox'),
         run: async (j) => {

@@ -11,7 +11,7 @@
  * anyway). After a pause (laptop asleep) each schedule fires once for its latest missed time, not
  * once per missed time. Rate expressions are aligned to the Unix epoch (see schedule-expression.ts).
  */
-import { nextFireTime, parseScheduleExpression, type ScheduleExpression } from '../../domain/analytics/schedule-expression.js';
+import { nextFireTime, parseScheduleExpression, type ScheduleExpression } from './schedule-expression.js';
 
 export interface LocalSchedule { name: string; expression: string }
 

@@ -4,7 +4,7 @@
  * APP_DB_PASSWORD, when set, gives the app role LOGIN with that password.
  */
 import { z } from 'zod';
-import { runMigrations } from '../../../db/migrate.js';
+import { runMigrations } from '../db/migrate.js';
 
 /** An empty variable counts as unset (`DATABASE_URL= npm run db:migrate`). */
 const opt = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v === '' ? undefined : v), s.optional());

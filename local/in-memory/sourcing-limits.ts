@@ -2,10 +2,10 @@
  * In-memory implementations of the sourcing ports, for unit tests and single-process tools.
  * They behave like the Postgres ones (same errors, same arithmetic) but hold state in this process.
  */
-import type { Clock, QuotaGuard, RateLimiter, SpendEstimate, UsageRecord, UsageRecorder } from '../../domain/sourcing-ports.js';
-import { monthKey } from '../../domain/sourcing.js';
-import { realClock } from './clock.js';
-import { quotaVerdict, rateLimitedError } from './rules.js';
+import type { Clock, QuotaGuard, RateLimiter, SpendEstimate, UsageRecord, UsageRecorder } from '../../functions/domain/sourcing-ports.js';
+import { monthKey } from '../../functions/domain/sourcing.js';
+import { realClock } from '../../functions/adapters/limits/clock.js';
+import { quotaVerdict, rateLimitedError } from '../../functions/adapters/limits/rules.js';
 
 export interface MemoryUsageRecorder extends UsageRecorder {
   rows: UsageRecord[];

@@ -16,12 +16,12 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
-import { contentRequests, requestSteps } from '../../../db/schema/index.js';
-import { withTenant, type Db } from '../../adapters/db/client.js';
-import { executionNameFor, type WorkflowStarter } from '../../domain/ports.js';
-import { canRedrive, isTerminal, terminalStatuses, type RequestStatus } from '../../domain/request-status.js';
-import { AppError } from '../../shared/errors.js';
-import { lockRequest, moveStatus } from './steps.js';
+import { contentRequests, requestSteps } from '../../db/schema/index.js';
+import { withTenant, type Db } from '../../functions/adapters/db/client.js';
+import { executionNameFor, type WorkflowStarter } from '../../functions/domain/ports.js';
+import { canRedrive, isTerminal, terminalStatuses, type RequestStatus } from '../../functions/domain/request-status.js';
+import { AppError } from '../../functions/shared/errors.js';
+import { lockRequest, moveStatus } from '../../functions/app/pipeline/steps.js';
 
 /** What recovery needs from the local runner. */
 export interface RestartableWorkflow extends WorkflowStarter {

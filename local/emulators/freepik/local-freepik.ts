@@ -1,12 +1,9 @@
 /**
- * Image sourcing for a process: createPgImageSource (pg-image-source.ts, also what the Lambda
- * uses) and, for the local stack, the choice between the real API (FREEPIK_API_KEY set) and the
+ * For a local process: the choice between the real Freepik API (FREEPIK_API_KEY set) and the
  * emulator (not set), with the line to print saying which one is in use.
  */
-import { configForEmulator, loadFreepikConfig, type FreepikConfig } from './config.js';
+import { configForEmulator, loadFreepikConfig, type FreepikConfig } from '../../../functions/adapters/freepik/config.js';
 import { EMULATOR_API_KEY, startFreepikEmulator, type EmulatorOptions, type FreepikEmulator } from './emulator.js';
-
-export { createPgImageSource, type PgImageSourceOptions } from './pg-image-source.js';
 
 export interface LocalFreepik {
   /** Configuration to use (pointing at the emulator when no key is set). */

@@ -3,7 +3,7 @@
  * shows each request moving through the workflow (task states and the Map only; choices and
  * pass states are noise here).
  */
-import type { WorkflowEvent } from '../../functions/adapters/workflow/local-runner.js';
+import type { WorkflowEvent } from '../workflow/local-runner.js';
 
 const SHOWN = new Set(['Task', 'Map']);
 
