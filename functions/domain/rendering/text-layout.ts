@@ -253,6 +253,30 @@ function cutLast(ctx: Ctx, kept: string[], size: number): { lines: string[]; ink
 }
 
 /**
+ * The same number of lines at the same size, as even as they go: greedy breaking fills the first
+ * lines and can leave one word (or a lone emoji) on the last. The narrowest breaking width that
+ * still gives as many lines is found on estimates (binary search), and kept only when the
+ * measured block fits; otherwise the greedy lines stand.
+ */
+function balance(ctx: Ctx, size: number, lines: string[], ink: InkSize, maxSize: number): FittedText {
+  const n = lines.length;
+  if (n < 2 || ctx.paragraphs.length !== 1) return result(ctx, lines, size, ink, false, maxSize);
+  const count = (w: number) => wrapEstimated(ctx, size, w).length;
+  let lo = Math.floor(ink.w / n);
+  let hi = Math.min(ctx.req.maxWidth, ink.w);
+  if (count(hi) !== n) return result(ctx, lines, size, ink, false, maxSize);
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (count(mid) <= n) hi = mid;
+    else lo = mid;
+  }
+  const even = wrapEstimated(ctx, size, hi).map(lineText);
+  if (even.length !== n || even.every((l, i) => l === lines[i])) return result(ctx, lines, size, ink, false, maxSize);
+  const evenInk = measure(ctx, even, size);
+  return fitsBox(ctx, evenInk, n) ? result(ctx, even, size, evenInk, false, maxSize) : result(ctx, lines, size, ink, false, maxSize);
+}
+
+/**
  * Largest size in [minSize, maxSize] whose lines fit the box and maxLines, on measured ink. When
  * nothing fits at minSize, keeps the lines that fit and ends the last with "…" (truncated). When
  * not even one line fits the height, returns no lines (truncated): the caller grows the box first.
@@ -283,7 +307,7 @@ export function fitText(req: FitRequest): FittedText {
   for (let size = best; best > 0 && size >= Math.max(minSize, best - PROBES + 1); size--) {
     const lines = wrapEstimated(ctx, size, req.maxWidth).map(lineText);
     const ink = measure(ctx, lines, size);
-    if (fitsBox(ctx, ink, lines.length)) return result(ctx, lines, size, ink, false, maxSize);
+    if (fitsBox(ctx, ink, lines.length)) return balance(ctx, size, lines, ink, maxSize);
   }
 
   // At the minimum size, on measurements only. A block can be a few px wider than its widest
@@ -296,7 +320,7 @@ export function fitText(req: FitRequest): FittedText {
     if (whole.w <= req.maxWidth) break;
     width -= whole.w - req.maxWidth;
   }
-  if (fitsBox(ctx, whole, all.length)) return result(ctx, all, minSize, whole, false, maxSize);
+  if (fitsBox(ctx, whole, all.length)) return balance(ctx, minSize, all, whole, maxSize);
   let room = Math.min(all.length, req.maxLines);
   while (room > 0 && measure(ctx, all.slice(0, room), minSize).h > req.maxHeight) room--;
   if (room === 0) return result(ctx, [], minSize, { w: 0, h: 0 }, true, maxSize);

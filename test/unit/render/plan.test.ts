@@ -121,6 +121,16 @@ describe('text fitting (rules, on a fake measurer)', () => {
     expect(r.width).toBeLessThanOrEqual(200);
   });
 
+  it('evens out the lines instead of leaving one word on the last (same size, same line count)', () => {
+    // 10 px per character: greedy breaking at 200 px gives "Slow mornings, fresh" / "roasts".
+    const r = fit({ text: 'Slow mornings, fresh roasts', maxWidth: 200, maxHeight: 100, minSize: 20, maxSize: 20 });
+    expect(r).toMatchObject({ lines: ['Slow mornings,', 'fresh roasts'], size: 20, truncated: false });
+    expect(fit({ text: 'New class drop 💪🔥', maxWidth: 160, maxHeight: 100, minSize: 20, maxSize: 20 }).lines).toEqual(['New class', 'drop 💪🔥']);
+    // One line stays one line; lines the author typed are kept as typed.
+    expect(fit({ text: 'Order now', maxSize: 20 }).lines).toEqual(['Order now']);
+    expect(fit({ text: 'Slow mornings, fresh\nroasts', maxWidth: 400, maxSize: 20 }).lines).toEqual(['Slow mornings, fresh', 'roasts']);
+  });
+
   it('keeps the lines an author typed', () => {
     expect(fit({ text: 'One\nTwo', maxSize: 20 }).lines).toEqual(['One', 'Two']);
   });
