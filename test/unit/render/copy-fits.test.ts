@@ -8,7 +8,7 @@ import { renderVariant, renderVariants } from '../../../functions/adapters/rende
 import { shippedFonts } from '../../../functions/adapters/render/fonts.js';
 import { planMeasured } from '../../../functions/adapters/render/text-measure.js';
 import { checkVariant } from '../../../functions/domain/compliance/index.js';
-import { brandKitSchema, templateLayersSchema } from '../../../functions/domain/brand-types.js';
+import { brandKitSchema, templateLayersSchema, type BrandKitInput } from '../../../functions/domain/brand-types.js';
 import { PLATFORM_PRESETS, platformNames } from '../../../functions/domain/platforms.js';
 import { bottom, contains, gap, right } from '../../../functions/domain/rendering/geometry.js';
 import { buildRenderPlan, opaquePart } from '../../../functions/domain/rendering/plan.js';
@@ -84,12 +84,12 @@ describe('every text slot has room for one line at its minimum size', () => {
 });
 
 describe('a slot that runs into earlier text', () => {
-  const globex = {
+  const globex: BrandKitInput = {
     colors: { palette: DEMO_TENANTS[1].palette, maxDeltaE: 22 },
     fonts: { headline: 'Inter', body: 'Inter', allowed: ['Inter'] },
     logo: { placement: 'top-right', widthPct: 0.16, minWidthPct: 0.08, clearSpacePct: 0.25 },
     complianceThresholds: { minContrast: 4.5 },
-  } as const;
+  };
   const headline = 'Twelve weeks of coached strength training built around your own schedule';
   const body = 'Small groups, real coaches and a plan that adapts to you every week, from your first session to your first race. Consult your doctor before starting a new exercise program.';
 
