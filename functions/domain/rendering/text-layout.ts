@@ -304,11 +304,27 @@ export function fitText(req: FitRequest): FittedText {
       lo = mid + 1;
     } else hi = mid - 1;
   }
-  for (let size = best; best > 0 && size >= Math.max(minSize, best - PROBES + 1); size--) {
+  const probe = (size: number) => {
     const lines = wrapEstimated(ctx, size, req.maxWidth).map(lineText);
     const ink = measure(ctx, lines, size);
-    if (fitsBox(ctx, ink, lines.length)) return balance(ctx, size, lines, ink, maxSize);
+    return fitsBox(ctx, ink, lines.length) ? { lines, ink } : null;
+  };
+  for (let size = best; best > 0 && size >= Math.max(minSize, best - PROBES + 1); size--) {
+    const hit = probe(size);
+    if (hit) return balance(ctx, size, hit.lines, hit.ink, maxSize);
   }
+  // The estimate was too hopeful (a fallback font's taller lines, say): search the sizes below on
+  // measurements rather than dropping straight to the minimum.
+  let found: { size: number; lines: string[]; ink: InkSize } | null = null;
+  for (let a = minSize + 1, b = best > 0 ? best - PROBES : maxSize; a <= b;) {
+    const mid = (a + b) >> 1;
+    const hit = probe(mid);
+    if (hit) {
+      found = { size: mid, ...hit };
+      a = mid + 1;
+    } else b = mid - 1;
+  }
+  if (found) return balance(ctx, found.size, found.lines, found.ink, maxSize);
 
   // At the minimum size, on measurements only. A block can be a few px wider than its widest
   // line (lines start at different side bearings): narrow the breaking width by the overrun.

@@ -131,6 +131,21 @@ describe('text fitting (rules, on a fake measurer)', () => {
     expect(fit({ text: 'Slow mornings, fresh\nroasts', maxWidth: 400, maxSize: 20 }).lines).toEqual(['Slow mornings, fresh', 'roasts']);
   });
 
+  it('searches the sizes below on measurements when the estimate was too hopeful, instead of dropping to the minimum', () => {
+    // Blocks of several lines measure taller than their lines add up to (as a fallback font's
+    // taller lines do): the estimate says 50 px fits two lines in 100 px, the measurement says 45.
+    const taller: TextMeasurer = {
+      ink(b: TextBlock): InkSize {
+        const w = Math.max(0, ...b.lines.map((l) => graphemes(l.replace(/\|/g, '')).length * 0.5 * b.size));
+        const n = b.lines.length;
+        const letters = b.lines.some((l) => /[^|]/.test(l));
+        return { w: Math.ceil(w), h: Math.ceil(b.size * (n + (letters ? 0.2 * (n - 1) : 0))) };
+      },
+    };
+    const r = fit({ text: 'Big news today', measure: taller, maxWidth: 220, maxHeight: 100, minSize: 10, maxSize: 60, maxLines: 3 });
+    expect(r).toMatchObject({ size: 45, lines: ['Big news', 'today'], truncated: false });
+  });
+
   it('keeps the lines an author typed', () => {
     expect(fit({ text: 'One\nTwo', maxSize: 20 }).lines).toEqual(['One', 'Two']);
   });
