@@ -30,17 +30,20 @@ const acme = {
 describe('a call to action of up to 24 characters is never cut', () => {
   let source: Buffer;
   beforeAll(async () => { source = await solid('#777777', 1600, 1200, 'jpeg'); });
-  for (const [name, layers] of [['Bottom band', TEMPLATES[0].layers], ['the test template', fixtureLayers]] as const) {
+  for (const [name, layers] of [['Bottom band', TEMPLATES[0].layers], ['the test template', fixtureLayers], ['the fallback template', FALLBACK_TEMPLATE]] as const) {
     it(`on all 8 presets with ${name}`, async () => {
       expect(CTAS.every((c) => [...c].length <= 24)).toBe(true);
       const problems: string[] = [];
-      for (const callToAction of CTAS) {
-        const variants = await renderVariants({ source, presets: [...platformNames], layers, brand: acme, brief: { headline: 'New autumn blend', callToAction } });
+      for (const [i, callToAction] of CTAS.entries()) {
+        // With and without a body above it (a long one carrying a disclaimer, which must not push it out).
+        const body = i % 2 ? 'Small groups, real coaches and a plan that adapts to you every week, from your first session to your first race. Consult your doctor first.' : undefined;
+        const variants = await renderVariants({ source, presets: [...platformNames], layers, brand: acme, brief: { headline: 'New autumn blend', body, callToAction } });
         for (const v of variants) {
           const cta = v.layout.texts.find((t) => t.slot === 'cta')!;
           const drawn = cta.lines.join(' ');
           if (cta.truncated || !cta.bbox || drawn.replace(/\s/g, '') !== callToAction.replace(/\s/g, '') || drawn.includes('…')) problems.push(`${v.platform} "${callToAction}" -> ${JSON.stringify(cta.lines)}`);
           else if (!contains(cta.box, cta.bbox) || !contains(v.layout.safe, cta.bbox)) problems.push(`${v.platform} "${callToAction}" drawn outside its box`);
+          if (body && templateLayersSchema.parse(layers).body && !v.layout.texts.some((t) => t.slot === 'body' && t.bbox)) problems.push(`${v.platform}: the body is not on the image`);
           const cut = checkVariant({ variant: v, brand: acme }).findings.filter((f) => f.check === 'copy_length');
           if (cut.length) problems.push(`${v.platform} "${callToAction}": ${cut[0].message}`);
         }
