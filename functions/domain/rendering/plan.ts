@@ -27,7 +27,8 @@
  *    hugs the bottom edge). Without an explicit box, the overlay spans the text to the nearest
  *    canvas edge (full width on square/tall, full height on wide), with the gradient's ramp beyond
  *    the text.
- * 5. Right-to-left copy keeps the template's box and mirrors its alignment (start-aligned).
+ * 5. Right-to-left copy mirrors the template's alignment (start-aligned), and a box narrower than
+ *    the column of text boxes it overlaps is mirrored within that column, so RTL lines end flush.
  */
 import type { BrandKit, Brief, RelBox, TemplateLayers, TextSlot } from '../brand-types.js';
 import { safeRect, type PlatformPreset } from '../platforms.js';
@@ -408,10 +409,19 @@ export function buildRenderPlan(input: PlanInput): RenderPlan {
 
   const overlayColorHint = layers.overlay.kind === 'none' ? undefined : colorForRole(brand, layers.overlay.colorRole);
   const copy: Record<TextSlotName, string | undefined> = { headline: brief.headline, body: brief.body, cta: brief.callToAction };
-  const slots = SLOT_ORDER.flatMap((name) => {
+  const placed = SLOT_ORDER.flatMap((name) => {
     const slot = layers[name];
     const text = copy[name]?.trim();
     return slot && text ? [{ name, slot, text, templateBox: relToBox(slotBox(slot, preset.layout), safe) }] : [];
+  });
+  // Right-to-left copy starts at the right: a box narrower than the column of text boxes it shares
+  // a left edge with (a call to action under a wider headline) is mirrored within that column, so
+  // the lines of every slot end flush at the same right edge, as left-to-right lines start at one.
+  const columnOf = (b: Box) => union(placed.map((p) => p.templateBox).filter((o) => o.x < right(b) && right(o) > b.x)) ?? b;
+  const slots = placed.map((p) => {
+    if (baseDirection(p.text) !== 'rtl') return p;
+    const col = columnOf(p.templateBox);
+    return { ...p, templateBox: { ...p.templateBox, x: col.x + right(col) - right(p.templateBox) } };
   });
   const texts: PlannedText[] = [];
   for (const [i, { name, slot, text, templateBox }] of slots.entries()) {

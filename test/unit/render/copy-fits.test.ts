@@ -148,4 +148,18 @@ describe('right-to-left copy', () => {
       expect(right(t.bbox!)).toBe(right(t.box));
     }
   });
+
+  it('ends the lines of every slot at one right edge when a narrower box shares the column (Bottom band, the fallback)', async () => {
+    for (const layers of [TEMPLATES[0].layers, FALLBACK_TEMPLATE]) {
+      const variants = await renderVariants({
+        source: await solid('#333333', 1600, 1200), presets: ['instagram_square', 'instagram_story', 'facebook'], brand: brand(), layers,
+        brief: { headline: 'مزيج الخريف الجديد', body: 'قهوة محمصة طازجة كل يوم جمعة.', callToAction: 'اطلب الآن' },
+      });
+      for (const v of variants) {
+        const edges = v.layout.texts.filter((t) => t.bbox).map((t) => right(t.bbox!));
+        expect(edges.length, v.platform).toBeGreaterThanOrEqual(2);
+        expect(new Set(edges).size, `${v.platform}: right edges ${edges.join(', ')}`).toBe(1);
+      }
+    }
+  });
 });
