@@ -346,13 +346,21 @@ function planOverlay(input: PlanInput, texts: PlannedText[], textColorHint: stri
     const ink = union(members.map((t) => t.estimate));
     const cover = union(members.map((t) => intersect(expand(t.estimate, pad), canvas)));
     if (ink && cover && !isEmpty(b)) {
-      // Text already on the opaque part keeps the template's box; text off it gets the box
-      // extended with some margin around the letters.
-      if (!contains(opaquePart({ box: b, opaqueEdge, ramp }), ink)) {
+      // Text well inside the opaque part keeps the template's box; text off it, or with its
+      // letters at the very edge (safe-relative text boxes over a canvas-relative band can put a
+      // headline's cap tops a few px from the band's edge), gets the box extended with some
+      // margin around the letters.
+      const opaque = opaquePart({ box: b, opaqueEdge, ramp });
+      const margin = Math.round(pad / 2);
+      if (!members.every((t) => contains(opaque, intersect(expand(t.estimate, margin), canvas)))) {
         const ext = extendOverlay(b, opaqueEdge, ramp, cover, canvas);
+        const names = members.map((t) => SLOT_LABEL[t.slot]).join(' and ');
+        const them = members.length > 1 ? 'them' : 'it';
         adjustments.push({
           kind: 'overlay_extended', from: b, to: ext.box,
-          reason: `On ${preset.label} the ${members.map((t) => SLOT_LABEL[t.slot]).join(' and ')} would sit ${o.kind === 'band' ? 'off the band' : 'on the faded part of the gradient'}, so the ${o.kind} was extended under ${members.length > 1 ? 'them' : 'it'}.`,
+          reason: contains(opaque, ink)
+            ? `On ${preset.label} the ${names} would touch the edge of the ${o.kind}, so the ${o.kind} was extended to leave a margin around ${them}.`
+            : `On ${preset.label} the ${names} would sit ${o.kind === 'band' ? 'off the band' : 'on the faded part of the gradient'}, so the ${o.kind} was extended under ${them}.`,
         });
         b = ext.box;
         ramp = ext.ramp;
