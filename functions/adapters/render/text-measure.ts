@@ -27,8 +27,11 @@ const escapeMarkup = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;
  * (Inter's monochrome ☀ for ☀️); and within one span of several emoji, Pango still draws a ☀️
  * after a 🍋 in Inter, so every sequence gets its own span.
  */
+const MAYBE_EMOJI = /[\uFE0F\p{Emoji_Presentation}]/u;
+
 function markup(text: string): string {
-  const emoji = shippedFonts().find((f) => f.emoji);
+  // Most copy has no emoji: no segmentation for it (this runs for every block measured).
+  const emoji = MAYBE_EMOJI.test(text) ? shippedFonts().find((f) => f.emoji) : undefined;
   if (!emoji) return escapeMarkup(text);
   let out = '';
   for (const g of graphemes(text)) {
