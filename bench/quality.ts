@@ -5,14 +5,20 @@
  *
  * The corpus: four brands with different palettes and thresholds (the two seeded ones, a strict
  * outdoor brand with maxUpscale 1.2, a loose citrus one with maxUpscale 2 and contrast 3:1), short
- * and long copy, some emoji, stock and AI, every platform preset, both seeded templates and the
- * fallback one, plus two briefs whose copy no image can fix (they must end before any Freepik call).
+ * and long copy, some emoji, copy in Cyrillic (Russian), Greek, Arabic (right to left) and CJK
+ * (Chinese, Japanese) in headline, body and call to action, stock and AI, every platform preset,
+ * both seeded templates and the fallback one, plus two briefs whose copy no image can fix (they
+ * must end before any Freepik call). Translated bodies end with the brand's required disclaimer
+ * as the brand wrote it (its legal line is in English), so right-to-left bodies carry a
+ * left-to-right sentence too.
  *
  * Reports: the share of requests reaching a reviewer (the approval wait, or auto-approval), error
  * findings by check, findings caused by our layout (text cut or left out, safe zone, contrast,
- * fonts / missing glyphs, logo size and clear space, file size) against those caused by the input
- * (palette, resolution, licence, the brief's copy), automatic adjustments the renderer made, and
- * Freepik calls and credits per request.
+ * missing glyphs, logo size and clear space, file size) against those caused by the input
+ * (palette, resolution, licence, the brief's copy against platform limits and brand rules, brand
+ * font settings), automatic adjustments the renderer made (by kind and text slot, with an example
+ * reason each), and Freepik calls and credits per request. Information findings (copy a template
+ * does not show) are counted apart: they cost nothing and point at no defect.
  *
  *   npm run bench -- quality            (QUALITY_DUMP_DIR=/some/dir also writes every variant there)
  *
@@ -29,6 +35,7 @@ import sharp from 'sharp';
 import { renderLogo } from '../db/seed.js';
 import { brandColorsSchema, brandFontsSchema, brandLogoSchema, complianceThresholdsSchema, voiceRulesSchema, type BrandColors } from '../functions/domain/brand-types.js';
 import type { Finding } from '../functions/domain/compliance/index.js';
+import type { Adjustment } from '../functions/domain/rendering/types.js';
 import { platformNames, type PlatformName } from '../functions/domain/platforms.js';
 import type { WorkflowEvent } from '../local/workflow/local-runner.js';
 import { startLocalStack, type LocalStack } from '../local/stack/stack.js';
@@ -50,7 +57,13 @@ interface BrandSpec {
   headlines: { short: string; long: string; emoji: string };
   bodies: { short: string; long: string };
   cta: string;
+  /** The same copy in other scripts (the disclaimer stays as the brand wrote it). */
+  scripts: Record<Script, LocalCopy>;
 }
+
+type Script = 'cyrillic' | 'greek' | 'arabic' | 'cjk';
+const SCRIPTS: Script[] = ['cyrillic', 'greek', 'arabic', 'cjk'];
+interface LocalCopy { headlines: { short: string; long: string }; bodies: { short: string; long: string }; cta: string }
 
 const BRANDS: BrandSpec[] = [
   {
@@ -60,6 +73,28 @@ const BRANDS: BrandSpec[] = [
     headlines: { short: 'Slow mornings, fresh roasts', long: 'Our single-origin Ethiopian roast is back for a limited autumn season', emoji: 'Fresh roast is in ☕✨' },
     bodies: { short: 'New beans every Friday.', long: 'Floral, bright and roasted in small batches by our team every Friday morning, then brewed the way you like it.' },
     cta: 'Visit us today',
+    scripts: {
+      cyrillic: {
+        headlines: { short: 'Медленное утро, свежая обжарка', long: 'Наша эфиопская обжарка из одного региона снова с нами, только этой осенью' },
+        bodies: { short: 'Новые зёрна каждую пятницу.', long: 'Цветочный и яркий вкус: наша команда обжаривает зёрна небольшими партиями каждую пятницу утром, а мы заварим их так, как вы любите.' },
+        cta: 'Заходите сегодня',
+      },
+      greek: {
+        headlines: { short: 'Αργά πρωινά, φρέσκο καβούρδισμα', long: 'Ο μονοποικιλιακός καφές μας από την Αιθιοπία επιστρέφει για λίγο αυτό το φθινόπωρο' },
+        bodies: { short: 'Νέοι κόκκοι κάθε Παρασκευή.', long: 'Ανθικός και φωτεινός, καβουρδισμένος σε μικρές παρτίδες από την ομάδα μας κάθε Παρασκευή πρωί και φτιαγμένος όπως σας αρέσει.' },
+        cta: 'Ελάτε σήμερα',
+      },
+      arabic: {
+        headlines: { short: 'صباحات هادئة وقهوة طازجة', long: 'قهوتنا الإثيوبية أحادية المنشأ تعود لموسم خريفي محدود' },
+        bodies: { short: 'حبوب جديدة كل يوم جمعة.', long: 'نكهة زهرية مشرقة، نحمّصها على دفعات صغيرة كل صباح جمعة، ونحضّرها كما تحب تمامًا.' },
+        cta: 'زورونا اليوم',
+      },
+      cjk: {
+        headlines: { short: '慢享清晨，新鲜烘焙', long: '我们的埃塞俄比亚单一产地咖啡回来了，仅限今年秋季限量供应' },
+        bodies: { short: '每周五都有新鲜咖啡豆。', long: '花香明亮，由我们的团队每周五清晨小批量烘焙，再按您喜欢的方式冲煮。' },
+        cta: '今天就来店里',
+      },
+    },
   },
   {
     key: 'globex', seeded: 'globex-fitness', disclaimer: 'Consult your doctor before starting a new exercise program.', hashtag: '#GlobexFit', bannedWord: 'miracle',
@@ -68,6 +103,28 @@ const BRANDS: BrandSpec[] = [
     headlines: { short: 'Move more, feel better', long: 'Twelve weeks of coached strength training built around your own schedule', emoji: 'New class drop 💪🔥' },
     bodies: { short: 'Classes start Monday.', long: 'Small groups, real coaches and a plan that adapts to you every week, from your first session to your first race.' },
     cta: 'Book a class',
+    scripts: {
+      cyrillic: {
+        headlines: { short: 'Двигайтесь больше, живите лучше', long: 'Двенадцать недель силовых тренировок с тренером по вашему собственному расписанию' },
+        bodies: { short: 'Занятия начинаются в понедельник.', long: 'Небольшие группы, настоящие тренеры и план, который подстраивается под вас каждую неделю, от первого занятия до первого забега.' },
+        cta: 'Записаться',
+      },
+      greek: {
+        headlines: { short: 'Κινηθείτε περισσότερο', long: 'Δώδεκα εβδομάδες προπόνησης δύναμης με προπονητή, στο δικό σας πρόγραμμα' },
+        bodies: { short: 'Τα μαθήματα ξεκινούν τη Δευτέρα.', long: 'Μικρές ομάδες, πραγματικοί προπονητές και ένα πλάνο που προσαρμόζεται σε εσάς κάθε εβδομάδα, ως τον πρώτο σας αγώνα.' },
+        cta: 'Κλείστε θέση',
+      },
+      arabic: {
+        headlines: { short: 'تحرّك أكثر، اشعر بتحسّن', long: 'اثنا عشر أسبوعًا من تمارين القوة مع مدرّب، مصممة حول جدولك الخاص' },
+        bodies: { short: 'تبدأ الحصص يوم الاثنين.', long: 'مجموعات صغيرة ومدرّبون حقيقيون وخطة تتكيف معك كل أسبوع، من أول حصة حتى أول سباق لك.' },
+        cta: 'احجز حصتك',
+      },
+      cjk: {
+        headlines: { short: 'もっと動いて、もっと元気に', long: 'あなたのスケジュールに合わせた、コーチ付き12週間の筋力トレーニング' },
+        bodies: { short: 'クラスは月曜日スタート。', long: '少人数のグループ、本物のコーチ、そして毎週あなたに合わせて変わるプラン。最初のセッションから最初のレースまで。' },
+        cta: 'クラスを予約',
+      },
+    },
   },
   {
     key: 'fjord', name: 'Fjord Outdoor',
@@ -82,6 +139,28 @@ const BRANDS: BrandSpec[] = [
     headlines: { short: 'Go further north', long: 'Everything you need for a week on the trail, packed light and built to last', emoji: 'Trail season is here 🏔️🛶' },
     bodies: { short: 'Gear that lasts.', long: 'Waterproof, repairable and tested on real fjord crossings by our guides before it ever reaches a shelf.' },
     cta: 'Shop the gear',
+    scripts: {
+      cyrillic: {
+        headlines: { short: 'Дальше на север', long: 'Всё, что нужно для недели в походе: лёгкое снаряжение, сделанное на годы' },
+        bodies: { short: 'Снаряжение, которое служит долго.', long: 'Непромокаемое, ремонтопригодное и проверенное нашими гидами на настоящих переходах по фьордам, прежде чем попасть на полку.' },
+        cta: 'Смотреть снаряжение',
+      },
+      greek: {
+        headlines: { short: 'Πιο μακριά στον βορρά', long: 'Ό,τι χρειάζεστε για μια εβδομάδα στο μονοπάτι, ελαφρύ και φτιαγμένο να αντέχει' },
+        bodies: { short: 'Εξοπλισμός που αντέχει.', long: 'Αδιάβροχος, επισκευάσιμος και δοκιμασμένος από τους οδηγούς μας σε πραγματικές διασχίσεις φιόρδ πριν φτάσει στο ράφι.' },
+        cta: 'Δείτε τον εξοπλισμό',
+      },
+      arabic: {
+        headlines: { short: 'انطلق أبعد نحو الشمال', long: 'كل ما تحتاجه لأسبوع على الدرب، خفيف الوزن ومصنوع ليدوم' },
+        bodies: { short: 'معدّات تدوم طويلًا.', long: 'مقاومة للماء وقابلة للإصلاح، جرّبها مرشدونا في عبور حقيقي للمضايق قبل أن تصل إلى الرفوف.' },
+        cta: 'تسوّق المعدّات',
+      },
+      cjk: {
+        headlines: { short: '向北，走得更远', long: '一周徒步所需的一切装备，轻便耐用，经久不衰' },
+        bodies: { short: '经久耐用的装备。', long: '防水、可维修，并在上架之前由我们的向导在真实的峡湾穿越中测试。' },
+        cta: '选购装备',
+      },
+    },
   },
   {
     key: 'citrus', name: 'Sunny Citrus',
@@ -96,6 +175,28 @@ const BRANDS: BrandSpec[] = [
     headlines: { short: 'Squeezed this morning', long: 'Cold-pressed lemon, orange and ginger, bottled within an hour of picking', emoji: 'Sunshine in a bottle 🍋☀️' },
     bodies: { short: 'Pure fruit, nothing else.', long: 'We press whole fruit from three family orchards every morning and deliver it chilled to your door the same day.' },
     cta: 'Order now',
+    scripts: {
+      cyrillic: {
+        headlines: { short: 'Выжато этим утром', long: 'Лимон, апельсин и имбирь холодного отжима в бутылке через час после сбора' },
+        bodies: { short: 'Только фрукты, ничего лишнего.', long: 'Каждое утро мы отжимаем целые фрукты из трёх семейных садов и в тот же день привозим сок охлаждённым к вашей двери.' },
+        cta: 'Заказать',
+      },
+      greek: {
+        headlines: { short: 'Στυμμένο σήμερα το πρωί', long: 'Λεμόνι, πορτοκάλι και τζίντζερ ψυχρής έκθλιψης, εμφιαλωμένα μέσα σε μία ώρα' },
+        bodies: { short: 'Μόνο φρούτα, τίποτα άλλο.', long: 'Στύβουμε ολόκληρα φρούτα από τρία οικογενειακά περιβόλια κάθε πρωί και τα φέρνουμε δροσερά στην πόρτα σας την ίδια μέρα.' },
+        cta: 'Παραγγείλτε τώρα',
+      },
+      arabic: {
+        headlines: { short: 'معصور هذا الصباح', long: 'ليمون وبرتقال وزنجبيل معصور على البارد، معبأ خلال ساعة من القطف' },
+        bodies: { short: 'فاكهة نقية، لا شيء غيرها.', long: 'نعصر الفاكهة الكاملة من ثلاثة بساتين عائلية كل صباح ونوصلها مبردة إلى بابك في اليوم نفسه.' },
+        cta: 'اطلب الآن',
+      },
+      cjk: {
+        headlines: { short: 'けさ搾りたて', long: 'レモン、オレンジ、ジンジャーのコールドプレス。収穫から1時間以内にボトリング' },
+        bodies: { short: '果物だけ、ほかには何も。', long: '3つの家族経営の果樹園の果物を毎朝まるごと搾り、その日のうちに冷やしてご自宅へお届けします。' },
+        cta: '今すぐ注文',
+      },
+    },
   },
 ];
 
@@ -109,6 +210,8 @@ interface CorpusItem {
   brand: string;
   source: 'stock' | 'ai';
   copy: 'short' | 'long' | 'emoji';
+  /** Copy in another script (its length is `copy`). */
+  script?: Script;
   platforms: PlatformName[];
   template: 'Bottom band' | 'Top headline' | 'brand default';
   /** The brief's copy has an error no image can fix: it must end at "Validate brief". */
@@ -125,6 +228,15 @@ function corpus(): Omit<CorpusItem, 'body'>[] {
       items.push({
         id: `${b.key}-${i + 1}`, brand: b.key, source: i % 3 === 2 ? 'ai' : 'stock', copy: copies[(i + bi) % 3],
         platforms: PLATFORM_SETS[(i + bi * 2) % PLATFORM_SETS.length], template: templates[(i + bi) % 3],
+      });
+    }
+  }
+  // Each script with every brand, short and long, on every template and preset set.
+  for (const [bi, b] of BRANDS.entries()) {
+    for (const [si, script] of SCRIPTS.entries()) {
+      items.push({
+        id: `${b.key}-${script}`, brand: b.key, source: (bi + si) % 3 === 2 ? 'ai' : 'stock', copy: (bi + si) % 2 ? 'long' : 'short', script,
+        platforms: PLATFORM_SETS[(si * 2 + bi) % PLATFORM_SETS.length], template: templates[(bi + 2 * si) % 3],
       });
     }
   }
@@ -163,6 +275,11 @@ async function createBrand(stack: LocalStack, owner: postgres.Sql, spec: BrandSp
 }
 
 function briefFor(b: BrandSpec, item: Omit<CorpusItem, 'body'>): Record<string, unknown> {
+  if (item.script) {
+    const l = b.scripts[item.script];
+    const len = item.copy === 'long' ? 'long' : 'short';
+    return { headline: l.headlines[len], body: `${l.bodies[len]} ${b.disclaimer}`, callToAction: l.cta, hashtags: [b.hashtag] };
+  }
   const body = `${b.bodies[item.copy === 'long' ? 'long' : 'short']} ${item.invalidCopy === 'missing_disclaimer' ? '' : b.disclaimer}`.trim();
   const headline = item.invalidCopy === 'banned_word' ? `A ${b.bannedWord} deal for everyone` : b.headlines[item.copy];
   return { headline, body, callToAction: b.cta, hashtags: [b.hashtag] };
@@ -170,13 +287,21 @@ function briefFor(b: BrandSpec, item: Omit<CorpusItem, 'body'>): Record<string, 
 
 // ---- classification ----------------------------------------------------------------------------
 
-/** What caused a finding: our layout/encoding, or what we were given (the photo, the copy). */
+/**
+ * What caused a finding: our layout/encoding, or what we were given (the photo, the copy, the
+ * brand's settings). Decided on the finding's details, which say what was measured.
+ */
 export function causeOf(f: Finding): 'layout' | 'input' {
-  if (['safe_zone', 'contrast', 'fonts', 'file_size'].includes(f.check)) return 'layout';
-  // Text the renderer cut or left out (variant) vs copy over a platform limit (brief).
-  if (f.check === 'copy_length') return f.details && 'slot' in f.details ? 'layout' : 'input';
+  const d = (f.details ?? {}) as Record<string, unknown>;
+  if (['safe_zone', 'contrast', 'file_size'].includes(f.check)) return 'layout';
+  // Characters no shipped font draws are ours to ship; a brand font we do not ship, or a brand
+  // that allows none of ours, is the brand's setting.
+  if (f.check === 'fonts') return 'missing' in d ? 'layout' : 'input';
+  // Text the renderer cut or left out of a slot (variant: `slot`) vs copy over a platform's
+  // readability or caption limit, or copy the template has no place for (brief: `field`).
+  if (f.check === 'copy_length') return 'slot' in d ? 'layout' : 'input';
   // Logo clear space and size are placement; a brand without a logo is input.
-  if (f.check === 'logo') return /missing/.test(f.message) ? 'input' : 'layout';
+  if (f.check === 'logo') return 'box' in d || 'gap' in d ? 'layout' : 'input';
   return 'input';
 }
 
@@ -190,14 +315,16 @@ const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 export interface QualityResult {
   at: string;
   machine: { cpus: number; node: string; loadavg: number[] };
-  corpus: { requests: number; brands: number; presetsCovered: number; stock: number; ai: number; withEmoji: number; invalidCopy: number };
+  corpus: { requests: number; brands: number; presetsCovered: number; stock: number; ai: number; withEmoji: number; byScript: Record<string, number>; invalidCopy: number };
   reachedReviewer: { n: number; share: number; shareOfValid: number; goal: number; met: boolean };
   outcomes: Record<string, number>;
   invalidCopyEndedBeforePaying: boolean;
   errorFindingsByCheck: Record<string, number>;
   findingsByCause: { layout: { errors: number; warnings: number; byCheck: Record<string, number> }; input: { errors: number; warnings: number; byCheck: Record<string, number> } };
+  /** Information findings (no cost, no defect), by check. */
+  infoFindings: Record<string, number>;
   layoutErrorsZero: boolean;
-  adjustments: { variants: number; variantsAdjusted: number; byKind: Record<string, number> };
+  adjustments: { variants: number; variantsAdjusted: number; byKind: Record<string, number>; byKindAndSlot: Record<string, number>; examples: Record<string, string> };
   freepik: { callsPerRequest: { mean: number; p50: number; max: number }; creditsPerRequest: { mean: number; max: number }; costUsdTotal: number; byEndpoint: Record<string, number>; downloadsPerStockRequest: number; generationsPerAiRequest: number };
   sourcing: { imagesPerRequest: number; fallbackGroups: number; groupsByStatus: Record<string, number> };
   perRequest: Array<{ id: string; brand: string; source: string; platforms: number; status: string; score: number | null; calls: number; credits: number; layoutErrors: number; inputErrors: number; reason?: string }>;
@@ -256,6 +383,7 @@ export async function benchQuality(opts: { concurrency?: number; dumpDir?: strin
     // ---- measure ---------------------------------------------------------------------------------
     const outcomes: Record<string, number> = {};
     const errorByCheck: Record<string, number> = {};
+    const info: Record<string, number> = {};
     const cause = { layout: { errors: 0, warnings: 0, byCheck: {} as Record<string, number> }, input: { errors: 0, warnings: 0, byCheck: {} as Record<string, number> } };
     const perRequest: QualityResult['perRequest'] = [];
     const calls: number[] = [];
@@ -279,7 +407,10 @@ export async function benchQuality(opts: { concurrency?: number; dumpDir?: strin
       let le = 0;
       let ie = 0;
       for (const f of findings) {
-        if (f.severity === 'info') continue;
+        if (f.severity === 'info') {
+          info[f.check] = (info[f.check] ?? 0) + 1;
+          continue;
+        }
         const c = causeOf(f);
         const bucket = cause[c];
         if (f.severity === 'error') {
@@ -311,13 +442,17 @@ export async function benchQuality(opts: { concurrency?: number; dumpDir?: strin
     }
     const variants = await owner<{ platform: string; s3_key: string; adjustments: unknown; request_id: string }[]>`SELECT platform, s3_key, adjustments, request_id FROM asset_variants`;
     const byKind: Record<string, number> = {};
+    const byKindAndSlot: Record<string, number> = {};
+    const examples: Record<string, string> = {};
     let adjusted = 0;
     for (const v of variants) {
-      const list = Array.isArray(v.adjustments) ? v.adjustments as Array<Record<string, unknown>> : v.adjustments && typeof v.adjustments === 'object' ? [v.adjustments as Record<string, unknown>] : [];
+      const list = (Array.isArray(v.adjustments) ? v.adjustments : []) as Adjustment[];
       if (list.length) adjusted++;
       for (const a of list) {
-        const kind = String(a.kind ?? a.type ?? a.what ?? a.check ?? 'adjustment');
-        byKind[kind] = (byKind[kind] ?? 0) + 1;
+        byKind[a.kind] = (byKind[a.kind] ?? 0) + 1;
+        const key = a.slot ? `${a.kind}:${a.slot}` : a.kind;
+        byKindAndSlot[key] = (byKindAndSlot[key] ?? 0) + 1;
+        examples[key] ??= a.reason;
       }
     }
     if (opts.dumpDir) {
@@ -335,15 +470,17 @@ export async function benchQuality(opts: { concurrency?: number; dumpDir?: strin
       corpus: {
         requests: items.length, brands: BRANDS.length, presetsCovered: new Set(items.flatMap((i) => i.platforms)).size,
         stock: items.filter((i) => i.source === 'stock').length, ai: items.filter((i) => i.source === 'ai').length,
-        withEmoji: items.filter((i) => i.copy === 'emoji').length, invalidCopy: items.length - valid,
+        withEmoji: items.filter((i) => i.copy === 'emoji').length,
+        byScript: Object.fromEntries(SCRIPTS.map((sc) => [sc, items.filter((i) => i.script === sc).length])), invalidCopy: items.length - valid,
       },
       reachedReviewer: { n: reached, share: round(reached / items.length, 3), shareOfValid: round(reached / valid, 3), goal: 0.9, met: reached / items.length >= 0.9 },
       outcomes,
       invalidCopyEndedBeforePaying: invalidOk,
       errorFindingsByCheck: errorByCheck,
       findingsByCause: cause,
+      infoFindings: info,
       layoutErrorsZero: cause.layout.errors === 0,
-      adjustments: { variants: variants.length, variantsAdjusted: adjusted, byKind },
+      adjustments: { variants: variants.length, variantsAdjusted: adjusted, byKind, byKindAndSlot, examples },
       freepik: {
         callsPerRequest: { mean: round(calls.reduce((a, b) => a + b, 0) / calls.length), p50: pct(calls, 50), max: Math.max(...calls) },
         creditsPerRequest: { mean: round(credits.reduce((a, b) => a + b, 0) / credits.length), max: Math.max(...credits) },
@@ -368,7 +505,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const r = await benchQuality({ dumpDir: process.env.QUALITY_DUMP_DIR });
   const c = r.corpus;
-  console.log(`Quality: ${c.requests} briefs (${c.brands} brands, ${c.presetsCovered} presets, ${c.stock} stock / ${c.ai} AI, ${c.withEmoji} with emoji, ${c.invalidCopy} with copy no image can fix), emulator, ${r.seconds} s`);
+  console.log(`Quality: ${c.requests} briefs (${c.brands} brands, ${c.presetsCovered} presets, ${c.stock} stock / ${c.ai} AI, ${c.withEmoji} with emoji, ${Object.entries(c.byScript).map(([k, n]) => `${n} ${k}`).join(', ')}, ${c.invalidCopy} with copy no image can fix), emulator, ${r.seconds} s`);
   console.table([{
     reached_reviewer: `${r.reachedReviewer.n}/${c.requests}`, share: r.reachedReviewer.share, of_valid_briefs: r.reachedReviewer.shareOfValid,
     goal: `>= ${r.reachedReviewer.goal}`, met: r.reachedReviewer.met, layout_errors: r.findingsByCause.layout.errors, invalid_copy_stopped_unpaid: r.invalidCopyEndedBeforePaying,
@@ -381,7 +518,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     { cause: 'our layout', errors: r.findingsByCause.layout.errors, warnings: r.findingsByCause.layout.warnings, detail: JSON.stringify(r.findingsByCause.layout.byCheck) },
     { cause: 'input (photo, copy)', errors: r.findingsByCause.input.errors, warnings: r.findingsByCause.input.warnings, detail: JSON.stringify(r.findingsByCause.input.byCheck) },
   ]);
+  console.log('Information findings (no cost):', r.infoFindings);
   console.log(`Automatic adjustments: ${r.adjustments.variantsAdjusted} of ${r.adjustments.variants} variants`, r.adjustments.byKind);
+  console.table(Object.entries(r.adjustments.byKindAndSlot).map(([kind, n]) => ({ kind, n, example: r.adjustments.examples[kind].slice(0, 150) })));
   console.table([{
     calls_mean: r.freepik.callsPerRequest.mean, calls_p50: r.freepik.callsPerRequest.p50, calls_max: r.freepik.callsPerRequest.max,
     credits_mean: r.freepik.creditsPerRequest.mean, credits_max: r.freepik.creditsPerRequest.max, cost_usd_total: r.freepik.costUsdTotal,

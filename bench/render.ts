@@ -5,7 +5,8 @@
  * load average, a comparison of pool/concurrency settings and the peak RSS.
  * Text is measured by Pango and cached per process, so besides the repeated brief it times a
  * brief the process has never measured (the cache cleared before each run: what a new request
- * costs) and a seeded brand/template on a light photo, where legibility adjustments run.
+ * costs), a seeded brand/template on a light photo, where legibility adjustments run, and the
+ * fallback template with long Latin and Arabic briefs never measured before (body placed, grown).
  * Prints a table and writes bench/results/render.json.
  * Run: npx tsx bench/render.ts [runs]
  */
@@ -19,6 +20,7 @@ import { composeMaster, configureSharp, renderVariants, type RenderedVariant } f
 import { PACKAGED_FONT_DIRS } from '../functions/adapters/render/fonts.js';
 import { clearTextMeasurements } from '../functions/adapters/render/text-measure.js';
 import { DEMO_TENANTS, TEMPLATES, renderLogo } from '../db/seed.js';
+import { FALLBACK_TEMPLATE } from '../functions/app/pipeline/tasks.js';
 import { checkBriefAgainstBrand, checkMaster, checkVariant, summarize } from '../functions/domain/compliance/index.js';
 import { platformNames } from '../functions/domain/platforms.js';
 import type { BrandKitInput, Brief } from '../functions/domain/brand-types.js';
@@ -34,6 +36,8 @@ export interface BenchResult {
   renderAll8NewBrief: Timing;
   /** Seeded Acme brand, Bottom band template, light photo: overlay/colour adjustments on every preset. */
   renderAll8WithAdjustments: Timing & { adjustments: number };
+  /** The fallback template (no brand template), long headline, a body with its disclaimer and a CTA, in Arabic and Latin: a brief never measured before. */
+  renderAll8FallbackNewBrief: Timing;
   /** Font files a rendering bundle carries (fonts/ + the packaged font folders), MB. */
   fontBundleMb: number;
   goalMs: number;
@@ -135,6 +139,15 @@ export async function benchRender(opts: { runs?: number; write?: boolean } = {})
   };
   let adjusted: RenderedVariant[] = [];
   const adjustedTiming = await time(async () => { adjusted = await renderVariants(seeded); }, runs, 2);
+  const fallbackBriefs: Brief[] = [
+    { headline: 'Twelve weeks of coached strength training built around your own schedule', body: 'Small groups, real coaches and a plan that adapts to you every week, from your first session to your first race. Consult your doctor before starting a new exercise program.', callToAction: 'Book a class' },
+    { headline: 'اثنا عشر أسبوعًا من تمارين القوة مع مدرّب، مصممة حول جدولك الخاص', body: 'مجموعات صغيرة ومدرّبون حقيقيون وخطة تتكيف معك كل أسبوع. Consult your doctor before starting a new exercise program.', callToAction: 'احجز حصتك' },
+  ];
+  let fb = 0;
+  const renderAll8FallbackNewBrief = await time(async () => {
+    clearTextMeasurements();
+    await renderVariants({ ...seeded, layers: FALLBACK_TEMPLATE, brief: fallbackBriefs[fb++ % fallbackBriefs.length] });
+  }, runs, 1);
   const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
   const dirBytes = (d: string) => readdirSync(d).reduce((n, f) => n + statSync(path.join(d, f)).size, 0);
   const fontBundleMb = Math.round(([path.join(root, 'functions/adapters/render/fonts'), ...PACKAGED_FONT_DIRS.map((d) => path.join(root, d))].reduce((n, d) => n + dirBytes(d), 0) / 1024 / 102.4)) / 10;
@@ -155,6 +168,7 @@ export async function benchRender(opts: { runs?: number; write?: boolean } = {})
     renderAll8,
     renderAll8NewBrief,
     renderAll8WithAdjustments: { ...adjustedTiming, adjustments: adjusted.reduce((n, v) => n + v.adjustments.length, 0) },
+    renderAll8FallbackNewBrief,
     fontBundleMb,
     goalMs: 600,
     metGoal: renderAll8.medianMs < 600,
@@ -177,6 +191,7 @@ export function printRender(r: BenchResult): void {
     { measure: 'render 8 presets (2000x1500, full overlay)', median_ms: r.renderAll8.medianMs, p90_ms: r.renderAll8.p90Ms, min_ms: r.renderAll8.minMs, cpu_ms_per_run: r.renderAll8.cpuMsPerRun, goal_ms: r.goalMs },
     { measure: 'render 8 presets, brief never measured before', median_ms: r.renderAll8NewBrief.medianMs, p90_ms: r.renderAll8NewBrief.p90Ms, min_ms: r.renderAll8NewBrief.minMs, cpu_ms_per_run: r.renderAll8NewBrief.cpuMsPerRun, goal_ms: r.goalMs },
     { measure: `render 8 presets, seeded brand, ${r.renderAll8WithAdjustments.adjustments} adjustments`, median_ms: r.renderAll8WithAdjustments.medianMs, p90_ms: r.renderAll8WithAdjustments.p90Ms, min_ms: r.renderAll8WithAdjustments.minMs, cpu_ms_per_run: r.renderAll8WithAdjustments.cpuMsPerRun },
+    { measure: 'render 8 presets, fallback template, long Latin / Arabic brief never measured before', median_ms: r.renderAll8FallbackNewBrief.medianMs, p90_ms: r.renderAll8FallbackNewBrief.p90Ms, min_ms: r.renderAll8FallbackNewBrief.minMs, cpu_ms_per_run: r.renderAll8FallbackNewBrief.cpuMsPerRun },
     { measure: 'compliance check (brief + master + 8 variants)', median_ms: r.complianceCheck.medianMs, p90_ms: r.complianceCheck.p90Ms, min_ms: r.complianceCheck.minMs, cpu_ms_per_run: r.complianceCheck.cpuMsPerRun },
     { measure: 'composeMaster (2000x1500 JPEG)', median_ms: r.composeMaster.medianMs, p90_ms: r.composeMaster.p90Ms, min_ms: r.composeMaster.minMs, cpu_ms_per_run: r.composeMaster.cpuMsPerRun },
   ]);

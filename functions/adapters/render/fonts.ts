@@ -53,6 +53,8 @@ interface Source {
   synthetic?: boolean;
   /** The file is a WOFF to unwrap into `ttf`. */
   woffTo?: string;
+  /** The colour emoji face. */
+  emoji?: boolean;
 }
 
 /** Fallback order is fontconfig's order: first face that has the character draws it. */
@@ -65,7 +67,7 @@ export const FONT_SOURCES: readonly Source[] = [
   { family: 'Noto Sans SC', weight: 'bold', role: 'fallback', file: 'NotoSansSC_400Regular.ttf', pkg: { name: '@expo-google-fonts/noto-sans-sc', dir: '400Regular' }, synthetic: true },
   {
     family: 'Noto Color Emoji', weight: 'regular', role: 'fallback', file: 'noto-color-emoji-emoji-400-normal.woff',
-    pkg: { name: '@fontsource/noto-color-emoji', dir: 'files' }, woffTo: 'NotoColorEmoji.ttf',
+    pkg: { name: '@fontsource/noto-color-emoji', dir: 'files' }, woffTo: 'NotoColorEmoji.ttf', emoji: true,
   },
 ];
 
@@ -267,6 +269,7 @@ export function shippedFonts(): ShippedFont[] {
       family: s.family, weight: s.weight, role: s.role, path, synthetic: !!s.synthetic,
       pangoName: s.weight === 'bold' ? `${s.family} Bold` : s.family,
       covers: coverageOf(ranges),
+      ...(s.emoji ? { emoji: true } : {}),
     };
   });
   return loaded;

@@ -10,6 +10,7 @@
  * a block measured once per process is never measured again (fast).
  */
 import sharp, { type SharpOptions } from 'sharp';
+import { emojiPresentation, graphemes } from '../../domain/rendering/segments.js';
 import { blockKey, type InkSize, type TextBlock, type TextMeasurer } from '../../domain/rendering/text-measure.js';
 import { shippedFonts, type ShippedFont } from './fonts.js';
 
@@ -19,6 +20,25 @@ const MAX_PASSES = 60;
 const cache = new Map<string, InkSize>();
 
 const escapeMarkup = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * Pango markup for the text: escaped, with each emoji-presentation sequence in a span of its own
+ * in the colour emoji face. Left to fontconfig, the first face with the base character draws it
+ * (Inter's monochrome ☀ for ☀️); and within one span of several emoji, Pango still draws a ☀️
+ * after a 🍋 in Inter, so every sequence gets its own span.
+ */
+const MAYBE_EMOJI = /[\uFE0F\p{Emoji_Presentation}]/u;
+
+function markup(text: string): string {
+  // Most copy has no emoji: no segmentation for it (this runs for every block measured).
+  const emoji = MAYBE_EMOJI.test(text) ? shippedFonts().find((f) => f.emoji) : undefined;
+  if (!emoji) return escapeMarkup(text);
+  let out = '';
+  for (const g of graphemes(text)) {
+    out += emojiPresentation(g) && emoji.covers(g.codePointAt(0)!) ? `<span font_family="${emoji.family}">${escapeMarkup(g)}</span>` : escapeMarkup(g);
+  }
+  return out;
+}
 
 function faceFor(block: TextBlock): ShippedFont {
   const fonts = shippedFonts();
@@ -36,7 +56,7 @@ export function textInput(block: TextBlock, color = '#FFFFFF'): NonNullable<Shar
   const face = faceFor(block);
   const lines = block.direction === 'rtl' ? block.lines.map((l) => RLM + l) : block.lines;
   return {
-    text: `<span foreground="${color}">${escapeMarkup(lines.join('\n'))}</span>`,
+    text: `<span foreground="${color}">${markup(lines.join('\n'))}</span>`,
     font: `${face.pangoName} ${block.size}`,
     fontfile: face.path,
     dpi: 72, // 1 pt = 1 px, so the plan's px sizes are exact

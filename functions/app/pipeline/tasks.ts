@@ -29,11 +29,27 @@ type AssetRow = typeof generatedAssets.$inferSelect;
 
 export { sourceKey } from './sourcing.js';
 
-/** Used when a request names no template and its brand has none. */
+/**
+ * Used when a request names no template and its brand has none: headline, body and call to action
+ * stacked over a brand-colour gradient, in the lower part of square and tall formats and down the
+ * left side of wide ones. Every field of the brief shows. The logo goes top right, over the photo:
+ * away from the text, and not on the brand colour it is often drawn in.
+ */
 export const FALLBACK_TEMPLATE: TemplateLayers = templateLayersSchema.parse({
   overlay: { kind: 'gradient', colorRole: 'primary', opacity: 0.85 },
-  headline: { box: { default: { x: 0.06, y: 0.68, w: 0.88, h: 0.24 } }, colorRole: 'background' },
-  logo: { enabled: true },
+  headline: {
+    box: { default: { x: 0.06, y: 0.5, w: 0.88, h: 0.22 }, wide: { x: 0, y: 0.1, w: 0.6, h: 0.4 } },
+    colorRole: 'background', minSize: 32, maxSize: 80, maxLines: 3, weight: 'bold',
+  },
+  body: {
+    box: { default: { x: 0.06, y: 0.73, w: 0.88, h: 0.13 }, wide: { x: 0, y: 0.52, w: 0.6, h: 0.26 } },
+    colorRole: 'background', minSize: 18, maxSize: 32, maxLines: 3, weight: 'regular',
+  },
+  cta: {
+    box: { default: { x: 0.06, y: 0.88, w: 0.6, h: 0.09 }, wide: { x: 0, y: 0.8, w: 0.5, h: 0.15 } },
+    colorRole: 'secondary', minSize: 20, maxSize: 36, maxLines: 1, weight: 'bold',
+  },
+  logo: { enabled: true, placement: 'top-right' },
 });
 
 const brandKit = (b: BrandRow): BrandKitInput => ({

@@ -113,6 +113,32 @@ export function checkHashtags(brief: Brief, rules: VoiceRules, platforms: readon
 }
 
 /**
+ * Copy the template has no place for: the template's choice (a photo-led layout may show only the
+ * headline), so not an error, but a reviewer should know the image shows less than the brief says
+ * and that this copy appears in the post text only. Information, at no cost to the score.
+ */
+export function checkShownOnImage(brief: Brief, template: TemplateLayers, rules?: VoiceRules): Finding[] {
+  const fields: Array<{ field: 'body' | 'callToAction'; shown: boolean }> = [
+    { field: 'body', shown: !!template.body },
+    { field: 'callToAction', shown: !!template.cta },
+  ];
+  const disclaimer = rules?.requiredDisclaimer?.trim();
+  const findings: Finding[] = [];
+  for (const { field, shown } of fields) {
+    const text = brief[field]?.trim();
+    if (shown || !text) continue;
+    const carriesDisclaimer = !!disclaimer && norm(text).includes(norm(disclaimer).replace(/[.!]+$/, ''));
+    findings.push({
+      check: 'copy_length', severity: 'info',
+      message: `The template shows no ${FIELD_LABEL[field]} on the image, so "${text.length > 60 ? `${[...text].slice(0, 57).join('').trimEnd()}…` : text}" appears in the post text only${carriesDisclaimer ? ', and with it the required disclaimer' : ''}.`,
+      fixHint: `Pick a template with a ${FIELD_LABEL[field]} area if ${carriesDisclaimer ? 'the disclaimer' : 'it'} must be on the image.`,
+      details: { field, shownOnImage: false, ...(carriesDisclaimer ? { carriesDisclaimer: true } : {}) },
+    });
+  }
+  return findings;
+}
+
+/**
  * On-image limits (headline, body when the template shows it, CTA when shown) are readability
  * warnings; the caption limit is the platform's own and exceeding it is an error. Findings are
  * grouped per field, listing the platforms concerned, so eight presets do not make eight findings.

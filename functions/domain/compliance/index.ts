@@ -6,7 +6,7 @@
 import { brandKitSchema, type AssetLicense, type BrandKit, type BrandKitInput, type Brief, type ComplianceCheckId, type TemplateLayers } from '../brand-types.js';
 import { PLATFORM_PRESETS, type PlatformName, type PlatformPreset } from '../platforms.js';
 import type { ImageAnalysis, RenderedLayout, VariantAnalysis } from '../rendering/types.js';
-import { checkBannedWords, checkCopyLength, checkDisclaimer, checkHashtags } from './copy-checks.js';
+import { checkBannedWords, checkCopyLength, checkDisclaimer, checkHashtags, checkShownOnImage } from './copy-checks.js';
 import {
   checkContrast, checkFileSize, checkFonts, checkLicense, checkLogo, checkPalette, checkPlacement, checkSafeZone, checkUpscale, coverScale,
 } from './image-checks.js';
@@ -35,6 +35,7 @@ export function checkBriefAgainstBrand(
     ...checkDisclaimer(brief, brand.voiceRules),
     ...checkHashtags(brief, brand.voiceRules, presets),
     ...checkCopyLength(brief, presets, opts.template),
+    ...(opts.template ? checkShownOnImage(brief, opts.template, brand.voiceRules) : []),
   ];
   const evaluated: ComplianceCheckId[] = ['banned_words', 'disclaimer', 'hashtags', 'copy_length'];
   return summarize(findings, brand.complianceThresholds, evaluated);

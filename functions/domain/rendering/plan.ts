@@ -9,12 +9,16 @@
  * 1. Text boxes come from the template (per layout class, else `default`) and are laid out
  *    relative to the preset's safe rectangle, not the full canvas: one "tall" template then works
  *    on a 4:5 post and on a story with 250/340 px UI bands, and text can never start in a band.
- *    Boxes are then cut away from platform UI overlays and from the logo's clear space, and later
- *    slots are cut away from earlier slots' text (headline > body > cta).
+ *    Boxes are then cut away from platform UI overlays and from the logo's clear space. A later
+ *    slot (headline > body > cta) whose box runs into an earlier slot's text is placed below that
+ *    text in its own column (the template's x and width), or else in what is left of its box
+ *    beside the text, whichever holds its copy (below first: it reads in order).
  * 2. Font sizes are the template's range scaled by canvas width / 1080 and auto-fitted (largest
  *    size whose lines fit the box and maxLines on measured ink). Copy that does not fit even at
- *    the minimum size first gets room: its box grows into free space of the safe rectangle (clear
- *    of the logo, UI and the other slots). Only then are lines dropped and the last one ends in "…".
+ *    the minimum size first gets room: more lines in its box (multi-line slots: maxLines is a
+ *    style, a cut disclaimer is a legal problem), then its box grown down into free space of the
+ *    safe rectangle (clear of the logo, UI and the other slots), then wider. Only when nothing
+ *    holds it are lines dropped and the last one ends in "…". Every such change is an adjustment.
  * 3. The logo sits in its corner of the safe rectangle, widthPct of the canvas wide (height capped
  *    at 25% of the canvas), nudged off UI overlays.
  * 4. The overlay is the text's backing, so it is placed with the text: an explicit band/gradient
@@ -23,7 +27,8 @@
  *    hugs the bottom edge). Without an explicit box, the overlay spans the text to the nearest
  *    canvas edge (full width on square/tall, full height on wide), with the gradient's ramp beyond
  *    the text.
- * 5. Right-to-left copy keeps the template's box and mirrors its alignment (start-aligned).
+ * 5. Right-to-left copy mirrors the template's alignment (start-aligned), and a box narrower than
+ *    the column of text boxes it overlaps is mirrored within that column, so RTL lines end flush.
  */
 import type { BrandKit, Brief, RelBox, TemplateLayers, TextSlot } from '../brand-types.js';
 import { safeRect, type PlatformPreset } from '../platforms.js';
@@ -58,6 +63,8 @@ const SLOT_LABEL: Record<TextSlotName, string> = { headline: 'headline', body: '
 const MIRROR: Record<Align, Align> = { left: 'right', right: 'left', center: 'center' };
 /** Capitals with accents and descenders: the tallest ordinary line a slot must have room for. */
 const ROOM_SAMPLE = 'ÉÅgjy';
+/** Space between earlier text and a slot placed below it, in the earlier text's size (ink to ink). */
+const BELOW_GAP = 0.75;
 
 export function relToPx(r: RelBox, width: number, height: number): Box {
   return relToBox(r, { x: 0, y: 0, w: width, h: height });
@@ -150,64 +157,124 @@ function growWithin(b: Box, free: Box, need: { w: number; h: number }, align: Al
 }
 
 const keptChars = (f: FittedText) => f.lines.join('').replace(/\u2026$/, '').replace(/\s+/g, '').length;
+const fits = (f: FittedText | null): f is FittedText => !!f && !f.truncated && f.lines.length > 0;
 
-function planText(input: PlanInput, slotName: TextSlotName, slot: TextSlot, text: string, b0: Box, templateBox: Box, obstacles: Box[], adjustments: Adjustment[]): PlannedText {
-  const { preset, brand, fonts, measure } = input;
-  const scale = preset.width / REFERENCE_WIDTH;
-  const requestedFamily = slotName === 'headline' ? brand.fonts.headline : brand.fonts.body;
-  const face = pickFace(fonts, requestedFamily, slot.weight);
+/** Lines a block may take once its template's maxLines would otherwise cost characters. */
+const ANY_LINES = Number.POSITIVE_INFINITY;
+
+/** Where one slot's copy goes and how it is set, before it becomes a PlannedText. */
+interface SlotLayout {
+  /** The box as planned: the one given, with room for one line at the minimum size. */
+  planned: Box;
+  box: Box;
+  fitted: FittedText | null;
+  /** The copy took space beyond the planned box. */
+  grown: boolean;
+}
+
+interface SlotContext {
+  input: PlanInput;
+  slotName: TextSlotName;
+  slot: TextSlot;
+  text: string;
+  face: FontFace;
+  align: Align;
+  direction: ReturnType<typeof baseDirection>;
+  minSize: number;
+  maxSize: number;
+}
+
+function slotContext(input: PlanInput, slotName: TextSlotName, slot: TextSlot, text: string): SlotContext {
+  const scale = input.preset.width / REFERENCE_WIDTH;
+  const requestedFamily = slotName === 'headline' ? input.brand.fonts.headline : input.brand.fonts.body;
   const direction = baseDirection(text);
-  const align = direction === 'rtl' ? MIRROR[slot.align] : slot.align;
-  const minSize = Math.round(slot.minSize * scale);
-  const maxSize = Math.round(slot.maxSize * scale);
-  const fit = (b: Box, max = maxSize) => fitText({
-    text, face, measure, maxWidth: b.w, maxHeight: b.h, minSize, maxSize: max, maxLines: slot.maxLines, align: slot.align, direction,
+  return {
+    input, slotName, slot, text, direction,
+    face: pickFace(input.fonts, requestedFamily, slot.weight),
+    align: direction === 'rtl' ? MIRROR[slot.align] : slot.align,
+    minSize: Math.round(slot.minSize * scale),
+    maxSize: Math.round(slot.maxSize * scale),
+  };
+}
+
+/**
+ * Sets the copy in `b0`, giving it room before cutting anything. In order: the largest size that
+ * fits the box within the template's maxLines; for a multi-line slot, more lines in the same box
+ * (a block of copy reads better one line longer than wider, and far better than cut); then, at
+ * the minimum size, the box grown down/up in its own column, with maxLines and then with more
+ * lines; then grown into all free space around it. Only when none of these holds the copy is it
+ * cut, where the most of it shows. Single-line slots (calls to action) widen before wrapping.
+ */
+function layoutSlot(c: SlotContext, b0: Box, obstacles: readonly Box[]): SlotLayout {
+  const { input, slot, text, face, align, direction, minSize, maxSize } = c;
+  const safe = safeRect(input.preset);
+  const fit = (b: Box, max: number, maxLines: number) => fitText({
+    text, face, measure: input.measure, maxWidth: b.w, maxHeight: b.h, minSize, maxSize: max, maxLines, align: slot.align, direction,
   });
 
   // Every slot has room for a line at its minimum size: a box cut shorter than that (by the logo,
   // UI or the slot above) takes the height from free space below/above it.
   let box = b0;
   if (!isEmpty(box)) {
-    const line = measureLine(measure, face, ROOM_SAMPLE, minSize, slot.align);
-    if (box.h < line.h) box = growWithin(box, freeAround(box, safeRect(preset), obstacles), { w: box.w, h: line.h }, align);
+    const line = measureLine(input.measure, face, ROOM_SAMPLE, minSize, slot.align);
+    if (box.h < line.h) box = growWithin(box, freeAround(box, safe, obstacles), { w: box.w, h: line.h }, align);
   }
-  let fitted = isEmpty(box) ? null : fit(box);
-  if (!fitted || fitted.truncated) {
-    // Room first: grow into free space (at the minimum size) before cutting anything.
-    const free = freeAround(box, safeRect(preset), obstacles);
-    const roomy = isEmpty(free) ? null : fit(free, minSize);
-    if (roomy && (!roomy.truncated || !fitted || keptChars(roomy) > keptChars(fitted))) {
-      const grown = roomy.truncated ? free : growWithin(box, free, { w: roomy.width, h: roomy.height }, align);
-      if (JSON.stringify(grown) !== JSON.stringify(box)) adjustments.push({
-        kind: 'text_box_grown', slot: slotName, from: box, to: grown,
-        reason: `The ${SLOT_LABEL[slotName]} did not fit its template box on ${preset.label} even at the smallest size the template allows, so the box was grown into free space.`,
-      });
-      box = grown;
-      fitted = roomy;
+  const fitted = isEmpty(box) ? null : fit(box, maxSize, slot.maxLines);
+  if (fits(fitted)) return { planned: box, box, fitted, grown: false };
+
+  const free = freeAround(box, safe, obstacles);
+  const column: Box = { x: box.x, y: free.y, w: box.w, h: free.h };
+  const multi = slot.maxLines > 1;
+  const attempts: Array<{ area: Box; max: number; lines: number }> = [
+    ...(multi ? [{ area: box, max: maxSize, lines: ANY_LINES }] : []),
+    { area: column, max: minSize, lines: slot.maxLines },
+    ...(multi ? [{ area: column, max: minSize, lines: ANY_LINES }] : []),
+    { area: free, max: minSize, lines: slot.maxLines },
+    { area: free, max: minSize, lines: ANY_LINES },
+  ];
+  let best: { area: Box; fitted: FittedText } | null = fitted ? { area: box, fitted } : null;
+  for (const a of attempts) {
+    if (isEmpty(a.area)) continue;
+    const r = fit(a.area, a.max, a.lines);
+    if (fits(r)) {
+      const grown = a.area === box ? box : growWithin(box, a.area, { w: r.width, h: r.height }, align);
+      return { planned: box, box: grown, fitted: r, grown: !sameBox(grown, box) };
     }
+    if (!best || keptChars(r) > keptChars(best.fitted)) best = { area: a.area, fitted: r };
   }
-  const f: FittedText = fitted ?? { size: minSize, lineHeight: 0, lines: [], width: 0, height: 0, truncated: true, shrunk: minSize < maxSize };
-  const chain = fonts.filter((x) => x.role === 'fallback');
+  // Nothing holds it: cut, in the area where the most of it shows.
+  const area = best?.area ?? box;
+  return { planned: box, box: area, fitted: best?.fitted ?? null, grown: !sameBox(area, box) };
+}
+
+const sameBox = (a: Box, b: Box) => a.x === b.x && a.y === b.y && a.w === b.w && a.h === b.h;
+
+function plannedText(c: SlotContext, l: SlotLayout, templateBox: Box): PlannedText {
+  const { input, slotName, text, face, align, direction, minSize, maxSize } = c;
+  const f: FittedText = l.fitted ?? { size: minSize, lineHeight: 0, lines: [], width: 0, height: 0, truncated: true, shrunk: minSize < maxSize };
+  const chain = input.fonts.filter((x) => x.role === 'fallback');
   const cov = coverage(text, face, chain);
   return {
     slot: slotName,
     sourceText: text,
     lines: f.lines,
-    box,
+    box: l.box,
     templateBox,
     align,
     direction,
     color: '#000000',
-    font: { family: face.family, weight: face.weight, requestedFamily },
+    font: { family: face.family, weight: face.weight, requestedFamily: slotName === 'headline' ? input.brand.fonts.headline : input.brand.fonts.body },
     size: f.size,
     lineHeight: f.lineHeight,
-    estimate: placeInk(box, { w: f.width, h: f.height }, align),
+    estimate: placeInk(l.box, { w: f.width, h: f.height }, align),
     truncated: f.truncated || f.lines.length === 0,
     shrunk: f.shrunk,
     fallbackFonts: cov.fallbackFonts,
     missingGlyphs: cov.missing,
   };
 }
+
+const listOf = (xs: string[]) => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
 
 type Edge = PlannedOverlay['opaqueEdge'];
 
@@ -279,13 +346,21 @@ function planOverlay(input: PlanInput, texts: PlannedText[], textColorHint: stri
     const ink = union(members.map((t) => t.estimate));
     const cover = union(members.map((t) => intersect(expand(t.estimate, pad), canvas)));
     if (ink && cover && !isEmpty(b)) {
-      // Text already on the opaque part keeps the template's box; text off it gets the box
-      // extended with some margin around the letters.
-      if (!contains(opaquePart({ box: b, opaqueEdge, ramp }), ink)) {
+      // Text well inside the opaque part keeps the template's box; text off it, or with its
+      // letters at the very edge (safe-relative text boxes over a canvas-relative band can put a
+      // headline's cap tops a few px from the band's edge), gets the box extended with some
+      // margin around the letters.
+      const opaque = opaquePart({ box: b, opaqueEdge, ramp });
+      const margin = Math.round(pad / 2);
+      if (!members.every((t) => contains(opaque, intersect(expand(t.estimate, margin), canvas)))) {
         const ext = extendOverlay(b, opaqueEdge, ramp, cover, canvas);
+        const names = members.map((t) => SLOT_LABEL[t.slot]).join(' and ');
+        const them = members.length > 1 ? 'them' : 'it';
         adjustments.push({
           kind: 'overlay_extended', from: b, to: ext.box,
-          reason: `On ${preset.label} the ${members.map((t) => SLOT_LABEL[t.slot]).join(' and ')} would sit ${o.kind === 'band' ? 'off the band' : 'on the faded part of the gradient'}, so the ${o.kind} was extended under ${members.length > 1 ? 'them' : 'it'}.`,
+          reason: contains(opaque, ink)
+            ? `On ${preset.label} the ${names} would touch the edge of the ${o.kind}, so the ${o.kind} was extended to leave a margin around ${them}.`
+            : `On ${preset.label} the ${names} would sit ${o.kind === 'band' ? 'off the band' : 'on the faded part of the gradient'}, so the ${o.kind} was extended under ${them}.`,
         });
         b = ext.box;
         ramp = ext.ramp;
@@ -314,6 +389,22 @@ function planOverlay(input: PlanInput, texts: PlannedText[], textColorHint: stri
   return { kind: o.kind, box: b, color, opacity: o.opacity, opaqueEdge, ramp: Math.min(0.95, Math.max(0, ramp)) };
 }
 
+/** The reviewer's explanation of a text box that is not where (or as big as) the template put it. */
+function layoutReason(preset: PlatformPreset, name: TextSlotName, slot: TextSlot, after: TextSlotName[], l: SlotLayout): string | null {
+  const lines = l.fitted && l.fitted.lines.length > slot.maxLines ? l.fitted.lines.length : 0;
+  // Placing a slot below text it ran into is how stacked slots are laid out: worth a word only
+  // together with a change made for the copy.
+  if (!l.grown && !lines) return null;
+  const label = SLOT_LABEL[name];
+  const linesNote = lines ? `set in ${lines} lines (the template asks for at most ${slot.maxLines}) rather than cut` : '';
+  if (after.length) {
+    const them = after.length > 1 ? 'them' : 'it';
+    return `On ${preset.label} the ${label} would have run into the ${listOf(after.map((s) => SLOT_LABEL[s]))}, so it was placed below ${them}${[l.grown ? 'its box grown into the free space there' : '', linesNote].filter(Boolean).map((p) => `, ${p}`).join('')}.`;
+  }
+  if (l.grown) return `The ${label} did not fit its template box on ${preset.label} even at the smallest size the template allows, so the box was grown into free space${linesNote ? ` and ${linesNote}` : ''}.`;
+  return `The ${label} did not fit on ${preset.label} in the ${slot.maxLines} lines the template allows, so it was ${linesNote}.`;
+}
+
 export function buildRenderPlan(input: PlanInput): RenderPlan {
   const { preset, layers, brand, brief } = input;
   const W = preset.width;
@@ -326,23 +417,51 @@ export function buildRenderPlan(input: PlanInput): RenderPlan {
 
   const overlayColorHint = layers.overlay.kind === 'none' ? undefined : colorForRole(brand, layers.overlay.colorRole);
   const copy: Record<TextSlotName, string | undefined> = { headline: brief.headline, body: brief.body, cta: brief.callToAction };
-  const slots = SLOT_ORDER.flatMap((name) => {
+  const placed = SLOT_ORDER.flatMap((name) => {
     const slot = layers[name];
     const text = copy[name]?.trim();
     return slot && text ? [{ name, slot, text, templateBox: relToBox(slotBox(slot, preset.layout), safe) }] : [];
   });
+  // Right-to-left copy starts at the right: a box narrower than the column of text boxes it shares
+  // a left edge with (a call to action under a wider headline) is mirrored within that column, so
+  // the lines of every slot end flush at the same right edge, as left-to-right lines start at one.
+  const columnOf = (b: Box) => union(placed.map((p) => p.templateBox).filter((o) => o.x < right(b) && right(o) > b.x)) ?? b;
+  const slots = placed.map((p) => {
+    if (baseDirection(p.text) !== 'rtl') return p;
+    const col = columnOf(p.templateBox);
+    return { ...p, templateBox: { ...p.templateBox, x: col.x + right(col) - right(p.templateBox) } };
+  });
   const texts: PlannedText[] = [];
   for (const [i, { name, slot, text, templateBox }] of slots.entries()) {
-    let b = intersect(templateBox, safe);
-    for (const o of uiOverlays) b = avoid(b, o);
-    if (logoZone) b = avoid(b, logoZone);
-    const earlier = texts.filter((t) => t.lines.length > 0).map((t) => expand(t.estimate, Math.round(t.size * 0.25)));
-    for (const e of earlier) b = avoid(b, e);
+    let own = intersect(templateBox, safe);
+    for (const o of uiOverlays) own = avoid(own, o);
+    if (logoZone) own = avoid(own, logoZone);
+    const earlier = texts.filter((t) => t.lines.length > 0).map((t) => ({ slot: t.slot, zone: expand(t.estimate, Math.round(t.size * 0.25)), under: bottom(t.estimate) + Math.round(t.size * BELOW_GAP) }));
+    let cut = own;
+    for (const e of earlier) cut = avoid(cut, e.zone);
     // Growing never takes space the later slots' template boxes need.
     const later = slots.slice(i + 1).map((s) => intersect(s.templateBox, safe));
-    const obstacles = [...uiOverlays, ...(logoZone ? [logoZone] : []), ...earlier, ...later];
-    const t = planText(input, name, slot, text, b, templateBox, obstacles, adjustments);
+    const obstacles = [...uiOverlays, ...(logoZone ? [logoZone] : []), ...earlier.map((e) => e.zone), ...later];
+    const c = slotContext(input, name, slot, text);
+    const candidates: Array<{ box: Box; after: TextSlotName[] }> = [];
+    // Copy that runs into earlier text reads on below it, in its own column (the template's x and
+    // width), rather than in whatever sliver is left beside it.
+    const hit = earlier.filter((e) => intersects(own, e.zone));
+    if (hit.length > 0) {
+      let below = intersect({ ...own, y: Math.max(...hit.map((e) => e.under)) }, safe);
+      for (const o of uiOverlays) below = avoid(below, o);
+      if (logoZone) below = avoid(below, logoZone);
+      for (const e of earlier) below = avoid(below, e.zone);
+      if (!isEmpty(below)) candidates.push({ box: below, after: hit.map((e) => e.slot) });
+    }
+    candidates.push({ box: cut, after: [] });
+    const laid = candidates.map((cand) => ({ cand, layout: layoutSlot(c, cand.box, obstacles) }));
+    let pick = laid.find((l) => fits(l.layout.fitted)) ?? laid[0];
+    for (const l of laid) if (!fits(pick.layout.fitted) && l.layout.fitted && (!pick.layout.fitted || keptChars(l.layout.fitted) > keptChars(pick.layout.fitted))) pick = l;
+    const t = plannedText(c, pick.layout, templateBox);
     t.color = colorForRole(brand, slot.colorRole, overlayColorHint);
+    const why = layoutReason(preset, name, slot, pick.cand.after, pick.layout);
+    if (why) adjustments.push({ kind: 'text_box_grown', slot: name, from: pick.cand.after.length ? own : pick.layout.planned, to: t.box, reason: why });
     texts.push(t);
   }
 

@@ -68,17 +68,34 @@ export interface Coverage {
   missing: string[];
 }
 
+/**
+ * A grapheme meant to show as a colour emoji: one with the emoji variation selector (☀️, ❤️, 1️⃣,
+ * whose base characters text fonts such as Inter also have) or a character emoji by default.
+ * The renderer sets these in the emoji face explicitly; fontconfig would pick the text glyph.
+ */
+export function emojiPresentation(g: string): boolean {
+  return !g.includes('\uFE0E') && (g.includes('\uFE0F') || EMOJI_PRESENTATION.test(g));
+}
+const EMOJI_PRESENTATION = /\p{Emoji_Presentation}/u;
+
 /** Which faces draw `text`: the primary first, then each fallback in order (fontconfig's order). */
 export function coverage(text: string, primary: FontFace, fallbacks: readonly FontFace[]): Coverage {
   const used = new Set<string>();
   const missing = new Set<string>();
-  for (const ch of text) {
-    if (INVISIBLE.test(ch)) continue;
-    const cp = ch.codePointAt(0)!;
-    if (primary.covers(cp)) continue;
-    const face = fallbacks.find((f) => f.covers(cp));
-    if (face) used.add(face.family);
-    else missing.add(ch);
+  const emoji = fallbacks.find((f) => f.emoji);
+  for (const g of graphemes(text)) {
+    if (emoji && emojiPresentation(g) && emoji.covers(g.codePointAt(0)!)) {
+      used.add(emoji.family);
+      continue;
+    }
+    for (const ch of g) {
+      if (INVISIBLE.test(ch)) continue;
+      const cp = ch.codePointAt(0)!;
+      if (primary.covers(cp)) continue;
+      const face = fallbacks.find((f) => f.covers(cp));
+      if (face) used.add(face.family);
+      else missing.add(ch);
+    }
   }
   return { fallbackFonts: fallbacks.map((f) => f.family).filter((f, i, all) => used.has(f) && all.indexOf(f) === i), missing: [...missing] };
 }

@@ -253,6 +253,30 @@ function cutLast(ctx: Ctx, kept: string[], size: number): { lines: string[]; ink
 }
 
 /**
+ * The same number of lines at the same size, as even as they go: greedy breaking fills the first
+ * lines and can leave one word (or a lone emoji) on the last. The narrowest breaking width that
+ * still gives as many lines is found on estimates (binary search), and kept only when the
+ * measured block fits; otherwise the greedy lines stand.
+ */
+function balance(ctx: Ctx, size: number, lines: string[], ink: InkSize, maxSize: number): FittedText {
+  const n = lines.length;
+  if (n < 2 || ctx.paragraphs.length !== 1) return result(ctx, lines, size, ink, false, maxSize);
+  const count = (w: number) => wrapEstimated(ctx, size, w).length;
+  let lo = Math.floor(ink.w / n);
+  let hi = Math.min(ctx.req.maxWidth, ink.w);
+  if (count(hi) !== n) return result(ctx, lines, size, ink, false, maxSize);
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (count(mid) <= n) hi = mid;
+    else lo = mid;
+  }
+  const even = wrapEstimated(ctx, size, hi).map(lineText);
+  if (even.length !== n || even.every((l, i) => l === lines[i])) return result(ctx, lines, size, ink, false, maxSize);
+  const evenInk = measure(ctx, even, size);
+  return fitsBox(ctx, evenInk, n) ? result(ctx, even, size, evenInk, false, maxSize) : result(ctx, lines, size, ink, false, maxSize);
+}
+
+/**
  * Largest size in [minSize, maxSize] whose lines fit the box and maxLines, on measured ink. When
  * nothing fits at minSize, keeps the lines that fit and ends the last with "…" (truncated). When
  * not even one line fits the height, returns no lines (truncated): the caller grows the box first.
@@ -280,11 +304,27 @@ export function fitText(req: FitRequest): FittedText {
       lo = mid + 1;
     } else hi = mid - 1;
   }
-  for (let size = best; best > 0 && size >= Math.max(minSize, best - PROBES + 1); size--) {
+  const probe = (size: number) => {
     const lines = wrapEstimated(ctx, size, req.maxWidth).map(lineText);
     const ink = measure(ctx, lines, size);
-    if (fitsBox(ctx, ink, lines.length)) return result(ctx, lines, size, ink, false, maxSize);
+    return fitsBox(ctx, ink, lines.length) ? { lines, ink } : null;
+  };
+  for (let size = best; best > 0 && size >= Math.max(minSize, best - PROBES + 1); size--) {
+    const hit = probe(size);
+    if (hit) return balance(ctx, size, hit.lines, hit.ink, maxSize);
   }
+  // The estimate was too hopeful (a fallback font's taller lines, say): search the sizes below on
+  // measurements rather than dropping straight to the minimum.
+  let found: { size: number; lines: string[]; ink: InkSize } | null = null;
+  for (let a = minSize + 1, b = best > 0 ? best - PROBES : maxSize; a <= b;) {
+    const mid = (a + b) >> 1;
+    const hit = probe(mid);
+    if (hit) {
+      found = { size: mid, ...hit };
+      a = mid + 1;
+    } else b = mid - 1;
+  }
+  if (found) return balance(ctx, found.size, found.lines, found.ink, maxSize);
 
   // At the minimum size, on measurements only. A block can be a few px wider than its widest
   // line (lines start at different side bearings): narrow the breaking width by the overrun.
@@ -296,7 +336,7 @@ export function fitText(req: FitRequest): FittedText {
     if (whole.w <= req.maxWidth) break;
     width -= whole.w - req.maxWidth;
   }
-  if (fitsBox(ctx, whole, all.length)) return result(ctx, all, minSize, whole, false, maxSize);
+  if (fitsBox(ctx, whole, all.length)) return balance(ctx, minSize, all, whole, maxSize);
   let room = Math.min(all.length, req.maxLines);
   while (room > 0 && measure(ctx, all.slice(0, room), minSize).h > req.maxHeight) room--;
   if (room === 0) return result(ctx, [], minSize, { w: 0, h: 0 }, true, maxSize);

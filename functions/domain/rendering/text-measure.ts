@@ -41,6 +41,8 @@ export interface FontFace extends FaceRef {
   role: 'primary' | 'fallback';
   /** True when the face has a glyph for the code point. */
   covers(codePoint: number): boolean;
+  /** Draws colour emoji: what an emoji-presentation sequence (☀️, ❤️, 1️⃣) is set in. */
+  emoji?: boolean;
 }
 
 export const blockKey = (b: TextBlock): string => `${b.face.family}\u0000${b.face.weight}\u0000${b.size}\u0000${b.align}\u0000${b.direction}\u0000${b.lines.join('\n')}`;

@@ -25,8 +25,8 @@ export interface PlannedText {
   sourceText: string;
   /** Lines exactly as drawn (the last ends with "…" when characters were cut). */
   lines: string[];
-  /** The slot's box after clamping to the safe zone and avoiding logo/UI (and grown when the copy
-   *  needed room): the ink must stay inside. */
+  /** The slot's box after clamping to the safe zone and avoiding logo/UI (placed below earlier text
+   *  it ran into, grown when the copy needed room): the ink must stay inside. */
   box: Box;
   /** The template's box for this layout mapped into the safe rectangle, before cutting around logo/UI/other text. */
   templateBox: Box;
@@ -63,6 +63,8 @@ export interface PlannedPlate {
   radius: number;
 }
 
+/** `text_box_grown` covers every change to a text box made to hold its copy: grown, placed below
+ *  earlier text it ran into, or set in more lines than the template's maxLines (the reason says which). */
 export type AdjustmentKind = 'text_box_grown' | 'overlay_extended' | 'overlay_opacity' | 'text_color' | 'plate';
 
 /**

@@ -3,6 +3,8 @@ import { checkBriefAgainstBrand, summarize, type Finding } from '../../../functi
 import { bannedWordPattern, composeCaption } from '../../../functions/domain/compliance/copy-checks.js';
 import { templateLayersSchema, type Brief } from '../../../functions/domain/brand-types.js';
 import { brand, brief, layers } from '../render/fixtures.js';
+import { TEMPLATES } from '../../../db/seed.js';
+import { FALLBACK_TEMPLATE } from '../../../functions/app/pipeline/tasks.js';
 
 const all = ['instagram_square', 'instagram_story', 'x', 'youtube_thumbnail'] as const;
 const failing = (r: { checks: Record<string, string> }) => Object.entries(r.checks).filter(([, s]) => s !== 'ok' && s !== 'skipped').map(([k]) => k).sort();
@@ -29,6 +31,23 @@ describe('checkBriefAgainstBrand', () => {
     expect('cheapskate cheaper'.match(bannedWordPattern('cheap'))).toBeNull();
     expect('naïve cheap'.match(bannedWordPattern('cheap'))).toHaveLength(1);
     expect('a+b cost'.match(bannedWordPattern('a+b'))).toHaveLength(1);
+  });
+
+  it('tells the reviewer, at no cost, which copy the template does not show on the image', () => {
+    const rules = brand({ voiceRules: { requiredDisclaimer: 'Terms apply.', bannedWords: [], requiredHashtags: ['#acme'] } });
+    const [band, top] = TEMPLATES.map((t) => templateLayersSchema.parse(t.layers));
+    const onBand = checkBriefAgainstBrand(brief, rules, all, { template: band });
+    expect(onBand.findings).toEqual([expect.objectContaining({
+      check: 'copy_length', severity: 'info', details: { field: 'body', shownOnImage: false, carriesDisclaimer: true },
+      message: expect.stringMatching(/template shows no body text on the image.*post text only, and with it the required disclaimer/),
+    })]);
+    expect(onBand).toMatchObject({ score: 100, decision: 'pass' });
+    const onTop = checkBriefAgainstBrand(brief, rules, all, { template: top });
+    expect(onTop.findings.map((f) => [f.severity, f.details.field])).toEqual([['info', 'callToAction']]);
+    expect(onTop.findings[0].message).toContain('"Shop the collection"');
+    // The fallback template shows every field; copy a brief leaves out is nothing to report.
+    expect(checkBriefAgainstBrand(brief, rules, all, { template: FALLBACK_TEMPLATE }).findings).toEqual([]);
+    expect(checkBriefAgainstBrand({ ...brief, callToAction: undefined }, rules, all, { template: top }).findings).toEqual([]);
   });
 
   it('requires the disclaimer, tolerant of case, spacing and a final period', () => {

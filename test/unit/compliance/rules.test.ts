@@ -116,7 +116,9 @@ describe('each rule, broken on purpose', () => {
 
   it('copy too long for the image is cut and reported', async () => {
     const long = { ...brief, headline: 'An extremely long headline that keeps going and going, then adds another clause, and another one after that, and will never fit into three lines on a small video thumbnail at all' };
-    const v = await render({ preset: 'youtube_thumbnail', brief: long });
+    // Copy is cut only when no room on the canvas holds it, even in more lines: a headline that
+    // must stay large (minimum 60 px at 1080) has none on a thumbnail.
+    const v = await render({ preset: 'youtube_thumbnail', brief: long, layers: { ...layers, headline: { ...layers.headline, minSize: 60 } } });
     const r = checkVariant({ variant: v, brand: brand() });
     expect(failing(r)).toEqual(['copy_length']);
     expect(r.findings[0]).toMatchObject({ severity: 'error', details: { slot: 'headline' } });

@@ -121,6 +121,31 @@ describe('text fitting (rules, on a fake measurer)', () => {
     expect(r.width).toBeLessThanOrEqual(200);
   });
 
+  it('evens out the lines instead of leaving one word on the last (same size, same line count)', () => {
+    // 10 px per character: greedy breaking at 200 px gives "Slow mornings, fresh" / "roasts".
+    const r = fit({ text: 'Slow mornings, fresh roasts', maxWidth: 200, maxHeight: 100, minSize: 20, maxSize: 20 });
+    expect(r).toMatchObject({ lines: ['Slow mornings,', 'fresh roasts'], size: 20, truncated: false });
+    expect(fit({ text: 'New class drop 💪🔥', maxWidth: 160, maxHeight: 100, minSize: 20, maxSize: 20 }).lines).toEqual(['New class', 'drop 💪🔥']);
+    // One line stays one line; lines the author typed are kept as typed.
+    expect(fit({ text: 'Order now', maxSize: 20 }).lines).toEqual(['Order now']);
+    expect(fit({ text: 'Slow mornings, fresh\nroasts', maxWidth: 400, maxSize: 20 }).lines).toEqual(['Slow mornings, fresh', 'roasts']);
+  });
+
+  it('searches the sizes below on measurements when the estimate was too hopeful, instead of dropping to the minimum', () => {
+    // Blocks of several lines measure taller than their lines add up to (as a fallback font's
+    // taller lines do): the estimate says 50 px fits two lines in 100 px, the measurement says 45.
+    const taller: TextMeasurer = {
+      ink(b: TextBlock): InkSize {
+        const w = Math.max(0, ...b.lines.map((l) => graphemes(l.replace(/\|/g, '')).length * 0.5 * b.size));
+        const n = b.lines.length;
+        const letters = b.lines.some((l) => /[^|]/.test(l));
+        return { w: Math.ceil(w), h: Math.ceil(b.size * (n + (letters ? 0.2 * (n - 1) : 0))) };
+      },
+    };
+    const r = fit({ text: 'Big news today', measure: taller, maxWidth: 220, maxHeight: 100, minSize: 10, maxSize: 60, maxLines: 3 });
+    expect(r).toMatchObject({ size: 45, lines: ['Big news', 'today'], truncated: false });
+  });
+
   it('keeps the lines an author typed', () => {
     expect(fit({ text: 'One\nTwo', maxSize: 20 }).lines).toEqual(['One', 'Two']);
   });

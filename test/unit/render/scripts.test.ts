@@ -50,12 +50,12 @@ function difference(a: Ink, b: Ink): number {
   return diff / (a.width * a.height);
 }
 
-/** Share of inked pixels drawn in a colour of their own (the text colour here is black). */
-function ownColourShare(g: Ink): number {
+/** Share of inked pixels drawn in a colour of their own (the text colour here is black), from column `fromX` on. */
+function ownColourShare(g: Ink, fromX = 0): number {
   let ink = 0;
   let own = 0;
   for (let i = 0; i < g.data.length; i += 4) {
-    if (g.data[i + 3] < 128) continue;
+    if (g.data[i + 3] < 128 || (i / 4) % g.width < fromX) continue;
     ink++;
     if (Math.max(g.data[i], g.data[i + 1], g.data[i + 2]) > 80) own++;
   }
@@ -83,6 +83,15 @@ describe('glyphs, not boxes', () => {
 
   it('emoji are drawn in their own colours, not the text colour', async () => {
     for (const e of ['☕', '🍂', '👩‍💻', '👍🏽', '🇫🇷']) expect(ownColourShare(await draw(e)), e).toBeGreaterThan(0.5);
+    // With the emoji variation selector, also where Inter has a (monochrome) glyph for the base.
+    // With the emoji variation selector, also where Inter has a (monochrome) glyph for the base,
+    // and after another emoji (Pango then drew the sun from Inter in the text colour).
+    for (const e of ['☀️', '❤️', '1️⃣', '✔️']) expect(ownColourShare(await draw(`Sunny ${e}`)), e).toBeGreaterThan(0.2);
+    for (const e of ['🍋☀️', '🍋 ☀️', '☕❤️']) {
+      const g = await draw(e);
+      expect(ownColourShare(g, Math.round(g.width * 0.6)), `the second of ${e}`).toBeGreaterThan(0.5);
+    }
+    expect(ownColourShare(await draw('☀\uFE0E'))).toBe(0);
     expect(ownColourShare(await draw('New autumn blend'))).toBe(0);
   });
 });
