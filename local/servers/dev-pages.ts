@@ -2,7 +2,8 @@
  * The local sign-in pages (`npm start` stands in for the Cognito hosted UI): the seeded users to
  * pick from, and the hand-off that leaves the minted token in the tab. Same frame as the dashboard.
  */
-import { esc, page, TOKEN_KEY } from '../../functions/app/analytics/dashboard-html.js';
+import { page, TOKEN_KEY } from '../../functions/app/analytics/dashboard-html.js';
+import { escapeHtml as esc } from '../../functions/shared/http/html.js';
 
 /** Local-only sign-in: the seeded users, one button each, plus any email. */
 export function renderSignInPage(opts: { nonce: string; users: { email: string; name: string; orgs: string[] }[] }): string {

@@ -6,10 +6,8 @@
  * is escaped; charts use presentation attributes only (no inline styles), so the CSP can forbid
  * inline styles and scripts without a nonce.
  */
+import { escapeHtml as esc } from '../../shared/http/html.js';
 import type { ContentAnalytics, Dashboard } from './dashboard.js';
-
-export const esc = (v: unknown): string =>
-  String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });

@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DecisionKind } from '../../domain/approvals/quorum.js';
+import { contentSecurityPolicy, escapeHtml as esc } from '../../shared/http/html.js';
 import type { AdjustmentView, DoneView, FindingView, RefusedView, ReviewPage, ReviewView, UsedView } from './review.js';
 
-export const esc = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
 const date = (d: Date | null | undefined) => (d ? new Date(d).toUTCString().replace(' GMT', ' UTC') : '');
 const kb = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
 
@@ -30,14 +30,13 @@ button{font:inherit;padding:10px 16px;border-radius:8px;border:0;cursor:pointer;
 
 /** Security headers for every review response. `imgOrigins`: where the presigned images live. */
 export function reviewHeaders(nonce: string, imgOrigins: string[] = []): Record<string, string> {
-  const img = ["'self'", ...new Set(imgOrigins)].join(' ');
   return {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
     'referrer-policy': 'no-referrer',
     'x-frame-options': 'DENY',
     'x-content-type-options': 'nosniff',
-    'content-security-policy': `default-src 'none'; img-src ${img}; style-src 'nonce-${nonce}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+    'content-security-policy': contentSecurityPolicy({ nonce, img: ["'self'", ...imgOrigins] }),
   };
 }
 

@@ -5,14 +5,15 @@
  * Delivery is at-least-once. Rows are written in the publish transaction; a worker claims a due
  * row with a short lease (next_attempt_at moved forward), POSTs it, then records the outcome, so
  * two workers never send the same attempt and a crash mid-attempt only delays the retry.
- * Receivers dedupe on the event id (`x-svp-event-id`).
+ * Each attempt is signed per Standard Webhooks (domain/approvals/webhook-signature.ts); receivers
+ * dedupe on `webhook-id`, the event id.
  */
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, lte, sql } from 'drizzle-orm';
 import { withTenant, type Db, type Tx } from '../../adapters/db/client.js';
 import { webhookUrlProblem } from '../../adapters/approvals/webhook-transport.js';
 import { webhookDeliveries, webhookEndpoints } from '../../../db/schema/index.js';
-import { MAX_DELIVERY_ATTEMPTS, newWebhookSecret, retryDelayMs, signatureHeader, SIGNATURE_HEADER } from '../../domain/approvals/webhook-signature.js';
+import { MAX_DELIVERY_ATTEMPTS, newWebhookSecret, retryDelayMs, webhookSignatureHeaders } from '../../domain/approvals/webhook-signature.js';
 import { AppError } from '../../shared/errors.js';
 import { pipelineMetric } from '../../shared/metrics.js';
 import { audit, type ActorContext } from '../audit.js';
@@ -163,10 +164,8 @@ export async function attemptDelivery(deps: Pick<ApprovalServices, 'db' | 'secre
   } else {
     const secret = await deps.secrets.decrypt(endpoint.secretEnc, secretContext(orgId, endpoint.id));
     const body = JSON.stringify(d.payload);
-    const t = Math.floor(deps.clock.now().getTime() / 1000);
     const r = await deps.webhooks.post(endpoint.url, body, {
-      [SIGNATURE_HEADER]: signatureHeader(secret, body, t),
-      'x-svp-event-id': d.eventId,
+      ...webhookSignatureHeaders(secret, { id: d.eventId, body, at: deps.clock.now() }),
       'x-svp-event-type': d.eventType,
       'x-svp-delivery-attempt': String(attempt),
     }, ATTEMPT_TIMEOUT_MS);

@@ -1,38 +1,40 @@
 /**
- * Webhook signatures: header `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`.
- * Receivers recompute the MAC over the raw body and reject old timestamps (replay window).
+ * Outgoing webhooks are signed per Standard Webhooks (standardwebhooks.com), so receivers verify
+ * them with the maintained `standardwebhooks` libraries (JavaScript, Python, Go, Java, Ruby, PHP,
+ * Rust, C#...) instead of code of their own:
+ *  - `webhook-id`: the event id, the same on every retry (receivers dedupe on it);
+ *  - `webhook-timestamp`: unix seconds of the attempt (receivers refuse one more than 5 min away);
+ *  - `webhook-signature`: `v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<raw body>")>`, the key
+ *    being the base64 bytes after `whsec_` of the endpoint's secret.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 
-export const SIGNATURE_HEADER = 'x-svp-signature';
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+export type WebhookSignatureHeaders = Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string>;
 
-export function signatureHeader(secret: string, body: string, unixSeconds: number): string {
-  const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
-  return `t=${unixSeconds},v1=${mac}`;
+/** A new endpoint secret (shown to the tenant once): 32 random bytes as `whsec_` + base64, the form the libraries take. */
+export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
+
+/**
+ * The Standard Webhooks form of a stored endpoint secret. Endpoints created before the switch hold
+ * `whsec_` + base64url (unpadded) of their 32 random bytes, which the libraries cannot decode;
+ * those same bytes stay the key, written in base64 (`-` -> `+`, `_` -> `/`, `=` padding). Secrets
+ * in the standard form come back unchanged.
+ */
+export function standardWebhookSecret(stored: string): string {
+  const body = stored.startsWith('whsec_') ? stored.slice('whsec_'.length) : stored;
+  const b64 = body.replace(/-/g, '+').replace(/_/g, '/');
+  return `whsec_${b64.padEnd(Math.ceil(b64.length / 4) * 4, '=')}`;
 }
 
-/** True when `header` carries a v1 MAC of `body` under `secret` made within the tolerance. */
-export function verifySignature(secret: string, header: string | undefined, body: string, nowSeconds: number, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS): boolean {
-  if (!header) return false;
-  const parts = new Map<string, string[]>();
-  for (const kv of header.split(',')) {
-    const i = kv.indexOf('=');
-    if (i <= 0) continue;
-    const k = kv.slice(0, i).trim();
-    parts.set(k, [...(parts.get(k) ?? []), kv.slice(i + 1).trim()]);
-  }
-  const t = Number(parts.get('t')?.[0]);
-  if (!Number.isInteger(t) || Math.abs(nowSeconds - t) > toleranceSeconds) return false;
-  const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest();
-  return (parts.get('v1') ?? []).some((hex) => {
-    if (!/^[0-9a-f]{64}$/.test(hex)) return false;
-    return timingSafeEqual(Buffer.from(hex, 'hex'), expected);
-  });
+/** The three Standard Webhooks headers of one delivery attempt of `body` (the exact bytes sent). */
+export function webhookSignatureHeaders(secret: string, msg: { id: string; body: string; at: Date }): WebhookSignatureHeaders {
+  return {
+    'webhook-id': msg.id,
+    'webhook-timestamp': String(Math.floor(msg.at.getTime() / 1000)),
+    'webhook-signature': new Webhook(standardWebhookSecret(secret)).sign(msg.id, msg.at, msg.body),
+  };
 }
-
-/** A new endpoint secret (shown to the tenant once). */
-export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64url')}`;
 
 /**
  * Delay before retry `attempt` (1-based count of failed attempts so far): exponential from

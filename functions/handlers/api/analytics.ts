@@ -3,11 +3,12 @@ import { getContentAnalytics, getDashboard, getUsage } from '../../app/analytics
 import { renderDashboardFragment } from '../../app/analytics/dashboard-html.js';
 import { ingestMetrics } from '../../app/analytics/ingest-metrics.js';
 import { can } from '../../domain/permissions.js';
+import { contentSecurityPolicy } from '../../shared/http/html.js';
 import { defineHandler, inTenant, ok } from './define.js';
 
 const FRAGMENT_HEADERS = {
   // A fragment for the dashboard page's script; opened directly it must not run anything.
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'content-security-policy': contentSecurityPolicy(),
   'x-content-type-options': 'nosniff',
   vary: 'authorization',
 };

@@ -14,7 +14,7 @@ import { beginStepWait, nextApprovalStep } from '../../../functions/app/approval
 import { deliverEvent, retryDueDeliveries } from '../../../functions/app/approvals/webhooks.js';
 import type { PipelineDeps } from '../../../functions/app/pipeline/ports.js';
 import { publish } from '../../../functions/app/pipeline/tasks.js';
-import { verifySignature } from '../../../functions/domain/approvals/webhook-signature.js';
+import { Webhook } from 'standardwebhooks';
 import { startTestApi, type TestApi } from '../../support/api.js';
 import { createRequest, createTenant, createWorkflow, decide, RecordingCallbacks, startReceiver, type Fixture, type Receiver } from './support.js';
 
@@ -66,7 +66,9 @@ describe('webhook endpoints API', () => {
   test('the secret is shown once and stored encrypted; only owners/admins manage endpoints', async () => {
     const r = await createHook(receiver.url);
     expect(r.status).toBe(201);
-    expect(r.body.secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
+    // Standard Webhooks form: whsec_ + base64 of 32 random bytes (what the receiver libraries take).
+    expect(r.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(Buffer.from(r.body.secret.slice(6), 'base64')).toHaveLength(32);
     expect(r.body.events).toEqual(['content.published']);
     const [row] = await api.db.owner<{ secret_enc: string }[]>`select secret_enc from webhook_endpoints where id = ${r.body.id}`;
     expect(row.secret_enc).not.toContain(r.body.secret);
@@ -125,9 +127,9 @@ describe('publish', () => {
     expect(Object.values(out)).toEqual(['delivered']);
     expect(receiver.received).toHaveLength(3);
     for (const got of receiver.received) {
-      expect(got.headers['x-svp-event-id']).toBe(event.id);
-      expect(verifySignature(hook.body.secret, got.headers['x-svp-signature'] as string, got.body, Math.floor(Date.now() / 1000))).toBe(true);
-      expect(verifySignature('whsec_wrong', got.headers['x-svp-signature'] as string, got.body, Math.floor(Date.now() / 1000))).toBe(false);
+      expect(got.headers['webhook-id']).toBe(event.id);
+      expect(new Webhook(hook.body.secret).verify(got.body, got.headers as Record<string, string>)).toMatchObject({ id: event.id });
+      expect(() => new Webhook(`whsec_${randomBytes(32).toString('base64')}`).verify(got.body, got.headers as Record<string, string>)).toThrow(/signature/i);
     }
     const body = JSON.parse(receiver.received[2].body);
     expect(body).toMatchObject({ id: event.id, type: 'content.published', data: { requestId, headline: expect.any(String) } });

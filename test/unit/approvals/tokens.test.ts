@@ -1,6 +1,8 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { generateLinkToken, hashLinkToken, isWellFormedLinkToken, issueFormToken, linkRefusal, originAllowed, reviewUrl, verifyFormToken, FORM_TOKEN_TTL_MS } from '../../../functions/domain/approvals/link-token.js';
-import { signatureHeader, verifySignature, retryDelayMs } from '../../../functions/domain/approvals/webhook-signature.js';
+import { Webhook } from 'standardwebhooks';
+import { newWebhookSecret, retryDelayMs, standardWebhookSecret, webhookSignatureHeaders } from '../../../functions/domain/approvals/webhook-signature.js';
 import { checksumProblems, publicationEventId } from '../../../functions/domain/approvals/manifest.js';
 
 describe('link tokens', () => {
@@ -73,14 +75,30 @@ describe('link tokens', () => {
 
 describe('webhook signatures', () => {
   const body = JSON.stringify({ id: 'evt_1', type: 'content.published' });
-  test('t=<unix>,v1=<hex hmac(secret, t.body)> verifies; anything else does not', () => {
-    const h = signatureHeader('whsec_test', body, 1_900_000_000);
-    expect(h).toMatch(/^t=1900000000,v1=[0-9a-f]{64}$/);
-    expect(verifySignature('whsec_test', h, body, 1_900_000_010)).toBe(true);
-    expect(verifySignature('whsec_other', h, body, 1_900_000_010)).toBe(false);
-    expect(verifySignature('whsec_test', h, `${body} `, 1_900_000_010)).toBe(false);
-    expect(verifySignature('whsec_test', h, body, 1_900_000_000 + 3600)).toBe(false);
-    expect(verifySignature('whsec_test', undefined, body, 1_900_000_000)).toBe(false);
+  test('the headers are Standard Webhooks: webhook-id, unix webhook-timestamp, v1 HMAC over id.timestamp.body with the whsec_ key', () => {
+    const secret = newWebhookSecret();
+    const at = new Date(1_900_000_000_500);
+    const h = webhookSignatureHeaders(secret, { id: 'evt_1', body, at });
+    expect(h['webhook-id']).toBe('evt_1');
+    expect(h['webhook-timestamp']).toBe('1900000000');
+    // The spec's construction, computed here without the library.
+    const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+    expect(h['webhook-signature']).toBe(`v1,${createHmac('sha256', key).update(`evt_1.1900000000.${body}`).digest('base64')}`);
+  });
+
+  test('a secret stored before the switch (whsec_ + unpadded base64url) keeps its 32 bytes as the key', () => {
+    const bytes = Buffer.from(Array.from({ length: 32 }, (_, i) => (250 - i * 7) & 0xff)); // has bytes that base64url writes as - and _
+    const old = `whsec_${bytes.toString('base64url')}`;
+    expect(old).toMatch(/[-_]/);
+    // The receiver libraries cannot decode the old form...
+    expect(() => new Webhook(old).sign('m', new Date(), body)).toThrow();
+    // ...the standard form of the same bytes is what signs and what the tenant may use.
+    const std = standardWebhookSecret(old);
+    expect(std).toBe(`whsec_${bytes.toString('base64')}`);
+    expect(standardWebhookSecret(std)).toBe(std);
+    const at = new Date();
+    const h = webhookSignatureHeaders(old, { id: 'evt_2', body, at });
+    expect(new Webhook(std).verify(body, h)).toEqual(JSON.parse(body));
   });
 
   test('backoff grows exponentially with bounded jitter and a cap', () => {
