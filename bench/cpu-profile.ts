@@ -59,6 +59,9 @@ export function categoryOf(source: string, functionName: string, projectRoot: st
   if (source.startsWith('node:')) {
     const m = source.slice(5);
     if (/^internal\/modules\//.test(m)) return 'node: module loading';
+    if (m.startsWith('internal/deps/cjs-module-lexer')) return 'node: cjs-module-lexer (ESM importing CommonJS)';
+    if (m.startsWith('internal/deps/')) return `node: ${m.split('/').slice(0, 3).join('/')}`;
+    if (m.startsWith('internal/source_map')) return 'node: source maps (--enable-source-maps)';
     if (/http|_http_/.test(m)) return 'node: http';
     if (/^(net|internal\/stream|stream|internal\/streams|internal\/net|internal\/dns|dns)/.test(m) || m.startsWith('_stream')) return 'node: net/streams';
     if (/crypto/.test(m)) return 'node: crypto';
@@ -73,9 +76,16 @@ export function categoryOf(source: string, functionName: string, projectRoot: st
   if (nm >= 0) {
     const parts = file.slice(nm + 'node_modules/'.length).split('/');
     const pkg = parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
-    return pkg === 'postgres' ? 'postgres.js' : pkg;
+    if (pkg === 'postgres') return 'postgres.js';
+    // esbuild chains the maps packages ship; drizzle-orm's name its sources ../src/*.ts, which
+    // arrive here as node_modules/src/... (it is the only package here that ships them so).
+    if (pkg === 'src') return 'drizzle-orm';
+    return pkg;
   }
-  const rel = path.isAbsolute(file) ? path.relative(projectRoot, file) : file.replace(/^(\.\.\/)+/, '');
+  // A project file, however the path reached us (absolute, or relative from a bundle's map).
+  const m = /(?:^|\/)((?:functions|lib|db|bench|bin|test)\/.*)$/.exec(file.replace(/\\/g, '/'));
+  const rel = m ? m[1] : path.isAbsolute(file) ? path.relative(projectRoot, file) : file;
+  if (/(^|\/)(asset\.[0-9a-f]{16,}|cold-start)\//.test(rel) || rel.startsWith('..')) return 'bundle (unmapped lines)';
   const segs = rel.split('/');
   if (segs[0] === 'functions' || segs[0] === 'lib') return segs.slice(0, Math.min(3, segs.length - 1)).join('/') || rel;
   return segs.slice(0, Math.max(1, segs.length - 1)).join('/') || rel;
@@ -109,7 +119,9 @@ export function summarizeProfile(profile: CpuProfile, projectRoot: string, top =
     const { callFrame: f } = byId.get(id)!;
     let source = f.url;
     let where = f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}` : '';
-    const map = f.url ? sourceMapFor(f.url) : null;
+    // Only bundles are read through maps: a package's own maps (drizzle ships them) would turn
+    // node_modules/drizzle-orm/... into src/..., losing the package name.
+    const map = f.url && !f.url.includes('node_modules/') ? sourceMapFor(f.url) : null;
     if (map) {
       const e = map.findEntry(f.lineNumber, f.columnNumber) as { originalSource?: string; originalLine?: number };
       if (e.originalSource) {
