@@ -1,8 +1,10 @@
 // One cold start, in a fresh Node process started for it: imports a Lambda bundle, calls its
 // handler once with one event, and reports the times. Plain JavaScript (no tsx loader) so nothing
 // but Node itself runs before the bundle. Input: one JSON argument
-//   { file, exportName, event | null, profileDir? }   (event null: load only)
-// Output (stdout, last line): JSON { bootMs, importMs, invokeMs, ok, status?, error?, rssMb }.
+//   { file, exportName, event | null, profileDir?, preload? }   (event null: load only)
+// Output (stdout, last line): JSON { bootMs, importMs, invokeMs, ok, status?, error?, rssMb, preloadMs? }.
+// `preload` (package names the bundle imports but does not contain, e.g. @aws-sdk/client-s3)
+// are imported first, each timed, so importMs is then what the bundle itself costs.
 // With profileDir, the import and the first invocation are CPU-profiled separately
 // (init.cpuprofile, invoke.cpuprofile in that folder); the timing runs are made without it.
 import { writeFileSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 
 // performance.now() counts from the process's time origin: what Node took to get here.
 const bootMs = performance.now();
-const { file, exportName, event, profileDir } = JSON.parse(process.argv[2]);
+const { file, exportName, event, profileDir, preload = [] } = JSON.parse(process.argv[2]);
 
 let session;
 async function profile(name, fn) {
@@ -33,10 +35,19 @@ async function profile(name, fn) {
 }
 
 const out = { bootMs: Math.round(bootMs * 10) / 10 };
+if (preload.length) {
+  out.preloadMs = {};
+  for (const spec of preload) {
+    const t = performance.now();
+    await import(spec);
+    out.preloadMs[spec] = Math.round((performance.now() - t) * 10) / 10;
+  }
+}
 const t0 = performance.now();
 const mod = await profile('init', () => import(pathToFileURL(file).href));
 out.importMs = Math.round((performance.now() - t0) * 10) / 10;
-const handler = mod[exportName];
+// A CommonJS handler whose exports the ESM loader cannot see by name is on the default export.
+const handler = mod[exportName] ?? mod.default?.[exportName];
 if (typeof handler !== 'function') {
   out.ok = false;
   out.error = `the bundle exports no ${exportName}`;

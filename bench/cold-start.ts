@@ -15,12 +15,13 @@
  * Reported per bundle: size, init (module load to handler ready), first invocation, their sum
  * (time to first response from the start of module load), the same init without
  * --enable-source-maps (set on every function, see lib/constructs/app-function.ts), and what
- * dominates: a CPU profile of the init and of the first invocation (by package, read through the
- * bundle's source map). Goal (issue 18): API bundles < 250 ms to first response, the rendering
+ * dominates: the import time of each package left outside the bundle (the runtime's AWS SDK
+ * clients, sharp) measured apart, and a CPU profile of the init and of the first invocation (by
+ * package, read through the bundle's source map). Goal (issue 18): API bundles < 250 ms to first response, the rendering
  * bundle (render-variant) < 600 ms. Prints tables and writes bench/results/cold-start.json.
  *
  *   npx tsx bench/cold-start.ts                    (or: npm run bench -- cold-start)
- *   BENCH_COLD_RUNS=3        timed cold starts per bundle (median reported)
+ *   BENCH_COLD_RUNS=3        timed cold starts per bundle and setting (median reported)
  *   BENCH_CDK_OUT=<dir>      use an existing synth output inside the project (e.g. cdk.out after
  *                            `npm run synth`) instead of synthesizing into .local/cold-start
  *   BENCH_STAGE=dev|prod     stage to synthesize (default dev)
@@ -38,6 +39,7 @@ import '../functions/shared/polyfills.js';
 import { execFile, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -54,6 +56,7 @@ import { summarizeProfile, type CpuProfile, type ProfileSummary } from './cpu-pr
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = path.join(PROJECT_ROOT, '.local', 'cold-start');
 const CHILD = fileURLToPath(new URL('./cold-start-child.mjs', import.meta.url));
+const BUILTINS = new Set(builtinModules);
 const API_GOAL_MS = 250;
 const RENDER_GOAL_MS = 600;
 
@@ -73,15 +76,22 @@ interface Bundle {
   mapBytes: number;
   assetBytes: number;
   hostSharp: boolean;
+  /** Packages the bundle imports at load but does not contain (the runtime's AWS SDK clients, sharp). */
+  externals: string[];
 }
 
-interface ChildResult { bootMs: number; importMs: number; invokeMs?: number; ok: boolean; status?: number; error?: string; result?: string; rssMb: number; wallMs: number }
+interface ChildResult {
+  bootMs: number; importMs: number; invokeMs?: number; ok: boolean; status?: number; error?: string; result?: string; rssMb: number; wallMs: number;
+  preloadMs?: Record<string, number>;
+}
 
 export interface ColdStartRow {
   name: string; kind: Bundle['kind']; entry?: string; event: string;
   bundle_kib: number; map_kib: number; asset_mib: number; memory_mb?: number;
   runs: number; boot_ms: number; init_ms: number; invoke_ms: number | null; first_response_ms: number | null;
   init_ms_without_source_maps: number; init_ms_spread: string; first_response_ms_spread: string;
+  /** One cold start with the externals imported first: each one's import time, then the bundle's alone. */
+  externals_ms: Record<string, number>; init_ms_bundle_alone: number;
   rss_mb: number; outcome: string; goal_ms?: number; goal_met?: boolean;
   init_top: string; invoke_top: string;
 }
@@ -144,10 +154,14 @@ function bundlesOf(cdkOut: string): Bundle[] {
       // the nearest package.json says "module", so the staged asset gets its own.
       if (file.endsWith('.js') && !existsSync(path.join(dir, 'package.json'))) writeFileSync(path.join(dir, 'package.json'), '{"type":"commonjs"}\n');
       const map = `${file}.map`;
+      // Static imports left in the bundle (esbuild prints them as import{..}from"pkg" / import"pkg").
+      const code = readFileSync(file, 'utf8');
+      const externals = [...new Set([...code.matchAll(/(?:^|[;\n}])\s*import\s*(?:[\w$\s{},*]+?\s*from\s*)?"([^"./][^"]*)"/g)].map((m) => m[1]))]
+        .filter((x) => !x.startsWith('node:') && !BUILTINS.has(x));
       out.push({
         name, stack: t.replace('.template.json', ''), entry, kind, dir, file, exportName: exportName ?? 'handler', literalEnv,
         memoryMb: r.Properties.MemorySize, bundleBytes: statSync(file).size, mapBytes: existsSync(map) ? statSync(map).size : 0,
-        assetBytes: dirBytes(dir), hostSharp: sharp,
+        assetBytes: dirBytes(dir), hostSharp: sharp, externals,
       });
     }
   }
@@ -214,9 +228,9 @@ function childEnv(b: Bundle, stack: LocalStack, sourceMaps: boolean): NodeJS.Pro
   return env;
 }
 
-async function coldStart(b: Bundle, event: unknown, env: NodeJS.ProcessEnv, profileDir?: string): Promise<ChildResult> {
+async function coldStart(b: Bundle, event: unknown, env: NodeJS.ProcessEnv, opts: { profileDir?: string; preload?: string[] } = {}): Promise<ChildResult> {
   const t0 = performance.now();
-  const { stdout } = await promisify(execFile)(process.execPath, [CHILD, JSON.stringify({ file: b.file, exportName: b.exportName, event, profileDir })], {
+  const { stdout } = await promisify(execFile)(process.execPath, [CHILD, JSON.stringify({ file: b.file, exportName: b.exportName, event, ...opts })], {
     cwd: b.dir, env, timeout: 180_000, maxBuffer: 16 * 1024 * 1024,
   });
   const wallMs = performance.now() - t0;
@@ -237,7 +251,7 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
     throw new Error('BENCH_CDK_OUT must be inside the project: bundles resolve @aws-sdk/client-* (the Lambda runtime\'s) from its node_modules');
   }
   const bundles = bundlesOf(cdkOut).filter((b) => !only || b.name.includes(only));
-  console.log(`${bundles.length} bundles; ${runs} timed cold starts each, one without source maps, one profiled`);
+  console.log(`${bundles.length} bundles; ${runs} timed cold starts each with and ${runs} without source maps, one with the externals timed apart, one profiled`);
 
   const dataDir = path.join(WORK, 'stack');
   rmSync(dataDir, { recursive: true, force: true });
@@ -262,9 +276,11 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
     };
     const ref = (requestId: string) => ({ orgId: acme.id, requestId, run: 1 });
 
-    // Round r (0..runs-1 timed, `runs` without source maps, `runs + 1` profiled) of each bundle.
-    const rounds = runs + 2;
-    const chains = await Promise.all(Array.from({ length: rounds }, () => newRequest()));
+    // Timed rounds alternate with and without source maps (drift hits both alike); then one
+    // round with the externals imported first (what the bundle costs by itself), one profiled.
+    type Round = 'maps' | 'no-maps' | 'split' | 'profile';
+    const plan: Round[] = [...Array.from({ length: runs }, () => ['maps', 'no-maps'] as Round[]).flat(), 'split', 'profile'];
+    const chains = await Promise.all(plan.map(() => newRequest()));
     const eventFor = async (b: Bundle, round: number): Promise<{ label: string; event: unknown }> => {
       const task = taskOf(b);
       if (b.kind === 'api') {
@@ -306,20 +322,21 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
     // The chain tasks must run in pipeline order within a round; everything else in any order.
     const byChain = (b: Bundle) => { const i = CHAIN.indexOf(taskOf(b)); return i < 0 ? CHAIN.length : i; };
     const ordered = [...bundles].sort((a, b) => byChain(a) - byChain(b));
-    const results = new Map<string, { timed: ChildResult[]; noMaps?: ChildResult; profiled?: ChildResult; label: string }>();
-    for (let round = 0; round < rounds; round++) {
+    const results = new Map<string, { timed: ChildResult[]; noMaps: ChildResult[]; split?: ChildResult; label: string }>();
+    for (const [round, kind] of plan.entries()) {
       for (const b of ordered) {
         const { label, event } = await eventFor(b, round);
-        const entry = results.get(b.name) ?? { timed: [], label };
+        const entry = results.get(b.name) ?? { timed: [], noMaps: [], label };
         results.set(b.name, entry);
         try {
-          if (round < runs) entry.timed.push(await coldStart(b, event, childEnv(b, stack, true)));
-          else if (round === runs) entry.noMaps = await coldStart(b, event, childEnv(b, stack, false));
+          if (kind === 'maps') entry.timed.push(await coldStart(b, event, childEnv(b, stack, true)));
+          else if (kind === 'no-maps') entry.noMaps.push(await coldStart(b, event, childEnv(b, stack, false)));
+          else if (kind === 'split') entry.split = await coldStart(b, event, childEnv(b, stack, true), { preload: b.externals });
           else {
             const dir = path.join(WORK, 'profiles', b.name.replace(/[^A-Za-z0-9-]+/g, '_'));
             rmSync(dir, { recursive: true, force: true });
             mkdirSync(dir, { recursive: true });
-            entry.profiled = await coldStart(b, event, childEnv(b, stack, true), dir);
+            await coldStart(b, event, childEnv(b, stack, true), { profileDir: dir });
             const read = (n: string) => existsSync(path.join(dir, `${n}.cpuprofile`))
               ? summarizeProfile(JSON.parse(readFileSync(path.join(dir, `${n}.cpuprofile`), 'utf8')) as CpuProfile, PROJECT_ROOT, 12) : undefined;
             profiles[b.name] = { init: read('init'), invoke: read('invoke') };
@@ -327,10 +344,10 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
         } catch (e) {
           const err = e as { stderr?: string; message: string };
           const fail: ChildResult = { bootMs: 0, importMs: NaN, ok: false, error: `crashed: ${(err.stderr || err.message).split('\n').filter(Boolean).slice(-3).join(' | ').slice(0, 400)}`, rssMb: 0, wallMs: 0 };
-          if (round < runs) entry.timed.push(fail);
+          if (kind === 'maps') entry.timed.push(fail);
         }
       }
-      console.log(`round ${round + 1}/${rounds} done (${round < runs ? 'timed' : round === runs ? 'without source maps' : 'profiled'}; load ${os.loadavg()[0].toFixed(2)})`);
+      console.log(`round ${round + 1}/${plan.length} done (${kind}; load ${os.loadavg()[0].toFixed(2)})`);
     }
     await sql.end();
 
@@ -352,7 +369,9 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
         init_ms: t.length ? r1(median(t.map((x) => x.importMs))) : NaN,
         invoke_ms: t.some((x) => x.invokeMs !== undefined) ? r1(median(t.filter((x) => x.invokeMs !== undefined).map((x) => x.invokeMs!))) : null,
         first_response_ms: first,
-        init_ms_without_source_maps: r.noMaps ? r.noMaps.importMs : NaN,
+        init_ms_without_source_maps: r.noMaps.length ? r1(median(r.noMaps.map((x) => x.importMs))) : NaN,
+        externals_ms: r.split?.preloadMs ?? {},
+        init_ms_bundle_alone: r.split ? r.split.importMs : NaN,
         init_ms_spread: spread(t.map((x) => x.importMs)), first_response_ms_spread: spread(firsts),
         rss_mb: t.length ? median(t.map((x) => x.rssMb)) : 0, outcome,
         ...(goalMs ? { goal_ms: goalMs, goal_met: first !== null && first < goalMs && !failures.length } : {}),
@@ -365,7 +384,9 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
 
   console.table(rows.map((r) => ({
     bundle: r.name, KiB: r.bundle_kib, 'asset MiB': r.asset_mib, 'init ms': r.init_ms, 'invoke ms': r.invoke_ms, 'first resp ms': r.first_response_ms,
-    'init no-maps': r.init_ms_without_source_maps, goal: r.goal_ms ? `${r.goal_met ? 'met' : 'MISSED'} <${r.goal_ms}` : '', outcome: r.outcome.slice(0, 48),
+    'init no-maps': r.init_ms_without_source_maps,
+    'externals ms': Object.entries(r.externals_ms).map(([k, v]) => `${k.replace('@aws-sdk/client-', '')} ${v}`).join(', '), 'bundle alone': r.init_ms_bundle_alone,
+    goal: r.goal_ms ? `${r.goal_met ? 'met' : 'MISSED'} <${r.goal_ms}` : '', outcome: r.outcome.slice(0, 48),
   })));
   console.log('what dominates (CPU profile of one more cold start; ms of self time by package, idle excluded):');
   console.table(rows.map((r) => ({ bundle: r.name, init: r.init_top, 'first invocation': r.invoke_top })));

@@ -56,6 +56,9 @@ export function categoryOf(source: string, functionName: string, projectRoot: st
     if (functionName === '(root)') return '(root)';
     return `native: ${functionName || '(anonymous)'}`;
   }
+  // Compilation is charged to the loader function that asks V8 for it: name it for what it is.
+  if (functionName === 'compileSourceTextModule') return 'V8 compile: ES modules';
+  if (functionName === 'wrapSafe') return 'V8 compile: CommonJS modules';
   if (source.startsWith('node:')) {
     const m = source.slice(5);
     if (/^internal\/modules\//.test(m)) return 'node: module loading';
