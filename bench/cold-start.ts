@@ -26,6 +26,8 @@
  *                            `npm run synth`) instead of synthesizing into .local/cold-start
  *   BENCH_STAGE=dev|prod     stage to synthesize (default dev)
  *   BENCH_ONLY=<substring>   only the bundles whose name contains it
+ *   BENCH_COLD_SDK_BUNDLED=1 what-if: also time each entry rebuilt with the AWS SDK clients
+ *                            bundled instead of taken from the runtime (not what deploys)
  *
  * Differences from AWS, all in the product's favour or neutral, listed so the numbers are read
  * right: Node here is the machine's (the functions run nodejs22.x); `@aws-sdk/client-*` are
@@ -78,6 +80,8 @@ interface Bundle {
   hostSharp: boolean;
   /** Packages the bundle imports at load but does not contain (the runtime's AWS SDK clients, sharp). */
   externals: string[];
+  /** The same entry rebuilt with the AWS SDK clients inside (BENCH_COLD_SDK_BUNDLED=1), next to the original. */
+  sdkBundled?: { file: string; bytes: number };
 }
 
 interface ChildResult {
@@ -91,7 +95,9 @@ export interface ColdStartRow {
   runs: number; boot_ms: number; init_ms: number; invoke_ms: number | null; first_response_ms: number | null;
   init_ms_without_source_maps: number; init_ms_spread: string; first_response_ms_spread: string;
   /** One cold start with the externals imported first: each one's import time, then the bundle's alone. */
-  externals_ms: Record<string, number>; init_ms_bundle_alone: number;
+  externals_ms: Record<string, number>; externals_total_ms: number; init_ms_bundle_alone: number;
+  /** What-if (BENCH_COLD_SDK_BUNDLED=1): the same entry with the AWS SDK clients bundled. */
+  sdk_bundled?: { bundle_kib: number; init_ms: number; first_response_ms: number | null };
   rss_mb: number; outcome: string; goal_ms?: number; goal_met?: boolean;
   init_top: string; invoke_top: string;
 }
@@ -167,6 +173,24 @@ function bundlesOf(cdkOut: string): Bundle[] {
   }
   const order = { api: 0, workflow: 1, event: 2, job: 3, other: 4 };
   return out.sort((a, b) => order[a.kind] - order[b.kind] || a.name.localeCompare(b.name));
+}
+
+/**
+ * What-if for the init cost of the AWS SDK clients: the bundle's entry rebuilt with the product's
+ * esbuild options except that @aws-sdk/client-* are bundled (ESM, tree-shaken) instead of left
+ * to the runtime's CommonJS copies. Written next to the original so it finds the same
+ * node_modules (sharp) and copied folders (fonts).
+ */
+async function buildSdkBundled(b: Bundle): Promise<void> {
+  if (!b.entry || !b.externals.some((x) => x.startsWith('@aws-sdk/client-'))) return;
+  const [{ build }, { BUNDLE_OPTIONS, SHARP_NODE_MODULES }] = await Promise.all([import('esbuild'), import('../lib/constructs/app-function.js')]);
+  const file = path.join(b.dir, 'index.sdk-bundled.mjs');
+  await build({
+    entryPoints: [path.join(PROJECT_ROOT, b.entry)], outfile: file, bundle: true, format: BUNDLE_OPTIONS.format, platform: BUNDLE_OPTIONS.platform,
+    target: BUNDLE_OPTIONS.target, mainFields: BUNDLE_OPTIONS.mainFields, minify: BUNDLE_OPTIONS.minify, sourcemap: BUNDLE_OPTIONS.sourcemap,
+    sourcesContent: BUNDLE_OPTIONS.sourcesContent, banner: { js: BUNDLE_OPTIONS.banner }, external: b.externals.filter((x) => SHARP_NODE_MODULES.includes(x)), logLevel: 'error',
+  });
+  b.sdkBundled = { file, bytes: statSync(file).size };
 }
 
 /** The pipeline order the state machine runs the tasks in (a fresh request per round). */
@@ -251,6 +275,8 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
     throw new Error('BENCH_CDK_OUT must be inside the project: bundles resolve @aws-sdk/client-* (the Lambda runtime\'s) from its node_modules');
   }
   const bundles = bundlesOf(cdkOut).filter((b) => !only || b.name.includes(only));
+  const whatIf = process.env.BENCH_COLD_SDK_BUNDLED === '1';
+  if (whatIf) for (const b of bundles) await buildSdkBundled(b);
   console.log(`${bundles.length} bundles; ${runs} timed cold starts each with and ${runs} without source maps, one with the externals timed apart, one profiled`);
 
   const dataDir = path.join(WORK, 'stack');
@@ -278,8 +304,9 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
 
     // Timed rounds alternate with and without source maps (drift hits both alike); then one
     // round with the externals imported first (what the bundle costs by itself), one profiled.
-    type Round = 'maps' | 'no-maps' | 'split' | 'profile';
-    const plan: Round[] = [...Array.from({ length: runs }, () => ['maps', 'no-maps'] as Round[]).flat(), 'split', 'profile'];
+    type Round = 'maps' | 'no-maps' | 'sdk-bundled' | 'split' | 'profile';
+    const timed: Round[] = whatIf ? ['maps', 'no-maps', 'sdk-bundled'] : ['maps', 'no-maps'];
+    const plan: Round[] = [...Array.from({ length: runs }, () => timed).flat(), 'split', 'profile'];
     const chains = await Promise.all(plan.map(() => newRequest()));
     const eventFor = async (b: Bundle, round: number): Promise<{ label: string; event: unknown }> => {
       const task = taskOf(b);
@@ -322,15 +349,16 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
     // The chain tasks must run in pipeline order within a round; everything else in any order.
     const byChain = (b: Bundle) => { const i = CHAIN.indexOf(taskOf(b)); return i < 0 ? CHAIN.length : i; };
     const ordered = [...bundles].sort((a, b) => byChain(a) - byChain(b));
-    const results = new Map<string, { timed: ChildResult[]; noMaps: ChildResult[]; split?: ChildResult; label: string }>();
+    const results = new Map<string, { timed: ChildResult[]; noMaps: ChildResult[]; sdk: ChildResult[]; split?: ChildResult; label: string }>();
     for (const [round, kind] of plan.entries()) {
       for (const b of ordered) {
         const { label, event } = await eventFor(b, round);
-        const entry = results.get(b.name) ?? { timed: [], noMaps: [], label };
+        const entry = results.get(b.name) ?? { timed: [], noMaps: [], sdk: [], label };
         results.set(b.name, entry);
         try {
           if (kind === 'maps') entry.timed.push(await coldStart(b, event, childEnv(b, stack, true)));
           else if (kind === 'no-maps') entry.noMaps.push(await coldStart(b, event, childEnv(b, stack, false)));
+          else if (kind === 'sdk-bundled') { if (b.sdkBundled) entry.sdk.push(await coldStart({ ...b, file: b.sdkBundled.file }, event, childEnv(b, stack, true))); }
           else if (kind === 'split') entry.split = await coldStart(b, event, childEnv(b, stack, true), { preload: b.externals });
           else {
             const dir = path.join(WORK, 'profiles', b.name.replace(/[^A-Za-z0-9-]+/g, '_'));
@@ -371,6 +399,13 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
         first_response_ms: first,
         init_ms_without_source_maps: r.noMaps.length ? r1(median(r.noMaps.map((x) => x.importMs))) : NaN,
         externals_ms: r.split?.preloadMs ?? {},
+        externals_total_ms: r1(Object.values(r.split?.preloadMs ?? {}).reduce((a, v) => a + v, 0)),
+        ...(b.sdkBundled && r.sdk.length ? {
+          sdk_bundled: {
+            bundle_kib: Math.round(b.sdkBundled.bytes / 1024), init_ms: r1(median(r.sdk.map((x) => x.importMs))),
+            first_response_ms: r.sdk.every((x) => x.invokeMs !== undefined) ? r1(median(r.sdk.map((x) => x.importMs + x.invokeMs!))) : null,
+          },
+        } : {}),
         init_ms_bundle_alone: r.split ? r.split.importMs : NaN,
         init_ms_spread: spread(t.map((x) => x.importMs)), first_response_ms_spread: spread(firsts),
         rss_mb: t.length ? median(t.map((x) => x.rssMb)) : 0, outcome,
@@ -385,7 +420,9 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
   console.table(rows.map((r) => ({
     bundle: r.name, KiB: r.bundle_kib, 'asset MiB': r.asset_mib, 'init ms': r.init_ms, 'invoke ms': r.invoke_ms, 'first resp ms': r.first_response_ms,
     'init no-maps': r.init_ms_without_source_maps,
-    'externals ms': Object.entries(r.externals_ms).map(([k, v]) => `${k.replace('@aws-sdk/client-', '')} ${v}`).join(', '), 'bundle alone': r.init_ms_bundle_alone,
+    'externals ms': `${r.externals_total_ms} (${Object.entries(r.externals_ms).map(([k, v]) => `${k.replace('@aws-sdk/client-', '')} ${v}`).join(', ')})`,
+    'bundle alone': r.init_ms_bundle_alone,
+    ...(whatIf ? { 'SDK bundled: KiB / init / first': r.sdk_bundled ? `${r.sdk_bundled.bundle_kib} / ${r.sdk_bundled.init_ms} / ${r.sdk_bundled.first_response_ms}` : '' } : {}),
     goal: r.goal_ms ? `${r.goal_met ? 'met' : 'MISSED'} <${r.goal_ms}` : '', outcome: r.outcome.slice(0, 48),
   })));
   console.log('what dominates (CPU profile of one more cold start; ms of self time by package, idle excluded):');
