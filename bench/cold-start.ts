@@ -415,6 +415,7 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
     }
   } finally {
     await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 
   console.table(rows.map((r) => ({
@@ -431,6 +432,7 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
   const missed = goalRows.filter((r) => !r.goal_met);
   console.log(`goal: API bundles < ${API_GOAL_MS} ms, render-variant < ${RENDER_GOAL_MS} ms to first response: ${missed.length ? `missed by ${missed.length} of ${goalRows.length} (${missed.map((r) => r.name).join(', ')})` : `met by all ${goalRows.length}`}`);
   console.log(`load average (1 min) at the end: ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} CPUs; Node ${process.version}`);
+  console.log(`profiles (open in Chrome DevTools): ${path.relative(PROJECT_ROOT, path.join(WORK, 'profiles'))}/<bundle>/{init,invoke}.cpuprofile; synth output kept for BENCH_CDK_OUT: ${path.relative(PROJECT_ROOT, cdkOut)}`);
   mkdirSync(path.join(PROJECT_ROOT, 'bench/results'), { recursive: true });
   writeFileSync(path.join(PROJECT_ROOT, 'bench/results/cold-start.json'), `${JSON.stringify({
     at: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadAverage1m: os.loadavg()[0], runsPerBundle: runs,
