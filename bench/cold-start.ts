@@ -107,7 +107,10 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const r1 = (x: number) => Math.round(x * 10) / 10;
+const SDK_BUNDLED = 'index.sdk-bundled.mjs';
+/** What deploys: the what-if variant written next to a bundle is not part of it. */
 const dirBytes = (dir: string): number => readdirSync(dir, { withFileTypes: true })
+  .filter((e) => !e.name.startsWith(SDK_BUNDLED))
   .reduce((n, e) => n + (e.isDirectory() ? dirBytes(path.join(dir, e.name)) : e.isFile() ? statSync(path.join(dir, e.name)).size : 0), 0);
 
 function synth(stage: string): string {
@@ -184,7 +187,7 @@ function bundlesOf(cdkOut: string): Bundle[] {
 async function buildSdkBundled(b: Bundle): Promise<void> {
   if (!b.entry || !b.externals.some((x) => x.startsWith('@aws-sdk/client-'))) return;
   const [{ build }, { BUNDLE_OPTIONS, SHARP_NODE_MODULES }] = await Promise.all([import('esbuild'), import('../lib/constructs/app-function.js')]);
-  const file = path.join(b.dir, 'index.sdk-bundled.mjs');
+  const file = path.join(b.dir, SDK_BUNDLED);
   await build({
     entryPoints: [path.join(PROJECT_ROOT, b.entry)], outfile: file, bundle: true, format: BUNDLE_OPTIONS.format, platform: BUNDLE_OPTIONS.platform,
     target: BUNDLE_OPTIONS.target, mainFields: BUNDLE_OPTIONS.mainFields, minify: BUNDLE_OPTIONS.minify, sourcemap: BUNDLE_OPTIONS.sourcemap,
@@ -416,6 +419,7 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
   } finally {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    for (const b of bundles) if (b.sdkBundled) for (const f of [b.sdkBundled.file, `${b.sdkBundled.file}.map`]) rmSync(f, { force: true });
   }
 
   console.table(rows.map((r) => ({
