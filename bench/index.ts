@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- <name> ...]`: runs bench/<name>.ts (each prints its table and writes
  * bench/results/<name>.json), one after another in child processes. Without names, every bench
- * in this folder runs (the dashboard bench seeds BENCH_ROWS = 10,000,000 rows by default and
- * takes tens of minutes on 2 cores; BENCH_ROWS=1000000 for a quicker run).
+ * in this folder runs (cold-start synthesizes the app with bundling first; the dashboard bench
+ * seeds BENCH_ROWS = 10,000,000 rows by default and takes tens of minutes on 2 cores;
+ * BENCH_ROWS=1000000 for a quicker run).
  *
  * Afterwards bench/results/latest.json gathers every sub-bench's latest results file (those run
  * now and, marked `ranNow: false`, older ones still on disk) beside the machine they describe:
@@ -16,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(dir, 'results');
-const all = readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'index.ts').map((f) => f.slice(0, -3)).sort();
+/** Modules the benches share (servers, profilers): not benches themselves. */
+const HELPERS = new Set(['index', 'api-baseline', 'cpu-profile']);
+const all = readdirSync(dir).filter((f) => f.endsWith('.ts') && !HELPERS.has(f.slice(0, -3))).map((f) => f.slice(0, -3)).sort();
 const names = process.argv.slice(2).length ? process.argv.slice(2) : all;
 const unknown = names.filter((n) => !all.includes(n));
 if (unknown.length) {
