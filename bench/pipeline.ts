@@ -64,10 +64,10 @@ export async function benchPipeline(opts: BenchPipelineOptions = {}): Promise<Be
   try {
     const acme = stack.seed.orgs.find((o) => o.slug === 'acme-coffee')!;
     const token = await stack.mintToken('creator@acme.test', { ttl: 3600 * 4 });
-    let n = 0;
+    let _n = 0;
     /** One request: POST, then wait for its approval wait (or failure). Returns ms or throws. */
     const one = async (): Promise<number> => {
-      n++;
+      _n++;
       const t0 = performance.now();
       const res = await fetch(`${stack.apiUrl}/v1/orgs/${acme.id}/content-requests`, {
         method: 'POST',

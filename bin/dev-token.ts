@@ -12,7 +12,7 @@ const { values, positionals } = parseArgs({
   options: { name: { type: 'string' }, ttl: { type: 'string', default: '3600' } },
 });
 const email = positionals[0];
-if (!email || !email.includes('@')) {
+if (!email?.includes('@')) {
   console.error('usage: npm run dev:token -- <email> [--name "Display Name"] [--ttl seconds]');
   process.exit(2);
 }

@@ -223,7 +223,7 @@ export async function seedDemo(ownerUrl: string): Promise<SeedResult> {
           ON CONFLICT (s3_key) DO NOTHING`;
         const [asset] = await tx<{ id: string }[]>`SELECT id FROM brand_assets WHERE s3_key = ${s3Key}`;
         // Only fills in what a first run set; a logo someone changed later is left alone.
-        if (!brand.logo || !brand.logo.assetId) {
+        if (!brand.logo?.assetId) {
           const logo = brandLogoSchema.parse({ assetId: asset.id, placement: 'top-right', widthPct: 0.16, minWidthPct: 0.08, clearSpacePct: 0.25 });
           await tx`UPDATE brand_profiles SET logo = ${tx.json(logo)} WHERE id = ${brand.id}`;
         }

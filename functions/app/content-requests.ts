@@ -77,7 +77,7 @@ async function resolveRefs(tx: Tx, orgId: string, input: CreateContentRequestInp
   if (input.templateId) {
     const [t] = await tx.select({ brandId: contentTemplates.brandId, isActive: contentTemplates.isActive, platforms: contentTemplates.platforms })
       .from(contentTemplates).where(and(eq(contentTemplates.organizationId, orgId), eq(contentTemplates.id, input.templateId), isNull(contentTemplates.deletedAt)));
-    if (!t || !t.isActive) problems.push({ path: 'body.templateId', message: 'no such active template' });
+    if (!t?.isActive) problems.push({ path: 'body.templateId', message: 'no such active template' });
     else if (t.brandId !== input.brandId) problems.push({ path: 'body.templateId', message: 'belongs to another brand' });
     else if (t.platforms.length) {
       input.platforms.forEach((p, i) => {

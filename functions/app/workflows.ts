@@ -18,7 +18,9 @@ export type WorkflowDto = ReturnType<typeof toWorkflow>;
 async function checkApprovers(tx: Tx, orgId: string, steps: WorkflowStep[]): Promise<void> {
   const refs: { path: string; userId: string }[] = [];
   steps.forEach((s, i) => {
-    s.approvers.userIds.forEach((u, j) => refs.push({ path: `body.steps[${i}].approvers.userIds[${j}]`, userId: u.toLowerCase() }));
+    s.approvers.userIds.forEach((u, j) => {
+      refs.push({ path: `body.steps[${i}].approvers.userIds[${j}]`, userId: u.toLowerCase() });
+    });
     if (s.escalateTo?.userId) refs.push({ path: `body.steps[${i}].escalateTo.userId`, userId: s.escalateTo.userId.toLowerCase() });
   });
   const problems: FieldProblem[] = [];

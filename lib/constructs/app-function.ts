@@ -143,7 +143,7 @@ export class FunctionBaseline extends Construct {
       });
       allowWildcards(policy, [
         {
-          pattern: new RegExp(`^Resource::.*/\\*$`),
+          pattern: /^Resource::.*\/\*$/,
           reason: 'Object keys are generated per tenant and request at runtime (orgs/<orgId>/...); access is limited to the listed object actions on this one bucket.',
         },
       ]);

@@ -1,6 +1,6 @@
 import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import {
   API_FUNCTIONS, APPROVAL_DECISION_FN, APPROVAL_JOBS, CONTENT_PUBLISHED_HANDLER, CONTENT_PUBLISHED_NEEDS, DEFAULT_API_NEEDS, DEFAULT_JOB_NEEDS,

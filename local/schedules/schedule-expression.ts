@@ -30,7 +30,7 @@ function field(spec: string, min: number, max: number, names: string[] | undefin
     return n;
   };
   for (const part of spec.split(',')) {
-    if (/[LW#]/i.test(part) && !(names && names.some((n) => part.toUpperCase().includes(n)))) {
+    if (/[LW#]/i.test(part) && !(names?.some((n) => part.toUpperCase().includes(n)))) {
       throw new ScheduleExpressionError(`${what}: "${part}" (L, W, #) is not supported locally`);
     }
     const [range, stepText] = part.split('/');

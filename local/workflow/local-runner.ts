@@ -256,7 +256,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
 
   async stop(input: { executionName: string; executionArn?: string; reason: string }): Promise<void> {
     const e = this.executions.get(input.executionName);
-    if (!e || e.status !== 'RUNNING') return;
+    if (e?.status !== 'RUNNING') return;
     Object.assign(e, { status: 'ABORTED', stoppedAt: new Date(), cause: input.reason });
     this.halt(e, `execution stopped: ${input.reason}`);
     this.emit({ type: 'execution_aborted', ...this.base(e), at: Date.now() });

@@ -4,7 +4,7 @@
  * the checks are live (a careless bucket added to the app is reported).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { CfnResource, type Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { buildApp } from '../../lib/app.js';

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
+import { type DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, test } from 'vitest';
 import {
   FieldCipher, KmsKeyProvider, LocalKeyProvider, isEncryptedField, keyProviderFromEnv, type FieldContext, type KmsLike,

@@ -73,7 +73,9 @@ export async function composeBackground(base: RawImage, overlay: PlannedOverlay 
     else if (layer.width === 1) blendStrip(img, { data: layer.data.subarray(r.y * 4, (r.y + r.h) * 4), width: 1, height: r.h });
     else blendStrip(img, { data: layer.data.subarray(r.x * 4, (r.x + r.w) * 4), width: r.w, height: 1 });
   }
-  plates.forEach((p, i) => blendOver(img, platePx[i], p.box.x - r.x, p.box.y - r.y));
+  plates.forEach((p, i) => {
+    blendOver(img, platePx[i], p.box.x - r.x, p.box.y - r.y);
+  });
   return img;
 }
 

@@ -3,7 +3,7 @@
  * encoding under a platform's file-size limit.
  */
 import { createHash } from 'node:crypto';
-import sharp, { type Metadata, type OverlayOptions, type Sharp } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { AppError } from '../../shared/errors.js';
 import { contentTypeFor, type OutputFormat, type OutputSpec } from '../../domain/platforms.js';
 import type { ImageAnalysis } from '../../domain/rendering/types.js';

@@ -14,7 +14,7 @@ import { PLATFORM_PRESETS, contentTypeFor, type OutputFormat, type PlatformName,
 import { buildRenderPlan, textBlockOf } from '../../domain/rendering/plan.js';
 import { fitText } from '../../domain/rendering/text-layout.js';
 import { placeInk } from '../../domain/rendering/text-measure.js';
-import { type Box } from '../../domain/rendering/geometry.js';
+import type { Box } from '../../domain/rendering/geometry.js';
 import type { Adjustment, PlannedText, RenderPlan, RenderedLayout, RenderedText, VariantAnalysis } from '../../domain/rendering/types.js';
 import { dominantColors, sampleBackground, type RawImage } from './analyze.js';
 import { shippedFonts } from './fonts.js';

@@ -67,7 +67,7 @@ async function collectOne(deps: CollectorDeps, connector: MetricsConnector, conn
   let token: string;
   try {
     token = await deps.cipher.decrypt(conn.accessTokenEnc, tokenFieldContext(conn));
-  } catch (e) {
+  } catch (_e) {
     outcome.status = 'failed';
     outcome.error = 'the stored access token could not be decrypted';
     await withTenant(deps.db.db, tenant, (tx) => updateConnection(tx, conn.id, { status: 'active', lastError: outcome.error }));

@@ -112,7 +112,7 @@ const kpi = (key: string, label: string, value: string, sub?: string) =>
 export function renderDashboardFragment(d: Dashboard): string {
   const t = d.totals;
   const parts: string[] = [];
-  parts.push(`<section class="meta" data-range-from="${esc(d.range.from)}" data-range-to="${esc(d.range.to)}">${esc(d.range.from)} – ${esc(d.range.to)} (${d.range.days} days)${d.brandId ? ' · one brand' : ''} · data as of ${esc(d.dataAsOf ? d.dataAsOf.replace('T', ' ').slice(0, 16) + ' UTC' : 'no rollup yet')}</section>`);
+  parts.push(`<section class="meta" data-range-from="${esc(d.range.from)}" data-range-to="${esc(d.range.to)}">${esc(d.range.from)} – ${esc(d.range.to)} (${d.range.days} days)${d.brandId ? ' · one brand' : ''} · data as of ${esc(d.dataAsOf ? `${d.dataAsOf.replace('T', ' ').slice(0, 16)} UTC` : 'no rollup yet')}</section>`);
   parts.push(`<section class="kpis">${[
     kpi('impressions', 'Impressions', fmtInt(t.impressions)),
     kpi('reach', 'Reach', fmtInt(t.reach)),

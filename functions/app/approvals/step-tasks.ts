@@ -160,7 +160,7 @@ export async function readStepDecision(deps: Pick<ApprovalServices, 'db'>, input
 }
 
 /** Phase switch of an escalated step: the escalation target answers alone, by a fresh deadline. */
-function escalation(approval: store.ApprovalRow, step: ReturnType<typeof stepOf>, members: Awaited<ReturnType<typeof store.listMembers>>, creatorId: string, now: Date) {
+function escalation(_approval: store.ApprovalRow, step: ReturnType<typeof stepOf>, members: Awaited<ReturnType<typeof store.listMembers>>, creatorId: string, now: Date) {
   const targets = escalationTargets(step, members, creatorId).map((m) => m.userId);
   return {
     phase: 'escalated',

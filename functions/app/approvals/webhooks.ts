@@ -159,7 +159,7 @@ export async function attemptDelivery(deps: Pick<ApprovalServices, 'db' | 'secre
   const attempt = d.attempts + 1;
   let status: number | undefined;
   let error: string | undefined;
-  if (!endpoint || !endpoint.isActive) {
+  if (!endpoint?.isActive) {
     error = 'endpoint disabled or deleted';
   } else {
     const secret = await deps.secrets.decrypt(endpoint.secretEnc, secretContext(orgId, endpoint.id));

@@ -15,7 +15,7 @@
  * stored before its result is awaited, so an attempt cut short by its deadline (the Lambda's
  * remaining time) resumes the same task on the state machine's retry instead of paying again.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { generatedAssets, requestSourcing } from '../../../db/schema/index.js';
 import { withTenant, type Db, type Tx } from '../../adapters/db/client.js';
 import type { ImageSize, StockItem } from '../../adapters/freepik/client.js';
@@ -68,7 +68,6 @@ export interface SourcingOutcome {
 }
 
 type AssetRow = typeof generatedAssets.$inferSelect;
-type SourcingRow = typeof requestSourcing.$inferSelect;
 
 /** What one group's sourcing did (appended to its request_sourcing row). */
 interface GroupLedger {

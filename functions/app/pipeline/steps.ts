@@ -40,7 +40,7 @@ export async function moveStatus(tx: Tx, req: RequestRow, to: RequestStatus, ext
   return row;
 }
 
-async function openStep(tx: Tx, req: RequestRow, ref: RequestRef, step: StepName): Promise<void> {
+async function openStep(tx: Tx, _req: RequestRow, ref: RequestRef, step: StepName): Promise<void> {
   await tx.insert(requestSteps).values({ organizationId: ref.orgId, requestId: ref.requestId, run: ref.run, step, status: 'started', detail: { attempts: 1 } })
     .onConflictDoUpdate({
       target: [requestSteps.requestId, requestSteps.run, requestSteps.step],

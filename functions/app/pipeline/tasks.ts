@@ -11,7 +11,7 @@ import {
   approvalWorkflows, assetVariants, brandAssets, brandProfiles, contentRequests, contentTemplates, generatedAssets, requestSteps,
 } from '../../../db/schema/index.js';
 import { withTenant, type Db, type Tx } from '../../adapters/db/client.js';
-import { brandKitSchema, templateLayersSchema, type BrandKitInput, type Brief, type TemplateLayers } from '../../domain/brand-types.js';
+import { brandKitSchema, templateLayersSchema, type BrandKitInput, type TemplateLayers } from '../../domain/brand-types.js';
 import type { ComplianceResult, Finding } from '../../domain/compliance/index.js';
 import { failureFrom, routeAfterCompliance, stateLabel, type RequestRef, type RouteOutcome, type VariantRef } from '../../domain/pipeline.js';
 import { contentTypeFor, platformName, type OutputFormat, type PlatformName } from '../../domain/platforms.js';

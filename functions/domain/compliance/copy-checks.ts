@@ -29,7 +29,7 @@ export function collectHashtags(brief: Brief): string[] {
 
 /** The post text as published: body, call to action, then the explicit hashtags. */
 export function composeCaption(brief: Brief): string {
-  return [brief.body, brief.callToAction, (brief.hashtags ?? []).join(' ')].filter((s) => s && s.trim()).join('\n\n');
+  return [brief.body, brief.callToAction, (brief.hashtags ?? []).join(' ')].filter((s) => s?.trim()).join('\n\n');
 }
 
 export function checkBannedWords(brief: Brief, rules: VoiceRules): Finding[] {

@@ -83,6 +83,7 @@ const PG_CONNECTION_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'C
  */
 export function asTransient(e: unknown): unknown {
   if (e instanceof AppError) return e;
+  // biome-ignore lint/suspicious/noExplicitAny: walks an unknown error's cause chain
   for (let cur: any = e, depth = 0; cur && depth < 4; cur = cur.cause, depth++) {
     const code = typeof cur.code === 'string' ? cur.code : undefined;
     const sdkStatus: number | undefined = cur.$metadata?.httpStatusCode;

@@ -20,7 +20,7 @@ export function claimsFromEvent(event: APIGatewayProxyEventV2): VerifiedClaims {
   const email = typeof claims?.email === 'string' ? claims.email : undefined;
   if (!sub) throw new AppError('unauthenticated', 'No verified identity on the request');
   // We key users by email for invitations; a token without one (e.g. a Cognito access token) cannot be mapped.
-  if (!email || !email.includes('@')) throw new AppError('unauthenticated', 'The token carries no email claim; send the ID token');
+  if (!email?.includes('@')) throw new AppError('unauthenticated', 'The token carries no email claim; send the ID token');
   // Users are linked (and invited) by email, so an unverified email must never map to an account:
   // otherwise signing up with someone else's address would take over their memberships.
   const verified = claims?.email_verified === true || claims?.email_verified === 'true';

@@ -4,7 +4,7 @@
  * 400 bad_json -> 400 validation_failed (every failing field listed).
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { AppError } from '../errors.js';
 import { validationError } from './problem.js';
 import { pathParamNames, type RouteDef } from './route-def.js';

@@ -80,4 +80,5 @@ export function toEntries(table: Record<string, RouteDef>): RouteEntry[] {
 /** Path params of an API Gateway path template, as a typed record. */
 export type PathParams<P extends string> = P extends `${string}{${infer K}}${infer Rest}`
   ? { [k in (K extends `${infer G}+` ? G : K) | keyof PathParams<Rest>]: string }
-  : {};
+  : // biome-ignore lint/complexity/noBannedTypes: the empty object type ends the recursion
+    {};

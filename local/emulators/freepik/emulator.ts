@@ -276,7 +276,7 @@ export async function startFreepikEmulator(opts: EmulatorOptions = {}): Promise<
     return `${method} ${path}`;
   }
 
-  async function handle(method: string, path: string, endpoint: string, q: URLSearchParams, body: unknown, fault: Fault | undefined): Promise<Reply> {
+  async function handle(_method: string, path: string, endpoint: string, q: URLSearchParams, body: unknown, fault: Fault | undefined): Promise<Reply> {
     switch (endpoint) {
       case 'GET /v1/resources': return search(q);
       case 'GET /v1/resources/{id}': return detail(path.split('/')[3]);

@@ -20,7 +20,7 @@ export async function seedOrg(owner: postgres.Sql, opts: { name?: string; userId
     userId = u.id;
     await owner`insert into user_organizations (organization_id, user_id, role) values (${orgId}, ${userId}, 'owner')`;
   }
-  await owner`insert into brand_profiles (id, organization_id, name, colors, fonts) values (${brandId}, ${orgId}, ${'Brand ' + orgId.slice(0, 4)}, '{}'::jsonb, '{}'::jsonb)`;
+  await owner`insert into brand_profiles (id, organization_id, name, colors, fonts) values (${brandId}, ${orgId}, ${`Brand ${orgId.slice(0, 4)}`}, '{}'::jsonb, '{}'::jsonb)`;
   return { orgId, brandId, userId, content: [] };
 }
 

@@ -149,7 +149,7 @@ describe('list', () => {
   test('newest first; filters by status, brand and date range; full-text search over headline and body', async () => {
     expect(await heads('')).toEqual(['Decaf for evenings', 'Pumpkin spice latte', 'Espresso martini night', 'Winter hot chocolate', 'Summer espresso tonic']);
     expect(await heads('status=failed')).toEqual(['Winter hot chocolate']);
-    expect(await heads('status=failed,queued&brandId=' + b2)).toEqual(['Pumpkin spice latte', 'Winter hot chocolate']);
+    expect(await heads(`status=failed,queued&brandId=${b2}`)).toEqual(['Pumpkin spice latte', 'Winter hot chocolate']);
     expect(await heads('q=espresso')).toEqual(['Decaf for evenings', 'Espresso martini night', 'Summer espresso tonic']);
     expect(await heads('q=espresso -martini')).toEqual(['Decaf for evenings', 'Summer espresso tonic']);
     expect(await heads(`from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).toEqual([]);

@@ -11,7 +11,7 @@ describe('authentication (the local server plays the JWT authorizer)', () => {
     const { SignJWT, generateKeyPair } = await import('jose');
     const { privateKey } = await generateKeyPair('ES256');
     const foreign = await new SignJWT({ email }).setProtectedHeader({ alg: 'ES256' }).setIssuer(api.auth.issuer)
-      .setAudience(api.auth.audience).setSubject('local|' + email).setExpirationTime('1h').sign(privateKey);
+      .setAudience(api.auth.audience).setSubject(`local|${email}`).setExpirationTime('1h').sign(privateKey);
     const cases: Record<string, string | undefined> = {
       missing: undefined,
       garbage: 'not-a-jwt',

@@ -120,7 +120,7 @@ describe('emulator contract', () => {
     const created = await j(fetch(`${emu.url}/v1/ai/mystic`, { method: 'POST', headers: { ...key, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'a fox', aspect_ratio: 'film_horizontal_21_9', resolution: '1k' }) }));
     expect(created.data).toMatchObject({ status: 'CREATED', generated: [] });
     const states: string[] = [];
-    let last;
+    let last: any;
     for (let i = 0; i < 3; i++) {
       last = await j(get(`/v1/ai/mystic/${created.data.task_id}`));
       expect(mysticResponseSchema.safeParse(last).success).toBe(true);

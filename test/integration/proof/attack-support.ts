@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { generateKeyPair, SignJWT } from 'jose';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { jwksPath, subjectForEmail } from '../../../local/auth/local-issuer.js';
 import type { RouteEntry } from '../../../functions/shared/http/route-def.js';
 import { brandBody, templateLayers, type TestApi, type TestUser } from '../../support/api.js';

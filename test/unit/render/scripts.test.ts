@@ -30,7 +30,7 @@ const draw = async (text: string, size = 64): Promise<Ink> => {
   const block: TextBlock = { face: { family: 'Inter', weight: 'bold' }, size, lines: [text], align: 'left', direction: baseDirection(text) };
   return (await rasterizeBlock(block, '#000000'))!;
 };
-const inked = (g: Ink, x: number, y: number) => g.data[(y * g.width + x) * 4 + 3] > 128;
+const _inked = (g: Ink, x: number, y: number) => g.data[(y * g.width + x) * 4 + 3] > 128;
 
 /** The tofu the stack draws for `ch`: fallback off, in a shipped face that does not have it. */
 async function tofu(ch: string, size = 64): Promise<Ink> {
