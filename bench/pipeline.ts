@@ -18,14 +18,27 @@ import { pathToFileURL } from 'node:url';
 import { startLocalStack, type LocalStack } from '../local/stack/stack.js';
 import type { WorkflowEvent } from '../local/workflow/local-runner.js';
 
-export interface BenchPipelineOptions { sequential?: number; sustainSeconds?: number; concurrency?: number; platforms?: string[] }
+export interface BenchPipelineOptions {
+  sequential?: number;
+  sustainSeconds?: number;
+  concurrency?: number;
+  platforms?: string[];
+}
 
 export interface BenchPipelineResult {
   at: string;
   machine: { cpus: number; node: string; loadavgAtStart: number[]; loadavgAtEnd: number[] };
   platforms: string[];
   sequential: { requests: number; p50_ms: number; p95_ms: number; max_ms: number; mean_ms: number };
-  sustained: { seconds: number; concurrency: number; reached_wait: number; failed: number; requests_per_minute: number; p50_ms: number; p95_ms: number };
+  sustained: {
+    seconds: number;
+    concurrency: number;
+    reached_wait: number;
+    failed: number;
+    requests_per_minute: number;
+    p50_ms: number;
+    p95_ms: number;
+  };
   stages_p50_ms: Record<string, number>;
   goal: { p95_ms: number; met: boolean };
 }
@@ -50,16 +63,25 @@ export async function benchPipeline(opts: BenchPipelineOptions = {}): Promise<Be
   const stateTimes = new Map<string, number[]>();
   const entered = new Map<string, number>();
   const onEvent = (e: WorkflowEvent) => {
-    if (e.type === 'state_entered' && e.stateType === 'Task') entered.set(`${e.executionName}|${e.state}|${e.mapIndex ?? ''}`, e.at);
+    if (e.type === 'state_entered' && e.stateType === 'Task')
+      entered.set(`${e.executionName}|${e.state}|${e.mapIndex ?? ''}`, e.at);
     if (e.type === 'state_exited' && e.stateType === 'Task') {
       const t0 = entered.get(`${e.executionName}|${e.state}|${e.mapIndex ?? ''}`);
       if (t0 !== undefined) stateTimes.set(e.state, [...(stateTimes.get(e.state) ?? []), e.at - t0]);
     }
-    if (e.type === 'waiting_for_token' || e.type === 'execution_failed' || e.type === 'execution_succeeded') waiters.get(e.requestId)?.(e);
+    if (e.type === 'waiting_for_token' || e.type === 'execution_failed' || e.type === 'execution_succeeded')
+      waiters.get(e.requestId)?.(e);
   };
 
   const stack: LocalStack = await startLocalStack({
-    dataDir, port: 0, freepik: 'emulator', emulatorLatencyMs: 0, scheduler: false, outbox: false, log: () => {}, onWorkflowEvent: onEvent,
+    dataDir,
+    port: 0,
+    freepik: 'emulator',
+    emulatorLatencyMs: 0,
+    scheduler: false,
+    outbox: false,
+    log: () => {},
+    onWorkflowEvent: onEvent,
   });
   try {
     const acme = stack.seed.orgs.find((o) => o.slug === 'acme-coffee')!;
@@ -77,7 +99,8 @@ export async function benchPipeline(opts: BenchPipelineOptions = {}): Promise<Be
           brief: {
             headline: 'Slow mornings, fresh roasts',
             body: 'Our new single origin is in. Offer valid at participating stores only.',
-            callToAction: 'Visit us today', hashtags: ['#AcmeCoffee'],
+            callToAction: 'Visit us today',
+            hashtags: ['#AcmeCoffee'],
           },
           // Each request is new (own image download, master, variants); the content is fixed so
           // every request passes compliance and reaches the approval wait.
@@ -88,13 +111,24 @@ export async function benchPipeline(opts: BenchPipelineOptions = {}): Promise<Be
       if (res.status !== 202) throw new Error(`POST answered ${res.status}: ${await res.text()}`);
       const { id } = (await res.json()) as { id: string };
       const ev = await new Promise<WorkflowEvent>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`request ${id} did not reach the approval wait in 120 s`)), 120_000);
-        waiters.set(id, (e) => { clearTimeout(timer); waiters.delete(id); resolve(e); });
+        const timer = setTimeout(
+          () => reject(new Error(`request ${id} did not reach the approval wait in 120 s`)),
+          120_000,
+        );
+        waiters.set(id, (e) => {
+          clearTimeout(timer);
+          waiters.delete(id);
+          resolve(e);
+        });
       });
       if (ev.type !== 'waiting_for_token') {
-        const r = await fetch(`${stack.apiUrl}/v1/orgs/${acme.id}/content-requests/${id}`, { headers: { authorization: `Bearer ${token}` } });
+        const r = await fetch(`${stack.apiUrl}/v1/orgs/${acme.id}/content-requests/${id}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
         const d = (await r.json()) as { status: string; rejectionReason?: string; failure?: unknown };
-        throw new Error(`request ${id} ended ${d.status} without waiting for approval: ${d.rejectionReason ?? JSON.stringify(d.failure)}`);
+        throw new Error(
+          `request ${id} ended ${d.status} without waiting for approval: ${d.rejectionReason ?? JSON.stringify(d.failure)}`,
+        );
       }
       return performance.now() - t0;
     };
@@ -111,25 +145,44 @@ export async function benchPipeline(opts: BenchPipelineOptions = {}): Promise<Be
     let failed = 0;
     const started = performance.now();
     const until = started + sustainSeconds * 1000;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (performance.now() < until) {
-        try { sustained.push(await one()); } catch { failed++; }
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < until) {
+          try {
+            sustained.push(await one());
+          } catch {
+            failed++;
+          }
+        }
+      }),
+    );
     const elapsed = (performance.now() - started) / 1000;
 
     const result: BenchPipelineResult = {
       at: new Date().toISOString(),
       // Other processes on this machine (other test runs) slow every number down: see the load.
-      machine: { cpus: os.availableParallelism(), node: process.version, loadavgAtStart, loadavgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+      machine: {
+        cpus: os.availableParallelism(),
+        node: process.version,
+        loadavgAtStart,
+        loadavgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
+      },
       platforms,
       sequential: {
-        requests: seq.length, p50_ms: pct(seq, 50), p95_ms: pct(seq, 95), max_ms: Math.round(Math.max(...seq)),
+        requests: seq.length,
+        p50_ms: pct(seq, 50),
+        p95_ms: pct(seq, 95),
+        max_ms: Math.round(Math.max(...seq)),
         mean_ms: Math.round(seq.reduce((a, b) => a + b, 0) / seq.length),
       },
       sustained: {
-        seconds: Math.round(elapsed), concurrency, reached_wait: sustained.length, failed,
-        requests_per_minute: Math.round((sustained.length / elapsed) * 60 * 10) / 10, p50_ms: pct(sustained, 50), p95_ms: pct(sustained, 95),
+        seconds: Math.round(elapsed),
+        concurrency,
+        reached_wait: sustained.length,
+        failed,
+        requests_per_minute: Math.round((sustained.length / elapsed) * 60 * 10) / 10,
+        p50_ms: pct(sustained, 50),
+        p95_ms: pct(sustained, 95),
       },
       stages_p50_ms: stagesP50,
       goal: { p95_ms: 2000, met: pct(seq, 95) < 2000 },
@@ -146,13 +199,33 @@ export async function benchPipeline(opts: BenchPipelineOptions = {}): Promise<Be
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [seqArg, secArg, concArg] = process.argv.slice(2).map(Number);
-  const r = await benchPipeline({ sequential: seqArg || undefined, sustainSeconds: secArg || undefined, concurrency: concArg || undefined });
-  console.log(`Pipeline: POST /content-requests -> approval wait, ${r.platforms.length} platforms (${r.platforms.join(', ')}), emulator latency 0, ${r.machine.cpus} CPUs`);
+  const r = await benchPipeline({
+    sequential: seqArg || undefined,
+    sustainSeconds: secArg || undefined,
+    concurrency: concArg || undefined,
+  });
+  console.log(
+    `Pipeline: POST /content-requests -> approval wait, ${r.platforms.length} platforms (${r.platforms.join(', ')}), emulator latency 0, ${r.machine.cpus} CPUs`,
+  );
   console.table([
-    { run: `sequential x${r.sequential.requests}`, p50_ms: r.sequential.p50_ms, p95_ms: r.sequential.p95_ms, max_ms: r.sequential.max_ms, req_per_min: Math.round((60_000 / r.sequential.mean_ms) * 10) / 10 },
-    { run: `sustained ${r.sustained.seconds}s @${r.sustained.concurrency}`, p50_ms: r.sustained.p50_ms, p95_ms: r.sustained.p95_ms, max_ms: '', req_per_min: r.sustained.requests_per_minute },
+    {
+      run: `sequential x${r.sequential.requests}`,
+      p50_ms: r.sequential.p50_ms,
+      p95_ms: r.sequential.p95_ms,
+      max_ms: r.sequential.max_ms,
+      req_per_min: Math.round((60_000 / r.sequential.mean_ms) * 10) / 10,
+    },
+    {
+      run: `sustained ${r.sustained.seconds}s @${r.sustained.concurrency}`,
+      p50_ms: r.sustained.p50_ms,
+      p95_ms: r.sustained.p95_ms,
+      max_ms: '',
+      req_per_min: r.sustained.requests_per_minute,
+    },
   ]);
   console.table(Object.entries(r.stages_p50_ms).map(([state, ms]) => ({ state, p50_ms: ms })));
-  console.log(`goal p95 < ${r.goal.p95_ms} ms: ${r.goal.met ? 'met' : 'NOT met'}; ${r.sustained.failed} failed under load; load average ${r.machine.loadavgAtStart.join('/')} -> ${r.machine.loadavgAtEnd.join('/')}; wrote bench/results/pipeline.json`);
+  console.log(
+    `goal p95 < ${r.goal.p95_ms} ms: ${r.goal.met ? 'met' : 'NOT met'}; ${r.sustained.failed} failed under load; load average ${r.machine.loadavgAtStart.join('/')} -> ${r.machine.loadavgAtEnd.join('/')}; wrote bench/results/pipeline.json`,
+  );
   process.exit(0);
 }

@@ -69,33 +69,74 @@ export interface BenchThroughputOptions {
 
 export interface BenchThroughputResult {
   at: string;
-  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; postgres: string; loadAverage1mAtStart: number };
-  settings: { n: number; platforms: string[]; latencyMs: string; rate429: number; rate503: number; retryDelayMs: number | 'definition'; dbPoolMax: number; freepikRatePerSecond: number; executionsInFlight: number | 'unbounded' };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGb: number;
+    node: string;
+    postgres: string;
+    loadAverage1mAtStart: number;
+  };
+  settings: {
+    n: number;
+    platforms: string[];
+    latencyMs: string;
+    rate429: number;
+    rate503: number;
+    retryDelayMs: number | 'definition';
+    dbPoolMax: number;
+    freepikRatePerSecond: number;
+    executionsInFlight: number | 'unbounded';
+  };
   /** Seconds from the first POST until the last request rested. */
   wallSeconds: number;
   requestsPerSecond: number;
   submit: { accepted: number; refused: number; retriedPosts: number; p50Ms: number; p95Ms: number; seconds: number };
   toApprovalWait: {
-    n: number; p50Ms: number; p95Ms: number; maxMs: number;
+    n: number;
+    p50Ms: number;
+    p95Ms: number;
+    maxMs: number;
     /** The first and the last tenth of the burst, in the order the API accepted them (those that reached a wait). */
-    firstTenth: { n: number; p50Ms: number; p95Ms: number }; lastTenth: { n: number; p50Ms: number; p95Ms: number };
+    firstTenth: { n: number; p50Ms: number; p95Ms: number };
+    lastTenth: { n: number; p50Ms: number; p95Ms: number };
     /** When the first request of the burst reached its wait. */
     firstMs: number;
   };
   outcomes: Record<string, number>;
   failureReasons: Record<string, number>;
   invariants: {
-    rows: number; lost: number; duplicated: number; unsettled: number; executionsPerRequestMax: number;
+    rows: number;
+    lost: number;
+    duplicated: number;
+    unsettled: number;
+    executionsPerRequestMax: number;
     /** Requests holding more sourced images than layout groups (an image bought twice). */
-    imagesBeyondGroups: number; variantsMissing: number; downloadsPaidTwice: number;
-    meteredDownloads: number; emulatorDownloads: number; emulatorCalls: number; injected429: number; injected503: number; stateRetries: number;
+    imagesBeyondGroups: number;
+    variantsMissing: number;
+    downloadsPaidTwice: number;
+    meteredDownloads: number;
+    emulatorDownloads: number;
+    emulatorCalls: number;
+    injected429: number;
+    injected503: number;
+    stateRetries: number;
   };
   /** Sum of time spent in each Task state over all requests (where the time went), and p50 per state. */
   states: Array<{ state: string; count: number; p50Ms: number; p95Ms: number; totalSeconds: number }>;
   resources: {
-    nodeCpuPercentOfOneCore: number; machineCpuBusyPercent: number; postgresCpuSeconds: number; dbPoolActiveAvg: number; dbPoolActiveMax: number; dbPoolMax: number; eventLoopDelayP99Ms: number; peakRssMb: number;
+    nodeCpuPercentOfOneCore: number;
+    machineCpuBusyPercent: number;
+    postgresCpuSeconds: number;
+    dbPoolActiveAvg: number;
+    dbPoolActiveMax: number;
+    dbPoolMax: number;
+    eventLoopDelayP99Ms: number;
+    peakRssMb: number;
     /** Once everything rested: RSS, JS heap, and the executions the runner still holds whole (finished ones are pruned). */
-    settledRssMb: number; settledHeapMb: number; executionsHeld: number;
+    settledRssMb: number;
+    settledHeapMb: number;
+    executionsHeld: number;
   };
   /** The stack restarted with the burst waiting for approval. */
   restart?: {
@@ -103,18 +144,35 @@ export interface BenchThroughputResult {
     /** Submitted after the burst to bring the waiting requests up to the target. */
     toppedUp: number;
     /** From calling startLocalStack until it returned: PostgreSQL, migrations check, S3, API, and every execution resumed. */
-    startupMs: number; resumeMs: number; resumedWaiting: number; resumedWorking: number; redriven: number; failed: number;
+    startupMs: number;
+    resumeMs: number;
+    resumedWaiting: number;
+    resumedWorking: number;
+    redriven: number;
+    failed: number;
     /** Tokens the broker holds again (one per waiting request). */
     pendingTokens: number;
     /** What a user would see change (all must be 0). */
-    timelineRowsChanged: number; runsChanged: number; outboxRowsChanged: number; statusesChanged: number;
+    timelineRowsChanged: number;
+    runsChanged: number;
+    outboxRowsChanged: number;
+    statusesChanged: number;
     rssMb: number;
   };
   bottleneck: string;
   ok: boolean;
 }
 
-const SETTLED = new Set(['awaiting_approval', 'approved', 'publishing', 'published', 'rejected', 'changes_requested', 'failed', 'cancelled']);
+const SETTLED = new Set([
+  'awaiting_approval',
+  'approved',
+  'publishing',
+  'published',
+  'rejected',
+  'changes_requested',
+  'failed',
+  'cancelled',
+]);
 const PAID_DOWNLOAD = 'GET /v1/resources/{id}/download';
 
 const pct = (xs: number[], p: number) => {
@@ -144,15 +202,23 @@ function postgresCpuSeconds(postmasterPid: number | undefined): number {
   let ticks = 0;
   try {
     // Children of the postmaster (backends, walwriter...) plus the postmaster itself.
-    const children = readFileSync(`/proc/${postmasterPid}/task/${postmasterPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const children = readFileSync(`/proc/${postmasterPid}/task/${postmasterPid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
     for (const pid of [postmasterPid, ...children]) {
       try {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
         const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // utime stime cutime cstime
-      } catch { /* exited */ }
+      } catch {
+        /* exited */
+      }
     }
-  } catch { /* not Linux, or not ours */ }
+  } catch {
+    /* not Linux, or not ours */
+  }
   return ticks / hz;
 }
 
@@ -182,10 +248,11 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
     if (e.type === 'execution_started') {
       executionsStarted.set(e.requestId, (executionsStarted.get(e.requestId) ?? 0) + 1);
       if (!startedAtById.has(e.requestId)) startedAtById.set(e.requestId, e.at);
-    }
-    else if (e.type === 'waiting_for_token') { if (!waitingAt.has(e.requestId)) waitingAt.set(e.requestId, e.at); }
-    else if (e.type === 'state_retried') stateRetries++;
-    else if (e.type === 'state_entered' && e.stateType === 'Task') entered.set(`${e.executionName}|${e.state}|${e.mapIndex ?? ''}`, e.at);
+    } else if (e.type === 'waiting_for_token') {
+      if (!waitingAt.has(e.requestId)) waitingAt.set(e.requestId, e.at);
+    } else if (e.type === 'state_retried') stateRetries++;
+    else if (e.type === 'state_entered' && e.stateType === 'Task')
+      entered.set(`${e.executionName}|${e.state}|${e.mapIndex ?? ''}`, e.at);
     else if (e.type === 'state_exited' && e.stateType === 'Task') {
       const k = `${e.executionName}|${e.state}|${e.mapIndex ?? ''}`;
       const t0 = entered.get(k);
@@ -199,8 +266,15 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
   };
 
   const stackOptions: LocalStackOptions = {
-    dataDir, port: 0, freepik: 'emulator', scheduler: false, outbox: false, log: () => {}, onWorkflowEvent: onEvent,
-    retryDelayMs: opts.retryDelayMs, ...opts.stack,
+    dataDir,
+    port: 0,
+    freepik: 'emulator',
+    scheduler: false,
+    outbox: false,
+    log: () => {},
+    onWorkflowEvent: onEvent,
+    retryDelayMs: opts.retryDelayMs,
+    ...opts.stack,
   };
   let stack: LocalStack = await startLocalStack(stackOptions);
   let owner = postgres(stack.ownerUrl, { max: 2, onnotice: () => {} });
@@ -210,15 +284,24 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
     // One tenant submitting N at once would (by design) hit its API rate limit: lift it for the run.
     await owner`UPDATE organizations SET api_rate_limit_per_minute = 10000000 WHERE id = ${acme.id}`;
     const [{ version }] = await owner<{ version: string }[]>`SELECT current_setting('server_version') AS version`;
-    const [{ pid: postmasterPid }] = await owner<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'`
+    const [{ pid: postmasterPid }] = await owner<
+      { pid: number }[]
+    >`SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'`
       .then(async (rows) => {
         // The postmaster is the parent of any backend.
-        const ppid = rows[0] ? Number(readFileSync(`/proc/${rows[0].pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]) : undefined;
+        const ppid = rows[0]
+          ? Number(readFileSync(`/proc/${rows[0].pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1])
+          : undefined;
         return [{ pid: ppid ?? 0 }];
-      }).catch(() => [{ pid: 0 }]);
+      })
+      .catch(() => [{ pid: 0 }]);
     const token = await stack.mintToken('creator@acme.test', { ttl: 6 * 3600 });
     const emulator = stack.freepik.emulator!;
-    emulator.setFaults({ latencyMs, latencyJitterMs, random: { seed: opts.seed ?? 42, rate429, rate503, retryAfter: '1' } });
+    emulator.setFaults({
+      latencyMs,
+      latencyJitterMs,
+      random: { seed: opts.seed ?? 42, rate429, rate503, retryAfter: '1' },
+    });
 
     // ---- sampling: DB pool occupancy, machine CPU ------------------------------------------------
     const poolMax = Number(process.env.DB_POOL_MAX ?? 10);
@@ -231,7 +314,9 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
             SELECT count(*)::int AS active FROM pg_stat_activity
             WHERE datname = current_database() AND application_name = 'svp-local' AND state <> 'idle'`;
           poolSamples.push(active);
-        } catch { /* sampling is best effort */ }
+        } catch {
+          /* sampling is best effort */
+        }
         await new Promise((r) => setTimeout(r, 1000));
       }
     })();
@@ -242,7 +327,9 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
     const pg0 = postgresCpuSeconds(postmasterPid);
     elDelay.enable();
     let peakRss = process.memoryUsage().rss;
-    const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 1000);
+    const rssTimer = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, 1000);
     rssTimer.unref();
     const started = performance.now();
     const startedEpoch = Date.now();
@@ -252,54 +339,59 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
     let refused = 0;
     const refusals: Record<string, number> = {};
     const sent: Array<{ key: string; body: string; id?: string }> = [];
-    await Promise.all(Array.from({ length: n }, async (_, i) => {
-      const key = `bench-${startedEpoch}-${i}`;
-      const body = JSON.stringify({
-        brandId: acme.brandId,
-        brief: {
-          headline: `Slow mornings, fresh roasts #${i}`,
-          body: 'Our new single origin is in. Offer valid at participating stores only.',
-          callToAction: 'Visit us today', hashtags: ['#AcmeCoffee'],
-        },
-        image: { source: 'stock', query: `latte art ${i % 25}` },
-        platforms,
-      });
-      sent[i] = { key, body };
-      const sentAt = Date.now();
-      const t0 = performance.now();
-      for (let attempt = 1; ; attempt++) {
-        let status = 0;
-        let text = '';
-        try {
-          const res = await fetch(`${stack.apiUrl}/v1/orgs/${acme.id}/content-requests`, {
-            method: 'POST', body, signal: AbortSignal.timeout(120_000),
-            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
-          });
-          status = res.status;
-          text = await res.text();
-        } catch (e) {
-          text = (e as Error).message;
-        }
-        if (status === 202 || status === 200) {
-          const { id } = JSON.parse(text) as { id: string };
-          ids.push(id);
-          sent[i].id = id;
-          if (!postedAt.has(id)) postedAt.set(id, sentAt);
-          postMs.push(performance.now() - t0);
+    await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const key = `bench-${startedEpoch}-${i}`;
+        const body = JSON.stringify({
+          brandId: acme.brandId,
+          brief: {
+            headline: `Slow mornings, fresh roasts #${i}`,
+            body: 'Our new single origin is in. Offer valid at participating stores only.',
+            callToAction: 'Visit us today',
+            hashtags: ['#AcmeCoffee'],
+          },
+          image: { source: 'stock', query: `latte art ${i % 25}` },
+          platforms,
+        });
+        sent[i] = { key, body };
+        const sentAt = Date.now();
+        const t0 = performance.now();
+        for (let attempt = 1; ; attempt++) {
+          let status = 0;
+          let text = '';
+          try {
+            const res = await fetch(`${stack.apiUrl}/v1/orgs/${acme.id}/content-requests`, {
+              method: 'POST',
+              body,
+              signal: AbortSignal.timeout(120_000),
+              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
+            });
+            status = res.status;
+            text = await res.text();
+          } catch (e) {
+            text = (e as Error).message;
+          }
+          if (status === 202 || status === 200) {
+            const { id } = JSON.parse(text) as { id: string };
+            ids.push(id);
+            sent[i].id = id;
+            if (!postedAt.has(id)) postedAt.set(id, sentAt);
+            postMs.push(performance.now() - t0);
+            return;
+          }
+          // A client retries network errors, 429 and 5xx with the same key: it must not duplicate.
+          if (attempt < 4 && (status === 0 || status === 429 || status >= 500)) {
+            retriedPosts++;
+            await new Promise((r) => setTimeout(r, 500 * attempt));
+            continue;
+          }
+          refused++;
+          const k = `${status} ${text.slice(0, 120)}`;
+          refusals[k] = (refusals[k] ?? 0) + 1;
           return;
         }
-        // A client retries network errors, 429 and 5xx with the same key: it must not duplicate.
-        if (attempt < 4 && (status === 0 || status === 429 || status >= 500)) {
-          retriedPosts++;
-          await new Promise((r) => setTimeout(r, 500 * attempt));
-          continue;
-        }
-        refused++;
-        const k = `${status} ${text.slice(0, 120)}`;
-        refusals[k] = (refusals[k] ?? 0) + 1;
-        return;
-      }
-    }));
+      }),
+    );
     const submitSeconds = (performance.now() - started) / 1000;
     // Clients that lost the answer send the same POST again: same key -> the same request, no new one.
     let replayMismatches = 0;
@@ -307,7 +399,9 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
       const { key, body, id } = sent[i] ?? {};
       if (!key || !id) continue;
       const res = await fetch(`${stack.apiUrl}/v1/orgs/${acme.id}/content-requests`, {
-        method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
+        method: 'POST',
+        body,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
       });
       const again = (await res.json().catch(() => ({}))) as { id?: string };
       if (again.id !== id) replayMismatches++;
@@ -319,7 +413,9 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
     let counts: Record<string, number> = {};
     let lastLog = 0;
     for (;;) {
-      const rows = await owner<{ status: string; n: number }[]>`SELECT status::text AS status, count(*)::int AS n FROM content_requests GROUP BY 1`;
+      const rows = await owner<
+        { status: string; n: number }[]
+      >`SELECT status::text AS status, count(*)::int AS n FROM content_requests GROUP BY 1`;
       counts = Object.fromEntries(rows.map((r) => [r.status, r.n]));
       const settled = rows.filter((r) => SETTLED.has(r.status)).reduce((a, r) => a + r.n, 0);
       const total = rows.reduce((a, r) => a + r.n, 0);
@@ -328,7 +424,10 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
         log(`${round((performance.now() - started) / 1000)} s: ${settled}/${total} settled ${JSON.stringify(counts)}`);
       }
       if (settled >= ids.length && total >= ids.length) break;
-      if (Date.now() > deadline) { log(`gave up after ${timeoutMs} ms`); break; }
+      if (Date.now() > deadline) {
+        log(`gave up after ${timeoutMs} ms`);
+        break;
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
     const lastSettled = await owner<{ t: Date | null }[]>`SELECT max(updated_at) AS t FROM content_requests`;
@@ -342,7 +441,9 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
     await sampler;
 
     // ---- invariants ----------------------------------------------------------------------------------
-    const [rowsInfo] = await owner<{ rows: number; distinct_ids: number }[]>`SELECT count(*)::int AS rows, count(DISTINCT id)::int AS distinct_ids FROM content_requests`;
+    const [rowsInfo] = await owner<
+      { rows: number; distinct_ids: number }[]
+    >`SELECT count(*)::int AS rows, count(DISTINCT id)::int AS distinct_ids FROM content_requests`;
     const uniqueAccepted = new Set(ids).size;
     const rowIds = new Set((await owner<{ id: string }[]>`SELECT id FROM content_requests`).map((r) => r.id));
     const lost = [...new Set(ids)].filter((id) => !rowIds.has(id)).length;
@@ -356,7 +457,9 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
         (SELECT count(*) FROM api_usage u WHERE u.request_id = r.id AND u.outcome = 'success' AND u.endpoint = ${PAID_DOWNLOAD})::int AS metered,
         (SELECT coalesce(sum(s.downloads), 0) FROM request_sourcing s WHERE s.request_id = r.id)::int AS recorded
       FROM content_requests r`;
-    const imagesBeyondGroups = perRequest.filter((r) => r.images > aspectGroups(r.platforms as PlatformName[]).length).length;
+    const imagesBeyondGroups = perRequest.filter(
+      (r) => r.images > aspectGroups(r.platforms as PlatformName[]).length,
+    ).length;
     const [variantsMissing] = await owner<{ n: number }[]>`
       SELECT count(*)::int AS n FROM content_requests r
       WHERE r.status = 'awaiting_approval'
@@ -364,26 +467,40 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
     // Paid twice: more downloads metered for a request than its sourcing decided on (a retry or
     // re-drive that bought again what an earlier attempt had bought).
     const paidTwice = { n: perRequest.filter((r) => r.metered > r.recorded).length };
-    const [metered] = await owner<{ n: number }[]>`SELECT count(*)::int AS n FROM api_usage WHERE outcome = 'success' AND endpoint = ${PAID_DOWNLOAD}`;
+    const [metered] = await owner<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM api_usage WHERE outcome = 'success' AND endpoint = ${PAID_DOWNLOAD}`;
     const calls = emulator.calls();
     const emulatorDownloads = calls.filter((c) => c.endpoint === PAID_DOWNLOAD && c.status === 200).length;
     const failures = await owner<{ reason: string; n: number }[]>`
       SELECT coalesce(failure->>'state', '?') || ': ' || coalesce(failure->>'code', '?') || ' (' || left(coalesce(failure->>'message', ''), 100) || ')' AS reason, count(*)::int AS n
       FROM content_requests WHERE status = 'failed' GROUP BY 1 ORDER BY 2 DESC`;
-    const unsettled = Object.entries(counts).filter(([s]) => !SETTLED.has(s)).reduce((a, [, v]) => a + v, 0);
+    const unsettled = Object.entries(counts)
+      .filter(([s]) => !SETTLED.has(s))
+      .reduce((a, [, v]) => a + v, 0);
 
     const toWait = [...waitingAt].filter(([id]) => postedAt.has(id)).map(([id, at]) => at - postedAt.get(id)!);
     // In the order the API accepted them (the order they queue in; POSTs sent at once land in any order).
     const tenth = Math.max(1, Math.round(n / 10));
-    const accepted = [...startedAtById].filter(([id]) => postedAt.has(id)).sort((a, b) => a[1] - b[1]).map(([id]) => id);
-    const waitOf = (xs: string[]) => xs.filter((id) => waitingAt.has(id)).map((id) => waitingAt.get(id)! - postedAt.get(id)!);
+    const accepted = [...startedAtById]
+      .filter(([id]) => postedAt.has(id))
+      .sort((a, b) => a[1] - b[1])
+      .map(([id]) => id);
+    const waitOf = (xs: string[]) =>
+      xs.filter((id) => waitingAt.has(id)).map((id) => waitingAt.get(id)! - postedAt.get(id)!);
     const firstTenth = waitOf(accepted.slice(0, tenth));
     const lastTenth = waitOf(accepted.slice(-tenth));
     const settledMem = process.memoryUsage();
     const limit = stack.runner.occupancy().limit;
-    const states = [...stateMs].map(([state, xs]) => ({
-      state, count: xs.length, p50Ms: pct(xs, 50), p95Ms: pct(xs, 95), totalSeconds: round(xs.reduce((a, b) => a + b, 0) / 1000),
-    })).sort((a, b) => b.totalSeconds - a.totalSeconds);
+    const states = [...stateMs]
+      .map(([state, xs]) => ({
+        state,
+        count: xs.length,
+        p50Ms: pct(xs, 50),
+        p95Ms: pct(xs, 95),
+        totalSeconds: round(xs.reduce((a, b) => a + b, 0) / 1000),
+      }))
+      .sort((a, b) => b.totalSeconds - a.totalSeconds);
 
     const cores = os.availableParallelism();
     const nodeCpuPct = round(((cpu.user + cpu.system) / 1e6 / wallSeconds) * 100);
@@ -394,51 +511,107 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
 
     const why: string[] = [];
     if (machineBusyPct >= 85) why.push(`the CPU: the machine was ${machineBusyPct}% busy across ${cores} cores`);
-    if (nodeCpuPct >= 85) why.push(`this Node process used ${nodeCpuPct}% of a core (API, runner and every task handler share its one JS thread; sharp's work runs on libuv's 4 threads); event-loop delay p99 ${elP99} ms`);
-    if (pgCpu / wallSeconds >= 0.5) why.push(`PostgreSQL used ${round(pgCpu / wallSeconds * 100)}% of a core`);
+    if (nodeCpuPct >= 85)
+      why.push(
+        `this Node process used ${nodeCpuPct}% of a core (API, runner and every task handler share its one JS thread; sharp's work runs on libuv's 4 threads); event-loop delay p99 ${elP99} ms`,
+      );
+    if (pgCpu / wallSeconds >= 0.5) why.push(`PostgreSQL used ${round((pgCpu / wallSeconds) * 100)}% of a core`);
     if (poolAvg >= poolMax * 0.8) why.push(`the DB pool: ${poolAvg} of ${poolMax} connections busy on average`);
     const heaviest = states[0];
-    if (heaviest) why.push(`most handler time went to "${heaviest.state}" (${heaviest.totalSeconds} s in total, p50 ${heaviest.p50Ms} ms)`);
+    if (heaviest)
+      why.push(
+        `most handler time went to "${heaviest.state}" (${heaviest.totalSeconds} s in total, p50 ${heaviest.p50Ms} ms)`,
+      );
     const bottleneck = why.length ? why.join('; ') : 'none found';
 
     const result: BenchThroughputResult = {
       at: new Date().toISOString(),
-      machine: { cpus: cores, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: round(os.totalmem() / 2 ** 30), node: process.version, postgres: version, loadAverage1mAtStart: round(loadAtStart, 2) },
+      machine: {
+        cpus: cores,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        memoryGb: round(os.totalmem() / 2 ** 30),
+        node: process.version,
+        postgres: version,
+        loadAverage1mAtStart: round(loadAtStart, 2),
+      },
       settings: {
-        n, platforms, latencyMs: `${latencyMs}-${latencyMs + latencyJitterMs}`, rate429, rate503,
-        retryDelayMs: opts.retryDelayMs ?? 'definition', dbPoolMax: poolMax, freepikRatePerSecond: Number(process.env.FREEPIK_RATE_PER_SECOND ?? 10),
+        n,
+        platforms,
+        latencyMs: `${latencyMs}-${latencyMs + latencyJitterMs}`,
+        rate429,
+        rate503,
+        retryDelayMs: opts.retryDelayMs ?? 'definition',
+        dbPoolMax: poolMax,
+        freepikRatePerSecond: Number(process.env.FREEPIK_RATE_PER_SECOND ?? 10),
         executionsInFlight: Number.isFinite(limit) && limit < 100_000 ? limit : 'unbounded',
       },
       wallSeconds: round(wallSeconds),
       requestsPerSecond: round(uniqueAccepted / wallSeconds, 2),
-      submit: { accepted: uniqueAccepted, refused, retriedPosts, p50Ms: pct(postMs, 50), p95Ms: pct(postMs, 95), seconds: round(submitSeconds) },
+      submit: {
+        accepted: uniqueAccepted,
+        refused,
+        retriedPosts,
+        p50Ms: pct(postMs, 50),
+        p95Ms: pct(postMs, 95),
+        seconds: round(submitSeconds),
+      },
       toApprovalWait: {
-        n: toWait.length, p50Ms: pct(toWait, 50), p95Ms: pct(toWait, 95), maxMs: toWait.length ? Math.max(...toWait) : 0,
+        n: toWait.length,
+        p50Ms: pct(toWait, 50),
+        p95Ms: pct(toWait, 95),
+        maxMs: toWait.length ? Math.max(...toWait) : 0,
         firstTenth: { n: firstTenth.length, p50Ms: pct(firstTenth, 50), p95Ms: pct(firstTenth, 95) },
         lastTenth: { n: lastTenth.length, p50Ms: pct(lastTenth, 50), p95Ms: pct(lastTenth, 95) },
         firstMs: toWait.length ? Math.min(...toWait) : 0,
       },
       outcomes: counts,
-      failureReasons: { ...Object.fromEntries(failures.map((f) => [f.reason, f.n])), ...Object.fromEntries(Object.entries(refusals).map(([k, v]) => [`POST refused: ${k}`, v])) },
+      failureReasons: {
+        ...Object.fromEntries(failures.map((f) => [f.reason, f.n])),
+        ...Object.fromEntries(Object.entries(refusals).map(([k, v]) => [`POST refused: ${k}`, v])),
+      },
       invariants: {
-        rows: rowsInfo.rows, lost, duplicated, unsettled,
+        rows: rowsInfo.rows,
+        lost,
+        duplicated,
+        unsettled,
         executionsPerRequestMax: executionsStarted.size ? Math.max(...executionsStarted.values()) : 0,
-        imagesBeyondGroups, variantsMissing: variantsMissing.n, downloadsPaidTwice: paidTwice.n,
-        meteredDownloads: metered.n, emulatorDownloads, emulatorCalls: calls.length,
-        injected429: calls.filter((c) => c.status === 429).length, injected503: calls.filter((c) => c.status === 503).length, stateRetries,
+        imagesBeyondGroups,
+        variantsMissing: variantsMissing.n,
+        downloadsPaidTwice: paidTwice.n,
+        meteredDownloads: metered.n,
+        emulatorDownloads,
+        emulatorCalls: calls.length,
+        injected429: calls.filter((c) => c.status === 429).length,
+        injected503: calls.filter((c) => c.status === 503).length,
+        stateRetries,
       },
       states,
       resources: {
-        nodeCpuPercentOfOneCore: nodeCpuPct, machineCpuBusyPercent: machineBusyPct, postgresCpuSeconds: round(pgCpu),
-        dbPoolActiveAvg: poolAvg, dbPoolActiveMax: poolPeak, dbPoolMax: poolMax, eventLoopDelayP99Ms: elP99, peakRssMb: Math.round(peakRss / 2 ** 20),
-        settledRssMb: Math.round(settledMem.rss / 2 ** 20), settledHeapMb: Math.round(settledMem.heapUsed / 2 ** 20), executionsHeld: stack.runner.list().length,
+        nodeCpuPercentOfOneCore: nodeCpuPct,
+        machineCpuBusyPercent: machineBusyPct,
+        postgresCpuSeconds: round(pgCpu),
+        dbPoolActiveAvg: poolAvg,
+        dbPoolActiveMax: poolPeak,
+        dbPoolMax: poolMax,
+        eventLoopDelayP99Ms: elP99,
+        peakRssMb: Math.round(peakRss / 2 ** 20),
+        settledRssMb: Math.round(settledMem.rss / 2 ** 20),
+        settledHeapMb: Math.round(settledMem.heapUsed / 2 ** 20),
+        executionsHeld: stack.runner.list().length,
       },
       bottleneck,
       ok: false,
     };
-    result.ok = lost === 0 && duplicated === 0 && unsettled === 0 && refused === 0 && result.invariants.downloadsPaidTwice === 0
-      && result.invariants.executionsPerRequestMax <= 1 && result.invariants.imagesBeyondGroups === 0 && result.invariants.variantsMissing === 0
-      && metered.n === emulatorDownloads;
+    result.ok =
+      lost === 0 &&
+      duplicated === 0 &&
+      unsettled === 0 &&
+      refused === 0 &&
+      result.invariants.downloadsPaidTwice === 0 &&
+      result.invariants.executionsPerRequestMax <= 1 &&
+      result.invariants.imagesBeyondGroups === 0 &&
+      result.invariants.variantsMissing === 0 &&
+      metered.n === emulatorDownloads;
 
     // ---- restart with the burst waiting ------------------------------------------------------------
     if (opts.restart ?? true) {
@@ -455,20 +628,29 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
       for (let round = 0; round < 3 && passing.length && (counts.awaiting_approval ?? 0) < target; round++) {
         const need = target - (counts.awaiting_approval ?? 0);
         log(`topping up: ${need} more requests so that ${target} wait at the restart`);
-        await Promise.all(Array.from({ length: need }, async (_, i) => {
-          for (let attempt = 1; attempt <= 4; attempt++) {
-            const res = await fetch(`${stack.apiUrl}/v1/orgs/${acme.id}/content-requests`, {
-              method: 'POST', body: passing[i % passing.length].body,
-              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': `bench-topup-${startedEpoch}-${round}-${i}` },
-            }).catch(() => undefined);
-            await res?.text();
-            if (res && res.status < 300) return;
-            await new Promise((r) => setTimeout(r, 500 * attempt));
-          }
-        }));
+        await Promise.all(
+          Array.from({ length: need }, async (_, i) => {
+            for (let attempt = 1; attempt <= 4; attempt++) {
+              const res = await fetch(`${stack.apiUrl}/v1/orgs/${acme.id}/content-requests`, {
+                method: 'POST',
+                body: passing[i % passing.length].body,
+                headers: {
+                  authorization: `Bearer ${token}`,
+                  'content-type': 'application/json',
+                  'idempotency-key': `bench-topup-${startedEpoch}-${round}-${i}`,
+                },
+              }).catch(() => undefined);
+              await res?.text();
+              if (res && res.status < 300) return;
+              await new Promise((r) => setTimeout(r, 500 * attempt));
+            }
+          }),
+        );
         toppedUp += need;
-        for (const until = Date.now() + timeoutMs; ;) {
-          const rows = await owner<{ status: string; n: number }[]>`SELECT status::text AS status, count(*)::int AS n FROM content_requests GROUP BY 1`;
+        for (const until = Date.now() + timeoutMs; ; ) {
+          const rows = await owner<
+            { status: string; n: number }[]
+          >`SELECT status::text AS status, count(*)::int AS n FROM content_requests GROUP BY 1`;
           counts = Object.fromEntries(rows.map((r) => [r.status, r.n]));
           if (rows.every((r) => SETTLED.has(r.status)) || Date.now() > until) break;
           await new Promise((r) => setTimeout(r, 1000));
@@ -486,17 +668,32 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
       const after = await seen();
       const rec = stack.recovery;
       result.restart = {
-        waiting, toppedUp, startupMs, resumeMs: rec.ms,
-        resumedWaiting: rec.resumed.filter((r) => r.waiting).length, resumedWorking: rec.resumed.filter((r) => !r.waiting).length,
-        redriven: rec.redriven.length, failed: rec.failed.length, pendingTokens: stack.broker.pending().length,
-        timelineRowsChanged: Math.abs(after.steps - before.steps), runsChanged: Math.abs(after.runs - before.runs),
-        outboxRowsChanged: Math.abs(after.outbox - before.outbox), statusesChanged: before.statuses === after.statuses ? 0 : 1,
+        waiting,
+        toppedUp,
+        startupMs,
+        resumeMs: rec.ms,
+        resumedWaiting: rec.resumed.filter((r) => r.waiting).length,
+        resumedWorking: rec.resumed.filter((r) => !r.waiting).length,
+        redriven: rec.redriven.length,
+        failed: rec.failed.length,
+        pendingTokens: stack.broker.pending().length,
+        timelineRowsChanged: Math.abs(after.steps - before.steps),
+        runsChanged: Math.abs(after.runs - before.runs),
+        outboxRowsChanged: Math.abs(after.outbox - before.outbox),
+        statusesChanged: before.statuses === after.statuses ? 0 : 1,
         rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
       };
       log(`restarted in ${startupMs} ms (resume ${rec.ms} ms): ${result.restart.resumedWaiting} waiting again`);
       const r = result.restart;
-      result.ok &&= r.resumedWaiting === waiting && r.pendingTokens === waiting && r.redriven === 0 && r.failed === 0
-        && r.timelineRowsChanged === 0 && r.runsChanged === 0 && r.outboxRowsChanged === 0 && r.statusesChanged === 0;
+      result.ok &&=
+        r.resumedWaiting === waiting &&
+        r.pendingTokens === waiting &&
+        r.redriven === 0 &&
+        r.failed === 0 &&
+        r.timelineRowsChanged === 0 &&
+        r.runsChanged === 0 &&
+        r.outboxRowsChanged === 0 &&
+        r.statusesChanged === 0;
     }
     if (opts.write ?? true) {
       mkdirSync('bench/results', { recursive: true });
@@ -512,19 +709,36 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
 }
 
 export function printThroughput(r: BenchThroughputResult): void {
-  console.log(`Throughput: ${r.settings.n} requests x ${r.settings.platforms.length} platforms at once; Freepik emulator ${r.settings.latencyMs} ms, ${r.settings.rate429 * 100}% 429 / ${r.settings.rate503 * 100}% 503; executions in flight: ${r.settings.executionsInFlight}`);
-  console.log(`machine: ${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, load average ${r.machine.loadAverage1mAtStart} at start`);
-  console.table([{
-    requests: r.submit.accepted, wall_s: r.wallSeconds, req_per_s: r.requestsPerSecond, submit_s: r.submit.seconds,
-    post_p95_ms: r.submit.p95Ms, to_wait_p50_ms: r.toApprovalWait.p50Ms, to_wait_p95_ms: r.toApprovalWait.p95Ms,
-  }]);
+  console.log(
+    `Throughput: ${r.settings.n} requests x ${r.settings.platforms.length} platforms at once; Freepik emulator ${r.settings.latencyMs} ms, ${r.settings.rate429 * 100}% 429 / ${r.settings.rate503 * 100}% 503; executions in flight: ${r.settings.executionsInFlight}`,
+  );
+  console.log(
+    `machine: ${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, load average ${r.machine.loadAverage1mAtStart} at start`,
+  );
+  console.table([
+    {
+      requests: r.submit.accepted,
+      wall_s: r.wallSeconds,
+      req_per_s: r.requestsPerSecond,
+      submit_s: r.submit.seconds,
+      post_p95_ms: r.submit.p95Ms,
+      to_wait_p50_ms: r.toApprovalWait.p50Ms,
+      to_wait_p95_ms: r.toApprovalWait.p95Ms,
+    },
+  ]);
   const w = r.toApprovalWait;
-  console.table([{
-    first_wait_ms: w.firstMs, first_tenth_p50_ms: w.firstTenth.p50Ms, first_tenth_p95_ms: w.firstTenth.p95Ms,
-    last_tenth_p50_ms: w.lastTenth.p50Ms, last_tenth_p95_ms: w.lastTenth.p95Ms,
-  }]);
+  console.table([
+    {
+      first_wait_ms: w.firstMs,
+      first_tenth_p50_ms: w.firstTenth.p50Ms,
+      first_tenth_p95_ms: w.firstTenth.p95Ms,
+      last_tenth_p50_ms: w.lastTenth.p50Ms,
+      last_tenth_p95_ms: w.lastTenth.p95Ms,
+    },
+  ]);
   console.table([{ ...r.outcomes }]);
-  if (Object.keys(r.failureReasons).length) console.table(Object.entries(r.failureReasons).map(([reason, n]) => ({ reason, n })));
+  if (Object.keys(r.failureReasons).length)
+    console.table(Object.entries(r.failureReasons).map(([reason, n]) => ({ reason, n })));
   console.table([r.invariants]);
   console.table(r.states);
   console.table([r.resources]);

@@ -8,11 +8,15 @@ import { runMigrations } from '../db/migrate.js';
 
 /** An empty variable counts as unset (`DATABASE_URL= npm run db:migrate`). */
 const opt = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v === '' ? undefined : v), s.optional());
-const env = z.object({
-  DATABASE_OWNER_URL: opt(z.string().url()),
-  DATABASE_URL: opt(z.string().url()),
-  APP_DB_PASSWORD: opt(z.string().min(8)),
-}).refine((e) => e.DATABASE_OWNER_URL || e.DATABASE_URL, { message: 'set DATABASE_OWNER_URL (or DATABASE_URL) to an owner connection URL' });
+const env = z
+  .object({
+    DATABASE_OWNER_URL: opt(z.string().url()),
+    DATABASE_URL: opt(z.string().url()),
+    APP_DB_PASSWORD: opt(z.string().min(8)),
+  })
+  .refine((e) => e.DATABASE_OWNER_URL || e.DATABASE_URL, {
+    message: 'set DATABASE_OWNER_URL (or DATABASE_URL) to an owner connection URL',
+  });
 
 /** The URL with its password masked, for messages. */
 export function redactUrl(url: string): string {
@@ -28,7 +32,9 @@ export function redactUrl(url: string): string {
 async function main(): Promise<number> {
   const parsed = env.safeParse(process.env);
   if (!parsed.success) {
-    console.error(`db:migrate: configuration error: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`).join('; ')}`);
+    console.error(
+      `db:migrate: configuration error: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`).join('; ')}`,
+    );
     return 2;
   }
   const url = parsed.data.DATABASE_OWNER_URL ?? parsed.data.DATABASE_URL!;
@@ -40,7 +46,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err: unknown) => {
     console.error('db:migrate: FAILED');
     console.error(err instanceof Error ? err.message : err);

@@ -18,7 +18,11 @@ import { parseEnv } from '../functions/shared/env.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { period: { type: 'string' }, force: { type: 'boolean', default: false }, list: { type: 'boolean', default: false } },
+  options: {
+    period: { type: 'string' },
+    force: { type: 'boolean', default: false },
+    list: { type: 'boolean', default: false },
+  },
 });
 
 if (values.list || !positionals[0]) {
@@ -42,7 +46,8 @@ if (!url) {
 
 const db = connect(url, { max: 2, appName: `svp-job-${name}` });
 const deps: JobDeps = { db, log: (msg, data) => console.error(JSON.stringify({ msg, ...data })) };
-if (name === 'collect-metrics') deps.collector = { connectors: metaConnectorsFromEnv(parseEnv(metaGraphEnv)), cipher: fieldCipher() };
+if (name === 'collect-metrics')
+  deps.collector = { connectors: metaConnectorsFromEnv(parseEnv(metaGraphEnv)), cipher: fieldCipher() };
 try {
   const r = await runJob(name, { period: values.period, force: values.force }, deps);
   console.log(JSON.stringify(r, null, 2));

@@ -22,7 +22,8 @@ try {
   });
 } catch (e) {
   const err = e as NodeJS.ErrnoException;
-  if (err.code === 'EADDRINUSE') console.error(`\nPort ${process.env.PORT ?? 3000} is in use. Start with another one: PORT=3100 npm start`);
+  if (err.code === 'EADDRINUSE')
+    console.error(`\nPort ${process.env.PORT ?? 3000} is in use. Start with another one: PORT=3100 npm start`);
   else console.error('\nThe local stack did not start:', err.stack ?? err.message);
   process.exit(1);
 }

@@ -25,8 +25,14 @@ const edits = [
   // The per-connection array-type lookup runs detached: a connection killed during it left an
   // unhandled rejection (a crash on Node >= 15). Its failure now fails the waiting query instead.
   ['        return fetchArrayTypes()\n', '        return fetchArrayTypes().catch(errored)\n'],
-  ['    clearImmediate(nextWriteTimer)\n    if (socket) {', '    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null\n    if (socket) {'],
-  ['    remaining = 0\n    incomings = null\n    clearImmediate(nextWriteTimer)\n    socket.removeListener', '    remaining = 0\n    incomings = null\n    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null\n    socket.removeListener'],
+  [
+    '    clearImmediate(nextWriteTimer)\n    if (socket) {',
+    '    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null\n    if (socket) {',
+  ],
+  [
+    '    remaining = 0\n    incomings = null\n    clearImmediate(nextWriteTimer)\n    socket.removeListener',
+    '    remaining = 0\n    incomings = null\n    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null\n    socket.removeListener',
+  ],
 ];
 
 for (const dir of ['src', 'cjs/src', 'cf/src']) {
@@ -37,7 +43,9 @@ for (const dir of ['src', 'cjs/src', 'cf/src']) {
   const todo = edits.filter(([, to]) => !text.includes(to.includes(MARK) ? MARK : to));
   if (!todo.length) continue;
   if (!todo.every(([from]) => text.includes(from))) {
-    console.warn(`patch-postgres: ${path.relative(root, file)} does not match the 3.4.x code; left unpatched (check whether the upstream fix landed)`);
+    console.warn(
+      `patch-postgres: ${path.relative(root, file)} does not match the 3.4.x code; left unpatched (check whether the upstream fix landed)`,
+    );
     continue;
   }
   for (const [from, to] of todo) text = text.replace(from, to);

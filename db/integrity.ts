@@ -32,9 +32,12 @@ export async function checkIntegrity(sql: postgres.Sql): Promise<string[]> {
   for (const name of EXTRA_RLS_TABLES) {
     if (!tables.some((t) => t.name === name)) problems.push(`table ${name} is missing`);
   }
-  if (!tables.some((t) => t.has_org)) problems.push('no table with an organization_id column found (schema not migrated?)');
+  if (!tables.some((t) => t.has_org))
+    problems.push('no table with an organization_id column found (schema not migrated?)');
 
-  const policies = await sql<{ table: string; name: string; permissive: boolean; cmd: string; qual: string | null; check: string | null }[]>`
+  const policies = await sql<
+    { table: string; name: string; permissive: boolean; cmd: string; qual: string | null; check: string | null }[]
+  >`
     SELECT c.relname AS table, p.polname AS name, p.polpermissive AS permissive, p.polcmd::text AS cmd,
            pg_get_expr(p.polqual, p.polrelid) AS qual, pg_get_expr(p.polwithcheck, p.polrelid) AS check
     FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -91,7 +94,8 @@ export async function checkIntegrity(sql: postgres.Sql): Promise<string[]> {
     FROM parents p ORDER BY p.relname`;
   for (const p of parts) {
     if (!p.has_default) problems.push(`${p.parent}: no DEFAULT partition`);
-    if (!p.has_current) problems.push(`${p.parent}: no partition for the current month (run app.maintain_partitions())`);
+    if (!p.has_current)
+      problems.push(`${p.parent}: no partition for the current month (run app.maintain_partitions())`);
     if (!p.has_next) problems.push(`${p.parent}: no partition for next month (run app.maintain_partitions())`);
   }
   for (const expected of ['api_usage', 'content_analytics', 'user_activity_logs']) {

@@ -83,8 +83,12 @@ export function appUrlFrom(ownerUrl: string, password: string): string {
 export function migrationsFingerprint(dir: string = MIGRATIONS_DIR): string {
   const h = createHash('sha256');
   h.update(readFileSync(path.join(dir, 'meta', '_journal.json')));
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.sql')).sort()) {
-    h.update(f).update('\0').update(readFileSync(path.join(dir, f)));
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith('.sql'))
+    .sort()) {
+    h.update(f)
+      .update('\0')
+      .update(readFileSync(path.join(dir, f)));
   }
   return h.digest('hex').slice(0, 32);
 }

@@ -14,7 +14,12 @@ import { createRequire } from 'node:module';
 import postgres from 'postgres';
 import sharp from 'sharp';
 import {
-  brandColorsSchema, brandFontsSchema, brandLogoSchema, complianceThresholdsSchema, templateLayersSchema, voiceRulesSchema,
+  brandColorsSchema,
+  brandFontsSchema,
+  brandLogoSchema,
+  complianceThresholdsSchema,
+  templateLayersSchema,
+  voiceRulesSchema,
   type BrandColors,
 } from '../functions/domain/brand-types.js';
 import { workflowStepsSchema } from '../functions/domain/workflow-types.js';
@@ -37,7 +42,10 @@ interface TenantSpec {
 
 export const DEMO_TENANTS: readonly TenantSpec[] = [
   {
-    slug: 'acme-coffee', name: 'Acme Coffee', monthlyCreditQuota: 5000, monthlyBudgetUsd: '250.0000',
+    slug: 'acme-coffee',
+    name: 'Acme Coffee',
+    monthlyCreditQuota: 5000,
+    monthlyBudgetUsd: '250.0000',
     users: [
       { email: 'owner@acme.test', name: 'Ava Owner', role: 'owner' },
       { email: 'creator@acme.test', name: 'Cole Creator', role: 'creator' },
@@ -58,7 +66,10 @@ export const DEMO_TENANTS: readonly TenantSpec[] = [
     requiredHashtag: '#AcmeCoffee',
   },
   {
-    slug: 'globex-fitness', name: 'Globex Fitness', monthlyCreditQuota: 2000, monthlyBudgetUsd: '100.0000',
+    slug: 'globex-fitness',
+    name: 'Globex Fitness',
+    monthlyCreditQuota: 2000,
+    monthlyBudgetUsd: '100.0000',
     users: [
       { email: 'owner@globex.test', name: 'Gus Owner', role: 'owner' },
       { email: 'creator@globex.test', name: 'Gia Creator', role: 'creator' },
@@ -127,9 +138,30 @@ export const TEMPLATES = [
     description: 'Photo with a solid brand-colour band across the bottom carrying the headline.',
     layers: {
       image: { focus: 'attention' },
-      overlay: { kind: 'band', colorRole: 'primary', opacity: 0.9, box: { default: { x: 0, y: 0.72, w: 1, h: 0.28 }, tall: { x: 0, y: 0.78, w: 1, h: 0.22 } } },
-      headline: { box: { default: { x: 0.06, y: 0.75, w: 0.7, h: 0.2 }, tall: { x: 0.06, y: 0.8, w: 0.7, h: 0.15 } }, align: 'left', colorRole: 'background', minSize: 28, maxSize: 72, maxLines: 2, weight: 'bold' },
-      cta: { box: { default: { x: 0.06, y: 0.93, w: 0.5, h: 0.05 } }, align: 'left', colorRole: 'secondary', minSize: 16, maxSize: 28, maxLines: 1, weight: 'bold' },
+      overlay: {
+        kind: 'band',
+        colorRole: 'primary',
+        opacity: 0.9,
+        box: { default: { x: 0, y: 0.72, w: 1, h: 0.28 }, tall: { x: 0, y: 0.78, w: 1, h: 0.22 } },
+      },
+      headline: {
+        box: { default: { x: 0.06, y: 0.75, w: 0.7, h: 0.2 }, tall: { x: 0.06, y: 0.8, w: 0.7, h: 0.15 } },
+        align: 'left',
+        colorRole: 'background',
+        minSize: 28,
+        maxSize: 72,
+        maxLines: 2,
+        weight: 'bold',
+      },
+      cta: {
+        box: { default: { x: 0.06, y: 0.93, w: 0.5, h: 0.05 } },
+        align: 'left',
+        colorRole: 'secondary',
+        minSize: 16,
+        maxSize: 28,
+        maxLines: 1,
+        weight: 'bold',
+      },
       logo: { enabled: true, placement: 'top-right' },
     },
   },
@@ -139,8 +171,24 @@ export const TEMPLATES = [
     layers: {
       image: { focus: 'entropy' },
       overlay: { kind: 'gradient', colorRole: 'text', opacity: 0.7, box: { default: { x: 0, y: 0, w: 1, h: 0.45 } } },
-      headline: { box: { default: { x: 0.06, y: 0.06, w: 0.88, h: 0.22 }, wide: { x: 0.06, y: 0.08, w: 0.6, h: 0.3 } }, align: 'left', colorRole: 'background', minSize: 32, maxSize: 96, maxLines: 3, weight: 'bold' },
-      body: { box: { default: { x: 0.06, y: 0.3, w: 0.8, h: 0.1 } }, align: 'left', colorRole: 'background', minSize: 18, maxSize: 32, maxLines: 2, weight: 'regular' },
+      headline: {
+        box: { default: { x: 0.06, y: 0.06, w: 0.88, h: 0.22 }, wide: { x: 0.06, y: 0.08, w: 0.6, h: 0.3 } },
+        align: 'left',
+        colorRole: 'background',
+        minSize: 32,
+        maxSize: 96,
+        maxLines: 3,
+        weight: 'bold',
+      },
+      body: {
+        box: { default: { x: 0.06, y: 0.3, w: 0.8, h: 0.1 } },
+        align: 'left',
+        colorRole: 'background',
+        minSize: 18,
+        maxSize: 32,
+        maxLines: 2,
+        weight: 'regular',
+      },
       logo: { enabled: true, placement: 'bottom-right' },
     },
   },
@@ -154,19 +202,34 @@ export async function seedDemo(ownerUrl: string): Promise<SeedResult> {
     const [me] = await sql<{ ok: boolean; name: string }[]>`
       SELECT rolsuper OR rolbypassrls AS ok, rolname AS name FROM pg_roles WHERE rolname = current_user`;
     if (!me?.ok) {
-      throw new Error(`seedDemo must run as a role that bypasses row level security (the owner/superuser), not ${me?.name}`);
+      throw new Error(
+        `seedDemo must run as a role that bypasses row level security (the owner/superuser), not ${me?.name}`,
+      );
     }
     // Logos are rendered first (outside the transaction): their size and checksum go into the rows.
     const rendered = new Map<string, { bytes: number; sha256: string; width: number; height: number }>();
     for (const spec of DEMO_TENANTS) {
       const png = await renderLogo(spec.wordmark, spec.palette);
       const meta = await sharp(png).metadata();
-      rendered.set(spec.slug, { bytes: png.length, sha256: createHash('sha256').update(png).digest('hex'), width: meta.width!, height: meta.height! });
+      rendered.set(spec.slug, {
+        bytes: png.length,
+        sha256: createHash('sha256').update(png).digest('hex'),
+        width: meta.width!,
+        height: meta.height!,
+      });
     }
 
     return await sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(hashtext('svp.seed_demo'))`;
-      const result: SeedResult = { orgs: [], orgIds: {}, userIds: {}, brandIds: {}, templateIds: {}, workflowIds: {}, logos: [] };
+      const result: SeedResult = {
+        orgs: [],
+        orgIds: {},
+        userIds: {},
+        brandIds: {},
+        templateIds: {},
+        workflowIds: {},
+        logos: [],
+      };
 
       for (const spec of DEMO_TENANTS) {
         await tx`
@@ -202,10 +265,19 @@ export async function seedDemo(ownerUrl: string): Promise<SeedResult> {
         const colors = brandColorsSchema.parse({ palette: spec.palette, maxDeltaE: 22 });
         const fonts = brandFontsSchema.parse({ headline: 'Inter', body: 'Inter', allowed: ['Inter'] });
         const voice = voiceRulesSchema.parse({
-          tone: spec.tone, bannedWords: spec.bannedWords, requiredDisclaimer: spec.requiredDisclaimer,
-          requiredHashtags: [spec.requiredHashtag], maxHashtags: 5,
+          tone: spec.tone,
+          bannedWords: spec.bannedWords,
+          requiredDisclaimer: spec.requiredDisclaimer,
+          requiredHashtags: [spec.requiredHashtag],
+          maxHashtags: 5,
         });
-        const thresholds = complianceThresholdsSchema.parse({ autoPass: 85, autoReject: 50, minContrast: 4.5, maxUpscale: 1.5, weights: { palette: 2, logo: 2, banned_words: 3 } });
+        const thresholds = complianceThresholdsSchema.parse({
+          autoPass: 85,
+          autoReject: 50,
+          minContrast: 4.5,
+          maxUpscale: 1.5,
+          weights: { palette: 2, logo: 2, banned_words: 3 },
+        });
         await tx`
           INSERT INTO brand_profiles (organization_id, name, description, colors, fonts, voice_rules, compliance_thresholds, default_workflow_id, created_by)
           VALUES (${org.id}, ${spec.name}, ${`The ${spec.name} house style.`}, ${tx.json(colors)}, ${tx.json(fonts)}, ${tx.json(voice)},
@@ -224,7 +296,13 @@ export async function seedDemo(ownerUrl: string): Promise<SeedResult> {
         const [asset] = await tx<{ id: string }[]>`SELECT id FROM brand_assets WHERE s3_key = ${s3Key}`;
         // Only fills in what a first run set; a logo someone changed later is left alone.
         if (!brand.logo?.assetId) {
-          const logo = brandLogoSchema.parse({ assetId: asset.id, placement: 'top-right', widthPct: 0.16, minWidthPct: 0.08, clearSpacePct: 0.25 });
+          const logo = brandLogoSchema.parse({
+            assetId: asset.id,
+            placement: 'top-right',
+            widthPct: 0.16,
+            minWidthPct: 0.08,
+            clearSpacePct: 0.25,
+          });
           await tx`UPDATE brand_profiles SET logo = ${tx.json(logo)} WHERE id = ${brand.id}`;
         }
 
@@ -233,7 +311,10 @@ export async function seedDemo(ownerUrl: string): Promise<SeedResult> {
           const [found] = await tx<{ id: string }[]>`
             SELECT id FROM content_templates WHERE organization_id = ${org.id} AND brand_id = ${brand.id} AND name = ${tpl.name} AND deleted_at IS NULL
             ORDER BY created_at LIMIT 1`;
-          if (found) { templateIds[tpl.name] = found.id; continue; }
+          if (found) {
+            templateIds[tpl.name] = found.id;
+            continue;
+          }
           const layers = templateLayersSchema.parse(tpl.layers);
           const [row] = await tx<{ id: string }[]>`
             INSERT INTO content_templates (organization_id, brand_id, name, description, layers, created_by)
@@ -242,13 +323,29 @@ export async function seedDemo(ownerUrl: string): Promise<SeedResult> {
           templateIds[tpl.name] = row.id;
         }
 
-        result.orgs.push({ id: org.id, slug: spec.slug, name: spec.name, brandId: brand.id, logoAssetId: asset.id, templateIds, workflowId: wf.id, userIds });
+        result.orgs.push({
+          id: org.id,
+          slug: spec.slug,
+          name: spec.name,
+          brandId: brand.id,
+          logoAssetId: asset.id,
+          templateIds,
+          workflowId: wf.id,
+          userIds,
+        });
         result.orgIds[spec.slug] = org.id;
         Object.assign(result.userIds, userIds);
         result.brandIds[spec.slug] = brand.id;
         result.templateIds[spec.slug] = templateIds;
         result.workflowIds[spec.slug] = wf.id;
-        result.logos.push({ orgId: org.id, brandId: brand.id, assetId: asset.id, s3Key, wordmark: spec.wordmark, palette: spec.palette });
+        result.logos.push({
+          orgId: org.id,
+          brandId: brand.id,
+          assetId: asset.id,
+          s3Key,
+          wordmark: spec.wordmark,
+          palette: spec.palette,
+        });
       }
       return result;
     });
@@ -258,7 +355,9 @@ export async function seedDemo(ownerUrl: string): Promise<SeedResult> {
 }
 
 /** PNG bodies for each seeded logo, keyed like the brand_assets rows, for upload to S3. */
-export async function seedLogoObjects(result: SeedResult): Promise<Array<{ key: string; body: Buffer; contentType: string }>> {
+export async function seedLogoObjects(
+  result: SeedResult,
+): Promise<Array<{ key: string; body: Buffer; contentType: string }>> {
   const out: Array<{ key: string; body: Buffer; contentType: string }> = [];
   for (const l of result.logos) {
     out.push({ key: l.s3Key, body: await renderLogo(l.wordmark, l.palette), contentType: 'image/png' });
@@ -291,9 +390,15 @@ export async function renderLogo(wordmark: string, palette: BrandColors['palette
   const text = await sharp({
     text: {
       text: `<span foreground="${color('primary')}">${escaped}</span>`,
-      font: 'Inter Bold', fontfile: INTER_BOLD, rgba: true, width: LOGO_W - 230, height: 110,
+      font: 'Inter Bold',
+      fontfile: INTER_BOLD,
+      rgba: true,
+      width: LOGO_W - 230,
+      height: 110,
     },
-  }).png().toBuffer();
+  })
+    .png()
+    .toBuffer();
   const tm = await sharp(text).metadata();
   return sharp({ create: { width: LOGO_W, height: LOGO_H, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
     .composite([

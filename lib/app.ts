@@ -55,7 +55,8 @@ export function buildApp(opts: BuildAppOptions = {}): BuiltApp {
     builtinCloudFormationValidation: opts.cfnValidation ?? (requested === 'local' ? false : undefined),
   });
   // `-c skipBundling=true` from the CLI; set before any stack exists, as bundling reads it.
-  if (!opts.skipBundling && String(app.node.tryGetContext('skipBundling')) === 'true') app.node.setContext('aws:cdk:bundling-stacks', []);
+  if (!opts.skipBundling && String(app.node.tryGetContext('skipBundling')) === 'true')
+    app.node.setContext('aws:cdk:bundling-stacks', []);
   const stage = requested ?? (app.node.tryGetContext('stage') as string | undefined) ?? 'dev';
   const local = stage === 'local';
   const staged = opts.config ?? stageConfig(local ? 'dev' : stage);
@@ -63,7 +64,8 @@ export function buildApp(opts: BuildAppOptions = {}): BuiltApp {
   // deploy creates (SES verifies it later, asynchronously), so its mail stays on Cognito's sender
   // until a second deploy without the flag (docs/deploy.md, "Cognito's own mail").
   const firstDeploy = String(app.node.tryGetContext('firstDeploy')) === 'true';
-  const config: StageConfig = firstDeploy && staged.auth.email ? { ...staged, auth: { ...staged.auth, email: undefined } } : staged;
+  const config: StageConfig =
+    firstDeploy && staged.auth.email ? { ...staged, auth: { ...staged.auth, email: undefined } } : staged;
   const env = config.env;
   const deployId = app.node.tryGetContext('deployId') as string | undefined;
 

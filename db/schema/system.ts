@@ -12,32 +12,42 @@ export const systemSettings = pgTable('system_settings', {
 });
 
 /** Scheduled/background job runs; (job_name, period_key) makes a duplicate delivery a no-op. */
-export const backgroundJobs = pgTable('background_jobs', {
-  id: id(),
-  jobName: text('job_name').notNull(),
-  periodKey: text('period_key').notNull(),
-  status: text('status').notNull().default('running'), // running | succeeded | failed
-  attempts: integer('attempts').notNull().default(1),
-  startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
-  finishedAt: timestamp('finished_at', { withTimezone: true }),
-  result: jsonb('result'),
-  error: text('error'),
-  createdAt: createdAt(),
-}, (t) => [
-  uniqueIndex('background_jobs_period_uq').on(t.jobName, t.periodKey),
-  index('background_jobs_running_idx').on(t.startedAt).where(sql`status = 'running'`),
-]);
+export const backgroundJobs = pgTable(
+  'background_jobs',
+  {
+    id: id(),
+    jobName: text('job_name').notNull(),
+    periodKey: text('period_key').notNull(),
+    status: text('status').notNull().default('running'), // running | succeeded | failed
+    attempts: integer('attempts').notNull().default(1),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    result: jsonb('result'),
+    error: text('error'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('background_jobs_period_uq').on(t.jobName, t.periodKey),
+    index('background_jobs_running_idx').on(t.startedAt).where(sql`status = 'running'`),
+  ],
+);
 
 /** Stored responses for `Idempotency-Key` replays (per tenant and user). */
-export const idempotencyKeys = pgTable('idempotency_keys', {
-  id: id(),
-  organizationId: orgId(),
-  userId: uuid('user_id').notNull().references(() => users.id),
-  key: text('key').notNull(),
-  route: text('route').notNull(),
-  requestHash: text('request_hash').notNull(),
-  responseStatus: integer('response_status'),
-  responseBody: jsonb('response_body'),
-  createdAt: createdAt(),
-  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
-}, (t) => [uniqueIndex('idempotency_keys_uq').on(t.organizationId, t.userId, t.key)]);
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    id: id(),
+    organizationId: orgId(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    key: text('key').notNull(),
+    route: text('route').notNull(),
+    requestHash: text('request_hash').notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: jsonb('response_body'),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [uniqueIndex('idempotency_keys_uq').on(t.organizationId, t.userId, t.key)],
+);

@@ -3,34 +3,40 @@ import { createdAt, id, updatedAt } from './common.js';
 import { orgId } from './tenancy.js';
 
 /** Rollup of api_usage per tenant, day, provider and endpoint (written by the usage rollup job). */
-export const dailyUsageSummaries = pgTable('daily_usage_summaries', {
-  id: id(),
-  organizationId: orgId(),
-  day: date('day').notNull(),
-  provider: text('provider').notNull(),
-  endpoint: text('endpoint').notNull(),
-  calls: integer('calls').notNull(),
-  failures: integer('failures').notNull(),
-  retries: integer('retries').notNull(),
-  credits: numeric('credits', { precision: 14, scale: 4 }).notNull(),
-  costUsd: numeric('cost_usd', { precision: 14, scale: 6 }).notNull(),
-  avgLatencyMs: integer('avg_latency_ms').notNull(),
-  updatedAt: updatedAt(),
-}, (t) => [
-  uniqueIndex('daily_usage_summaries_uq').on(t.organizationId, t.day, t.provider, t.endpoint),
-]);
+export const dailyUsageSummaries = pgTable(
+  'daily_usage_summaries',
+  {
+    id: id(),
+    organizationId: orgId(),
+    day: date('day').notNull(),
+    provider: text('provider').notNull(),
+    endpoint: text('endpoint').notNull(),
+    calls: integer('calls').notNull(),
+    failures: integer('failures').notNull(),
+    retries: integer('retries').notNull(),
+    credits: numeric('credits', { precision: 14, scale: 4 }).notNull(),
+    costUsd: numeric('cost_usd', { precision: 14, scale: 6 }).notNull(),
+    avgLatencyMs: integer('avg_latency_ms').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('daily_usage_summaries_uq').on(t.organizationId, t.day, t.provider, t.endpoint)],
+);
 
 /** Running monthly spend per tenant, checked before every paid call (quota fails fast). */
-export const usageCounters = pgTable('usage_counters', {
-  id: id(),
-  organizationId: orgId(),
-  /** First day of the month (UTC). */
-  month: date('month').notNull(),
-  credits: numeric('credits', { precision: 14, scale: 4 }).notNull().default('0'),
-  costUsd: numeric('cost_usd', { precision: 14, scale: 6 }).notNull().default('0'),
-  calls: integer('calls').notNull().default(0),
-  updatedAt: updatedAt(),
-}, (t) => [uniqueIndex('usage_counters_org_month_uq').on(t.organizationId, t.month)]);
+export const usageCounters = pgTable(
+  'usage_counters',
+  {
+    id: id(),
+    organizationId: orgId(),
+    /** First day of the month (UTC). */
+    month: date('month').notNull(),
+    credits: numeric('credits', { precision: 14, scale: 4 }).notNull().default('0'),
+    costUsd: numeric('cost_usd', { precision: 14, scale: 6 }).notNull().default('0'),
+    calls: integer('calls').notNull().default(0),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('usage_counters_org_month_uq').on(t.organizationId, t.month)],
+);
 
 /**
  * Token buckets shared by every Lambda instance (global Freepik rate, per-tenant API rate).

@@ -24,6 +24,10 @@ export type AdapterPermissions<Op extends string, R extends string> = Readonly<R
 export const SECRET_READ_PERMISSIONS = {
   read: [
     { action: 'secretsmanager:GetSecretValue', on: 'secret' },
-    { action: 'kms:Decrypt', on: 'secret-key', why: 'the secret is encrypted with a customer managed key; Secrets Manager decrypts it as the caller' },
+    {
+      action: 'kms:Decrypt',
+      on: 'secret-key',
+      why: 'the secret is encrypted with a customer managed key; Secrets Manager decrypts it as the caller',
+    },
   ],
 } as const satisfies AdapterPermissions<'read', 'secret' | 'secret-key'>;

@@ -17,17 +17,28 @@ export interface TenantAccess {
   role: OrgRole;
 }
 
-export async function authorizeTenant(db: Db, input: { orgId: string; userId: string; permission: Permission; rateLimit: boolean }): Promise<TenantAccess> {
+export async function authorizeTenant(
+  db: Db,
+  input: { orgId: string; userId: string; permission: Permission; rateLimit: boolean },
+): Promise<TenantAccess> {
   // One round trip (migration 0010): membership under the tenant policies + the tenant's bucket.
-  const rows = await db.execute<{ role: OrgRole; rate_limit_per_minute: number; allowed: boolean; retry_after_seconds: number }>(
-    sql`select * from app.api_gate(${input.orgId}::uuid, ${input.userId}::uuid, ${input.rateLimit})`);
+  const rows = await db.execute<{
+    role: OrgRole;
+    rate_limit_per_minute: number;
+    allowed: boolean;
+    retry_after_seconds: number;
+  }>(sql`select * from app.api_gate(${input.orgId}::uuid, ${input.userId}::uuid, ${input.rateLimit})`);
   const m = rows[0];
   if (!m) throw new AppError('not_found', 'Organization not found');
   if (!m.allowed) {
-    throw new AppError('rate_limited', `This organization's API limit of ${m.rate_limit_per_minute} requests per minute is exhausted`, {
-      retryable: true,
-      headers: { 'retry-after': String(m.retry_after_seconds) },
-    });
+    throw new AppError(
+      'rate_limited',
+      `This organization's API limit of ${m.rate_limit_per_minute} requests per minute is exhausted`,
+      {
+        retryable: true,
+        headers: { 'retry-after': String(m.retry_after_seconds) },
+      },
+    );
   }
   if (!can(m.role, input.permission)) {
     throw new AppError('forbidden', `The ${m.role} role cannot ${input.permission.replace(':', ' ')}`);

@@ -30,77 +30,164 @@ export const assetKey = (orgId: string, brandId: string, assetId: string, conten
 
 /** Magic-number sniffing: what the bytes are, whatever the uploader claimed. */
 export function sniffImageType(buf: Buffer): string | undefined {
-  if (buf.length >= 8 && buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (buf.length >= 8 && buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
+    return 'image/png';
   if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return 'image/jpeg';
-  if (buf.length >= 12 && buf.toString('latin1', 0, 4) === 'RIFF' && buf.toString('latin1', 8, 12) === 'WEBP') return 'image/webp';
+  if (buf.length >= 12 && buf.toString('latin1', 0, 4) === 'RIFF' && buf.toString('latin1', 8, 12) === 'WEBP')
+    return 'image/webp';
   return undefined;
 }
 
 const assetCols = {
-  id: brandAssets.id, brandId: brandAssets.brandId, kind: brandAssets.kind, name: brandAssets.name, status: brandAssets.status,
-  contentType: brandAssets.contentType, bytes: brandAssets.bytes, width: brandAssets.width, height: brandAssets.height,
-  sha256: brandAssets.sha256, tags: brandAssets.tags, license: brandAssets.license, metadata: brandAssets.metadata,
-  s3Key: brandAssets.s3Key, usageCount: brandAssets.usageCount, createdAt: brandAssets.createdAt, updatedAt: brandAssets.updatedAt,
+  id: brandAssets.id,
+  brandId: brandAssets.brandId,
+  kind: brandAssets.kind,
+  name: brandAssets.name,
+  status: brandAssets.status,
+  contentType: brandAssets.contentType,
+  bytes: brandAssets.bytes,
+  width: brandAssets.width,
+  height: brandAssets.height,
+  sha256: brandAssets.sha256,
+  tags: brandAssets.tags,
+  license: brandAssets.license,
+  metadata: brandAssets.metadata,
+  s3Key: brandAssets.s3Key,
+  usageCount: brandAssets.usageCount,
+  createdAt: brandAssets.createdAt,
+  updatedAt: brandAssets.updatedAt,
   // Uses recorded by the pipeline plus live references: brands using it as their logo.
   // (Raw column names: drizzle renders columns unqualified here, which would bind to bp.)
   logoUses: sql<number>`(select count(*)::int from brand_profiles bp where bp.organization_id = brand_assets.organization_id
     and bp.deleted_at is null and bp.logo->>'assetId' = brand_assets.id::text)`,
 };
-type AssetRow = { [K in keyof typeof assetCols]: K extends 'logoUses' ? number : (typeof brandAssets.$inferSelect)[K & keyof typeof brandAssets.$inferSelect] };
+type AssetRow = {
+  [K in keyof typeof assetCols]: K extends 'logoUses'
+    ? number
+    : (typeof brandAssets.$inferSelect)[K & keyof typeof brandAssets.$inferSelect];
+};
 
 const toAsset = (a: AssetRow) => ({
-  id: a.id, brandId: a.brandId, kind: a.kind as 'logo' | 'image' | 'other', name: a.name, status: a.status as 'pending' | 'ready' | 'rejected',
-  contentType: a.contentType ?? null, bytes: a.bytes ?? null, width: a.width ?? null, height: a.height ?? null, sha256: a.sha256 ?? null,
-  tags: a.tags, license: a.license ?? null, usageCount: a.usageCount + Number(a.logoUses ?? 0),
+  id: a.id,
+  brandId: a.brandId,
+  kind: a.kind as 'logo' | 'image' | 'other',
+  name: a.name,
+  status: a.status as 'pending' | 'ready' | 'rejected',
+  contentType: a.contentType ?? null,
+  bytes: a.bytes ?? null,
+  width: a.width ?? null,
+  height: a.height ?? null,
+  sha256: a.sha256 ?? null,
+  tags: a.tags,
+  license: a.license ?? null,
+  usageCount: a.usageCount + Number(a.logoUses ?? 0),
   rejectionReason: ((a.metadata ?? {}) as { rejectionReason?: string }).rejectionReason ?? null,
-  createdAt: isoReq(a.createdAt), updatedAt: isoReq(a.updatedAt),
+  createdAt: isoReq(a.createdAt),
+  updatedAt: isoReq(a.updatedAt),
 });
 export type AssetDto = ReturnType<typeof toAsset>;
 
-async function loadAsset(tx: Tx, orgId: string, brandId: string, assetId: string, forUpdate = false): Promise<AssetRow> {
-  const q = tx.select(assetCols).from(brandAssets).where(and(
-    eq(brandAssets.organizationId, orgId), eq(brandAssets.brandId, brandId), eq(brandAssets.id, assetId), isNull(brandAssets.deletedAt)));
+async function loadAsset(
+  tx: Tx,
+  orgId: string,
+  brandId: string,
+  assetId: string,
+  forUpdate = false,
+): Promise<AssetRow> {
+  const q = tx
+    .select(assetCols)
+    .from(brandAssets)
+    .where(
+      and(
+        eq(brandAssets.organizationId, orgId),
+        eq(brandAssets.brandId, brandId),
+        eq(brandAssets.id, assetId),
+        isNull(brandAssets.deletedAt),
+      ),
+    );
   const [a] = forUpdate ? await q.for('update', { of: brandAssets }) : await q;
   if (!a) throw new AppError('not_found', 'Asset not found');
   return a as AssetRow;
 }
 
-export async function createAsset(tx: Tx, ctx: ActorContext, store: ObjectStore, brandId: string, input: {
-  name: string; kind: 'logo' | 'image' | 'other'; contentType: 'image/png' | 'image/jpeg' | 'image/webp'; tags: string[]; license?: AssetLicense;
-}) {
+export async function createAsset(
+  tx: Tx,
+  ctx: ActorContext,
+  store: ObjectStore,
+  brandId: string,
+  input: {
+    name: string;
+    kind: 'logo' | 'image' | 'other';
+    contentType: 'image/png' | 'image/jpeg' | 'image/webp';
+    tags: string[];
+    license?: AssetLicense;
+  },
+) {
   await loadBrand(tx, ctx.orgId, brandId);
   const id = randomUUID();
   const key = assetKey(ctx.orgId, brandId, id, input.contentType);
   await tx.insert(brandAssets).values({
-    id, organizationId: ctx.orgId, brandId, kind: input.kind, name: input.name, s3Key: key, contentType: input.contentType,
-    tags: normTags(input.tags), license: input.license ?? null, createdBy: ctx.userId,
+    id,
+    organizationId: ctx.orgId,
+    brandId,
+    kind: input.kind,
+    name: input.name,
+    s3Key: key,
+    contentType: input.contentType,
+    tags: normTags(input.tags),
+    license: input.license ?? null,
+    createdBy: ctx.userId,
   });
-  await audit(tx, ctx, { action: 'asset.create', resourceType: 'brand_asset', resourceId: id, details: { brandId, name: input.name, contentType: input.contentType } });
+  await audit(tx, ctx, {
+    action: 'asset.create',
+    resourceType: 'brand_asset',
+    resourceId: id,
+    details: { brandId, name: input.name, contentType: input.contentType },
+  });
   const url = await store.presignPut(key, input.contentType, UPLOAD_URL_TTL_SECONDS);
   const asset = toAsset(await loadAsset(tx, ctx.orgId, brandId, id));
   return {
     asset,
     upload: {
-      method: 'PUT' as const, url, headers: { 'content-type': input.contentType },
-      expiresAt: new Date(Date.now() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString(), maxBytes: ASSET_MAX_BYTES,
+      method: 'PUT' as const,
+      url,
+      headers: { 'content-type': input.contentType },
+      expiresAt: new Date(Date.now() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString(),
+      maxBytes: ASSET_MAX_BYTES,
     },
   };
 }
 
-interface Verified { ok: true; bytes: number; width: number; height: number; sha256: string }
-interface Refused { ok: false; reason: string }
+interface Verified {
+  ok: true;
+  bytes: number;
+  width: number;
+  height: number;
+  sha256: string;
+}
+interface Refused {
+  ok: false;
+  reason: string;
+}
 
 /** Server-side verification of an uploaded object. Pure apart from the store read. */
-export async function verifyUpload(store: ObjectStore, key: string, declaredType: string): Promise<Verified | Refused | 'missing'> {
+export async function verifyUpload(
+  store: ObjectStore,
+  key: string,
+  declaredType: string,
+): Promise<Verified | Refused | 'missing'> {
   const head = await store.head(key);
   if (!head) return 'missing';
-  if (head.bytes > ASSET_MAX_BYTES) return { ok: false, reason: `The file is ${head.bytes} bytes; the limit is ${ASSET_MAX_BYTES}` };
+  if (head.bytes > ASSET_MAX_BYTES)
+    return { ok: false, reason: `The file is ${head.bytes} bytes; the limit is ${ASSET_MAX_BYTES}` };
   if (head.bytes === 0) return { ok: false, reason: 'The file is empty' };
   const buf = await store.get(key);
-  if (buf.length > ASSET_MAX_BYTES) return { ok: false, reason: `The file is ${buf.length} bytes; the limit is ${ASSET_MAX_BYTES}` };
+  if (buf.length > ASSET_MAX_BYTES)
+    return { ok: false, reason: `The file is ${buf.length} bytes; the limit is ${ASSET_MAX_BYTES}` };
   const sniffed = sniffImageType(buf);
   if (!sniffed) return { ok: false, reason: 'The file is not a PNG, JPEG or WebP image' };
-  if (sniffed !== declaredType) return { ok: false, reason: `The file is ${sniffed} but was declared as ${declaredType}` };
+  if (sniffed !== declaredType)
+    return { ok: false, reason: `The file is ${sniffed} but was declared as ${declaredType}` };
   const { default: sharp } = await import('sharp');
   let meta: { width?: number; height?: number; format?: string };
   try {
@@ -109,19 +196,38 @@ export async function verifyUpload(store: ObjectStore, key: string, declaredType
     await sharp(buf, { limitInputPixels: ASSET_MAX_PIXELS, failOn: 'error' }).stats();
   } catch (e) {
     const msg = (e as Error).message ?? '';
-    return { ok: false, reason: /pixel limit/i.test(msg) ? `The image has more than ${ASSET_MAX_PIXELS} pixels` : 'The image could not be decoded' };
+    return {
+      ok: false,
+      reason: /pixel limit/i.test(msg)
+        ? `The image has more than ${ASSET_MAX_PIXELS} pixels`
+        : 'The image could not be decoded',
+    };
   }
-  if (meta.format !== sharpFormats[declaredType]) return { ok: false, reason: `The image decodes as ${meta.format}, not ${declaredType}` };
+  if (meta.format !== sharpFormats[declaredType])
+    return { ok: false, reason: `The image decodes as ${meta.format}, not ${declaredType}` };
   if (!meta.width || !meta.height) return { ok: false, reason: 'The image has no dimensions' };
-  if (meta.width * meta.height > ASSET_MAX_PIXELS) return { ok: false, reason: `The image has more than ${ASSET_MAX_PIXELS} pixels` };
-  return { ok: true, bytes: buf.length, width: meta.width, height: meta.height, sha256: createHash('sha256').update(buf).digest('hex') };
+  if (meta.width * meta.height > ASSET_MAX_PIXELS)
+    return { ok: false, reason: `The image has more than ${ASSET_MAX_PIXELS} pixels` };
+  return {
+    ok: true,
+    bytes: buf.length,
+    width: meta.width,
+    height: meta.height,
+    sha256: createHash('sha256').update(buf).digest('hex'),
+  };
 }
 
 /**
  * Verifies and settles a pending asset. Ready/rejected assets are returned as they are (a repeated
  * confirm is harmless). Rejection is stored (status + reason) and then reported as 422.
  */
-export async function confirmAsset(db: Db, ctx: ActorContext, store: ObjectStore, brandId: string, assetId: string): Promise<AssetDto> {
+export async function confirmAsset(
+  db: Db,
+  ctx: ActorContext,
+  store: ObjectStore,
+  brandId: string,
+  assetId: string,
+): Promise<AssetDto> {
   const cur = await withTenant(db, { orgId: ctx.orgId, userId: ctx.userId }, async (tx) => {
     await loadBrand(tx, ctx.orgId, brandId);
     return loadAsset(tx, ctx.orgId, brandId, assetId);
@@ -130,18 +236,44 @@ export async function confirmAsset(db: Db, ctx: ActorContext, store: ObjectStore
   if (cur.status === 'rejected') throw rejected(toAsset(cur).rejectionReason ?? 'The upload was rejected', assetId);
   // Network and decoding happen outside any transaction.
   const v = await verifyUpload(store, cur.s3Key, cur.contentType ?? '');
-  if (v === 'missing') throw new AppError('invalid_state', 'Nothing was uploaded yet: PUT the file to the upload URL, then confirm');
+  if (v === 'missing')
+    throw new AppError('invalid_state', 'Nothing was uploaded yet: PUT the file to the upload URL, then confirm');
   const settled = await withTenant(db, { orgId: ctx.orgId, userId: ctx.userId }, async (tx) => {
     const now = await loadAsset(tx, ctx.orgId, brandId, assetId, true);
     if (now.status !== 'pending') return now; // a concurrent confirm settled it first
     if (v.ok) {
-      await tx.update(brandAssets).set({ status: 'ready', bytes: v.bytes, width: v.width, height: v.height, sha256: v.sha256, updatedAt: new Date() })
+      await tx
+        .update(brandAssets)
+        .set({
+          status: 'ready',
+          bytes: v.bytes,
+          width: v.width,
+          height: v.height,
+          sha256: v.sha256,
+          updatedAt: new Date(),
+        })
         .where(eq(brandAssets.id, assetId));
-      await audit(tx, ctx, { action: 'asset.confirm', resourceType: 'brand_asset', resourceId: assetId, details: { bytes: v.bytes, width: v.width, height: v.height } });
+      await audit(tx, ctx, {
+        action: 'asset.confirm',
+        resourceType: 'brand_asset',
+        resourceId: assetId,
+        details: { bytes: v.bytes, width: v.width, height: v.height },
+      });
     } else {
-      await tx.update(brandAssets).set({ status: 'rejected', metadata: sql`${brandAssets.metadata} || ${JSON.stringify({ rejectionReason: v.reason })}::jsonb`, updatedAt: new Date() })
+      await tx
+        .update(brandAssets)
+        .set({
+          status: 'rejected',
+          metadata: sql`${brandAssets.metadata} || ${JSON.stringify({ rejectionReason: v.reason })}::jsonb`,
+          updatedAt: new Date(),
+        })
         .where(eq(brandAssets.id, assetId));
-      await audit(tx, ctx, { action: 'asset.reject', resourceType: 'brand_asset', resourceId: assetId, details: { reason: v.reason } });
+      await audit(tx, ctx, {
+        action: 'asset.reject',
+        resourceType: 'brand_asset',
+        resourceId: assetId,
+        details: { reason: v.reason },
+      });
     }
     return loadAsset(tx, ctx.orgId, brandId, assetId);
   });
@@ -158,12 +290,25 @@ const normTags = (tags: string[]) => [...new Set(tags.map((t) => t.toLowerCase()
 
 const rejected = (reason: string, assetId: string) => new AppError('invalid_image', reason, { detail: { assetId } });
 
-export async function listAssets(tx: Tx, orgId: string, brandId: string, q: {
-  limit: number; cursor?: string; q?: string; kind?: string; status?: string[];
-}) {
+export async function listAssets(
+  tx: Tx,
+  orgId: string,
+  brandId: string,
+  q: {
+    limit: number;
+    cursor?: string;
+    q?: string;
+    kind?: string;
+    status?: string[];
+  },
+) {
   await loadBrand(tx, orgId, brandId);
   const c = decodeCursor(q.cursor);
-  const where: SQL[] = [eq(brandAssets.organizationId, orgId), eq(brandAssets.brandId, brandId), isNull(brandAssets.deletedAt)];
+  const where: SQL[] = [
+    eq(brandAssets.organizationId, orgId),
+    eq(brandAssets.brandId, brandId),
+    isNull(brandAssets.deletedAt),
+  ];
   if (q.kind) where.push(eq(brandAssets.kind, q.kind));
   if (q.status) where.push(inArray(brandAssets.status, q.status));
   if (q.q) {
@@ -173,12 +318,19 @@ export async function listAssets(tx: Tx, orgId: string, brandId: string, q: {
       or ${brandAssets.search} @@ websearch_to_tsquery('simple', ${q.q}) or ${q.q.toLowerCase()} = any(${brandAssets.tags}))`);
   }
   if (c) where.push(sql`(${brandAssets.createdAt}, ${brandAssets.id}) < (${c.t}::timestamptz, ${c.id}::uuid)`);
-  const rows = await tx.select({ ...assetCols, ts: cursorTs(brandAssets.createdAt) }).from(brandAssets)
-    .where(and(...where)).orderBy(desc(brandAssets.createdAt), desc(brandAssets.id)).limit(q.limit + 1);
+  const rows = await tx
+    .select({ ...assetCols, ts: cursorTs(brandAssets.createdAt) })
+    .from(brandAssets)
+    .where(and(...where))
+    .orderBy(desc(brandAssets.createdAt), desc(brandAssets.id))
+    .limit(q.limit + 1);
   const more = rows.length > q.limit;
   const page = rows.slice(0, q.limit);
   const last = page.at(-1);
-  return { items: page.map((r) => toAsset(r as unknown as AssetRow)), nextCursor: more && last ? encodeCursor({ t: last.ts, id: last.id }) : null };
+  return {
+    items: page.map((r) => toAsset(r as unknown as AssetRow)),
+    nextCursor: more && last ? encodeCursor({ t: last.ts, id: last.id }) : null,
+  };
 }
 
 export async function getAsset(tx: Tx, orgId: string, store: ObjectStore, brandId: string, assetId: string) {
@@ -188,22 +340,45 @@ export async function getAsset(tx: Tx, orgId: string, store: ObjectStore, brandI
   return { ...toAsset(a), url };
 }
 
-export async function updateAsset(tx: Tx, ctx: ActorContext, brandId: string, assetId: string, input: { name?: string; tags?: string[]; license?: AssetLicense | null }) {
+export async function updateAsset(
+  tx: Tx,
+  ctx: ActorContext,
+  brandId: string,
+  assetId: string,
+  input: { name?: string; tags?: string[]; license?: AssetLicense | null },
+) {
   await loadBrand(tx, ctx.orgId, brandId);
   await loadAsset(tx, ctx.orgId, brandId, assetId, true);
-  await tx.update(brandAssets).set({ ...input, ...(input.tags ? { tags: normTags(input.tags) } : {}), updatedAt: new Date() })
+  await tx
+    .update(brandAssets)
+    .set({ ...input, ...(input.tags ? { tags: normTags(input.tags) } : {}), updatedAt: new Date() })
     .where(and(eq(brandAssets.organizationId, ctx.orgId), eq(brandAssets.id, assetId)));
-  await audit(tx, ctx, { action: 'asset.update', resourceType: 'brand_asset', resourceId: assetId, details: { fields: Object.keys(input) } });
+  await audit(tx, ctx, {
+    action: 'asset.update',
+    resourceType: 'brand_asset',
+    resourceId: assetId,
+    details: { fields: Object.keys(input) },
+  });
   return toAsset(await loadAsset(tx, ctx.orgId, brandId, assetId));
 }
 
 export async function deleteAsset(tx: Tx, ctx: ActorContext, brandId: string, assetId: string): Promise<void> {
   await loadBrand(tx, ctx.orgId, brandId);
   await loadAsset(tx, ctx.orgId, brandId, assetId, true);
-  const [logoOf] = await tx.select({ id: brandProfiles.id }).from(brandProfiles).where(and(
-    eq(brandProfiles.organizationId, ctx.orgId), isNull(brandProfiles.deletedAt), sql`${brandProfiles.logo}->>'assetId' = ${assetId}`));
+  const [logoOf] = await tx
+    .select({ id: brandProfiles.id })
+    .from(brandProfiles)
+    .where(
+      and(
+        eq(brandProfiles.organizationId, ctx.orgId),
+        isNull(brandProfiles.deletedAt),
+        sql`${brandProfiles.logo}->>'assetId' = ${assetId}`,
+      ),
+    );
   if (logoOf) throw new AppError('conflict', 'The brand uses this asset as its logo; set another logo first');
-  await tx.update(brandAssets).set({ deletedAt: new Date(), updatedAt: new Date() }).where(and(eq(brandAssets.organizationId, ctx.orgId), eq(brandAssets.id, assetId)));
+  await tx
+    .update(brandAssets)
+    .set({ deletedAt: new Date(), updatedAt: new Date() })
+    .where(and(eq(brandAssets.organizationId, ctx.orgId), eq(brandAssets.id, assetId)));
   await audit(tx, ctx, { action: 'asset.delete', resourceType: 'brand_asset', resourceId: assetId });
 }
-

@@ -27,8 +27,14 @@ export interface TakeResult {
 export async function takeToken(db: Db | Tx, spec: BucketSpec): Promise<TakeResult> {
   // app.take_token (migration 0010) is the single implementation of the bucket: row locked
   // FOR UPDATE, refill from updated_at by clock_timestamp(), capped at capacity.
-  const rows = await db.execute<{ avail: number }>(sql`select app.take_token(${spec.key}, ${spec.capacity}::float8, ${spec.refillPerSecond}::float8) as avail`);
+  const rows = await db.execute<{ avail: number }>(
+    sql`select app.take_token(${spec.key}, ${spec.capacity}::float8, ${spec.refillPerSecond}::float8) as avail`,
+  );
   const avail = Number(rows[0].avail);
   if (avail >= 1) return { allowed: true, remaining: avail - 1, retryAfterSeconds: 0 };
-  return { allowed: false, remaining: avail, retryAfterSeconds: Math.max(1, Math.ceil((1 - avail) / spec.refillPerSecond)) };
+  return {
+    allowed: false,
+    remaining: avail,
+    retryAfterSeconds: Math.max(1, Math.ceil((1 - avail) / spec.refillPerSecond)),
+  };
 }

@@ -9,7 +9,10 @@ export const hexColor = z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'must be a #RRGGBB
 
 export const colorRole = z.enum(['primary', 'secondary', 'accent', 'background', 'text']);
 export const brandColorsSchema = z.strictObject({
-  palette: z.array(z.strictObject({ name: z.string().min(1).max(60), hex: hexColor, role: colorRole })).min(1).max(16),
+  palette: z
+    .array(z.strictObject({ name: z.string().min(1).max(60), hex: hexColor, role: colorRole }))
+    .min(1)
+    .max(16),
   /** Largest CIEDE2000 distance at which an image color still counts as "on palette". */
   maxDeltaE: z.number().min(1).max(50).default(20),
 });
@@ -43,14 +46,27 @@ export const voiceRulesSchema = z.strictObject({
   tone: z.string().max(500).optional(),
   bannedWords: z.array(z.string().min(1).max(60)).max(200).default([]),
   requiredDisclaimer: z.string().max(300).optional(),
-  requiredHashtags: z.array(z.string().regex(/^#\w+$/u)).max(20).default([]),
+  requiredHashtags: z
+    .array(z.string().regex(/^#\w+$/u))
+    .max(20)
+    .default([]),
   maxHashtags: z.number().int().min(0).max(30).default(10),
 });
 export type VoiceRules = z.infer<typeof voiceRulesSchema>;
 
 export const complianceCheckIds = [
-  'palette', 'contrast', 'logo', 'fonts', 'banned_words', 'disclaimer', 'hashtags', 'copy_length',
-  'resolution', 'safe_zone', 'file_size', 'license',
+  'palette',
+  'contrast',
+  'logo',
+  'fonts',
+  'banned_words',
+  'disclaimer',
+  'hashtags',
+  'copy_length',
+  'resolution',
+  'safe_zone',
+  'file_size',
+  'license',
 ] as const;
 export type ComplianceCheckId = (typeof complianceCheckIds)[number];
 
@@ -89,14 +105,19 @@ export type ComplianceThresholdsInput = z.input<typeof complianceThresholdsSchem
 
 /** A rectangle relative to the canvas (0..1). */
 export const relBox = z.strictObject({
-  x: z.number().min(0).max(1), y: z.number().min(0).max(1),
-  w: z.number().min(0.05).max(1), h: z.number().min(0.02).max(1),
+  x: z.number().min(0).max(1),
+  y: z.number().min(0).max(1),
+  w: z.number().min(0.05).max(1),
+  h: z.number().min(0.02).max(1),
 });
 export type RelBox = z.infer<typeof relBox>;
 /** Layout classes the renderer adapts between. */
 export const layoutClass = z.enum(['square', 'tall', 'wide']);
 export type LayoutClass = z.infer<typeof layoutClass>;
-const perLayoutBox = z.strictObject({ square: relBox, tall: relBox, wide: relBox }).partial().extend({ default: relBox });
+const perLayoutBox = z
+  .strictObject({ square: relBox, tall: relBox, wide: relBox })
+  .partial()
+  .extend({ default: relBox });
 
 export const textSlotSchema = z.strictObject({
   /** Text area per layout class, relative to the preset's safe rectangle (not the full canvas), so
@@ -113,18 +134,24 @@ export const textSlotSchema = z.strictObject({
 export type TextSlot = z.infer<typeof textSlotSchema>;
 
 export const templateLayersSchema = z.strictObject({
-  image: z.strictObject({ focus: z.enum(['attention', 'entropy', 'center']).default('attention') }).default({ focus: 'attention' }),
-  overlay: z.strictObject({
-    kind: z.enum(['none', 'band', 'gradient']).default('gradient'),
-    colorRole: colorRole.default('primary'),
-    opacity: z.number().min(0).max(1).default(0.85),
-    /** Band/gradient region, per layout. */
-    box: perLayoutBox.optional(),
-  }).default({ kind: 'gradient', colorRole: 'primary', opacity: 0.85 }),
+  image: z
+    .strictObject({ focus: z.enum(['attention', 'entropy', 'center']).default('attention') })
+    .default({ focus: 'attention' }),
+  overlay: z
+    .strictObject({
+      kind: z.enum(['none', 'band', 'gradient']).default('gradient'),
+      colorRole: colorRole.default('primary'),
+      opacity: z.number().min(0).max(1).default(0.85),
+      /** Band/gradient region, per layout. */
+      box: perLayoutBox.optional(),
+    })
+    .default({ kind: 'gradient', colorRole: 'primary', opacity: 0.85 }),
   headline: textSlotSchema,
   body: textSlotSchema.optional(),
   cta: textSlotSchema.optional(),
-  logo: z.strictObject({ enabled: z.boolean().default(true), placement: logoPlacement.optional() }).default({ enabled: true }),
+  logo: z
+    .strictObject({ enabled: z.boolean().default(true), placement: logoPlacement.optional() })
+    .default({ enabled: true }),
 });
 export type TemplateLayers = z.infer<typeof templateLayersSchema>;
 
@@ -142,17 +169,22 @@ export const briefSchema = z.strictObject({
   headline: z.string().trim().min(1).max(200),
   body: z.string().trim().max(2000).optional(),
   callToAction: z.string().trim().max(80).optional(),
-  hashtags: z.array(z.string().regex(/^#\w{1,100}$/u, 'hashtags look like #word')).max(30).optional(),
+  hashtags: z
+    .array(z.string().regex(/^#\w{1,100}$/u, 'hashtags look like #word'))
+    .max(30)
+    .optional(),
 });
 export type Brief = z.infer<typeof briefSchema>;
 
-export const imageSpecSchema = z.strictObject({
-  source: z.enum(['stock', 'ai']),
-  query: z.string().trim().min(2).max(200).optional(),
-  prompt: z.string().trim().min(3).max(2000).optional(),
-}).refine((v) => (v.source === 'stock' ? !!v.query : !!v.prompt), {
-  message: 'stock images need a query, AI images need a prompt',
-});
+export const imageSpecSchema = z
+  .strictObject({
+    source: z.enum(['stock', 'ai']),
+    query: z.string().trim().min(2).max(200).optional(),
+    prompt: z.string().trim().min(3).max(2000).optional(),
+  })
+  .refine((v) => (v.source === 'stock' ? !!v.query : !!v.prompt), {
+    message: 'stock images need a query, AI images need a prompt',
+  });
 export type ImageSpec = z.infer<typeof imageSpecSchema>;
 
 /**

@@ -8,8 +8,16 @@ import type { RequestStatus } from './request-status.js';
 
 /** Every Lambda task of the content workflow (one handler file each, see TASK_HANDLERS). */
 export const taskNames = [
-  'validateBrief', 'sourceImage', 'composeMaster', 'checkMaster', 'renderVariant',
-  'decide', 'awaitApproval', 'publish', 'recordRejection', 'recordFailure',
+  'validateBrief',
+  'sourceImage',
+  'composeMaster',
+  'checkMaster',
+  'renderVariant',
+  'decide',
+  'awaitApproval',
+  'publish',
+  'recordRejection',
+  'recordFailure',
 ] as const;
 export type TaskName = (typeof taskNames)[number];
 
@@ -20,12 +28,21 @@ export interface RequestRef {
   /** The run this execution belongs to; a task of an older run is refused. */
   run: number;
 }
-export interface VariantRef extends RequestRef { platform: string }
+export interface VariantRef extends RequestRef {
+  platform: string;
+}
 
 /** Timeline step names (request_steps.step). Per-variant steps carry the platform. */
 export type StepName =
-  | 'validate' | 'source' | 'compose' | 'check' | `render:${string}`
-  | 'decide' | 'await_approval' | 'publish' | 'reject';
+  | 'validate'
+  | 'source'
+  | 'compose'
+  | 'check'
+  | `render:${string}`
+  | 'decide'
+  | 'await_approval'
+  | 'publish'
+  | 'reject';
 
 /** Status a step moves the request into when it starts (null: leaves it). */
 export function statusForStep(step: StepName): RequestStatus | null {
@@ -43,8 +60,15 @@ export function statusForStep(step: StepName): RequestStatus | null {
 export function stateLabel(step: string): string {
   const [head, platform] = step.split(':');
   const labels: Record<string, string> = {
-    validate: 'Validate brief', source: 'Source image', compose: 'Compose master', check: 'Check compliance',
-    render: 'Render variant', decide: 'Decide', await_approval: 'Await approval', publish: 'Publish', reject: 'Record rejection',
+    validate: 'Validate brief',
+    source: 'Source image',
+    compose: 'Compose master',
+    check: 'Check compliance',
+    render: 'Render variant',
+    decide: 'Decide',
+    await_approval: 'Await approval',
+    publish: 'Publish',
+    reject: 'Record rejection',
   };
   const label = labels[head] ?? step;
   return platform ? `${label} (${platform})` : label;
@@ -60,7 +84,10 @@ export type RouteOutcome = 'auto_reject' | 'approval' | 'auto_approve';
  * workflow allows auto-approval (and there is a workflow to ask at all: without one, a pass is
  * published and anything else waits for a reviewer).
  */
-export function routeAfterCompliance(decision: ComplianceDecision, workflow: { allowAutoApprove: boolean } | null): RouteOutcome {
+export function routeAfterCompliance(
+  decision: ComplianceDecision,
+  workflow: { allowAutoApprove: boolean } | null,
+): RouteOutcome {
   if (decision === 'reject') return 'auto_reject';
   if (decision === 'pass' && (workflow?.allowAutoApprove ?? false)) return 'auto_approve';
   return 'approval';
@@ -93,8 +120,14 @@ export function failureFrom(caught: { Error?: string; Cause?: unknown } | undefi
     try {
       const parsed = JSON.parse(cause) as { errorMessage?: unknown };
       if (parsed && typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
-    } catch { /* plain text cause */ }
-  } else if (cause && typeof cause === 'object' && typeof (cause as { errorMessage?: unknown }).errorMessage === 'string') {
+    } catch {
+      /* plain text cause */
+    }
+  } else if (
+    cause &&
+    typeof cause === 'object' &&
+    typeof (cause as { errorMessage?: unknown }).errorMessage === 'string'
+  ) {
     message = (cause as { errorMessage: string }).errorMessage;
   }
   const m = /^(Transient|Permanent)\.(\w+)$/.exec(error);

@@ -8,7 +8,11 @@ export interface WorkflowStarter {
    * Starts run `run` of the request. The execution name is derived from (requestId, run), so a
    * duplicate start of the same run is refused by the engine rather than run twice.
    */
-  start(input: { orgId: string; requestId: string; run: number }): Promise<{ executionName: string; executionArn?: string }>;
+  start(input: {
+    orgId: string;
+    requestId: string;
+    run: number;
+  }): Promise<{ executionName: string; executionArn?: string }>;
   /** Stops a running execution; resolves quietly if it already finished. */
   stop(input: { executionName: string; executionArn?: string; reason: string }): Promise<void>;
 }

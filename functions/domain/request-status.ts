@@ -6,15 +6,42 @@
  */
 
 export const requestStatuses = [
-  'queued', 'validating', 'sourcing', 'composing', 'checking', 'rendering', 'awaiting_approval',
-  'approved', 'publishing', 'published', 'rejected', 'changes_requested', 'failed', 'cancelled',
+  'queued',
+  'validating',
+  'sourcing',
+  'composing',
+  'checking',
+  'rendering',
+  'awaiting_approval',
+  'approved',
+  'publishing',
+  'published',
+  'rejected',
+  'changes_requested',
+  'failed',
+  'cancelled',
 ] as const;
 export type RequestStatus = (typeof requestStatuses)[number];
 
 /** Nothing runs any more for the current run; only a re-drive (new run) may move the request. */
-export const terminalStatuses: readonly RequestStatus[] = ['published', 'rejected', 'changes_requested', 'failed', 'cancelled'];
+export const terminalStatuses: readonly RequestStatus[] = [
+  'published',
+  'rejected',
+  'changes_requested',
+  'failed',
+  'cancelled',
+];
 /** A workflow execution is working on the request (or is about to). */
-export const inFlightStatuses: readonly RequestStatus[] = ['queued', 'validating', 'sourcing', 'composing', 'checking', 'rendering', 'approved', 'publishing'];
+export const inFlightStatuses: readonly RequestStatus[] = [
+  'queued',
+  'validating',
+  'sourcing',
+  'composing',
+  'checking',
+  'rendering',
+  'approved',
+  'publishing',
+];
 
 export const isTerminal = (s: RequestStatus) => terminalStatuses.includes(s);
 export const isInFlight = (s: RequestStatus) => inFlightStatuses.includes(s);

@@ -13,7 +13,10 @@ import { coverScale } from './compliance/image-checks.js';
 import { PLATFORM_PRESETS, type PlatformName } from './platforms.js';
 import type { Aspect } from './sourcing.js';
 
-export interface Dimensions { width: number; height: number }
+export interface Dimensions {
+  width: number;
+  height: number;
+}
 
 export interface AspectGroup {
   aspect: Aspect;
@@ -31,8 +34,12 @@ export function aspectGroups(platforms: readonly PlatformName[]): AspectGroup[] 
     const a = PLATFORM_PRESETS[p].layout;
     if (!by.get(a)?.includes(p)) by.set(a, [...(by.get(a) ?? []), p]);
   }
-  return [...by].map(([aspect, ps]) => ({ aspect, platforms: ps }))
-    .sort((a, b) => b.platforms.length - a.platforms.length || ASPECT_ORDER.indexOf(a.aspect) - ASPECT_ORDER.indexOf(b.aspect));
+  return [...by]
+    .map(([aspect, ps]) => ({ aspect, platforms: ps }))
+    .sort(
+      (a, b) =>
+        b.platforms.length - a.platforms.length || ASPECT_ORDER.indexOf(a.aspect) - ASPECT_ORDER.indexOf(b.aspect),
+    );
 }
 
 /** The group a preset belongs to. */
@@ -105,7 +112,10 @@ export function shapeServes(ratio: number, group: AspectGroup): boolean {
  * Which of the request's groups an image serves, the one it was bought for first. Used to decide
  * which master a preset renders from: the asset bought for its group, else one that covers it.
  */
-export function assetFor<T extends { aspectGroup: string; covers: readonly string[] }>(assets: readonly T[], aspect: Aspect): T | undefined {
+export function assetFor<T extends { aspectGroup: string; covers: readonly string[] }>(
+  assets: readonly T[],
+  aspect: Aspect,
+): T | undefined {
   return assets.find((a) => a.aspectGroup === aspect) ?? assets.find((a) => a.covers.includes(aspect));
 }
 
@@ -177,11 +187,21 @@ export interface AiPlanOptions {
 
 function aiOptions(o: AiPlanOptions, mystic: boolean): AiPlan[] {
   if (!mystic) {
-    return (Object.keys(TEXT_TO_IMAGE_SIZES) as TextToImageSize[]).map((size) => ({ mode: 'classic', size, expected: TEXT_TO_IMAGE_SIZES[size] }));
+    return (Object.keys(TEXT_TO_IMAGE_SIZES) as TextToImageSize[]).map((size) => ({
+      mode: 'classic',
+      size,
+      expected: TEXT_TO_IMAGE_SIZES[size],
+    }));
   }
   const from = MYSTIC_RESOLUTIONS.indexOf(o.mysticResolution);
-  return MYSTIC_RESOLUTIONS.slice(from).flatMap((resolution) => (Object.keys(MYSTIC_ASPECT_RATIOS) as MysticAspectRatio[])
-    .map((aspectRatio) => ({ mode: 'mystic' as const, aspectRatio, resolution, expected: mysticSize(aspectRatio, resolution) })));
+  return MYSTIC_RESOLUTIONS.slice(from).flatMap((resolution) =>
+    (Object.keys(MYSTIC_ASPECT_RATIOS) as MysticAspectRatio[]).map((aspectRatio) => ({
+      mode: 'mystic' as const,
+      aspectRatio,
+      resolution,
+      expected: mysticSize(aspectRatio, resolution),
+    })),
+  );
 }
 
 /**
@@ -196,10 +216,22 @@ export function planAiGenerations(groups: readonly AspectGroup[], o: AiPlanOptio
   let left = [...groups];
   while (left.length > 0) {
     const g = left[0];
-    const rank = (plans: AiPlan[]) => plans
-      .map((plan) => ({ plan, fit: groupFit(plan.expected, g, o.maxUpscale), serves: groupsServed(plan.expected, left, o.maxUpscale), cost: o.priceOf(plan) }))
-      .sort((a, b) => Number(b.fit.ok) - Number(a.fit.ok) || b.serves.length - a.serves.length || a.cost - b.cost
-        || b.fit.minKeep - a.fit.minKeep || a.fit.worstScale - b.fit.worstScale);
+    const rank = (plans: AiPlan[]) =>
+      plans
+        .map((plan) => ({
+          plan,
+          fit: groupFit(plan.expected, g, o.maxUpscale),
+          serves: groupsServed(plan.expected, left, o.maxUpscale),
+          cost: o.priceOf(plan),
+        }))
+        .sort(
+          (a, b) =>
+            Number(b.fit.ok) - Number(a.fit.ok) ||
+            b.serves.length - a.serves.length ||
+            a.cost - b.cost ||
+            b.fit.minKeep - a.fit.minKeep ||
+            a.fit.worstScale - b.fit.worstScale,
+        );
     let best = rank(aiOptions(o, o.mode === 'mystic'))[0];
     if (!best.fit.ok && o.mode === 'classic' && o.mysticFallback) {
       const upgraded = rank(aiOptions(o, true))[0];
@@ -252,9 +284,14 @@ export interface RankedHit<T> {
  * palette verdict (on-brand before off-brand), freemium before premium (premium may be refused),
  * hits that would also serve other groups of the request, then the provider's relevance order.
  */
-export function rankHitsForGroup<T extends StockHit>(hits: readonly T[], group: AspectGroup, opts: {
-  others?: readonly AspectGroup[]; verdicts?: ReadonlyMap<string, PreviewVerdict>;
-} = {}): RankedHit<T>[] {
+export function rankHitsForGroup<T extends StockHit>(
+  hits: readonly T[],
+  group: AspectGroup,
+  opts: {
+    others?: readonly AspectGroup[];
+    verdicts?: ReadonlyMap<string, PreviewVerdict>;
+  } = {},
+): RankedHit<T>[] {
   return hits
     .map((hit, index) => ({ hit, index }))
     .filter(({ hit }) => (hit.imageType ?? 'photo') === 'photo')
@@ -262,14 +299,20 @@ export function rankHitsForGroup<T extends StockHit>(hits: readonly T[], group: 
       const ratio = hitRatio(hit);
       const shapeOk = ratio !== undefined && shapeServes(ratio, group);
       const verdict = opts.verdicts?.get(String(hit.id)) ?? 'unknown';
-      const alsoServes = ratio === undefined ? [] : (opts.others ?? []).filter((g) => g.aspect !== group.aspect && shapeServes(ratio, g)).map((g) => g.aspect);
+      const alsoServes =
+        ratio === undefined
+          ? []
+          : (opts.others ?? []).filter((g) => g.aspect !== group.aspect && shapeServes(ratio, g)).map((g) => g.aspect);
       return { ranked: { hit, shapeOk, verdict, alsoServes }, index, freemium: hit.licenseTypes.includes('freemium') };
     })
-    .sort((a, b) => Number(b.ranked.shapeOk) - Number(a.ranked.shapeOk)
-      || VERDICT_RANK[a.ranked.verdict] - VERDICT_RANK[b.ranked.verdict]
-      || Number(b.freemium) - Number(a.freemium)
-      || b.ranked.alsoServes.length - a.ranked.alsoServes.length
-      || a.index - b.index)
+    .sort(
+      (a, b) =>
+        Number(b.ranked.shapeOk) - Number(a.ranked.shapeOk) ||
+        VERDICT_RANK[a.ranked.verdict] - VERDICT_RANK[b.ranked.verdict] ||
+        Number(b.freemium) - Number(a.freemium) ||
+        b.ranked.alsoServes.length - a.ranked.alsoServes.length ||
+        a.index - b.index,
+    )
     .map((x) => x.ranked);
 }
 
@@ -286,7 +329,11 @@ export function downloadedSize(original: Dimensions, edge: number): Dimensions {
  * The download size to ask for: `large` (2000 px, light and usually enough) when it covers the
  * group, else `original` (a panorama's short side, a strict maxUpscale).
  */
-export function stockDownloadSize(original: Dimensions | undefined, group: AspectGroup, maxUpscale: number): 'large' | 'original' {
+export function stockDownloadSize(
+  original: Dimensions | undefined,
+  group: AspectGroup,
+  maxUpscale: number,
+): 'large' | 'original' {
   if (!original) return 'large';
   return groupFit(downloadedSize(original, LARGE_DOWNLOAD_EDGE), group, maxUpscale).ok ? 'large' : 'original';
 }

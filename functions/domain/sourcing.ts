@@ -10,8 +10,18 @@ export type Aspect = 'square' | 'tall' | 'wide';
 /** Identifies JPEG / PNG / WebP from the first bytes; anything else is `null`. */
 export function sniffImageType(bytes: Uint8Array): ImageContentType | null {
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
-  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47
-    && bytes[4] === 0x0d && bytes[5] === 0x0a && bytes[6] === 0x1a && bytes[7] === 0x0a) return 'image/png';
+  if (
+    bytes.length >= 8 &&
+    bytes[0] === 0x89 &&
+    bytes[1] === 0x50 &&
+    bytes[2] === 0x4e &&
+    bytes[3] === 0x47 &&
+    bytes[4] === 0x0d &&
+    bytes[5] === 0x0a &&
+    bytes[6] === 0x1a &&
+    bytes[7] === 0x0a
+  )
+    return 'image/png';
   if (bytes.length >= 12 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WEBP') return 'image/webp';
   return null;
 }
@@ -19,11 +29,15 @@ const ascii = (b: Uint8Array, from: number, to: number) => String.fromCharCode(.
 
 /** Stock search filter value (`filters[orientation][<value>]=1`) for a layout. */
 export const stockOrientationFor: Record<Aspect, 'square' | 'portrait' | 'landscape'> = {
-  square: 'square', tall: 'portrait', wide: 'landscape',
+  square: 'square',
+  tall: 'portrait',
+  wide: 'landscape',
 };
 /** The values stock results report in `image.orientation` that suit a layout. */
 const resultOrientations: Record<Aspect, string[]> = {
-  square: ['square'], tall: ['vertical'], wide: ['horizontal', 'panoramic'],
+  square: ['square'],
+  tall: ['vertical'],
+  wide: ['horizontal', 'panoramic'],
 };
 
 /**
@@ -31,7 +45,9 @@ const resultOrientations: Record<Aspect, string[]> = {
  * 4:5 post crops little; wide ones 16:9.
  */
 export const aiSizeFor: Record<Aspect, 'square_1_1' | 'social_story_9_16' | 'widescreen_16_9'> = {
-  square: 'square_1_1', tall: 'social_story_9_16', wide: 'widescreen_16_9',
+  square: 'square_1_1',
+  tall: 'social_story_9_16',
+  wide: 'widescreen_16_9',
 };
 
 /** The fields of a stock search hit that the choice depends on. */
@@ -51,7 +67,9 @@ export interface StockCandidate {
  * rights and may be refused with 403), then the provider's relevance order. Stable otherwise.
  */
 export function rankStockCandidates<T extends StockCandidate>(items: T[], aspect?: Aspect): T[] {
-  const photos = items.map((item, index) => ({ item, index })).filter(({ item }) => (item.imageType ?? 'photo') === 'photo');
+  const photos = items
+    .map((item, index) => ({ item, index }))
+    .filter(({ item }) => (item.imageType ?? 'photo') === 'photo');
   const score = (c: StockCandidate) => {
     let s = 0;
     if (aspect && c.orientation && resultOrientations[aspect].includes(c.orientation)) s += 2;
@@ -72,7 +90,11 @@ export function parseSize(size: string | undefined): { width: number; height: nu
  * full jitter: uniform in [0, min(cap, base * 2^attempt)). Full jitter spreads synchronized
  * clients best (AWS Architecture Blog, "Exponential Backoff and Jitter").
  */
-export function fullJitterDelay(attempt: number, opts: { baseMs: number; maxMs: number }, random: () => number): number {
+export function fullJitterDelay(
+  attempt: number,
+  opts: { baseMs: number; maxMs: number },
+  random: () => number,
+): number {
   const ceiling = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.max(0, attempt));
   return Math.floor(random() * ceiling);
 }

@@ -40,23 +40,34 @@ function get<K extends keyof Services>(key: K, create: () => Services[K]): Servi
 }
 
 export const services = {
-  dbHandle: () => get('dbHandle', () => {
-    const env = parseEnv(dbEnv);
-    return connect(env.DATABASE_URL, {
-      max: env.DB_POOL_MAX,
-      iamAuth: env.DATABASE_IAM_AUTH === 'true' ? { region: env.AWS_REGION } : undefined,
-      prepare: prepareFromEnv(env.DATABASE_PREPARE),
-    });
-  }),
+  dbHandle: () =>
+    get('dbHandle', () => {
+      const env = parseEnv(dbEnv);
+      return connect(env.DATABASE_URL, {
+        max: env.DB_POOL_MAX,
+        iamAuth: env.DATABASE_IAM_AUTH === 'true' ? { region: env.AWS_REGION } : undefined,
+        prepare: prepareFromEnv(env.DATABASE_PREPARE),
+      });
+    }),
   db: (): Db => services.dbHandle().db,
-  store: () => get('store', () => {
-    const env = parseEnv(storageEnv);
-    return createObjectStore({ bucket: env.ASSET_BUCKET, region: env.AWS_REGION, endpoint: env.S3_ENDPOINT, publicEndpoint: env.S3_PUBLIC_ENDPOINT, cdnDomain: env.ASSET_CDN_DOMAIN });
-  }),
-  workflow: () => get('workflow', () => {
-    // In AWS: Step Functions (the construct's bind sets STATE_MACHINE_ARN); locally the stack registers its runner.
-    const { STATE_MACHINE_ARN } = parseEnv(workflowEnv);
-    if (STATE_MACHINE_ARN) return createSfnStarter({ stateMachineArn: STATE_MACHINE_ARN });
-    throw new Error('configuration error: no workflow starter registered (set STATE_MACHINE_ARN or run the local stack)');
-  }),
+  store: () =>
+    get('store', () => {
+      const env = parseEnv(storageEnv);
+      return createObjectStore({
+        bucket: env.ASSET_BUCKET,
+        region: env.AWS_REGION,
+        endpoint: env.S3_ENDPOINT,
+        publicEndpoint: env.S3_PUBLIC_ENDPOINT,
+        cdnDomain: env.ASSET_CDN_DOMAIN,
+      });
+    }),
+  workflow: () =>
+    get('workflow', () => {
+      // In AWS: Step Functions (the construct's bind sets STATE_MACHINE_ARN); locally the stack registers its runner.
+      const { STATE_MACHINE_ARN } = parseEnv(workflowEnv);
+      if (STATE_MACHINE_ARN) return createSfnStarter({ stateMachineArn: STATE_MACHINE_ARN });
+      throw new Error(
+        'configuration error: no workflow starter registered (set STATE_MACHINE_ARN or run the local stack)',
+      );
+    }),
 };

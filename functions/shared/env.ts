@@ -47,7 +47,10 @@ export const localEnv = z.object({
   APP_MODE: z.enum(['aws', 'local']).default('aws'),
 });
 
-export function parseEnv<T extends z.ZodType>(schema: T, source: Record<string, string | undefined> = process.env): z.infer<T> {
+export function parseEnv<T extends z.ZodType>(
+  schema: T,
+  source: Record<string, string | undefined> = process.env,
+): z.infer<T> {
   const r = schema.safeParse(source);
   if (!r.success) {
     const missing = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

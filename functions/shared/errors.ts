@@ -18,7 +18,7 @@ export const errorCodes = {
   rate_limited: { status: 429, title: 'Too many requests' },
   quota_exceeded: { status: 402, title: 'Monthly quota exhausted' },
   /** The provider's own daily cap for our account (e.g. stock downloads per day) is used up. */
-  provider_quota_exceeded: { status: 429, title: 'The image provider\'s daily limit for this account is reached' },
+  provider_quota_exceeded: { status: 429, title: "The image provider's daily limit for this account is reached" },
   // upstream / pipeline
   upstream_unavailable: { status: 503, title: 'A provider is unavailable; try again' },
   upstream_rejected: { status: 502, title: 'A provider refused the request' },
@@ -30,7 +30,10 @@ export const errorCodes = {
 } as const;
 export type ErrorCode = keyof typeof errorCodes;
 
-export interface FieldProblem { path: string; message: string }
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
 
 export class AppError extends Error {
   readonly code: ErrorCode;
@@ -41,7 +44,17 @@ export class AppError extends Error {
   readonly headers?: Record<string, string>;
   readonly detail?: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message?: string, opts: { retryable?: boolean; fields?: FieldProblem[]; headers?: Record<string, string>; detail?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    opts: {
+      retryable?: boolean;
+      fields?: FieldProblem[];
+      headers?: Record<string, string>;
+      detail?: Record<string, unknown>;
+      cause?: unknown;
+    } = {},
+  ) {
     super(message ?? errorCodes[code].title, { cause: opts.cause });
     this.code = code;
     this.status = errorCodes[code].status;

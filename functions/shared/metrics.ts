@@ -21,7 +21,10 @@ export function metricsFor(service: string): MetricSink {
   if (!publishing()) return NOWHERE;
   let m = buffers.get(service);
   if (!m) {
-    m = new Metrics({ serviceName: service, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || 'SocialVisualPipeline/local' });
+    m = new Metrics({
+      serviceName: service,
+      namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || 'SocialVisualPipeline/local',
+    });
     buffers.set(service, m);
   }
   return m;
@@ -40,7 +43,9 @@ const UNITS: Record<PipelineMetric, Unit> = {
 export function pipelineMetric(name: PipelineMetric, value = 1): void {
   try {
     metricsFor(PIPELINE_METRICS.service).addMetric(PIPELINE_METRICS[name], UNITS[name], value);
-  } catch { /* a metric must never fail the work it measures */ }
+  } catch {
+    /* a metric must never fail the work it measures */
+  }
 }
 
 /** Publishes whatever the invocation buffered. Never throws. */
@@ -48,6 +53,8 @@ export function flushMetrics(): void {
   for (const m of buffers.values()) {
     try {
       if (m.hasStoredMetrics()) m.publishStoredMetrics();
-    } catch { /* see pipelineMetric */ }
+    } catch {
+      /* see pipelineMetric */
+    }
   }
 }

@@ -20,9 +20,18 @@ import type { FunctionGroup } from './stages.js';
  */
 export type Need =
   | 'db'
-  | 'bucket:read' | 'bucket:write' | 'bucket:readwrite' | 'bucket:manage'
-  | 'workflow:start' | 'workflow:decide'
-  | 'fieldKey' | 'events' | 'mail' | 'freepik' | 'signin' | 'links';
+  | 'bucket:read'
+  | 'bucket:write'
+  | 'bucket:readwrite'
+  | 'bucket:manage'
+  | 'workflow:start'
+  | 'workflow:decide'
+  | 'fieldKey'
+  | 'events'
+  | 'mail'
+  | 'freepik'
+  | 'signin'
+  | 'links';
 
 export interface FunctionNeeds {
   readonly needs: readonly Need[];

@@ -15,7 +15,13 @@ import { APPROVAL_JOBS, isLocalOnlyRoute } from './functions.js';
 /** Absolute project root (package.json, package-lock.json). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-const allRoutes: ApiRoute[] = routeTable.map((r) => ({ id: r.id, method: r.method, path: r.path, fn: r.fn, auth: r.auth }));
+const allRoutes: ApiRoute[] = routeTable.map((r) => ({
+  id: r.id,
+  method: r.method,
+  path: r.path,
+  fn: r.fn,
+  auth: r.auth,
+}));
 /** Every API route deployed to AWS, in table order. */
 export const apiRoutes: ApiRoute[] = allRoutes.filter((r) => !isLocalOnlyRoute(r));
 /** Routes of the table that exist only under `npm start`. */
@@ -45,14 +51,14 @@ export interface ScheduleEntry {
 /** Analytics schedules (their table) followed by the approval engine's jobs (lib/config/functions.ts). */
 export const jobSchedules: ScheduleEntry[] = [
   ...scheduleTable.map((s) => ({
-  name: s.name,
-  entry: jobEntry(s.fn),
-  expression: s.expression,
-  fn: s.fn,
-  description: s.description,
-  input: JSON.parse(schedulerInput(s)) as Record<string, unknown>,
-  timeoutSeconds: s.timeoutSeconds,
-  memoryMb: s.memoryMb,
+    name: s.name,
+    entry: jobEntry(s.fn),
+    expression: s.expression,
+    fn: s.fn,
+    description: s.description,
+    input: JSON.parse(schedulerInput(s)) as Record<string, unknown>,
+    timeoutSeconds: s.timeoutSeconds,
+    memoryMb: s.memoryMb,
   })),
   ...APPROVAL_JOBS.map((j) => ({
     name: j.name,

@@ -253,7 +253,10 @@ export const stages: Record<StageName, StageConfig> = {
       freepikErrorRatePercent: 20,
       freepikSpendUsdPerDay: 25,
     },
-    email: { senderAddress: 'approvals-dev@example.com', sandboxRecipients: ['reviewer-dev@example.com', 'owner-dev@example.com'] },
+    email: {
+      senderAddress: 'approvals-dev@example.com',
+      sandboxRecipients: ['reviewer-dev@example.com', 'owner-dev@example.com'],
+    },
     auth: {
       domainPrefix: 'svp-dev-signin',
       callbackUrls: ['http://localhost:3000/dashboard/callback'],
@@ -316,7 +319,12 @@ export const stages: Record<StageName, StageConfig> = {
       removalPolicy: RemovalPolicy.RETAIN,
       // The stage's SES domain identity (email.domain): verify it before the first deploy that
       // sets this (docs/deploy.md).
-      email: { from: 'sign-in@example.com', fromName: 'Social Visual Pipeline', replyTo: 'support@example.com', sesIdentity: 'example.com' },
+      email: {
+        from: 'sign-in@example.com',
+        fromName: 'Social Visual Pipeline',
+        replyTo: 'support@example.com',
+        sesIdentity: 'example.com',
+      },
     },
     api: {
       throttleRatePerSecond: 500,
@@ -328,7 +336,10 @@ export const stages: Record<StageName, StageConfig> = {
     lambda: {
       architecture: 'arm64',
       runtime: 'nodejs22.x',
-      groups: groups({ api: { memoryMb: 1024, timeout: Duration.seconds(15) }, render: { memoryMb: 3008, timeout: Duration.seconds(120) } }),
+      groups: groups({
+        api: { memoryMb: 1024, timeout: Duration.seconds(15) },
+        render: { memoryMb: 3008, timeout: Duration.seconds(120) },
+      }),
     },
     schedules: { maxRetries: 5, maxEventAge: Duration.hours(6) },
   },

@@ -46,7 +46,10 @@ class JobTarget implements scheduler.IScheduleTarget {
       arn: this.fn.functionArn,
       role: this.role,
       input: scheduler.ScheduleTargetInput.fromObject(this.input),
-      retryPolicy: { maximumRetryAttempts: this.config.maxRetries, maximumEventAgeInSeconds: this.config.maxEventAge.toSeconds() },
+      retryPolicy: {
+        maximumRetryAttempts: this.config.maxRetries,
+        maximumEventAgeInSeconds: this.config.maxEventAge.toSeconds(),
+      },
       deadLetterConfig: { arn: this.dlq.queueArn },
     };
   }
@@ -64,7 +67,10 @@ export class AnalyticsSchedules extends Construct {
 
   constructor(scope: Construct, id: string, props: AnalyticsSchedulesProps) {
     super(scope, id);
-    this.group = new scheduler.ScheduleGroup(this, 'Group', { scheduleGroupName: `${props.prefix}-jobs`, removalPolicy: RemovalPolicy.DESTROY });
+    this.group = new scheduler.ScheduleGroup(this, 'Group', {
+      scheduleGroupName: `${props.prefix}-jobs`,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.dlq = deadLetterQueue(this, 'Dlq');
     this.role = new iam.Role(this, 'InvokeRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -82,7 +88,9 @@ export class AnalyticsSchedules extends Construct {
       const fn = props.functionFor(s.fn);
       if (!invokable.has(fn.node.addr)) {
         invokable.add(fn.node.addr);
-        this.role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
+        this.role.addToPolicy(
+          new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }),
+        );
       }
       this.schedules[s.name] = new scheduler.Schedule(this, `Schedule-${s.name}`, {
         scheduleName: `${props.prefix}-${s.name}`.slice(0, 64),

@@ -37,7 +37,8 @@ export const BUNDLE_OPTIONS = {
   sourcemap: true,
   sourcesContent: false,
   // ESM output, but some dependencies still call require() (postgres.js optional deps, etc.).
-  banner: "import { createRequire as __svpCreateRequire } from 'node:module';const require = __svpCreateRequire(import.meta.url);",
+  banner:
+    "import { createRequire as __svpCreateRequire } from 'node:module';const require = __svpCreateRequire(import.meta.url);",
   /**
    * Provided by the Lambda Node.js runtime. Only the clients: utilities such as the presigner or
    * the RDS signer are bundled so their presence never depends on the runtime's SDK snapshot.
@@ -64,7 +65,9 @@ export const BUCKET_MODE_OPERATIONS: Record<BucketAccess, ReadonlyArray<keyof Ob
   manage: ['get', 'presignGet', 'put', 'presignPut', 'head', 'copy', 'delete', 'publicUrl'],
 };
 function bucketActions(mode: BucketAccess, on: 'object' | 'bucket'): string[] {
-  const all = BUCKET_MODE_OPERATIONS[mode].flatMap((op) => OBJECT_STORE_PERMISSIONS[op] as ReadonlyArray<{ action: string; on: string }>);
+  const all = BUCKET_MODE_OPERATIONS[mode].flatMap(
+    (op) => OBJECT_STORE_PERMISSIONS[op] as ReadonlyArray<{ action: string; on: string }>,
+  );
   return [...new Set(all.filter((p) => p.on === on).map((p) => p.action))].sort();
 }
 
@@ -105,7 +108,11 @@ export class FunctionBaseline extends Construct {
     this.runtimePolicy = new iam.ManagedPolicy(this, 'RuntimePolicy', {
       description: 'Lambda runtime needs of every application function: X-Ray segments and VPC network interfaces',
       statements: [
-        new iam.PolicyStatement({ sid: 'XRay', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          sid: 'XRay',
+          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          resources: ['*'],
+        }),
         new iam.PolicyStatement({
           sid: 'VpcNetworkInterfaces',
           actions: [
@@ -134,17 +141,24 @@ export class FunctionBaseline extends Construct {
     if (!policy) {
       const objectActions = bucketActions(mode, 'object');
       const bucketLevel = bucketActions(mode, 'bucket');
-      policy = new iam.ManagedPolicy(this, `Bucket${mode[0].toUpperCase()}${mode.slice(1)}${this.bucketPolicies.size}`, {
-        description: `Objects of ${bucket.node.path}: ${[...objectActions, ...bucketLevel].join(', ')}`,
-        statements: [
-          new iam.PolicyStatement({ actions: objectActions, resources: [bucket.arnForObjects('*')] }),
-          ...(bucketLevel.length ? [new iam.PolicyStatement({ actions: bucketLevel, resources: [bucket.bucketArn] })] : []),
-        ],
-      });
+      policy = new iam.ManagedPolicy(
+        this,
+        `Bucket${mode[0].toUpperCase()}${mode.slice(1)}${this.bucketPolicies.size}`,
+        {
+          description: `Objects of ${bucket.node.path}: ${[...objectActions, ...bucketLevel].join(', ')}`,
+          statements: [
+            new iam.PolicyStatement({ actions: objectActions, resources: [bucket.arnForObjects('*')] }),
+            ...(bucketLevel.length
+              ? [new iam.PolicyStatement({ actions: bucketLevel, resources: [bucket.bucketArn] })]
+              : []),
+          ],
+        },
+      );
       allowWildcards(policy, [
         {
           pattern: /^Resource::.*\/\*$/,
-          reason: 'Object keys are generated per tenant and request at runtime (orgs/<orgId>/...); access is limited to the listed object actions on this one bucket.',
+          reason:
+            'Object keys are generated per tenant and request at runtime (orgs/<orgId>/...); access is limited to the listed object actions on this one bucket.',
         },
       ]);
       this.bucketPolicies.set(key, policy);
@@ -268,7 +282,14 @@ export class AppFunction extends nodejs.NodejsFunction {
         // npm installs native packages for the Lambda platform, not the build machine's; the
         // cache first, so a machine that bundled once can synth offline.
         environment: nodeModules.length
-          ? { npm_config_os: 'linux', npm_config_cpu: arch.npmCpu, npm_config_libc: 'glibc', npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' }
+          ? {
+              npm_config_os: 'linux',
+              npm_config_cpu: arch.npmCpu,
+              npm_config_libc: 'glibc',
+              npm_config_prefer_offline: 'true',
+              npm_config_audit: 'false',
+              npm_config_fund: 'false',
+            }
           : undefined,
         // Also passed to `npm ci --loglevel`, so it must be a level both tools know.
         logLevel: nodejs.LogLevel.ERROR,
@@ -277,7 +298,10 @@ export class AppFunction extends nodejs.NodejsFunction {
               beforeBundling: () => [],
               beforeInstall: () => [],
               afterBundling: (inputDir: string, outputDir: string) =>
-                copyDirs.map((d) => `mkdir -p "${path.join(outputDir, d.to)}" && cp -R "${path.join(inputDir, d.from)}/." "${path.join(outputDir, d.to)}"`),
+                copyDirs.map(
+                  (d) =>
+                    `mkdir -p "${path.join(outputDir, d.to)}" && cp -R "${path.join(inputDir, d.from)}/." "${path.join(outputDir, d.to)}"`,
+                ),
             }
           : undefined,
       },
@@ -365,7 +389,8 @@ export class AppFunction extends nodejs.NodejsFunction {
     allowWildcards(this.executionRole, [
       {
         pattern: /^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*:\*$/,
-        reason: 'StopExecution/DescribeExecution take an execution ARN; executions are named per request at runtime, and the ARN prefix pins them to this one state machine.',
+        reason:
+          'StopExecution/DescribeExecution take an execution ARN; executions are named per request at runtime, and the ARN prefix pins them to this one state machine.',
       },
     ]);
     return this;
@@ -381,11 +406,14 @@ export class AppFunction extends nodejs.NodejsFunction {
     // The approval services switch to Step Functions callbacks when STATE_MACHINE_ARN is set; no
     // start/stop permission comes with it.
     this.addEnvironment('STATE_MACHINE_ARN', sm.stateMachineArn);
-    this.addToRolePolicy(new iam.PolicyStatement({ sid: 'ApprovalTaskCallbacks', actions: TASK_TOKEN_ACTIONS, resources: ['*'] }));
+    this.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'ApprovalTaskCallbacks', actions: TASK_TOKEN_ACTIONS, resources: ['*'] }),
+    );
     allowWildcards(this.executionRole, [
       {
         pattern: /^Resource::\*$/,
-        reason: 'states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat accept no resource ARN (IAM service authorization reference); scoped by granting them to the approval-decision role alone.',
+        reason:
+          'states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat accept no resource ARN (IAM service authorization reference); scoped by granting them to the approval-decision role alone.',
       },
     ]);
     return this;
@@ -409,7 +437,11 @@ export class AppFunction extends nodejs.NodejsFunction {
    * MAIL_FROM; ses:SendEmail/SendRawEmail through this identity and, in the SES sandbox, to the
    * verified recipient identities (SES checks both there: SES_MAILER_PERMISSIONS).
    */
-  bindMail(identity: ses.EmailIdentity, senderAddress: string, sandboxRecipients: readonly ses.EmailIdentity[] = []): this {
+  bindMail(
+    identity: ses.EmailIdentity,
+    senderAddress: string,
+    sandboxRecipients: readonly ses.EmailIdentity[] = [],
+  ): this {
     this.addEnvironment('MAIL_FROM', senderAddress);
     identity.grantSendEmail(this);
     for (const r of sandboxRecipients) r.grantSendEmail(this);
@@ -435,13 +467,20 @@ export class AppFunction extends nodejs.NodejsFunction {
    * would make the data stack depend on this stack's roles.
    */
   private grantSecretValue(secret: secretsmanager.ISecret): void {
-    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secret.secretArn] }));
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [secret.secretArn],
+      }),
+    );
     if (secret.encryptionKey) {
-      this.addToRolePolicy(new iam.PolicyStatement({
-        actions: ['kms:Decrypt'],
-        resources: [secret.encryptionKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
-      }));
+      this.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [secret.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
     }
   }
 
@@ -465,10 +504,13 @@ export function freepikEnvironment(api: StageConfig['freepik']): Record<string, 
   const host = new URL(parsed.baseUrl).hostname;
   for (const [name, known] of Object.entries(FREEPIK_APIS)) {
     if (new URL(known.baseUrl).hostname === host && parsed.keyHeader !== known.keyHeader) {
-      throw new Error(`freepik: ${api.baseUrl} (${name}) takes its key in ${known.keyHeader}, not ${api.keyHeader}: use FREEPIK_APIS.${name}`);
+      throw new Error(
+        `freepik: ${api.baseUrl} (${name}) takes its key in ${known.keyHeader}, not ${api.keyHeader}: use FREEPIK_APIS.${name}`,
+      );
     }
   }
-  if (api.downloadHosts && parsed.download.allowedHosts.length === 0) throw new Error('freepik: downloadHosts is empty; leave it unset to derive the list from baseUrl');
+  if (api.downloadHosts && parsed.download.allowedHosts.length === 0)
+    throw new Error('freepik: downloadHosts is empty; leave it unset to derive the list from baseUrl');
   return env;
 }
 
@@ -476,4 +518,3 @@ export function freepikEnvironment(api: StageConfig['freepik']): Record<string, 
 export function isAppFunction(x: unknown): x is AppFunction {
   return x instanceof AppFunction;
 }
-

@@ -29,7 +29,10 @@ export function approvalSteps(fn: lambda.IFunction, entry: string = APPROVAL_STE
     const stepIndex = sfn.JsonPath.numberAt(`${STEP}.stepIndex`);
     const act = (action: string, extra: Record<string, unknown> = {}) => ({ action, stepIndex, ...extra });
 
-    const start = new sfn.Pass(scope, 'Start approvals', { result: sfn.Result.fromObject({ stepIndex: -1 }), resultPath: STEP });
+    const start = new sfn.Pass(scope, 'Start approvals', {
+      result: sfn.Result.fromObject({ stepIndex: -1 }),
+      resultPath: STEP,
+    });
     const next = ctx.task('Next approval step', fn, entry, {
       payload: { action: 'next', afterStep: stepIndex },
       resultPath: STEP,
@@ -37,35 +40,41 @@ export function approvalSteps(fn: lambda.IFunction, entry: string = APPROVAL_STE
     const decision = new sfn.Choice(scope, 'Step decision');
     const check = ctx.task('Read step decision', fn, entry, { payload: act('check'), resultPath: '$.approval' });
     const expire = ctx.task('Expire approval step', fn, entry, { payload: act('expire'), resultPath: '$.approval' });
-    const wait = (name: string, phase: 'initial' | 'escalated', onTimeout: sfn.IChainable) => ctx.task(name, fn, entry, {
-      waitForTaskToken: true,
-      payload: act('wait', { phase, timeoutSeconds: sfn.JsonPath.numberAt(`${STEP}.timeoutSeconds`) }),
-      resultPath: '$.approval',
-      // The step's deadline, from the state input (`Next approval step` computed it from the workflow).
-      timeoutPath: `${STEP}.timeoutSeconds`,
-      catches: [
-        { errors: [sfn.Errors.TIMEOUT], next: onTimeout, resultPath: '$.approvalTimeout' },
-        { errors: [STEP_ALREADY_DECIDED], next: check, resultPath: '$.approvalTimeout' },
-      ],
-    });
+    const wait = (name: string, phase: 'initial' | 'escalated', onTimeout: sfn.IChainable) =>
+      ctx.task(name, fn, entry, {
+        waitForTaskToken: true,
+        payload: act('wait', { phase, timeoutSeconds: sfn.JsonPath.numberAt(`${STEP}.timeoutSeconds`) }),
+        resultPath: '$.approval',
+        // The step's deadline, from the state input (`Next approval step` computed it from the workflow).
+        timeoutPath: `${STEP}.timeoutSeconds`,
+        catches: [
+          { errors: [sfn.Errors.TIMEOUT], next: onTimeout, resultPath: '$.approvalTimeout' },
+          { errors: [STEP_ALREADY_DECIDED], next: check, resultPath: '$.approvalTimeout' },
+        ],
+      });
     const awaitEscalated = wait('Await escalated approval', 'escalated', expire);
-    const escalate = ctx.task('Escalate approval step', fn, entry, { payload: act('escalate'), resultPath: '$.approval' });
+    const escalate = ctx.task('Escalate approval step', fn, entry, {
+      payload: act('escalate'),
+      resultPath: '$.approval',
+    });
     const awaitDecision = wait('Await approval', 'initial', escalate);
 
     start.next(next);
-    next.next(new sfn.Choice(scope, 'More approval steps?')
-      .when(sfn.Condition.booleanEquals(`${STEP}.done`, true), ctx.publish)
-      .otherwise(awaitDecision));
+    next.next(
+      new sfn.Choice(scope, 'More approval steps?')
+        .when(sfn.Condition.booleanEquals(`${STEP}.done`, true), ctx.publish)
+        .otherwise(awaitDecision),
+    );
     awaitDecision.next(decision);
-    escalate.next(new sfn.Choice(scope, 'Escalated?')
-      .when(sfn.Condition.stringEquals('$.approval.decision', 'pending'), awaitEscalated)
-      .otherwise(decision));
+    escalate.next(
+      new sfn.Choice(scope, 'Escalated?')
+        .when(sfn.Condition.stringEquals('$.approval.decision', 'pending'), awaitEscalated)
+        .otherwise(decision),
+    );
     awaitEscalated.next(decision);
     expire.next(decision);
     check.next(decision);
-    decision
-      .when(sfn.Condition.stringEquals('$.approval.decision', 'approved'), next)
-      .otherwise(ctx.reject);
+    decision.when(sfn.Condition.stringEquals('$.approval.decision', 'approved'), next).otherwise(ctx.reject);
     return start;
   };
 }

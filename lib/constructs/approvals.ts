@@ -40,15 +40,23 @@ export class Approvals extends Construct {
     const { email } = props;
     this.senderAddress = email.senderAddress;
     const zone = email.hostedZone
-      ? route53.PublicHostedZone.fromPublicHostedZoneAttributes(this, 'Zone', { hostedZoneId: email.hostedZone.id, zoneName: email.hostedZone.name })
+      ? route53.PublicHostedZone.fromPublicHostedZoneAttributes(this, 'Zone', {
+          hostedZoneId: email.hostedZone.id,
+          zoneName: email.hostedZone.name,
+        })
       : undefined;
-    this.identityName = zone ? zone.zoneName : email.domain ?? email.senderAddress;
+    this.identityName = zone ? zone.zoneName : (email.domain ?? email.senderAddress);
     this.identity = new ses.EmailIdentity(this, 'SenderIdentity', {
-      identity: zone ? ses.Identity.publicHostedZone(zone) : email.domain ? ses.Identity.domain(email.domain) : ses.Identity.email(email.senderAddress),
+      identity: zone
+        ? ses.Identity.publicHostedZone(zone)
+        : email.domain
+          ? ses.Identity.domain(email.domain)
+          : ses.Identity.email(email.senderAddress),
     });
 
-    this.recipientIdentities = (email.sandboxRecipients ?? []).map((address, i) =>
-      new ses.EmailIdentity(this, `SandboxRecipient${i}`, { identity: ses.Identity.email(address) }));
+    this.recipientIdentities = (email.sandboxRecipients ?? []).map(
+      (address, i) => new ses.EmailIdentity(this, `SandboxRecipient${i}`, { identity: ses.Identity.email(address) }),
+    );
 
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: `${props.prefix}-events` });
     this.bus.archive('PublishedArchive', {
@@ -69,7 +77,11 @@ export class Approvals extends Construct {
   /** Sends `content.published` to `fn` (async invoke, retried, then the DLQ). */
   deliverPublishedTo(fn: lambda.IFunction): void {
     this.publishedRule.addTarget(
-      new targets.LambdaFunction(fn, { deadLetterQueue: this.publishedDlq, retryAttempts: 8, maxEventAge: Duration.hours(6) }),
+      new targets.LambdaFunction(fn, {
+        deadLetterQueue: this.publishedDlq,
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(6),
+      }),
     );
   }
 }

@@ -9,7 +9,6 @@ import type { StageConfig } from '../config/stages.js';
 import { PUBLISHED_PREFIX } from '../../functions/domain/rendering/keys.js';
 import { acknowledge } from './nag.js';
 
-
 export interface AssetStorageProps {
   readonly storage: StageConfig['storage'];
   readonly cdn: StageConfig['cdn'];
@@ -21,7 +20,10 @@ export interface AssetStorageProps {
  */
 class PublishedPrefixOrigin extends cloudfront.OriginBase {
   constructor(bucket: s3.IBucket, oac: cloudfront.IOriginAccessControl) {
-    super(bucket.bucketRegionalDomainName, { originPath: `/${PUBLISHED_PREFIX}`, originAccessControlId: oac.originAccessControlId });
+    super(bucket.bucketRegionalDomainName, {
+      originPath: `/${PUBLISHED_PREFIX}`,
+      originAccessControlId: oac.originAccessControlId,
+    });
   }
   protected override renderS3OriginConfig(): cloudfront.CfnDistribution.S3OriginConfigProperty {
     // OAC replaces OAI; CloudFront requires the empty string here.
@@ -55,7 +57,11 @@ export class AssetStorage extends Construct {
         { id: 'abort-multipart', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
     });
-    acknowledge(this.logBucket, 'AwsSolutions-S1', 'This is the access-log bucket itself; logging it into itself would loop.');
+    acknowledge(
+      this.logBucket,
+      'AwsSolutions-S1',
+      'This is the access-log bucket itself; logging it into itself would loop.',
+    );
 
     this.bucket = new s3.Bucket(this, 'AssetBucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -69,14 +75,26 @@ export class AssetStorage extends Construct {
       serverAccessLogsBucket: this.logBucket,
       serverAccessLogsPrefix: 's3-access/assets/',
       lifecycleRules: [
-        { id: 'expire-noncurrent', noncurrentVersionExpiration: Duration.days(storage.noncurrentVersionExpirationDays) },
-        { id: 'abort-multipart', abortIncompleteMultipartUploadAfter: Duration.days(storage.abortIncompleteMultipartUploadDays) },
+        {
+          id: 'expire-noncurrent',
+          noncurrentVersionExpiration: Duration.days(storage.noncurrentVersionExpirationDays),
+        },
+        {
+          id: 'abort-multipart',
+          abortIncompleteMultipartUploadAfter: Duration.days(storage.abortIncompleteMultipartUploadDays),
+        },
       ],
       cors: [
         {
           allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
           allowedOrigins: storage.corsAllowedOrigins,
-          allowedHeaders: ['content-type', 'content-md5', 'x-amz-checksum-sha256', 'x-amz-checksum-crc32', 'x-amz-sdk-checksum-algorithm'],
+          allowedHeaders: [
+            'content-type',
+            'content-md5',
+            'x-amz-checksum-sha256',
+            'x-amz-checksum-crc32',
+            'x-amz-sdk-checksum-algorithm',
+          ],
           exposedHeaders: ['etag'],
           maxAge: 3000,
         },
@@ -86,7 +104,9 @@ export class AssetStorage extends Construct {
     const oac = new cloudfront.S3OriginAccessControl(this, 'OriginAccessControl', {
       signing: cloudfront.Signing.SIGV4_ALWAYS,
     });
-    const certificate = cdn.certificateArn ? acm.Certificate.fromCertificateArn(this, 'Certificate', cdn.certificateArn) : undefined;
+    const certificate = cdn.certificateArn
+      ? acm.Certificate.fromCertificateArn(this, 'Certificate', cdn.certificateArn)
+      : undefined;
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: `${Stack.of(this).stackName} published assets`,
       defaultBehavior: {
@@ -96,7 +116,14 @@ export class AssetStorage extends Construct {
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
         responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
       },
-      priceClass: cloudfront.PriceClass[cdn.priceClass === 'PriceClass_100' ? 'PRICE_CLASS_100' : cdn.priceClass === 'PriceClass_200' ? 'PRICE_CLASS_200' : 'PRICE_CLASS_ALL'],
+      priceClass:
+        cloudfront.PriceClass[
+          cdn.priceClass === 'PriceClass_100'
+            ? 'PRICE_CLASS_100'
+            : cdn.priceClass === 'PriceClass_200'
+              ? 'PRICE_CLASS_200'
+              : 'PRICE_CLASS_ALL'
+        ],
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       // Only meaningful with a custom certificate (the default one is fixed at TLSv1).
       minimumProtocolVersion: certificate ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
@@ -116,7 +143,11 @@ export class AssetStorage extends Construct {
       }),
     );
 
-    acknowledge(this.distribution, 'AwsSolutions-CFR1', 'Published social images are meant for every country the tenants post in; no geo restriction.');
+    acknowledge(
+      this.distribution,
+      'AwsSolutions-CFR1',
+      'Published social images are meant for every country the tenants post in; no geo restriction.',
+    );
     acknowledge(
       this.distribution,
       'AwsSolutions-CFR2',

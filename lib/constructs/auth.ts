@@ -57,14 +57,25 @@ export class Auth extends Construct {
       removalPolicy: config.removalPolicy,
       email: config.email ? this.sesEmail(config.email) : undefined,
     });
-    const own = config.email && !config.email.sesRegion ? props.sesIdentities?.get(config.email.sesIdentity.toLowerCase()) : undefined;
+    const own =
+      config.email && !config.email.sesRegion
+        ? props.sesIdentities?.get(config.email.sesIdentity.toLowerCase())
+        : undefined;
     // On the pool resource only: its client and domain need not wait for mail.
     if (own) this.userPool.node.defaultChild!.node.addDependency(own);
     if (config.mfa !== 'required') {
-      acknowledge(this.userPool, 'AwsSolutions-COG2', 'Non-production stage: MFA is optional (TOTP offered) so test users can sign in from scripts; prod requires it.');
+      acknowledge(
+        this.userPool,
+        'AwsSolutions-COG2',
+        'Non-production stage: MFA is optional (TOTP offered) so test users can sign in from scripts; prod requires it.',
+      );
     }
     if (!plus) {
-      acknowledge(this.userPool, 'AwsSolutions-COG8', 'Non-production stage on the Essentials plan: threat protection (Plus, billed per MAU) is enabled in prod.');
+      acknowledge(
+        this.userPool,
+        'AwsSolutions-COG8',
+        'Non-production stage on the Essentials plan: threat protection (Plus, billed per MAU) is enabled in prod.',
+      );
     }
 
     this.client = this.userPool.addClient('DashboardClient', {
@@ -104,7 +115,9 @@ export class Auth extends Construct {
     const from = `${local}@${domain.toLowerCase()}`;
     const isAddress = identity.includes('@');
     if (isAddress ? from.toLowerCase() !== identity : domain.toLowerCase() !== identity) {
-      throw new Error(`auth.email: ${email.from} is not covered by the SES identity ${email.sesIdentity} (use the identity's address, or an address on its domain)`);
+      throw new Error(
+        `auth.email: ${email.from} is not covered by the SES identity ${email.sesIdentity} (use the identity's address, or an address on its domain)`,
+      );
     }
     return cognito.UserPoolEmail.withSES({
       fromEmail: from,

@@ -46,8 +46,11 @@ export const LOCAL_HANDLERS_METADATA = 'svp:localHandlers';
 
 /** Errors raised by the Lambda service itself (never by our code): always worth retrying. */
 export const LAMBDA_SERVICE_ERRORS = [
-  'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException',
-  'Lambda.ClientExecutionTimeoutException', 'Lambda.TooManyRequestsException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.TooManyRequestsException',
 ];
 
 /**
@@ -63,7 +66,7 @@ const LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3);
 
 /** A function's Lambda timeout; undefined when this app cannot see it (a function imported by ARN). */
 export function lambdaTimeoutOf(fn: lambda.IFunction): Duration | undefined {
-  return fn instanceof lambda.Function ? fn.timeout ?? LAMBDA_DEFAULT_TIMEOUT : undefined;
+  return fn instanceof lambda.Function ? (fn.timeout ?? LAMBDA_DEFAULT_TIMEOUT) : undefined;
 }
 
 /** What the approval stage builder gets from the workflow. */
@@ -81,22 +84,27 @@ export interface ApprovalStageContext {
    * `waitForTaskToken`, the payload gets `taskToken` ($$.Task.Token) and the state waits for
    * SendTaskSuccess/Failure.
    */
-  task(stateName: string, fn: lambda.IFunction, entry: string, opts?: {
-    waitForTaskToken?: boolean;
-    /** Extra payload fields (JSONPath values allowed); the request ref is always included. */
-    payload?: Record<string, unknown>;
-    /** Where the result goes (default `$.result`; token waits `$.approval`). */
-    resultPath?: string;
-    /**
-     * The state's timeout. Default: the function's timeout + STATE_TIMEOUT_MARGIN; for a token
-     * wait (the human's deadline), `taskTimeout`. Must outlast the function's timeout.
-     */
-    timeout?: Duration;
-    /** Dynamic timeout: a path in the state input (TimeoutSecondsPath); wins over `timeout`. */
-    timeoutPath?: string;
-    /** Catchers placed before the catch-all "Record failure" (e.g. States.Timeout -> escalate). */
-    catches?: { errors: string[]; next: sfn.IChainable; resultPath?: string }[];
-  }): tasks.LambdaInvoke;
+  task(
+    stateName: string,
+    fn: lambda.IFunction,
+    entry: string,
+    opts?: {
+      waitForTaskToken?: boolean;
+      /** Extra payload fields (JSONPath values allowed); the request ref is always included. */
+      payload?: Record<string, unknown>;
+      /** Where the result goes (default `$.result`; token waits `$.approval`). */
+      resultPath?: string;
+      /**
+       * The state's timeout. Default: the function's timeout + STATE_TIMEOUT_MARGIN; for a token
+       * wait (the human's deadline), `taskTimeout`. Must outlast the function's timeout.
+       */
+      timeout?: Duration;
+      /** Dynamic timeout: a path in the state input (TimeoutSecondsPath); wins over `timeout`. */
+      timeoutPath?: string;
+      /** Catchers placed before the catch-all "Record failure" (e.g. States.Timeout -> escalate). */
+      catches?: { errors: string[]; next: sfn.IChainable; resultPath?: string }[];
+    },
+  ): tasks.LambdaInvoke;
 }
 
 /**
@@ -147,7 +155,9 @@ export class ContentWorkflow extends Construct {
     const timeoutFor = (stateName: string, fn: lambda.IFunction, given?: Duration): Duration => {
       const lambdaTimeout = lambdaTimeoutOf(fn);
       if (given && lambdaTimeout && given.toSeconds() <= lambdaTimeout.toSeconds()) {
-        throw new Error(`${stateName}: a ${given.toSeconds()} s state timeout ends before its function's own ${lambdaTimeout.toSeconds()} s, failing the state while the function still runs`);
+        throw new Error(
+          `${stateName}: a ${given.toSeconds()} s state timeout ends before its function's own ${lambdaTimeout.toSeconds()} s, failing the state while the function still runs`,
+        );
       }
       return given ?? lambdaTimeout?.plus(STATE_TIMEOUT_MARGIN) ?? taskTimeout;
     };
@@ -159,22 +169,39 @@ export class ContentWorkflow extends Construct {
     // Recording the failure must not itself be lost to a blip; any error is worth a retry here.
     // ~2 minutes of attempts: if this gives up, the request stays in its working status (a DB
     // failover outlasting 1+2+4 s did exactly that in test/integration/proof/faults.test.ts).
-    recordFailure.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 8, maxDelay: Duration.seconds(30), jitterStrategy: sfn.JitterType.FULL });
-    recordFailure.next(new sfn.Fail(this, 'Failed', { errorPath: '$.error', causePath: '$.cause' }));
-
-    const retryTransient = (s: sfn.TaskStateBase | sfn.Map) => s.addRetry({
-      errors: [...TRANSIENT_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS],
-      // 8 attempts (~2 min of backoff): a burst of 1,000 requests queues ~200 s for the shared
-      // Freepik rate (10/s); with 4, 40% of them failed rate_limited (bench/throughput.ts).
-      interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 8, maxDelay: Duration.seconds(30),
+    recordFailure.addRetry({
+      errors: [sfn.Errors.ALL],
+      interval: Duration.seconds(1),
+      backoffRate: 2,
+      maxAttempts: 8,
+      maxDelay: Duration.seconds(30),
       jitterStrategy: sfn.JitterType.FULL,
     });
-    const catchAll = (s: sfn.TaskStateBase | sfn.Map) => s.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    recordFailure.next(new sfn.Fail(this, 'Failed', { errorPath: '$.error', causePath: '$.cause' }));
+
+    const retryTransient = (s: sfn.TaskStateBase | sfn.Map) =>
+      s.addRetry({
+        errors: [...TRANSIENT_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS],
+        // 8 attempts (~2 min of backoff): a burst of 1,000 requests queues ~200 s for the shared
+        // Freepik rate (10/s); with 4, 40% of them failed rate_limited (bench/throughput.ts).
+        interval: Duration.seconds(1),
+        backoffRate: 2,
+        maxAttempts: 8,
+        maxDelay: Duration.seconds(30),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+    const catchAll = (s: sfn.TaskStateBase | sfn.Map) =>
+      s.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
     /** `payload: 'state'` passes the whole (small) state instead of the ref. */
-    const task = (stateName: string, name: TaskName, opts: { payload?: sfn.TaskInput | 'state'; catch?: boolean } = {}) => {
+    const task = (
+      stateName: string,
+      name: TaskName,
+      opts: { payload?: sfn.TaskInput | 'state'; catch?: boolean } = {},
+    ) => {
       const t = this.invoke(stateName, props.tasks[name], TASK_HANDLERS[name], {
-        payload: opts.payload === 'state' ? undefined : opts.payload ?? sfn.TaskInput.fromObject(ref), timeout: timeoutFor(stateName, props.tasks[name]),
+        payload: opts.payload === 'state' ? undefined : (opts.payload ?? sfn.TaskInput.fromObject(ref)),
+        timeout: timeoutFor(stateName, props.tasks[name]),
         // The ref stays in the state whatever a handler returns; choices read `$.result`.
         resultPath: '$.result',
       });
@@ -190,8 +217,9 @@ export class ContentWorkflow extends Construct {
     const decide = task('Decide', 'decide');
     const publish = task('Publish', 'publish').next(new sfn.Succeed(this, 'Published'));
     // The whole (small) state: it carries `$.approval` when a reviewer decided.
-    const reject = task('Record rejection', 'recordRejection', { payload: 'state' })
-      .next(new sfn.Succeed(this, 'Rejected'));
+    const reject = task('Record rejection', 'recordRejection', { payload: 'state' }).next(
+      new sfn.Succeed(this, 'Rejected'),
+    );
 
     const variantRef = { ...ref, platform: sfn.JsonPath.stringAt('$.platform') };
     const renderVariants = new sfn.Map(this, 'Render variants', {
@@ -206,17 +234,24 @@ export class ContentWorkflow extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     });
     // Render and check in one task: the check judges the measured layout the renderer returns.
-    renderVariants.itemProcessor(task('Render variant', 'renderVariant', { payload: sfn.TaskInput.fromObject(variantRef), catch: false }));
+    renderVariants.itemProcessor(
+      task('Render variant', 'renderVariant', { payload: sfn.TaskInput.fromObject(variantRef), catch: false }),
+    );
     catchAll(renderVariants);
 
     const ctx: ApprovalStageContext = {
-      publish, reject,
+      publish,
+      reject,
       task: (stateName, fn, entry, opts = {}) => {
         const wait = opts.waitForTaskToken ?? false;
         const t = this.invoke(stateName, fn, entry, {
-          payload: sfn.TaskInput.fromObject({ ...ref, ...(wait ? { taskToken: sfn.JsonPath.taskToken } : {}), ...(opts.payload ?? {}) }),
+          payload: sfn.TaskInput.fromObject({
+            ...ref,
+            ...(wait ? { taskToken: sfn.JsonPath.taskToken } : {}),
+            ...(opts.payload ?? {}),
+          }),
           // A token wait's timeout is the human's deadline, not the function's.
-          timeout: wait ? opts.timeout ?? taskTimeout : timeoutFor(stateName, fn, opts.timeout),
+          timeout: wait ? (opts.timeout ?? taskTimeout) : timeoutFor(stateName, fn, opts.timeout),
           timeoutPath: opts.timeoutPath,
           waitForTaskToken: wait,
           resultPath: opts.resultPath ?? (wait ? '$.approval' : '$.result'),
@@ -228,23 +263,30 @@ export class ContentWorkflow extends Construct {
       },
     };
     // The approval loop (lib/constructs/approval-steps.ts) runs on the awaitApproval function.
-    const approvalStage = (props.approvalStage ?? approvalSteps(props.tasks.awaitApproval, TASK_HANDLERS.awaitApproval))(this, ctx);
+    const approvalStage = (
+      props.approvalStage ?? approvalSteps(props.tasks.awaitApproval, TASK_HANDLERS.awaitApproval)
+    )(this, ctx);
 
     const route = new sfn.Choice(this, 'Route')
       .when(sfn.Condition.stringEquals('$.result.outcome', 'auto_reject'), reject)
       .when(sfn.Condition.stringEquals('$.result.outcome', 'auto_approve'), publish)
       .otherwise(approvalStage);
 
-    const definition = validate
-      .next(new sfn.Choice(this, 'Brief acceptable?')
+    const definition = validate.next(
+      new sfn.Choice(this, 'Brief acceptable?')
         .when(sfn.Condition.stringEquals('$.result.decision', 'reject'), reject)
-        .otherwise(source
-          .next(compose)
-          .next(checkMaster)
-          .next(new sfn.Choice(this, 'Worth rendering?')
-            // A master that already fails the brand is not rendered five more times.
-            .when(sfn.Condition.stringEquals('$.result.decision', 'reject'), decide)
-            .otherwise(renderVariants.next(decide)))));
+        .otherwise(
+          source
+            .next(compose)
+            .next(checkMaster)
+            .next(
+              new sfn.Choice(this, 'Worth rendering?')
+                // A master that already fails the brand is not rendered five more times.
+                .when(sfn.Condition.stringEquals('$.result.decision', 'reject'), decide)
+                .otherwise(renderVariants.next(decide)),
+            ),
+        ),
+    );
     decide.next(route);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
@@ -253,9 +295,14 @@ export class ContentWorkflow extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       comment: 'Content request: brief -> image -> compliance -> variants -> approval -> publish',
       tracingEnabled: props.tracing ?? true,
-      logs: props.logGroup ? { destination: props.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false } : undefined,
+      logs: props.logGroup
+        ? { destination: props.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false }
+        : undefined,
     });
-    (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata(LOCAL_HANDLERS_METADATA, this.localHandlers);
+    (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata(
+      LOCAL_HANDLERS_METADATA,
+      this.localHandlers,
+    );
   }
 
   /** The state machine ARN, for the starter's env (STATE_MACHINE_ARN). */
@@ -279,13 +326,24 @@ export class ContentWorkflow extends Construct {
         detail: { status: [...statuses], stateMachineArn: [this.stateMachine.stateMachineArn] },
       },
     });
-    rule.addTarget(new targets.LambdaFunction(fn, { deadLetterQueue: dlq, retryAttempts: 185, maxEventAge: Duration.hours(24) }));
+    rule.addTarget(
+      new targets.LambdaFunction(fn, { deadLetterQueue: dlq, retryAttempts: 185, maxEventAge: Duration.hours(24) }),
+    );
     return { rule, dlq };
   }
 
-  private invoke(stateName: string, fn: lambda.IFunction, entry: string, opts: {
-    payload: sfn.TaskInput | undefined; timeout: Duration; timeoutPath?: string; waitForTaskToken?: boolean; resultPath?: string;
-  }): tasks.LambdaInvoke {
+  private invoke(
+    stateName: string,
+    fn: lambda.IFunction,
+    entry: string,
+    opts: {
+      payload: sfn.TaskInput | undefined;
+      timeout: Duration;
+      timeoutPath?: string;
+      waitForTaskToken?: boolean;
+      resultPath?: string;
+    },
+  ): tasks.LambdaInvoke {
     if (this.localHandlers[stateName]) throw new Error(`duplicate workflow state name: ${stateName}`);
     this.localHandlers[stateName] = entry;
     const common = {
@@ -296,8 +354,12 @@ export class ContentWorkflow extends Construct {
       resultPath: opts.resultPath,
     };
     return opts.waitForTaskToken
-      ? new tasks.LambdaInvoke(this, stateName, { ...common, lambdaFunction: fn, integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN })
-      // Resource = the function ARN, result = the handler's return value.
-      : new tasks.LambdaInvoke(this, stateName, { ...common, lambdaFunction: fn, payloadResponseOnly: true });
+      ? new tasks.LambdaInvoke(this, stateName, {
+          ...common,
+          lambdaFunction: fn,
+          integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        })
+      : // Resource = the function ARN, result = the handler's return value.
+        new tasks.LambdaInvoke(this, stateName, { ...common, lambdaFunction: fn, payloadResponseOnly: true });
   }
 }

@@ -38,11 +38,15 @@ export class DatabaseLogins extends Construct {
       entry: LOGINS_HANDLER,
       group: 'migrate',
       serviceName: 'svp-db-logins',
-      description: 'Creates the application database login before the RDS Proxy registers its targets (custom resource)',
+      description:
+        'Creates the application database login before the RDS Proxy registers its targets (custom resource)',
       securityGroup: database.migrationSecurityGroup,
       reservedConcurrency: 1,
     }).bindDatabaseOwner(database);
-    const logGroup = new logs.LogGroup(this, 'ProviderLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const logGroup = new logs.LogGroup(this, 'ProviderLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const role = new iam.Role(this, 'ProviderRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'CloudFormation custom resource framework for database logins',
@@ -57,7 +61,8 @@ export class DatabaseLogins extends Construct {
     allowWildcards(this, [
       {
         pattern: /^Resource::<.*\.Arn>:\*$/,
-        reason: 'The framework invokes the logins function by its ARN and its versions (`<arn>:*`), as the Provider framework grants; nothing else.',
+        reason:
+          'The framework invokes the logins function by its ARN and its versions (`<arn>:*`), as the Provider framework grants; nothing else.',
       },
     ]);
     this.resource = new CustomResource(this, 'Run', {
@@ -78,7 +83,8 @@ export class DatabaseLogins extends Construct {
       ...database.proxy.node.findAll().filter((c) => c instanceof rds.CfnDBProxyTargetGroup),
       ...database.appSecret.node.findAll().filter((c) => c instanceof secretsmanager.CfnRotationSchedule),
     ];
-    if (!waiters.length) throw new Error('DatabaseLogins: found neither the proxy target group nor the app secret rotation to order');
+    if (!waiters.length)
+      throw new Error('DatabaseLogins: found neither the proxy target group nor the app secret rotation to order');
     for (const w of waiters) w.node.addDependency(this.resource);
   }
 }

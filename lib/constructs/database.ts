@@ -58,10 +58,26 @@ export class Database extends Construct {
     const engine = rds.DatabaseClusterEngine.auroraPostgres({ version: AURORA_ENGINE_VERSION });
     const clusterIdentifier = `${props.prefix}-db`;
 
-    const clusterSg = new ec2.SecurityGroup(this, 'ClusterSg', { vpc, description: 'Aurora cluster: proxy, migrations and rotation only', allowAllOutbound: false });
-    const proxySg = new ec2.SecurityGroup(this, 'ProxySg', { vpc, description: 'RDS Proxy: application functions only', allowAllOutbound: false });
-    this.clientSecurityGroup = new ec2.SecurityGroup(this, 'ClientSg', { vpc, description: 'Application Lambda functions (egress to proxy, AWS APIs, Freepik)', allowAllOutbound: true });
-    this.migrationSecurityGroup = new ec2.SecurityGroup(this, 'MigrationSg', { vpc, description: 'Migration function (writer endpoint, Secrets Manager)', allowAllOutbound: true });
+    const clusterSg = new ec2.SecurityGroup(this, 'ClusterSg', {
+      vpc,
+      description: 'Aurora cluster: proxy, migrations and rotation only',
+      allowAllOutbound: false,
+    });
+    const proxySg = new ec2.SecurityGroup(this, 'ProxySg', {
+      vpc,
+      description: 'RDS Proxy: application functions only',
+      allowAllOutbound: false,
+    });
+    this.clientSecurityGroup = new ec2.SecurityGroup(this, 'ClientSg', {
+      vpc,
+      description: 'Application Lambda functions (egress to proxy, AWS APIs, Freepik)',
+      allowAllOutbound: true,
+    });
+    this.migrationSecurityGroup = new ec2.SecurityGroup(this, 'MigrationSg', {
+      vpc,
+      description: 'Migration function (writer endpoint, Secrets Manager)',
+      allowAllOutbound: true,
+    });
 
     const parameterGroup = new rds.ParameterGroup(this, 'ClusterParameters', {
       engine,
@@ -83,7 +99,9 @@ export class Database extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const pi = config.performanceInsights ? { enablePerformanceInsights: true, performanceInsightEncryptionKey: props.key } : {};
+    const pi = config.performanceInsights
+      ? { enablePerformanceInsights: true, performanceInsightEncryptionKey: props.key }
+      : {};
     this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
       engine,
       clusterIdentifier,
@@ -95,7 +113,9 @@ export class Database extends Construct {
       // The engine version is pinned (AURORA_ENGINE_VERSION): an instance upgrading itself would
       // leave the template's EngineVersion behind, and the next deploy would try to move it back.
       writer: rds.ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: false, ...pi }),
-      readers: config.reader ? [rds.ClusterInstance.serverlessV2('Reader', { scaleWithWriter: true, autoMinorVersionUpgrade: false, ...pi })] : [],
+      readers: config.reader
+        ? [rds.ClusterInstance.serverlessV2('Reader', { scaleWithWriter: true, autoMinorVersionUpgrade: false, ...pi })]
+        : [],
       serverlessV2MinCapacity: config.minAcu,
       serverlessV2MaxCapacity: config.maxAcu,
       vpc,
@@ -116,16 +136,25 @@ export class Database extends Construct {
     });
     this.cluster.node.addDependency(pgLogs);
     this.ownerSecret = this.cluster.secret!;
-    this.cluster.addRotationSingleUser({ automaticallyAfter: Duration.days(config.secretRotationDays), vpcSubnets: props.appSubnets });
+    this.cluster.addRotationSingleUser({
+      automaticallyAfter: Duration.days(config.secretRotationDays),
+      vpcSubnets: props.appSubnets,
+    });
     // Rotation starts as soon as its schedule exists and logs in as the owner: only an instance
     // answers logins, and the cluster resource alone is ready before any instance is.
     const instances = this.cluster.node.findAll().filter((c) => c instanceof rds.CfnDBInstance);
-    for (const schedule of this.ownerSecret.node.findAll().filter((c) => c instanceof secretsmanager.CfnRotationSchedule)) {
+    for (const schedule of this.ownerSecret.node
+      .findAll()
+      .filter((c) => c instanceof secretsmanager.CfnRotationSchedule)) {
       for (const i of instances) schedule.node.addDependency(i);
     }
 
     if (!config.deletionProtection) {
-      acknowledge(this.cluster, 'AwsSolutions-RDS10', 'Disposable non-production stage: deletion protection is off so the stage can be torn down; prod sets it.');
+      acknowledge(
+        this.cluster,
+        'AwsSolutions-RDS10',
+        'Disposable non-production stage: deletion protection is off so the stage can be torn down; prod sets it.',
+      );
     }
 
     const appSecret = new rds.DatabaseSecret(this, 'AppSecret', {

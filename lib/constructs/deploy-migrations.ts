@@ -53,7 +53,10 @@ export class DeployMigrations extends Construct {
 
   constructor(scope: Construct, id: string, props: DeployMigrationsProps) {
     super(scope, id);
-    const logGroup = new logs.LogGroup(this, 'ProviderLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const logGroup = new logs.LogGroup(this, 'ProviderLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const role = new iam.Role(this, 'ProviderRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'CloudFormation custom resource framework for database migrations',
@@ -68,7 +71,8 @@ export class DeployMigrations extends Construct {
     allowWildcards(this, [
       {
         pattern: /^Resource::<.*\.Arn>:\*$/,
-        reason: 'The framework invokes the migration function by its ARN and its versions (`<arn>:*`), as the Provider framework grants; nothing else.',
+        reason:
+          'The framework invokes the migration function by its ARN and its versions (`<arn>:*`), as the Provider framework grants; nothing else.',
       },
     ]);
     this.resource = new CustomResource(this, 'Run', {

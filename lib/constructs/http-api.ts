@@ -40,7 +40,8 @@ export interface HttpApiProps {
 }
 
 const WHY_NO_JWT: Record<'public' | 'link', string> = {
-  public: 'Public by design in the route table (auth: public), e.g. liveness and the OpenAPI document: no caller identity exists or is needed.',
+  public:
+    'Public by design in the route table (auth: public), e.g. liveness and the OpenAPI document: no caller identity exists or is needed.',
   link: 'Review-link route (auth: link): approvers have no account session; the handler verifies a 256-bit single-use link token (stored hashed, expiring, bound to the variant checksums) before anything is shown or decided.',
 };
 
@@ -68,13 +69,22 @@ export class HttpApi extends Construct {
       corsPreflight: config.corsAllowedOrigins.length
         ? {
             allowOrigins: config.corsAllowedOrigins,
-            allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.PATCH, apigw.CorsHttpMethod.PUT, apigw.CorsHttpMethod.DELETE],
+            allowMethods: [
+              apigw.CorsHttpMethod.GET,
+              apigw.CorsHttpMethod.POST,
+              apigw.CorsHttpMethod.PATCH,
+              apigw.CorsHttpMethod.PUT,
+              apigw.CorsHttpMethod.DELETE,
+            ],
             allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
             exposeHeaders: ['retry-after', 'x-request-id'],
           }
         : undefined,
     });
-    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.stage = new apigw.HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
@@ -142,14 +152,28 @@ export class HttpApi extends Construct {
 
   /** Regional custom domain + certificate + mapping of the default stage, and the alias records when the zone is ours. */
   private customDomain(d: NonNullable<StageConfig['api']['domain']>): apigw.DomainName {
-    const zone = d.hostedZone ? route53.PublicHostedZone.fromPublicHostedZoneAttributes(this, 'Zone', { hostedZoneId: d.hostedZone.id, zoneName: d.hostedZone.name }) : undefined;
+    const zone = d.hostedZone
+      ? route53.PublicHostedZone.fromPublicHostedZoneAttributes(this, 'Zone', {
+          hostedZoneId: d.hostedZone.id,
+          zoneName: d.hostedZone.name,
+        })
+      : undefined;
     const certificate = d.certificateArn
       ? acm.Certificate.fromCertificateArn(this, 'Certificate', d.certificateArn)
-      : new acm.Certificate(this, 'Certificate', { domainName: d.name, validation: acm.CertificateValidation.fromDns(zone) });
-    const domain = new apigw.DomainName(this, 'DomainName', { domainName: d.name, certificate, securityPolicy: apigw.SecurityPolicy.TLS_1_2 });
+      : new acm.Certificate(this, 'Certificate', {
+          domainName: d.name,
+          validation: acm.CertificateValidation.fromDns(zone),
+        });
+    const domain = new apigw.DomainName(this, 'DomainName', {
+      domainName: d.name,
+      certificate,
+      securityPolicy: apigw.SecurityPolicy.TLS_1_2,
+    });
     new apigw.ApiMapping(this, 'Mapping', { api: this.api, domainName: domain, stage: this.stage });
     if (zone) {
-      const target = route53.RecordTarget.fromAlias(new route53Targets.ApiGatewayv2DomainProperties(domain.regionalDomainName, domain.regionalHostedZoneId));
+      const target = route53.RecordTarget.fromAlias(
+        new route53Targets.ApiGatewayv2DomainProperties(domain.regionalDomainName, domain.regionalHostedZoneId),
+      );
       new route53.ARecord(this, 'AliasA', { zone, recordName: d.name, target });
       new route53.AaaaRecord(this, 'AliasAaaa', { zone, recordName: d.name, target });
     }

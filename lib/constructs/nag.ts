@@ -57,7 +57,11 @@ function allowancesFor(node: IConstruct): WildcardAllowance[] {
   return out;
 }
 
-interface Statement { Effect?: string; Action?: string | string[]; Resource?: unknown }
+interface Statement {
+  Effect?: string;
+  Action?: string | string[];
+  Resource?: unknown;
+}
 const arr = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** The IAM5 findings cdk-nag will report for one policy resource (same algorithm). */

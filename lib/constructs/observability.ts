@@ -53,82 +53,143 @@ export class Observability extends Construct {
     const apiP99 = props.api.metricLatency({ period: five, statistic: 'p99' });
     const apiCount = props.api.metricCount({ period: five, statistic: 'Sum' });
     alarm('api-5xx', api5xx, {
-      threshold: t.api5xxPer5Min, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, alarmDescription: `API returned >= ${t.api5xxPer5Min} 5xx in 5 minutes`,
+      threshold: t.api5xxPer5Min,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `API returned >= ${t.api5xxPer5Min} 5xx in 5 minutes`,
     });
     alarm('api-p99-latency', apiP99, {
-      threshold: t.apiP99LatencyMs, evaluationPeriods: 3, datapointsToAlarm: 2, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, alarmDescription: `API p99 latency above ${t.apiP99LatencyMs} ms`,
+      threshold: t.apiP99LatencyMs,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `API p99 latency above ${t.apiP99LatencyMs} ms`,
     });
 
     // ---- Workflow ------------------------------------------------------------------------------
     const sm = props.stateMachine;
     if (sm) {
       alarm('workflow-failed', sm.metricFailed({ period: five, statistic: 'Sum' }), {
-        threshold: t.workflowFailedPer5Min, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, alarmDescription: 'Content workflow executions failed',
+        threshold: t.workflowFailedPer5Min,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: 'Content workflow executions failed',
       });
       alarm('workflow-p99-duration', sm.metricTime({ period: Duration.hours(1), statistic: 'p99' }), {
-        threshold: t.workflowP99DurationSeconds * 1000, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, alarmDescription: `Content workflow p99 execution time above ${t.workflowP99DurationSeconds} s`,
+        threshold: t.workflowP99DurationSeconds * 1000,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `Content workflow p99 execution time above ${t.workflowP99DurationSeconds} s`,
       });
       alarm('workflow-timed-out', sm.metricTimedOut({ period: five, statistic: 'Sum' }), {
-        threshold: 1, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, alarmDescription: 'Content workflow executions timed out',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: 'Content workflow executions timed out',
       });
     }
 
     // ---- Database ------------------------------------------------------------------------------
     alarm('db-cpu', props.cluster.metricCPUUtilization({ period: five, statistic: 'Average' }), {
-      threshold: t.dbCpuPercent, evaluationPeriods: 3, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.MISSING, alarmDescription: `Aurora CPU above ${t.dbCpuPercent}% for 15 minutes`,
+      threshold: t.dbCpuPercent,
+      evaluationPeriods: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      alarmDescription: `Aurora CPU above ${t.dbCpuPercent}% for 15 minutes`,
     });
     alarm('db-connections', props.cluster.metricDatabaseConnections({ period: five, statistic: 'Maximum' }), {
-      threshold: t.dbConnections, evaluationPeriods: 2, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.MISSING, alarmDescription: `Aurora connections above ${t.dbConnections}`,
+      threshold: t.dbConnections,
+      evaluationPeriods: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      alarmDescription: `Aurora connections above ${t.dbConnections}`,
     });
     const proxyMetric = (metricName: string, statistic = 'Maximum') =>
-      new cloudwatch.Metric({ namespace: 'AWS/RDS', metricName, dimensionsMap: { ProxyName: props.proxyName }, period: five, statistic });
+      new cloudwatch.Metric({
+        namespace: 'AWS/RDS',
+        metricName,
+        dimensionsMap: { ProxyName: props.proxyName },
+        period: five,
+        statistic,
+      });
     // Pinned sessions stop RDS Proxy from sharing a database connection between clients: every
     // pinned Lambda connection then holds one Aurora connection (docs/deploy.md, "Proxy pinning").
     alarm('db-proxy-pinned', proxyMetric('DatabaseConnectionsCurrentlySessionPinned'), {
-      threshold: t.proxyPinnedConnections, evaluationPeriods: 3, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      threshold: t.proxyPinnedConnections,
+      evaluationPeriods: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: `More than ${t.proxyPinnedConnections} RDS Proxy connections pinned for 15 minutes: multiplexing is lost (session-level SET, prepared statements, temp tables?)`,
     });
 
     // ---- Dead-letter queues --------------------------------------------------------------------
     for (const [name, q] of Object.entries(props.deadLetterQueues)) {
-      alarm(`dlq-${name}`, q.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), {
-        threshold: 0, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, alarmDescription: `Messages in the ${name} dead-letter queue`,
-      });
+      alarm(
+        `dlq-${name}`,
+        q.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        {
+          threshold: 0,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          alarmDescription: `Messages in the ${name} dead-letter queue`,
+        },
+      );
     }
 
     // ---- Freepik (custom metrics, lib/config/metrics.ts) ---------------------------------------
     const ns = metricsNamespace(props.stage);
     const freepik = (metricName: string, period: Duration, statistic = 'Sum') =>
-      new cloudwatch.Metric({ namespace: ns, metricName, dimensionsMap: { [SERVICE_DIMENSION]: FREEPIK_METRICS.service }, period, statistic });
+      new cloudwatch.Metric({
+        namespace: ns,
+        metricName,
+        dimensionsMap: { [SERVICE_DIMENSION]: FREEPIK_METRICS.service },
+        period,
+        statistic,
+      });
     const fifteen = Duration.minutes(15);
     const errorRate = new cloudwatch.MathExpression({
       expression: 'IF(calls > 0, 100 * errors / calls, 0)',
-      usingMetrics: { calls: freepik(FREEPIK_METRICS.calls, fifteen), errors: freepik(FREEPIK_METRICS.errors, fifteen) },
+      usingMetrics: {
+        calls: freepik(FREEPIK_METRICS.calls, fifteen),
+        errors: freepik(FREEPIK_METRICS.errors, fifteen),
+      },
       period: fifteen,
       label: 'Freepik error rate (%)',
     });
     alarm('freepik-error-rate', errorRate, {
-      threshold: t.freepikErrorRatePercent, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, alarmDescription: `More than ${t.freepikErrorRatePercent}% of Freepik calls failed in 15 minutes`,
+      threshold: t.freepikErrorRatePercent,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `More than ${t.freepikErrorRatePercent}% of Freepik calls failed in 15 minutes`,
     });
     alarm('freepik-spend', freepik(FREEPIK_METRICS.spendUsd, Duration.days(1)), {
-      threshold: t.freepikSpendUsdPerDay, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, alarmDescription: `Freepik spend above USD ${t.freepikSpendUsdPerDay} in a day`,
+      threshold: t.freepikSpendUsdPerDay,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `Freepik spend above USD ${t.freepikSpendUsdPerDay} in a day`,
     });
 
     // ---- Dashboard -----------------------------------------------------------------------------
     const pipeline = (metricName: string, statistic = 'Sum') =>
-      new cloudwatch.Metric({ namespace: ns, metricName, dimensionsMap: { [SERVICE_DIMENSION]: PIPELINE_METRICS.service }, period: five, statistic });
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${props.prefix}-overview`, defaultInterval: Duration.hours(24) });
+      new cloudwatch.Metric({
+        namespace: ns,
+        metricName,
+        dimensionsMap: { [SERVICE_DIMENSION]: PIPELINE_METRICS.service },
+        period: five,
+        statistic,
+      });
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `${props.prefix}-overview`,
+      defaultInterval: Duration.hours(24),
+    });
     this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24, height: 4 }),
     );
@@ -151,7 +212,12 @@ export class Observability extends Construct {
       this.dashboard.addWidgets(
         new cloudwatch.GraphWidget({
           title: 'Workflow executions',
-          left: [sm.metricStarted({ period: five }), sm.metricSucceeded({ period: five }), sm.metricFailed({ period: five }), sm.metricTimedOut({ period: five })],
+          left: [
+            sm.metricStarted({ period: five }),
+            sm.metricSucceeded({ period: five }),
+            sm.metricFailed({ period: five }),
+            sm.metricTimedOut({ period: five }),
+          ],
           width: 12,
         }),
         new cloudwatch.GraphWidget({
@@ -177,14 +243,20 @@ export class Observability extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Dead-letter queues',
-        left: Object.values(props.deadLetterQueues).map((q) => q.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' })),
+        left: Object.values(props.deadLetterQueues).map((q) =>
+          q.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        ),
         width: 8,
       }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Freepik calls / errors / 429',
-        left: [freepik(FREEPIK_METRICS.calls, five), freepik(FREEPIK_METRICS.errors, five), freepik(FREEPIK_METRICS.throttled, five)],
+        left: [
+          freepik(FREEPIK_METRICS.calls, five),
+          freepik(FREEPIK_METRICS.errors, five),
+          freepik(FREEPIK_METRICS.throttled, five),
+        ],
         right: [freepik(FREEPIK_METRICS.latency, five, 'p95')],
         width: 12,
       }),

@@ -3,11 +3,31 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import {
-  API_FUNCTIONS, APPROVAL_DECISION_FN, APPROVAL_JOBS, CONTENT_PUBLISHED_HANDLER, CONTENT_PUBLISHED_NEEDS, DEFAULT_API_NEEDS, DEFAULT_JOB_NEEDS,
-  EXECUTION_ENDED_HANDLER, EXECUTION_ENDED_NEEDS,
-  DEFAULT_WORKFLOW_NEEDS, JOB_FUNCTIONS, MIGRATE_HANDLER, WORKFLOW_FUNCTIONS, type FunctionNeeds, type Need,
+  API_FUNCTIONS,
+  APPROVAL_DECISION_FN,
+  APPROVAL_JOBS,
+  CONTENT_PUBLISHED_HANDLER,
+  CONTENT_PUBLISHED_NEEDS,
+  DEFAULT_API_NEEDS,
+  DEFAULT_JOB_NEEDS,
+  EXECUTION_ENDED_HANDLER,
+  EXECUTION_ENDED_NEEDS,
+  DEFAULT_WORKFLOW_NEEDS,
+  JOB_FUNCTIONS,
+  MIGRATE_HANDLER,
+  WORKFLOW_FUNCTIONS,
+  type FunctionNeeds,
+  type Need,
 } from '../config/functions.js';
-import { apiEntry, apiRoutes, entryExists, jobSchedules, PROJECT_ROOT, workflowTasks, type ScheduleEntry } from '../config/handlers.js';
+import {
+  apiEntry,
+  apiRoutes,
+  entryExists,
+  jobSchedules,
+  PROJECT_ROOT,
+  workflowTasks,
+  type ScheduleEntry,
+} from '../config/handlers.js';
 import type { FunctionGroup, StageConfig } from '../config/stages.js';
 import { AnalyticsSchedules } from '../constructs/analytics-schedules.js';
 import { AppFunction, FunctionBaseline, type BucketAccess } from '../constructs/app-function.js';
@@ -96,7 +116,13 @@ export class AppStack extends Stack {
       });
     }
     for (const [task, entry] of Object.entries(workflowTasks)) {
-      this.taskFunctions[task] = this.fn(`Task-${task}`, entry, `task-${task}`, 'workflow', WORKFLOW_FUNCTIONS[task] ?? DEFAULT_WORKFLOW_NEEDS);
+      this.taskFunctions[task] = this.fn(
+        `Task-${task}`,
+        entry,
+        `task-${task}`,
+        'workflow',
+        WORKFLOW_FUNCTIONS[task] ?? DEFAULT_WORKFLOW_NEEDS,
+      );
     }
     for (const fn of new Set(schedules.map((s) => s.fn))) {
       const s = schedules.find((x) => x.fn === fn)!;
@@ -107,7 +133,13 @@ export class AppStack extends Stack {
       });
     }
     if (entryExists(CONTENT_PUBLISHED_HANDLER)) {
-      this.publishedFunction = this.fn('ContentPublished', CONTENT_PUBLISHED_HANDLER, 'content-published', 'events', CONTENT_PUBLISHED_NEEDS);
+      this.publishedFunction = this.fn(
+        'ContentPublished',
+        CONTENT_PUBLISHED_HANDLER,
+        'content-published',
+        'events',
+        CONTENT_PUBLISHED_NEEDS,
+      );
       this.approvals.deliverPublishedTo(this.publishedFunction);
     }
 
@@ -140,9 +172,19 @@ export class AppStack extends Stack {
     this.acknowledgeWorkflowFindings();
     // A request whose execution ended without Record failure writing it (database away too long,
     // time limit, aborted by hand) is marked failed from the execution's status event.
-    this.executionEndedFunction = this.fn('ExecutionEnded', EXECUTION_ENDED_HANDLER, 'execution-ended', 'events', EXECUTION_ENDED_NEEDS);
+    this.executionEndedFunction = this.fn(
+      'ExecutionEnded',
+      EXECUTION_ENDED_HANDLER,
+      'execution-ended',
+      'events',
+      EXECUTION_ENDED_NEEDS,
+    );
     this.executionEnded = this.workflow.onExecutionEnded(this.executionEndedFunction, EXECUTION_ENDED_STATUSES);
-    acknowledge(this.executionEnded.dlq, 'AwsSolutions-SQS3', 'This queue is the dead-letter queue of the execution-ended rule target; it is alarmed on depth > 0.');
+    acknowledge(
+      this.executionEnded.dlq,
+      'AwsSolutions-SQS3',
+      'This queue is the dead-letter queue of the execution-ended rule target; it is alarmed on depth > 0.',
+    );
 
     // ---- API, needs -> bind*(), schedules, migrations --------------------------------------------------
     this.api = new HttpApi(this, 'HttpApi', {
@@ -162,8 +204,16 @@ export class AppStack extends Stack {
       schedules,
       functionFor: (fn) => this.jobFunctions[fn],
     });
-    acknowledge(this.schedules.dlq, 'AwsSolutions-SQS3', 'This queue is the dead-letter queue of every job schedule (EventBridge Scheduler DeadLetterConfig); it is alarmed on depth > 0.');
-    acknowledge(this.approvals.publishedDlq, 'AwsSolutions-SQS3', 'This queue is the dead-letter queue of the content.published rule targets; it is alarmed on depth > 0.');
+    acknowledge(
+      this.schedules.dlq,
+      'AwsSolutions-SQS3',
+      'This queue is the dead-letter queue of every job schedule (EventBridge Scheduler DeadLetterConfig); it is alarmed on depth > 0.',
+    );
+    acknowledge(
+      this.approvals.publishedDlq,
+      'AwsSolutions-SQS3',
+      'This queue is the dead-letter queue of the content.published rule targets; it is alarmed on depth > 0.',
+    );
 
     this.migrations = new DeployMigrations(this, 'Migrations', {
       fn: this.migrateFunction,
@@ -182,11 +232,18 @@ export class AppStack extends Stack {
       stateMachine: this.workflow.stateMachine,
       cluster: data.database.cluster,
       proxyName: data.database.proxy.dbProxyName,
-      deadLetterQueues: { jobs: this.schedules.dlq, published: this.approvals.publishedDlq, executions: this.executionEnded.dlq },
+      deadLetterQueues: {
+        jobs: this.schedules.dlq,
+        published: this.approvals.publishedDlq,
+        executions: this.executionEnded.dlq,
+      },
     });
 
     if (this.missingHandlers.length) {
-      Annotations.of(this).addWarningV2('svp:missing-handlers', `placeholder functions deployed for missing handler modules: ${this.missingHandlers.join(', ')}`);
+      Annotations.of(this).addWarningV2(
+        'svp:missing-handlers',
+        `placeholder functions deployed for missing handler modules: ${this.missingHandlers.join(', ')}`,
+      );
     }
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.publicUrl });
@@ -219,7 +276,14 @@ export class AppStack extends Stack {
     fn.addEnvironment('SVP_MISSING_HANDLER', entry);
   }
 
-  private fn(id: string, entry: string, service: string, defaultGroup: FunctionGroup, needs: FunctionNeeds, over: { memoryMb?: number; timeout?: Duration } = {}): AppFunction {
+  private fn(
+    id: string,
+    entry: string,
+    service: string,
+    defaultGroup: FunctionGroup,
+    needs: FunctionNeeds,
+    over: { memoryMb?: number; timeout?: Duration } = {},
+  ): AppFunction {
     const f = new AppFunction(this, id, {
       baseline: this.baseline,
       entry: this.existingOrPlaceholder(entry),
@@ -241,18 +305,23 @@ export class AppStack extends Stack {
   private applyNeeds(fn: AppFunction, { needs }: FunctionNeeds, config: StageConfig, data: DataStack): void {
     const has = (n: Need) => needs.includes(n);
     if (has('workflow:decide') && this.apiFunctions[APPROVAL_DECISION_FN] !== fn) {
-      throw new Error(`${fn.node.path}: workflow:decide (SendTask*) is reserved for the '${APPROVAL_DECISION_FN}' function`);
+      throw new Error(
+        `${fn.node.path}: workflow:decide (SendTask*) is reserved for the '${APPROVAL_DECISION_FN}' function`,
+      );
     }
     if (has('db')) fn.bindDatabase(data.database);
     const bucketMode = needs.find((n) => n.startsWith('bucket:'))?.slice('bucket:'.length) as BucketAccess | undefined;
-    if (bucketMode) fn.bindBucket(data.storage.bucket, bucketMode, { cdnDomain: data.storage.distribution.distributionDomainName });
+    if (bucketMode)
+      fn.bindBucket(data.storage.bucket, bucketMode, { cdnDomain: data.storage.distribution.distributionDomainName });
     if (has('workflow:start')) fn.bindStateMachine(this.workflow.stateMachine);
     if (has('workflow:decide')) fn.bindTaskTokens(this.workflow.stateMachine);
     if (has('fieldKey')) fn.bindFieldKey(data.fieldKey);
     if (has('events')) fn.bindEventBus(this.approvals.bus);
-    if (has('mail')) fn.bindMail(this.approvals.identity, this.approvals.senderAddress, this.approvals.recipientIdentities);
+    if (has('mail'))
+      fn.bindMail(this.approvals.identity, this.approvals.senderAddress, this.approvals.recipientIdentities);
     if (has('freepik')) fn.bindFreepik(data.freepikApiKey, config.freepik);
-    if (has('signin')) fn.bindConfig({ SIGN_IN_URL: this.auth.signInUrl(`${this.publicBaseUrl(config)}${DASHBOARD_CALLBACK_PATH}`) });
+    if (has('signin'))
+      fn.bindConfig({ SIGN_IN_URL: this.auth.signInUrl(`${this.publicBaseUrl(config)}${DASHBOARD_CALLBACK_PATH}`) });
     if (has('links')) fn.bindConfig({ PUBLIC_BASE_URL: this.publicBaseUrl(config) });
   }
 
@@ -266,11 +335,13 @@ export class AppStack extends Stack {
     allowWildcards(this.workflow, [
       {
         pattern: /^Resource::<.*\.Arn>:\*$/,
-        reason: 'Step Functions invokes each task function by ARN and qualified ARN (`<arn>:*`), as tasks.LambdaInvoke grants; only the workflow\'s own task functions are listed.',
+        reason:
+          "Step Functions invokes each task function by ARN and qualified ARN (`<arn>:*`), as tasks.LambdaInvoke grants; only the workflow's own task functions are listed.",
       },
       {
         pattern: /^Resource::\*$/,
-        reason: 'X-Ray segments and CloudWatch Logs log-delivery actions used by Step Functions tracing/logging support no resource-level permissions.',
+        reason:
+          'X-Ray segments and CloudWatch Logs log-delivery actions used by Step Functions tracing/logging support no resource-level permissions.',
       },
     ]);
     const cfn = this.workflow.stateMachine.node.defaultChild as sfn.CfnStateMachine;

@@ -39,7 +39,8 @@ export class DataStack extends Stack {
     const { config } = props;
     // The data key encrypts the cluster's final snapshot and the backup recovery points: it goes
     // only with them (a stage whose database is destroyed outright), never before them.
-    const keyRemoval = config.database.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const keyRemoval =
+      config.database.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
     this.dataKey = new kms.Key(this, 'DataKey', {
       alias: `alias/${config.prefix}/data`,
@@ -82,7 +83,8 @@ export class DataStack extends Stack {
       prefix: config.prefix,
       cluster: this.database.cluster,
       key: this.dataKey,
-      removalPolicy: config.database.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy:
+        config.database.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
 
     this.freepikApiKey = new secretsmanager.Secret(this, 'FreepikApiKey', {

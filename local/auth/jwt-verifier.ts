@@ -4,7 +4,15 @@
  * in AWS the authorizer does this before the Lambda runs.
  */
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { AppError } from '../../functions/shared/errors.js';
 
 export interface JwtVerifierConfig {
@@ -29,7 +37,10 @@ export function createJwtVerifier(cfg: JwtVerifierConfig): JwtVerifier {
   };
   return async (header) => {
     const m = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(header ?? '');
-    if (!m) throw new AppError('unauthenticated', 'Send an Authorization: Bearer <token> header', { headers: { 'www-authenticate': 'Bearer' } });
+    if (!m)
+      throw new AppError('unauthenticated', 'Send an Authorization: Bearer <token> header', {
+        headers: { 'www-authenticate': 'Bearer' },
+      });
     try {
       const { payload } = await jwtVerify(m[1], getKeySet(), {
         issuer: cfg.issuer,
@@ -39,15 +50,22 @@ export function createJwtVerifier(cfg: JwtVerifierConfig): JwtVerifier {
       // The HTTP API authorizer accepts the audience in `aud` (ID tokens) or `client_id` (access tokens).
       const aud = Array.isArray(payload.aud) ? payload.aud : payload.aud ? [payload.aud] : [];
       if (!aud.includes(cfg.audience) && payload.client_id !== cfg.audience) {
-        throw new AppError('unauthenticated', 'The token is for another audience', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+        throw new AppError('unauthenticated', 'The token is for another audience', {
+          headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+        });
       }
       return payload;
     } catch (e) {
       if (e instanceof AppError) throw e;
-      const reason = e instanceof errors.JWTExpired ? 'The token has expired'
-        : e instanceof errors.JWTClaimValidationFailed ? `The token is not valid (${e.claim})`
-        : 'The token is not valid';
-      throw new AppError('unauthenticated', reason, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+      const reason =
+        e instanceof errors.JWTExpired
+          ? 'The token has expired'
+          : e instanceof errors.JWTClaimValidationFailed
+            ? `The token is not valid (${e.claim})`
+            : 'The token is not valid';
+      throw new AppError('unauthenticated', reason, {
+        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+      });
     }
   };
 }

@@ -33,7 +33,10 @@ export const subjectForEmail = (email: string): string => `local|${email.trim().
 export const jwksPath = (keysDir: string) => path.join(keysDir, 'jwks.json');
 const privatePath = (keysDir: string) => path.join(keysDir, 'private.jwk.json');
 
-interface LocalKeys { privateJwk: JWK; kid: string }
+interface LocalKeys {
+  privateJwk: JWK;
+  kid: string;
+}
 const keyCache = new Map<string, LocalKeys>();
 
 /** Creates the key pair once (idempotent and safe against concurrent first runs) and writes the JWKS. */

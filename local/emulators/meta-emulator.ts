@@ -49,7 +49,9 @@ export interface MetaEmulator {
   stop(): Promise<void>;
 }
 
-export async function startMetaEmulator(opts: { port?: number; host?: string; version?: string; pageSize?: number } = {}): Promise<MetaEmulator> {
+export async function startMetaEmulator(
+  opts: { port?: number; host?: string; version?: string; pageSize?: number } = {},
+): Promise<MetaEmulator> {
   const version = opts.version ?? 'v24.0';
   const pageSize = opts.pageSize ?? 3;
   const tokens = new Set<string>();
@@ -63,9 +65,20 @@ export async function startMetaEmulator(opts: { port?: number; host?: string; ve
     res.end(JSON.stringify(body));
   };
   const graphError = (res: http.ServerResponse, e: InjectedError) =>
-    send(res, e.status ?? 400, {
-      error: { message: e.message ?? `(#${e.code}) emulated error`, type: e.type ?? 'OAuthException', code: e.code, ...(e.subcode ? { error_subcode: e.subcode } : {}), fbtrace_id: `emu${requests.length}` },
-    }, e.headers);
+    send(
+      res,
+      e.status ?? 400,
+      {
+        error: {
+          message: e.message ?? `(#${e.code}) emulated error`,
+          type: e.type ?? 'OAuthException',
+          code: e.code,
+          ...(e.subcode ? { error_subcode: e.subcode } : {}),
+          fbtrace_id: `emu${requests.length}`,
+        },
+      },
+      e.headers,
+    );
 
   const server = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://emulator');
@@ -82,23 +95,42 @@ export async function startMetaEmulator(opts: { port?: number; host?: string; ve
       return graphError(res, { code: 2500, message: 'Unknown path components' });
     }
     if (!token) return graphError(res, { code: 104, message: 'An access token is required to request this resource.' });
-    if (!tokens.has(token)) return graphError(res, { code: 190, message: 'Error validating access token: The session has been invalidated.', subcode: 460 });
+    if (!tokens.has(token))
+      return graphError(res, {
+        code: 190,
+        message: 'Error validating access token: The session has been invalidated.',
+        subcode: 460,
+      });
     const id = parts[1];
     const obj = objects.get(id);
     if (!obj) {
-      return graphError(res, { code: 100, subcode: 33, type: 'GraphMethodException', message: `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.` });
+      return graphError(res, {
+        code: 100,
+        subcode: 33,
+        type: 'GraphMethodException',
+        message: `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+      });
     }
 
     if (parts[2] === 'insights') {
       const metrics = (query.metric ?? '').split(',').filter(Boolean);
-      if (!metrics.length) return graphError(res, { code: 100, subcode: 1504028, message: 'No metric was specified to be fetched.' });
+      if (!metrics.length)
+        return graphError(res, { code: 100, subcode: 1504028, message: 'No metric was specified to be fetched.' });
       const unknown = metrics.find((m) => !(m in obj.insights));
-      if (unknown) return graphError(res, { code: 100, message: `(#100) metric[0] must be one of the following values: ${Object.keys(obj.insights).join(', ')} (got ${unknown})` });
+      if (unknown)
+        return graphError(res, {
+          code: 100,
+          message: `(#100) metric[0] must be one of the following values: ${Object.keys(obj.insights).join(', ')} (got ${unknown})`,
+        });
       const offset = query.after ? Number(Buffer.from(query.after, 'base64url').toString()) || 0 : 0;
       const slice = metrics.slice(offset, offset + pageSize);
       const data = slice.map((m) => ({
-        name: m, period: 'lifetime', values: [{ value: obj.insights[m] }],
-        title: m, description: `Lifetime ${m}`, id: `${id}/insights/${m}/lifetime`,
+        name: m,
+        period: 'lifetime',
+        values: [{ value: obj.insights[m] }],
+        title: m,
+        description: `Lifetime ${m}`,
+        id: `${id}/insights/${m}/lifetime`,
       }));
       const paging: Record<string, string> = {};
       if (offset + pageSize < metrics.length) {
@@ -115,8 +147,10 @@ export async function startMetaEmulator(opts: { port?: number; host?: string; ve
       const fields = query.fields ?? '';
       const body: Record<string, unknown> = { id };
       if (fields.includes('shares') && obj.shares) body.shares = { count: obj.shares };
-      if (fields.includes('comments')) body.comments = { data: [], summary: { order: 'ranked', total_count: obj.comments ?? 0, can_comment: true } };
-      if (fields.includes('reactions')) body.reactions = { data: [], summary: { total_count: obj.reactions ?? 0, viewer_reaction: 'NONE' } };
+      if (fields.includes('comments'))
+        body.comments = { data: [], summary: { order: 'ranked', total_count: obj.comments ?? 0, can_comment: true } };
+      if (fields.includes('reactions'))
+        body.reactions = { data: [], summary: { total_count: obj.reactions ?? 0, viewer_reaction: 'NONE' } };
       return send(res, 200, body);
     }
     return graphError(res, { code: 100, message: `Unknown edge ${parts[2]}` });
@@ -145,9 +179,10 @@ export async function startMetaEmulator(opts: { port?: number; host?: string; ve
       for (let i = 0; i < times; i++) faults.push(err);
     },
     requests,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -2,7 +2,14 @@
  * In-memory implementations of the sourcing ports, for unit tests and single-process tools.
  * They behave like the Postgres ones (same errors, same arithmetic) but hold state in this process.
  */
-import type { Clock, QuotaGuard, RateLimiter, SpendEstimate, UsageRecord, UsageRecorder } from '../../functions/domain/sourcing-ports.js';
+import type {
+  Clock,
+  QuotaGuard,
+  RateLimiter,
+  SpendEstimate,
+  UsageRecord,
+  UsageRecorder,
+} from '../../functions/domain/sourcing-ports.js';
 import { monthKey } from '../../functions/domain/sourcing.js';
 import { realClock } from '../../functions/adapters/limits/clock.js';
 import { quotaVerdict, rateLimitedError } from '../../functions/adapters/limits/rules.js';
@@ -31,18 +38,34 @@ export function createMemoryUsageRecorder(clock: Pick<Clock, 'now'> = realClock)
 }
 
 /** Quota from fixed limits per org against a MemoryUsageRecorder's counters. */
-export function createMemoryQuotaGuard(limits: Record<string, { monthlyCreditQuota?: number | null; monthlyBudgetUsd?: number | null }>, usage: Pick<MemoryUsageRecorder, 'spent'>): QuotaGuard {
+export function createMemoryQuotaGuard(
+  limits: Record<string, { monthlyCreditQuota?: number | null; monthlyBudgetUsd?: number | null }>,
+  usage: Pick<MemoryUsageRecorder, 'spent'>,
+): QuotaGuard {
   return {
     async assertWithinQuota(orgId: string, estimate: SpendEstimate) {
       const l = limits[orgId] ?? {};
       const s = usage.spent(orgId);
-      quotaVerdict({ creditQuota: l.monthlyCreditQuota ?? null, budgetUsd: l.monthlyBudgetUsd ?? null, usedCredits: s.credits, usedUsd: s.costUsd }, estimate);
+      quotaVerdict(
+        {
+          creditQuota: l.monthlyCreditQuota ?? null,
+          budgetUsd: l.monthlyBudgetUsd ?? null,
+          usedCredits: s.credits,
+          usedUsd: s.costUsd,
+        },
+        estimate,
+      );
     },
   };
 }
 
 /** A token bucket in memory (capacity, refill per second), waiting with the given clock. */
-export function createMemoryTokenBucket(opts: { capacity: number; refillPerSecond: number; clock?: Clock; key?: string }): RateLimiter & { tokens(): number } {
+export function createMemoryTokenBucket(opts: {
+  capacity: number;
+  refillPerSecond: number;
+  clock?: Clock;
+  key?: string;
+}): RateLimiter & { tokens(): number } {
   const clock = opts.clock ?? realClock;
   let tokens = opts.capacity;
   let at = clock.now();
@@ -52,11 +75,17 @@ export function createMemoryTokenBucket(opts: { capacity: number; refillPerSecon
     at = now;
   };
   return {
-    tokens: () => { refill(); return tokens; },
+    tokens: () => {
+      refill();
+      return tokens;
+    },
     async acquire({ deadline, signal }) {
       for (;;) {
         refill();
-        if (tokens >= 1) { tokens -= 1; return; }
+        if (tokens >= 1) {
+          tokens -= 1;
+          return;
+        }
         const waitMs = Math.ceil(((1 - tokens) / opts.refillPerSecond) * 1000);
         if (clock.now() + waitMs > deadline) throw rateLimitedError(opts.key ?? 'memory', waitMs);
         await clock.sleep(waitMs, signal);

@@ -11,7 +11,10 @@ import type { ScheduledJobEvent } from '../../functions/handlers/scheduled/job-h
 
 const JOB_HANDLERS_DIR = new URL('../../functions/handlers/scheduled/', import.meta.url);
 
-export async function invokeSchedule(schedule: Pick<ScheduleDef, 'name' | 'fn'>, scheduledTime: Date): Promise<JobRunResult> {
+export async function invokeSchedule(
+  schedule: Pick<ScheduleDef, 'name' | 'fn'>,
+  scheduledTime: Date,
+): Promise<JobRunResult> {
   const ts = fileURLToPath(new URL(`${schedule.fn}.ts`, JOB_HANDLERS_DIR));
   const file = existsSync(ts) ? ts : ts.replace(/\.ts$/, '.js');
   const mod = (await import(pathToFileURL(file).href)) as { handler: (e: ScheduledJobEvent) => Promise<JobRunResult> };

@@ -9,7 +9,16 @@
  */
 export type ScheduleExpression =
   | { kind: 'rate'; everyMs: number; text: string }
-  | { kind: 'cron'; minutes: Set<number>; hours: Set<number>; dom: Set<number> | null; months: Set<number>; dow: Set<number> | null; years: Set<number> | null; text: string };
+  | {
+      kind: 'cron';
+      minutes: Set<number>;
+      hours: Set<number>;
+      dom: Set<number> | null;
+      months: Set<number>;
+      dow: Set<number> | null;
+      years: Set<number> | null;
+      text: string;
+    };
 
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
@@ -24,13 +33,14 @@ function field(spec: string, min: number, max: number, names: string[] | undefin
       const i = names.indexOf(upper);
       if (i >= 0) return i + min;
     }
-    if (!/^\d+$/.test(s)) throw new ScheduleExpressionError(`${what}: "${s}" is not a number${names ? ' or name' : ''}`);
+    if (!/^\d+$/.test(s))
+      throw new ScheduleExpressionError(`${what}: "${s}" is not a number${names ? ' or name' : ''}`);
     const n = Number(s);
     if (n < min || n > max) throw new ScheduleExpressionError(`${what}: ${n} is outside ${min}-${max}`);
     return n;
   };
   for (const part of spec.split(',')) {
-    if (/[LW#]/i.test(part) && !(names?.some((n) => part.toUpperCase().includes(n)))) {
+    if (/[LW#]/i.test(part) && !names?.some((n) => part.toUpperCase().includes(n))) {
       throw new ScheduleExpressionError(`${what}: "${part}" (L, W, #) is not supported locally`);
     }
     const [range, stepText] = part.split('/');
@@ -39,10 +49,12 @@ function field(spec: string, min: number, max: number, names: string[] | undefin
     let lo: number;
     let hi: number;
     if (range === '*') {
-      lo = min; hi = max;
+      lo = min;
+      hi = max;
     } else if (range.includes('-')) {
       const [a, b] = range.split('-');
-      lo = num(a); hi = num(b);
+      lo = num(a);
+      hi = num(b);
       if (hi < lo) throw new ScheduleExpressionError(`${what}: range "${range}" runs backwards`);
     } else {
       lo = num(range);
@@ -59,16 +71,21 @@ export function parseScheduleExpression(text: string): ScheduleExpression {
     const n = Number(rate[1]);
     const unit = rate[2];
     if (n < 1) throw new ScheduleExpressionError(`${text}: the value must be positive`);
-    if ((n === 1) !== !unit.endsWith('s')) throw new ScheduleExpressionError(`${text}: use the singular unit for 1 and the plural otherwise`);
+    if ((n === 1) !== !unit.endsWith('s'))
+      throw new ScheduleExpressionError(`${text}: use the singular unit for 1 and the plural otherwise`);
     const unitMs = unit.startsWith('minute') ? 60_000 : unit.startsWith('hour') ? 3_600_000 : 86_400_000;
     return { kind: 'rate', everyMs: n * unitMs, text };
   }
   const cron = /^cron\((.+)\)$/.exec(text);
   if (!cron) throw new ScheduleExpressionError(`${text}: expected rate(...) or cron(...)`);
   const parts = cron[1].trim().split(/\s+/);
-  if (parts.length !== 6) throw new ScheduleExpressionError(`${text}: cron needs 6 fields (minutes hours day-of-month month day-of-week year)`);
+  if (parts.length !== 6)
+    throw new ScheduleExpressionError(
+      `${text}: cron needs 6 fields (minutes hours day-of-month month day-of-week year)`,
+    );
   const [mi, ho, dm, mo, dw, yr] = parts;
-  if ((dm === '?') === (dw === '?')) throw new ScheduleExpressionError(`${text}: exactly one of day-of-month and day-of-week must be "?"`);
+  if ((dm === '?') === (dw === '?'))
+    throw new ScheduleExpressionError(`${text}: exactly one of day-of-month and day-of-week must be "?"`);
   return {
     kind: 'cron',
     text,

@@ -13,7 +13,10 @@
  */
 import { nextFireTime, parseScheduleExpression, type ScheduleExpression } from './schedule-expression.js';
 
-export interface LocalSchedule { name: string; expression: string }
+export interface LocalSchedule {
+  name: string;
+  expression: string;
+}
 
 export interface LocalSchedulerOptions<S extends LocalSchedule> {
   schedules: readonly S[];
@@ -55,13 +58,26 @@ export function startLocalScheduler<S extends LocalSchedule>(opts: LocalSchedule
       for (let n = nextFireTime(e.expr, due); n.getTime() <= t.getTime(); n = nextFireTime(e.expr, n)) due = n;
       e.next = nextFireTime(e.expr, due);
       if (e.running) {
-        log('local scheduler: previous run still going, skipping', { schedule: e.s.name, scheduledTime: due.toISOString() });
+        log('local scheduler: previous run still going, skipping', {
+          schedule: e.s.name,
+          scheduledTime: due.toISOString(),
+        });
         continue;
       }
       log('local scheduler: firing', { schedule: e.s.name, scheduledTime: due.toISOString() });
-      e.running = opts.run(e.s, due)
-        .then(() => undefined, (err: unknown) => log('local scheduler: run failed', { schedule: e.s.name, error: err instanceof Error ? err.message : String(err) }))
-        .finally(() => { e.running = undefined; });
+      e.running = opts
+        .run(e.s, due)
+        .then(
+          () => undefined,
+          (err: unknown) =>
+            log('local scheduler: run failed', {
+              schedule: e.s.name,
+              error: err instanceof Error ? err.message : String(err),
+            }),
+        )
+        .finally(() => {
+          e.running = undefined;
+        });
     }
     arm();
   };
@@ -73,7 +89,9 @@ export function startLocalScheduler<S extends LocalSchedule>(opts: LocalSchedule
     timer.unref?.();
   };
   arm();
-  log('local scheduler: started', { schedules: entries.map((e) => ({ name: e.s.name, expression: e.s.expression, next: e.next.toISOString() })) });
+  log('local scheduler: started', {
+    schedules: entries.map((e) => ({ name: e.s.name, expression: e.s.expression, next: e.next.toISOString() })),
+  });
 
   return {
     async stop(timeoutMs = 30_000) {
@@ -82,7 +100,12 @@ export function startLocalScheduler<S extends LocalSchedule>(opts: LocalSchedule
       const inFlight = entries.map((e) => e.running).filter(Boolean) as Promise<void>[];
       if (inFlight.length) {
         let t: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.all(inFlight), new Promise<void>((r) => { t = setTimeout(r, timeoutMs); })]);
+        await Promise.race([
+          Promise.all(inFlight),
+          new Promise<void>((r) => {
+            t = setTimeout(r, timeoutMs);
+          }),
+        ]);
         if (t) clearTimeout(t);
       }
     },

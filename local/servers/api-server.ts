@@ -13,7 +13,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResultV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
 import { AppError } from '../../functions/shared/errors.js';
 import { claimsAsApiGateway, createJwtVerifier, type JwtVerifier } from '../auth/jwt-verifier.js';
 import { ensureLocalKeys, jwksPath, type LocalAuthConfig } from '../auth/local-issuer.js';
@@ -52,7 +57,9 @@ export interface ApiServer {
 
 const DEFAULT_HANDLERS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../functions/handlers/api');
 /** Handler modules of the local-only routes (lib/config/functions.ts isLocalOnlyRoute), by fn. */
-const LOCAL_ROUTE_HANDLERS: Record<string, string> = { dev: path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'dev-routes.ts') };
+const LOCAL_ROUTE_HANDLERS: Record<string, string> = {
+  dev: path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'dev-routes.ts'),
+};
 
 /** The module serving a route table `fn`: `<handlersDir>/<fn>.ts`, or local/servers/ for the local-only routes. */
 export function handlerModuleFor(fn: string, handlersDir = DEFAULT_HANDLERS_DIR): string {
@@ -65,7 +72,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const routes = opts.routes ?? (await import('../../functions/handlers/api/routes.js')).routes;
   const match = createMatcher(routes);
   await ensureLocalKeys(opts.auth.keysDir);
-  const verifyToken: JwtVerifier = createJwtVerifier({ issuer: opts.auth.issuer, audience: opts.auth.audience, jwksFile: jwksPath(opts.auth.keysDir) });
+  const verifyToken: JwtVerifier = createJwtVerifier({
+    issuer: opts.auth.issuer,
+    audience: opts.auth.audience,
+    jwksFile: jwksPath(opts.auth.keysDir),
+  });
   // A verified token stays valid until its exp, so its claims can be reused (ECDSA verification
   // is the most expensive step of a small GET); failures are never cached.
   const verified = new Map<string, { payload: Awaited<ReturnType<JwtVerifier>>; exp: number }>();
@@ -111,7 +122,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       })
       .then((result) => {
         send(res, result);
-        opts.log?.(`${req.method} ${req.url} -> ${result.statusCode} ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}ms`);
+        opts.log?.(
+          `${req.method} ${req.url} -> ${result.statusCode} ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}ms`,
+        );
       })
       .catch(() => res.destroy())
       .finally(() => {
@@ -129,12 +142,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     const method = (req.method ?? 'GET').toUpperCase();
     const body = await readBody(req, maxBytes);
-    if (body === 'too_large') return problemResponse(new AppError('payload_too_large', `The body may be at most ${maxBytes} bytes`), requestId);
+    if (body === 'too_large')
+      return problemResponse(new AppError('payload_too_large', `The body may be at most ${maxBytes} bytes`), requestId);
 
     const m = match(method, url.pathname);
     if (m.kind === 'not_found') return problemResponse(new AppError('not_found', 'No such route'), requestId);
     if (m.kind === 'method_not_allowed') {
-      return problemResponse(new AppError('method_not_allowed', `Allowed: ${m.allowed.join(', ')}`, { headers: { allow: m.allowed.join(', ') } }), requestId);
+      return problemResponse(
+        new AppError('method_not_allowed', `Allowed: ${m.allowed.join(', ')}`, {
+          headers: { allow: m.allowed.join(', ') },
+        }),
+        requestId,
+      );
     }
     const { route, params, routeKey } = m.match;
 
@@ -170,18 +189,36 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       body: body.length ? (isText ? body.toString('utf8') : body.toString('base64')) : undefined,
       isBase64Encoded: body.length > 0 && !isText,
       requestContext: {
-        accountId: 'local', apiId: 'local', domainName: headers.host ?? 'localhost', domainPrefix: 'local',
-        http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
-        requestId, routeKey, stage: '$default', time: now.toUTCString(), timeEpoch: now.getTime(),
+        accountId: 'local',
+        apiId: 'local',
+        domainName: headers.host ?? 'localhost',
+        domainPrefix: 'local',
+        http: {
+          method,
+          path: url.pathname,
+          protocol: `HTTP/${req.httpVersion}`,
+          sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+          userAgent: headers['user-agent'] ?? '',
+        },
+        requestId,
+        routeKey,
+        stage: '$default',
+        time: now.toUTCString(),
+        timeEpoch: now.getTime(),
         ...(authorizer ? { authorizer } : {}),
       },
     } as APIGatewayProxyEventV2;
-    const context = { awsRequestId: requestId, functionName: `local-${route.fn}`, callbackWaitsForEmptyEventLoop: false } as Context;
+    const context = {
+      awsRequestId: requestId,
+      functionName: `local-${route.fn}`,
+      callbackWaitsForEmptyEventLoop: false,
+    } as Context;
     const handler = await handlerFor(route.fn);
     const out = await handler(event, context);
     // Like API Gateway: a bare string/object result is a 200 JSON body.
     if (typeof out === 'string') return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: out };
-    if (!out || typeof out !== 'object' || !('statusCode' in out)) return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(out) };
+    if (!out || typeof out !== 'object' || !('statusCode' in out))
+      return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(out) };
     return out as APIGatewayProxyStructuredResultV2;
   }
 
@@ -201,7 +238,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (inFlight > 0) {
-        await Promise.race([new Promise<void>((r) => { drained = r; }), new Promise((r) => setTimeout(r, 10_000).unref())]);
+        await Promise.race([
+          new Promise<void>((r) => {
+            drained = r;
+          }),
+          new Promise((r) => setTimeout(r, 10_000).unref()),
+        ]);
       }
       server.closeAllConnections();
       await closed;
@@ -234,7 +276,8 @@ function send(res: http.ServerResponse, r: APIGatewayProxyStructuredResultV2): v
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = String(v);
   if (r.cookies?.length) headers['set-cookie'] = r.cookies;
-  const body = r.body === undefined ? undefined : r.isBase64Encoded ? Buffer.from(r.body, 'base64') : Buffer.from(r.body, 'utf8');
+  const body =
+    r.body === undefined ? undefined : r.isBase64Encoded ? Buffer.from(r.body, 'base64') : Buffer.from(r.body, 'utf8');
   if (body) headers['content-length'] = String(body.length);
   res.writeHead(r.statusCode ?? 200, headers);
   res.end(body);

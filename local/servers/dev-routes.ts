@@ -26,13 +26,25 @@ export const handler = defineHandler('dev', {
     localOnly();
     const rows = await listOutbox(services.db(), { limit: 1000 });
     const to = req.query.to?.toLowerCase();
-    const items = rows.filter((r) => !to || r.to.toLowerCase() === to).slice(-req.query.limit)
-      .map((r) => ({ id: r.id, to: r.to, subject: r.subject, text: r.text, links: r.links, status: r.status, createdAt: r.createdAt.toISOString() }));
+    const items = rows
+      .filter((r) => !to || r.to.toLowerCase() === to)
+      .slice(-req.query.limit)
+      .map((r) => ({
+        id: r.id,
+        to: r.to,
+        subject: r.subject,
+        text: r.text,
+        links: r.links,
+        status: r.status,
+        createdAt: r.createdAt.toISOString(),
+      }));
     return ok({ items });
   },
   devSignInPage: async () => {
     localOnly();
-    const rows = await services.db().execute<{ email: string; display_name: string; orgs: string[] }>(sql`SELECT * FROM app.dev_sign_in_users()`);
+    const rows = await services
+      .db()
+      .execute<{ email: string; display_name: string; orgs: string[] }>(sql`SELECT * FROM app.dev_sign_in_users()`);
     const users = rows.map((r) => ({ email: r.email, name: r.display_name, orgs: r.orgs ?? [] }));
     return htmlReply((nonce) => renderSignInPage({ nonce, users }));
   },

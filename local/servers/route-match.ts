@@ -4,10 +4,21 @@
  */
 import { routeKeyOf, type RouteEntry } from '../../functions/shared/http/route-def.js';
 
-interface Compiled { route: RouteEntry; segs: string[]; score: number[] }
+interface Compiled {
+  route: RouteEntry;
+  segs: string[];
+  score: number[];
+}
 
-export interface RouteMatch { route: RouteEntry; params: Record<string, string>; routeKey: string }
-export type MatchResult = { kind: 'found'; match: RouteMatch } | { kind: 'method_not_allowed'; allowed: string[] } | { kind: 'not_found' };
+export interface RouteMatch {
+  route: RouteEntry;
+  params: Record<string, string>;
+  routeKey: string;
+}
+export type MatchResult =
+  | { kind: 'found'; match: RouteMatch }
+  | { kind: 'method_not_allowed'; allowed: string[] }
+  | { kind: 'not_found' };
 
 export function createMatcher(routes: RouteEntry[]): (method: string, path: string) => MatchResult {
   const compiled: Compiled[] = routes.map((route) => {
@@ -45,7 +56,10 @@ export function createMatcher(routes: RouteEntry[]): (method: string, path: stri
   return (method, rawPath) => {
     let parts: string[];
     try {
-      parts = rawPath.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+      parts = rawPath
+        .split('/')
+        .filter(Boolean)
+        .map((p) => decodeURIComponent(p));
     } catch {
       return { kind: 'not_found' };
     }
@@ -53,7 +67,8 @@ export function createMatcher(routes: RouteEntry[]): (method: string, path: stri
     for (const c of compiled) {
       const params = matchOne(c, parts);
       if (!params) continue;
-      if (c.route.method === method.toUpperCase()) return { kind: 'found', match: { route: c.route, params, routeKey: routeKeyOf(c.route) } };
+      if (c.route.method === method.toUpperCase())
+        return { kind: 'found', match: { route: c.route, params, routeKey: routeKeyOf(c.route) } };
       allowed.push(c.route.method);
     }
     return allowed.length ? { kind: 'method_not_allowed', allowed: [...new Set(allowed)] } : { kind: 'not_found' };

@@ -41,7 +41,9 @@ export function bridgeExecutionEnded(opts: ExecutionEndedBridgeOptions): Executi
         return;
       } catch (e) {
         if (stopped || i >= attempts || (isAppError(e) && !e.retryable)) {
-          opts.log?.(`execution ${name} ended (${detail.status}) but its request could not be updated: ${(e as Error).message}`);
+          opts.log?.(
+            `execution ${name} ended (${detail.status}) but its request could not be updated: ${(e as Error).message}`,
+          );
           return;
         }
         await new Promise((r) => setTimeout(r, Math.min(30_000, first * 2 ** (i - 1))).unref?.());
@@ -54,7 +56,12 @@ export function bridgeExecutionEnded(opts: ExecutionEndedBridgeOptions): Executi
       if (e.type !== 'execution_failed' || stopped) return;
       const info = opts.describe(e.executionName);
       if (!info || (info.status !== 'FAILED' && info.status !== 'TIMED_OUT')) return;
-      const detail: ExecutionEndedDetail = { status: info.status, input: JSON.stringify(info.input), error: info.error ?? e.error, cause: info.cause ?? e.cause };
+      const detail: ExecutionEndedDetail = {
+        status: info.status,
+        input: JSON.stringify(info.input),
+        error: info.error ?? e.error,
+        cause: info.cause ?? e.cause,
+      };
       const p: Promise<void> = deliver(detail, e.executionName).finally(() => pending.delete(p));
       pending.add(p);
     },

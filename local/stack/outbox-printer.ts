@@ -12,7 +12,15 @@ const emit = (log: LogSink, line: string) => (typeof log === 'function' ? log(li
 /** How the local console shows one email. */
 export function formatOutboxEmail(r: Pick<OutboxRow, 'to' | 'subject' | 'text' | 'links'>): string {
   const bar = '-'.repeat(72);
-  return [bar, `mail to: ${r.to}`, `subject: ${r.subject}`, '', r.text.trimEnd(), ...(r.links.length ? ['', ...r.links.map((l) => `link: ${l}`)] : []), bar].join('\n');
+  return [
+    bar,
+    `mail to: ${r.to}`,
+    `subject: ${r.subject}`,
+    '',
+    r.text.trimEnd(),
+    ...(r.links.length ? ['', ...r.links.map((l) => `link: ${l}`)] : []),
+    bar,
+  ].join('\n');
 }
 
 /**
@@ -27,14 +35,18 @@ export function startOutboxPrinter(opts: { db: Db; log: LogSink; intervalMs?: nu
   const printer: Mailer = { send: async (e) => emit(opts.log, formatOutboxEmail(e)) };
   const tick = async () => {
     try {
-      await dispatchOutbox(opts.db, printer, { onError: (_r, e) => emit(opts.log, `outbox printer: ${(e as Error).message}`) });
+      await dispatchOutbox(opts.db, printer, {
+        onError: (_r, e) => emit(opts.log, `outbox printer: ${(e as Error).message}`),
+      });
     } catch (e) {
       if (!stopped) emit(opts.log, `outbox printer: ${(e as Error).message}`);
     }
   };
   const loop = () => {
     if (stopped) return;
-    running = tick().finally(() => { if (!stopped) timer = setTimeout(loop, interval); });
+    running = tick().finally(() => {
+      if (!stopped) timer = setTimeout(loop, interval);
+    });
   };
   loop();
   return {

@@ -112,11 +112,13 @@ function applyEnv(vars: Record<string, string | undefined>): () => void {
   const previous: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(vars)) {
     previous[k] = process.env[k];
-    if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   }
   return () => {
     for (const [k, v] of Object.entries(previous)) {
-      if (v === undefined) delete process.env[k]; else process.env[k] = v;
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     }
   };
 }
@@ -138,7 +140,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const cleanups: Array<() => Promise<void> | void> = [];
   const stopAll = async () => {
     for (const c of cleanups.splice(0).reverse()) {
-      try { await c(); } catch (e) { log(`shutdown: ${(e as Error).message}`); }
+      try {
+        await c();
+      } catch (e) {
+        log(`shutdown: ${(e as Error).message}`);
+      }
     }
   };
 
@@ -150,7 +156,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const appPassword = process.env.DATABASE_APP_PASSWORD ?? APP_PASSWORD_DEFAULT;
     if (externalOwner) {
       ownerUrl = externalOwner;
-      appUrl = opts.appDatabaseUrl ?? (process.env.DATABASE_OWNER_URL && process.env.DATABASE_URL && !opts.databaseUrl ? process.env.DATABASE_URL : appUrlFrom(ownerUrl, appPassword));
+      appUrl =
+        opts.appDatabaseUrl ??
+        (process.env.DATABASE_OWNER_URL && process.env.DATABASE_URL && !opts.databaseUrl
+          ? process.env.DATABASE_URL
+          : appUrlFrom(ownerUrl, appPassword));
       log(`PostgreSQL: existing server ${redactUrl(ownerUrl)}`);
     } else {
       // As root, initdb runs as the postgres OS user, which must be able to enter the data dir.
@@ -164,7 +174,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       const shown = pgDir.startsWith(process.cwd() + path.sep) ? path.relative(process.cwd(), pgDir) : pgDir;
       log(`PostgreSQL: embedded, data in ${shown} (port ${pg.port})`);
     }
-    await runMigrations(ownerUrl, { appRolePassword: appUrl === appUrlFrom(ownerUrl, appPassword) ? appPassword : undefined });
+    await runMigrations(ownerUrl, {
+      appRolePassword: appUrl === appUrlFrom(ownerUrl, appPassword) ? appPassword : undefined,
+    });
     const seed = await seedDemo(ownerUrl);
     // The local sign-in page may list the seeded users (never set in AWS: only the owner can).
     {
@@ -194,7 +206,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       emulator = await startFreepikEmulator({ latencyMs: opts.emulatorLatencyMs ?? 0 });
       cleanups.push(() => emulator!.close());
       // Signed download URLs point at the emulator itself: plain http on loopback is allowed for it only.
-      freepikEnv = { FREEPIK_BASE_URL: emulator.url, FREEPIK_API_KEY: EMULATOR_API_KEY, FREEPIK_LOCAL_HTTP_HOSTS: new URL(emulator.url).hostname };
+      freepikEnv = {
+        FREEPIK_BASE_URL: emulator.url,
+        FREEPIK_API_KEY: EMULATOR_API_KEY,
+        FREEPIK_LOCAL_HTTP_HOSTS: new URL(emulator.url).hostname,
+      };
     } else if (!process.env.FREEPIK_API_KEY) {
       throw new Error('freepik: "real" needs FREEPIK_API_KEY');
     }
@@ -228,11 +244,16 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     resetServices();
     resetWorkflowDeps();
     const db = connect(appUrl, {
-      max: Number(process.env.DB_POOL_MAX ?? 10), appName: 'svp-local',
+      max: Number(process.env.DB_POOL_MAX ?? 10),
+      appName: 'svp-local',
       // Behind a transaction-pooling proxy (PgBouncer, Supavisor) set DATABASE_PREPARE=false.
       prepare: prepareFromEnv(process.env.DATABASE_PREPARE),
     });
-    cleanups.push(async () => { resetServices(); resetWorkflowDeps(); await db.close(); });
+    cleanups.push(async () => {
+      resetServices();
+      resetWorkflowDeps();
+      await db.close();
+    });
     provide('dbHandle', db);
     provide('store', store);
 
@@ -244,15 +265,24 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const checkpoints = await createPgCheckpointStore({ ownerUrl, log });
     cleanups.push(() => checkpoints.close());
     const runner = await LocalWorkflowRunner.create({
-      onEvent: (e) => { ended.onEvent(e); opts.onWorkflowEvent?.(e); },
-      retryDelayMs: opts.retryDelayMs, log, checkpoints,
-      maxInFlight: opts.workflowConcurrency ?? positiveInt(process.env.LOCAL_WORKFLOW_CONCURRENCY, 'LOCAL_WORKFLOW_CONCURRENCY') ?? DEFAULT_WORKFLOW_CONCURRENCY,
+      onEvent: (e) => {
+        ended.onEvent(e);
+        opts.onWorkflowEvent?.(e);
+      },
+      retryDelayMs: opts.retryDelayMs,
+      log,
+      checkpoints,
+      maxInFlight:
+        opts.workflowConcurrency ??
+        positiveInt(process.env.LOCAL_WORKFLOW_CONCURRENCY, 'LOCAL_WORKFLOW_CONCURRENCY') ??
+        DEFAULT_WORKFLOW_CONCURRENCY,
     });
     describeExecution = (n) => runner.describe(n);
     cleanups.push(async () => {
       ended.stop();
       const { suspended } = await runner.close();
-      if (suspended) log(`workflow: ${suspended} execution(s) suspended; they resume where they stand at the next start`);
+      if (suspended)
+        log(`workflow: ${suspended} execution(s) suspended; they resume where they stand at the next start`);
       await ended.drain();
     });
     provide('workflow', runner);
@@ -271,10 +301,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
       try {
         const [{ approvalServices }, { sendStepCallback }] = await Promise.all([
-          import('../../functions/app/approvals/services.js'), import('../../functions/app/approvals/engine.js'),
+          import('../../functions/app/approvals/services.js'),
+          import('../../functions/app/approvals/engine.js'),
         ]);
         recovery = await recoverInterruptedRequests({
-          ownerSql: owner, db: db.db, runner, log,
+          ownerSql: owner,
+          db: db.db,
+          runner,
+          log,
           deliverDecision: (orgId, approvalId) => sendStepCallback(approvalServices(), orgId, approvalId),
         });
       } finally {
@@ -282,12 +316,19 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       }
       const waiting = recovery.resumed.filter((r) => r.waiting).length;
       if (recovery.resumed.length) {
-        log(`resumed ${recovery.resumed.length} request(s) where they stood in ${recovery.ms} ms: ${waiting} waiting for a decision, ${recovery.resumed.length - waiting} working`);
+        log(
+          `resumed ${recovery.resumed.length} request(s) where they stood in ${recovery.ms} ms: ${waiting} waiting for a decision, ${recovery.resumed.length - waiting} working`,
+        );
       }
-      for (const r of recovery.resumed.filter((x) => !x.waiting)) log(`resumed: request ${r.requestId} (run ${r.run}, ${r.status}) at "${r.state}"`);
-      for (const r of recovery.redriven) log(`recovered: request ${r.requestId} (run ${r.run}, was ${r.fromStatus}) re-driven from "${r.state}" (no checkpoint)`);
+      for (const r of recovery.resumed.filter((x) => !x.waiting))
+        log(`resumed: request ${r.requestId} (run ${r.run}, ${r.status}) at "${r.state}"`);
+      for (const r of recovery.redriven)
+        log(
+          `recovered: request ${r.requestId} (run ${r.run}, was ${r.fromStatus}) re-driven from "${r.state}" (no checkpoint)`,
+        );
       for (const r of recovery.failed) log(`recovered: request ${r.requestId} marked failed: ${r.reason}`);
-      for (const r of recovery.answered) log(`recovered: request ${r.requestId}: an approval decided while the stack went down was delivered`);
+      for (const r of recovery.answered)
+        log(`recovered: request ${r.requestId}: an approval decided while the stack went down was delivered`);
     }
 
     // ---- background loops owned by other modules, when present ---------------------------------
@@ -302,7 +343,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         import('../../functions/handlers/scheduled/schedules.js'),
         import('../schedules/invoke-schedule.js'),
       ]);
-      const scheduler = startLocalScheduler({ schedules, run: (s, at) => invokeSchedule(s, at), log: (m) => log(`scheduler: ${m}`) });
+      const scheduler = startLocalScheduler({
+        schedules,
+        run: (s, at) => invokeSchedule(s, at),
+        log: (m) => log(`scheduler: ${m}`),
+      });
       cleanups.push(() => scheduler.stop(10_000));
       // The approval engine's periodic jobs (EventBridge Scheduler in AWS, lib/config/functions.ts);
       // the outbox is printed above instead of mailed.
@@ -360,7 +405,9 @@ async function startS3OnItsPort(dataDir: string, log: (m: string) => void): Prom
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
     s3 = await start(0);
-    log(`S3: port ${previous} is taken; image URLs published before now point at a closed port (delete ${portFile} to stop this message)`);
+    log(
+      `S3: port ${previous} is taken; image URLs published before now point at a closed port (delete ${portFile} to stop this message)`,
+    );
   }
   writeFileSync(portFile, `${s3.port}\n`);
   return s3;

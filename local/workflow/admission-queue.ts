@@ -7,7 +7,10 @@
  */
 export type AdmissionKind = 'continuing' | 'new';
 
-interface Waiter { grant(): void; cancelled: boolean }
+interface Waiter {
+  grant(): void;
+  cancelled: boolean;
+}
 
 export class AdmissionQueue {
   private active = 0;
@@ -19,9 +22,13 @@ export class AdmissionQueue {
   }
 
   /** Executions holding a slot. */
-  get inFlight(): number { return this.active; }
+  get inFlight(): number {
+    return this.active;
+  }
   /** Executions waiting for one. */
-  get waiting(): number { return this.queues.continuing.length + this.queues.new.length; }
+  get waiting(): number {
+    return this.queues.continuing.length + this.queues.new.length;
+  }
 
   /**
    * Waits for a slot. `cancel` gives up the wait (the execution was stopped); the promise then
@@ -33,7 +40,9 @@ export class AdmissionQueue {
       return { granted: Promise.resolve(), cancel: () => {} };
     }
     let grant!: () => void;
-    const granted = new Promise<void>((resolve) => { grant = resolve; });
+    const granted = new Promise<void>((resolve) => {
+      grant = resolve;
+    });
     const waiter: Waiter = { grant, cancelled: false };
     this.queues[kind].push(waiter);
     return {

@@ -48,13 +48,27 @@ const TABLE = `${SCHEMA}.execution_checkpoints`;
 const WRITE_ATTEMPTS = 3;
 
 interface Row {
-  execution_name: string; execution_input: ExecutionCheckpoint['input']; started_at: Date; state: string; state_input: unknown;
-  wait_token: string | null; wait_issued_at: Date | null; wait_timeout_ms: string | number | null; interruptions: number;
+  execution_name: string;
+  execution_input: ExecutionCheckpoint['input'];
+  started_at: Date;
+  state: string;
+  state_input: unknown;
+  wait_token: string | null;
+  wait_issued_at: Date | null;
+  wait_timeout_ms: string | number | null;
+  interruptions: number;
 }
 
 /** The PostgreSQL store; creates its schema and table when missing. `ownerUrl`: a role that may create schemas. */
-export async function createPgCheckpointStore(opts: { ownerUrl: string; log?: (m: string) => void }): Promise<CheckpointStore> {
-  const sql = postgres(opts.ownerUrl, { max: 2, onnotice: () => {}, connection: { application_name: 'svp-local-runner' } });
+export async function createPgCheckpointStore(opts: {
+  ownerUrl: string;
+  log?: (m: string) => void;
+}): Promise<CheckpointStore> {
+  const sql = postgres(opts.ownerUrl, {
+    max: 2,
+    onnotice: () => {},
+    connection: { application_name: 'svp-local-runner' },
+  });
   try {
     await sql.unsafe(`
       CREATE SCHEMA IF NOT EXISTS ${SCHEMA};
@@ -85,7 +99,10 @@ class PgCheckpointStore implements CheckpointStore {
   private scheduled = false;
   private closed = false;
 
-  constructor(private readonly sql: postgres.Sql, private readonly log: (m: string) => void) {}
+  constructor(
+    private readonly sql: postgres.Sql,
+    private readonly log: (m: string) => void,
+  ) {}
 
   put(cp: ExecutionCheckpoint): void {
     this.pending.set(cp.executionName, cp);
@@ -109,10 +126,22 @@ class PgCheckpointStore implements CheckpointStore {
 
   async load(): Promise<ExecutionCheckpoint[]> {
     await this.flush();
-    const rows = await this.sql<Row[]>`SELECT * FROM ${this.sql(SCHEMA)}.execution_checkpoints ORDER BY started_at, execution_name`;
+    const rows = await this.sql<
+      Row[]
+    >`SELECT * FROM ${this.sql(SCHEMA)}.execution_checkpoints ORDER BY started_at, execution_name`;
     return rows.map((r) => ({
-      executionName: r.execution_name, input: r.execution_input, startedAt: r.started_at, state: r.state, stateInput: r.state_input,
-      wait: r.wait_token ? { token: r.wait_token, issuedAt: r.wait_issued_at!, timeoutMs: r.wait_timeout_ms === null ? undefined : Number(r.wait_timeout_ms) } : undefined,
+      executionName: r.execution_name,
+      input: r.execution_input,
+      startedAt: r.started_at,
+      state: r.state,
+      stateInput: r.state_input,
+      wait: r.wait_token
+        ? {
+            token: r.wait_token,
+            issuedAt: r.wait_issued_at!,
+            timeoutMs: r.wait_timeout_ms === null ? undefined : Number(r.wait_timeout_ms),
+          }
+        : undefined,
       interruptions: r.interruptions,
     }));
   }
@@ -135,7 +164,7 @@ class PgCheckpointStore implements CheckpointStore {
   }
 
   private async drain(): Promise<void> {
-    for (let failures = 0; this.pending.size;) {
+    for (let failures = 0; this.pending.size; ) {
       const batch = [...this.pending];
       this.pending.clear();
       try {
@@ -145,7 +174,9 @@ class PgCheckpointStore implements CheckpointStore {
         // Keep what was not superseded meanwhile; the next put or flush tries again.
         for (const [k, v] of batch) if (!this.pending.has(k)) this.pending.set(k, v);
         if (++failures >= WRITE_ATTEMPTS) {
-          this.log(`checkpoints: write failed (${(e as Error).message}); ${this.pending.size} kept for the next attempt`);
+          this.log(
+            `checkpoints: write failed (${(e as Error).message}); ${this.pending.size} kept for the next attempt`,
+          );
           throw e;
         }
         await new Promise((r) => setTimeout(r, 200 * failures));
@@ -154,14 +185,23 @@ class PgCheckpointStore implements CheckpointStore {
   }
 
   private async write(batch: Array<[string, ExecutionCheckpoint | null]>): Promise<void> {
-    const upserts = batch.filter((b): b is [string, ExecutionCheckpoint] => b[1] !== null).map(([, cp]) => ({
-      execution_name: cp.executionName, execution_input: cp.input, started_at: cp.startedAt.toISOString(), state: cp.state,
-      state_input: cp.stateInput ?? null, wait_token: cp.wait?.token ?? null, wait_issued_at: cp.wait?.issuedAt.toISOString() ?? null,
-      wait_timeout_ms: cp.wait?.timeoutMs ?? null, interruptions: cp.interruptions,
-    }));
+    const upserts = batch
+      .filter((b): b is [string, ExecutionCheckpoint] => b[1] !== null)
+      .map(([, cp]) => ({
+        execution_name: cp.executionName,
+        execution_input: cp.input,
+        started_at: cp.startedAt.toISOString(),
+        state: cp.state,
+        state_input: cp.stateInput ?? null,
+        wait_token: cp.wait?.token ?? null,
+        wait_issued_at: cp.wait?.issuedAt.toISOString() ?? null,
+        wait_timeout_ms: cp.wait?.timeoutMs ?? null,
+        interruptions: cp.interruptions,
+      }));
     const removed = batch.filter(([, v]) => v === null).map(([k]) => k);
     await this.sql.begin(async (tx) => {
-      if (removed.length) await tx`DELETE FROM ${tx(SCHEMA)}.execution_checkpoints WHERE execution_name = ANY(${removed}::text[])`;
+      if (removed.length)
+        await tx`DELETE FROM ${tx(SCHEMA)}.execution_checkpoints WHERE execution_name = ANY(${removed}::text[])`;
       if (!upserts.length) return;
       await tx`
         INSERT INTO ${tx(SCHEMA)}.execution_checkpoints

@@ -26,12 +26,25 @@ import './polyfills.js';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import {
+  ExecutionAbortedError,
+  ExecutionTimeoutError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
 import { executionNameFor, type WorkflowStarter } from '../../functions/domain/ports.js';
 import { AppError } from '../../functions/shared/errors.js';
 import { AdmissionQueue, type AdmissionKind } from './admission-queue.js';
 import type { CheckpointStore, ExecutionCheckpoint } from './checkpoint-store.js';
-import { LOCAL_ACCOUNT, LOCAL_REGION, REPO_ROOT, loadWorkflowDefinition, type AslDefinition, type AslState, type WorkflowDefinition } from './definition.js';
+import {
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  REPO_ROOT,
+  loadWorkflowDefinition,
+  type AslDefinition,
+  type AslState,
+  type WorkflowDefinition,
+} from './definition.js';
 import { TaskTokenBroker } from './task-token-broker.js';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
@@ -51,16 +64,78 @@ export interface ExecutionInfo {
 
 /** Progress events (the console log of `npm start`, tests, the bench). */
 export type WorkflowEvent =
-  | { type: 'execution_started' | 'execution_succeeded' | 'execution_aborted'; executionName: string; requestId: string; run: number; at: number; startAt?: string }
+  | {
+      type: 'execution_started' | 'execution_succeeded' | 'execution_aborted';
+      executionName: string;
+      requestId: string;
+      run: number;
+      at: number;
+      startAt?: string;
+    }
   /** The process is shutting down: the execution stops here and resumes at the next start (not an end). */
   | { type: 'execution_suspended'; executionName: string; requestId: string; run: number; at: number }
   /** An execution an earlier process left, continued in `state` (`waiting`: parked at its token again). */
-  | { type: 'execution_resumed'; executionName: string; requestId: string; run: number; at: number; state: string; waiting: boolean }
-  | { type: 'execution_failed'; executionName: string; requestId: string; run: number; at: number; error: string; cause: string }
-  | { type: 'state_entered' | 'state_exited'; executionName: string; requestId: string; run: number; at: number; state: string; stateType: string; mapIndex?: number; item?: string }
-  | { type: 'state_failed'; executionName: string; requestId: string; run: number; at: number; state: string; error: string; cause: string; mapIndex?: number; item?: string }
-  | { type: 'state_retried'; executionName: string; requestId: string; run: number; at: number; state: string; attempt: number; mapIndex?: number; item?: string }
-  | { type: 'waiting_for_token'; executionName: string; requestId: string; run: number; at: number; state: string; resumed?: boolean };
+  | {
+      type: 'execution_resumed';
+      executionName: string;
+      requestId: string;
+      run: number;
+      at: number;
+      state: string;
+      waiting: boolean;
+    }
+  | {
+      type: 'execution_failed';
+      executionName: string;
+      requestId: string;
+      run: number;
+      at: number;
+      error: string;
+      cause: string;
+    }
+  | {
+      type: 'state_entered' | 'state_exited';
+      executionName: string;
+      requestId: string;
+      run: number;
+      at: number;
+      state: string;
+      stateType: string;
+      mapIndex?: number;
+      item?: string;
+    }
+  | {
+      type: 'state_failed';
+      executionName: string;
+      requestId: string;
+      run: number;
+      at: number;
+      state: string;
+      error: string;
+      cause: string;
+      mapIndex?: number;
+      item?: string;
+    }
+  | {
+      type: 'state_retried';
+      executionName: string;
+      requestId: string;
+      run: number;
+      at: number;
+      state: string;
+      attempt: number;
+      mapIndex?: number;
+      item?: string;
+    }
+  | {
+      type: 'waiting_for_token';
+      executionName: string;
+      requestId: string;
+      run: number;
+      at: number;
+      state: string;
+      resumed?: boolean;
+    };
 
 export interface LocalRunnerOptions {
   /** The definition and handler map; default: synthesized from the CDK app. */
@@ -97,8 +172,14 @@ export interface SavedExecution {
 /** A Lambda handler as the runner calls it. */
 type Handler = (event: unknown, context: LambdaLikeContext) => Promise<unknown>;
 interface LambdaLikeContext {
-  functionName: string; awsRequestId: string; invokedFunctionArn: string; functionVersion: string;
-  memoryLimitInMB: string; logGroupName: string; logStreamName: string; callbackWaitsForEmptyEventLoop: boolean;
+  functionName: string;
+  awsRequestId: string;
+  invokedFunctionArn: string;
+  functionVersion: string;
+  memoryLimitInMB: string;
+  logGroupName: string;
+  logStreamName: string;
+  callbackWaitsForEmptyEventLoop: boolean;
   getRemainingTimeInMillis(): number;
 }
 
@@ -134,7 +215,12 @@ const TIMEOUT_FIELD = '__localRunnerTimeoutSeconds';
 const STATE_INPUT_FIELD = '__localRunnerStateInput';
 const TOMBSTONES_MAX = 100_000;
 
-interface TimeoutSpec { token: boolean; seconds?: number; path?: string; viaParameters: boolean }
+interface TimeoutSpec {
+  token: boolean;
+  seconds?: number;
+  path?: string;
+  viaParameters: boolean;
+}
 export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:ContentWorkflow`;
 
 export class LocalWorkflowRunner implements WorkflowStarter {
@@ -163,21 +249,30 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   private savedCheckpoints: Map<string, ExecutionCheckpoint> | undefined;
   private closed = false;
 
-  private constructor(readonly workflow: WorkflowDefinition, private readonly opts: LocalRunnerOptions) {
+  private constructor(
+    readonly workflow: WorkflowDefinition,
+    private readonly opts: LocalRunnerOptions,
+  ) {
     if (opts.onEvent) this.listeners.add(opts.onEvent);
     const definition = structuredClone(workflow.definition);
     this.prepare(definition, true);
     for (const s of this.taskStates) {
-      if (!workflow.handlers[s]) throw new Error(`workflow state "${s}" has no local handler (construct metadata is missing it)`);
+      if (!workflow.handlers[s])
+        throw new Error(`workflow state "${s}" has no local handler (construct metadata is missing it)`);
     }
     this.definition = definition;
-    this.machines.set(definition.StartAt, new StateMachine(definition as unknown as StateMachineDefinition, { validationOptions: { checkArn: true, checkPaths: true } }));
+    this.machines.set(
+      definition.StartAt,
+      new StateMachine(definition as unknown as StateMachineDefinition, {
+        validationOptions: { checkArn: true, checkPaths: true },
+      }),
+    );
     this.admission = new AdmissionQueue(opts.maxInFlight ?? Infinity);
   }
 
   /** Synthesizes the app (unless `workflow` is given) and returns a runner for its state machine. */
   static async create(opts: LocalRunnerOptions = {}): Promise<LocalWorkflowRunner> {
-    const workflow = opts.workflow ?? await loadWorkflowDefinition({ log: opts.log });
+    const workflow = opts.workflow ?? (await loadWorkflowDefinition({ log: opts.log }));
     return new LocalWorkflowRunner(workflow, opts);
   }
 
@@ -192,21 +287,29 @@ export class LocalWorkflowRunner implements WorkflowStarter {
    * definition with that state's input: restart recovery re-driving a request whose checkpoint is
    * missing from its interrupted step, with the same name and run.
    */
-  async start(input: { orgId: string; requestId: string; run: number }, from?: { state: string; input: unknown }): Promise<{ executionName: string; executionArn: string }> {
-    if (this.closed) throw new AppError('upstream_unavailable', 'The local workflow runner is shutting down', { retryable: true });
+  async start(
+    input: { orgId: string; requestId: string; run: number },
+    from?: { state: string; input: unknown },
+  ): Promise<{ executionName: string; executionArn: string }> {
+    if (this.closed)
+      throw new AppError('upstream_unavailable', 'The local workflow runner is shutting down', { retryable: true });
     const name = executionNameFor(input.requestId, input.run);
     const existing = this.executions.get(name);
     if (existing) {
       if (existing.status === 'RUNNING') return { executionName: name, executionArn: existing.executionArn };
-      throw new AppError('conflict', `Run ${input.run} of this request already ended (${existing.status}); start a new run`);
+      throw new AppError(
+        'conflict',
+        `Run ${input.run} of this request already ended (${existing.status}); start a new run`,
+      );
     }
     const ended = this.tombstones.get(name);
-    if (ended) throw new AppError('conflict', `Run ${input.run} of this request already ended (${ended}); start a new run`);
+    if (ended)
+      throw new AppError('conflict', `Run ${input.run} of this request already ended (${ended}); start a new run`);
     const startAt = from?.state ?? this.definition.StartAt;
     this.topLevelState(startAt);
     // The execution input is what StartExecution would send: the request ref (as given).
     const ref = JSON.parse(JSON.stringify(input)) as typeof input;
-    const stateInput = from ? JSON.parse(JSON.stringify(from.input ?? null)) as unknown : ref;
+    const stateInput = from ? (JSON.parse(JSON.stringify(from.input ?? null)) as unknown) : ref;
     const info = this.register(name, ref, new Date());
     this.checkpoint(info, { state: startAt, input: stateInput });
     this.emit({ type: 'execution_started', ...this.base(info), at: Date.now(), ...(from ? { startAt } : {}) });
@@ -216,11 +319,15 @@ export class LocalWorkflowRunner implements WorkflowStarter {
 
   /** Executions an earlier process left unfinished, as its checkpoints recorded them. */
   async saved(): Promise<SavedExecution[]> {
-    const all = await this.opts.checkpoints?.load() ?? [];
+    const all = (await this.opts.checkpoints?.load()) ?? [];
     this.savedCheckpoints = new Map(all.map((cp) => [cp.executionName, cp]));
     return all.map((cp) => ({
-      executionName: cp.executionName, input: cp.input, state: cp.state, waiting: !!cp.wait && this.checkpointedWaits.has(cp.state),
-      interruptions: cp.interruptions, resumable: !!this.definition.States[cp.state],
+      executionName: cp.executionName,
+      input: cp.input,
+      state: cp.state,
+      waiting: !!cp.wait && this.checkpointedWaits.has(cp.state),
+      interruptions: cp.interruptions,
+      resumable: !!this.definition.States[cp.state],
     }));
   }
 
@@ -232,7 +339,8 @@ export class LocalWorkflowRunner implements WorkflowStarter {
    * why it could not.
    */
   async resume(names: Iterable<string>): Promise<Map<string, { state: string; waiting: boolean } | Error>> {
-    if (this.closed) throw new AppError('upstream_unavailable', 'The local workflow runner is shutting down', { retryable: true });
+    if (this.closed)
+      throw new AppError('upstream_unavailable', 'The local workflow runner is shutting down', { retryable: true });
     if (!this.savedCheckpoints) await this.saved();
     const out = new Map<string, { state: string; waiting: boolean } | Error>();
     for (const name of names) {
@@ -266,13 +374,22 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     const e = this.executions.get(executionName);
     if (!e) return undefined;
     return {
-      executionName: e.executionName, executionArn: e.executionArn, input: { ...e.input }, status: e.status, startedAt: e.startedAt,
-      stoppedAt: e.stoppedAt, output: e.output, error: e.error, cause: e.cause,
+      executionName: e.executionName,
+      executionArn: e.executionArn,
+      input: { ...e.input },
+      status: e.status,
+      startedAt: e.startedAt,
+      stoppedAt: e.stoppedAt,
+      output: e.output,
+      error: e.error,
+      cause: e.cause,
     };
   }
 
   list(filter: { status?: ExecutionStatus } = {}): ExecutionInfo[] {
-    return [...this.executions.keys()].map((n) => this.describe(n)!).filter((e) => !filter.status || e.status === filter.status);
+    return [...this.executions.keys()]
+      .map((n) => this.describe(n)!)
+      .filter((e) => !filter.status || e.status === filter.status);
   }
 
   /** How the in-flight bound stands: executions working, waiting for a slot, parked at a token. */
@@ -295,22 +412,38 @@ export class LocalWorkflowRunner implements WorkflowStarter {
    * returned, like a Lambda that stored its token — or rejects after `timeoutMs`.
    */
   async waitForToken(executionName: string, stateName?: string, timeoutMs = 60_000): Promise<string> {
-    const found = () => this.broker.pending({ executionName, stateName }).find((t) => this.announced.has(t.token))?.token;
+    const found = () =>
+      this.broker.pending({ executionName, stateName }).find((t) => this.announced.has(t.token))?.token;
     const now = found();
     if (now) return now;
     let off = () => {};
     const p = new Promise<string>((resolve, reject) => {
       off = this.onEvent((e) => {
-        if (e.type === 'waiting_for_token' && e.executionName === executionName) { const t = found(); if (t) resolve(t); }
+        if (e.type === 'waiting_for_token' && e.executionName === executionName) {
+          const t = found();
+          if (t) resolve(t);
+        }
       });
       this.executions.get(executionName)?.done.then(() => {
         const t = found();
-        if (t) resolve(t); else reject(new Error(`execution ${executionName} ended (${this.describe(executionName)?.status}) without waiting${stateName ? ` in ${stateName}` : ''}`));
+        if (t) resolve(t);
+        else
+          reject(
+            new Error(
+              `execution ${executionName} ended (${this.describe(executionName)?.status}) without waiting${stateName ? ` in ${stateName}` : ''}`,
+            ),
+          );
       });
     });
     try {
-      return await withTimeout(p, timeoutMs, `execution ${executionName} did not reach a task-token wait within ${timeoutMs} ms`);
-    } finally { off(); }
+      return await withTimeout(
+        p,
+        timeoutMs,
+        `execution ${executionName} did not reach a task-token wait within ${timeoutMs} ms`,
+      );
+    } finally {
+      off();
+    }
   }
 
   /**
@@ -329,8 +462,12 @@ export class LocalWorkflowRunner implements WorkflowStarter {
       this.emit({ type: 'execution_suspended', ...this.base(e), at: Date.now() });
     }
     const pending = Promise.allSettled([...this.inFlight]);
-    await withTimeout(pending, timeoutMs, 'handlers still running at shutdown').catch((err) => this.opts.log?.(String(err)));
-    await this.opts.checkpoints?.flush().catch((err) => this.opts.log?.(`checkpoints not written at shutdown: ${(err as Error).message}`));
+    await withTimeout(pending, timeoutMs, 'handlers still running at shutdown').catch((err) =>
+      this.opts.log?.(String(err)),
+    );
+    await this.opts.checkpoints
+      ?.flush()
+      .catch((err) => this.opts.log?.(`checkpoints not written at shutdown: ${(err as Error).message}`));
     return { suspended };
   }
 
@@ -338,10 +475,23 @@ export class LocalWorkflowRunner implements WorkflowStarter {
 
   private register(name: string, input: Running['input'], startedAt: Date): Running {
     let ended!: () => void;
-    const done = new Promise<void>((resolve) => { ended = resolve; });
+    const done = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
     const info: Running = {
-      executionName: name, executionArn: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:ContentWorkflow:${name}`,
-      input, status: 'RUNNING', startedAt, abort: () => {}, done, ended, slot: false, parked: 0, interruptions: 0, suspended: false, final: false,
+      executionName: name,
+      executionArn: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:ContentWorkflow:${name}`,
+      input,
+      status: 'RUNNING',
+      startedAt,
+      abort: () => {},
+      done,
+      ended,
+      slot: false,
+      parked: 0,
+      interruptions: 0,
+      suspended: false,
+      final: false,
     };
     // Registered before the engine starts: it calls the first task handler synchronously.
     this.executions.set(name, info);
@@ -373,7 +523,10 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     info.cancelAdmission = ticket.cancel;
     void ticket.granted.then(() => {
       info.cancelAdmission = undefined;
-      if (info.status !== 'RUNNING') { this.admission.release(); return; }
+      if (info.status !== 'RUNNING') {
+        this.admission.release();
+        return;
+      }
       info.slot = true;
       go();
     });
@@ -395,8 +548,13 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     const name = info.executionName;
     const execution = this.machineFor(startAt).run(stateInput as never, {
       overrides: {
-        taskResourceLocalHandlers: Object.fromEntries(this.taskStates.map((s) => [s, (i: unknown) => this.invokeState(name, s, i) as never])),
-        retryIntervalOverrides: this.opts.retryDelayMs !== undefined ? Object.fromEntries(this.taskStates.concat(this.mapStates).map((s) => [s, this.opts.retryDelayMs!])) : undefined,
+        taskResourceLocalHandlers: Object.fromEntries(
+          this.taskStates.map((s) => [s, (i: unknown) => this.invokeState(name, s, i) as never]),
+        ),
+        retryIntervalOverrides:
+          this.opts.retryDelayMs !== undefined
+            ? Object.fromEntries(this.taskStates.concat(this.mapStates).map((s) => [s, this.opts.retryDelayMs!]))
+            : undefined,
       },
       context: {
         Execution: { Id: info.executionArn, Name: name, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local` },
@@ -408,27 +566,34 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     info.abort = execution.abort;
     const base = this.base(info);
     void this.forwardEvents(info, execution.eventLogs as unknown as AsyncGenerator<Record<string, unknown>>);
-    execution.result.then(
-      (output) => {
-        if (info.status !== 'RUNNING') return;
-        Object.assign(info, { status: 'SUCCEEDED', output, stoppedAt: new Date() });
-        this.emit({ type: 'execution_succeeded', ...base, at: Date.now() });
-      },
-      (e: unknown) => {
-        if (info.status !== 'RUNNING') return;
-        if (e instanceof ExecutionAbortedError) {
-          Object.assign(info, { status: 'ABORTED', stoppedAt: new Date() });
-          this.emit({ type: 'execution_aborted', ...base, at: Date.now() });
-          return;
-        }
-        const { error, cause } = describeFailure(e);
-        Object.assign(info, { status: e instanceof ExecutionTimeoutError ? 'TIMED_OUT' : 'FAILED', error, cause, stoppedAt: new Date() });
-        this.emit({ type: 'execution_failed', ...base, at: Date.now(), error, cause });
-      },
-    ).finally(() => {
-      this.broker.closeExecution(name, 'execution ended');
-      this.finish(info);
-    });
+    execution.result
+      .then(
+        (output) => {
+          if (info.status !== 'RUNNING') return;
+          Object.assign(info, { status: 'SUCCEEDED', output, stoppedAt: new Date() });
+          this.emit({ type: 'execution_succeeded', ...base, at: Date.now() });
+        },
+        (e: unknown) => {
+          if (info.status !== 'RUNNING') return;
+          if (e instanceof ExecutionAbortedError) {
+            Object.assign(info, { status: 'ABORTED', stoppedAt: new Date() });
+            this.emit({ type: 'execution_aborted', ...base, at: Date.now() });
+            return;
+          }
+          const { error, cause } = describeFailure(e);
+          Object.assign(info, {
+            status: e instanceof ExecutionTimeoutError ? 'TIMED_OUT' : 'FAILED',
+            error,
+            cause,
+            stoppedAt: new Date(),
+          });
+          this.emit({ type: 'execution_failed', ...base, at: Date.now(), error, cause });
+        },
+      )
+      .finally(() => {
+        this.broker.closeExecution(name, 'execution ended');
+        this.finish(info);
+      });
   }
 
   /** Stops the engine, the slot and the tokens of an execution (stop or shutdown). */
@@ -464,7 +629,12 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     if (e.final && !e.suspended) return;
     e.at = at;
     this.opts.checkpoints?.put({
-      executionName: e.executionName, input: e.input, startedAt: e.startedAt, state: at.state, stateInput: at.input, wait: at.wait,
+      executionName: e.executionName,
+      input: e.input,
+      startedAt: e.startedAt,
+      state: at.state,
+      stateInput: at.input,
+      wait: at.wait,
       interruptions: e.interruptions,
     });
   }
@@ -473,7 +643,9 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     let m = this.machines.get(startAt);
     if (!m) {
       // The same (validated) states, entered elsewhere.
-      m = new StateMachine({ ...this.definition, StartAt: startAt } as unknown as StateMachineDefinition, { validationOptions: { noValidate: true } });
+      m = new StateMachine({ ...this.definition, StartAt: startAt } as unknown as StateMachineDefinition, {
+        validationOptions: { noValidate: true },
+      });
       this.machines.set(startAt, m);
     }
     return m;
@@ -507,12 +679,24 @@ export class LocalWorkflowRunner implements WorkflowStarter {
         const token = typeof state.Resource === 'string' && state.Resource.endsWith('.waitForTaskToken');
         const path = typeof state.TimeoutSecondsPath === 'string' ? state.TimeoutSecondsPath : undefined;
         if (token || path) {
-          const spec: TimeoutSpec = { token, seconds: path ? undefined : state.TimeoutSeconds, path, viaParameters: false };
+          const spec: TimeoutSpec = {
+            token,
+            seconds: path ? undefined : state.TimeoutSeconds,
+            path,
+            viaParameters: false,
+          };
           if (path && state.Parameters && typeof state.Parameters === 'object' && !Array.isArray(state.Parameters)) {
             state.Parameters = { ...(state.Parameters as object), [`${TIMEOUT_FIELD}.$`]: path };
             spec.viaParameters = true;
           }
-          if (token && topLevel && state.InputPath === undefined && state.Parameters && typeof state.Parameters === 'object' && !Array.isArray(state.Parameters)) {
+          if (
+            token &&
+            topLevel &&
+            state.InputPath === undefined &&
+            state.Parameters &&
+            typeof state.Parameters === 'object' &&
+            !Array.isArray(state.Parameters)
+          ) {
             state.Parameters = { ...(state.Parameters as object), [`${STATE_INPUT_FIELD}.$`]: '$' };
             this.checkpointedWaits.add(name);
           }
@@ -531,7 +715,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
         if (proc) this.prepare(proc);
       }
       if (state.Type === 'Parallel') {
-        for (const b of (state.Branches as AslDefinition[])) this.prepare(b);
+        for (const b of state.Branches as AslDefinition[]) this.prepare(b);
       }
     }
     if (def.TimeoutSeconds !== undefined) def.TimeoutSeconds = Math.min(def.TimeoutSeconds, MAX_TIMEOUT_SECONDS);
@@ -556,9 +740,13 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     if (spec) {
       let seconds = spec.seconds;
       if (spec.path) {
-        const value = spec.viaParameters ? (input as Record<string, unknown>)[TIMEOUT_FIELD] : readPath(input, spec.path);
+        const value = spec.viaParameters
+          ? (input as Record<string, unknown>)[TIMEOUT_FIELD]
+          : readPath(input, spec.path);
         if (!Number.isInteger(value) || (value as number) < 1) {
-          throw Object.assign(new Error(`TimeoutSecondsPath ${spec.path} of ${stateName} is not a positive integer`), { name: 'States.Runtime' });
+          throw Object.assign(new Error(`TimeoutSecondsPath ${spec.path} of ${stateName} is not a positive integer`), {
+            name: 'States.Runtime',
+          });
         }
         seconds = value as number;
         if (spec.viaParameters) {
@@ -570,16 +758,26 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     }
     const payload = isIntegration ? (input as { Payload?: unknown }).Payload : input;
 
-    if (spec?.token) return this.waitForAnswer(executionName, stateName, { handler, entry, payload, timeoutMs, stateInput });
+    if (spec?.token)
+      return this.waitForAnswer(executionName, stateName, { handler, entry, payload, timeoutMs, stateInput });
     const stateMs = timeoutMs ?? (this.stateTimeouts.get(stateName) ?? MAX_TIMEOUT_SECONDS) * 1000;
     const lambdaS = this.workflow.lambdaTimeouts?.[stateName];
     const lambdaMs = lambdaS === undefined ? undefined : lambdaS * 1000;
     const invocation = this.call(handler, entry, payload, Math.min(stateMs, lambdaMs ?? Infinity));
     // The function's own limit ends an invocation first when it is the shorter one, like Lambda.
-    const limited = lambdaMs !== undefined && lambdaMs < stateMs
-      ? withTimeout(invocation, lambdaMs, `${stateName}: the function timed out after ${lambdaS} s`, 'Sandbox.Timedout')
-      : invocation;
-    const out = timeoutMs === undefined ? await limited : await withTimeout(limited, timeoutMs, `${stateName} timed out`, 'States.Timeout');
+    const limited =
+      lambdaMs !== undefined && lambdaMs < stateMs
+        ? withTimeout(
+            invocation,
+            lambdaMs,
+            `${stateName}: the function timed out after ${lambdaS} s`,
+            'Sandbox.Timedout',
+          )
+        : invocation;
+    const out =
+      timeoutMs === undefined
+        ? await limited
+        : await withTimeout(limited, timeoutMs, `${stateName} timed out`, 'States.Timeout');
     return isIntegration ? { ExecutedVersion: '$LATEST', Payload: out, StatusCode: 200 } : out;
   }
 
@@ -589,7 +787,11 @@ export class LocalWorkflowRunner implements WorkflowStarter {
    * and the handler is not called (it stored that token already). While parked, the execution
    * gives its in-flight slot back, and takes one again before going on.
    */
-  private async waitForAnswer(executionName: string, stateName: string, w: { handler: Handler; entry: string; payload: unknown; timeoutMs?: number; stateInput: unknown }): Promise<unknown> {
+  private async waitForAnswer(
+    executionName: string,
+    stateName: string,
+    w: { handler: Handler; entry: string; payload: unknown; timeoutMs?: number; stateInput: unknown },
+  ): Promise<unknown> {
     const exec = this.executions.get(executionName);
     if (!exec) throw new Error(`unknown execution ${executionName}`);
     const resumed = exec.resumedWait?.state === stateName ? exec.resumedWait.wait : undefined;
@@ -601,11 +803,20 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     const afterAnswer = async () => {
       if (exec.status !== 'RUNNING' || exec.at?.wait?.token !== token) return;
       this.checkpoint(exec, { state: stateName, input: exec.at.input });
-      await this.opts.checkpoints?.flush().catch((e) => this.opts.log?.(`checkpoint of ${executionName} not written: ${(e as Error).message}`));
+      await this.opts.checkpoints
+        ?.flush()
+        .catch((e) => this.opts.log?.(`checkpoint of ${executionName} not written: ${(e as Error).message}`));
     };
     let issued: ReturnType<TaskTokenBroker['issue']>;
     if (resumed) {
-      issued = this.broker.issue({ executionName, stateName, token: resumed.token, issuedAt: new Date(resumed.issuedAt), timeoutMs: resumed.timeoutMs, afterAnswer });
+      issued = this.broker.issue({
+        executionName,
+        stateName,
+        token: resumed.token,
+        issuedAt: new Date(resumed.issuedAt),
+        timeoutMs: resumed.timeoutMs,
+        afterAnswer,
+      });
       token = issued.token;
     } else {
       issued = this.broker.issue({ executionName, stateName, timeoutMs: w.timeoutMs, afterAnswer });
@@ -618,14 +829,24 @@ export class LocalWorkflowRunner implements WorkflowStarter {
         throw e;
       }
       if (w.stateInput !== undefined) {
-        this.checkpoint(exec, { state: stateName, input: w.stateInput, wait: { token, issuedAt: issued.issuedAt, timeoutMs: w.timeoutMs } });
+        this.checkpoint(exec, {
+          state: stateName,
+          input: w.stateInput,
+          wait: { token, issuedAt: issued.issuedAt, timeoutMs: w.timeoutMs },
+        });
       }
     }
     exec.parked++;
     this.releaseSlot(exec);
     this.announced.add(token);
     issued.result.finally(() => this.announced.delete(token)).catch(() => {});
-    this.emit({ type: 'waiting_for_token', ...this.base(exec), at: Date.now(), state: stateName, ...(resumed ? { resumed: true } : {}) });
+    this.emit({
+      type: 'waiting_for_token',
+      ...this.base(exec),
+      at: Date.now(),
+      state: stateName,
+      ...(resumed ? { resumed: true } : {}),
+    });
     try {
       return await issued.result;
     } finally {
@@ -638,10 +859,16 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   private async call(handler: Handler, entry: string, event: unknown, budgetMs = 300_000): Promise<unknown> {
     const started = Date.now();
     const ctx: LambdaLikeContext = {
-      functionName: path.basename(entry, path.extname(entry)), awsRequestId: randomUUID(),
+      functionName: path.basename(entry, path.extname(entry)),
+      awsRequestId: randomUUID(),
       invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${path.basename(entry, path.extname(entry))}`,
-      functionVersion: '$LATEST', memoryLimitInMB: '1024', logGroupName: 'local', logStreamName: 'local', callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => Math.max(0, Math.min(budgetMs, MAX_TIMEOUT_SECONDS * 1000) - (Date.now() - started)),
+      functionVersion: '$LATEST',
+      memoryLimitInMB: '1024',
+      logGroupName: 'local',
+      logStreamName: 'local',
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () =>
+        Math.max(0, Math.min(budgetMs, MAX_TIMEOUT_SECONDS * 1000) - (Date.now() - started)),
     };
     const p = handler(JSON.parse(JSON.stringify(event ?? null)), ctx);
     this.inFlight.add(p);
@@ -692,12 +919,32 @@ export class LocalWorkflowRunner implements WorkflowStarter {
         const item = index !== undefined && typeof platform === 'string' ? platform : undefined;
         const at = Number(ev.timestamp ?? Date.now());
         if (ev.type === 'StateEntered' && state) {
-          if (index === undefined && this.definition.States[state.name] && !this.entered(exec, state.name, state.input)) continue;
+          if (index === undefined && this.definition.States[state.name] && !this.entered(exec, state.name, state.input))
+            continue;
           this.emit({ type: 'state_entered', ...base, at, state: state.name, stateType: state.type, mapIndex, item });
-        }
-        else if (ev.type === 'StateExited' && state) this.emit({ type: 'state_exited', ...base, at, state: state.name, stateType: state.type, mapIndex, item });
-        else if (ev.type === 'StateFailed' && state) this.emit({ type: 'state_failed', ...base, at, state: state.name, error: String(ev.Error), cause: causeText(ev.Cause), mapIndex, item });
-        else if (ev.type === 'StateRetried' && state) this.emit({ type: 'state_retried', ...base, at, state: state.name, attempt: Number((ev.retry as { attempt?: number })?.attempt ?? 0) + 1, mapIndex, item });
+        } else if (ev.type === 'StateExited' && state)
+          this.emit({ type: 'state_exited', ...base, at, state: state.name, stateType: state.type, mapIndex, item });
+        else if (ev.type === 'StateFailed' && state)
+          this.emit({
+            type: 'state_failed',
+            ...base,
+            at,
+            state: state.name,
+            error: String(ev.Error),
+            cause: causeText(ev.Cause),
+            mapIndex,
+            item,
+          });
+        else if (ev.type === 'StateRetried' && state)
+          this.emit({
+            type: 'state_retried',
+            ...base,
+            at,
+            state: state.name,
+            attempt: Number((ev.retry as { attempt?: number })?.attempt ?? 0) + 1,
+            mapIndex,
+            item,
+          });
       }
     } catch (e) {
       this.opts.log?.(`event log of ${base.executionName} ended: ${(e as Error).message}`);
@@ -725,7 +972,11 @@ export class LocalWorkflowRunner implements WorkflowStarter {
 
   private emit(e: WorkflowEvent): void {
     for (const l of this.listeners) {
-      try { l(e); } catch { /* a listener's bug must not break the execution */ }
+      try {
+        l(e);
+      } catch {
+        /* a listener's bug must not break the execution */
+      }
     }
   }
 }
@@ -736,7 +987,8 @@ function describeFailure(e: unknown): { error: string; cause: string } {
   return { error: inner?.name ?? 'Error', cause: String(inner?.message ?? e) };
 }
 
-const causeText = (c: unknown) => (typeof c === 'string' ? c : c instanceof Error ? c.message : JSON.stringify(c ?? ''));
+const causeText = (c: unknown) =>
+  typeof c === 'string' ? c : c instanceof Error ? c.message : JSON.stringify(c ?? '');
 
 /** `$.a.b[0]`-style reference paths (what TimeoutSecondsPath allows). */
 function readPath(v: unknown, path: string): unknown {
@@ -748,14 +1000,20 @@ function readPath(v: unknown, path: string): unknown {
 function replaceDeep(v: unknown, from: string, to: string): unknown {
   if (v === from) return to;
   if (Array.isArray(v)) return v.map((x) => replaceDeep(x, from, to));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replaceDeep(x, from, to)]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replaceDeep(x, from, to)]));
   return v;
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, message: string, name = 'Error'): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(Object.assign(new Error(message), { name })), ms); })]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error(message), { name })), ms);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }

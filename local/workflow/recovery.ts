@@ -26,9 +26,14 @@ import { lockRequest, moveStatus } from '../../functions/app/pipeline/steps.js';
 /** What recovery needs from the local runner. */
 export interface RestartableWorkflow extends WorkflowStarter {
   /** Starts run `run` at `from.state` with that state's input (same name as a normal start). */
-  start(input: { orgId: string; requestId: string; run: number }, from?: { state: string; input: unknown }): Promise<{ executionName: string; executionArn?: string }>;
+  start(
+    input: { orgId: string; requestId: string; run: number },
+    from?: { state: string; input: unknown },
+  ): Promise<{ executionName: string; executionArn?: string }>;
   /** Executions the previous process left, by checkpoint. */
-  saved(): Promise<Array<{ executionName: string; state: string; waiting: boolean; interruptions: number; resumable: boolean }>>;
+  saved(): Promise<
+    Array<{ executionName: string; state: string; waiting: boolean; interruptions: number; resumable: boolean }>
+  >;
   resume(names: Iterable<string>): Promise<Map<string, { state: string; waiting: boolean } | Error>>;
   /** Drops a checkpoint that will not be resumed. */
   forget(executionName: string): void;
@@ -47,7 +52,10 @@ export interface RecoveryReport {
   ms: number;
 }
 
-interface ReEntry { state: string; input?: (r: { platforms: string[] }) => Record<string, unknown> }
+interface ReEntry {
+  state: string;
+  input?: (r: { platforms: string[] }) => Record<string, unknown>;
+}
 
 /**
  * Where a request without a checkpoint re-enters the workflow: the state of the step its status
@@ -55,7 +63,10 @@ interface ReEntry { state: string; input?: (r: { platforms: string[] }) => Recor
  * which iterates Check compliance's `result.platforms`; the request's platforms are exactly that).
  * test/integration/workflow/definition.test.ts holds this table to the synthesized definition.
  */
-export const REENTRY: Record<Exclude<RequestStatus, 'published' | 'rejected' | 'changes_requested' | 'failed' | 'cancelled'>, ReEntry> = {
+export const REENTRY: Record<
+  Exclude<RequestStatus, 'published' | 'rejected' | 'changes_requested' | 'failed' | 'cancelled'>,
+  ReEntry
+> = {
   queued: { state: 'Validate brief' },
   validating: { state: 'Validate brief' },
   sourcing: { state: 'Source image' },
@@ -74,20 +85,40 @@ export const REENTRY: Record<Exclude<RequestStatus, 'published' | 'rejected' | '
  * execution started and its name stored. Refuses when the request moved meanwhile. (What a user's
  * retry does; a restart never calls it.)
  */
-export async function startNewRun(db: Db, starter: WorkflowStarter, input: {
-  orgId: string; requestId: string; expectedRun: number;
-}): Promise<{ run: number; executionName: string }> {
+export async function startNewRun(
+  db: Db,
+  starter: WorkflowStarter,
+  input: {
+    orgId: string;
+    requestId: string;
+    expectedRun: number;
+  },
+): Promise<{ run: number; executionName: string }> {
   const run = await withTenant(db, { orgId: input.orgId }, async (tx) => {
-    const req = await lockRequest(tx, { orgId: input.orgId, requestId: input.requestId, run: input.expectedRun }, { allowTerminal: true });
+    const req = await lockRequest(
+      tx,
+      { orgId: input.orgId, requestId: input.requestId, run: input.expectedRun },
+      { allowTerminal: true },
+    );
     if (!canRedrive(req.status)) throw new AppError('invalid_state', `A ${req.status} request cannot run again`);
     const next = req.run + 1;
-    await moveStatus(tx, req, 'queued', { run: next, failure: null, rejectionReason: null, executionName: executionNameFor(req.id, next), executionArn: null });
+    await moveStatus(tx, req, 'queued', {
+      run: next,
+      failure: null,
+      rejectionReason: null,
+      executionName: executionNameFor(req.id, next),
+      executionArn: null,
+    });
     return next;
   });
   const started = await starter.start({ orgId: input.orgId, requestId: input.requestId, run });
   if (started.executionArn) {
-    await withTenant(db, { orgId: input.orgId }, (tx) => tx.update(contentRequests).set({ executionArn: started.executionArn })
-      .where(and(eq(contentRequests.id, input.requestId), eq(contentRequests.run, run))));
+    await withTenant(db, { orgId: input.orgId }, (tx) =>
+      tx
+        .update(contentRequests)
+        .set({ executionArn: started.executionArn })
+        .where(and(eq(contentRequests.id, input.requestId), eq(contentRequests.run, run))),
+    );
   }
   return { run, executionName: started.executionName };
 }
@@ -108,7 +139,14 @@ export interface RecoveryOptions {
   log?: (m: string) => void;
 }
 
-interface Row { id: string; organization_id: string; status: RequestStatus; run: number; platforms: string[]; interrupted: number | null }
+interface Row {
+  id: string;
+  organization_id: string;
+  status: RequestStatus;
+  run: number;
+  platforms: string[];
+  interrupted: number | null;
+}
 
 export async function recoverInterruptedRequests(opts: RecoveryOptions): Promise<RecoveryReport> {
   const started = performance.now();
@@ -150,7 +188,8 @@ export async function recoverInterruptedRequests(opts: RecoveryOptions): Promise
   }
 
   for (const r of fallback) {
-    if (report.failed.some((f) => f.requestId === r.id) || opts.runner.describe(executionNameFor(r.id, r.run))) continue;
+    if (report.failed.some((f) => f.requestId === r.id) || opts.runner.describe(executionNameFor(r.id, r.run)))
+      continue;
     try {
       await redrive(opts, report, r, maxRecoveries);
     } catch (e) {
@@ -193,20 +232,35 @@ async function redrive(opts: RecoveryOptions, report: RecoveryReport, r: Row, ma
     await giveUp(opts, report, r, interrupted);
     return;
   }
-  await withTenant(opts.db, { orgId }, (tx) => tx.insert(requestSteps).values({
-    organizationId: orgId, requestId: r.id, run: r.run, step: 'recovered', status: 'succeeded', finishedAt: new Date(), durationMs: 0,
-    detail: { reason: 'restart', fromStatus: r.status, resumedAt: entry.state, restarts: 1, interrupted },
-  }).onConflictDoUpdate({
-    target: [requestSteps.requestId, requestSteps.run, requestSteps.step],
-    set: {
-      finishedAt: new Date(),
-      detail: sql`${requestSteps.detail} || jsonb_build_object('fromStatus', ${r.status}::text, 'resumedAt', ${entry.state}::text,
+  await withTenant(opts.db, { orgId }, (tx) =>
+    tx
+      .insert(requestSteps)
+      .values({
+        organizationId: orgId,
+        requestId: r.id,
+        run: r.run,
+        step: 'recovered',
+        status: 'succeeded',
+        finishedAt: new Date(),
+        durationMs: 0,
+        detail: { reason: 'restart', fromStatus: r.status, resumedAt: entry.state, restarts: 1, interrupted },
+      })
+      .onConflictDoUpdate({
+        target: [requestSteps.requestId, requestSteps.run, requestSteps.step],
+        set: {
+          finishedAt: new Date(),
+          detail: sql`${requestSteps.detail} || jsonb_build_object('fromStatus', ${r.status}::text, 'resumedAt', ${entry.state}::text,
         'restarts', coalesce((${requestSteps.detail}->>'restarts')::int, 0) + 1, 'interrupted', ${interrupted}::int)`,
+        },
+      }),
+  );
+  await opts.runner.start(
+    { orgId, requestId: r.id, run: r.run },
+    {
+      state: entry.state,
+      input: { orgId, requestId: r.id, run: r.run, ...entry.input?.({ platforms: r.platforms }) },
     },
-  }));
-  await opts.runner.start({ orgId, requestId: r.id, run: r.run }, {
-    state: entry.state, input: { orgId, requestId: r.id, run: r.run, ...entry.input?.({ platforms: r.platforms }) },
-  });
+  );
   report.redriven.push({ orgId, requestId: r.id, run: r.run, fromStatus: r.status, state: entry.state });
 }
 
@@ -216,8 +270,13 @@ async function giveUp(opts: RecoveryOptions, report: RecoveryReport, r: Row, res
   const marked = await withTenant(opts.db, { orgId }, async (tx) => {
     const req = await lockRequest(tx, { orgId, requestId: r.id, run: r.run }, { allowTerminal: true });
     if (isTerminal(req.status)) return false;
-    await moveStatus(tx, req, 'failed', { failure: { state: 'Workflow', code: 'interrupted', message: reason, error: 'Local.Interrupted' } });
+    await moveStatus(tx, req, 'failed', {
+      failure: { state: 'Workflow', code: 'interrupted', message: reason, error: 'Local.Interrupted' },
+    });
     return true;
-  }).catch((e: Error) => { opts.log?.(`request ${r.id} could not be marked failed: ${e.message}`); return false; });
+  }).catch((e: Error) => {
+    opts.log?.(`request ${r.id} could not be marked failed: ${e.message}`);
+    return false;
+  });
   if (marked) report.failed.push({ orgId, requestId: r.id, fromStatus: r.status, reason });
 }

@@ -78,15 +78,33 @@ export class TaskTokenBroker implements TaskCallbacks {
     const issuedAt = meta.issuedAt ?? new Date();
     let resolve!: (v: unknown) => void;
     let reject!: (e: unknown) => void;
-    const result = new Promise<unknown>((res, rej) => { resolve = res; reject = rej; });
+    const result = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
     // The runner may never await `result` after an abort; don't let that surface as unhandled.
     result.catch(() => {});
-    const entry: Entry = { token, executionName: meta.executionName, stateName: meta.stateName, issuedAt, state: 'waiting', resolve, reject, afterAnswer: meta.afterAnswer };
+    const entry: Entry = {
+      token,
+      executionName: meta.executionName,
+      stateName: meta.stateName,
+      issuedAt,
+      state: 'waiting',
+      resolve,
+      reject,
+      afterAnswer: meta.afterAnswer,
+    };
     this.entries.set(token, entry);
     if (meta.timeoutMs !== undefined) {
       // A re-registered token keeps its original deadline (it may have passed while nobody ran).
       const left = Math.max(0, issuedAt.getTime() + meta.timeoutMs - Date.now());
-      const timer = setTimeout(() => this.close(entry, 'timed out', { error: new TaskFailedError('States.Timeout', `${meta.stateName} was not answered in time`) }), left);
+      const timer = setTimeout(
+        () =>
+          this.close(entry, 'timed out', {
+            error: new TaskFailedError('States.Timeout', `${meta.stateName} was not answered in time`),
+          }),
+        left,
+      );
       timer.unref();
       result.finally(() => clearTimeout(timer)).catch(() => {});
     }
@@ -98,7 +116,11 @@ export class TaskTokenBroker implements TaskCallbacks {
     const entry = this.open(token);
     let value = output;
     if (typeof output === 'string') {
-      try { value = JSON.parse(output); } catch { throw new TaskTokenError('InvalidOutput', 'output is not valid JSON'); }
+      try {
+        value = JSON.parse(output);
+      } catch {
+        throw new TaskTokenError('InvalidOutput', 'output is not valid JSON');
+      }
     }
     const json = JSON.stringify(value ?? null);
     if (Buffer.byteLength(json) > MAX_OUTPUT_BYTES) throw new TaskTokenError('InvalidOutput', 'output exceeds 256 KiB');
@@ -122,7 +144,11 @@ export class TaskTokenBroker implements TaskCallbacks {
   pending(filter: { executionName?: string; stateName?: string } = {}): PendingTask[] {
     return [...this.entries.values()]
       .filter((e) => e.state === 'waiting')
-      .filter((e) => (!filter.executionName || e.executionName === filter.executionName) && (!filter.stateName || e.stateName === filter.stateName))
+      .filter(
+        (e) =>
+          (!filter.executionName || e.executionName === filter.executionName) &&
+          (!filter.stateName || e.stateName === filter.stateName),
+      )
       .map(publicView);
   }
 
@@ -161,7 +187,8 @@ export class TaskTokenBroker implements TaskCallbacks {
     if (entry.state !== 'waiting') return;
     entry.state = 'closed';
     entry.closedBecause = because;
-    if ('error' in outcome) entry.reject(outcome.error); else entry.resolve(outcome.value);
+    if ('error' in outcome) entry.reject(outcome.error);
+    else entry.resolve(outcome.value);
     // Only "already <why>" is needed from here on: a burst of answered tasks must not keep closures alive.
     entry.resolve = entry.reject = noop;
     entry.afterAnswer = undefined;
@@ -173,4 +200,9 @@ export class TaskTokenBroker implements TaskCallbacks {
 const noop = () => {};
 const wellFormed = (token: unknown): token is string =>
   typeof token === 'string' && token.startsWith(PREFIX) && token.length >= PREFIX.length + 32 && token.length <= 1024;
-const publicView = (e: Entry): PendingTask => ({ token: e.token, executionName: e.executionName, stateName: e.stateName, issuedAt: e.issuedAt });
+const publicView = (e: Entry): PendingTask => ({
+  token: e.token,
+  executionName: e.executionName,
+  stateName: e.stateName,
+  issuedAt: e.issuedAt,
+});

@@ -15,11 +15,20 @@ import { listOutbox } from '../../functions/adapters/notify/outbox.js';
 import { approvalServices, provideApprovals, resetApprovals } from '../../functions/app/approvals/services.js';
 import { beginStepWait } from '../../functions/app/approvals/step-tasks.js';
 import { startTestApi, type TestApi } from '../support/api.js';
-import { createRequest, createTenant, createWorkflow, RecordingCallbacks, type Fixture } from '../integration/approvals/support.js';
+import {
+  createRequest,
+  createTenant,
+  createWorkflow,
+  RecordingCallbacks,
+  type Fixture,
+} from '../integration/approvals/support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** The bits of HTMLImageElement read in the page (no DOM lib in this tsconfig). */
-interface Img { complete: boolean; naturalWidth: number }
+interface Img {
+  complete: boolean;
+  naturalWidth: number;
+}
 let api: TestApi;
 let ctx: BrowserContext;
 let profile: string;
@@ -30,7 +39,10 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   api = await startTestApi();
   provideApprovals({
-    callbacks, publicBaseUrl: api.url, appMode: 'local', events: new LocalEventRecorder(),
+    callbacks,
+    publicBaseUrl: api.url,
+    appMode: 'local',
+    events: new LocalEventRecorder(),
     secrets: new FieldCipher(new LocalKeyProvider(randomBytes(32))),
   });
   f = await createTenant(api.db.owner, 'Browser');
@@ -39,7 +51,16 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 390, height: 844 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -54,18 +75,35 @@ test('the review page shows the images, approves, and confirms', async () => {
   const wf = await createWorkflow(api.db.owner, f, [{ name: 'Brand review', approvers: { roles: ['approver'] } }]);
   const { requestId, variants } = await createRequest(api.db.owner, api.store, f, wf);
   const taskToken = `tok-${randomBytes(16).toString('hex')}`;
-  await beginStepWait(approvalServices(), { orgId: f.orgId, requestId, run: 1, stepIndex: 0, phase: 'initial', taskToken });
+  await beginStepWait(approvalServices(), {
+    orgId: f.orgId,
+    requestId,
+    run: 1,
+    stepIndex: 0,
+    phase: 'initial',
+    taskToken,
+  });
   const mail = (await listOutbox(api.appDb.db, { limit: 100 })).find((m) => m.to === f.users.approver1.email)!;
 
   const page = await ctx.newPage();
   const errors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
   const res = await page.goto(mail.links[0]);
   expect(res?.status()).toBe(200);
   const imgs = page.locator('figure img');
   await expect.poll(() => imgs.count(), { timeout: 10_000 }).toBe(variants.length);
   // Every image really decoded (a CSP or URL problem leaves naturalWidth at 0).
-  await expect.poll(() => imgs.evaluateAll((els) => els.every((e) => (e as unknown as Img).complete && (e as unknown as Img).naturalWidth > 0)), { timeout: 15_000 }).toBe(true);
+  await expect
+    .poll(
+      () =>
+        imgs.evaluateAll((els) =>
+          els.every((e) => (e as unknown as Img).complete && (e as unknown as Img).naturalWidth > 0),
+        ),
+      { timeout: 15_000 },
+    )
+    .toBe(true);
   // ...and they are the variants' own pixels (facebook 80 px wide, instagram_square 60 px, in platform order).
   expect(await imgs.evaluateAll((els) => els.map((e) => (e as unknown as Img).naturalWidth))).toEqual([80, 60]);
   // Phone-width layout: the decision buttons are on screen, not cut off.
@@ -81,7 +119,9 @@ test('the review page shows the images, approves, and confirms', async () => {
   // Nothing blocked by the page's CSP (the only failed load is the browser's own /favicon.ico probe).
   expect(errors.filter((e) => !/status of 404/.test(e))).toEqual([]);
 
-  const [d] = await api.db.owner<{ decision: string }[]>`select d.decision from approval_decisions d join content_approvals a on a.id = d.approval_id where a.request_id = ${requestId}`;
+  const [d] = await api.db.owner<
+    { decision: string }[]
+  >`select d.decision from approval_decisions d join content_approvals a on a.id = d.approval_id where a.request_id = ${requestId}`;
   expect(d.decision).toBe('approve');
   expect(callbacks.successesFor(taskToken)).toHaveLength(1);
 

@@ -19,8 +19,14 @@ beforeAll(async () => {
   t = await createTestDatabase();
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'svp-e2e-'));
   stack = await startLocalStack({
-    dataDir, port: 0, databaseUrl: t.ownerUrl, appDatabaseUrl: t.appUrl, freepik: 'emulator',
-    scheduler: false, outbox: false, log: () => {},
+    dataDir,
+    port: 0,
+    databaseUrl: t.ownerUrl,
+    appDatabaseUrl: t.appUrl,
+    freepik: 'emulator',
+    scheduler: false,
+    outbox: false,
+    log: () => {},
   });
 });
 afterAll(async () => {
@@ -31,7 +37,8 @@ afterAll(async () => {
 
 async function api(method: string, url: string, token: string, body?: unknown) {
   const r = await fetch(`${stack.apiUrl}${url}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await r.text();
@@ -67,7 +74,9 @@ test('a brief submitted through the API reaches the approval wait with every var
   }
   expect(detail.failure).toBeNull();
   expect(detail.status).toBe('awaiting_approval');
-  expect(detail.timeline.map((s: { step: string }) => s.step)).toEqual(expect.arrayContaining(['validate', 'source', 'compose', 'check', 'decide']));
+  expect(detail.timeline.map((s: { step: string }) => s.step)).toEqual(
+    expect.arrayContaining(['validate', 'source', 'compose', 'check', 'decide']),
+  );
   expect(detail.compliance).toMatchObject({ stage: 'final' });
   expect(detail.variants.map((v: { platform: string }) => v.platform).sort()).toEqual([...platforms].sort());
 

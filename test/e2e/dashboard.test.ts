@@ -27,7 +27,12 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   api = await startTestApi();
   // The page handlers read these at request time: local mode, and the test issuer's keys.
-  for (const [k, v] of Object.entries({ APP_MODE: 'local', LOCAL_KEYS_DIR: api.auth.keysDir, JWT_ISSUER: api.auth.issuer, JWT_AUDIENCE: api.auth.audience })) {
+  for (const [k, v] of Object.entries({
+    APP_MODE: 'local',
+    LOCAL_KEYS_DIR: api.auth.keysDir,
+    JWT_ISSUER: api.auth.issuer,
+    JWT_AUDIENCE: api.auth.audience,
+  })) {
     saved[k] = process.env[k];
     process.env[k] = v;
   }
@@ -35,27 +40,62 @@ beforeAll(async () => {
   orgId = org.id;
   await api.db.owner`update users set display_name = 'Dana Seed' where id = ${owner.id}`;
   await api.db.owner`update organizations set monthly_budget_usd = 50 where id = ${org.id}`;
-  await api.db.owner`insert into system_settings (key, value) values ('dev_sign_in', 'true'::jsonb) on conflict (key) do update set value = excluded.value`;
+  await api.db
+    .owner`insert into system_settings (key, value) values ('dev_sign_in', 'true'::jsonb) on conflict (key) do update set value = excluded.value`;
   const seeded = await seedBrandFor(api.db.owner, org.id, owner.id, 'Dana brand');
-  const c1 = await seedContent(api.db.owner, seeded, { headline: 'Autumn campaign', decision: 'pass', score: 88, createdAt: d2 });
-  const c2 = await seedContent(api.db.owner, seeded, { headline: 'Winter preview', decision: 'review', score: 64, createdAt: d2 });
+  const c1 = await seedContent(api.db.owner, seeded, {
+    headline: 'Autumn campaign',
+    decision: 'pass',
+    score: 88,
+    createdAt: d2,
+  });
+  const c2 = await seedContent(api.db.owner, seeded, {
+    headline: 'Winter preview',
+    decision: 'review',
+    score: 64,
+    createdAt: d2,
+  });
   const at = (d: Date, h: number) => new Date(d.getTime() + h * 3_600_000).toISOString();
   const r = await api.call('POST', `/v1/orgs/${org.id}/analytics/metrics`, {
     token: owner.token,
-    body: { points: [
-      { variantId: c1.variants[0].id, platform: 'instagram', metric: 'impressions', value: 4200, recordedAt: at(d1, 10) },
-      { variantId: c1.variants[0].id, platform: 'instagram', metric: 'likes', value: 300, recordedAt: at(d1, 10) },
-      { variantId: c1.variants[1].id, platform: 'facebook', metric: 'impressions', value: 1800, recordedAt: at(d2, 8) },
-      { variantId: c1.variants[1].id, platform: 'facebook', metric: 'comments', value: 45, recordedAt: at(d2, 8) },
-      { variantId: c2.variants[0].id, platform: 'instagram', metric: 'impressions', value: 900, recordedAt: at(d2, 15) },
-      { variantId: c2.variants[0].id, platform: 'instagram', metric: 'saves', value: 12, recordedAt: at(d2, 15) },
-    ] },
+    body: {
+      points: [
+        {
+          variantId: c1.variants[0].id,
+          platform: 'instagram',
+          metric: 'impressions',
+          value: 4200,
+          recordedAt: at(d1, 10),
+        },
+        { variantId: c1.variants[0].id, platform: 'instagram', metric: 'likes', value: 300, recordedAt: at(d1, 10) },
+        {
+          variantId: c1.variants[1].id,
+          platform: 'facebook',
+          metric: 'impressions',
+          value: 1800,
+          recordedAt: at(d2, 8),
+        },
+        { variantId: c1.variants[1].id, platform: 'facebook', metric: 'comments', value: 45, recordedAt: at(d2, 8) },
+        {
+          variantId: c2.variants[0].id,
+          platform: 'instagram',
+          metric: 'impressions',
+          value: 900,
+          recordedAt: at(d2, 15),
+        },
+        { variantId: c2.variants[0].id, platform: 'instagram', metric: 'saves', value: 12, recordedAt: at(d2, 15) },
+      ],
+    },
   });
   expect(r.status).toBe(200);
   await seedUsage(api.db.owner, org.id, usageRowsFor(d2, 10, 3));
   await api.db.owner`insert into usage_counters (organization_id, month, credits, cost_usd, calls)
     select organization_id, date_trunc('month', now() at time zone 'UTC')::date, sum(credits), sum(cost_usd), count(*) from api_usage group by 1`;
-  for (const [job, period] of [['rollup-content-hourly', undefined], ['rollup-usage', undefined], ['rollup-brand-compliance', dayKey(d2)]] as const) {
+  for (const [job, period] of [
+    ['rollup-content-hourly', undefined],
+    ['rollup-usage', undefined],
+    ['rollup-brand-compliance', dayKey(d2)],
+  ] as const) {
     expect((await runJob(job, { period }, { db: api.appDb })).status).toBe('succeeded');
   }
   profile = mkdtempSync(path.join(os.tmpdir(), 'svp-chromium-'));
@@ -63,7 +103,16 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 412, height: 900 }, // a phone-sized window: the layout must hold up
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -91,7 +140,9 @@ test('after the local sign-in the charts render the seeded numbers', async () =>
   const page = await ctx.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
   await page.goto(`${api.url}/dashboard?org=${orgId}&from=${dayKey(d1)}&to=${dayKey(today)}`);
   await page.locator('#signin-link').click();
   await page.waitForURL(/\/dev\/sign-in/, { timeout: 15_000 });
@@ -112,10 +163,16 @@ test('after the local sign-in the charts render the seeded numbers', async () =>
   expect(await trend.locator(`circle[data-label="${dayKey(d1)}"]`).getAttribute('data-value')).toBe('4200');
   expect(await trend.locator(`circle[data-label="${dayKey(d2)}"] title`).textContent()).toContain('2,700 impressions');
   const platforms = page.locator('svg[data-chart="engagement-by-platform"] g[data-bar]');
-  expect(await platforms.evaluateAll((gs) => gs.map((g) => g.getAttribute('data-bar')))).toEqual(['instagram', 'facebook']);
+  expect(await platforms.evaluateAll((gs) => gs.map((g) => g.getAttribute('data-bar')))).toEqual([
+    'instagram',
+    'facebook',
+  ]);
   expect(await page.locator('svg[data-chart="compliance-trend"]').getAttribute('data-total')).toBe('2');
   expect(await page.locator('svg[data-chart="budget"]').getAttribute('data-budget')).toBe('50');
-  expect(await page.locator('table[data-table="top-content"] tbody tr td:first-child').allTextContents()).toEqual(['Autumn campaign', 'Winter preview']);
+  expect(await page.locator('table[data-table="top-content"] tbody tr td:first-child').allTextContents()).toEqual([
+    'Autumn campaign',
+    'Winter preview',
+  ]);
   // Rendered, not just present: the chart has a real size on a phone-width screen.
   const box = await trend.boundingBox();
   expect(box!.width).toBeGreaterThan(300);

@@ -39,10 +39,18 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-const start = () => startLocalStack({
-  dataDir, port, databaseUrl: t.ownerUrl, appDatabaseUrl: t.appUrl, freepik: 'emulator',
-  scheduler: false, outbox: false, log: (m) => logs.push(m), onWorkflowEvent: (e) => events.push(e),
-});
+const start = () =>
+  startLocalStack({
+    dataDir,
+    port,
+    databaseUrl: t.ownerUrl,
+    appDatabaseUrl: t.appUrl,
+    freepik: 'emulator',
+    scheduler: false,
+    outbox: false,
+    log: (m) => logs.push(m),
+    onWorkflowEvent: (e) => events.push(e),
+  });
 
 async function freePort(): Promise<number> {
   const srv = net.createServer();
@@ -55,8 +63,14 @@ async function freePort(): Promise<number> {
 async function submit(s: LocalStack, token: string, headline: string, platforms: string[]): Promise<string> {
   const acme = s.seed.orgs.find((o) => o.slug === 'acme-coffee')!;
   const r = await fetch(`${s.apiUrl}/v1/orgs/${acme.id}/content-requests`, {
-    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ brandId: acme.brandId, brief: { ...ACME_BRIEF, headline }, image: { source: 'stock', query: 'coffee cup' }, platforms }),
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      brandId: acme.brandId,
+      brief: { ...ACME_BRIEF, headline },
+      image: { source: 'stock', query: 'coffee cup' },
+      platforms,
+    }),
   });
   expect(r.status).toBe(202);
   return ((await r.json()) as { id: string }).id;
@@ -64,11 +78,16 @@ async function submit(s: LocalStack, token: string, headline: string, platforms:
 
 /** The newest mail to `to` about `headline` (GET /dev/outbox), once it exists. */
 async function mailFor(s: LocalStack, to: string, headline: string, subject: RegExp) {
-  return waitFor(`mail to ${to} about "${headline}"`, async () => {
-    const r = await fetch(`${s.apiUrl}/dev/outbox?to=${encodeURIComponent(to)}`);
-    const items = ((await r.json()) as { items: { subject: string; text: string; links: string[] }[] }).items;
-    return items.filter((m) => m.text.includes(`Headline: ${headline}\n`) && subject.test(m.subject)).at(-1);
-  }, 120_000, 100);
+  return waitFor(
+    `mail to ${to} about "${headline}"`,
+    async () => {
+      const r = await fetch(`${s.apiUrl}/dev/outbox?to=${encodeURIComponent(to)}`);
+      const items = ((await r.json()) as { items: { subject: string; text: string; links: string[] }[] }).items;
+      return items.filter((m) => m.text.includes(`Headline: ${headline}\n`) && subject.test(m.subject)).at(-1);
+    },
+    120_000,
+    100,
+  );
 }
 
 async function approveThrough(link: string): Promise<void> {
@@ -82,14 +101,22 @@ async function statusOf(id: string): Promise<string> {
 }
 
 async function waitForStatus(id: string, statuses: string[], timeoutMs = 120_000): Promise<void> {
-  await waitFor(`request ${id} to be ${statuses.join('|')}`, async () => statuses.includes(await statusOf(id)), timeoutMs, 25);
+  await waitFor(
+    `request ${id} to be ${statuses.join('|')}`,
+    async () => statuses.includes(await statusOf(id)),
+    timeoutMs,
+    25,
+  );
 }
 
 /** Everything a user (requester, reviewer, client) can see of a request, and the mail it caused. */
 async function snapshot(id: string) {
-  const [request] = await t.owner`SELECT status, run, failure, execution_name, updated_at, compliance FROM content_requests WHERE id = ${id}`;
-  const timeline = await t.owner`SELECT run, step, status, started_at, finished_at, duration_ms, detail FROM request_steps WHERE request_id = ${id} ORDER BY started_at, step`;
-  const approvals = await t.owner`SELECT id, run, step_index, status, phase, approver_ids, due_at, remind_at, task_token_enc, callback_sent_at, updated_at
+  const [request] =
+    await t.owner`SELECT status, run, failure, execution_name, updated_at, compliance FROM content_requests WHERE id = ${id}`;
+  const timeline =
+    await t.owner`SELECT run, step, status, started_at, finished_at, duration_ms, detail FROM request_steps WHERE request_id = ${id} ORDER BY started_at, step`;
+  const approvals =
+    await t.owner`SELECT id, run, step_index, status, phase, approver_ids, due_at, remind_at, task_token_enc, callback_sent_at, updated_at
     FROM content_approvals WHERE request_id = ${id} ORDER BY step_index`;
   const links = await t.owner`SELECT l.id, l.approver_id, l.expires_at, l.used_at, l.revoked_at FROM approval_links l
     JOIN content_approvals a ON a.id = l.approval_id WHERE a.request_id = ${id} ORDER BY l.id`;
@@ -100,7 +127,9 @@ async function snapshot(id: string) {
   return { request, timeline, approvals, links, mails, downloads };
 }
 
-test('three restarts: a request waiting at step 2 of 2 stays there untouched and its link completes it; one caught mid-render finishes once; a failed one stays failed', { timeout: 420_000 }, async () => {
+test('three restarts: a request waiting at step 2 of 2 stays there untouched and its link completes it; one caught mid-render finishes once; a failed one stays failed', {
+  timeout: 420_000,
+}, async () => {
   stack = await start();
   const creator = await stack.mintToken('creator@acme.test');
 
@@ -126,13 +155,24 @@ test('three restarts: a request waiting at step 2 of 2 stays there untouched and
 
   // (b) Caught mid-render: five platforms, four rendered at a time; the stack stops meanwhile.
   const b = await submit(stack, creator, HEADLINE_B, PLATFORMS_B);
-  await waitFor('(b) rendering', async () => events.some((e) => e.requestId === b && e.type === 'state_entered' && e.state === 'Render variant'), 120_000, 10);
+  await waitFor(
+    '(b) rendering',
+    async () => events.some((e) => e.requestId === b && e.type === 'state_entered' && e.state === 'Render variant'),
+    120_000,
+    10,
+  );
   await stack.stop();
   expect(await statusOf(b)).toBe('rendering');
   // What sourcing bought for (b) before the stop (an image per layout group that needs its own).
-  const [{ n: boughtB }] = await t.owner<{ n: number }[]>`SELECT coalesce(sum(downloads), 0)::int AS n FROM request_sourcing WHERE request_id = ${b}`;
+  const [{ n: boughtB }] = await t.owner<
+    { n: number }[]
+  >`SELECT coalesce(sum(downloads), 0)::int AS n FROM request_sourcing WHERE request_id = ${b}`;
   expect(boughtB).toBeGreaterThanOrEqual(1);
-  const rendersBefore = (await t.owner<{ n: number }[]>`SELECT count(*)::int AS n FROM request_steps WHERE request_id = ${b} AND step LIKE 'render:%' AND status = 'succeeded'`)[0].n;
+  const rendersBefore = (
+    await t.owner<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM request_steps WHERE request_id = ${b} AND step LIKE 'render:%' AND status = 'succeeded'`
+  )[0].n;
   expect(rendersBefore).toBeLessThan(PLATFORMS_B.length);
 
   for (let restart = 1; restart <= 3; restart++) {
@@ -147,7 +187,12 @@ test('three restarts: a request waiting at step 2 of 2 stays there untouched and
     expect(await snapshot(c)).toEqual(cBefore);
     // The same token is waiting again, with its original issue time (the deadline runs from there).
     expect(stack.broker.pending({ executionName: `req-${a}-r1` })).toEqual([waitBefore]);
-    expect(events.slice(since).filter((e) => e.requestId === a).map((e) => e.type)).toEqual(['execution_resumed', 'waiting_for_token']);
+    expect(
+      events
+        .slice(since)
+        .filter((e) => e.requestId === a)
+        .map((e) => e.type),
+    ).toEqual(['execution_resumed', 'waiting_for_token']);
 
     if (restart === 1) {
       // (b) continues at the Map (its iterations render again, idempotently) and reaches its wait once.
@@ -181,18 +226,28 @@ test('three restarts: a request waiting at step 2 of 2 stays there untouched and
   expect(bAfter.mails).toBe(2);
   expect(bAfter.timeline.map((s) => s.step).filter((s) => s.startsWith('render:'))).toHaveLength(PLATFORMS_B.length);
   expect(bAfter.timeline.every((s) => s.run === 1 && s.step !== 'recovered')).toBe(true);
-  const [{ n: variants }] = await t.owner<{ n: number }[]>`SELECT count(*)::int AS n FROM asset_variants WHERE request_id = ${b}`;
+  const [{ n: variants }] = await t.owner<
+    { n: number }[]
+  >`SELECT count(*)::int AS n FROM asset_variants WHERE request_id = ${b}`;
   expect(variants).toBe(PLATFORMS_B.length);
   expect(events.filter((e) => e.requestId === b && e.type === 'execution_started')).toHaveLength(1);
-  expect(events.filter((e) => e.requestId === b && (e.type === 'execution_failed' || e.type === 'execution_succeeded')).map((e) => e.type)).toEqual(['execution_succeeded']);
-  const [{ n: published }] = await t.owner<{ n: number }[]>`SELECT count(*)::int AS n FROM user_activity_logs WHERE resource_id = ${b} AND action = 'content_request.published'`;
+  expect(
+    events
+      .filter((e) => e.requestId === b && (e.type === 'execution_failed' || e.type === 'execution_succeeded'))
+      .map((e) => e.type),
+  ).toEqual(['execution_succeeded']);
+  const [{ n: published }] = await t.owner<
+    { n: number }[]
+  >`SELECT count(*)::int AS n FROM user_activity_logs WHERE resource_id = ${b} AND action = 'content_request.published'`;
   expect(published).toBe(1);
 
   // (c) untouched throughout.
   expect(await snapshot(c)).toEqual(cBefore);
 
   // What was published stays where its URLs (manifest, webhook) say, restart after restart.
-  const [{ manifest }] = await t.owner<{ manifest: { variants: { url: string }[] } }[]>`SELECT manifest FROM content_requests WHERE id = ${a}`;
+  const [{ manifest }] = await t.owner<
+    { manifest: { variants: { url: string }[] } }[]
+  >`SELECT manifest FROM content_requests WHERE id = ${a}`;
   await stack.stop();
   stack = await start();
   for (const v of manifest.variants) expect((await fetch(v.url)).status, v.url).toBe(200);

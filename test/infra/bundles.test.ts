@@ -22,7 +22,14 @@ const MB = 1024 * 1024;
 const OUT = path.join(PROJECT_ROOT, '.local', 'bundle-test');
 
 interface Row {
-  fn: string; entry: string; group: string; bytes: number; kb: number; importsSharp: boolean; sharpInstalled: boolean; sharpReason?: string;
+  fn: string;
+  entry: string;
+  group: string;
+  bytes: number;
+  kb: number;
+  importsSharp: boolean;
+  sharpInstalled: boolean;
+  sharpReason?: string;
   /** Project files esbuild put into the bundle (repo-relative; node_modules left out). */
   sources: string[];
 }
@@ -54,30 +61,40 @@ beforeAll(async () => {
     logLevel: 'silent',
   });
   const outputs = result.metafile.outputs as Metafile['outputs'];
-  rows = fns.map((f) => {
-    const out = path.join(OUT, `${f.node.id}.mjs`);
-    const meta = Object.entries(outputs).find(([p]) => path.resolve(PROJECT_ROOT, p) === out)![1];
-    const bytes = statSync(out).size;
-    const sources = Object.keys(meta.inputs).map((p) => path.relative(PROJECT_ROOT, path.resolve(PROJECT_ROOT, p)).split(path.sep).join('/'))
-      .filter((p) => !p.split('/').includes('node_modules'));
-    return {
-      fn: f.node.id,
-      entry: f.entryPath,
-      group: f.group,
-      bytes,
-      kb: Math.round(bytes / 102.4) / 10,
-      importsSharp: meta.imports.some((i) => i.path === 'sharp'),
-      sharpInstalled: f.includesSharp,
-      sharpReason: f.sharpReason,
-      sources,
-    };
-  }).sort((a, b) => b.bytes - a.bytes);
+  rows = fns
+    .map((f) => {
+      const out = path.join(OUT, `${f.node.id}.mjs`);
+      const meta = Object.entries(outputs).find(([p]) => path.resolve(PROJECT_ROOT, p) === out)![1];
+      const bytes = statSync(out).size;
+      const sources = Object.keys(meta.inputs)
+        .map((p) => path.relative(PROJECT_ROOT, path.resolve(PROJECT_ROOT, p)).split(path.sep).join('/'))
+        .filter((p) => !p.split('/').includes('node_modules'));
+      return {
+        fn: f.node.id,
+        entry: f.entryPath,
+        group: f.group,
+        bytes,
+        kb: Math.round(bytes / 102.4) / 10,
+        importsSharp: meta.imports.some((i) => i.path === 'sharp'),
+        sharpInstalled: f.includesSharp,
+        sharpReason: f.sharpReason,
+        sources,
+      };
+    })
+    .sort((a, b) => b.bytes - a.bytes);
   mkdirSync(path.join(PROJECT_ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(
     path.join(PROJECT_ROOT, 'bench', 'results', 'bundle-sizes.json'),
     `${JSON.stringify({ measuredAt: new Date().toISOString(), options: BUNDLE_OPTIONS, functions: rows.map(({ sources: _, ...r }) => r) }, null, 2)}\n`,
   );
-  console.table(rows.map((r) => ({ function: r.fn, group: r.group, KiB: r.kb, sharp: r.importsSharp ? (r.sharpReason ?? 'UNDECLARED') : '' })));
+  console.table(
+    rows.map((r) => ({
+      function: r.fn,
+      group: r.group,
+      KiB: r.kb,
+      sharp: r.importsSharp ? (r.sharpReason ?? 'UNDECLARED') : '',
+    })),
+  );
 }, 300_000);
 
 afterAll(() => {
@@ -95,7 +112,9 @@ describe('Lambda bundles', () => {
     // Sanity: the paths are what the filter below expects (a renamed root would make it vacuous).
     expect(rows.every((r) => r.sources.includes(r.entry))).toBe(true);
     expect(rows.flatMap((r) => r.sources).some((p) => p.startsWith('functions/shared/'))).toBe(true);
-    const foreign = rows.flatMap((r) => r.sources.filter((p) => /^(local|test|bench)\//.test(p) || /emulator/i.test(p)).map((p) => `${r.fn}: ${p}`));
+    const foreign = rows.flatMap((r) =>
+      r.sources.filter((p) => /^(local|test|bench)\//.test(p) || /emulator/i.test(p)).map((p) => `${r.fn}: ${p}`),
+    );
     expect(foreign).toEqual([]);
   });
 
@@ -106,7 +125,9 @@ describe('Lambda bundles', () => {
   });
 
   it('installs sharp exactly where the code imports it (else a cold-start crash or dead weight)', () => {
-    const mismatched = rows.filter((r) => r.importsSharp !== r.sharpInstalled).map((r) => `${r.entry}: imports sharp=${r.importsSharp}, installed=${r.sharpInstalled}`);
+    const mismatched = rows
+      .filter((r) => r.importsSharp !== r.sharpInstalled)
+      .map((r) => `${r.entry}: imports sharp=${r.importsSharp}, installed=${r.sharpInstalled}`);
     expect(mismatched).toEqual([]);
     expect(rows.filter((r) => r.group === 'render').every((r) => r.importsSharp)).toBe(true);
   });
@@ -114,9 +135,17 @@ describe('Lambda bundles', () => {
   it('has sharp only in functions that render or decode images', () => {
     const carriers = rows.filter((r) => r.importsSharp);
     expect(carriers.length).toBeGreaterThan(0);
-    expect(carriers.filter((r) => r.sharpReason !== 'renders' && r.sharpReason !== 'decodes').map((r) => `${r.entry} (${r.sharpReason})`)).toEqual([]);
+    expect(
+      carriers
+        .filter((r) => r.sharpReason !== 'renders' && r.sharpReason !== 'decodes')
+        .map((r) => `${r.entry} (${r.sharpReason})`),
+    ).toEqual([]);
     // API handlers: only the ones that decode uploads or render previews.
-    expect(rows.filter((r) => r.entry.startsWith('functions/handlers/api/') && r.importsSharp).every((r) => ['assets', 'templates'].some((fn) => r.entry.endsWith(`/${fn}.ts`)))).toBe(true);
+    expect(
+      rows
+        .filter((r) => r.entry.startsWith('functions/handlers/api/') && r.importsSharp)
+        .every((r) => ['assets', 'templates'].some((fn) => r.entry.endsWith(`/${fn}.ts`))),
+    ).toBe(true);
   });
 
   it('loads every bundle as an ES module and exports a handler', async () => {
@@ -137,28 +166,62 @@ describe('Lambda bundles', () => {
     const failures: string[] = [];
     // Two at a time: this machine has two cores.
     const queue = [...rows];
-    await Promise.all([0, 1].map(async () => {
-      for (let r = queue.shift(); r; r = queue.shift()) {
-        const file = path.join(OUT, `${r.fn}.mjs`);
-        try {
-          const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler); process.exit(0);`], { env, timeout: 60_000 });
-          if (stdout.trim() !== 'function') failures.push(`${r.fn}: handler is ${stdout.trim()}`);
-        } catch (e) {
-          failures.push(`${r.fn}: ${String((e as { stderr?: string }).stderr ?? e).split('\n').slice(0, 4).join(' | ')}`);
+    await Promise.all(
+      [0, 1].map(async () => {
+        for (let r = queue.shift(); r; r = queue.shift()) {
+          const file = path.join(OUT, `${r.fn}.mjs`);
+          try {
+            const { stdout } = await run(
+              process.execPath,
+              [
+                '--input-type=module',
+                '-e',
+                `const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler); process.exit(0);`,
+              ],
+              { env, timeout: 60_000 },
+            );
+            if (stdout.trim() !== 'function') failures.push(`${r.fn}: handler is ${stdout.trim()}`);
+          } catch (e) {
+            failures.push(
+              `${r.fn}: ${String((e as { stderr?: string }).stderr ?? e)
+                .split('\n')
+                .slice(0, 4)
+                .join(' | ')}`,
+            );
+          }
         }
-      }
-    }));
+      }),
+    );
     expect(failures).toEqual([]);
   }, 300_000);
 
   it('answers GET /health from the bundled system function', async () => {
     const file = path.join(OUT, 'Api-system.mjs');
     const event = {
-      version: '2.0', routeKey: 'GET /health', rawPath: '/health', rawQueryString: '', headers: { accept: 'application/json' }, isBase64Encoded: false,
-      requestContext: { accountId: '1', apiId: 'a', domainName: 'x', domainPrefix: 'x', http: { method: 'GET', path: '/health', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' }, requestId: 'r-1', routeKey: 'GET /health', stage: '$default', time: new Date().toUTCString(), timeEpoch: Date.now() },
+      version: '2.0',
+      routeKey: 'GET /health',
+      rawPath: '/health',
+      rawQueryString: '',
+      headers: { accept: 'application/json' },
+      isBase64Encoded: false,
+      requestContext: {
+        accountId: '1',
+        apiId: 'a',
+        domainName: 'x',
+        domainPrefix: 'x',
+        http: { method: 'GET', path: '/health', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+        requestId: 'r-1',
+        routeKey: 'GET /health',
+        stage: '$default',
+        time: new Date().toUTCString(),
+        timeEpoch: Date.now(),
+      },
     };
     const script = `const m = await import(${JSON.stringify(file)}); const out = await m.handler(${JSON.stringify(event)}, { awsRequestId: 'r-1', functionName: 'system', callbackWaitsForEmptyEventLoop: false, getRemainingTimeInMillis: () => 10000 }); console.log(JSON.stringify(out)); process.exit(0);`;
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NODE_OPTIONS: '', APP_MODE: 'aws', AWS_REGION: 'us-east-1' }, timeout: 60_000 });
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, NODE_OPTIONS: '', APP_MODE: 'aws', AWS_REGION: 'us-east-1' },
+      timeout: 60_000,
+    });
     const out = JSON.parse(stdout.trim().split('\n').pop()!) as { statusCode: number; body: string };
     expect(out.statusCode).toBe(200);
     expect(JSON.parse(out.body)).toMatchObject({ status: 'ok' });

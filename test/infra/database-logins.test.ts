@@ -11,7 +11,9 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 let t: TestDatabase;
 const role = `svp_login_${randomBytes(4).toString('hex')}`;
-beforeAll(async () => { t = await createTestDatabase(); }, 60_000);
+beforeAll(async () => {
+  t = await createTestDatabase();
+}, 60_000);
 afterAll(async () => {
   await t.owner.unsafe(`DROP ROLE IF EXISTS ${role}`);
   await t.drop();
@@ -36,7 +38,9 @@ test('creates the login before any migration, then follows a rotated password', 
   expect(await ensureLogin(t.ownerUrl, { username: role, password: first })).toBe('created');
   expect(await loginAs(first)).toBe(role);
 
-  const [attrs] = await t.owner<{ rolsuper: boolean; rolbypassrls: boolean; rolcreaterole: boolean; rolcreatedb: boolean }[]>`
+  const [attrs] = await t.owner<
+    { rolsuper: boolean; rolbypassrls: boolean; rolcreaterole: boolean; rolcreatedb: boolean }[]
+  >`
     select rolsuper, rolbypassrls, rolcreaterole, rolcreatedb from pg_roles where rolname = ${role}`;
   expect(attrs).toEqual({ rolsuper: false, rolbypassrls: false, rolcreaterole: false, rolcreatedb: false });
 
@@ -47,5 +51,7 @@ test('creates the login before any migration, then follows a rotated password', 
 });
 
 test('refuses a role name that is not a plain identifier (it is interpolated into DDL)', async () => {
-  await expect(ensureLogin(t.ownerUrl, { username: 'x; drop table users', password: 'p' })).rejects.toThrow(/unexpected role name/);
+  await expect(ensureLogin(t.ownerUrl, { username: 'x; drop table users', password: 'p' })).rejects.toThrow(
+    /unexpected role name/,
+  );
 });

@@ -26,15 +26,25 @@ import { removeOutdirs, synthesize, type CfnTemplate, type SynthesizedApp } from
 
 afterAll(removeOutdirs);
 
-interface Node { stack: string; lid: string }
+interface Node {
+  stack: string;
+  lid: string;
+}
 const key = (n: Node) => `${n.stack}/${n.lid}`;
 
 class DeployOrder {
   private readonly stackDeps = new Map<string, Set<string>>();
-  constructor(readonly templates: Record<string, CfnTemplate>, stacks: Stack[]) {
+  constructor(
+    readonly templates: Record<string, CfnTemplate>,
+    stacks: Stack[],
+  ) {
     const direct = new Map(stacks.map((s) => [s.stackName, s.dependencies.map((d) => d.stackName)]));
     const close = (name: string, seen = new Set<string>()): Set<string> => {
-      for (const d of direct.get(name) ?? []) if (!seen.has(d)) { seen.add(d); close(d, seen); }
+      for (const d of direct.get(name) ?? [])
+        if (!seen.has(d)) {
+          seen.add(d);
+          close(d, seen);
+        }
       return seen;
     };
     for (const s of stacks) this.stackDeps.set(s.stackName, close(s.stackName));
@@ -49,7 +59,10 @@ class DeployOrder {
     while (stack.length) {
       for (const d of dependencies(t, stack.pop()!)) {
         if (d === b.lid) return true;
-        if (!seen.has(d)) { seen.add(d); stack.push(d); }
+        if (!seen.has(d)) {
+          seen.add(d);
+          stack.push(d);
+        }
       }
     }
     return false;
@@ -69,11 +82,22 @@ function userOfSecret(t: CfnTemplate, lid: string): string | undefined {
   if (r.Type === 'AWS::SecretsManager::SecretTargetAttachment') return userOfSecret(t, refLid(r.Properties!.SecretId)!);
   if (r.Type !== 'AWS::SecretsManager::Secret') return undefined;
   // The template is JSON text, or a Fn::Join that builds it (CDK adds the master secret's ARN).
-  return /username\\*"\s*:\s*\\*"([A-Za-z0-9_]+)/.exec(JSON.stringify(r.Properties?.GenerateSecretString?.SecretStringTemplate ?? ''))?.[1];
+  return /username\\*"\s*:\s*\\*"([A-Za-z0-9_]+)/.exec(
+    JSON.stringify(r.Properties?.GenerateSecretString?.SecretStringTemplate ?? ''),
+  )?.[1];
 }
 
-interface Waiter { node: Node; what: string; user: string }
-interface Creator { node: Node; what: string; users: string[]; alsoAfter?: Node[] }
+interface Waiter {
+  node: Node;
+  what: string;
+  user: string;
+}
+interface Creator {
+  node: Node;
+  what: string;
+  users: string[];
+  alsoAfter?: Node[];
+}
 
 function loginWaiters(templates: Record<string, CfnTemplate>): Waiter[] {
   const out: Waiter[] = [];
@@ -82,11 +106,19 @@ function loginWaiters(templates: Record<string, CfnTemplate>): Waiter[] {
       if (r.Type === 'AWS::RDS::DBProxyTargetGroup') {
         const proxyLid = refLid(r.Properties!.DBProxyName)!;
         for (const auth of t.Resources[proxyLid].Properties!.Auth as Array<{ SecretArn: unknown }>) {
-          out.push({ node: { stack, lid }, what: `proxy target group ${lid} (proxy ${proxyLid})`, user: userOfSecret(t, refLid(auth.SecretArn)!) ?? '?' });
+          out.push({
+            node: { stack, lid },
+            what: `proxy target group ${lid} (proxy ${proxyLid})`,
+            user: userOfSecret(t, refLid(auth.SecretArn)!) ?? '?',
+          });
         }
       }
       if (r.Type === 'AWS::SecretsManager::RotationSchedule') {
-        out.push({ node: { stack, lid }, what: `rotation ${lid}`, user: userOfSecret(t, refLid(r.Properties!.SecretId)!) ?? '?' });
+        out.push({
+          node: { stack, lid },
+          what: `rotation ${lid}`,
+          user: userOfSecret(t, refLid(r.Properties!.SecretId)!) ?? '?',
+        });
       }
     }
   }
@@ -103,10 +135,13 @@ function loginCreators(templates: Record<string, CfnTemplate>): Creator[] {
           .map(([l]) => ({ stack, lid: l }));
         const master = r.Properties!.MasterUsername;
         const user = typeof master === 'string' ? master : userOfSecret(t, refLid(master)!);
-        if (user) out.push({ node: { stack, lid }, what: `cluster ${lid}`, users: [user], alsoAfter: instances.slice(0, 1) });
+        if (user)
+          out.push({ node: { stack, lid }, what: `cluster ${lid}`, users: [user], alsoAfter: instances.slice(0, 1) });
       }
-      if (r.Type === 'Custom::DatabaseLogins') out.push({ node: { stack, lid }, what: `${r.Type} ${lid}`, users: r.Properties!.Logins as string[] });
-      if (r.Type === 'Custom::DatabaseMigrations') out.push({ node: { stack, lid }, what: `${r.Type} ${lid}`, users: [APP_ROLE] });
+      if (r.Type === 'Custom::DatabaseLogins')
+        out.push({ node: { stack, lid }, what: `${r.Type} ${lid}`, users: r.Properties!.Logins as string[] });
+      if (r.Type === 'Custom::DatabaseMigrations')
+        out.push({ node: { stack, lid }, what: `${r.Type} ${lid}`, users: [APP_ROLE] });
     }
   }
   return out;
@@ -114,24 +149,44 @@ function loginCreators(templates: Record<string, CfnTemplate>): Creator[] {
 
 describe.each(['prod', 'dev'] as const)('first deploy order (%s)', (stage) => {
   let s: SynthesizedApp;
-  beforeAll(() => { s = synthesize(stage); });
+  beforeAll(() => {
+    s = synthesize(stage);
+  });
 
   it('finds the resources that wait for a database login, for both database users', () => {
     const waiters = loginWaiters(s.templates);
     expect(waiters.filter((w) => w.what.startsWith('proxy')).map((w) => w.user)).toEqual([APP_ROLE]);
-    expect(waiters.filter((w) => w.what.startsWith('rotation')).map((w) => w.user).sort()).toEqual([APP_ROLE, s.config.database.ownerUsername].sort());
+    expect(
+      waiters
+        .filter((w) => w.what.startsWith('rotation'))
+        .map((w) => w.user)
+        .sort(),
+    ).toEqual([APP_ROLE, s.config.database.ownerUsername].sort());
   });
 
   it('creates every login before anything that logs in with it', () => {
-    const order = new DeployOrder(s.templates, [s.dataStack, s.appStack, ...(s.backupCopyStack ? [s.backupCopyStack] : [])]);
+    const order = new DeployOrder(s.templates, [
+      s.dataStack,
+      s.appStack,
+      ...(s.backupCopyStack ? [s.backupCopyStack] : []),
+    ]);
     const creators = loginCreators(s.templates);
     const problems: string[] = [];
     for (const w of loginWaiters(s.templates)) {
       const candidates = creators.filter((c) => c.users.includes(w.user));
-      const ok = candidates.some((c) => order.after(w.node, c.node) && (c.alsoAfter ?? []).every((n) => order.after(w.node, n)));
+      const ok = candidates.some(
+        (c) => order.after(w.node, c.node) && (c.alsoAfter ?? []).every((n) => order.after(w.node, n)),
+      );
       if (!ok) {
-        const where = candidates.map((c) => `${c.what} in ${c.node.stack}${order.after(w.node, c.node) ? ' (but before its first instance)' : ', which is not created before it'}`).join('; ');
-        problems.push(`${key(w.node)}: ${w.what} waits for ${w.user} to log in; ${where || 'nothing creates that login'}`);
+        const where = candidates
+          .map(
+            (c) =>
+              `${c.what} in ${c.node.stack}${order.after(w.node, c.node) ? ' (but before its first instance)' : ', which is not created before it'}`,
+          )
+          .join('; ');
+        problems.push(
+          `${key(w.node)}: ${w.what} waits for ${w.user} to log in; ${where || 'nothing creates that login'}`,
+        );
       }
     }
     expect(problems).toEqual([]);

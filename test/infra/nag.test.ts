@@ -18,7 +18,13 @@ const build = (stage: 'dev' | 'prod', nag = true) =>
 
 afterAll(removeOutdirs);
 
-interface Ack { path: string; isCfnResource: boolean; type?: string; id: string; reason: string }
+interface Ack {
+  path: string;
+  isCfnResource: boolean;
+  type?: string;
+  id: string;
+  reason: string;
+}
 
 function acknowledgements(root: IConstruct): Ack[] {
   const out: Ack[] = [];
@@ -26,7 +32,13 @@ function acknowledgements(root: IConstruct): Ack[] {
     for (const m of c.node.metadata) {
       if (m.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
       for (const [id, reason] of Object.entries(m.data as Record<string, string>)) {
-        out.push({ path: c.node.path, isCfnResource: CfnResource.isCfnResource(c), type: CfnResource.isCfnResource(c) ? c.cfnResourceType : undefined, id, reason });
+        out.push({
+          path: c.node.path,
+          isCfnResource: CfnResource.isCfnResource(c),
+          type: CfnResource.isCfnResource(c) ? c.cfnResourceType : undefined,
+          id,
+          reason,
+        });
       }
     }
   }
@@ -45,7 +57,9 @@ describe.each(['dev', 'prod'] as const)('cdk-nag AwsSolutions (%s)', (stage) => 
     }
     expect(report).toBe('');
     const rerun = new AwsSolutionsWithAllowances().validateScope(app);
-    expect(rerun.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(
+      rerun.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`),
+    ).toEqual([]);
 
     // cdk-nag acknowledgements only (CDK core acknowledges some of its own template lint warnings).
     const acks = acknowledgements(app).filter((a) => a.id.includes('AwsSolutions-'));
@@ -55,7 +69,9 @@ describe.each(['dev', 'prod'] as const)('cdk-nag AwsSolutions (%s)', (stage) => 
     writeFileSync(path.join(dir, `nag-acknowledgements-${stage}.json`), `${JSON.stringify(summary, null, 2)}\n`);
     expect(acks.length).toBeGreaterThan(0);
     for (const a of acks) {
-      expect(a.isCfnResource, `${a.id} acknowledged on ${a.path}, which is not a single CloudFormation resource`).toBe(true);
+      expect(a.isCfnResource, `${a.id} acknowledged on ${a.path}, which is not a single CloudFormation resource`).toBe(
+        true,
+      );
       expect(a.reason.trim().length, `${a.id} on ${a.path} has no reason`).toBeGreaterThan(20);
     }
     // No rule is waved through wholesale: an IAM5 acknowledgement names its exact finding.
@@ -69,7 +85,9 @@ describe('cdk-nag control', () => {
     new s3.Bucket(appStack as Stack, 'CarelessBucket');
     app.synth();
     const report = new AwsSolutionsWithAllowances().validateScope(app);
-    const rules = report.violations.filter((v) => v.violatingResources.some((r) => r.constructPath?.includes('CarelessBucket'))).map((v) => v.ruleName);
+    const rules = report.violations
+      .filter((v) => v.violatingResources.some((r) => r.constructPath?.includes('CarelessBucket')))
+      .map((v) => v.ruleName);
     expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
   });
 });

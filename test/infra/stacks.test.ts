@@ -6,7 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { CfnResource } from 'aws-cdk-lib';
-import { API_FUNCTIONS, APPROVAL_DECISION_FN, JOB_FUNCTIONS, APPROVAL_JOBS, WORKFLOW_FUNCTIONS } from '../../lib/config/functions.js';
+import {
+  API_FUNCTIONS,
+  APPROVAL_DECISION_FN,
+  JOB_FUNCTIONS,
+  APPROVAL_JOBS,
+  WORKFLOW_FUNCTIONS,
+} from '../../lib/config/functions.js';
 import { apiRoutes, jobSchedules, localOnlyRoutes, workflowTasks } from '../../lib/config/handlers.js';
 import { FREEPIK_METRICS, metricsNamespace } from '../../lib/config/metrics.js';
 import { stages } from '../../lib/config/stages.js';
@@ -46,7 +52,10 @@ describe('database (prod config)', () => {
       EnableIAMDatabaseAuthentication: true,
       DeletionProtection: true,
       BackupRetentionPeriod: stages.prod.database.backupRetentionDays,
-      ServerlessV2ScalingConfiguration: { MinCapacity: stages.prod.database.minAcu, MaxCapacity: stages.prod.database.maxAcu },
+      ServerlessV2ScalingConfiguration: {
+        MinCapacity: stages.prod.database.minAcu,
+        MaxCapacity: stages.prod.database.maxAcu,
+      },
     });
     prod.data.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
@@ -76,14 +85,18 @@ describe('database (prod config)', () => {
     prod.data.resourceCountIs('AWS::SecretsManager::RotationSchedule', 2);
     prod.data.hasResourceProperties('AWS::Backup::BackupPlan', {
       BackupPlan: {
-        BackupPlanRule: [Match.objectLike({
-          ScheduleExpression: Match.stringLikeRegexp('^cron\\(0 3 '),
-          Lifecycle: { DeleteAfterDays: stages.prod.backup.retentionDays },
-          CopyActions: [Match.objectLike({ DestinationBackupVaultArn: Match.anyValue() })],
-        })],
+        BackupPlanRule: [
+          Match.objectLike({
+            ScheduleExpression: Match.stringLikeRegexp('^cron\\(0 3 '),
+            Lifecycle: { DeleteAfterDays: stages.prod.backup.retentionDays },
+            CopyActions: [Match.objectLike({ DestinationBackupVaultArn: Match.anyValue() })],
+          }),
+        ],
       },
     });
-    expect(JSON.stringify(prod.data.findResources('AWS::Backup::BackupPlan'))).toContain(`backup:${stages.prod.backup.copyToRegion}:`);
+    expect(JSON.stringify(prod.data.findResources('AWS::Backup::BackupPlan'))).toContain(
+      `backup:${stages.prod.backup.copyToRegion}:`,
+    );
     expect(prod.backupCopyStack?.region).toBe(stages.prod.backup.copyToRegion);
     expect(dev.backupCopyStack).toBeUndefined();
   });
@@ -92,15 +105,35 @@ describe('database (prod config)', () => {
 describe('asset bucket and delivery', () => {
   it('blocks public access, encrypts, versions, expires old versions and aborts stale uploads', () => {
     prod.data.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
       VersioningConfiguration: { Status: 'Enabled' },
       LoggingConfiguration: Match.objectLike({ LogFilePrefix: Match.anyValue() }),
-      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedMethods: Match.arrayWith(['PUT']), AllowedOrigins: stages.prod.storage.corsAllowedOrigins })] },
+      CorsConfiguration: {
+        CorsRules: [
+          Match.objectLike({
+            AllowedMethods: Match.arrayWith(['PUT']),
+            AllowedOrigins: stages.prod.storage.corsAllowedOrigins,
+          }),
+        ],
+      },
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
-          Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: stages.prod.storage.noncurrentVersionExpirationDays } }),
-          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: stages.prod.storage.abortIncompleteMultipartUploadDays } }),
+          Match.objectLike({
+            NoncurrentVersionExpiration: { NoncurrentDays: stages.prod.storage.noncurrentVersionExpirationDays },
+          }),
+          Match.objectLike({
+            AbortIncompleteMultipartUpload: {
+              DaysAfterInitiation: stages.prod.storage.abortIncompleteMultipartUploadDays,
+            },
+          }),
         ]),
       },
     });
@@ -108,10 +141,14 @@ describe('asset bucket and delivery', () => {
 
   it('denies every non-TLS request and lets CloudFront read only published/', () => {
     const bucketId = logicalId(prod.dataStack.storage.bucket.node.defaultChild as CfnResource);
-    const policies = Object.values(prod.data.findResources('AWS::S3::BucketPolicy')).filter((p) => p.Properties.Bucket.Ref === bucketId);
+    const policies = Object.values(prod.data.findResources('AWS::S3::BucketPolicy')).filter(
+      (p) => p.Properties.Bucket.Ref === bucketId,
+    );
     expect(policies).toHaveLength(1);
     const statements = policies[0].Properties.PolicyDocument.Statement as any[];
-    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
     const allows = statements.filter((s) => s.Effect === 'Allow');
     expect(allows).toHaveLength(1);
     expect(allows[0].Principal).toEqual({ Service: 'cloudfront.amazonaws.com' });
@@ -123,8 +160,17 @@ describe('asset bucket and delivery', () => {
   it('serves through CloudFront with origin access control, HTTPS only, from the published/ prefix', () => {
     prod.data.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
-        Origins: [Match.objectLike({ OriginPath: '/published', OriginAccessControlId: Match.anyValue(), S3OriginConfig: { OriginAccessIdentity: '' } })],
-        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https', AllowedMethods: ['GET', 'HEAD'] }),
+        Origins: [
+          Match.objectLike({
+            OriginPath: '/published',
+            OriginAccessControlId: Match.anyValue(),
+            S3OriginConfig: { OriginAccessIdentity: '' },
+          }),
+        ],
+        DefaultCacheBehavior: Match.objectLike({
+          ViewerProtocolPolicy: 'redirect-to-https',
+          AllowedMethods: ['GET', 'HEAD'],
+        }),
         Logging: Match.objectLike({ Prefix: 'cloudfront/' }),
       }),
     });
@@ -135,7 +181,9 @@ describe('HTTP API from the route table', () => {
   it('deploys every route of the table except the local-only ones', () => {
     expect(localOnlyRoutes.every((r) => r.path.startsWith('/dev'))).toBe(true);
     expect(apiRoutes.length + localOnlyRoutes.length).toBe(routeTable.length);
-    const deployed = resourcesOf(prod, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties!.RouteKey as string).sort();
+    const deployed = resourcesOf(prod, 'AWS::ApiGatewayV2::Route')
+      .map(([, r]) => r.Properties!.RouteKey as string)
+      .sort();
     expect(deployed).toEqual(apiRoutes.map((r) => `${r.method} ${r.path}`).sort());
   });
 
@@ -146,12 +194,19 @@ describe('HTTP API from the route table', () => {
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: { Audience: [{ Ref: logicalId(prod.appStack.auth.client.node.defaultChild as CfnResource) }] },
     });
-    expect(flatten(authorizer.Properties!.JwtConfiguration.Issuer)).toMatch(/^https:\/\/cognito-idp\.REF\.amazonaws\.com\/REF$/);
-    const byKey = new Map(resourcesOf(prod, 'AWS::ApiGatewayV2::Route').map(([, r]) => [r.Properties!.RouteKey as string, r.Properties!]));
+    expect(flatten(authorizer.Properties!.JwtConfiguration.Issuer)).toMatch(
+      /^https:\/\/cognito-idp\.REF\.amazonaws\.com\/REF$/,
+    );
+    const byKey = new Map(
+      resourcesOf(prod, 'AWS::ApiGatewayV2::Route').map(([, r]) => [r.Properties!.RouteKey as string, r.Properties!]),
+    );
     for (const r of apiRoutes) {
       const route = byKey.get(`${r.method} ${r.path}`)!;
       if (r.auth === 'jwt') {
-        expect(route, `${r.method} ${r.path}`).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+        expect(route, `${r.method} ${r.path}`).toMatchObject({
+          AuthorizationType: 'JWT',
+          AuthorizerId: { Ref: authorizerId },
+        });
       } else {
         expect(route.AuthorizationType, `${r.method} ${r.path}`).toBe('NONE');
         expect(route.AuthorizerId).toBeUndefined();
@@ -163,21 +218,31 @@ describe('HTTP API from the route table', () => {
   it('creates one Lambda per distinct fn, each route integrated with the function of its fn', () => {
     const fns = [...new Set(apiRoutes.map((r) => r.fn))];
     expect(Object.keys(prod.appStack.apiFunctions).sort()).toEqual(fns.sort());
-    const integrations = Object.fromEntries(resourcesOf(prod, 'AWS::ApiGatewayV2::Integration').map(([id, r]) => [id, r.Properties!]));
+    const integrations = Object.fromEntries(
+      resourcesOf(prod, 'AWS::ApiGatewayV2::Integration').map(([id, r]) => [id, r.Properties!]),
+    );
     for (const [, route] of resourcesOf(prod, 'AWS::ApiGatewayV2::Route')) {
       const key = route.Properties!.RouteKey as string;
       const r = apiRoutes.find((x) => `${x.method} ${x.path}` === key)!;
       const [prefix, ref] = route.Properties!.Target['Fn::Join'][1] as [string, { Ref: string }];
       expect(prefix).toBe('integrations/');
-      expect(integrations[ref.Ref]?.IntegrationUri, key).toEqual({ 'Fn::GetAtt': [logicalId(prod.appStack.apiFunctions[r.fn].node.defaultChild as CfnResource), 'Arn'] });
+      expect(integrations[ref.Ref]?.IntegrationUri, key).toEqual({
+        'Fn::GetAtt': [logicalId(prod.appStack.apiFunctions[r.fn].node.defaultChild as CfnResource), 'Arn'],
+      });
     }
   });
 
   it('logs access as JSON with the request id and throttles per stage config', () => {
     prod.appT.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
-      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
-      DefaultRouteSettings: { ThrottlingRateLimit: stages.prod.api.throttleRatePerSecond, ThrottlingBurstLimit: stages.prod.api.throttleBurst },
+      AccessLogSettings: {
+        DestinationArn: Match.anyValue(),
+        Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+      },
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: stages.prod.api.throttleRatePerSecond,
+        ThrottlingBurstLimit: stages.prod.api.throttleBurst,
+      },
     });
   });
 });
@@ -185,15 +250,24 @@ describe('HTTP API from the route table', () => {
 describe('content workflow', () => {
   const definition = (s: SynthesizedApp) => {
     const [[, sm]] = resourcesOf(s, 'AWS::StepFunctions::StateMachine');
-    return { props: sm.Properties!, asl: JSON.parse(flatten(sm.Properties!.DefinitionString)) as { States: Record<string, any> } };
+    return {
+      props: sm.Properties!,
+      asl: JSON.parse(flatten(sm.Properties!.DefinitionString)) as { States: Record<string, any> },
+    };
   };
   const allStates = (states: Record<string, any>): any[] =>
-    Object.values(states).flatMap((s) => [s, ...(s.ItemProcessor ? allStates(s.ItemProcessor.States) : []), ...(s.Iterator ? allStates(s.Iterator.States) : [])]);
+    Object.values(states).flatMap((s) => [
+      s,
+      ...(s.ItemProcessor ? allStates(s.ItemProcessor.States) : []),
+      ...(s.Iterator ? allStates(s.Iterator.States) : []),
+    ]);
 
   it('contains a waitForTaskToken approval step and a Map over the variants', () => {
     const { asl } = definition(prod);
     const states = allStates(asl.States);
-    expect(states.some((s) => s.Type === 'Task' && String(s.Resource).includes(':states:::lambda:invoke.waitForTaskToken'))).toBe(true);
+    expect(
+      states.some((s) => s.Type === 'Task' && String(s.Resource).includes(':states:::lambda:invoke.waitForTaskToken')),
+    ).toBe(true);
     expect(states.some((s) => s.Type === 'Map')).toBe(true);
   });
 
@@ -205,16 +279,24 @@ describe('content workflow', () => {
   });
 
   it('sends executions that failed, timed out or were aborted to the execution-ended function, retried for a day, then a DLQ', () => {
-    const [[ruleId, rule]] = resourcesOf(prod, 'AWS::Events::Rule').filter(([, r]) => r.Properties?.EventPattern?.source?.[0] === 'aws.states');
+    const [[ruleId, rule]] = resourcesOf(prod, 'AWS::Events::Rule').filter(
+      ([, r]) => r.Properties?.EventPattern?.source?.[0] === 'aws.states',
+    );
     expect(ruleId).toBeTruthy();
     const pattern = rule.Properties!.EventPattern;
     expect(pattern['detail-type']).toEqual(['Step Functions Execution Status Change']);
     expect(pattern.detail.status.sort()).toEqual(['ABORTED', 'FAILED', 'TIMED_OUT']);
-    expect(JSON.stringify(pattern.detail.stateMachineArn)).toContain(logicalId(prod.appStack.workflow.stateMachine.node.defaultChild as CfnResource));
+    expect(JSON.stringify(pattern.detail.stateMachineArn)).toContain(
+      logicalId(prod.appStack.workflow.stateMachine.node.defaultChild as CfnResource),
+    );
     const [target] = rule.Properties!.Targets;
-    expect(JSON.stringify(target.Arn)).toContain(logicalId(prod.appStack.executionEndedFunction.node.defaultChild as CfnResource));
+    expect(JSON.stringify(target.Arn)).toContain(
+      logicalId(prod.appStack.executionEndedFunction.node.defaultChild as CfnResource),
+    );
     expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 });
-    expect(JSON.stringify(target.DeadLetterConfig)).toContain(logicalId(prod.appStack.executionEnded.dlq.node.defaultChild as CfnResource));
+    expect(JSON.stringify(target.DeadLetterConfig)).toContain(
+      logicalId(prod.appStack.executionEnded.dlq.node.defaultChild as CfnResource),
+    );
   });
 
   it('invokes exactly the task functions built from TASK_HANDLERS', () => {
@@ -237,9 +319,15 @@ describe('schedules', () => {
       expect(s, job.name).toBeDefined();
       expect(s!.ScheduleExpression).toBe(job.expression);
       expect(s!.ScheduleExpressionTimezone).toBe('Etc/UTC');
-      expect(s!.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: stages.prod.schedules.maxRetries, MaximumEventAgeInSeconds: stages.prod.schedules.maxEventAge.toSeconds() });
+      expect(s!.Target.RetryPolicy).toEqual({
+        MaximumRetryAttempts: stages.prod.schedules.maxRetries,
+        MaximumEventAgeInSeconds: stages.prod.schedules.maxEventAge.toSeconds(),
+      });
       expect(s!.Target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [dlqId, 'Arn'] } });
-      expect(JSON.parse(s!.Target.Input)).toMatchObject({ job: job.name, scheduledTime: '<aws.scheduler.scheduled-time>' });
+      expect(JSON.parse(s!.Target.Input)).toMatchObject({
+        job: job.name,
+        scheduledTime: '<aws.scheduler.scheduled-time>',
+      });
       const fn = prod.appStack.jobFunctions[job.fn];
       expect(s!.Target.Arn).toEqual({ 'Fn::GetAtt': [logicalId(fn.node.defaultChild as CfnResource), 'Arn'] });
       expect(fn.entryPath).toBe(job.entry);
@@ -249,21 +337,33 @@ describe('schedules', () => {
 
   it('lets the scheduler role invoke exactly the job functions (no alias wildcard)', () => {
     const roleId = logicalId(prod.appStack.schedules.role.node.defaultChild as CfnResource);
-    const invoke = allStatements(prod.templates)
-      .filter((s) => JSON.stringify(s.attachedTo).includes(roleId) && actionsOf(s.statement).includes('lambda:InvokeFunction'));
-    const resources = invoke.flatMap((s) => (Array.isArray(s.statement.Resource) ? s.statement.Resource : [s.statement.Resource]));
+    const invoke = allStatements(prod.templates).filter(
+      (s) => JSON.stringify(s.attachedTo).includes(roleId) && actionsOf(s.statement).includes('lambda:InvokeFunction'),
+    );
+    const resources = invoke.flatMap((s) =>
+      Array.isArray(s.statement.Resource) ? s.statement.Resource : [s.statement.Resource],
+    );
     expect(resources.map((r) => JSON.stringify(r)).sort()).toEqual(
-      Object.values(prod.appStack.jobFunctions).map((f) => JSON.stringify({ 'Fn::GetAtt': [logicalId(f.node.defaultChild as CfnResource), 'Arn'] })).sort(),
+      Object.values(prod.appStack.jobFunctions)
+        .map((f) => JSON.stringify({ 'Fn::GetAtt': [logicalId(f.node.defaultChild as CfnResource), 'Arn'] }))
+        .sort(),
     );
   });
 });
 
 describe('least privilege', () => {
   it('gives states:SendTask* to the approval-decision role alone', () => {
-    const decisionRole = logicalId(prod.appStack.apiFunctions[APPROVAL_DECISION_FN].executionRole.node.defaultChild as CfnResource);
+    const decisionRole = logicalId(
+      prod.appStack.apiFunctions[APPROVAL_DECISION_FN].executionRole.node.defaultChild as CfnResource,
+    );
     for (const s of [prod, dev]) {
-      const holders = allStatements(s.templates).filter((x) =>
-        x.statement.Effect === 'Allow' && actionsOf(x.statement).some((a) => TASK_TOKEN_ACTIONS.includes(a) || a === 'states:*' || a === '*' || a === 'states:SendTask*'));
+      const holders = allStatements(s.templates).filter(
+        (x) =>
+          x.statement.Effect === 'Allow' &&
+          actionsOf(x.statement).some(
+            (a) => TASK_TOKEN_ACTIONS.includes(a) || a === 'states:*' || a === '*' || a === 'states:SendTask*',
+          ),
+      );
       expect(holders.length).toBeGreaterThan(0);
       for (const h of holders) {
         expect(h.kind, h.resource).toBe('AWS::IAM::Policy');
@@ -274,8 +374,12 @@ describe('least privilege', () => {
   });
 
   it('lets only the content-requests function start or stop executions', () => {
-    const starters = allStatements(prod.templates).filter((x) => actionsOf(x.statement).some((a) => a === 'states:StartExecution' || a === 'states:StopExecution'));
-    const roleOf = (fn: string) => ({ Ref: logicalId(prod.appStack.apiFunctions[fn].executionRole.node.defaultChild as CfnResource) });
+    const starters = allStatements(prod.templates).filter((x) =>
+      actionsOf(x.statement).some((a) => a === 'states:StartExecution' || a === 'states:StopExecution'),
+    );
+    const roleOf = (fn: string) => ({
+      Ref: logicalId(prod.appStack.apiFunctions[fn].executionRole.node.defaultChild as CfnResource),
+    });
     // The migration provider's waiter is not used (no isComplete handler), so only the API starts executions.
     expect(starters.map((s) => s.attachedTo)).toEqual(starters.map(() => [roleOf('content-requests')]));
   });
@@ -341,9 +445,22 @@ describe('function defaults', () => {
 
 describe('observability', () => {
   it('alarms on the KPIs into one SNS topic', () => {
-    const alarms = Object.fromEntries(resourcesOf(prod, 'AWS::CloudWatch::Alarm').map(([, a]) => [a.Properties!.AlarmName as string, a.Properties!]));
+    const alarms = Object.fromEntries(
+      resourcesOf(prod, 'AWS::CloudWatch::Alarm').map(([, a]) => [a.Properties!.AlarmName as string, a.Properties!]),
+    );
     const p = stages.prod.prefix;
-    for (const name of ['api-5xx', 'api-p99-latency', 'workflow-failed', 'workflow-p99-duration', 'db-cpu', 'db-connections', 'dlq-jobs', 'dlq-published', 'freepik-error-rate', 'freepik-spend']) {
+    for (const name of [
+      'api-5xx',
+      'api-p99-latency',
+      'workflow-failed',
+      'workflow-p99-duration',
+      'db-cpu',
+      'db-connections',
+      'dlq-jobs',
+      'dlq-published',
+      'freepik-error-rate',
+      'freepik-spend',
+    ]) {
       expect(alarms[`${p}-${name}`], name).toBeDefined();
       expect(alarms[`${p}-${name}`].AlarmActions).toHaveLength(1);
     }
@@ -354,7 +471,10 @@ describe('observability', () => {
     expect(freepik).toContain(FREEPIK_METRICS.calls);
     expect(freepik).toContain(FREEPIK_METRICS.errors);
     expect(freepik).toContain(metricsNamespace('prod'));
-    prod.appT.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: stages.prod.alarms.email });
+    prod.appT.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: stages.prod.alarms.email,
+    });
     prod.appT.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 });

@@ -18,7 +18,10 @@ export interface SynthesizedApp extends BuiltApp {
 }
 
 export interface CfnTemplate {
-  Resources: Record<string, { Type: string; Properties?: Record<string, any>; DependsOn?: string[]; Metadata?: Record<string, any> }>;
+  Resources: Record<
+    string,
+    { Type: string; Properties?: Record<string, any>; DependsOn?: string[]; Metadata?: Record<string, any> }
+  >;
 }
 
 const outdirs: string[] = [];
@@ -36,7 +39,10 @@ export function removeOutdirs(): void {
 }
 
 /** `config` replaces the stage's own configuration (a variant of it). */
-export function synthesize(stage: 'dev' | 'prod', opts: { nag?: boolean; config?: StageConfig; context?: Record<string, unknown> } = {}): SynthesizedApp {
+export function synthesize(
+  stage: 'dev' | 'prod',
+  opts: { nag?: boolean; config?: StageConfig; context?: Record<string, unknown> } = {},
+): SynthesizedApp {
   const built = buildApp({
     stage,
     config: opts.config,
@@ -57,7 +63,13 @@ export function logicalId(res: CfnResource): string {
 }
 
 /** Every IAM statement of every policy in the given templates, with where it lives. */
-export function allStatements(templates: Record<string, CfnTemplate>): Array<{ stack: string; resource: string; kind: string; attachedTo: unknown; statement: { Effect: string; Action: string | string[]; Resource?: unknown } }> {
+export function allStatements(templates: Record<string, CfnTemplate>): Array<{
+  stack: string;
+  resource: string;
+  kind: string;
+  attachedTo: unknown;
+  statement: { Effect: string; Action: string | string[]; Resource?: unknown };
+}> {
   const out: ReturnType<typeof allStatements> = [];
   for (const [stack, t] of Object.entries(templates)) {
     for (const [id, r] of Object.entries(t.Resources ?? {})) {
@@ -65,7 +77,8 @@ export function allStatements(templates: Record<string, CfnTemplate>): Array<{ s
         for (const s of doc?.Statement ?? []) out.push({ stack, resource: id, kind: r.Type, attachedTo, statement: s });
       };
       if (r.Type === 'AWS::IAM::Policy') push(r.Properties?.PolicyDocument, r.Properties?.Roles);
-      if (r.Type === 'AWS::IAM::ManagedPolicy') push(r.Properties?.PolicyDocument, r.Properties?.Roles ?? 'attached via role ManagedPolicyArns');
+      if (r.Type === 'AWS::IAM::ManagedPolicy')
+        push(r.Properties?.PolicyDocument, r.Properties?.Roles ?? 'attached via role ManagedPolicyArns');
       if (r.Type === 'AWS::IAM::Role') {
         for (const p of r.Properties?.Policies ?? []) push(p.PolicyDocument, [{ Ref: id }]);
       }

@@ -38,12 +38,24 @@ beforeAll(() => {
 });
 afterAll(removeOutdirs);
 
-interface TaskState { name: string; fnName: string; timeoutSeconds?: number; timeoutPath?: string; waitsForToken: boolean }
+interface TaskState {
+  name: string;
+  fnName: string;
+  timeoutSeconds?: number;
+  timeoutPath?: string;
+  waitsForToken: boolean;
+}
 
 /** Every Lambda task of the content workflow (Map item processors included). */
 function taskStates(model: AwsModel): TaskState[] {
-  const [stack, lid] = Object.entries(model.templates).flatMap(([s, t]) => Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine').map(([l]) => [s, l]))[0];
-  const definition = JSON.parse(model.str(stack, model.resource(stack, lid).Properties!.DefinitionString)) as { States: Record<string, any> };
+  const [stack, lid] = Object.entries(model.templates).flatMap(([s, t]) =>
+    Object.entries(t.Resources)
+      .filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine')
+      .map(([l]) => [s, l]),
+  )[0];
+  const definition = JSON.parse(model.str(stack, model.resource(stack, lid).Properties!.DefinitionString)) as {
+    States: Record<string, any>;
+  };
   const out: TaskState[] = [];
   const walk = (states: Record<string, any>) => {
     for (const [name, s] of Object.entries(states)) {
@@ -51,8 +63,16 @@ function taskStates(model: AwsModel): TaskState[] {
       if (s.Type === 'Parallel') for (const b of s.Branches) walk(b.States);
       if (s.Type !== 'Task') continue;
       const waitsForToken = String(s.Resource).endsWith('.waitForTaskToken');
-      const arn = String(waitsForToken || String(s.Resource).startsWith('arn:aws:states:::') ? s.Parameters.FunctionName : s.Resource);
-      out.push({ name, fnName: arn.split(':').pop()!, timeoutSeconds: s.TimeoutSeconds, timeoutPath: s.TimeoutSecondsPath, waitsForToken });
+      const arn = String(
+        waitsForToken || String(s.Resource).startsWith('arn:aws:states:::') ? s.Parameters.FunctionName : s.Resource,
+      );
+      out.push({
+        name,
+        fnName: arn.split(':').pop()!,
+        timeoutSeconds: s.TimeoutSeconds,
+        timeoutPath: s.TimeoutSecondsPath,
+        waitsForToken,
+      });
     }
   };
   walk(definition.States);
@@ -84,7 +104,8 @@ describe.each(['prod', 'dev'] as const)('timeouts (%s)', (stage) => {
     const problems: string[] = [];
     for (const fn of models[stage].functions().filter((f) => f.entry)) {
       for (const [what, ms] of Object.entries(deadlinesOf(fn))) {
-        if (ms + MARGIN_MS > fn.timeoutSeconds * 1000) problems.push(`${fn.entry}: ${what} is ${ms / 1000} s, the Lambda times out after ${fn.timeoutSeconds} s`);
+        if (ms + MARGIN_MS > fn.timeoutSeconds * 1000)
+          problems.push(`${fn.entry}: ${what} is ${ms / 1000} s, the Lambda times out after ${fn.timeoutSeconds} s`);
       }
     }
     expect(problems).toEqual([]);
@@ -94,16 +115,38 @@ describe.each(['prod', 'dev'] as const)('timeouts (%s)', (stage) => {
     const model = models[stage];
     const byName = new Map(model.functions().map((f) => [f.name, f]));
     const states = taskStates(model);
-    expect(states.map((s) => s.name)).toEqual(expect.arrayContaining(['Source image', 'Compose master', 'Render variant', 'Await approval', 'Publish', 'Record failure']));
+    expect(states.map((s) => s.name)).toEqual(
+      expect.arrayContaining([
+        'Source image',
+        'Compose master',
+        'Render variant',
+        'Await approval',
+        'Publish',
+        'Record failure',
+      ]),
+    );
     const problems: string[] = [];
     for (const s of states) {
       const fn = byName.get(s.fnName);
-      if (!fn) { problems.push(`${s.name}: invokes ${s.fnName}, which is not in the templates`); continue; }
+      if (!fn) {
+        problems.push(`${s.name}: invokes ${s.fnName}, which is not in the templates`);
+        continue;
+      }
       // A token wait's timeout is the human deadline (TimeoutSecondsPath); its Lambda only stores the token.
-      if (s.waitsForToken) { expect(s.timeoutPath, s.name).toBeDefined(); continue; }
-      if (s.timeoutSeconds === undefined) problems.push(`${s.name}: no TimeoutSeconds (a stuck invocation would hold the execution for a year)`);
-      else if (s.timeoutSeconds * 1000 < fn.timeoutSeconds * 1000 + LAMBDA_INIT_MS) problems.push(`${s.name}: state times out after ${s.timeoutSeconds} s, before its Lambda (${fn.timeoutSeconds} s after up to ${LAMBDA_INIT_MS / 1000} s of cold start)`);
-      else if (s.timeoutSeconds > MAX_STATE_OVER_LAMBDA * fn.timeoutSeconds) problems.push(`${s.name}: state waits ${s.timeoutSeconds} s for a Lambda that ends after ${fn.timeoutSeconds} s`);
+      if (s.waitsForToken) {
+        expect(s.timeoutPath, s.name).toBeDefined();
+        continue;
+      }
+      if (s.timeoutSeconds === undefined)
+        problems.push(`${s.name}: no TimeoutSeconds (a stuck invocation would hold the execution for a year)`);
+      else if (s.timeoutSeconds * 1000 < fn.timeoutSeconds * 1000 + LAMBDA_INIT_MS)
+        problems.push(
+          `${s.name}: state times out after ${s.timeoutSeconds} s, before its Lambda (${fn.timeoutSeconds} s after up to ${LAMBDA_INIT_MS / 1000} s of cold start)`,
+        );
+      else if (s.timeoutSeconds > MAX_STATE_OVER_LAMBDA * fn.timeoutSeconds)
+        problems.push(
+          `${s.name}: state waits ${s.timeoutSeconds} s for a Lambda that ends after ${fn.timeoutSeconds} s`,
+        );
     }
     expect(problems).toEqual([]);
   });
@@ -117,7 +160,10 @@ describe.each(['prod', 'dev'] as const)('timeouts (%s)', (stage) => {
         const fnName = model.str(stack, r.Properties!.IntegrationUri).split(':').pop()!;
         const fn = model.functions().find((f) => f.name === fnName)!;
         const limit = Number(r.Properties!.TimeoutInMillis ?? HTTP_API_DEFAULT_TIMEOUT_MS);
-        if (fn.timeoutSeconds * 1000 >= limit) problems.push(`${lid}: ${fn.entry} may run ${fn.timeoutSeconds} s, the API answers 503 after ${limit / 1000} s`);
+        if (fn.timeoutSeconds * 1000 >= limit)
+          problems.push(
+            `${lid}: ${fn.entry} may run ${fn.timeoutSeconds} s, the API answers 503 after ${limit / 1000} s`,
+          );
       }
     }
     expect(problems).toEqual([]);
@@ -140,22 +186,50 @@ describe('state timeouts follow their Lambda', () => {
     const base = stages.prod.lambda.groups;
     const config: StageConfig = {
       ...stages.prod,
-      lambda: { ...stages.prod.lambda, groups: { ...base, render: { ...base.render, timeout: base.render.timeout.plus(Duration.seconds(80)) } } },
+      lambda: {
+        ...stages.prod.lambda,
+        groups: { ...base, render: { ...base.render, timeout: base.render.timeout.plus(Duration.seconds(80)) } },
+      },
     };
     const before = new Map(taskStates(models.prod).map((s) => [s.name, s.timeoutSeconds]));
-    const after = new Map(taskStates(new AwsModel(synthesize('prod', { config }).templates as never)).map((s) => [s.name, s.timeoutSeconds]));
-    const moved = [...after].filter(([name, t]) => t !== before.get(name)).map(([name, t]) => `${name}: ${before.get(name)} -> ${t}`);
-    expect(moved.sort()).toEqual(['Check compliance', 'Compose master', 'Render variant'].map((n) => `${n}: ${before.get(n)} -> ${before.get(n)! + 80}`));
+    const after = new Map(
+      taskStates(new AwsModel(synthesize('prod', { config }).templates as never)).map((s) => [
+        s.name,
+        s.timeoutSeconds,
+      ]),
+    );
+    const moved = [...after]
+      .filter(([name, t]) => t !== before.get(name))
+      .map(([name, t]) => `${name}: ${before.get(name)} -> ${t}`);
+    expect(moved.sort()).toEqual(
+      ['Check compliance', 'Compose master', 'Render variant'].map(
+        (n) => `${n}: ${before.get(n)} -> ${before.get(n)! + 80}`,
+      ),
+    );
   });
 
   it('refuses a state timeout that ends before its function does', () => {
     const stack = new Stack(new App());
-    const fn = (id: string, seconds: number) => new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('x'), timeout: Duration.seconds(seconds) });
+    const fn = (id: string, seconds: number) =>
+      new lambda.Function(stack, id, {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('x'),
+        timeout: Duration.seconds(seconds),
+      });
     const tasks = Object.fromEntries(Object.keys(TASK_HANDLERS).map((k) => [k, fn(k, 60)])) as never;
     const slow = fn('Slow', 120);
-    expect(() => new ContentWorkflow(stack, 'Wf', {
-      tasks,
-      approvalStage: (_scope, ctx) => ctx.task('Slow step', slow, 'functions/handlers/workflow/approval-step.ts', { timeout: Duration.seconds(90) }).next(ctx.publish),
-    })).toThrow(/Slow step: a 90 s state timeout ends before its function's own 120 s/);
+    expect(
+      () =>
+        new ContentWorkflow(stack, 'Wf', {
+          tasks,
+          approvalStage: (_scope, ctx) =>
+            ctx
+              .task('Slow step', slow, 'functions/handlers/workflow/approval-step.ts', {
+                timeout: Duration.seconds(90),
+              })
+              .next(ctx.publish),
+        }),
+    ).toThrow(/Slow step: a 90 s state timeout ends before its function's own 120 s/);
   });
 });

@@ -22,7 +22,12 @@ import { startLocalS3, type LocalS3 } from '../../local/servers/s3-server.js';
 import { createObjectStore, type ObjectStore } from '../../functions/adapters/storage/object-store.js';
 import { executionNameFor, type WorkflowStarter } from '../../functions/domain/ports.js';
 import type { OrgRole } from '../../functions/domain/roles.js';
-import { issueLocalToken, subjectForEmail, type LocalAuthConfig, type LocalTokenInput } from '../../local/auth/local-issuer.js';
+import {
+  issueLocalToken,
+  subjectForEmail,
+  type LocalAuthConfig,
+  type LocalTokenInput,
+} from '../../local/auth/local-issuer.js';
 import { clearCallerCache } from '../../functions/shared/auth/caller.js';
 import { provide, resetServices } from '../../functions/shared/container.js';
 import type { RouteEntry } from '../../functions/shared/http/route-def.js';
@@ -41,15 +46,26 @@ export class RecordingWorkflow implements WorkflowStarter {
       throw e;
     }
     this.starts.push(input);
-    return { executionName: executionNameFor(input.requestId, input.run), executionArn: `arn:local:${input.requestId}:${input.run}` };
+    return {
+      executionName: executionNameFor(input.requestId, input.run),
+      executionArn: `arn:local:${input.requestId}:${input.run}`,
+    };
   }
   async stop(input: { executionName: string; executionArn?: string; reason: string }) {
     this.stops.push(input);
   }
 }
 
-export interface TestUser { id: string; email: string; token: string }
-export interface TestOrg { id: string; name: string; slug: string }
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+}
+export interface TestOrg {
+  id: string;
+  name: string;
+  slug: string;
+}
 
 export interface ApiResponse {
   status: number;
@@ -83,7 +99,11 @@ export interface TestApi {
   /** Creates (or finds) the user the local issuer's token for `email` maps to. */
   user(email?: string, name?: string): Promise<TestUser>;
   /** A new organization whose owner is `ownerEmail` (a fresh user when omitted). */
-  org(opts?: { name?: string; ownerEmail?: string; apiRateLimitPerMinute?: number }): Promise<{ org: TestOrg; owner: TestUser }>;
+  org(opts?: {
+    name?: string;
+    ownerEmail?: string;
+    apiRateLimitPerMinute?: number;
+  }): Promise<{ org: TestOrg; owner: TestUser }>;
   /** Adds a user with `role` to the organization. */
   member(orgId: string, email: string | undefined, role: OrgRole): Promise<TestUser>;
   call(method: string, path: string, opts?: CallOptions): Promise<ApiResponse>;
@@ -104,7 +124,11 @@ export async function startTestApi(opts: StartTestApiOptions = {}): Promise<Test
   const bucket = 'svp-assets-test';
   const s3 = await startLocalS3({ dir: path.join(tmp, 's3'), buckets: [bucket] });
   const store = createObjectStore({ bucket, endpoint: s3.endpoint });
-  const auth: LocalAuthConfig = { keysDir: path.join(tmp, 'keys'), issuer: 'https://auth.test.svp.dev', audience: 'svp-test' };
+  const auth: LocalAuthConfig = {
+    keysDir: path.join(tmp, 'keys'),
+    issuer: 'https://auth.test.svp.dev',
+    audience: 'svp-test',
+  };
   // With a custom starter, `api.workflow` is that starter (typed as the recording one for convenience).
   const workflow = (opts.workflow ?? new RecordingWorkflow()) as RecordingWorkflow;
   const appDb = connect(db.appUrl, { max: opts.poolMax ?? 10, appName: 'svp-test-api' });
@@ -117,7 +141,9 @@ export async function startTestApi(opts: StartTestApiOptions = {}): Promise<Test
 
   const token = (email: string, o: Partial<LocalTokenInput> = {}) => issueLocalToken(auth, { email, ...o });
   const user = async (email = `u-${randomBytes(4).toString('hex')}@example.test`, name?: string): Promise<TestUser> => {
-    const [r] = await db.owner<{ id: string }[]>`select app.resolve_user(${subjectForEmail(email)}, ${email}, ${name ?? null}) as id`;
+    const [r] = await db.owner<
+      { id: string }[]
+    >`select app.resolve_user(${subjectForEmail(email)}, ${email}, ${name ?? null}) as id`;
     return { id: r.id, email: email.toLowerCase(), token: await token(email) };
   };
   const member = async (orgId: string, email: string | undefined, role: OrgRole): Promise<TestUser> => {
@@ -128,7 +154,15 @@ export async function startTestApi(opts: StartTestApiOptions = {}): Promise<Test
   };
 
   return {
-    url: server.url, db, appDb, s3, bucket, store, auth, workflow, server,
+    url: server.url,
+    db,
+    appDb,
+    s3,
+    bucket,
+    store,
+    auth,
+    workflow,
+    server,
     token,
     user,
     member,
@@ -153,7 +187,11 @@ export async function startTestApi(opts: StartTestApiOptions = {}): Promise<Test
       const contentType = res.headers.get('content-type') ?? '';
       let parsed: unknown;
       if (text && /json/.test(contentType)) {
-        try { parsed = JSON.parse(text); } catch { parsed = undefined; }
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = undefined;
+        }
       }
       return { status: res.status, headers: res.headers, contentType, text, body: parsed };
     },
@@ -172,11 +210,13 @@ export async function startTestApi(opts: StartTestApiOptions = {}): Promise<Test
 export const brandBody = (name = 'Acme') => ({
   name,
   description: 'Coffee for people in a hurry',
-  colors: { palette: [
-    { name: 'Espresso', hex: '#3B2416', role: 'primary' },
-    { name: 'Cream', hex: '#F5EBDD', role: 'background' },
-    { name: 'Ink', hex: '#111111', role: 'text' },
-  ] },
+  colors: {
+    palette: [
+      { name: 'Espresso', hex: '#3B2416', role: 'primary' },
+      { name: 'Cream', hex: '#F5EBDD', role: 'background' },
+      { name: 'Ink', hex: '#111111', role: 'text' },
+    ],
+  },
   fonts: { headline: 'Inter', body: 'Inter', allowed: ['Inter'] },
   voiceRules: { bannedWords: ['cheap'], requiredHashtags: ['#acme'] },
 });

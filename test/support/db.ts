@@ -32,7 +32,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const app = connect(appUrl, { max: 5, appName: 'svp-test' });
   const owner = postgres(ownerUrl, { max: 2, onnotice: () => {} });
   return {
-    name, ownerUrl, appUrl, app, owner,
+    name,
+    ownerUrl,
+    appUrl,
+    app,
+    owner,
     async drop() {
       await app.close();
       await owner.end({ timeout: 5 });

@@ -5,7 +5,13 @@ import path from 'node:path';
 import { type DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, test } from 'vitest';
 import {
-  FieldCipher, KmsKeyProvider, LocalKeyProvider, isEncryptedField, keyProviderFromEnv, type FieldContext, type KmsLike,
+  FieldCipher,
+  KmsKeyProvider,
+  LocalKeyProvider,
+  isEncryptedField,
+  keyProviderFromEnv,
+  type FieldContext,
+  type KmsLike,
 } from '../../functions/adapters/crypto/envelope.js';
 
 const ORG_A = '0b6f8f3e-1f0e-4a51-9d1c-7f7cbb2d0a01';
@@ -45,8 +51,12 @@ describe('FieldCipher with a local key', () => {
 
   test('a value moved to another tenant, column or row does not decrypt', async () => {
     const enc = await cipher.encrypt(SECRET, { ...ctxA, rowId: 'row-1' });
-    await expect(cipher.decrypt(enc, { ...ctxA, orgId: ORG_B, rowId: 'row-1' })).rejects.toThrow(/could not be decrypted/);
-    await expect(cipher.decrypt(enc, { ...ctxA, field: 'social_connections.access_token_enc', rowId: 'row-1' })).rejects.toThrow(/could not be decrypted/);
+    await expect(cipher.decrypt(enc, { ...ctxA, orgId: ORG_B, rowId: 'row-1' })).rejects.toThrow(
+      /could not be decrypted/,
+    );
+    await expect(
+      cipher.decrypt(enc, { ...ctxA, field: 'social_connections.access_token_enc', rowId: 'row-1' }),
+    ).rejects.toThrow(/could not be decrypted/);
     await expect(cipher.decrypt(enc, { ...ctxA, rowId: 'row-2' })).rejects.toThrow(/could not be decrypted/);
     await expect(cipher.decrypt(enc, ctxA)).rejects.toThrow(/could not be decrypted/);
     expect(await cipher.decrypt(enc, { ...ctxA, rowId: 'row-1' })).toBe(SECRET);
@@ -55,7 +65,10 @@ describe('FieldCipher with a local key', () => {
   test('tampering with any part is detected, and errors never echo the plaintext', async () => {
     const enc = await cipher.encrypt(SECRET, ctxA);
     for (const i of [2, 3, 4]) {
-      const err = await cipher.decrypt(tamper(enc, i), ctxA).then(() => null, (e: Error) => e);
+      const err = await cipher.decrypt(tamper(enc, i), ctxA).then(
+        () => null,
+        (e: Error) => e,
+      );
       expect(err, `part ${i}`).toBeInstanceOf(Error);
       expect(err!.message).toMatch(/could not be decrypted/);
       expect(`${err!.message} ${String(err!.cause ?? '')}`).not.toContain('whsec');
@@ -114,12 +127,21 @@ describe('LocalKeyProvider.fromFile', () => {
   });
 
   test('never falls back to a key file inside AWS: no key is created, the error names the missing variable', () => {
-    for (const aws of [{ AWS_LAMBDA_FUNCTION_NAME: 'svp-prod-task' }, { LAMBDA_TASK_ROOT: '/var/task' }, { APP_MODE: 'aws' }]) {
+    for (const aws of [
+      { AWS_LAMBDA_FUNCTION_NAME: 'svp-prod-task' },
+      { LAMBDA_TASK_ROOT: '/var/task' },
+      { APP_MODE: 'aws' },
+    ]) {
       const file = path.join(tmp, `lambda-${Object.keys(aws)[0]}.key`);
       expect(() => keyProviderFromEnv({ ...aws, FIELD_KEY_FILE: file })).toThrow(/FIELD_KMS_KEY_ID is not set/);
       expect(statSync(file, { throwIfNoEntry: false })).toBeUndefined();
     }
-    expect(keyProviderFromEnv({ AWS_LAMBDA_FUNCTION_NAME: 'svp-prod-task', FIELD_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:1:key/k' }).kid).toBe('kms');
+    expect(
+      keyProviderFromEnv({
+        AWS_LAMBDA_FUNCTION_NAME: 'svp-prod-task',
+        FIELD_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:1:key/k',
+      }).kid,
+    ).toBe('kms');
   });
 });
 
@@ -171,8 +193,15 @@ describe('KmsKeyProvider', () => {
   });
 
   test('KMS throttling surfaces as a retryable error', async () => {
-    const busy: KmsLike = { send: async () => { throw Object.assign(new Error('slow down'), { name: 'ThrottlingException' }); } };
+    const busy: KmsLike = {
+      send: async () => {
+        throw Object.assign(new Error('slow down'), { name: 'ThrottlingException' });
+      },
+    };
     const c = new FieldCipher(new KmsKeyProvider({ keyId: 'k', client: busy }));
-    await expect(c.encrypt(SECRET, ctxA)).rejects.toMatchObject({ name: 'Transient.upstream_unavailable', retryable: true });
+    await expect(c.encrypt(SECRET, ctxA)).rejects.toMatchObject({
+      name: 'Transient.upstream_unavailable',
+      retryable: true,
+    });
   });
 });

@@ -19,8 +19,15 @@ function sourceFiles(dir: string): string[] {
 /** Repo-relative targets of the relative imports (static, re-exports and dynamic with a literal). */
 function importTargets(file: string): string[] {
   const src = readFileSync(path.join(ROOT, file), 'utf8');
-  const specs = [...src.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]!);
-  return specs.map((s) => path.relative(ROOT, path.resolve(ROOT, path.dirname(file), s)).split(path.sep).join('/'));
+  const specs = [...src.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g)].map(
+    (m) => m[1]!,
+  );
+  return specs.map((s) =>
+    path
+      .relative(ROOT, path.resolve(ROOT, path.dirname(file), s))
+      .split(path.sep)
+      .join('/'),
+  );
 }
 
 describe('the local wing', () => {
@@ -29,12 +36,18 @@ describe('the local wing', () => {
     expect(files.length).toBeGreaterThan(150);
     // The scan sees imports at all (a broken pattern would make the check below vacuous).
     expect(importTargets('functions/handlers/api/dashboard-pages.ts')).toContain('functions/shared/http/html.js');
-    const offenders = files.flatMap((f) => importTargets(f).filter((t) => t === 'local' || t.startsWith('local/')).map((t) => `${f} -> ${t}`));
+    const offenders = files.flatMap((f) =>
+      importTargets(f)
+        .filter((t) => t === 'local' || t.startsWith('local/'))
+        .map((t) => `${f} -> ${t}`),
+    );
     expect(offenders).toEqual([]);
   });
 
   it('holds every emulator and local server (none left in functions/)', () => {
-    const misplaced = sourceFiles('functions').filter((f) => /emulator|local-runner|api-server|embedded-postgres|s3-server|local-issuer|task-token-broker/.test(f));
+    const misplaced = sourceFiles('functions').filter((f) =>
+      /emulator|local-runner|api-server|embedded-postgres|s3-server|local-issuer|task-token-broker/.test(f),
+    );
     expect(misplaced).toEqual([]);
     expect(sourceFiles('local').some((f) => f.startsWith('local/emulators/'))).toBe(true);
   });

@@ -12,14 +12,22 @@ afterEach(() => {
   vi.resetModules();
 });
 
-async function emitted(run: (m: typeof import('../../functions/shared/metrics.js')) => void): Promise<Record<string, any>[]> {
+async function emitted(
+  run: (m: typeof import('../../functions/shared/metrics.js')) => void,
+): Promise<Record<string, any>[]> {
   const lines: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => { lines.push(String(chunk)); return true; }) as never);
+  vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  }) as never);
   const m = await import('../../functions/shared/metrics.js');
   run(m);
   m.flushMetrics();
   vi.restoreAllMocks();
-  return lines.flatMap((l) => l.split('\n')).filter((l) => l.includes('_aws')).map((l) => JSON.parse(l));
+  return lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('_aws'))
+    .map((l) => JSON.parse(l));
 }
 
 test('in Lambda: EMF lines in the stage namespace with only the service dimension', async () => {
@@ -43,6 +51,8 @@ test('in Lambda: EMF lines in the stage namespace with only the service dimensio
 
 test('outside Lambda nothing is recorded or printed', async () => {
   vi.stubEnv('AWS_LAMBDA_FUNCTION_NAME', '');
-  const out = await emitted((m) => { m.pipelineMetric('requestsPublished'); });
+  const out = await emitted((m) => {
+    m.pipelineMetric('requestsPublished');
+  });
   expect(out).toEqual([]);
 });

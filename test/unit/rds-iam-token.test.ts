@@ -3,8 +3,15 @@ import { rdsIamToken } from '../../functions/adapters/db/iam-token.js';
 
 test('an RDS IAM token is a SigV4-presigned connect URL for the proxy host, user and region', async () => {
   const token = await rdsIamToken({
-    hostname: 'proxy.example.us-east-1.rds.amazonaws.com', port: 5432, username: 'svp_app', region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'tok/en+=' },
+    hostname: 'proxy.example.us-east-1.rds.amazonaws.com',
+    port: 5432,
+    username: 'svp_app',
+    region: 'us-east-1',
+    credentials: {
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+      sessionToken: 'tok/en+=',
+    },
   });
   expect(token.startsWith('proxy.example.us-east-1.rds.amazonaws.com:5432/?')).toBe(true);
   const q = new URLSearchParams(token.split('?')[1]);
@@ -18,6 +25,13 @@ test('an RDS IAM token is a SigV4-presigned connect URL for the proxy host, user
 });
 
 test('without credentials it fails loudly instead of connecting with an empty password', async () => {
-  await expect(rdsIamToken({ hostname: 'h', port: 5432, username: 'u', region: 'us-east-1', credentials: { accessKeyId: '', secretAccessKey: '' } }))
-    .rejects.toThrow(/no AWS credentials/);
+  await expect(
+    rdsIamToken({
+      hostname: 'h',
+      port: 5432,
+      username: 'u',
+      region: 'us-east-1',
+      credentials: { accessKeyId: '', secretAccessKey: '' },
+    }),
+  ).rejects.toThrow(/no AWS credentials/);
 });

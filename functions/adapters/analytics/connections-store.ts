@@ -17,11 +17,31 @@ export interface CollectableConnection {
   lastCollectedAt: Date | null;
 }
 
-export async function listCollectableConnections(sql: postgres.Sql, platforms: string[], now: Date): Promise<CollectableConnection[]> {
+export async function listCollectableConnections(
+  sql: postgres.Sql,
+  platforms: string[],
+  now: Date,
+): Promise<CollectableConnection[]> {
   if (!platforms.length) return [];
-  const rows = await sql<{ id: string; organization_id: string; platform: string; account_id: string; access_token_enc: string; last_collected_at: Date | null }[]>`
+  const rows = await sql<
+    {
+      id: string;
+      organization_id: string;
+      platform: string;
+      account_id: string;
+      access_token_enc: string;
+      last_collected_at: Date | null;
+    }[]
+  >`
     SELECT * FROM app.collectable_connections(${`{${platforms.join(',')}}`}::text[], ${now.toISOString()}::timestamptz)`;
-  return rows.map((r) => ({ id: r.id, orgId: r.organization_id, platform: r.platform, accountId: r.account_id, accessTokenEnc: r.access_token_enc, lastCollectedAt: r.last_collected_at }));
+  return rows.map((r) => ({
+    id: r.id,
+    orgId: r.organization_id,
+    platform: r.platform,
+    accountId: r.account_id,
+    accessTokenEnc: r.access_token_enc,
+    lastCollectedAt: r.last_collected_at,
+  }));
 }
 
 export interface StoredPost {
@@ -34,22 +54,48 @@ export interface StoredPost {
 }
 
 /** Posts published through the connection within the last `maxAgeDays` (older ones have settled). */
-export async function postsOfConnection(tx: Tx, connectionId: string, now: Date, maxAgeDays: number, opts: { lock?: boolean } = {}): Promise<StoredPost[]> {
-  const rows = await tx.execute<{ id: string; variant_id: string; platform: string; external_post_id: string; published_at: Date; last_totals: LifetimeTotals }>(dsql`
+export async function postsOfConnection(
+  tx: Tx,
+  connectionId: string,
+  now: Date,
+  maxAgeDays: number,
+  opts: { lock?: boolean } = {},
+): Promise<StoredPost[]> {
+  const rows = await tx.execute<{
+    id: string;
+    variant_id: string;
+    platform: string;
+    external_post_id: string;
+    published_at: Date;
+    last_totals: LifetimeTotals;
+  }>(dsql`
     SELECT id, variant_id, platform, external_post_id, published_at, last_totals FROM published_posts
     WHERE connection_id = ${connectionId} AND published_at >= ${new Date(now.getTime() - maxAgeDays * 86_400_000).toISOString()}::timestamptz
     ORDER BY published_at DESC
     ${opts.lock ? dsql`FOR UPDATE` : dsql``}`);
-  return rows.map((r) => ({ id: r.id, variantId: r.variant_id, platform: r.platform, externalPostId: r.external_post_id, publishedAt: new Date(r.published_at), lastTotals: r.last_totals ?? {} }));
+  return rows.map((r) => ({
+    id: r.id,
+    variantId: r.variant_id,
+    platform: r.platform,
+    externalPostId: r.external_post_id,
+    publishedAt: new Date(r.published_at),
+    lastTotals: r.last_totals ?? {},
+  }));
 }
 
 export async function saveTotals(tx: Tx, postId: string, totals: LifetimeTotals, at: Date): Promise<void> {
-  await tx.execute(dsql`UPDATE published_posts SET last_totals = ${JSON.stringify(totals)}::jsonb, last_collected_at = ${at.toISOString()}::timestamptz WHERE id = ${postId}`);
+  await tx.execute(
+    dsql`UPDATE published_posts SET last_totals = ${JSON.stringify(totals)}::jsonb, last_collected_at = ${at.toISOString()}::timestamptz WHERE id = ${postId}`,
+  );
 }
 
 export type ConnectionStatus = 'active' | 'needs_reauth' | 'rate_limited';
 
-export async function updateConnection(tx: Tx, id: string, patch: { status: ConnectionStatus; retryAfter?: Date | null; lastError?: string | null; collectedAt?: Date }): Promise<void> {
+export async function updateConnection(
+  tx: Tx,
+  id: string,
+  patch: { status: ConnectionStatus; retryAfter?: Date | null; lastError?: string | null; collectedAt?: Date },
+): Promise<void> {
   await tx.execute(dsql`
     UPDATE social_connections SET status = ${patch.status},
       retry_after = ${patch.retryAfter ? patch.retryAfter.toISOString() : null}::timestamptz,

@@ -19,24 +19,46 @@ type Row = Record<string, unknown>;
  * of its rows. The dashboard would otherwise pay six round trips per request; under load each one
  * costs a scheduling delay. Row order inside an array is not relied upon (callers sort).
  */
-export async function bundle<P extends Record<string, SQL | undefined>>(tx: Tx, parts: P): Promise<{ [K in keyof P]: Row[] }> {
-  const cols = Object.entries(parts).flatMap(([k, frag]) => (frag ? [sql`(SELECT coalesce(json_agg(t), '[]'::json) FROM (${frag}) t) AS ${sql.identifier(k)}`] : []));
+export async function bundle<P extends Record<string, SQL | undefined>>(
+  tx: Tx,
+  parts: P,
+): Promise<{ [K in keyof P]: Row[] }> {
+  const cols = Object.entries(parts).flatMap(([k, frag]) =>
+    frag ? [sql`(SELECT coalesce(json_agg(t), '[]'::json) FROM (${frag}) t) AS ${sql.identifier(k)}`] : [],
+  );
   const [row] = await tx.execute<Record<string, Row[]>>(sql`SELECT ${sql.join(cols, sql`, `)}`);
   return row as { [K in keyof P]: Row[] };
 }
 const run = async (tx: Tx, frag: SQL): Promise<Row[]> => [...(await tx.execute<Row>(frag))];
 
 export interface DailyPlatformRow {
-  day: string; platform: string;
-  impressions: number; reach: number; likes: number; comments: number; shares: number; saves: number; clicks: number; videoViews: number;
+  day: string;
+  platform: string;
+  impressions: number;
+  reach: number;
+  likes: number;
+  comments: number;
+  shares: number;
+  saves: number;
+  clicks: number;
+  videoViews: number;
 }
 const SUMS = sql`sum(impressions)::float8 AS impressions, sum(reach)::float8 AS reach, sum(likes)::float8 AS likes,
   sum(comments)::float8 AS comments, sum(shares)::float8 AS shares, sum(saves)::float8 AS saves,
   sum(clicks)::float8 AS clicks, sum(video_views)::float8 AS video_views`;
-const mapDaily = (rows: Row[]): DailyPlatformRow[] => rows.map((r) => ({
-  day: String(r.day), platform: String(r.platform), impressions: n(r.impressions), reach: n(r.reach), likes: n(r.likes),
-  comments: n(r.comments), shares: n(r.shares), saves: n(r.saves), clicks: n(r.clicks), videoViews: n(r.video_views),
-}));
+const mapDaily = (rows: Row[]): DailyPlatformRow[] =>
+  rows.map((r) => ({
+    day: String(r.day),
+    platform: String(r.platform),
+    impressions: n(r.impressions),
+    reach: n(r.reach),
+    likes: n(r.likes),
+    comments: n(r.comments),
+    shares: n(r.shares),
+    saves: n(r.saves),
+    clicks: n(r.clicks),
+    videoViews: n(r.video_views),
+  }));
 
 /** Per day and platform sums for the range (from the materialized view, through the tenant view). */
 export const dailyByPlatformSql = (from: Date, to: Date, brandId?: string) => sql`
@@ -44,11 +66,19 @@ export const dailyByPlatformSql = (from: Date, to: Date, brandId?: string) => sq
   FROM analytics_brand_daily
   WHERE day >= ${d(from)}::date AND day <= ${d(to)}::date${brandFilter(sql`brand_id`, brandId)}
   GROUP BY day, platform`;
-export const dailyByPlatform = async (tx: Tx, from: Date, to: Date, brandId?: string) => mapDaily(await run(tx, dailyByPlatformSql(from, to, brandId)));
+export const dailyByPlatform = async (tx: Tx, from: Date, to: Date, brandId?: string) =>
+  mapDaily(await run(tx, dailyByPlatformSql(from, to, brandId)));
 
 export interface TopContentRow {
-  requestId: string; brandId: string; brandName: string | null; headline: string | null; status: string | null;
-  impressions: number; reach: number; engagements: number; clicks: number;
+  requestId: string;
+  brandId: string;
+  brandName: string | null;
+  headline: string | null;
+  status: string | null;
+  impressions: number;
+  reach: number;
+  engagements: number;
+  clicks: number;
 }
 
 /** The requests with most engagements in the range (from the request-grain materialized view). */
@@ -63,14 +93,34 @@ export const topContentSql = (from: Date, to: Date, limit: number, brandId?: str
     LIMIT ${limit})
   SELECT top.*, r.brief->>'headline' AS headline, r.status::text AS status, b.name AS brand_name
   FROM top LEFT JOIN content_requests r ON r.id = top.request_id LEFT JOIN brand_profiles b ON b.id = top.brand_id`;
-export const mapTopContent = (rows: Row[]): TopContentRow[] => rows.map((r) => ({
-  requestId: String(r.request_id), brandId: String(r.brand_id), brandName: (r.brand_name as string) ?? null,
-  headline: (r.headline as string) ?? null, status: (r.status as string) ?? null,
-  impressions: n(r.impressions), reach: n(r.reach), engagements: n(r.engagements), clicks: n(r.clicks),
-})).sort((a, b) => b.engagements - a.engagements || b.impressions - a.impressions || a.requestId.localeCompare(b.requestId));
-export const topContent = async (tx: Tx, from: Date, to: Date, limit: number, brandId?: string) => mapTopContent(await run(tx, topContentSql(from, to, limit, brandId)));
+export const mapTopContent = (rows: Row[]): TopContentRow[] =>
+  rows
+    .map((r) => ({
+      requestId: String(r.request_id),
+      brandId: String(r.brand_id),
+      brandName: (r.brand_name as string) ?? null,
+      headline: (r.headline as string) ?? null,
+      status: (r.status as string) ?? null,
+      impressions: n(r.impressions),
+      reach: n(r.reach),
+      engagements: n(r.engagements),
+      clicks: n(r.clicks),
+    }))
+    .sort(
+      (a, b) =>
+        b.engagements - a.engagements || b.impressions - a.impressions || a.requestId.localeCompare(b.requestId),
+    );
+export const topContent = async (tx: Tx, from: Date, to: Date, limit: number, brandId?: string) =>
+  mapTopContent(await run(tx, topContentSql(from, to, limit, brandId)));
 
-export interface ComplianceDayRow { day: string; requests: number; passed: number; review: number; rejected: number; avgScore: number | null }
+export interface ComplianceDayRow {
+  day: string;
+  requests: number;
+  passed: number;
+  review: number;
+  rejected: number;
+  avgScore: number | null;
+}
 
 export const complianceDaysSql = (from: Date, to: Date, brandId?: string) => sql`
   SELECT to_char(day, 'YYYY-MM-DD') AS day, sum(requests)::int AS requests, sum(passed)::int AS passed,
@@ -84,26 +134,42 @@ export const complianceFindingsSql = (from: Date, to: Date, brandId?: string) =>
   FROM brand_compliance_analytics, jsonb_array_elements(top_findings) AS f
   WHERE organization_id = app.current_org() AND day >= ${d(from)}::date AND day <= ${d(to)}::date${brandFilter(sql`brand_id`, brandId)}
   GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5`;
-export const mapComplianceDays = (rows: Row[]): ComplianceDayRow[] => rows.map((r) => ({
-  day: String(r.day), requests: n(r.requests), passed: n(r.passed), review: n(r.review), rejected: n(r.rejected),
-  avgScore: r.avg_score === null || r.avg_score === undefined ? null : Math.round(n(r.avg_score) * 100) / 100,
-}));
-export const mapFindings = (rows: Row[]) => rows.map((r) => ({ check: String(r.check), count: n(r.count) }))
-  .sort((a, b) => b.count - a.count || a.check.localeCompare(b.check));
+export const mapComplianceDays = (rows: Row[]): ComplianceDayRow[] =>
+  rows.map((r) => ({
+    day: String(r.day),
+    requests: n(r.requests),
+    passed: n(r.passed),
+    review: n(r.review),
+    rejected: n(r.rejected),
+    avgScore: r.avg_score === null || r.avg_score === undefined ? null : Math.round(n(r.avg_score) * 100) / 100,
+  }));
+export const mapFindings = (rows: Row[]) =>
+  rows
+    .map((r) => ({ check: String(r.check), count: n(r.count) }))
+    .sort((a, b) => b.count - a.count || a.check.localeCompare(b.check));
 
-export interface SpendDayRow { day: string; calls: number; credits: number; costUsd: number }
+export interface SpendDayRow {
+  day: string;
+  calls: number;
+  credits: number;
+  costUsd: number;
+}
 
 export const spendByDaySql = (from: Date, to: Date) => sql`
   SELECT to_char(day, 'YYYY-MM-DD') AS day, sum(calls)::int AS calls, sum(credits)::text AS credits, sum(cost_usd)::text AS cost_usd
   FROM daily_usage_summaries
   WHERE organization_id = app.current_org() AND day >= ${d(from)}::date AND day <= ${d(to)}::date
   GROUP BY day`;
-export const mapSpend = (rows: Row[]): SpendDayRow[] => rows.map((r) => ({ day: String(r.day), calls: n(r.calls), credits: n(r.credits), costUsd: n(r.cost_usd) }));
+export const mapSpend = (rows: Row[]): SpendDayRow[] =>
+  rows.map((r) => ({ day: String(r.day), calls: n(r.calls), credits: n(r.credits), costUsd: n(r.cost_usd) }));
 
 export interface MonthToDate {
   month: string;
-  calls: number; credits: number; costUsd: number;
-  monthlyCreditQuota: number | null; monthlyBudgetUsd: number | null;
+  calls: number;
+  credits: number;
+  costUsd: number;
+  monthlyCreditQuota: number | null;
+  monthlyBudgetUsd: number | null;
 }
 
 /** The live month-to-date counters (maintained by the metering code on every paid call) and the plan's limits. */
@@ -117,12 +183,24 @@ export const mapMonthToDate = (rows: Row[], monthStart: Date): MonthToDate => {
   const nullable = (v: unknown) => (v === null || v === undefined ? null : n(v));
   return {
     month: d(monthStart).slice(0, 7),
-    calls: n(r?.calls), credits: n(r?.credits), costUsd: n(r?.cost_usd),
-    monthlyCreditQuota: nullable(r?.monthly_credit_quota), monthlyBudgetUsd: nullable(r?.budget),
+    calls: n(r?.calls),
+    credits: n(r?.credits),
+    costUsd: n(r?.cost_usd),
+    monthlyCreditQuota: nullable(r?.monthly_credit_quota),
+    monthlyBudgetUsd: nullable(r?.budget),
   };
 };
 
-export interface EndpointUsageRow { provider: string; endpoint: string; calls: number; failures: number; retries: number; credits: number; costUsd: number; avgLatencyMs: number }
+export interface EndpointUsageRow {
+  provider: string;
+  endpoint: string;
+  calls: number;
+  failures: number;
+  retries: number;
+  credits: number;
+  costUsd: number;
+  avgLatencyMs: number;
+}
 
 /** Month-to-date usage by provider and endpoint, from the daily summaries. */
 export const usageByEndpointSql = (monthStart: Date, to: Date) => sql`
@@ -132,12 +210,31 @@ export const usageByEndpointSql = (monthStart: Date, to: Date) => sql`
   FROM daily_usage_summaries
   WHERE organization_id = app.current_org() AND day >= ${d(monthStart)}::date AND day <= ${d(to)}::date
   GROUP BY provider, endpoint`;
-export const mapUsage = (rows: Row[]): EndpointUsageRow[] => rows.map((r) => ({
-  provider: String(r.provider), endpoint: String(r.endpoint), calls: n(r.calls), failures: n(r.failures), retries: n(r.retries),
-  credits: n(r.credits), costUsd: n(r.cost_usd), avgLatencyMs: n(r.avg_latency_ms),
-})).sort((a, b) => b.costUsd - a.costUsd || a.provider.localeCompare(b.provider) || a.endpoint.localeCompare(b.endpoint));
+export const mapUsage = (rows: Row[]): EndpointUsageRow[] =>
+  rows
+    .map((r) => ({
+      provider: String(r.provider),
+      endpoint: String(r.endpoint),
+      calls: n(r.calls),
+      failures: n(r.failures),
+      retries: n(r.retries),
+      credits: n(r.credits),
+      costUsd: n(r.cost_usd),
+      avgLatencyMs: n(r.avg_latency_ms),
+    }))
+    .sort(
+      (a, b) => b.costUsd - a.costUsd || a.provider.localeCompare(b.provider) || a.endpoint.localeCompare(b.endpoint),
+    );
 
-export interface RequestHeader { id: string; brandId: string; headline: string | null; status: string; platforms: string[]; createdAt: Date; publishedAt: Date | null }
+export interface RequestHeader {
+  id: string;
+  brandId: string;
+  headline: string | null;
+  status: string;
+  platforms: string[];
+  createdAt: Date;
+  publishedAt: Date | null;
+}
 
 export const requestHeaderSql = (requestId: string) => sql`
   SELECT id, brand_id, brief->>'headline' AS headline, status::text AS status, platforms, created_at, published_at
@@ -146,13 +243,25 @@ export const mapRequestHeader = (rows: Row[]): RequestHeader | undefined => {
   const r = rows[0];
   if (!r) return undefined;
   return {
-    id: String(r.id), brandId: String(r.brand_id), headline: (r.headline as string) ?? null, status: String(r.status),
-    platforms: (r.platforms as string[]) ?? [], createdAt: new Date(r.created_at as string), publishedAt: r.published_at ? new Date(r.published_at as string) : null,
+    id: String(r.id),
+    brandId: String(r.brand_id),
+    headline: (r.headline as string) ?? null,
+    status: String(r.status),
+    platforms: (r.platforms as string[]) ?? [],
+    createdAt: new Date(r.created_at as string),
+    publishedAt: r.published_at ? new Date(r.published_at as string) : null,
   };
 };
-export const requestHeader = async (tx: Tx, requestId: string) => mapRequestHeader(await run(tx, requestHeaderSql(requestId)));
+export const requestHeader = async (tx: Tx, requestId: string) =>
+  mapRequestHeader(await run(tx, requestHeaderSql(requestId)));
 
-export interface VariantRow extends Omit<DailyPlatformRow, 'day'> { variantId: string; preset: string | null; width: number | null; height: number | null; complianceDecision: string | null }
+export interface VariantRow extends Omit<DailyPlatformRow, 'day'> {
+  variantId: string;
+  preset: string | null;
+  width: number | null;
+  height: number | null;
+  complianceDecision: string | null;
+}
 
 /** Per variant sums over the range, with the variant's preset and compliance decision. */
 export const requestVariantsSql = (requestId: string, from: Date, to: Date) => sql`
@@ -163,13 +272,25 @@ export const requestVariantsSql = (requestId: string, from: Date, to: Date) => s
     GROUP BY variant_id, platform)
   SELECT s.*, v.platform AS preset, v.width, v.height, v.compliance_decision
   FROM s LEFT JOIN asset_variants v ON v.id = s.variant_id`;
-export const mapVariants = (rows: Row[]): VariantRow[] => rows.map((r) => ({
-  variantId: String(r.variant_id), platform: String(r.platform), preset: (r.preset as string) ?? null,
-  width: r.width === null || r.width === undefined ? null : n(r.width), height: r.height === null || r.height === undefined ? null : n(r.height),
-  complianceDecision: (r.compliance_decision as string) ?? null,
-  impressions: n(r.impressions), reach: n(r.reach), likes: n(r.likes), comments: n(r.comments), shares: n(r.shares),
-  saves: n(r.saves), clicks: n(r.clicks), videoViews: n(r.video_views),
-})).sort((a, b) => b.impressions - a.impressions || a.variantId.localeCompare(b.variantId));
+export const mapVariants = (rows: Row[]): VariantRow[] =>
+  rows
+    .map((r) => ({
+      variantId: String(r.variant_id),
+      platform: String(r.platform),
+      preset: (r.preset as string) ?? null,
+      width: r.width === null || r.width === undefined ? null : n(r.width),
+      height: r.height === null || r.height === undefined ? null : n(r.height),
+      complianceDecision: (r.compliance_decision as string) ?? null,
+      impressions: n(r.impressions),
+      reach: n(r.reach),
+      likes: n(r.likes),
+      comments: n(r.comments),
+      shares: n(r.shares),
+      saves: n(r.saves),
+      clicks: n(r.clicks),
+      videoViews: n(r.video_views),
+    }))
+    .sort((a, b) => b.impressions - a.impressions || a.variantId.localeCompare(b.variantId));
 
 /** Per day sums of one request. */
 export const requestDailySql = (requestId: string, from: Date, to: Date) => sql`
@@ -186,12 +307,16 @@ export const requestHourlySql = (requestId: string, since: Date) => sql`
   FROM content_analytics_hourly
   WHERE organization_id = app.current_org() AND request_id = ${requestId}::uuid AND hour >= ${since.toISOString()}::timestamptz
   GROUP BY hour`;
-export const mapHourly = (rows: Row[]) => rows.map((r) => ({ hour: String(r.hour), impressions: n(r.impressions), engagements: n(r.engagements) }))
-  .sort((a, b) => a.hour.localeCompare(b.hour));
+export const mapHourly = (rows: Row[]) =>
+  rows
+    .map((r) => ({ hour: String(r.hour), impressions: n(r.impressions), engagements: n(r.engagements) }))
+    .sort((a, b) => a.hour.localeCompare(b.hour));
 
 /** When the named job last succeeded (background_jobs is global; only times are read). */
 export const lastJobSuccessSql = (jobName: string) => sql`
   SELECT period_key, finished_at FROM background_jobs WHERE job_name = ${jobName} AND status = 'succeeded'
   ORDER BY finished_at DESC LIMIT 1`;
 export const mapLastJob = (rows: Row[]): { periodKey: string; finishedAt: string } | null =>
-  rows[0] ? { periodKey: String(rows[0].period_key), finishedAt: new Date(rows[0].finished_at as string).toISOString() } : null;
+  rows[0]
+    ? { periodKey: String(rows[0].period_key), finishedAt: new Date(rows[0].finished_at as string).toISOString() }
+    : null;

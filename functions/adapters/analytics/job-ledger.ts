@@ -35,19 +35,35 @@ export function createJobLedger(sql: postgres.Sql): JobLedger {
         VALUES (${jobName}, ${periodKey}, 'running', 1, now())
         ON CONFLICT (job_name, period_key) DO NOTHING
         RETURNING id, status, attempts, started_at`;
-      if (inserted.length) return { claimed: true, jobId: inserted[0].id, attempts: 1, decision: { action: 'claim', reason: 'first_delivery' } };
+      if (inserted.length)
+        return {
+          claimed: true,
+          jobId: inserted[0].id,
+          attempts: 1,
+          decision: { action: 'claim', reason: 'first_delivery' },
+        };
 
-      const [row] = await sql<Row[]>`SELECT id, status, attempts, started_at FROM background_jobs WHERE job_name = ${jobName} AND period_key = ${periodKey}`;
+      const [row] = await sql<
+        Row[]
+      >`SELECT id, status, attempts, started_at FROM background_jobs WHERE job_name = ${jobName} AND period_key = ${periodKey}`;
       const existing: JobRow = { id: row.id, status: row.status, attempts: row.attempts, startedAt: row.started_at };
       const decision = decideClaim(existing, now, { force: opts.force });
-      if (decision.action === 'skip') return { claimed: false, jobId: row.id, attempts: row.attempts, decision, status: row.status };
+      if (decision.action === 'skip')
+        return { claimed: false, jobId: row.id, attempts: row.attempts, decision, status: row.status };
       // Compare-and-set on the state we decided on: of two deliveries re-taking the same failed run,
       // exactly one wins.
       const retaken = await sql<Row[]>`
         UPDATE background_jobs SET status = 'running', attempts = attempts + 1, started_at = now(), finished_at = NULL, error = NULL
         WHERE id = ${row.id} AND status = ${row.status} AND attempts = ${row.attempts}
         RETURNING id, status, attempts, started_at`;
-      if (!retaken.length) return { claimed: false, jobId: row.id, attempts: row.attempts, decision: { action: 'skip', reason: 'in_progress' }, status: 'running' };
+      if (!retaken.length)
+        return {
+          claimed: false,
+          jobId: row.id,
+          attempts: row.attempts,
+          decision: { action: 'skip', reason: 'in_progress' },
+          status: 'running',
+        };
       return { claimed: true, jobId: row.id, attempts: retaken[0].attempts, decision };
     },
     async succeed(jobId, result) {

@@ -27,11 +27,16 @@ export function createMaintenanceSql(sql: postgres.Sql): MaintenanceSql {
   const one = async (q: Promise<{ r: Json }[]>) => (await q)[0].r;
   return {
     rollupContent: (until, hours) =>
-      one(sql`SELECT app.rollup_content_analytics(${until.toISOString()}::timestamptz, ${tsArray(hours)}::timestamptz[]) AS r`),
+      one(
+        sql`SELECT app.rollup_content_analytics(${until.toISOString()}::timestamptz, ${tsArray(hours)}::timestamptz[]) AS r`,
+      ),
     rollupContentRange: (from, to) =>
-      one(sql`SELECT app.rollup_content_ranges(ARRAY[${from.toISOString()}::timestamptz], ARRAY[${to.toISOString()}::timestamptz]) AS r`),
+      one(
+        sql`SELECT app.rollup_content_ranges(ARRAY[${from.toISOString()}::timestamptz], ARRAY[${to.toISOString()}::timestamptz]) AS r`,
+      ),
     rollupUsage: (from, to) => one(sql`SELECT app.rollup_daily_usage(${day(from)}::date, ${day(to)}::date) AS r`),
-    rollupCompliance: (from, to) => one(sql`SELECT app.rollup_brand_compliance(${day(from)}::date, ${day(to)}::date) AS r`),
+    rollupCompliance: (from, to) =>
+      one(sql`SELECT app.rollup_brand_compliance(${day(from)}::date, ${day(to)}::date) AS r`),
     async refreshViews() {
       const refreshed = await one(sql`SELECT app.refresh_analytics_views() AS r`);
       // A concurrent refresh rewrites the changed rows, which clears their pages' all-visible bits;
@@ -43,7 +48,9 @@ export function createMaintenanceSql(sql: postgres.Sql): MaintenanceSql {
       return refreshed;
     },
     maintainPartitions: (opts = {}) =>
-      one(sql`SELECT app.maintain_partitions(${opts.monthsAhead ?? 3}::int, ${opts.retentionMonths ?? null}::int) AS r`),
+      one(
+        sql`SELECT app.maintain_partitions(${opts.monthsAhead ?? 3}::int, ${opts.retentionMonths ?? null}::int) AS r`,
+      ),
     async vacuumAnalyze(tables, relations) {
       const grant = await one(sql`SELECT app.grant_maintenance(${`{${tables.join(',')}}`}::text[]) AS r`);
       const existing = await sql<{ rel: string }[]>`

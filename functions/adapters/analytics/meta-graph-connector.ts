@@ -23,7 +23,13 @@
  * The access token travels as the documented `access_token` query parameter; URLs are never logged.
  */
 import { z } from 'zod';
-import { ConnectorError, type CollectResult, type MetricsConnector, type PublishedPostRef, type SocialConnection } from '../../domain/analytics/connector.js';
+import {
+  ConnectorError,
+  type CollectResult,
+  type MetricsConnector,
+  type PublishedPostRef,
+  type SocialConnection,
+} from '../../domain/analytics/connector.js';
 import type { MetricName, MetricPoint } from '../../domain/analytics/metrics.js';
 
 export const metaGraphEnv = z.object({
@@ -49,16 +55,30 @@ export interface MetaGraphOptions {
 }
 
 export const DEFAULT_INSTAGRAM_METRICS: Record<string, MetricName> = {
-  views: 'impressions', reach: 'reach', likes: 'likes', comments: 'comments', shares: 'shares', saved: 'saves',
+  views: 'impressions',
+  reach: 'reach',
+  likes: 'likes',
+  comments: 'comments',
+  shares: 'shares',
+  saved: 'saves',
 };
 export const DEFAULT_FACEBOOK_INSIGHT_METRICS: Record<string, MetricName> = {
-  post_media_view: 'impressions', post_total_media_view_unique: 'reach', post_clicks: 'clicks', post_video_views: 'video_views',
+  post_media_view: 'impressions',
+  post_total_media_view_unique: 'reach',
+  post_clicks: 'clicks',
+  post_video_views: 'video_views',
 };
 
 const RATE_LIMIT_CODES = new Set([4, 17, 32, 613]);
 const DEFAULT_RATE_LIMIT_WAIT_S = 3600;
 
-export interface GraphErrorBody { message?: string; type?: string; code?: number; error_subcode?: number; fbtrace_id?: string }
+export interface GraphErrorBody {
+  message?: string;
+  type?: string;
+  code?: number;
+  error_subcode?: number;
+  fbtrace_id?: string;
+}
 
 export interface GraphFailure {
   /** 'post': only this object is affected; 'connection': stop using the connection for now. */
@@ -71,16 +91,30 @@ export interface GraphFailure {
 }
 
 /** Maps a Graph error response to what the collector should do. Exported for unit tests. */
-export function classifyGraphError(status: number, err: GraphErrorBody | undefined, headers: Pick<Headers, 'get'>): GraphFailure {
+export function classifyGraphError(
+  status: number,
+  err: GraphErrorBody | undefined,
+  headers: Pick<Headers, 'get'>,
+): GraphFailure {
   const code = err?.code;
-  const base = { code, traceId: err?.fbtrace_id, message: `Graph API error${code !== undefined ? ` ${code}` : ''}${err?.message ? `: ${err.message}` : ` (HTTP ${status})`}` };
+  const base = {
+    code,
+    traceId: err?.fbtrace_id,
+    message: `Graph API error${code !== undefined ? ` ${code}` : ''}${err?.message ? `: ${err.message}` : ` (HTTP ${status})`}`,
+  };
   if (code !== undefined && (RATE_LIMIT_CODES.has(code) || (code >= 80001 && code <= 80014))) {
-    return { ...base, scope: 'connection', kind: 'rate_limited', retryAfterSeconds: regainAccessSeconds(headers) ?? DEFAULT_RATE_LIMIT_WAIT_S };
+    return {
+      ...base,
+      scope: 'connection',
+      kind: 'rate_limited',
+      retryAfterSeconds: regainAccessSeconds(headers) ?? DEFAULT_RATE_LIMIT_WAIT_S,
+    };
   }
   if (code === 190 || code === 102 || (code !== undefined && code >= 200 && code <= 299)) {
     return { ...base, scope: 'connection', kind: 'reauth_required' };
   }
-  if (code === 1 || code === 2 || status >= 500 || status === 0) return { ...base, scope: 'connection', kind: 'transient' };
+  if (code === 1 || code === 2 || status >= 500 || status === 0)
+    return { ...base, scope: 'connection', kind: 'transient' };
   if (code === 10 || code === 100 || code === 803) return { ...base, scope: 'post', kind: 'skip' };
   return { ...base, scope: 'connection', kind: 'permanent' };
 }
@@ -96,7 +130,8 @@ function regainAccessSeconds(headers: Pick<Headers, 'get'>): number | undefined 
         if (Array.isArray(v)) v.forEach(walk);
         else if (v && typeof v === 'object') {
           for (const [k, x] of Object.entries(v)) {
-            if (k === 'estimated_time_to_regain_access' && typeof x === 'number' && x > 0) best = Math.max(best ?? 0, x * 60);
+            if (k === 'estimated_time_to_regain_access' && typeof x === 'number' && x > 0)
+              best = Math.max(best ?? 0, x * 60);
             else walk(x);
           }
         }
@@ -110,10 +145,16 @@ function regainAccessSeconds(headers: Pick<Headers, 'get'>): number | undefined 
 }
 
 class GraphCallError extends Error {
-  constructor(readonly failure: GraphFailure) { super(failure.message); }
+  constructor(readonly failure: GraphFailure) {
+    super(failure.message);
+  }
 }
 
-interface GraphInsight { name: string; period?: string; values?: { value: unknown; end_time?: string }[] }
+interface GraphInsight {
+  name: string;
+  period?: string;
+  values?: { value: unknown; end_time?: string }[];
+}
 
 function graphClient(opts: MetaGraphOptions) {
   const base = new URL(opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/`);
@@ -123,9 +164,17 @@ function graphClient(opts: MetaGraphOptions) {
   async function getJson(url: URL): Promise<Record<string, unknown>> {
     let res: Response;
     try {
-      res = await doFetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+      res = await doFetch(url, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+        redirect: 'error',
+      });
     } catch (e) {
-      throw new GraphCallError({ scope: 'connection', kind: 'transient', message: `Graph API unreachable: ${(e as Error).name}` });
+      throw new GraphCallError({
+        scope: 'connection',
+        kind: 'transient',
+        message: `Graph API unreachable: ${(e as Error).name}`,
+      });
     }
     let body: unknown;
     try {
@@ -135,12 +184,18 @@ function graphClient(opts: MetaGraphOptions) {
     }
     const err = (body as { error?: GraphErrorBody } | undefined)?.error;
     if (!res.ok || err) throw new GraphCallError(classifyGraphError(res.status, err, res.headers));
-    if (!body || typeof body !== 'object') throw new GraphCallError({ scope: 'connection', kind: 'transient', message: 'Graph API returned no JSON object' });
+    if (!body || typeof body !== 'object')
+      throw new GraphCallError({
+        scope: 'connection',
+        kind: 'transient',
+        message: 'Graph API returned no JSON object',
+      });
     return body as Record<string, unknown>;
   }
 
   const objectUrl = (id: string, edge: string | undefined, params: Record<string, string>, token: string) => {
-    if (!/^[0-9A-Za-z_]+$/.test(id)) throw new GraphCallError({ scope: 'post', kind: 'skip', message: 'post id has unexpected characters' });
+    if (!/^[0-9A-Za-z_]+$/.test(id))
+      throw new GraphCallError({ scope: 'post', kind: 'skip', message: 'post id has unexpected characters' });
     const u = new URL(`${id}${edge ? `/${edge}` : ''}`, base);
     for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
     u.searchParams.set('access_token', token);
@@ -175,7 +230,11 @@ function lifetimeValue(i: GraphInsight): number | undefined {
 }
 
 /** Runs `one` per post; per-post failures skip the post, connection failures stop with what we have. */
-async function collectPosts(platform: string, posts: PublishedPostRef[], one: (p: PublishedPostRef) => Promise<MetricPoint[]>): Promise<CollectResult> {
+async function collectPosts(
+  platform: string,
+  posts: PublishedPostRef[],
+  one: (p: PublishedPostRef) => Promise<MetricPoint[]>,
+): Promise<CollectResult> {
   const result: CollectResult = { points: [], skipped: [] };
   for (const post of posts) {
     try {
@@ -188,7 +247,12 @@ async function collectPosts(platform: string, posts: PublishedPostRef[], one: (p
         continue;
       }
       const kind = f.kind === 'skip' ? 'permanent' : f.kind;
-      throw new ConnectorError(kind, `${platform}: ${f.message}`, { retryAfterSeconds: f.retryAfterSeconds, partial: result, platformCode: f.code, traceId: f.traceId });
+      throw new ConnectorError(kind, `${platform}: ${f.message}`, {
+        retryAfterSeconds: f.retryAfterSeconds,
+        partial: result,
+        platformCode: f.code,
+        traceId: f.traceId,
+      });
     }
   }
   return result;
@@ -213,7 +277,8 @@ export function createInstagramConnector(opts: MetaGraphOptions): MetricsConnect
         for (const i of data) {
           const metric = map[i.name];
           const value = lifetimeValue(i);
-          if (metric && value !== undefined) points.push({ variantId: post.variantId, platform: 'instagram', metric, value, recordedAt: at });
+          if (metric && value !== undefined)
+            points.push({ variantId: post.variantId, platform: 'instagram', metric, value, recordedAt: at });
         }
         return points;
       });
@@ -232,13 +297,26 @@ export function createFacebookConnector(opts: MetaGraphOptions): MetricsConnecto
       return collectPosts('facebook', posts, async (post) => {
         const points: MetricPoint[] = [];
         const push = (metric: MetricName, value: unknown) => {
-          if (typeof value === 'number' && Number.isFinite(value) && value >= 0) points.push({ variantId: post.variantId, platform: 'facebook', metric, value: Math.floor(value), recordedAt: at });
+          if (typeof value === 'number' && Number.isFinite(value) && value >= 0)
+            points.push({
+              variantId: post.variantId,
+              platform: 'facebook',
+              metric,
+              value: Math.floor(value),
+              recordedAt: at,
+            });
         };
         for (const i of await client.insights(post.externalPostId, Object.keys(map), conn.accessToken)) {
           if (map[i.name]) push(map[i.name], lifetimeValue(i));
         }
-        const obj = await client.getJson(client.objectUrl(post.externalPostId, undefined,
-          { fields: 'shares,comments.limit(0).summary(true),reactions.limit(0).summary(true)' }, conn.accessToken));
+        const obj = await client.getJson(
+          client.objectUrl(
+            post.externalPostId,
+            undefined,
+            { fields: 'shares,comments.limit(0).summary(true),reactions.limit(0).summary(true)' },
+            conn.accessToken,
+          ),
+        );
         push('likes', (obj.reactions as { summary?: { total_count?: unknown } } | undefined)?.summary?.total_count);
         push('comments', (obj.comments as { summary?: { total_count?: unknown } } | undefined)?.summary?.total_count);
         // A post nobody shared has no `shares` field at all.
@@ -251,6 +329,10 @@ export function createFacebookConnector(opts: MetaGraphOptions): MetricsConnecto
 
 /** Both Meta connectors from env (META_GRAPH_BASE_URL). */
 export function metaConnectorsFromEnv(env: z.infer<typeof metaGraphEnv>, fetchImpl?: typeof fetch): MetricsConnector[] {
-  const o: MetaGraphOptions = { baseUrl: env.META_GRAPH_BASE_URL, timeoutMs: env.META_GRAPH_TIMEOUT_MS, fetch: fetchImpl };
+  const o: MetaGraphOptions = {
+    baseUrl: env.META_GRAPH_BASE_URL,
+    timeoutMs: env.META_GRAPH_TIMEOUT_MS,
+    fetch: fetchImpl,
+  };
   return [createInstagramConnector(o), createFacebookConnector(o)];
 }

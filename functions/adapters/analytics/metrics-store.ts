@@ -14,7 +14,12 @@ import type { Tx } from '../db/client.js';
 import type { MetricPoint } from '../../domain/analytics/metrics.js';
 import { startOfHour } from '../../domain/analytics/periods.js';
 
-export interface VariantOwner { variantId: string; requestId: string; brandId: string; platform: string }
+export interface VariantOwner {
+  variantId: string;
+  requestId: string;
+  brandId: string;
+  platform: string;
+}
 
 /** The tenant's variants among `ids` (other tenants' and unknown ids are simply absent). */
 export async function findVariants(tx: Tx, ids: string[]): Promise<Map<string, VariantOwner>> {
@@ -23,21 +28,42 @@ export async function findVariants(tx: Tx, ids: string[]): Promise<Map<string, V
     SELECT v.id AS variant_id, v.request_id, r.brand_id, v.platform
     FROM asset_variants v JOIN content_requests r ON r.id = v.request_id
     WHERE v.id = ANY(${`{${ids.join(',')}}`}::uuid[])`);
-  return new Map(rows.map((r) => [r.variant_id, { variantId: r.variant_id, requestId: r.request_id, brandId: r.brand_id, platform: r.platform }]));
+  return new Map(
+    rows.map((r) => [
+      r.variant_id,
+      { variantId: r.variant_id, requestId: r.request_id, brandId: r.brand_id, platform: r.platform },
+    ]),
+  );
 }
 
-export interface InsertOutcome { inserted: number; updated: number }
+export interface InsertOutcome {
+  inserted: number;
+  updated: number;
+}
 
 /**
  * Inserts samples whose variants were resolved by findVariants. `points` must hold no two samples
  * with the same identity (dedupeBatch): one statement may not update a row twice.
  */
-export async function insertSamples(tx: Tx, orgId: string, points: MetricPoint[], owners: Map<string, VariantOwner>): Promise<InsertOutcome> {
+export async function insertSamples(
+  tx: Tx,
+  orgId: string,
+  points: MetricPoint[],
+  owners: Map<string, VariantOwner>,
+): Promise<InsertOutcome> {
   if (!points.length) return { inserted: 0, updated: 0 };
   const rows = points.map((p) => {
     const o = owners.get(p.variantId);
     if (!o) throw new Error(`insertSamples: variant ${p.variantId} was not resolved`);
-    return { b: o.brandId, r: o.requestId, v: p.variantId, p: p.platform, m: p.metric, x: p.value, t: p.recordedAt.toISOString() };
+    return {
+      b: o.brandId,
+      r: o.requestId,
+      v: p.variantId,
+      p: p.platform,
+      m: p.metric,
+      x: p.value,
+      t: p.recordedAt.toISOString(),
+    };
   });
   // One parameter (a JSON array) instead of 9 x 5,000 placeholders. RETURNING cannot tell an
   // insert from an update on a partitioned table (no xmax there), so the previous values are read
@@ -60,7 +86,10 @@ export async function insertSamples(tx: Tx, orgId: string, points: MetricPoint[]
     FROM prev`);
   const inserted = Number(res.inserted);
   const updated = Number(res.updated);
-  await markDirtyHours(tx, points.map((p) => p.recordedAt));
+  await markDirtyHours(
+    tx,
+    points.map((p) => p.recordedAt),
+  );
   return { inserted, updated };
 }
 

@@ -14,21 +14,38 @@ import type { DomainEvent, EventPublisher } from '../../domain/approvals/ports.j
 
 export const EVENT_SOURCE = 'svp.content';
 
-export function createEventBridgePublisher(opts: { busName: string; region?: string; client?: Pick<EventBridgeClient, 'send'> }): EventPublisher {
+export function createEventBridgePublisher(opts: {
+  busName: string;
+  region?: string;
+  client?: Pick<EventBridgeClient, 'send'>;
+}): EventPublisher {
   const client = opts.client ?? new EventBridgeClient(opts.region ? { region: opts.region } : {});
   return {
     async publish(event) {
-      const out = await client.send(new PutEventsCommand({
-        Entries: [{
-          EventBusName: opts.busName, Source: EVENT_SOURCE, DetailType: event.type,
-          // The event id travels in the detail: consumers dedupe on it (PutEvents itself has no idempotency).
-          Detail: JSON.stringify({ id: event.id, organizationId: event.organizationId, occurredAt: event.occurredAt, data: event.data }),
-          Time: new Date(event.occurredAt),
-        }],
-      }));
+      const out = await client.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: opts.busName,
+              Source: EVENT_SOURCE,
+              DetailType: event.type,
+              // The event id travels in the detail: consumers dedupe on it (PutEvents itself has no idempotency).
+              Detail: JSON.stringify({
+                id: event.id,
+                organizationId: event.organizationId,
+                occurredAt: event.occurredAt,
+                data: event.data,
+              }),
+              Time: new Date(event.occurredAt),
+            },
+          ],
+        }),
+      );
       if ((out.FailedEntryCount ?? 0) > 0) {
         const entry = out.Entries?.[0];
-        throw new AppError('upstream_unavailable', `EventBridge refused the event: ${entry?.ErrorCode ?? 'unknown'}`, { retryable: true });
+        throw new AppError('upstream_unavailable', `EventBridge refused the event: ${entry?.ErrorCode ?? 'unknown'}`, {
+          retryable: true,
+        });
       }
     },
   };
@@ -41,7 +58,12 @@ export function createEventBridgePublisher(opts: { busName: string; region?: str
 export class LocalEventRecorder implements EventPublisher {
   readonly events: DomainEvent[] = [];
   private readonly subscribers: ((e: DomainEvent) => Promise<unknown>)[] = [];
-  constructor(private readonly log?: { info(message: string, data?: Record<string, unknown>): void; warn(message: string, data?: Record<string, unknown>): void }) {}
+  constructor(
+    private readonly log?: {
+      info(message: string, data?: Record<string, unknown>): void;
+      warn(message: string, data?: Record<string, unknown>): void;
+    },
+  ) {}
 
   /** Registers a rule target; its failures are logged, never thrown at the publisher. */
   subscribe(target: (e: DomainEvent) => Promise<unknown>): void {
@@ -53,7 +75,11 @@ export class LocalEventRecorder implements EventPublisher {
     if (this.events.length > 1000) this.events.shift();
     this.log?.info(`event ${event.type}`, { eventId: event.id, organizationId: event.organizationId });
     for (const s of this.subscribers) {
-      setImmediate(() => { s(event).catch((e) => this.log?.warn(`event target failed for ${event.type}`, { eventId: event.id, error: (e as Error).message })); });
+      setImmediate(() => {
+        s(event).catch((e) =>
+          this.log?.warn(`event target failed for ${event.type}`, { eventId: event.id, error: (e as Error).message }),
+        );
+      });
     }
   }
 }

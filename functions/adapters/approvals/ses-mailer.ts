@@ -15,7 +15,11 @@ import type { AdapterPermissions } from '../aws-permissions.js';
 export const SES_MAILER_PERMISSIONS = {
   send: [
     { action: 'ses:SendEmail', on: 'sender-identity' },
-    { action: 'ses:SendEmail', on: 'recipient-identity', why: 'in the SES sandbox a send is also authorized against each recipient\'s verified identity' },
+    {
+      action: 'ses:SendEmail',
+      on: 'recipient-identity',
+      why: "in the SES sandbox a send is also authorized against each recipient's verified identity",
+    },
   ],
 } as const satisfies AdapterPermissions<keyof Mailer, 'sender-identity' | 'recipient-identity'>;
 
@@ -33,16 +37,29 @@ export function createSesMailer(opts: SesMailerOptions): Mailer {
   return {
     async send(email) {
       try {
-        await client.send(new SendEmailCommand({
-          FromEmailAddress: opts.from,
-          Destination: { ToAddresses: [email.to] },
-          ConfigurationSetName: opts.configurationSet,
-          Content: { Simple: { Subject: { Data: email.subject, Charset: 'UTF-8' }, Body: { Text: { Data: email.text, Charset: 'UTF-8' } } } },
-        }));
+        await client.send(
+          new SendEmailCommand({
+            FromEmailAddress: opts.from,
+            Destination: { ToAddresses: [email.to] },
+            ConfigurationSetName: opts.configurationSet,
+            Content: {
+              Simple: {
+                Subject: { Data: email.subject, Charset: 'UTF-8' },
+                Body: { Text: { Data: email.text, Charset: 'UTF-8' } },
+              },
+            },
+          }),
+        );
       } catch (e) {
         const name = (e as { name?: string }).name ?? '';
-        const retryable = /Throttl|TooManyRequests|LimitExceeded|ServiceUnavailable|InternalFailure|Timeout/i.test(name);
-        throw new AppError(retryable ? 'upstream_unavailable' : 'upstream_rejected', `SES did not accept the email (${name || 'error'})`, { retryable, cause: e });
+        const retryable = /Throttl|TooManyRequests|LimitExceeded|ServiceUnavailable|InternalFailure|Timeout/i.test(
+          name,
+        );
+        throw new AppError(
+          retryable ? 'upstream_unavailable' : 'upstream_rejected',
+          `SES did not accept the email (${name || 'error'})`,
+          { retryable, cause: e },
+        );
       }
     },
   };

@@ -20,11 +20,16 @@ export interface WebhookTransportOptions {
 /** Why a URL may not receive webhooks (null = fine). Used at registration and before each POST. */
 export function webhookUrlProblem(raw: string, allowLocal: boolean): string | null {
   let u: URL;
-  try { u = new URL(raw); } catch { return 'not a valid URL'; }
+  try {
+    u = new URL(raw);
+  } catch {
+    return 'not a valid URL';
+  }
   if (u.protocol !== 'https:' && !(allowLocal && u.protocol === 'http:')) return 'must use https';
   if (u.username || u.password) return 'must not contain credentials';
   const host = u.hostname.replace(/^\[|\]$/g, '');
-  if (net.isIP(host) && !allowLocal && classifyAddress(host) !== 'public') return 'must not point to a private or loopback address';
+  if (net.isIP(host) && !allowLocal && classifyAddress(host) !== 'public')
+    return 'must not point to a private or loopback address';
   if (!allowLocal && /^(localhost|.*\.localhost|.*\.internal|.*\.local)$/i.test(host)) return 'must be a public host';
   return null;
 }
@@ -49,20 +54,32 @@ export function createHttpWebhookTransport(opts: WebhookTransportOptions): Webho
       }
       const pinned = addresses[0];
       const lookup: LookupFunction = (_h, o, cb) => {
-        if ((o as { all?: boolean }).all) (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [pinned]);
+        if ((o as { all?: boolean }).all)
+          (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [pinned]);
         else cb(null, pinned.address, pinned.family);
       };
       const payload = Buffer.from(body, 'utf8');
       return new Promise((done) => {
         const mod = u.protocol === 'https:' ? https : http;
-        const req = mod.request(u, {
-          method: 'POST', lookup, timeout: timeoutMs,
-          headers: { ...headers, 'content-type': 'application/json', 'content-length': String(payload.length), 'user-agent': 'svp-webhooks/1' },
-        }, (res) => {
-          res.resume(); // the body is not needed; drain it so the socket is released
-          res.on('end', () => done({ status: res.statusCode ?? 0 }));
-          res.on('error', () => done({ status: res.statusCode ?? 0 }));
-        });
+        const req = mod.request(
+          u,
+          {
+            method: 'POST',
+            lookup,
+            timeout: timeoutMs,
+            headers: {
+              ...headers,
+              'content-type': 'application/json',
+              'content-length': String(payload.length),
+              'user-agent': 'svp-webhooks/1',
+            },
+          },
+          (res) => {
+            res.resume(); // the body is not needed; drain it so the socket is released
+            res.on('end', () => done({ status: res.statusCode ?? 0 }));
+            res.on('error', () => done({ status: res.statusCode ?? 0 }));
+          },
+        );
         const deadline = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
         req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
         req.on('error', (e) => done({ error: e.message }));

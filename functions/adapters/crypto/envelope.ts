@@ -66,12 +66,20 @@ function contextMap(ctx: FieldContext): Record<string, string> {
 }
 /** Stable serialization (sorted keys) so the same context always gives the same AAD bytes. */
 function canonical(m: Record<string, string>): string {
-  return JSON.stringify(Object.keys(m).sort().map((k) => [k, m[k]]));
+  return JSON.stringify(
+    Object.keys(m)
+      .sort()
+      .map((k) => [k, m[k]]),
+  );
 }
 
 function undecryptable(cause?: unknown): AppError {
   // Deliberately vague and value-free: never echo the ciphertext, plaintext or key.
-  return new AppError('internal', 'an encrypted field could not be decrypted (wrong key, wrong context or tampered value)', { cause });
+  return new AppError(
+    'internal',
+    'an encrypted field could not be decrypted (wrong key, wrong context or tampered value)',
+    { cause },
+  );
 }
 
 /** Encrypts and decrypts field values with envelope encryption under one KeyProvider. */
@@ -83,8 +91,12 @@ export class FieldCipher {
    * @param opts.cacheMs how long an unwrapped data key is reused for repeated decrypts of the same
    *   value (saves a KMS round trip per webhook delivery); 0 disables.
    */
-  constructor(private readonly provider: KeyProvider, private readonly opts: { cacheMs?: number; cacheMax?: number } = {}) {
-    if (!/^[a-z0-9-]{1,40}$/.test(provider.kid)) throw new Error(`key provider id must match [a-z0-9-]{1,40}: ${provider.kid}`);
+  constructor(
+    private readonly provider: KeyProvider,
+    private readonly opts: { cacheMs?: number; cacheMax?: number } = {},
+  ) {
+    if (!/^[a-z0-9-]{1,40}$/.test(provider.kid))
+      throw new Error(`key provider id must match [a-z0-9-]{1,40}: ${provider.kid}`);
   }
 
   async encrypt(plaintext: string, ctx: FieldContext): Promise<string> {
@@ -109,7 +121,10 @@ export class FieldCipher {
     if (parts.length !== 5 || parts[0] !== VERSION) throw undecryptable();
     const [, kid, wrappedB64, ivB64, ctB64] = parts;
     if (kid !== this.provider.kid) {
-      throw new AppError('internal', `an encrypted field was sealed under key "${kid}" but this process holds key "${this.provider.kid}"`);
+      throw new AppError(
+        'internal',
+        `an encrypted field was sealed under key "${kid}" but this process holds key "${this.provider.kid}"`,
+      );
     }
     const iv = unb64(ivB64);
     const ct = unb64(ctB64);
@@ -186,7 +201,8 @@ export class LocalKeyProvider implements KeyProvider {
       throw new Error(`configuration error: field key file ${abs} is readable by other users; run chmod 600 on it`);
     }
     const key = Buffer.from(text.trim(), 'base64');
-    if (key.length !== KEY_BYTES) throw new Error(`configuration error: field key file ${abs} must hold ${KEY_BYTES} base64-encoded bytes`);
+    if (key.length !== KEY_BYTES)
+      throw new Error(`configuration error: field key file ${abs} must hold ${KEY_BYTES} base64-encoded bytes`);
     return new LocalKeyProvider(key);
   }
 
@@ -210,7 +226,9 @@ export class LocalKeyProvider implements KeyProvider {
 
 /** The subset of KMSClient used here (lets unit tests pass an in-memory fake). */
 export interface KmsLike {
-  send(command: GenerateDataKeyCommand | DecryptCommand): Promise<{ Plaintext?: Uint8Array; CiphertextBlob?: Uint8Array }>;
+  send(
+    command: GenerateDataKeyCommand | DecryptCommand,
+  ): Promise<{ Plaintext?: Uint8Array; CiphertextBlob?: Uint8Array }>;
 }
 
 /** IAM needs of the KMS provider: `key` = FIELD_KMS_KEY_ID's key ARN. */
@@ -229,14 +247,22 @@ export class KmsKeyProvider implements KeyProvider {
   }
 
   async generateDataKey(context: Record<string, string>): Promise<DataKey> {
-    const out = await this.call(() => this.client.send(new GenerateDataKeyCommand({ KeyId: this.opts.keyId, KeySpec: 'AES_256', EncryptionContext: context })));
+    const out = await this.call(() =>
+      this.client.send(
+        new GenerateDataKeyCommand({ KeyId: this.opts.keyId, KeySpec: 'AES_256', EncryptionContext: context }),
+      ),
+    );
     if (!out.Plaintext || !out.CiphertextBlob) throw new AppError('internal', 'KMS GenerateDataKey returned no key');
     return { plaintext: Buffer.from(out.Plaintext), wrapped: Buffer.from(out.CiphertextBlob) };
   }
 
   async unwrapDataKey(wrapped: Buffer, context: Record<string, string>): Promise<Buffer> {
     // KeyId pins the KEK: a blob produced under another key is refused rather than decrypted.
-    const out = await this.call(() => this.client.send(new DecryptCommand({ KeyId: this.opts.keyId, CiphertextBlob: wrapped, EncryptionContext: context })));
+    const out = await this.call(() =>
+      this.client.send(
+        new DecryptCommand({ KeyId: this.opts.keyId, CiphertextBlob: wrapped, EncryptionContext: context }),
+      ),
+    );
     if (!out.Plaintext) throw new AppError('internal', 'KMS Decrypt returned no key');
     return Buffer.from(out.Plaintext);
   }
@@ -267,13 +293,18 @@ export const fieldCryptoEnv = z.object({
 
 export function keyProviderFromEnv(source: Record<string, string | undefined> = process.env): KeyProvider {
   const r = fieldCryptoEnv.safeParse(source);
-  if (!r.success) throw new Error(`configuration error: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new Error(
+      `configuration error: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const env = r.data;
   if (env.FIELD_KMS_KEY_ID) return new KmsKeyProvider({ keyId: env.FIELD_KMS_KEY_ID, region: env.AWS_REGION });
   // A key file in a Lambda would be a fresh key per container (under a read-only /var/task it
   // cannot even be written) that no other function can open: refuse rather than seal with it.
   if (runsInAws(source)) {
-    throw new Error('configuration error: FIELD_KMS_KEY_ID is not set; in AWS field encryption needs the KMS key (give the function the fieldKey need)');
+    throw new Error(
+      'configuration error: FIELD_KMS_KEY_ID is not set; in AWS field encryption needs the KMS key (give the function the fieldKey need)',
+    );
   }
   return LocalKeyProvider.fromFile(env.FIELD_KEY_FILE);
 }

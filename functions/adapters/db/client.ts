@@ -42,7 +42,8 @@ export interface ConnectOptions {
 }
 
 /** DATABASE_PREPARE ('true'/'false'; unset: the default above) as a `prepare` option. */
-export const prepareFromEnv = (value: string | undefined): boolean | undefined => (value === undefined ? undefined : value !== 'false');
+export const prepareFromEnv = (value: string | undefined): boolean | undefined =>
+  value === undefined ? undefined : value !== 'false';
 
 export function connect(url: string, opts: ConnectOptions = {}): DbHandle {
   const iam = opts.iamAuth ? iamPassword(url, opts.iamAuth.region) : undefined;
@@ -87,7 +88,12 @@ function iamPassword(url: string, region: string): () => Promise<string> {
   let cached: { token: string; until: number } | undefined;
   return async () => {
     if (cached && cached.until > Date.now()) return cached.token;
-    const token = await rdsIamToken({ hostname: u.hostname, port: Number(u.port || 5432), username: decodeURIComponent(u.username), region });
+    const token = await rdsIamToken({
+      hostname: u.hostname,
+      port: Number(u.port || 5432),
+      username: decodeURIComponent(u.username),
+      region,
+    });
     cached = { token, until: Date.now() + 10 * 60_000 };
     return token;
   };
@@ -101,7 +107,11 @@ export interface TenantContext {
 
 /** Runs `fn` in one transaction as the given tenant. */
 export function withTenant<T>(db: Db, ctx: TenantContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return transact(db, (c) => c`select set_config('app.org_id', ${ctx.orgId}, true), set_config('app.user_id', ${ctx.userId ?? ''}, true)`, fn);
+  return transact(
+    db,
+    (c) => c`select set_config('app.org_id', ${ctx.orgId}, true), set_config('app.user_id', ${ctx.userId ?? ''}, true)`,
+    fn,
+  );
 }
 
 /** Runs `fn` in one transaction as a user with no tenant selected (e.g. listing their memberships). */
@@ -109,7 +119,11 @@ export function withUser<T>(db: Db, userId: string, fn: (tx: Tx) => Promise<T>):
   return transact(db, (c) => c`select set_config('app.user_id', ${userId}, true)`, fn);
 }
 
-type PgSession = { dialect: ConstructorParameters<typeof PostgresJsSession>[1]; schema: ConstructorParameters<typeof PostgresJsSession>[2]; options: ConstructorParameters<typeof PostgresJsSession>[3] };
+type PgSession = {
+  dialect: ConstructorParameters<typeof PostgresJsSession>[1];
+  schema: ConstructorParameters<typeof PostgresJsSession>[2];
+  options: ConstructorParameters<typeof PostgresJsSession>[3];
+};
 
 /**
  * A transaction whose tenant settings travel with its first query. `db.transaction` plus a
@@ -121,13 +135,26 @@ type PgSession = { dialect: ConstructorParameters<typeof PostgresJsSession>[1]; 
  * (Not `sql.reserve()`, which would save the BEGIN round trip too: postgres.js 3.4 loses a
  * reservation that waits for a reconnect, and the caller hangs.)
  */
-function transact<T>(db: Db, settings: (c: postgres.TransactionSql) => postgres.PendingQuery<postgres.Row[]>, fn: (tx: Tx) => Promise<T>): Promise<T> {
+function transact<T>(
+  db: Db,
+  settings: (c: postgres.TransactionSql) => postgres.PendingQuery<postgres.Row[]>,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
   const client = (db as unknown as { $client: postgres.Sql }).$client;
   const session = (db as unknown as { session: PgSession }).session;
   return client.begin(async (c) => {
     const set = settings(c).execute();
     set.catch(() => {}); // awaited below; never an unhandled rejection if `fn` fails first
-    const tx = new PostgresJsTransaction(session.dialect, new PostgresJsSession(preparing(c) as unknown as postgres.Sql, session.dialect, session.schema, session.options) as never, session.schema);
+    const tx = new PostgresJsTransaction(
+      session.dialect,
+      new PostgresJsSession(
+        preparing(c) as unknown as postgres.Sql,
+        session.dialect,
+        session.schema,
+        session.options,
+      ) as never,
+      session.schema,
+    );
     const out = await fn(tx as unknown as Tx);
     await set; // already settled (it ran first); its failure fails the transaction
     return out;

@@ -19,15 +19,25 @@ class NodeSha256 {
   private h: Hash | Hmac;
   private readonly secret?: string | Buffer;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.secret = secret === undefined || typeof secret === 'string' ? secret
-      : ArrayBuffer.isView(secret) ? Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength) : Buffer.from(secret);
+    this.secret =
+      secret === undefined || typeof secret === 'string'
+        ? secret
+        : ArrayBuffer.isView(secret)
+          ? Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength)
+          : Buffer.from(secret);
     this.h = this.fresh();
   }
   private fresh() {
     return this.secret ? createHmac('sha256', this.secret) : createHash('sha256');
   }
   update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(typeof data === 'string' ? data : ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data));
+    this.h.update(
+      typeof data === 'string'
+        ? data
+        : ArrayBuffer.isView(data)
+          ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+          : Buffer.from(data),
+    );
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.h.digest());
@@ -45,7 +55,8 @@ export interface IamTokenInput {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
-const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const rfc3986 = (s: string) =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 export async function rdsIamToken(input: IamTokenInput): Promise<string> {
   const credentials = input.credentials ?? {
@@ -59,7 +70,15 @@ export async function rdsIamToken(input: IamTokenInput): Promise<string> {
   const signer = new SignatureV4({ service: 'rds-db', region: input.region, credentials, sha256: NodeSha256 });
   const host = `${input.hostname}:${input.port}`;
   const presigned = await signer.presign(
-    { method: 'GET', protocol: 'https:', hostname: input.hostname, port: input.port, path: '/', query: { Action: 'connect', DBUser: input.username }, headers: { host } },
+    {
+      method: 'GET',
+      protocol: 'https:',
+      hostname: input.hostname,
+      port: input.port,
+      path: '/',
+      query: { Action: 'connect', DBUser: input.username },
+      headers: { host },
+    },
     { expiresIn: 900 },
   );
   const query = Object.entries(presigned.query ?? {})

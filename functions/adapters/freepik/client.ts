@@ -17,8 +17,13 @@ import { fetchImage, type DownloadPolicy, type SafeImage } from '../safe-fetch/s
 import type { FreepikConfig, MysticResolution, Price } from './config.js';
 import { withRetries, exhausted } from './retry.js';
 import {
-  downloadResponseSchema, errorBodySchema, mysticResponseSchema, resourceDetailSchema, searchResponseSchema,
-  textToImageResponseSchema, type SearchItemBody,
+  downloadResponseSchema,
+  errorBodySchema,
+  mysticResponseSchema,
+  resourceDetailSchema,
+  searchResponseSchema,
+  textToImageResponseSchema,
+  type SearchItemBody,
 } from './schemas.js';
 
 export const PROVIDER = 'freepik';
@@ -100,9 +105,15 @@ export interface ResourceDetail {
 /** `small` 1000 px, `medium` 1500, `large` 2000, `original`, or a pixel width 100..2000. */
 export type ImageSize = 'small' | 'medium' | 'large' | 'original' | number;
 
-export interface DownloadLink { filename?: string; url: string; signedUrl?: string }
+export interface DownloadLink {
+  filename?: string;
+  url: string;
+  signedUrl?: string;
+}
 
-export interface GeneratedImage extends SafeImage { hasNsfw: boolean }
+export interface GeneratedImage extends SafeImage {
+  hasNsfw: boolean;
+}
 
 export interface TextToImageParams {
   prompt: string;
@@ -145,7 +156,11 @@ export interface FreepikClient {
   getResource(ctx: CallContext, id: number | string): Promise<ResourceDetail>;
   getDownloadLink(ctx: CallContext, id: number | string, opts?: { imageSize?: ImageSize }): Promise<DownloadLink>;
   /** Download link, then a plain GET of it (no key) through the safe downloader. */
-  downloadResource(ctx: CallContext, id: number | string, opts?: { imageSize?: ImageSize }): Promise<{ filename?: string; image: SafeImage }>;
+  downloadResource(
+    ctx: CallContext,
+    id: number | string,
+    opts?: { imageSize?: ImageSize },
+  ): Promise<{ filename?: string; image: SafeImage }>;
   textToImage(ctx: CallContext, params: TextToImageParams): Promise<TextToImageResult>;
   createMysticTask(ctx: CallContext, params: MysticParams): Promise<MysticTask & { spent: Price }>;
   getMysticTask(ctx: CallContext, taskId: string): Promise<MysticTask>;
@@ -157,7 +172,19 @@ export interface FreepikClient {
   fetchPreview(ctx: CallContext, url: string): Promise<SafeImage>;
 }
 
-export type ClientConfig = Pick<FreepikConfig, 'baseUrl' | 'keyHeader' | 'timeoutMs' | 'maxRetries' | 'deadlineMs' | 'backoff' | 'maxRetryAfterMs' | 'mystic' | 'download' | 'pricing'> & { apiKey: string };
+export type ClientConfig = Pick<
+  FreepikConfig,
+  | 'baseUrl'
+  | 'keyHeader'
+  | 'timeoutMs'
+  | 'maxRetries'
+  | 'deadlineMs'
+  | 'backoff'
+  | 'maxRetryAfterMs'
+  | 'mystic'
+  | 'download'
+  | 'pricing'
+> & { apiKey: string };
 
 export interface FreepikClientDeps {
   config: ClientConfig;
@@ -188,27 +215,71 @@ interface JsonRequest<T> {
 const FREE: Price = { credits: 0, costUsd: 0 };
 const PREVIEW_MAX_BYTES = 3 * 1024 * 1024;
 const PREVIEW_TIMEOUT_MS = 10_000;
-const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
+const RETRYABLE_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
 
 export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
   const { config, recorder } = deps;
   const doFetch = deps.fetch ?? globalThis.fetch;
   const clock = deps.clock ?? realClock;
   const random = deps.random ?? Math.random;
-  const onRecordError = deps.onRecordError ?? ((e) => console.error(JSON.stringify({ level: 'ERROR', msg: 'usage row not recorded', error: String(e) })));
-  const retryPolicy = { maxRetries: config.maxRetries, backoff: config.backoff, maxRetryAfterMs: config.maxRetryAfterMs };
+  const onRecordError =
+    deps.onRecordError ??
+    ((e) => console.error(JSON.stringify({ level: 'ERROR', msg: 'usage row not recorded', error: String(e) })));
+  const retryPolicy = {
+    maxRetries: config.maxRetries,
+    backoff: config.backoff,
+    maxRetryAfterMs: config.maxRetryAfterMs,
+  };
 
   // A caller's deadline (e.g. the Lambda's remaining time) can shorten a call, never lengthen it.
   const deadlineOf = (ctx: CallContext) => Math.min(ctx.deadline ?? Infinity, clock.now() + config.deadlineMs);
 
-  async function record(ctx: CallContext, row: { endpoint: string; method: string; statusCode: number | null; outcome: UsageOutcome; latencyMs: number; retryNumber: number; errorCode?: string | null; price?: Price }) {
+  async function record(
+    ctx: CallContext,
+    row: {
+      endpoint: string;
+      method: string;
+      statusCode: number | null;
+      outcome: UsageOutcome;
+      latencyMs: number;
+      retryNumber: number;
+      errorCode?: string | null;
+      price?: Price;
+    },
+  ) {
     const full = {
-      organizationId: ctx.orgId, requestId: ctx.requestId ?? null, provider: PROVIDER,
-      endpoint: row.endpoint, method: row.method, statusCode: row.statusCode, outcome: row.outcome,
-      latencyMs: Math.max(0, Math.round(row.latencyMs)), credits: row.price?.credits ?? 0, costUsd: row.price?.costUsd ?? 0,
-      retryNumber: row.retryNumber, errorCode: row.errorCode ?? null,
+      organizationId: ctx.orgId,
+      requestId: ctx.requestId ?? null,
+      provider: PROVIDER,
+      endpoint: row.endpoint,
+      method: row.method,
+      statusCode: row.statusCode,
+      outcome: row.outcome,
+      latencyMs: Math.max(0, Math.round(row.latencyMs)),
+      credits: row.price?.credits ?? 0,
+      costUsd: row.price?.costUsd ?? 0,
+      retryNumber: row.retryNumber,
+      errorCode: row.errorCode ?? null,
     };
-    try { await recorder.record(full); } catch (e) { onRecordError(e, full); }
+    try {
+      await recorder.record(full);
+    } catch (e) {
+      onRecordError(e, full);
+    }
   }
 
   function buildUrl(path: string, query?: [string, string][]): string {
@@ -216,7 +287,12 @@ export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
     return `${config.baseUrl}${path}${qs ? `?${qs}` : ''}`;
   }
 
-  async function attemptJson<T>(ctx: CallContext, req: JsonRequest<T>, retryNumber: number, deadline: number): Promise<{ data: T; spent: Price }> {
+  async function attemptJson<T>(
+    ctx: CallContext,
+    req: JsonRequest<T>,
+    retryNumber: number,
+    deadline: number,
+  ): Promise<{ data: T; spent: Price }> {
     if (deps.rateLimiter) await deps.rateLimiter.acquire({ deadline, signal: ctx.signal });
     const remaining = deadline - clock.now();
     if (remaining <= 0) throw exhausted(req.endpoint, retryNumber, undefined, 'deadline');
@@ -231,7 +307,10 @@ export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
       const headersOut: Record<string, string> = { [config.keyHeader]: config.apiKey, accept: 'application/json' };
       if (req.body !== undefined) headersOut['content-type'] = 'application/json';
       const res = await doFetch(buildUrl(req.path, req.query), {
-        method: req.method, headers: headersOut, signal, redirect: 'manual',
+        method: req.method,
+        headers: headersOut,
+        signal,
+        redirect: 'manual',
         body: req.body !== undefined ? JSON.stringify(req.body) : undefined,
       });
       status = res.status;
@@ -245,28 +324,56 @@ export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
       }
       if (timeout.aborted) {
         await record(ctx, { ...base, statusCode: status, outcome: 'timeout', latencyMs, errorCode: 'timeout' });
-        throw new AppError('upstream_unavailable', `${req.endpoint} timed out`, { retryable: true, detail: { endpoint: req.endpoint, reason: 'timeout', status }, cause: e });
+        throw new AppError('upstream_unavailable', `${req.endpoint} timed out`, {
+          retryable: true,
+          detail: { endpoint: req.endpoint, reason: 'timeout', status },
+          cause: e,
+        });
       }
       const code = errorCodeOf(e);
       await record(ctx, { ...base, statusCode: status, outcome: 'network_error', latencyMs, errorCode: code });
       throw new AppError('upstream_unavailable', `${req.endpoint} failed (${code})`, {
-        retryable: RETRYABLE_CODES.has(code) || code === 'network', detail: { endpoint: req.endpoint, reason: 'network', code, status }, cause: e,
+        retryable: RETRYABLE_CODES.has(code) || code === 'network',
+        detail: { endpoint: req.endpoint, reason: 'network', code, status },
+        cause: e,
       });
     }
     const latencyMs = clock.now() - started;
 
     if (status >= 200 && status < 300) {
       let json: unknown;
-      try { json = JSON.parse(text); } catch {
-        await record(ctx, { ...base, statusCode: status, outcome: 'retryable_error', latencyMs, errorCode: 'malformed_json' });
-        throw new AppError('upstream_unavailable', `${req.endpoint} answered with a body that is not JSON`, { retryable: true, detail: { endpoint: req.endpoint, reason: 'malformed_json', status } });
+      try {
+        json = JSON.parse(text);
+      } catch {
+        await record(ctx, {
+          ...base,
+          statusCode: status,
+          outcome: 'retryable_error',
+          latencyMs,
+          errorCode: 'malformed_json',
+        });
+        throw new AppError('upstream_unavailable', `${req.endpoint} answered with a body that is not JSON`, {
+          retryable: true,
+          detail: { endpoint: req.endpoint, reason: 'malformed_json', status },
+        });
       }
       const parsed = req.schema.safeParse(json);
       if (!parsed.success) {
         // Parseable but not the contract's shape: retrying will not fix it.
-        await record(ctx, { ...base, statusCode: status, outcome: 'error', latencyMs, errorCode: 'unexpected_response' });
+        await record(ctx, {
+          ...base,
+          statusCode: status,
+          outcome: 'error',
+          latencyMs,
+          errorCode: 'unexpected_response',
+        });
         throw new AppError('upstream_rejected', `${req.endpoint} answered in an unexpected shape`, {
-          detail: { endpoint: req.endpoint, reason: 'unexpected_response', status, issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`) },
+          detail: {
+            endpoint: req.endpoint,
+            reason: 'unexpected_response',
+            status,
+            issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`),
+          },
         });
       }
       const spent = req.price?.(parsed.data) ?? FREE;
@@ -276,8 +383,19 @@ export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
 
     const dailyCap = status === 429 && isDailyLimit(text);
     const retryable = !dailyCap && (status === 408 || status === 429 || status >= 500);
-    await record(ctx, { ...base, statusCode: status, outcome: retryable ? 'retryable_error' : 'error', latencyMs, errorCode: dailyCap ? 'daily_limit' : `http_${status}` });
-    throw httpError(req.endpoint, status, text, retryable ? parseRetryAfter(headers.get('retry-after'), clock.now()) : undefined);
+    await record(ctx, {
+      ...base,
+      statusCode: status,
+      outcome: retryable ? 'retryable_error' : 'error',
+      latencyMs,
+      errorCode: dailyCap ? 'daily_limit' : `http_${status}`,
+    });
+    throw httpError(
+      req.endpoint,
+      status,
+      text,
+      retryable ? parseRetryAfter(headers.get('retry-after'), clock.now()) : undefined,
+    );
   }
 
   async function callJson<T>(ctx: CallContext, req: JsonRequest<T>): Promise<{ data: T; spent: Price }> {
@@ -299,10 +417,25 @@ export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
     return withRetries(retryPolicy, { deadline, signal: ctx.signal, clock, random, label: endpoint }, async (n) => {
       const remaining = deadline - clock.now();
       if (remaining <= 0) throw exhausted(endpoint, n, undefined, 'deadline');
-      return fetchImage(url, { ...policy, timeoutMs: Math.min(policy.timeoutMs, remaining) }, {
-        signal: ctx.signal, resolve: deps.resolve, now: clock.now,
-        onHop: (h) => record(ctx, { endpoint, method: 'GET', statusCode: h.statusCode, outcome: h.outcome, latencyMs: h.latencyMs, retryNumber: n, errorCode: h.errorCode }),
-      });
+      return fetchImage(
+        url,
+        { ...policy, timeoutMs: Math.min(policy.timeoutMs, remaining) },
+        {
+          signal: ctx.signal,
+          resolve: deps.resolve,
+          now: clock.now,
+          onHop: (h) =>
+            record(ctx, {
+              endpoint,
+              method: 'GET',
+              statusCode: h.statusCode,
+              outcome: h.outcome,
+              latencyMs: h.latencyMs,
+              retryNumber: n,
+              errorCode: h.errorCode,
+            }),
+        },
+      );
     });
   }
 
@@ -320,31 +453,60 @@ export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
       if (f.aiGenerated) q.push([`filters[ai-generated][${f.aiGenerated}]`, '1']);
       if (f.color) q.push(['filters[color]', f.color]);
       if (f.period) q.push(['filters[period]', f.period]);
-      const { data } = await callJson(ctx, { endpoint: ENDPOINTS.search, method: 'GET', path: '/v1/resources', query: q, schema: searchResponseSchema });
+      const { data } = await callJson(ctx, {
+        endpoint: ENDPOINTS.search,
+        method: 'GET',
+        path: '/v1/resources',
+        query: q,
+        schema: searchResponseSchema,
+      });
       const m = data.meta?.pagination ?? data.meta;
       return {
         items: data.data.map(toStockItem),
-        page: { current: m?.current_page ?? p.page ?? 1, last: m?.last_page ?? undefined, total: m?.total ?? undefined, perPage: m?.per_page ?? undefined },
+        page: {
+          current: m?.current_page ?? p.page ?? 1,
+          last: m?.last_page ?? undefined,
+          total: m?.total ?? undefined,
+          perPage: m?.per_page ?? undefined,
+        },
       };
     },
 
     async getResource(ctx, id) {
-      const { data } = await callJson(ctx, { endpoint: ENDPOINTS.detail, method: 'GET', path: `/v1/resources/${encodeURIComponent(String(id))}`, schema: resourceDetailSchema });
+      const { data } = await callJson(ctx, {
+        endpoint: ENDPOINTS.detail,
+        method: 'GET',
+        path: `/v1/resources/${encodeURIComponent(String(id))}`,
+        schema: resourceDetailSchema,
+      });
       const d = data.data;
       return {
-        id: d.id, name: d.name ?? undefined, type: d.type ?? undefined, isAiGenerated: d.is_ai_generated ?? undefined,
-        premium: d.premium ?? undefined, pageUrl: d.url ?? undefined, licenseUrl: d.license ?? undefined,
-        author: d.author ? { id: d.author.id ?? undefined, name: d.author.name ?? undefined, slug: d.author.slug ?? undefined } : undefined,
-        width: d.dimensions?.width ?? d.preview?.width ?? undefined, height: d.dimensions?.height ?? d.preview?.height ?? undefined,
+        id: d.id,
+        name: d.name ?? undefined,
+        type: d.type ?? undefined,
+        isAiGenerated: d.is_ai_generated ?? undefined,
+        premium: d.premium ?? undefined,
+        pageUrl: d.url ?? undefined,
+        licenseUrl: d.license ?? undefined,
+        author: d.author
+          ? { id: d.author.id ?? undefined, name: d.author.name ?? undefined, slug: d.author.slug ?? undefined }
+          : undefined,
+        width: d.dimensions?.width ?? d.preview?.width ?? undefined,
+        height: d.dimensions?.height ?? d.preview?.height ?? undefined,
       };
     },
 
     async getDownloadLink(ctx, id, opts = {}) {
       const q: [string, string][] = [];
-      if (opts.imageSize !== undefined) q.push(['image_size', typeof opts.imageSize === 'number' ? `${Math.round(opts.imageSize)}px` : opts.imageSize]);
+      if (opts.imageSize !== undefined)
+        q.push(['image_size', typeof opts.imageSize === 'number' ? `${Math.round(opts.imageSize)}px` : opts.imageSize]);
       const { data } = await callJson(ctx, {
-        endpoint: ENDPOINTS.downloadLink, method: 'GET', path: `/v1/resources/${encodeURIComponent(String(id))}/download`, query: q,
-        schema: downloadResponseSchema, price: () => config.pricing.stockDownload,
+        endpoint: ENDPOINTS.downloadLink,
+        method: 'GET',
+        path: `/v1/resources/${encodeURIComponent(String(id))}/download`,
+        query: q,
+        schema: downloadResponseSchema,
+        price: () => config.pricing.stockDownload,
       });
       const d = Array.isArray(data.data) ? data.data[0] : data.data;
       return { filename: d.filename ?? undefined, url: d.url, signedUrl: d.signed_url ?? undefined };
@@ -363,17 +525,25 @@ export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
       if (p.seed !== undefined) body.seed = p.seed;
       if (p.numImages !== undefined) body.num_images = p.numImages;
       if (p.size) body.image = { size: p.size };
-      if (p.style || p.colors) body.styling = { ...(p.style ? { style: p.style } : {}), ...(p.colors ? { colors: p.colors } : {}) };
+      if (p.style || p.colors)
+        body.styling = { ...(p.style ? { style: p.style } : {}), ...(p.colors ? { colors: p.colors } : {}) };
       if (p.filterNsfw !== undefined) body.filter_nsfw = p.filterNsfw;
       const unit = config.pricing.textToImage;
       const { data, spent } = await callJson(ctx, {
-        endpoint: ENDPOINTS.textToImage, method: 'POST', path: '/v1/ai/text-to-image', body, schema: textToImageResponseSchema,
+        endpoint: ENDPOINTS.textToImage,
+        method: 'POST',
+        path: '/v1/ai/text-to-image',
+        body,
+        schema: textToImageResponseSchema,
         price: (d) => ({ credits: unit.credits * d.data.length, costUsd: round6(unit.costUsd * d.data.length) }),
       });
       const images: GeneratedImage[] = [];
       for (const item of data.data) {
         const bytes = decodeBase64Image(item.base64);
-        const info = await inspectImage(bytes, { maxPixels: config.download.maxPixels, allowedTypes: ['image/jpeg', 'image/png'] });
+        const info = await inspectImage(bytes, {
+          maxPixels: config.download.maxPixels,
+          allowedTypes: ['image/jpeg', 'image/png'],
+        });
         images.push({ bytes, ...info, hasNsfw: item.has_nsfw ?? false });
       }
       return { images, seed: data.meta?.seed ?? undefined, spent };
@@ -385,18 +555,28 @@ export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
       if (p.aspectRatio) body.aspect_ratio = p.aspectRatio;
       const model = p.model ?? config.mystic.model;
       if (model) body.model = model;
-      if (p.colors) body.styling = { colors: p.colors.map((c) => ({ color: c.color.toUpperCase(), weight: c.weight })) };
+      if (p.colors)
+        body.styling = { colors: p.colors.map((c) => ({ color: c.color.toUpperCase(), weight: c.weight })) };
       if (p.webhookUrl) body.webhook_url = p.webhookUrl;
       if (p.filterNsfw !== undefined) body.filter_nsfw = p.filterNsfw;
       const { data, spent } = await callJson(ctx, {
-        endpoint: ENDPOINTS.mysticCreate, method: 'POST', path: '/v1/ai/mystic', body, schema: mysticResponseSchema,
+        endpoint: ENDPOINTS.mysticCreate,
+        method: 'POST',
+        path: '/v1/ai/mystic',
+        body,
+        schema: mysticResponseSchema,
         price: () => config.pricing.mystic[resolution],
       });
       return { ...toTask(data.data), spent };
     },
 
     async getMysticTask(ctx, taskId) {
-      const { data } = await callJson(ctx, { endpoint: ENDPOINTS.mysticGet, method: 'GET', path: `/v1/ai/mystic/${encodeURIComponent(taskId)}`, schema: mysticResponseSchema });
+      const { data } = await callJson(ctx, {
+        endpoint: ENDPOINTS.mysticGet,
+        method: 'GET',
+        path: `/v1/ai/mystic/${encodeURIComponent(taskId)}`,
+        schema: mysticResponseSchema,
+      });
       return toTask(data.data);
     },
 
@@ -407,15 +587,22 @@ export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
         const task = await client.getMysticTask({ ...ctx, deadline }, taskId);
         if (task.status === 'COMPLETED') {
           if (task.generated.length === 0) {
-            throw new AppError('upstream_rejected', 'Mystic finished without an image', { detail: { taskId, status: task.status } });
+            throw new AppError('upstream_rejected', 'Mystic finished without an image', {
+              detail: { taskId, status: task.status },
+            });
           }
           return task;
         }
         if (task.status !== 'CREATED' && task.status !== 'IN_PROGRESS') {
-          throw new AppError('upstream_rejected', `Mystic generation ended with status ${task.status}`, { detail: { taskId, status: task.status, reason: 'generation_failed' } });
+          throw new AppError('upstream_rejected', `Mystic generation ended with status ${task.status}`, {
+            detail: { taskId, status: task.status, reason: 'generation_failed' },
+          });
         }
         if (clock.now() + interval >= deadline) {
-          throw new AppError('upstream_unavailable', `Mystic task ${taskId} did not finish before the deadline`, { retryable: true, detail: { taskId, status: task.status, reason: 'deadline' } });
+          throw new AppError('upstream_unavailable', `Mystic task ${taskId} did not finish before the deadline`, {
+            retryable: true,
+            detail: { taskId, status: task.status, reason: 'deadline' },
+          });
         }
         await clock.sleep(interval, ctx.signal);
         interval = Math.min(config.mystic.maxPollIntervalMs, Math.round(interval * 1.5));
@@ -428,7 +615,11 @@ export function createFreepikClient(deps: FreepikClientDeps): FreepikClient {
 
     fetchPreview(ctx, url) {
       // Previews are small (~740 px): a tight byte cap and timeout, so a bad one costs little.
-      return download(ctx, url, ENDPOINTS.preview, { ...config.download, maxBytes: Math.min(config.download.maxBytes, PREVIEW_MAX_BYTES), timeoutMs: Math.min(config.download.timeoutMs, PREVIEW_TIMEOUT_MS) });
+      return download(ctx, url, ENDPOINTS.preview, {
+        ...config.download,
+        maxBytes: Math.min(config.download.maxBytes, PREVIEW_MAX_BYTES),
+        timeoutMs: Math.min(config.download.timeoutMs, PREVIEW_TIMEOUT_MS),
+      });
     },
   };
   return client;
@@ -450,19 +641,33 @@ function toStockItem(d: SearchItemBody): StockItem {
     width: size?.width,
     height: size?.height,
     licenses: (d.licenses ?? []).map((l) => ({ type: l.type, url: l.url ?? undefined })),
-    author: d.author ? { id: d.author.id ?? undefined, name: d.author.name ?? undefined, slug: d.author.slug ?? undefined } : undefined,
+    author: d.author
+      ? { id: d.author.id ?? undefined, name: d.author.name ?? undefined, slug: d.author.slug ?? undefined }
+      : undefined,
   };
 }
 
-function toTask(d: { task_id: string; status: string; generated?: string[] | null; has_nsfw?: (boolean | null)[] | null }): MysticTask {
-  return { taskId: d.task_id, status: d.status.toUpperCase(), generated: d.generated ?? [], hasNsfw: (d.has_nsfw ?? []).map(Boolean) };
+function toTask(d: {
+  task_id: string;
+  status: string;
+  generated?: string[] | null;
+  has_nsfw?: (boolean | null)[] | null;
+}): MysticTask {
+  return {
+    taskId: d.task_id,
+    status: d.status.toUpperCase(),
+    generated: d.generated ?? [],
+    hasNsfw: (d.has_nsfw ?? []).map(Boolean),
+  };
 }
 
 /** Base64 image payload -> bytes; a data: URL prefix is tolerated. The type is sniffed later. */
 export function decodeBase64Image(b64: string): Buffer {
   const raw = b64.replace(/^data:[^,]*,/, '').replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(raw)) {
-    throw new AppError('invalid_image', 'The generated image is not valid base64', { detail: { reason: 'bad_base64' } });
+    throw new AppError('invalid_image', 'The generated image is not valid base64', {
+      detail: { reason: 'bad_base64' },
+    });
   }
   return Buffer.from(raw, raw.includes('-') || raw.includes('_') ? 'base64url' : 'base64');
 }
@@ -478,7 +683,14 @@ function errorCodeOf(e: unknown): string {
 }
 
 /** Failures that say the request never reached Freepik's work: safe to repeat even when paid. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 const NOT_RUN_STATUSES = new Set(['http_408', 'http_429', 'http_503']);
 
 /** A retryable failure after which the provider may still have done (and billed) the work. */
@@ -491,16 +703,20 @@ function mayHaveRun(e: unknown): boolean {
 }
 
 function uncertain(endpoint: string, e: AppError): AppError {
-  return new AppError('upstream_uncertain',
+  return new AppError(
+    'upstream_uncertain',
     `${endpoint} ${e.detail?.reason === 'timeout' ? 'timed out' : `failed (${String(e.detail?.reason ?? 'error')})`} after it may have been carried out. It was not repeated, so it is not paid twice; retry the request to try again`,
-    { detail: { ...e.detail, endpoint }, cause: e });
+    { detail: { ...e.detail, endpoint }, cause: e },
+  );
 }
 
 function errorBody(text: string): z.infer<typeof errorBodySchema> {
   try {
     const r = errorBodySchema.safeParse(JSON.parse(text));
     if (r.success) return r.data;
-  } catch { /* non-JSON error page */ }
+  } catch {
+    /* non-JSON error page */
+  }
   return {};
 }
 
@@ -511,7 +727,10 @@ function errorBody(text: string): z.infer<typeof errorBodySchema> {
  */
 export function isDailyLimit(text: string): boolean {
   const message = errorBody(text).message ?? text;
-  return /\b(daily|per day|a day|today|24 ?h(ours)?)\b/i.test(message) && /\b(limit|quota|cap|maximum|exceeded|reached)\b/i.test(message);
+  return (
+    /\b(daily|per day|a day|today|24 ?h(ours)?)\b/i.test(message) &&
+    /\b(limit|quota|cap|maximum|exceeded|reached)\b/i.test(message)
+  );
 }
 
 /** Maps a non-2xx answer to the AppError callers see. */
@@ -520,25 +739,49 @@ function httpError(endpoint: string, status: number, text: string, retryAfterMs?
   const upstreamMessage = body.message ?? undefined;
   const detail: Record<string, unknown> = { endpoint, status, upstreamMessage };
   if (status === 429 && isDailyLimit(text)) {
-    return new AppError('provider_quota_exceeded',
+    return new AppError(
+      'provider_quota_exceeded',
       `Freepik's daily limit for ${endpoint} is reached for our account${upstreamMessage ? ` ("${upstreamMessage.slice(0, 200)}")` : ''}. It resets the next day; retry the request then, or raise the plan's limit`,
-      { detail: { ...detail, reason: 'daily_limit' } });
+      { detail: { ...detail, reason: 'daily_limit' } },
+    );
   }
   if (status === 408 || status === 429 || status >= 500) {
-    return new AppError('upstream_unavailable', `${endpoint} answered ${status}`, { retryable: true, detail: { ...detail, reason: `http_${status}`, retryAfterMs } });
+    return new AppError('upstream_unavailable', `${endpoint} answered ${status}`, {
+      retryable: true,
+      detail: { ...detail, reason: `http_${status}`, retryAfterMs },
+    });
   }
   if (status === 401) {
-    return new AppError('provider_misconfigured', 'The Freepik API key was refused (401): check FREEPIK_API_KEY and FREEPIK_KEY_HEADER', { detail });
+    return new AppError(
+      'provider_misconfigured',
+      'The Freepik API key was refused (401): check FREEPIK_API_KEY and FREEPIK_KEY_HEADER',
+      { detail },
+    );
   }
   if (status === 400 || status === 422) {
-    const fields: FieldProblem[] = (body.invalid_params ?? []).map((p) => ({ path: p.name ?? p.field ?? '', message: p.reason ?? 'invalid' }));
-    return new AppError('upstream_rejected', `Freepik refused the parameters of ${endpoint}${upstreamMessage ? `: ${upstreamMessage}` : ''}`, { fields, detail: { ...detail, reason: 'invalid_params', invalidParams: fields } });
+    const fields: FieldProblem[] = (body.invalid_params ?? []).map((p) => ({
+      path: p.name ?? p.field ?? '',
+      message: p.reason ?? 'invalid',
+    }));
+    return new AppError(
+      'upstream_rejected',
+      `Freepik refused the parameters of ${endpoint}${upstreamMessage ? `: ${upstreamMessage}` : ''}`,
+      { fields, detail: { ...detail, reason: 'invalid_params', invalidParams: fields } },
+    );
   }
   if (status === 403) {
-    return new AppError('upstream_rejected', `Freepik does not allow this for our key (403)${upstreamMessage ? `: ${upstreamMessage}` : ''}`, { detail: { ...detail, reason: 'forbidden' } });
+    return new AppError(
+      'upstream_rejected',
+      `Freepik does not allow this for our key (403)${upstreamMessage ? `: ${upstreamMessage}` : ''}`,
+      { detail: { ...detail, reason: 'forbidden' } },
+    );
   }
   if (status === 404) {
-    return new AppError('upstream_rejected', `Freepik does not know this resource (404)`, { detail: { ...detail, reason: 'not_found' } });
+    return new AppError('upstream_rejected', `Freepik does not know this resource (404)`, {
+      detail: { ...detail, reason: 'not_found' },
+    });
   }
-  return new AppError('upstream_rejected', `${endpoint} answered ${status}`, { detail: { ...detail, reason: `http_${status}` } });
+  return new AppError('upstream_rejected', `${endpoint} answered ${status}`, {
+    detail: { ...detail, reason: `http_${status}` },
+  });
 }

@@ -25,7 +25,11 @@ export type MysticResolution = '1k' | '2k' | '4k';
 
 export const defaultPricing: FreepikPricing = {
   textToImage: { credits: 1, costUsd: 0.005 },
-  mystic: { '1k': { credits: 1, costUsd: 0.11 }, '2k': { credits: 1, costUsd: 0.11 }, '4k': { credits: 3, costUsd: 0.35 } },
+  mystic: {
+    '1k': { credits: 1, costUsd: 0.11 },
+    '2k': { credits: 1, costUsd: 0.11 },
+    '4k': { credits: 3, costUsd: 0.35 },
+  },
   stockDownload: { credits: 0, costUsd: 0 },
 };
 
@@ -52,7 +56,14 @@ export interface FreepikConfig {
    * `fallback`: in classic mode, a group no text-to-image size covers within maxUpscale is
    * generated with Mystic at the lowest resolution that does.
    */
-  mystic: { resolution: MysticResolution; model?: string; pollIntervalMs: number; maxPollIntervalMs: number; deadlineMs: number; fallback: boolean };
+  mystic: {
+    resolution: MysticResolution;
+    model?: string;
+    pollIntervalMs: number;
+    maxPollIntervalMs: number;
+    deadlineMs: number;
+    fallback: boolean;
+  };
   /**
    * Stock sourcing: results asked per search, previews judged per group (free), and downloads a
    * request may spend before it keeps the best one it has (never fewer than one per group).
@@ -67,11 +78,18 @@ export interface FreepikConfig {
 }
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
-const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 const priceSchema = z.strictObject({ credits: z.number().min(0), costUsd: z.number().min(0) });
 const pricingSchema = z.strictObject({
   textToImage: priceSchema.optional(),
-  mystic: z.strictObject({ '1k': priceSchema.optional(), '2k': priceSchema.optional(), '4k': priceSchema.optional() }).optional(),
+  mystic: z
+    .strictObject({ '1k': priceSchema.optional(), '2k': priceSchema.optional(), '4k': priceSchema.optional() })
+    .optional(),
   stockDownload: priceSchema.optional(),
 });
 
@@ -79,7 +97,10 @@ const pricingSchema = z.strictObject({
 export const freepikEnvSchema = z.object({
   FREEPIK_BASE_URL: z.string().url().default('https://api.freepik.com'),
   FREEPIK_API_KEY: z.string().trim().min(1).optional(),
-  FREEPIK_KEY_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).default('x-freepik-api-key'),
+  FREEPIK_KEY_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/)
+    .default('x-freepik-api-key'),
   FREEPIK_TIMEOUT_MS: int(15_000, 1),
   FREEPIK_MAX_RETRIES: int(4),
   FREEPIK_DEADLINE_MS: int(60_000, 1),
@@ -93,7 +114,10 @@ export const freepikEnvSchema = z.object({
   FREEPIK_MYSTIC_MAX_POLL_MS: int(5_000, 1),
   // Below the sourcing Lambda's 120 s timeout: polling gives up (retryable) before the Lambda dies.
   FREEPIK_MYSTIC_DEADLINE_MS: int(90_000, 1),
-  FREEPIK_MYSTIC_FALLBACK: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  FREEPIK_MYSTIC_FALLBACK: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   FREEPIK_STOCK_SEARCH_LIMIT: int(30, 1),
   FREEPIK_STOCK_PREVIEW_CHECKS: int(6),
   FREEPIK_STOCK_MAX_DOWNLOADS: int(3, 1),
@@ -107,13 +131,21 @@ export const freepikEnvSchema = z.object({
   FREEPIK_MAX_DOWNLOAD_BYTES: int(25 * 1024 * 1024, 1),
   FREEPIK_DOWNLOAD_TIMEOUT_MS: int(30_000, 1),
   FREEPIK_MAX_PIXELS: int(40_000_000, 1),
-  FREEPIK_PRICING: z.string().optional().transform((s, ctx) => {
-    if (!s) return undefined;
-    try { return pricingSchema.parse(JSON.parse(s)); } catch (e) {
-      ctx.addIssue({ code: 'custom', message: `FREEPIK_PRICING must be JSON like {"textToImage":{"credits":1,"costUsd":0.005}}: ${(e as Error).message}` });
-      return z.NEVER;
-    }
-  }),
+  FREEPIK_PRICING: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s) return undefined;
+      try {
+        return pricingSchema.parse(JSON.parse(s));
+      } catch (e) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `FREEPIK_PRICING must be JSON like {"textToImage":{"credits":1,"costUsd":0.005}}: ${(e as Error).message}`,
+        });
+        return z.NEVER;
+      }
+    }),
   FREEPIK_WEBHOOK_SECRET: z.string().min(16).optional(),
 });
 
@@ -121,7 +153,9 @@ export const freepikEnvSchema = z.object({
 export function loadFreepikConfig(env: Record<string, string | undefined> = process.env): FreepikConfig {
   const r = freepikEnvSchema.safeParse(env);
   if (!r.success) {
-    throw new Error(`Invalid Freepik configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `Invalid Freepik configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const e = r.data;
   const p = e.FREEPIK_PRICING;
@@ -136,12 +170,24 @@ export function loadFreepikConfig(env: Record<string, string | undefined> = proc
     maxRetryAfterMs: e.FREEPIK_MAX_RETRY_AFTER_MS,
     aiMode: e.FREEPIK_AI_MODE,
     mystic: {
-      resolution: e.FREEPIK_MYSTIC_RESOLUTION, model: e.FREEPIK_MYSTIC_MODEL,
-      pollIntervalMs: e.FREEPIK_MYSTIC_POLL_MS, maxPollIntervalMs: e.FREEPIK_MYSTIC_MAX_POLL_MS, deadlineMs: e.FREEPIK_MYSTIC_DEADLINE_MS,
+      resolution: e.FREEPIK_MYSTIC_RESOLUTION,
+      model: e.FREEPIK_MYSTIC_MODEL,
+      pollIntervalMs: e.FREEPIK_MYSTIC_POLL_MS,
+      maxPollIntervalMs: e.FREEPIK_MYSTIC_MAX_POLL_MS,
+      deadlineMs: e.FREEPIK_MYSTIC_DEADLINE_MS,
       fallback: e.FREEPIK_MYSTIC_FALLBACK,
     },
-    stock: { searchLimit: e.FREEPIK_STOCK_SEARCH_LIMIT, previewChecks: e.FREEPIK_STOCK_PREVIEW_CHECKS, maxDownloads: e.FREEPIK_STOCK_MAX_DOWNLOADS },
-    rate: { key: e.FREEPIK_RATE_KEY, capacity: e.FREEPIK_RATE_CAPACITY, refillPerSecond: e.FREEPIK_RATE_PER_SECOND, maxWaitMs: e.FREEPIK_RATE_MAX_WAIT_MS },
+    stock: {
+      searchLimit: e.FREEPIK_STOCK_SEARCH_LIMIT,
+      previewChecks: e.FREEPIK_STOCK_PREVIEW_CHECKS,
+      maxDownloads: e.FREEPIK_STOCK_MAX_DOWNLOADS,
+    },
+    rate: {
+      key: e.FREEPIK_RATE_KEY,
+      capacity: e.FREEPIK_RATE_CAPACITY,
+      refillPerSecond: e.FREEPIK_RATE_PER_SECOND,
+      maxWaitMs: e.FREEPIK_RATE_MAX_WAIT_MS,
+    },
     download: {
       ...defaultDownloadPolicy,
       allowedHosts: e.FREEPIK_DOWNLOAD_HOSTS ?? downloadHostsFor(e.FREEPIK_BASE_URL),
@@ -177,7 +223,10 @@ export function downloadHostsFor(baseUrl: string): string[] {
   return hosts;
 }
 
-const stripUndefined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]-?: Exclude<T[K], undefined> };
+const stripUndefined = <T extends object>(o: T) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]-?: Exclude<T[K], undefined>;
+  };
 
 /**
  * The same configuration pointed at a local emulator: its URL and key, and plain http + loopback
@@ -197,7 +246,9 @@ export function configForEmulator(base: FreepikConfig, emulatorUrl: string, apiK
  * In AWS the key lives in Secrets Manager (FREEPIK_API_KEY_SECRET_ARN, granted by bindFreepik()):
  * fetched once per container at cold start. A plain FREEPIK_API_KEY wins (local use).
  */
-export async function loadFreepikConfigWithSecret(env: Record<string, string | undefined> = process.env): Promise<FreepikConfig> {
+export async function loadFreepikConfigWithSecret(
+  env: Record<string, string | undefined> = process.env,
+): Promise<FreepikConfig> {
   const cfg = loadFreepikConfig(env);
   const arn = env.FREEPIK_API_KEY_SECRET_ARN;
   if (cfg.apiKey || !arn) return cfg;

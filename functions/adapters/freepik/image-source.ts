@@ -9,7 +9,13 @@
 import { z } from 'zod';
 import type { AssetLicense, ImageSpec } from '../../domain/brand-types.js';
 import { imageSpecSchema } from '../../domain/brand-types.js';
-import { aiSizeFor, rankStockCandidates, stockOrientationFor, type Aspect, type ImageContentType } from '../../domain/sourcing.js';
+import {
+  aiSizeFor,
+  rankStockCandidates,
+  stockOrientationFor,
+  type Aspect,
+  type ImageContentType,
+} from '../../domain/sourcing.js';
 import type { QuotaGuard } from '../../domain/sourcing-ports.js';
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { SafeImage } from '../safe-fetch/safe-fetch.js';
@@ -57,10 +63,17 @@ export interface SourcingContext {
 }
 
 /** `styling.colors` of an AI request: the brand's colours steer the generation. */
-export interface StylingColor { color: string; weight: number }
+export interface StylingColor {
+  color: string;
+  weight: number;
+}
 
 /** A Mystic task that was paid for; its id is what lets a later attempt resume it. */
-export interface StartedMystic { taskId: string; creditsSpent: number; costUsd: number }
+export interface StartedMystic {
+  taskId: string;
+  creditsSpent: number;
+  costUsd: number;
+}
 
 /**
  * The use case of one image (`source`) and the steps a request-wide sourcing is made of. Every
@@ -78,9 +91,17 @@ export interface ImageSource {
   /** Downloads a stock photo (counts against the daily download cap; quota checked first). */
   downloadStock(ctx: SourcingContext, item: StockItem, size: ImageSize): Promise<SourcedImage>;
   /** One synchronous text-to-image generation at `size` (paid; quota checked first). */
-  textToImage(ctx: SourcingContext, prompt: string, opts: { size: string; colors?: StylingColor[] }): Promise<SourcedImage>;
+  textToImage(
+    ctx: SourcingContext,
+    prompt: string,
+    opts: { size: string; colors?: StylingColor[] },
+  ): Promise<SourcedImage>;
   /** Creates a Mystic task (paid; quota checked first). Store the id before waiting for it. */
-  startMystic(ctx: SourcingContext, prompt: string, opts: { aspectRatio: string; resolution: MysticResolution; colors?: StylingColor[] }): Promise<StartedMystic>;
+  startMystic(
+    ctx: SourcingContext,
+    prompt: string,
+    opts: { aspectRatio: string; resolution: MysticResolution; colors?: StylingColor[] },
+  ): Promise<StartedMystic>;
   /**
    * Waits for a Mystic task until `ctx.deadline` and downloads its image (nothing is paid here).
    * Past the deadline: a retryable upstream_unavailable (the next attempt resumes the same task).
@@ -124,27 +145,50 @@ export interface ImageSourceDeps {
   previewChecks?: number;
 }
 
-const inputSchema = z.object({ orgId: z.string().uuid(), requestId: z.string().uuid().nullish(), spec: imageSpecSchema });
+const inputSchema = z.object({
+  orgId: z.string().uuid(),
+  requestId: z.string().uuid().nullish(),
+  spec: imageSpecSchema,
+});
 
 export function createImageSource(deps: ImageSourceDeps): ImageSource {
   const aiMode = deps.aiMode ?? 'classic';
   const resolution = deps.mysticResolution ?? '2k';
 
-  async function stock(ctx: CallContext, query: string, aspect: Aspect | undefined, size: ImageSize): Promise<SourcedImage> {
+  async function stock(
+    ctx: CallContext,
+    query: string,
+    aspect: Aspect | undefined,
+    size: ImageSize,
+  ): Promise<SourcedImage> {
     const page = await deps.client.search(ctx, {
-      term: query, limit: deps.searchLimit ?? 20,
+      term: query,
+      limit: deps.searchLimit ?? 20,
       filters: { contentType: ['photo'], ...(aspect ? { orientation: [stockOrientationFor[aspect]] } : {}) },
     });
-    const ranked = rankStockCandidates(page.items.map((i) => ({ ...i, licenseTypes: i.licenses.map((l) => l.type) })), aspect);
-    if (ranked.length === 0) throw new AppError('not_found', `No stock photo matches "${query}"`, { detail: { reason: 'no_results', query } });
+    const ranked = rankStockCandidates(
+      page.items.map((i) => ({ ...i, licenseTypes: i.licenses.map((l) => l.type) })),
+      aspect,
+    );
+    if (ranked.length === 0)
+      throw new AppError('not_found', `No stock photo matches "${query}"`, { detail: { reason: 'no_results', query } });
     let lastRefusal: AppError | undefined;
     for (const item of ranked.slice(0, deps.maxDownloadCandidates ?? 3)) {
       try {
         const { image } = await deps.client.downloadResource(ctx, item.id, { imageSize: size });
-        return { ...pick(image), license: stockLicense(item), providerResourceId: String(item.id), creditsSpent: deps.pricing.stockDownload.credits, costUsd: deps.pricing.stockDownload.costUsd };
+        return {
+          ...pick(image),
+          license: stockLicense(item),
+          providerResourceId: String(item.id),
+          creditsSpent: deps.pricing.stockDownload.credits,
+          costUsd: deps.pricing.stockDownload.costUsd,
+        };
       } catch (e) {
         // A premium item our plan may not download, or one that vanished: try the next best.
-        if (isAppError(e) && e.code === 'upstream_rejected' && (e.detail?.status === 403 || e.detail?.status === 404)) { lastRefusal = e; continue; }
+        if (isAppError(e) && e.code === 'upstream_rejected' && (e.detail?.status === 403 || e.detail?.status === 404)) {
+          lastRefusal = e;
+          continue;
+        }
         throw e;
       }
     }
@@ -153,41 +197,75 @@ export function createImageSource(deps: ImageSourceDeps): ImageSource {
 
   async function ai(ctx: CallContext, prompt: string, aspect: Aspect): Promise<SourcedImage> {
     if (aiMode === 'mystic') {
-      const task = await deps.client.createMysticTask(ctx, { prompt, resolution, aspectRatio: aiSizeFor[aspect], filterNsfw: true });
+      const task = await deps.client.createMysticTask(ctx, {
+        prompt,
+        resolution,
+        aspectRatio: aiSizeFor[aspect],
+        filterNsfw: true,
+      });
       return mysticImage(ctx, { taskId: task.taskId, creditsSpent: task.spent.credits, costUsd: task.spent.costUsd });
     }
     const r = await deps.client.textToImage(ctx, { prompt, numImages: 1, size: aiSizeFor[aspect], filterNsfw: true });
     const image = r.images.find((i) => !i.hasNsfw);
-    if (!image) throw new AppError('invalid_image', 'The generated image was flagged as not safe for work', { detail: { reason: 'nsfw' } });
+    if (!image)
+      throw new AppError('invalid_image', 'The generated image was flagged as not safe for work', {
+        detail: { reason: 'nsfw' },
+      });
     return { ...pick(image), license, creditsSpent: r.spent.credits, costUsd: r.spent.costUsd };
   }
 
   const license: AssetLicense = { type: 'ai_generated', attributionRequired: false };
-  const callCtx = (c: SourcingContext): CallContext => ({ orgId: c.orgId, requestId: c.requestId ?? null, signal: c.signal, deadline: c.deadline });
-  const priceOf: ImageSource['priceOf'] = (op) => (op.kind === 'stock' ? deps.pricing.stockDownload
-    : op.kind === 'classic' ? deps.pricing.textToImage : deps.pricing.mystic[op.resolution]);
+  const callCtx = (c: SourcingContext): CallContext => ({
+    orgId: c.orgId,
+    requestId: c.requestId ?? null,
+    signal: c.signal,
+    deadline: c.deadline,
+  });
+  const priceOf: ImageSource['priceOf'] = (op) =>
+    op.kind === 'stock'
+      ? deps.pricing.stockDownload
+      : op.kind === 'classic'
+        ? deps.pricing.textToImage
+        : deps.pricing.mystic[op.resolution];
 
   async function mysticImage(ctx: CallContext, task: StartedMystic): Promise<SourcedImage> {
     // The configured cap and the caller's (the Lambda's remaining time), whichever comes first.
     const deadline = Math.min(ctx.deadline ?? Infinity, Date.now() + (deps.mysticDeadlineMs ?? 90_000));
     const done = await deps.client.waitForMysticTask({ ...ctx, deadline: undefined }, task.taskId, { deadline });
     const index = done.generated.findIndex((_, i) => !done.hasNsfw[i]);
-    if (index < 0) throw new AppError('invalid_image', 'Every generated image was flagged as not safe for work', { detail: { reason: 'nsfw', taskId: task.taskId } });
+    if (index < 0)
+      throw new AppError('invalid_image', 'Every generated image was flagged as not safe for work', {
+        detail: { reason: 'nsfw', taskId: task.taskId },
+      });
     const image = await deps.client.downloadGenerated(ctx, done.generated[index]);
-    return { ...pick(image), license, providerTaskId: task.taskId, creditsSpent: task.creditsSpent, costUsd: task.costUsd };
+    return {
+      ...pick(image),
+      license,
+      providerTaskId: task.taskId,
+      creditsSpent: task.creditsSpent,
+      costUsd: task.costUsd,
+    };
   }
 
   const ops: Omit<ImageSource, 'source'> = {
     priceOf,
     assertQuota: (orgId, estimate) => deps.quota.assertWithinQuota(orgId, estimate),
     policy: {
-      aiMode, mysticResolution: resolution, mysticFallback: deps.mysticFallback ?? true,
-      searchLimit: deps.searchLimit ?? 20, previewChecks: deps.previewChecks ?? 6, maxDownloads: deps.maxDownloadCandidates ?? 3,
+      aiMode,
+      mysticResolution: resolution,
+      mysticFallback: deps.mysticFallback ?? true,
+      searchLimit: deps.searchLimit ?? 20,
+      previewChecks: deps.previewChecks ?? 6,
+      maxDownloads: deps.maxDownloadCandidates ?? 3,
     },
     async searchStock(c, query, opts = {}) {
       const page = await deps.client.search(callCtx(c), {
-        term: query, limit: opts.limit ?? deps.searchLimit ?? 20,
-        filters: { contentType: ['photo'], ...(opts.aspect ? { orientation: [stockOrientationFor[opts.aspect]] } : {}) },
+        term: query,
+        limit: opts.limit ?? deps.searchLimit ?? 20,
+        filters: {
+          contentType: ['photo'],
+          ...(opts.aspect ? { orientation: [stockOrientationFor[opts.aspect]] } : {}),
+        },
       });
       return page.items;
     },
@@ -202,18 +280,39 @@ export function createImageSource(deps: ImageSourceDeps): ImageSource {
       const price = priceOf({ kind: 'stock' });
       await deps.quota.assertWithinQuota(c.orgId, price);
       const { image } = await deps.client.downloadResource(callCtx(c), item.id, { imageSize: size });
-      return { ...pick(image), license: stockLicense(item), providerResourceId: String(item.id), creditsSpent: price.credits, costUsd: price.costUsd };
+      return {
+        ...pick(image),
+        license: stockLicense(item),
+        providerResourceId: String(item.id),
+        creditsSpent: price.credits,
+        costUsd: price.costUsd,
+      };
     },
     async textToImage(c, prompt, opts) {
       await deps.quota.assertWithinQuota(c.orgId, priceOf({ kind: 'classic' }));
-      const r = await deps.client.textToImage(callCtx(c), { prompt, numImages: 1, size: opts.size, colors: opts.colors, filterNsfw: true });
+      const r = await deps.client.textToImage(callCtx(c), {
+        prompt,
+        numImages: 1,
+        size: opts.size,
+        colors: opts.colors,
+        filterNsfw: true,
+      });
       const image = r.images.find((i) => !i.hasNsfw);
-      if (!image) throw new AppError('invalid_image', 'The generated image was flagged as not safe for work', { detail: { reason: 'nsfw' } });
+      if (!image)
+        throw new AppError('invalid_image', 'The generated image was flagged as not safe for work', {
+          detail: { reason: 'nsfw' },
+        });
       return { ...pick(image), license, creditsSpent: r.spent.credits, costUsd: r.spent.costUsd };
     },
     async startMystic(c, prompt, opts) {
       await deps.quota.assertWithinQuota(c.orgId, priceOf({ kind: 'mystic', resolution: opts.resolution }));
-      const task = await deps.client.createMysticTask(callCtx(c), { prompt, resolution: opts.resolution, aspectRatio: opts.aspectRatio, colors: opts.colors, filterNsfw: true });
+      const task = await deps.client.createMysticTask(callCtx(c), {
+        prompt,
+        resolution: opts.resolution,
+        aspectRatio: opts.aspectRatio,
+        colors: opts.colors,
+        filterNsfw: true,
+      });
       return { taskId: task.taskId, creditsSpent: task.spent.credits, costUsd: task.spent.costUsd };
     },
     finishMystic(c, task) {
@@ -226,14 +325,25 @@ export function createImageSource(deps: ImageSourceDeps): ImageSource {
     async source(input) {
       const parsed = inputSchema.safeParse(input);
       if (!parsed.success) {
-        throw new AppError('validation_failed', 'The image request is not valid', { fields: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+        throw new AppError('validation_failed', 'The image request is not valid', {
+          fields: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        });
       }
       const { spec } = parsed.data;
-      const estimate: Price = spec.source === 'stock' ? deps.pricing.stockDownload
-        : aiMode === 'mystic' ? deps.pricing.mystic[resolution] : deps.pricing.textToImage;
+      const estimate: Price =
+        spec.source === 'stock'
+          ? deps.pricing.stockDownload
+          : aiMode === 'mystic'
+            ? deps.pricing.mystic[resolution]
+            : deps.pricing.textToImage;
       // Before any HTTP call: a tenant over quota costs us nothing.
       await deps.quota.assertWithinQuota(input.orgId, estimate);
-      const ctx: CallContext = { orgId: input.orgId, requestId: input.requestId ?? null, signal: input.signal, deadline: input.deadline };
+      const ctx: CallContext = {
+        orgId: input.orgId,
+        requestId: input.requestId ?? null,
+        signal: input.signal,
+        deadline: input.deadline,
+      };
       return spec.source === 'stock'
         ? stock(ctx, spec.query!, input.aspect, input.preferredSize ?? 'large')
         : ai(ctx, spec.prompt!, input.aspect ?? 'square');
@@ -241,7 +351,13 @@ export function createImageSource(deps: ImageSourceDeps): ImageSource {
   };
 }
 
-const pick = (i: SafeImage) => ({ bytes: i.bytes, contentType: i.contentType, width: i.width, height: i.height, sha256: i.sha256 });
+const pick = (i: SafeImage) => ({
+  bytes: i.bytes,
+  contentType: i.contentType,
+  width: i.width,
+  height: i.height,
+  sha256: i.sha256,
+});
 
 function stockLicense(item: StockItem): AssetLicense {
   const lic = item.licenses.find((l) => l.type === 'freemium') ?? item.licenses[0];

@@ -21,19 +21,34 @@ export interface PgImageSourceOptions {
 }
 
 /** Client + image source backed by PostgreSQL limits and metering. Throws when no key is configured. */
-export function createPgImageSource(db: Db, cfg: FreepikConfig, opts: PgImageSourceOptions = {}): { client: FreepikClient; imageSource: ImageSource } {
+export function createPgImageSource(
+  db: Db,
+  cfg: FreepikConfig,
+  opts: PgImageSourceOptions = {},
+): { client: FreepikClient; imageSource: ImageSource } {
   if (!cfg.apiKey) throw new AppError('provider_misconfigured', 'FREEPIK_API_KEY is not set');
   const pgRecorder = createPgUsageRecorder(db);
   const client = createFreepikClient({
     config: { ...cfg, apiKey: cfg.apiKey },
     recorder: opts.decorateRecorder ? opts.decorateRecorder(pgRecorder) : pgRecorder,
-    rateLimiter: createPgTokenBucket(db, { key: cfg.rate.key, capacity: cfg.rate.capacity, refillPerSecond: cfg.rate.refillPerSecond, maxWaitMs: cfg.rate.maxWaitMs }),
+    rateLimiter: createPgTokenBucket(db, {
+      key: cfg.rate.key,
+      capacity: cfg.rate.capacity,
+      refillPerSecond: cfg.rate.refillPerSecond,
+      maxWaitMs: cfg.rate.maxWaitMs,
+    }),
   });
   const imageSource = createImageSource({
-    client, quota: createPgQuotaGuard(db), pricing: cfg.pricing, aiMode: cfg.aiMode, mysticResolution: cfg.mystic.resolution,
-    mysticDeadlineMs: cfg.mystic.deadlineMs, mysticFallback: cfg.mystic.fallback,
-    searchLimit: cfg.stock.searchLimit, previewChecks: cfg.stock.previewChecks, maxDownloadCandidates: cfg.stock.maxDownloads,
+    client,
+    quota: createPgQuotaGuard(db),
+    pricing: cfg.pricing,
+    aiMode: cfg.aiMode,
+    mysticResolution: cfg.mystic.resolution,
+    mysticDeadlineMs: cfg.mystic.deadlineMs,
+    mysticFallback: cfg.mystic.fallback,
+    searchLimit: cfg.stock.searchLimit,
+    previewChecks: cfg.stock.previewChecks,
+    maxDownloadCandidates: cfg.stock.maxDownloads,
   });
   return { client, imageSource };
 }
-

@@ -28,10 +28,15 @@ export interface RetryContext {
 
 // Errors that already mean "gave up" (deadline, retries spent) must not be retried again.
 const final = new WeakSet<AppError>();
-const isTransient = (e: unknown): e is AppError => isAppError(e) && e.retryable && e.code === 'upstream_unavailable' && !final.has(e);
+const isTransient = (e: unknown): e is AppError =>
+  isAppError(e) && e.retryable && e.code === 'upstream_unavailable' && !final.has(e);
 
 /** Runs `attempt(retryNumber)` until it succeeds, fails permanently, or retries/deadline run out. */
-export async function withRetries<T>(policy: RetryPolicy, rc: RetryContext, attempt: (retryNumber: number) => Promise<T>): Promise<T> {
+export async function withRetries<T>(
+  policy: RetryPolicy,
+  rc: RetryContext,
+  attempt: (retryNumber: number) => Promise<T>,
+): Promise<T> {
   for (let n = 0; ; n++) {
     try {
       return await attempt(n);
@@ -51,11 +56,29 @@ export async function withRetries<T>(policy: RetryPolicy, rc: RetryContext, atte
 }
 
 /** The error a caller sees when Freepik stayed unavailable: retryable, with what was tried. */
-export function exhausted(label: string, attempts: number, last: AppError | undefined, reason: string, retryAfterMs?: number): AppError {
-  const why = reason === 'deadline' ? 'before the deadline' : reason === 'retry_after_too_long' ? `(it asked to wait ${Math.round((retryAfterMs ?? 0) / 1000)} s)` : `after ${attempts} attempts`;
+export function exhausted(
+  label: string,
+  attempts: number,
+  last: AppError | undefined,
+  reason: string,
+  retryAfterMs?: number,
+): AppError {
+  const why =
+    reason === 'deadline'
+      ? 'before the deadline'
+      : reason === 'retry_after_too_long'
+        ? `(it asked to wait ${Math.round((retryAfterMs ?? 0) / 1000)} s)`
+        : `after ${attempts} attempts`;
   const err = new AppError('upstream_unavailable', `Freepik is unavailable: ${label} did not succeed ${why}`, {
     retryable: true,
-    detail: { endpoint: label, attempts, reason, lastStatus: last?.detail?.status ?? null, lastError: last?.detail?.reason ?? last?.message, retryAfterMs },
+    detail: {
+      endpoint: label,
+      attempts,
+      reason,
+      lastStatus: last?.detail?.status ?? null,
+      lastError: last?.detail?.reason ?? last?.message,
+      retryAfterMs,
+    },
     headers: retryAfterMs !== undefined ? { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) } : undefined,
     cause: last,
   });

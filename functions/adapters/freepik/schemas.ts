@@ -13,11 +13,13 @@ export const searchItemSchema = z.object({
   url: optStr,
   filename: optStr,
   licenses: z.array(z.object({ type: z.string(), url: optStr })).nullish(),
-  image: z.object({
-    type: optStr,
-    orientation: optStr,
-    source: z.object({ key: optStr, size: optStr, url: optStr }).nullish(),
-  }).nullish(),
+  image: z
+    .object({
+      type: optStr,
+      orientation: optStr,
+      source: z.object({ key: optStr, size: optStr, url: optStr }).nullish(),
+    })
+    .nullish(),
   author: z.object({ id: id.nullish(), name: optStr, slug: optStr, avatar: optStr }).nullish(),
 });
 export type SearchItemBody = z.infer<typeof searchItemSchema>;
@@ -60,10 +62,12 @@ export const downloadResponseSchema = z.object({
 
 export const textToImageResponseSchema = z.object({
   data: z.array(z.object({ base64: z.string().min(1), has_nsfw: z.boolean().nullish() })).min(1),
-  meta: z.object({
-    seed: z.number().nullish(),
-    image: z.object({ size: optStr, width: z.number().nullish(), height: z.number().nullish() }).nullish(),
-  }).nullish(),
+  meta: z
+    .object({
+      seed: z.number().nullish(),
+      image: z.object({ size: optStr, width: z.number().nullish(), height: z.number().nullish() }).nullish(),
+    })
+    .nullish(),
 });
 
 const generatedEntry = z.union([z.string(), z.object({ url: z.string() }).transform((o) => o.url)]);

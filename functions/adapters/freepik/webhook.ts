@@ -16,7 +16,9 @@ import type { MysticTask } from './client.js';
  * bytes, as Freepik's API description puts it ("HMAC-SHA256(secret, ...)").
  */
 export function freepikWebhook(secret: string): Webhook {
-  return secret.startsWith('whsec_') ? new Webhook(secret) : new Webhook(Buffer.from(secret, 'utf8'), { format: 'raw' });
+  return secret.startsWith('whsec_')
+    ? new Webhook(secret)
+    : new Webhook(Buffer.from(secret, 'utf8'), { format: 'raw' });
 }
 
 /** The `v1,<base64>` entry for a message (what the emulator sends). */
@@ -29,7 +31,11 @@ export function signWebhook(secret: string, id: string, timestamp: string, rawBo
  * headers, a wrong signature or a timestamp more than 5 minutes from now, AppError('bad_json') /
  * AppError('validation_failed') for a body that is not a task.
  */
-export function parseMysticWebhook(i: { secret: string; headers: Record<string, string | string[] | undefined>; rawBody: string | Buffer }): MysticTask {
+export function parseMysticWebhook(i: {
+  secret: string;
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: string | Buffer;
+}): MysticTask {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(i.headers)) {
     const value = Array.isArray(v) ? v[0] : v;
@@ -38,14 +44,24 @@ export function parseMysticWebhook(i: { secret: string; headers: Record<string, 
   try {
     freepikWebhook(i.secret).verify(i.rawBody, headers, { jsonParse: false });
   } catch (e) {
-    if (e instanceof WebhookVerificationError) throw new AppError('unauthenticated', 'The webhook signature is missing, wrong or too old');
+    if (e instanceof WebhookVerificationError)
+      throw new AppError('unauthenticated', 'The webhook signature is missing, wrong or too old');
     throw e;
   }
   let json: unknown;
-  try { json = JSON.parse(String(i.rawBody)); } catch { throw new AppError('bad_json'); }
+  try {
+    json = JSON.parse(String(i.rawBody));
+  } catch {
+    throw new AppError('bad_json');
+  }
   // The body is the poll body without the `data` wrapper; tolerate the wrapper too.
   const candidate = json && typeof json === 'object' && 'data' in json ? (json as { data: unknown }).data : json;
   const r = mysticTaskBodySchema.safeParse(candidate);
   if (!r.success) throw new AppError('validation_failed', 'The webhook body is not a Mystic task');
-  return { taskId: r.data.task_id, status: r.data.status.toUpperCase(), generated: r.data.generated ?? [], hasNsfw: (r.data.has_nsfw ?? []).map(Boolean) };
+  return {
+    taskId: r.data.task_id,
+    status: r.data.status.toUpperCase(),
+    generated: r.data.generated ?? [],
+    hasNsfw: (r.data.has_nsfw ?? []).map(Boolean),
+  };
 }

@@ -16,21 +16,32 @@ export const CURRENT_MONTH_SQL = sql`(date_trunc('month', now() at time zone 'UT
 export function createPgQuotaGuard(db: Db): QuotaGuard {
   return {
     async assertWithinQuota(orgId, estimate) {
-      const rows = await withTenant(db, { orgId }, (tx) => tx.execute<{ credit_quota: number | null; budget_usd: number | null; used_credits: number; used_usd: number }>(sql`
+      const rows = await withTenant(db, { orgId }, (tx) =>
+        tx.execute<{
+          credit_quota: number | null;
+          budget_usd: number | null;
+          used_credits: number;
+          used_usd: number;
+        }>(sql`
         select o.monthly_credit_quota as credit_quota,
                o.monthly_budget_usd::float8 as budget_usd,
                coalesce(u.credits, 0)::float8 as used_credits,
                coalesce(u.cost_usd, 0)::float8 as used_usd
         from organizations o
         left join usage_counters u on u.organization_id = o.id and u.month = ${CURRENT_MONTH_SQL}
-        where o.id = ${orgId}`));
+        where o.id = ${orgId}`),
+      );
       const r = rows[0];
       if (!r) throw new AppError('not_found', 'Organization not found');
-      quotaVerdict({
-        creditQuota: r.credit_quota === null ? null : Number(r.credit_quota),
-        budgetUsd: r.budget_usd === null ? null : Number(r.budget_usd),
-        usedCredits: Number(r.used_credits), usedUsd: Number(r.used_usd),
-      }, estimate);
+      quotaVerdict(
+        {
+          creditQuota: r.credit_quota === null ? null : Number(r.credit_quota),
+          budgetUsd: r.budget_usd === null ? null : Number(r.budget_usd),
+          usedCredits: Number(r.used_credits),
+          usedUsd: Number(r.used_usd),
+        },
+        estimate,
+      );
     },
   };
 }

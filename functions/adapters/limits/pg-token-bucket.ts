@@ -36,10 +36,16 @@ export function createPgTokenBucket(db: Db, opts: PgTokenBucketOptions): RateLim
   // The take locks an existing row; two first-ever takes racing on a missing row could both see a
   // full bucket. Creating the row first (once per instance) removes that window.
   let ensured: Promise<unknown> | undefined;
-  const ensure = () => (ensured ??= db.execute(sql`
+  const ensure = () =>
+    (ensured ??= db
+      .execute(sql`
     insert into rate_limit_buckets (key, tokens, capacity, refill_per_second)
     values (${key}, ${spec.capacity}, ${spec.capacity}, ${spec.refillPerSecond})
-    on conflict (key) do nothing`).catch((e) => { ensured = undefined; throw e; }));
+    on conflict (key) do nothing`)
+      .catch((e) => {
+        ensured = undefined;
+        throw e;
+      }));
   // A few pollers per process, the rest wait here: with hundreds of callers waiting at once
   // (bench/throughput.ts, 1,000 requests), each re-polling the one bucket row every refill tick
   // made take_token over 80% of the database's time and starved every other query of
@@ -59,11 +65,16 @@ export function createPgTokenBucket(db: Db, opts: PgTokenBucketOptions): RateLim
       return await acquire(args, enteredAt);
     } finally {
       const next = waiting.pop();
-      if (next) next(); else polling--;
+      if (next) next();
+      else polling--;
     }
   };
-  const acquire = async ({ deadline: callerDeadline, signal }: Parameters<RateLimiter['acquire']>[0], enteredAt: number): Promise<void> => {
-    const deadline = opts.maxWaitMs === undefined ? callerDeadline : Math.min(callerDeadline, enteredAt + opts.maxWaitMs);
+  const acquire = async (
+    { deadline: callerDeadline, signal }: Parameters<RateLimiter['acquire']>[0],
+    enteredAt: number,
+  ): Promise<void> => {
+    const deadline =
+      opts.maxWaitMs === undefined ? callerDeadline : Math.min(callerDeadline, enteredAt + opts.maxWaitMs);
     await ensure();
     for (;;) {
       signal?.throwIfAborted();

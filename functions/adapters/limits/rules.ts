@@ -20,16 +20,24 @@ const EPS = 1e-9;
 export function quotaVerdict(s: QuotaState, estimate: SpendEstimate): void {
   if (s.creditQuota !== null) {
     if (s.usedCredits >= s.creditQuota - EPS || s.usedCredits + estimate.credits > s.creditQuota + EPS) {
-      throw new AppError('quota_exceeded', `Monthly image credit quota reached: ${fmt(s.usedCredits)} of ${fmt(s.creditQuota)} credits used this month${estimate.credits ? `, this image needs ${fmt(estimate.credits)}` : ''}`, {
-        detail: { limit: 'credits', used: s.usedCredits, quota: s.creditQuota, needed: estimate.credits },
-      });
+      throw new AppError(
+        'quota_exceeded',
+        `Monthly image credit quota reached: ${fmt(s.usedCredits)} of ${fmt(s.creditQuota)} credits used this month${estimate.credits ? `, this image needs ${fmt(estimate.credits)}` : ''}`,
+        {
+          detail: { limit: 'credits', used: s.usedCredits, quota: s.creditQuota, needed: estimate.credits },
+        },
+      );
     }
   }
   if (s.budgetUsd !== null) {
     if (s.usedUsd >= s.budgetUsd - EPS || s.usedUsd + estimate.costUsd > s.budgetUsd + EPS) {
-      throw new AppError('quota_exceeded', `Monthly image budget reached: $${s.usedUsd.toFixed(2)} of $${s.budgetUsd.toFixed(2)} spent this month${estimate.costUsd ? `, this image costs $${estimate.costUsd.toFixed(4)}` : ''}`, {
-        detail: { limit: 'budget_usd', used: s.usedUsd, quota: s.budgetUsd, needed: estimate.costUsd },
-      });
+      throw new AppError(
+        'quota_exceeded',
+        `Monthly image budget reached: $${s.usedUsd.toFixed(2)} of $${s.budgetUsd.toFixed(2)} spent this month${estimate.costUsd ? `, this image costs $${estimate.costUsd.toFixed(4)}` : ''}`,
+        {
+          detail: { limit: 'budget_usd', used: s.usedUsd, quota: s.budgetUsd, needed: estimate.costUsd },
+        },
+      );
     }
   }
 }
@@ -38,6 +46,12 @@ const fmt = (n: number) => String(Math.round(n * 10000) / 10000);
 
 /** No token could be had before the deadline: retryable (the workflow may try again later). */
 export const rateLimitedError = (key: string, waitMs: number) =>
-  new AppError('rate_limited', `The shared Freepik rate limit is exhausted (next token in ~${Math.ceil(waitMs / 1000)} s)`, {
-    retryable: true, detail: { bucket: key, waitMs }, headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
-  });
+  new AppError(
+    'rate_limited',
+    `The shared Freepik rate limit is exhausted (next token in ~${Math.ceil(waitMs / 1000)} s)`,
+    {
+      retryable: true,
+      detail: { bucket: key, waitMs },
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
+    },
+  );

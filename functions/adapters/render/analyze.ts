@@ -20,7 +20,7 @@ export interface RawImage {
 const LINEAR = Float64Array.from({ length: 256 }, (_, v) => srgbToLinear(v));
 const XN = 0.95047;
 const ZN = 1.08883;
-const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
 
 function labOf(r: number, g: number, b: number): [number, number, number] {
   const lr = LINEAR[r];
@@ -69,7 +69,12 @@ export function dominantColors(img: RawImage, k = 5, maxSamples = 1600): Dominan
     const q = lightness.indexOf(target);
     let dup = false;
     for (let e = 0; e < kk; e++) {
-      if (centers[3 * e] === pts[3 * q] && centers[3 * e + 1] === pts[3 * q + 1] && centers[3 * e + 2] === pts[3 * q + 2]) dup = true;
+      if (
+        centers[3 * e] === pts[3 * q] &&
+        centers[3 * e + 1] === pts[3 * q + 1] &&
+        centers[3 * e + 2] === pts[3 * q + 2]
+      )
+        dup = true;
     }
     if (dup) continue;
     centers[3 * kk] = pts[3 * q];
@@ -124,12 +129,16 @@ export function dominantColors(img: RawImage, k = 5, maxSamples = 1600): Dominan
   const out: DominantColor[] = [];
   for (let c = 0; c < kk; c++) {
     if (counts[c] === 0) continue;
-    out.push({ hex: rgbToHex(labToRgb([centers[3 * c], centers[3 * c + 1], centers[3 * c + 2]])), share: Math.round((counts[c] / n) * 10000) / 10000 });
+    out.push({
+      hex: rgbToHex(labToRgb([centers[3 * c], centers[3 * c + 1], centers[3 * c + 2]])),
+      share: Math.round((counts[c] / n) * 10000) / 10000,
+    });
   }
   return out.sort((a, b) => b.share - a.share || (a.hex < b.hex ? -1 : 1));
 }
 
-const percentile = (sorted: Float64Array, q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
+const percentile = (sorted: Float64Array, q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
 
 /** Luminance distribution of the pixels inside `region` (sampled on a grid of at most ~2500 points). */
 export function sampleBackground(img: RawImage, region: Box, slot: TextSlotName): TextBackground {
@@ -171,7 +180,13 @@ export function sampleBackground(img: RawImage, region: Box, slot: TextSlotName)
   return {
     slot,
     samples: n,
-    luminance: { min: r4(sorted[0]), p10: r4(percentile(sorted, 0.1)), p50: r4(percentile(sorted, 0.5)), p90: r4(percentile(sorted, 0.9)), max: r4(sorted[n - 1]) },
+    luminance: {
+      min: r4(sorted[0]),
+      p10: r4(percentile(sorted, 0.1)),
+      p50: r4(percentile(sorted, 0.5)),
+      p90: r4(percentile(sorted, 0.9)),
+      max: r4(sorted[n - 1]),
+    },
     meanHex: rgbToHex([sr / n, sg / n, sb / n]),
   };
 }

@@ -16,7 +16,11 @@ import { blendOver, blendStrip, type RgbaLayer } from './blend.js';
 /** Recent overlay rasters: legibility composes the same overlay again for its final image. */
 const overlayRasters = new Map<string, Promise<{ layer: RgbaLayer; strip: boolean }>>();
 
-export function rasterizeOverlay(o: PlannedOverlay, W: number, H: number): Promise<{ layer: RgbaLayer; strip: boolean }> {
+export function rasterizeOverlay(
+  o: PlannedOverlay,
+  W: number,
+  H: number,
+): Promise<{ layer: RgbaLayer; strip: boolean }> {
   const key = JSON.stringify([o, W, H]);
   let r = overlayRasters.get(key);
   if (!r) {
@@ -30,11 +34,14 @@ export function rasterizeOverlay(o: PlannedOverlay, W: number, H: number): Promi
 
 async function rasterize(o: PlannedOverlay, W: number, H: number): Promise<{ layer: RgbaLayer; strip: boolean }> {
   const vertical = o.opaqueEdge === 'top' || o.opaqueEdge === 'bottom';
-  const stops = o.kind === 'band'
-    ? `<stop offset="0" stop-color="${o.color}" stop-opacity="${o.opacity}"/><stop offset="1" stop-color="${o.color}" stop-opacity="${o.opacity}"/>`
-    : `<stop offset="0" stop-color="${o.color}" stop-opacity="0"/><stop offset="${(o.ramp * 0.6).toFixed(4)}" stop-color="${o.color}" stop-opacity="${(o.opacity * 0.55).toFixed(4)}"/><stop offset="${o.ramp.toFixed(4)}" stop-color="${o.color}" stop-opacity="${o.opacity}"/><stop offset="1" stop-color="${o.color}" stop-opacity="${o.opacity}"/>`;
+  const stops =
+    o.kind === 'band'
+      ? `<stop offset="0" stop-color="${o.color}" stop-opacity="${o.opacity}"/><stop offset="1" stop-color="${o.color}" stop-opacity="${o.opacity}"/>`
+      : `<stop offset="0" stop-color="${o.color}" stop-opacity="0"/><stop offset="${(o.ramp * 0.6).toFixed(4)}" stop-color="${o.color}" stop-opacity="${(o.opacity * 0.55).toFixed(4)}"/><stop offset="${o.ramp.toFixed(4)}" stop-color="${o.color}" stop-opacity="${o.opacity}"/><stop offset="1" stop-color="${o.color}" stop-opacity="${o.opacity}"/>`;
   // The gradient runs from the transparent side (offset 0) to the opaque edge (offset 1).
-  const [x1, y1, x2, y2] = { bottom: [0, 0, 0, 1], top: [0, 1, 0, 0], right: [0, 0, 1, 0], left: [1, 0, 0, 0] }[o.opaqueEdge];
+  const [x1, y1, x2, y2] = { bottom: [0, 0, 0, 1], top: [0, 1, 0, 0], right: [0, 0, 1, 0], left: [1, 0, 0, 0] }[
+    o.opaqueEdge
+  ];
   const grad = `<linearGradient id="g" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}">${stops}</linearGradient>`;
   const strip = vertical ? o.box.x === 0 && o.box.w === W : o.box.y === 0 && o.box.h === H;
   let svg: string;
@@ -60,7 +67,12 @@ export async function rasterizePlate(p: PlannedPlate): Promise<RgbaLayer> {
  * the canvas (an image of the region's size): legibility tries candidates on the pixels under the
  * text, not on the whole canvas.
  */
-export async function composeBackground(base: RawImage, overlay: PlannedOverlay | null, plates: readonly PlannedPlate[], region?: Box): Promise<RawImage> {
+export async function composeBackground(
+  base: RawImage,
+  overlay: PlannedOverlay | null,
+  plates: readonly PlannedPlate[],
+  region?: Box,
+): Promise<RawImage> {
   const [overlayPx, platePx] = await Promise.all([
     overlay ? rasterizeOverlay(overlay, base.width, base.height) : Promise.resolve(null),
     Promise.all(plates.map(rasterizePlate)),
@@ -70,7 +82,8 @@ export async function composeBackground(base: RawImage, overlay: PlannedOverlay 
   if (overlay && overlayPx) {
     const { layer } = overlayPx;
     if (!overlayPx.strip) blendOver(img, layer, overlay.box.x - r.x, overlay.box.y - r.y);
-    else if (layer.width === 1) blendStrip(img, { data: layer.data.subarray(r.y * 4, (r.y + r.h) * 4), width: 1, height: r.h });
+    else if (layer.width === 1)
+      blendStrip(img, { data: layer.data.subarray(r.y * 4, (r.y + r.h) * 4), width: 1, height: r.h });
     else blendStrip(img, { data: layer.data.subarray(r.x * 4, (r.x + r.w) * 4), width: r.w, height: 1 });
   }
   plates.forEach((p, i) => {
@@ -80,9 +93,11 @@ export async function composeBackground(base: RawImage, overlay: PlannedOverlay 
 }
 
 function crop(base: RawImage, r: Box): RawImage {
-  if (r.x === 0 && r.y === 0 && r.w === base.width && r.h === base.height) return { ...base, data: Buffer.from(base.data) };
+  if (r.x === 0 && r.y === 0 && r.w === base.width && r.h === base.height)
+    return { ...base, data: Buffer.from(base.data) };
   const c = base.channels;
   const data = Buffer.alloc(r.w * r.h * c);
-  for (let y = 0; y < r.h; y++) base.data.copy(data, y * r.w * c, ((r.y + y) * base.width + r.x) * c, ((r.y + y) * base.width + r.x + r.w) * c);
+  for (let y = 0; y < r.h; y++)
+    base.data.copy(data, y * r.w * c, ((r.y + y) * base.width + r.x) * c, ((r.y + y) * base.width + r.x + r.w) * c);
   return { data, width: r.w, height: r.h, channels: c };
 }

@@ -20,9 +20,13 @@ export const SOURCE_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp
 
 function assertRaster(format: string | undefined): void {
   if (!format || !SOURCE_FORMATS.has(format)) {
-    throw new AppError('invalid_image', `The image format ${format ?? 'unknown'} cannot be used as a photo (use JPEG, PNG, WebP, AVIF/HEIF, GIF or TIFF).`, {
-      detail: { reason: 'format', format: format ?? null },
-    });
+    throw new AppError(
+      'invalid_image',
+      `The image format ${format ?? 'unknown'} cannot be used as a photo (use JPEG, PNG, WebP, AVIF/HEIF, GIF or TIFF).`,
+      {
+        detail: { reason: 'format', format: format ?? null },
+      },
+    );
   }
 }
 
@@ -60,8 +64,16 @@ export async function decodeImage(input: Buffer): Promise<DecodedImage> {
       .raw()
       .toBuffer({ resolveWithObject: true });
     return {
-      data, width: info.width, height: info.height, channels: 3,
-      proxy: { data: proxyOut.data, width: proxyOut.info.width, height: proxyOut.info.height, channels: proxyOut.info.channels },
+      data,
+      width: info.width,
+      height: info.height,
+      channels: 3,
+      proxy: {
+        data: proxyOut.data,
+        width: proxyOut.info.width,
+        height: proxyOut.info.height,
+        channels: proxyOut.info.channels,
+      },
     };
   } catch (e) {
     throw invalidImage('The image could not be decoded', e);
@@ -109,9 +121,13 @@ export async function composeMaster(source: Buffer, opts: ComposeMasterOptions =
   const srcW = (rotated ? meta.height : meta.width) ?? 0;
   const srcH = (rotated ? meta.width : meta.height) ?? 0;
   if (Math.min(srcW, srcH) < minEdge) {
-    throw new AppError('invalid_image', `The image is ${srcW}x${srcH} px; at least ${minEdge} px on the short side is needed.`, {
-      detail: { width: srcW, height: srcH, minEdge },
-    });
+    throw new AppError(
+      'invalid_image',
+      `The image is ${srcW}x${srcH} px; at least ${minEdge} px on the short side is needed.`,
+      {
+        detail: { width: srcW, height: srcH, minEdge },
+      },
+    );
   }
   try {
     const { data, info } = await sharp(source, INPUT_LIMITS)
@@ -123,15 +139,35 @@ export async function composeMaster(source: Buffer, opts: ComposeMasterOptions =
       .raw()
       .toBuffer({ resolveWithObject: true });
     const raw = { raw: { width: info.width, height: info.height, channels: 3 as const } };
-    const buffer = await sharp(data, raw).jpeg({ quality: opts.quality ?? 92, chromaSubsampling: '4:4:4' }).toBuffer();
+    const buffer = await sharp(data, raw)
+      .jpeg({ quality: opts.quality ?? 92, chromaSubsampling: '4:4:4' })
+      .toBuffer();
     const small = await sharp(data, raw).resize(96, 96, { fit: 'inside' }).raw().toBuffer({ resolveWithObject: true });
     return {
-      buffer, format: 'jpeg', contentType: contentTypeFor('jpeg'),
-      width: info.width, height: info.height, bytes: buffer.length, sha256: sha256Hex(buffer),
-      source: { format: meta.format ?? 'unknown', width: srcW, height: srcH, orientation, hasAlpha: !!meta.hasAlpha, space: meta.space ?? 'unknown' },
+      buffer,
+      format: 'jpeg',
+      contentType: contentTypeFor('jpeg'),
+      width: info.width,
+      height: info.height,
+      bytes: buffer.length,
+      sha256: sha256Hex(buffer),
+      source: {
+        format: meta.format ?? 'unknown',
+        width: srcW,
+        height: srcH,
+        orientation,
+        hasAlpha: !!meta.hasAlpha,
+        space: meta.space ?? 'unknown',
+      },
       analysis: {
-        width: info.width, height: info.height,
-        dominantColors: dominantColors({ data: small.data, width: small.info.width, height: small.info.height, channels: 3 }),
+        width: info.width,
+        height: info.height,
+        dominantColors: dominantColors({
+          data: small.data,
+          width: small.info.width,
+          height: small.info.height,
+          channels: 3,
+        }),
       },
     };
   } catch (e) {
@@ -157,7 +193,12 @@ function encoder(img: RawImage, format: OutputFormat, quality: number, first: bo
  * Encodes at the spec's quality, stepping down by 8 until the file fits `maxBytes`. Fails with
  * invalid_image when even `minQuality` is too large, naming the sizes reached.
  */
-export async function encodeUnderLimit(img: RawImage, spec: OutputSpec, maxBytes: number, label: string): Promise<Encoded> {
+export async function encodeUnderLimit(
+  img: RawImage,
+  spec: OutputSpec,
+  maxBytes: number,
+  label: string,
+): Promise<Encoded> {
   const attempts: Array<{ quality: number; bytes: number }> = [];
   let quality = spec.quality;
   let first = true;
@@ -169,7 +210,11 @@ export async function encodeUnderLimit(img: RawImage, spec: OutputSpec, maxBytes
     quality = first && spec.format === 'png' ? quality : Math.max(spec.minQuality, quality - 8);
     first = false;
   }
-  throw new AppError('invalid_image', `The ${label} image cannot be made smaller than ${maxBytes} bytes (${attempts.at(-1)!.bytes} bytes at quality ${attempts.at(-1)!.quality}).`, {
-    detail: { reason: 'size_limit', platform: label, maxBytes, attempts },
-  });
+  throw new AppError(
+    'invalid_image',
+    `The ${label} image cannot be made smaller than ${maxBytes} bytes (${attempts.at(-1)!.bytes} bytes at quality ${attempts.at(-1)!.quality}).`,
+    {
+      detail: { reason: 'size_limit', platform: label, maxBytes, attempts },
+    },
+  );
 }

@@ -13,7 +13,15 @@ import type { BrandKit } from '../../domain/brand-types.js';
 import { contrastUnder } from '../../domain/compliance/image-checks.js';
 import { intersect, intersects, union, type Box } from '../../domain/rendering/geometry.js';
 import {
-  bestTextColor, colorLabel, opacitySteps, pct, plateColorFor, plateFor, ratioText, SLOT_LABEL, textColorCandidates,
+  bestTextColor,
+  colorLabel,
+  opacitySteps,
+  pct,
+  plateColorFor,
+  plateFor,
+  ratioText,
+  SLOT_LABEL,
+  textColorCandidates,
 } from '../../domain/rendering/legibility.js';
 import type { Adjustment, PlannedOverlay, PlannedPlate, PlannedText } from '../../domain/rendering/types.js';
 import { sampleBackground, type RawImage } from './analyze.js';
@@ -30,10 +38,16 @@ export interface LegibleBackground {
 }
 
 const PLATE_OPACITIES = [0.6, 0.7, 0.8];
-const list = (xs: string[]) => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+const list = (xs: string[]) =>
+  xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
-export async function composeLegible(base: RawImage, overlay0: PlannedOverlay | null, texts0: readonly PlannedText[], brand: BrandKit): Promise<LegibleBackground> {
+export async function composeLegible(
+  base: RawImage,
+  overlay0: PlannedOverlay | null,
+  texts0: readonly PlannedText[],
+  brand: BrandKit,
+): Promise<LegibleBackground> {
   const min = brand.complianceThresholds.minContrast;
   const rules = brand.complianceThresholds.legibility;
   const canvas = { x: 0, y: 0, w: base.width, h: base.height };
@@ -42,7 +56,8 @@ export async function composeLegible(base: RawImage, overlay0: PlannedOverlay | 
   const texts = texts0.map((t) => ({ ...t }));
   const adjustments: Adjustment[] = [];
   const drawn = texts.filter((t) => t.lines.length > 0);
-  const ratio = (on: RawImage, t: PlannedText, color = t.color) => contrastUnder(color, sampleBackground(on, at(t), t.slot));
+  const ratio = (on: RawImage, t: PlannedText, color = t.color) =>
+    contrastUnder(color, sampleBackground(on, at(t), t.slot));
   // Measured only where the text is (the same blend, the same samples as on the whole canvas),
   // which is composed once, at the end.
   const region: Box = union(drawn.map((t) => intersect(t.estimate, canvas))) ?? canvas;
@@ -56,7 +71,9 @@ export async function composeLegible(base: RawImage, overlay0: PlannedOverlay | 
   let fullest: { opacity: number; img: RawImage; before: number; after: number } | null = null;
   const raiseOpacity = (to: { opacity: number; img: RawImage; before: number; after: number }) => {
     adjustments.push({
-      kind: 'overlay_opacity', from: overlay!.opacity, to: to.opacity,
+      kind: 'overlay_opacity',
+      from: overlay!.opacity,
+      to: to.opacity,
       reason: `The ${list(backed.map((t) => SLOT_LABEL[t.slot]))} read${backed.length > 1 ? '' : 's'} at ${ratioText(to.before)} on the ${overlay!.kind}; its opacity went from ${pct(overlay!.opacity)} to ${pct(to.opacity)} (brand maximum ${pct(rules.maxOverlayOpacity)}) for ${min}:1.`,
       contrast: { before: r2(to.before), after: r2(to.after), min },
     });
@@ -86,7 +103,10 @@ export async function composeLegible(base: RawImage, overlay0: PlannedOverlay | 
     const best = bestTextColor(t.color, candidates, bg);
     if (best.hex === t.color.toUpperCase() || (onlyIfEnough && best.ratio < min) || best.ratio < before * 1.05) return;
     adjustments.push({
-      kind: 'text_color', slot: t.slot, from: t.color, to: best.hex,
+      kind: 'text_color',
+      slot: t.slot,
+      from: t.color,
+      to: best.hex,
       reason: `The ${SLOT_LABEL[t.slot]} in ${colorLabel(brand, t.color)} read at ${ratioText(before)} here; ${colorLabel(brand, best.hex)} reads at ${ratioText(best.ratio)} (needs ${min}:1).`,
       contrast: { before: r2(before), after: r2(best.ratio), min },
     });
@@ -105,7 +125,10 @@ export async function composeLegible(base: RawImage, overlay0: PlannedOverlay | 
     const opacities = [...PLATE_OPACITIES.filter((o) => o < rules.maxPlateOpacity), rules.maxPlateOpacity];
     for (const t of failing()) {
       const before = ratio(img, t);
-      const colors = [t.color.toUpperCase(), ...(rules.allowTextColorSwitch ? candidates.map((c) => c.hex).filter((h) => h !== t.color.toUpperCase()) : [])];
+      const colors = [
+        t.color.toUpperCase(),
+        ...(rules.allowTextColorSwitch ? candidates.map((c) => c.hex).filter((h) => h !== t.color.toUpperCase()) : []),
+      ];
       let chosen: { plate: PlannedPlate; img: RawImage; after: number; text: string } | null = null;
       search: for (const text of colors) {
         const color = plateColorFor(brand, text);
@@ -123,13 +146,19 @@ export async function composeLegible(base: RawImage, overlay0: PlannedOverlay | 
       if (!chosen || chosen.after <= before) continue;
       const switched = chosen.text !== t.color.toUpperCase();
       adjustments.push({
-        kind: 'plate', slot: t.slot, from: null, to: chosen.plate.box,
+        kind: 'plate',
+        slot: t.slot,
+        from: null,
+        to: chosen.plate.box,
         reason: `The ${SLOT_LABEL[t.slot]} read at ${ratioText(before)} over the photo; a plate in ${colorLabel(brand, chosen.plate.color)} at ${pct(chosen.plate.opacity)} behind it${switched ? `, with the text in ${colorLabel(brand, chosen.text)},` : ''} reads at ${ratioText(chosen.after)} (needs ${min}:1).`,
         contrast: { before: r2(before), after: r2(chosen.after), min },
       });
       if (switched) {
         adjustments.push({
-          kind: 'text_color', slot: t.slot, from: t.color, to: chosen.text,
+          kind: 'text_color',
+          slot: t.slot,
+          from: t.color,
+          to: chosen.text,
           reason: `On its plate the ${SLOT_LABEL[t.slot]} reads better in ${colorLabel(brand, chosen.text)} than in ${colorLabel(brand, t.color)}.`,
           contrast: { before: r2(before), after: r2(chosen.after), min },
         });

@@ -3,8 +3,22 @@
  * effects (no S3, no database), so brand managers can tune templates before running requests.
  * The API route POST /v1/orgs/{orgId}/templates/{templateId}/preview calls this.
  */
-import { briefSchema, brandKitSchema, templateLayersSchema, type BrandKit, type BrandKitInput, type Brief, type ComplianceCheckId, type TemplateLayers } from '../../domain/brand-types.js';
-import { checkBriefAgainstBrand, checkVariant, summarize, type ComplianceResult } from '../../domain/compliance/index.js';
+import {
+  briefSchema,
+  brandKitSchema,
+  templateLayersSchema,
+  type BrandKit,
+  type BrandKitInput,
+  type Brief,
+  type ComplianceCheckId,
+  type TemplateLayers,
+} from '../../domain/brand-types.js';
+import {
+  checkBriefAgainstBrand,
+  checkVariant,
+  summarize,
+  type ComplianceResult,
+} from '../../domain/compliance/index.js';
 import { PLATFORM_PRESETS, type PlatformName, type PlatformPreset } from '../../domain/platforms.js';
 import type { RenderedLayout } from '../../domain/rendering/types.js';
 import { AppError } from '../../shared/errors.js';
@@ -35,18 +49,34 @@ export interface PreviewResult {
 
 export async function previewTemplate(input: PreviewInput): Promise<PreviewResult> {
   const brief = briefSchema.safeParse(input.brief);
-  if (!brief.success) throw new AppError('validation_failed', 'The brief is not valid', { detail: { issues: brief.error.issues } });
+  if (!brief.success)
+    throw new AppError('validation_failed', 'The brief is not valid', { detail: { issues: brief.error.issues } });
   const brand = brandKitSchema.safeParse(input.brand);
-  if (!brand.success) throw new AppError('validation_failed', 'The brand settings are not valid', { detail: { issues: brand.error.issues } });
+  if (!brand.success)
+    throw new AppError('validation_failed', 'The brand settings are not valid', {
+      detail: { issues: brand.error.issues },
+    });
   const layers = templateLayersSchema.safeParse(input.template);
-  if (!layers.success) throw new AppError('validation_failed', 'The template layers are not valid', { detail: { issues: layers.error.issues } });
+  if (!layers.success)
+    throw new AppError('validation_failed', 'The template layers are not valid', {
+      detail: { issues: layers.error.issues },
+    });
   const preset = typeof input.preset === 'string' ? PLATFORM_PRESETS[input.preset] : input.preset;
   if (!preset) throw new AppError('validation_failed', `Unknown platform preset: ${String(input.preset)}`);
 
-  const variant = await renderVariant({ source: input.source, preset, layers: layers.data, brand: brand.data, brief: brief.data, logo: input.logo ?? null });
+  const variant = await renderVariant({
+    source: input.source,
+    preset,
+    layers: layers.data,
+    brand: brand.data,
+    brief: brief.data,
+    logo: input.logo ?? null,
+  });
   const copy = checkBriefAgainstBrand(brief.data, brand.data, [preset], { template: layers.data });
   const image = checkVariant({ variant, brand: brand.data, preset });
-  const evaluated = (Object.keys(copy.checks) as ComplianceCheckId[]).filter((k) => copy.checks[k] !== 'skipped' || image.checks[k] !== 'skipped');
+  const evaluated = (Object.keys(copy.checks) as ComplianceCheckId[]).filter(
+    (k) => copy.checks[k] !== 'skipped' || image.checks[k] !== 'skipped',
+  );
   return {
     image: variant.buffer,
     contentType: variant.contentType,

@@ -9,13 +9,33 @@
  */
 import sharp from 'sharp';
 import { AppError } from '../../shared/errors.js';
-import { brandKitSchema, templateLayersSchema, type BrandKit, type BrandKitInput, type Brief, type TemplateLayers } from '../../domain/brand-types.js';
-import { PLATFORM_PRESETS, contentTypeFor, type OutputFormat, type PlatformName, type PlatformPreset } from '../../domain/platforms.js';
+import {
+  brandKitSchema,
+  templateLayersSchema,
+  type BrandKit,
+  type BrandKitInput,
+  type Brief,
+  type TemplateLayers,
+} from '../../domain/brand-types.js';
+import {
+  PLATFORM_PRESETS,
+  contentTypeFor,
+  type OutputFormat,
+  type PlatformName,
+  type PlatformPreset,
+} from '../../domain/platforms.js';
 import { buildRenderPlan, textBlockOf } from '../../domain/rendering/plan.js';
 import { fitText } from '../../domain/rendering/text-layout.js';
 import { placeInk } from '../../domain/rendering/text-measure.js';
 import type { Box } from '../../domain/rendering/geometry.js';
-import type { Adjustment, PlannedText, RenderPlan, RenderedLayout, RenderedText, VariantAnalysis } from '../../domain/rendering/types.js';
+import type {
+  Adjustment,
+  PlannedText,
+  RenderPlan,
+  RenderedLayout,
+  RenderedText,
+  VariantAnalysis,
+} from '../../domain/rendering/types.js';
 import { dominantColors, sampleBackground, type RawImage } from './analyze.js';
 import { shippedFonts } from './fonts.js';
 import { decodeImage, encodeUnderLimit, sha256Hex, type DecodedImage } from './image-io.js';
@@ -87,7 +107,8 @@ const LOGO_MAX = 1200;
 export async function prepareLogo(input: Buffer): Promise<PreparedLogo> {
   try {
     const meta = await sharp(input, INPUT_LIMITS).metadata();
-    const density = meta.format === 'svg' && meta.width ? Math.min(2400, Math.max(72, (72 * LOGO_MAX) / meta.width)) : undefined;
+    const density =
+      meta.format === 'svg' && meta.width ? Math.min(2400, Math.max(72, (72 * LOGO_MAX) / meta.width)) : undefined;
     const { data, info } = await sharp(input, { ...INPUT_LIMITS, ...(density ? { density } : {}) })
       .rotate()
       .resize({ width: LOGO_MAX, height: LOGO_MAX, fit: 'inside', withoutEnlargement: true })
@@ -113,7 +134,10 @@ function attentionPoint(src: DecodedImage): Promise<{ x: number; y: number }> {
   if (!p) {
     const { proxy } = src;
     p = sharp(proxy.data, { raw: { width: proxy.width, height: proxy.height, channels: proxy.channels as 3 } })
-      .resize(Math.max(1, Math.round(proxy.width / 2)), proxy.height, { fit: 'cover', position: sharp.strategy.attention })
+      .resize(Math.max(1, Math.round(proxy.width / 2)), proxy.height, {
+        fit: 'cover',
+        position: sharp.strategy.attention,
+      })
       .raw()
       .toBuffer({ resolveWithObject: true })
       .then(({ info }) => ({
@@ -132,7 +156,8 @@ async function cropRegion(src: DecodedImage, W: number, H: number, focus: Render
   const ch = Math.min(src.height, Math.round(H / scale));
   const clampX = (x: number) => Math.max(0, Math.min(src.width - cw, Math.round(x)));
   const clampY = (y: number) => Math.max(0, Math.min(src.height - ch, Math.round(y)));
-  if (focus === 'center' || (cw === src.width && ch === src.height)) return { x: clampX((src.width - cw) / 2), y: clampY((src.height - ch) / 2), w: cw, h: ch };
+  if (focus === 'center' || (cw === src.width && ch === src.height))
+    return { x: clampX((src.width - cw) / 2), y: clampY((src.height - ch) / 2), w: cw, h: ch };
   if (focus === 'attention') {
     const pt = await attentionPoint(src);
     return { x: clampX(pt.x - cw / 2), y: clampY(pt.y - ch / 2), w: cw, h: ch };
@@ -141,14 +166,19 @@ async function cropRegion(src: DecodedImage, W: number, H: number, focus: Render
   const p = src.proxy.width / src.width;
   const pw = Math.max(1, Math.min(src.proxy.width, Math.round(cw * p)));
   const ph = Math.max(1, Math.min(src.proxy.height, Math.round(ch * p)));
-  const { info } = await sharp(src.proxy.data, { raw: { width: src.proxy.width, height: src.proxy.height, channels: src.proxy.channels as 3 } })
+  const { info } = await sharp(src.proxy.data, {
+    raw: { width: src.proxy.width, height: src.proxy.height, channels: src.proxy.channels as 3 },
+  })
     .resize(pw, ph, { fit: 'cover', position: sharp.strategy.entropy })
     .raw()
     .toBuffer({ resolveWithObject: true });
   return { x: clampX(-(info.cropOffsetLeft ?? 0) / p), y: clampY(-(info.cropOffsetTop ?? 0) / p), w: cw, h: ch };
 }
 
-interface DrawnText { text: RenderedText; layer: (RgbaLayer & { left: number; top: number }) | null }
+interface DrawnText {
+  text: RenderedText;
+  layer: (RgbaLayer & { left: number; top: number }) | null;
+}
 
 /**
  * Draws one text block. The plan measured this very block, so its ink fits the box; should the
@@ -163,18 +193,36 @@ async function drawText(t: PlannedText): Promise<DrawnText> {
     if (!ink) return { text: { ...cur, bbox: null }, layer: null };
     if ((ink.width <= cur.box.w && ink.height <= cur.box.h) || cur.size <= 8 || attempt === 7) {
       const bbox = placeInk(cur.box, { w: ink.width, h: ink.height }, cur.align);
-      return { text: { ...cur, bbox }, layer: { data: ink.data, width: ink.width, height: ink.height, left: bbox.x, top: bbox.y } };
+      return {
+        text: { ...cur, bbox },
+        layer: { data: ink.data, width: ink.width, height: ink.height, left: bbox.x, top: bbox.y },
+      };
     }
     const smaller = Math.max(8, cur.size - Math.max(1, Math.round(cur.size * 0.06)));
     const fonts = shippedFonts();
     const face = fonts.find((f) => f.family === cur.font.family && f.weight === cur.font.weight) ?? fonts[0];
     const block = textBlockOf(cur);
-    const refit = await planMeasured((measure) => fitText({
-      text: cur.sourceText, face, measure, maxWidth: cur.box.w, maxHeight: cur.box.h, minSize: Math.min(smaller, 8), maxSize: smaller,
-      maxLines: Math.max(1, cur.lines.length), align: block.align, direction: cur.direction,
-    }));
+    const refit = await planMeasured((measure) =>
+      fitText({
+        text: cur.sourceText,
+        face,
+        measure,
+        maxWidth: cur.box.w,
+        maxHeight: cur.box.h,
+        minSize: Math.min(smaller, 8),
+        maxSize: smaller,
+        maxLines: Math.max(1, cur.lines.length),
+        align: block.align,
+        direction: cur.direction,
+      }),
+    );
     cur = {
-      ...cur, size: refit.size, lines: refit.lines, lineHeight: refit.lineHeight, truncated: cur.truncated || refit.truncated, shrunk: true,
+      ...cur,
+      size: refit.size,
+      lines: refit.lines,
+      lineHeight: refit.lineHeight,
+      truncated: cur.truncated || refit.truncated,
+      shrunk: true,
       estimate: placeInk(cur.box, { w: refit.width, h: refit.height }, cur.align),
     };
   }
@@ -207,19 +255,36 @@ function logoAt(p: Prepared, box: Box): Promise<Buffer> {
 
 async function prepare(input: RenderInput): Promise<Prepared> {
   const layersParsed = templateLayersSchema.safeParse(input.layers);
-  if (!layersParsed.success) throw new AppError('validation_failed', 'The template layers are not valid', { detail: { issues: layersParsed.error.issues } });
+  if (!layersParsed.success)
+    throw new AppError('validation_failed', 'The template layers are not valid', {
+      detail: { issues: layersParsed.error.issues },
+    });
   const brandParsed = brandKitSchema.safeParse(input.brand);
-  if (!brandParsed.success) throw new AppError('validation_failed', 'The brand settings are not valid', { detail: { issues: brandParsed.error.issues } });
+  if (!brandParsed.success)
+    throw new AppError('validation_failed', 'The brand settings are not valid', {
+      detail: { issues: brandParsed.error.issues },
+    });
   const [src, logo] = await Promise.all([
     Buffer.isBuffer(input.source) ? decodeImage(input.source) : Promise.resolve(input.source),
-    !input.logo ? Promise.resolve(null) : Buffer.isBuffer(input.logo) ? prepareLogo(input.logo) : Promise.resolve(input.logo),
+    !input.logo
+      ? Promise.resolve(null)
+      : Buffer.isBuffer(input.logo)
+        ? prepareLogo(input.logo)
+        : Promise.resolve(input.logo),
   ]);
   return { src, layers: layersParsed.data, brand: brandParsed.data, logo, logoSizes: new Map() };
 }
 
-async function renderPrepared(p: Prepared, preset: PlatformPreset, brief: RenderInput['brief'], adjustPlan?: (plan: RenderPlan) => RenderPlan): Promise<RenderedVariant> {
+async function renderPrepared(
+  p: Prepared,
+  preset: PlatformPreset,
+  brief: RenderInput['brief'],
+  adjustPlan?: (plan: RenderPlan) => RenderPlan,
+): Promise<RenderedVariant> {
   const fonts = shippedFonts();
-  const base0 = await planMeasured((measure) => buildRenderPlan({ preset, layers: p.layers, brand: p.brand, brief, fonts, measure, logo: p.logo }));
+  const base0 = await planMeasured((measure) =>
+    buildRenderPlan({ preset, layers: p.layers, brand: p.brand, brief, fonts, measure, logo: p.logo }),
+  );
   const plan = adjustPlan ? adjustPlan(base0) : base0;
   const W = plan.width;
   const H = plan.height;
@@ -233,18 +298,22 @@ async function renderPrepared(p: Prepared, preset: PlatformPreset, brief: Render
       .resize(W, H, { fit: 'fill' })
       .raw()
       .toBuffer(),
-    logoPlan && p.logo
-      ? logoAt(p, logoPlan.box)
-      : Promise.resolve(null),
+    logoPlan && p.logo ? logoAt(p, logoPlan.box) : Promise.resolve(null),
   ]);
-  const legible = await composeLegible({ data: photo, width: W, height: H, channels: 3 }, plan.overlay, plan.texts, p.brand);
+  const legible = await composeLegible(
+    { data: photo, width: W, height: H, channels: 3 },
+    plan.overlay,
+    plan.texts,
+    p.brand,
+  );
   const drawn = await Promise.all(legible.texts.map((t) => drawText(t)));
   const img = legible.img;
   const texts = drawn.map((d) => d.text);
   // Measured before any text is drawn: contrast is about what lies under the letters.
   const textBackgrounds = texts.filter((t) => t.bbox).map((t) => sampleBackground(img, t.bbox as Box, t.slot));
   for (const d of drawn) if (d.layer) blendOver(img, d.layer, d.layer.left, d.layer.top);
-  if (logoPlan && logoPx) blendOver(img, { data: logoPx, width: logoPlan.box.w, height: logoPlan.box.h }, logoPlan.box.x, logoPlan.box.y);
+  if (logoPlan && logoPx)
+    blendOver(img, { data: logoPx, width: logoPlan.box.w, height: logoPlan.box.h }, logoPlan.box.x, logoPlan.box.y);
 
   const encoded = await encodeUnderLimit(img, plan.output, plan.maxBytes, preset.name);
   const analysis: VariantAnalysis = {

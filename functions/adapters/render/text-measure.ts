@@ -35,16 +35,21 @@ function markup(text: string): string {
   if (!emoji) return escapeMarkup(text);
   let out = '';
   for (const g of graphemes(text)) {
-    out += emojiPresentation(g) && emoji.covers(g.codePointAt(0)!) ? `<span font_family="${emoji.family}">${escapeMarkup(g)}</span>` : escapeMarkup(g);
+    out +=
+      emojiPresentation(g) && emoji.covers(g.codePointAt(0)!)
+        ? `<span font_family="${emoji.family}">${escapeMarkup(g)}</span>`
+        : escapeMarkup(g);
   }
   return out;
 }
 
 function faceFor(block: TextBlock): ShippedFont {
   const fonts = shippedFonts();
-  return fonts.find((f) => f.role === 'primary' && f.family === block.face.family && f.weight === block.face.weight)
-    ?? fonts.find((f) => f.role === 'primary' && f.family === block.face.family)
-    ?? fonts[0];
+  return (
+    fonts.find((f) => f.role === 'primary' && f.family === block.face.family && f.weight === block.face.weight) ??
+    fonts.find((f) => f.role === 'primary' && f.family === block.face.family) ??
+    fonts[0]
+  );
 }
 
 /**
@@ -66,9 +71,14 @@ export function textInput(block: TextBlock, color = '#FFFFFF'): NonNullable<Shar
 }
 
 /** Rasterizes a block: RGBA pixels trimmed to the ink (null when it draws nothing, e.g. only spaces). */
-export async function rasterizeBlock(block: TextBlock, color: string): Promise<{ data: Buffer; width: number; height: number } | null> {
+export async function rasterizeBlock(
+  block: TextBlock,
+  color: string,
+): Promise<{ data: Buffer; width: number; height: number } | null> {
   try {
-    const { data, info } = await sharp({ text: textInput(block, color) }).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp({ text: textInput(block, color) })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     cache.set(blockKey(block), { w: info.width, h: info.height });
     return { data, width: info.width, height: info.height };
   } catch (e) {

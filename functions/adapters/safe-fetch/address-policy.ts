@@ -19,14 +19,36 @@ loopback.addAddress('::1', 'ipv6');
 // against the IPv4 rules.
 const nonPublic = new net.BlockList();
 for (const [a, p] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15],
-  ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) nonPublic.addSubnet(a, p, 'ipv4');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  nonPublic.addSubnet(a, p, 'ipv4');
 for (const [a, p] of [
-  ['::', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32],
-  ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
-] as const) nonPublic.addSubnet(a, p, 'ipv6');
+  ['::', 96],
+  ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['100::', 64],
+  ['2001::', 23],
+  ['2001:db8::', 32],
+  ['2002::', 16],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['fec0::', 10],
+  ['ff00::', 8],
+] as const)
+  nonPublic.addSubnet(a, p, 'ipv6');
 
 /** Classifies an IP address literal. Anything unparseable counts as private. */
 export function classifyAddress(address: string): AddressClass {
@@ -51,7 +73,12 @@ export function hostMatches(host: string, patterns: readonly string[]): boolean 
   return patterns.some((p) => {
     const pat = normalizeHost(p);
     if (!pat.includes('*')) return pat === h;
-    const re = new RegExp(`^${pat.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[a-z0-9-]*')}$`);
+    const re = new RegExp(
+      `^${pat
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[a-z0-9-]*')}$`,
+    );
     return re.test(h);
   });
 }
@@ -96,9 +123,17 @@ export function redact(url: URL | string): string {
  * with detail.reason in: bad_url | scheme | credentials | host_not_allowed | private_address |
  * dns_failed.
  */
-export async function checkTarget(raw: string | URL, policy: AddressPolicy, resolve: Resolver = systemResolver): Promise<CheckedTarget> {
+export async function checkTarget(
+  raw: string | URL,
+  policy: AddressPolicy,
+  resolve: Resolver = systemResolver,
+): Promise<CheckedTarget> {
   let url: URL;
-  try { url = new URL(String(raw)); } catch { throw refuse('bad_url', String(raw), 'The download URL is not valid'); }
+  try {
+    url = new URL(String(raw));
+  } catch {
+    throw refuse('bad_url', String(raw), 'The download URL is not valid');
+  }
   const host = normalizeHost(url.hostname);
   const local = (policy.localHttpHosts ?? []).some((h) => normalizeHost(h) === host);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
@@ -112,8 +147,13 @@ export async function checkTarget(raw: string | URL, policy: AddressPolicy, reso
   if (net.isIP(host)) {
     addresses = [{ address: host, family: net.isIP(host) }];
   } else {
-    try { addresses = await resolve(host); } catch (e) {
-      throw new AppError('unsafe_download', `Could not resolve ${host}`, { detail: { reason: 'dns_failed', url: redact(url) }, cause: e });
+    try {
+      addresses = await resolve(host);
+    } catch (e) {
+      throw new AppError('unsafe_download', `Could not resolve ${host}`, {
+        detail: { reason: 'dns_failed', url: redact(url) },
+        cause: e,
+      });
     }
     if (addresses.length === 0) throw refuse('dns_failed', url, `Host ${host} has no addresses`);
   }

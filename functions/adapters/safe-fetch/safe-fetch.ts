@@ -11,7 +11,14 @@ import type { LookupFunction } from 'node:net';
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { UsageOutcome } from '../../domain/sourcing-ports.js';
 import { parseRetryAfter } from '../../domain/sourcing.js';
-import { checkTarget, redact, systemResolver, type AddressPolicy, type CheckedTarget, type Resolver } from './address-policy.js';
+import {
+  checkTarget,
+  redact,
+  systemResolver,
+  type AddressPolicy,
+  type CheckedTarget,
+  type Resolver,
+} from './address-policy.js';
 import { DEFAULT_MAX_PIXELS, inspectImage, type InspectedImage } from './inspect-image.js';
 
 export interface DownloadPolicy extends AddressPolicy {
@@ -26,7 +33,11 @@ export interface DownloadPolicy extends AddressPolicy {
 }
 
 /** Hosts Freepik serves stock downloads, previews and Mystic results from. */
-export const FREEPIK_DOWNLOAD_HOSTS = ['img.freepik.com', 'downloadscdn*.freepik.com', 'ai-statics.freepik.com'] as const;
+export const FREEPIK_DOWNLOAD_HOSTS = [
+  'img.freepik.com',
+  'downloadscdn*.freepik.com',
+  'ai-statics.freepik.com',
+] as const;
 
 export const defaultDownloadPolicy: DownloadPolicy = {
   allowedHosts: FREEPIK_DOWNLOAD_HOSTS,
@@ -74,7 +85,11 @@ export interface SafeImage extends InspectedImage {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Downloads `url` under `policy`; throws AppError unsafe_download / upstream_unavailable / upstream_rejected. */
-export async function safeFetch(url: string, policy: DownloadPolicy, opts: SafeFetchOptions = {}): Promise<FetchedBytes> {
+export async function safeFetch(
+  url: string,
+  policy: DownloadPolicy,
+  opts: SafeFetchOptions = {},
+): Promise<FetchedBytes> {
   const now = opts.now ?? Date.now;
   const resolve = opts.resolve ?? systemResolver;
   const deadline = AbortSignal.timeout(policy.timeoutMs);
@@ -89,9 +104,16 @@ export async function safeFetch(url: string, policy: DownloadPolicy, opts: SafeF
     try {
       res = await request(target, signal);
     } catch (e) {
-      if (opts.signal?.aborted) { await report({ statusCode: null, outcome: 'error', errorCode: 'aborted' }); throw opts.signal.reason; }
+      if (opts.signal?.aborted) {
+        await report({ statusCode: null, outcome: 'error', errorCode: 'aborted' });
+        throw opts.signal.reason;
+      }
       const err = networkError(e, signal);
-      await report({ statusCode: null, outcome: err.detail?.reason === 'timeout' ? 'timeout' : 'network_error', errorCode: String(err.detail?.code ?? err.detail?.reason) });
+      await report({
+        statusCode: null,
+        outcome: err.detail?.reason === 'timeout' ? 'timeout' : 'network_error',
+        errorCode: String(err.detail?.code ?? err.detail?.reason),
+      });
       throw err;
     }
     const status = res.statusCode ?? 0;
@@ -99,9 +121,12 @@ export async function safeFetch(url: string, policy: DownloadPolicy, opts: SafeF
       res.resume();
       const location = res.headers.location;
       await report({ statusCode: status, outcome: 'success' });
-      if (!location) throw new AppError('upstream_rejected', 'A redirect without a Location header', { detail: { status } });
+      if (!location)
+        throw new AppError('upstream_rejected', 'A redirect without a Location header', { detail: { status } });
       if (hop + 1 > policy.maxRedirects) {
-        throw new AppError('unsafe_download', 'Too many redirects', { detail: { reason: 'too_many_redirects', url: redact(target.url) } });
+        throw new AppError('unsafe_download', 'Too many redirects', {
+          detail: { reason: 'too_many_redirects', url: redact(target.url) },
+        });
       }
       current = new URL(location, target.url);
       continue;
@@ -109,10 +134,17 @@ export async function safeFetch(url: string, policy: DownloadPolicy, opts: SafeF
     if (status !== 200) {
       res.resume();
       const retryable = status === 408 || status === 429 || status >= 500;
-      await report({ statusCode: status, outcome: retryable ? 'retryable_error' : 'error', errorCode: `http_${status}` });
+      await report({
+        statusCode: status,
+        outcome: retryable ? 'retryable_error' : 'error',
+        errorCode: `http_${status}`,
+      });
       const retryAfterMs = parseRetryAfter(header(res, 'retry-after'), now());
       throw retryable
-        ? new AppError('upstream_unavailable', `The image host answered ${status}`, { retryable: true, detail: { status, retryAfterMs } })
+        ? new AppError('upstream_unavailable', `The image host answered ${status}`, {
+            retryable: true,
+            detail: { status, retryAfterMs },
+          })
         : new AppError('upstream_rejected', `The image host refused the download (${status})`, { detail: { status } });
     }
     try {
@@ -120,10 +152,17 @@ export async function safeFetch(url: string, policy: DownloadPolicy, opts: SafeF
       await report({ statusCode: status, outcome: 'success' });
       return { bytes, finalUrl: redact(target.url), declaredType: header(res, 'content-type') };
     } catch (e) {
-      if (opts.signal?.aborted) { await report({ statusCode: status, outcome: 'error', errorCode: 'aborted' }); throw opts.signal.reason; }
+      if (opts.signal?.aborted) {
+        await report({ statusCode: status, outcome: 'error', errorCode: 'aborted' });
+        throw opts.signal.reason;
+      }
       const err = networkError(e, signal);
       const reason = String(err.detail?.reason ?? 'error');
-      await report({ statusCode: status, outcome: reason === 'timeout' ? 'timeout' : err.retryable ? 'network_error' : 'error', errorCode: reason === 'network' ? String(err.detail?.code) : reason });
+      await report({
+        statusCode: status,
+        outcome: reason === 'timeout' ? 'timeout' : err.retryable ? 'network_error' : 'error',
+        errorCode: reason === 'network' ? String(err.detail?.code) : reason,
+      });
       throw err;
     }
   }
@@ -152,19 +191,30 @@ function request(target: CheckedTarget, signal: AbortSignal): Promise<http.Incom
   };
   const mod = target.url.protocol === 'https:' ? https : http;
   return new Promise((resolvePromise, reject) => {
-    const req = mod.request(target.url, {
-      method: 'GET',
-      lookup: pinned,
-      signal,
-      headers: { accept: 'image/jpeg,image/png,image/webp;q=0.9,*/*;q=0.1', 'accept-encoding': 'identity', 'user-agent': 'svp-image-fetch/1' },
-    }, resolvePromise);
+    const req = mod.request(
+      target.url,
+      {
+        method: 'GET',
+        lookup: pinned,
+        signal,
+        headers: {
+          accept: 'image/jpeg,image/png,image/webp;q=0.9,*/*;q=0.1',
+          'accept-encoding': 'identity',
+          'user-agent': 'svp-image-fetch/1',
+        },
+      },
+      resolvePromise,
+    );
     req.on('error', reject);
     req.end();
   });
 }
 
 function readCapped(res: http.IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
-  const tooLarge = () => new AppError('unsafe_download', `The image is larger than ${maxBytes} bytes`, { detail: { reason: 'too_large', maxBytes } });
+  const tooLarge = () =>
+    new AppError('unsafe_download', `The image is larger than ${maxBytes} bytes`, {
+      detail: { reason: 'too_large', maxBytes },
+    });
   const declared = Number(header(res, 'content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
     res.destroy();
@@ -179,7 +229,10 @@ function readCapped(res: http.IncomingMessage, maxBytes: number, signal: AbortSi
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
-      if (err) { res.destroy(); reject(err); } else resolvePromise(value!);
+      if (err) {
+        res.destroy();
+        reject(err);
+      } else resolvePromise(value!);
     };
     const onAbort = () => settle(signal.reason);
     if (signal.aborted) return onAbort();
@@ -199,8 +252,16 @@ function readCapped(res: http.IncomingMessage, maxBytes: number, signal: AbortSi
 function networkError(e: unknown, signal: AbortSignal): AppError {
   if (isAppError(e)) return e;
   if (signal.aborted) {
-    return new AppError('upstream_unavailable', 'The image download timed out', { retryable: true, detail: { reason: 'timeout', code: 'timeout' }, cause: e });
+    return new AppError('upstream_unavailable', 'The image download timed out', {
+      retryable: true,
+      detail: { reason: 'timeout', code: 'timeout' },
+      cause: e,
+    });
   }
   const code = (e as { code?: string })?.code ?? 'network';
-  return new AppError('upstream_unavailable', `The image download failed (${code})`, { retryable: true, detail: { reason: 'network', code }, cause: e });
+  return new AppError('upstream_unavailable', `The image download failed (${code})`, {
+    retryable: true,
+    detail: { reason: 'network', code },
+    cause: e,
+  });
 }

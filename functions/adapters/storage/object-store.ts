@@ -2,13 +2,24 @@
  * The object store port and its S3 implementation (AWS S3, or s3rver locally via S3_ENDPOINT).
  * Keys are namespaced by tenant by the callers (orgs/<orgId>/...).
  */
-import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PUBLISHED_PREFIX } from '../../domain/rendering/keys.js';
 import { AppError } from '../../shared/errors.js';
 import type { AdapterPermissions } from '../aws-permissions.js';
 
-export interface ObjectHead { bytes: number; contentType?: string; etag?: string }
+export interface ObjectHead {
+  bytes: number;
+  contentType?: string;
+  etag?: string;
+}
 
 /** What the domain needs from object storage. */
 export interface ObjectStore {
@@ -36,12 +47,31 @@ export const OBJECT_STORE_PERMISSIONS = {
   get: [{ action: 's3:GetObject', on: 'object' }],
   head: [
     { action: 's3:GetObject', on: 'object' },
-    { action: 's3:ListBucket', on: 'bucket', why: 'without it S3 answers HeadObject on a missing key with 403 Forbidden instead of 404' },
+    {
+      action: 's3:ListBucket',
+      on: 'bucket',
+      why: 'without it S3 answers HeadObject on a missing key with 403 Forbidden instead of 404',
+    },
   ],
   delete: [{ action: 's3:DeleteObject', on: 'object' }],
-  presignGet: [{ action: 's3:GetObject', on: 'object', why: 'a presigned URL is authorized with the signer\'s permissions when it is used' }],
-  presignPut: [{ action: 's3:PutObject', on: 'object', why: 'a presigned URL is authorized with the signer\'s permissions when it is used' }],
-  copy: [{ action: 's3:GetObject', on: 'object' }, { action: 's3:PutObject', on: 'object' }],
+  presignGet: [
+    {
+      action: 's3:GetObject',
+      on: 'object',
+      why: "a presigned URL is authorized with the signer's permissions when it is used",
+    },
+  ],
+  presignPut: [
+    {
+      action: 's3:PutObject',
+      on: 'object',
+      why: "a presigned URL is authorized with the signer's permissions when it is used",
+    },
+  ],
+  copy: [
+    { action: 's3:GetObject', on: 'object' },
+    { action: 's3:PutObject', on: 'object' },
+  ],
   publicUrl: [],
 } as const satisfies AdapterPermissions<keyof ObjectStore, 'object' | 'bucket'>;
 
@@ -72,13 +102,23 @@ export function createS3Client(opts: Omit<S3Options, 'bucket'> & { endpoint?: st
 
 export function createObjectStore(opts: S3Options): ObjectStore {
   const s3 = createS3Client(opts);
-  const signer = opts.publicEndpoint && opts.publicEndpoint !== opts.endpoint
-    ? createS3Client({ ...opts, endpoint: opts.publicEndpoint })
-    : s3;
+  const signer =
+    opts.publicEndpoint && opts.publicEndpoint !== opts.endpoint
+      ? createS3Client({ ...opts, endpoint: opts.publicEndpoint })
+      : s3;
   const Bucket = opts.bucket;
   return {
     async put(key, body, contentType, meta) {
-      await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: body, ContentType: contentType, Metadata: meta, ContentLength: body.length }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          Metadata: meta,
+          ContentLength: body.length,
+        }),
+      );
     },
     async get(key) {
       const out = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
@@ -93,7 +133,11 @@ export function createObjectStore(opts: S3Options): ObjectStore {
         if (err.name === 'NotFound' || err.$metadata?.httpStatusCode === 404) return undefined;
         // Not "missing": S3 hides a missing key behind 403 from callers without s3:ListBucket.
         if (err.$metadata?.httpStatusCode === 403) {
-          throw new AppError('internal', 'the object store refused to say whether an object exists (the function lacks s3:ListBucket on the bucket)', { cause: e });
+          throw new AppError(
+            'internal',
+            'the object store refused to say whether an object exists (the function lacks s3:ListBucket on the bucket)',
+            { cause: e },
+          );
         }
         throw e;
       }
@@ -105,19 +149,31 @@ export function createObjectStore(opts: S3Options): ObjectStore {
       return getSignedUrl(signer, new GetObjectCommand({ Bucket, Key: key }), { expiresIn: ttlSeconds });
     },
     presignPut(key, contentType, ttlSeconds = 300) {
-      return getSignedUrl(signer, new PutObjectCommand({ Bucket, Key: key, ContentType: contentType }), { expiresIn: ttlSeconds });
+      return getSignedUrl(signer, new PutObjectCommand({ Bucket, Key: key, ContentType: contentType }), {
+        expiresIn: ttlSeconds,
+      });
     },
     async copy(fromKey, toKey, headers) {
-      await s3.send(new CopyObjectCommand({
-        Bucket, Key: toKey, CopySource: `${Bucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`,
-        MetadataDirective: 'REPLACE', ContentType: headers.contentType, CacheControl: headers.cacheControl,
-      }));
+      await s3.send(
+        new CopyObjectCommand({
+          Bucket,
+          Key: toKey,
+          CopySource: `${Bucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`,
+          MetadataDirective: 'REPLACE',
+          ContentType: headers.contentType,
+          CacheControl: headers.cacheControl,
+        }),
+      );
     },
     publicUrl(key) {
       if (!key.startsWith(`${PUBLISHED_PREFIX}/`)) throw new Error(`not a published key: ${key}`);
       const path = key.split('/').map(encodeURIComponent).join('/');
       if (opts.cdnDomain) return `https://${opts.cdnDomain}/${path.slice(PUBLISHED_PREFIX.length + 1)}`;
-      const base = (opts.publicEndpoint ?? opts.endpoint ?? `https://${Bucket}.s3.${opts.region ?? 'us-east-1'}.amazonaws.com`).replace(/\/$/, '');
+      const base = (
+        opts.publicEndpoint ??
+        opts.endpoint ??
+        `https://${Bucket}.s3.${opts.region ?? 'us-east-1'}.amazonaws.com`
+      ).replace(/\/$/, '');
       return opts.publicEndpoint || opts.endpoint ? `${base}/${Bucket}/${path}` : `${base}/${path}`;
     },
   };

@@ -12,7 +12,11 @@ import type { AdapterPermissions } from '../aws-permissions.js';
 export const SFN_STARTER_PERMISSIONS = {
   start: [
     { action: 'states:StartExecution', on: 'state-machine' },
-    { action: 'states:DescribeExecution', on: 'execution', why: 'a repeated start of a run asks whether that execution is still running' },
+    {
+      action: 'states:DescribeExecution',
+      on: 'execution',
+      why: 'a repeated start of a run asks whether that execution is still running',
+    },
   ],
   stop: [{ action: 'states:StopExecution', on: 'execution' }],
 } as const satisfies AdapterPermissions<keyof WorkflowStarter, 'state-machine' | 'execution'>;
@@ -35,9 +39,13 @@ export function createSfnStarter(opts: SfnStarterOptions): WorkflowStarter {
     async start({ orgId, requestId, run }) {
       const name = executionNameFor(requestId, run);
       try {
-        const out = await client.send(new StartExecutionCommand({
-          stateMachineArn: opts.stateMachineArn, name, input: JSON.stringify({ orgId, requestId, run }),
-        }));
+        const out = await client.send(
+          new StartExecutionCommand({
+            stateMachineArn: opts.stateMachineArn,
+            name,
+            input: JSON.stringify({ orgId, requestId, run }),
+          }),
+        );
         return { executionName: name, executionArn: out.executionArn };
       } catch (e) {
         if ((e as Error).name !== 'ExecutionAlreadyExists') {

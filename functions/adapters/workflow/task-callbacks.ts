@@ -3,7 +3,12 @@
  * Both raise errors named like the SFN API (`TaskTimedOut`, `InvalidToken`, `TaskDoesNotExist`,
  * `InvalidOutput`): a TaskTimedOut/InvalidToken on a second answer means "already decided".
  */
-import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import type { AdapterPermissions } from '../aws-permissions.js';
 
 export interface TaskCallbacks {
@@ -28,11 +33,18 @@ export const isTaskClosedError = (e: unknown) =>
 export function createSfnTaskCallbacks(client: Pick<SFNClient, 'send'> = new SFNClient({})): TaskCallbacks {
   return {
     async sendTaskSuccess(token, output) {
-      await client.send(new SendTaskSuccessCommand({ taskToken: token, output: typeof output === 'string' ? output : JSON.stringify(output ?? null) }));
+      await client.send(
+        new SendTaskSuccessCommand({
+          taskToken: token,
+          output: typeof output === 'string' ? output : JSON.stringify(output ?? null),
+        }),
+      );
     },
     async sendTaskFailure(token, error, cause) {
       // SFN limits: error 256 chars, cause 32768.
-      await client.send(new SendTaskFailureCommand({ taskToken: token, error: error?.slice(0, 256), cause: cause?.slice(0, 32_768) }));
+      await client.send(
+        new SendTaskFailureCommand({ taskToken: token, error: error?.slice(0, 256), cause: cause?.slice(0, 32_768) }),
+      );
     },
     async sendTaskHeartbeat(token) {
       await client.send(new SendTaskHeartbeatCommand({ taskToken: token }));

@@ -11,7 +11,13 @@
  */
 import type { DbHandle } from '../../adapters/db/client.js';
 import { withTenant } from '../../adapters/db/client.js';
-import { listCollectableConnections, postsOfConnection, saveTotals, updateConnection, type CollectableConnection } from '../../adapters/analytics/connections-store.js';
+import {
+  listCollectableConnections,
+  postsOfConnection,
+  saveTotals,
+  updateConnection,
+  type CollectableConnection,
+} from '../../adapters/analytics/connections-store.js';
 import { findVariants, insertSamples } from '../../adapters/analytics/metrics-store.js';
 import { isConnectorError, type CollectResult, type MetricsConnector } from '../../domain/analytics/connector.js';
 import { toIncrements, type LifetimeTotals } from '../../domain/analytics/increments.js';
@@ -46,7 +52,11 @@ export interface CollectSummary {
 }
 
 /** The field context the token is sealed under (tenant + column + row). */
-export const tokenFieldContext = (c: { orgId: string; id: string }) => ({ orgId: c.orgId, field: 'social_connections.access_token_enc', rowId: c.id });
+export const tokenFieldContext = (c: { orgId: string; id: string }) => ({
+  orgId: c.orgId,
+  field: 'social_connections.access_token_enc',
+  rowId: c.id,
+});
 
 export async function collectMetrics(deps: CollectorDeps): Promise<CollectSummary> {
   const now = deps.now ?? new Date();
@@ -59,9 +69,22 @@ export async function collectMetrics(deps: CollectorDeps): Promise<CollectSummar
   return { connections: conns.length, samples: outcomes.reduce((n, o) => n + o.samples, 0), outcomes };
 }
 
-async function collectOne(deps: CollectorDeps, connector: MetricsConnector, conn: CollectableConnection, now: Date): Promise<ConnectionOutcome> {
+async function collectOne(
+  deps: CollectorDeps,
+  connector: MetricsConnector,
+  conn: CollectableConnection,
+  now: Date,
+): Promise<ConnectionOutcome> {
   const maxAge = deps.maxPostAgeDays ?? 90;
-  const outcome: ConnectionOutcome = { connectionId: conn.id, orgId: conn.orgId, platform: conn.platform, status: 'ok', posts: 0, samples: 0, skippedPosts: 0 };
+  const outcome: ConnectionOutcome = {
+    connectionId: conn.id,
+    orgId: conn.orgId,
+    platform: conn.platform,
+    status: 'ok',
+    posts: 0,
+    samples: 0,
+    skippedPosts: 0,
+  };
   const tenant = { orgId: conn.orgId };
 
   let token: string;
@@ -70,7 +93,9 @@ async function collectOne(deps: CollectorDeps, connector: MetricsConnector, conn
   } catch (_e) {
     outcome.status = 'failed';
     outcome.error = 'the stored access token could not be decrypted';
-    await withTenant(deps.db.db, tenant, (tx) => updateConnection(tx, conn.id, { status: 'active', lastError: outcome.error }));
+    await withTenant(deps.db.db, tenant, (tx) =>
+      updateConnection(tx, conn.id, { status: 'active', lastError: outcome.error }),
+    );
     deps.log?.('collector: token not decryptable', { connectionId: conn.id });
     return outcome;
   }
@@ -78,11 +103,30 @@ async function collectOne(deps: CollectorDeps, connector: MetricsConnector, conn
   const posts = await withTenant(deps.db.db, tenant, (tx) => postsOfConnection(tx, conn.id, now, maxAge));
   outcome.posts = posts.length;
   let result: CollectResult;
-  let nextStatus: { status: 'active' | 'rate_limited' | 'needs_reauth'; retryAfter?: Date | null; lastError?: string | null } = { status: 'active', retryAfter: null, lastError: null };
+  let nextStatus: {
+    status: 'active' | 'rate_limited' | 'needs_reauth';
+    retryAfter?: Date | null;
+    lastError?: string | null;
+  } = { status: 'active', retryAfter: null, lastError: null };
   try {
     result = posts.length
-      ? await connector.collect({ id: conn.id, orgId: conn.orgId, platform: conn.platform, accountId: conn.accountId, accessToken: token, lastCollectedAt: conn.lastCollectedAt },
-        posts.map((p) => ({ variantId: p.variantId, externalPostId: p.externalPostId, platform: p.platform, publishedAt: p.publishedAt })), conn.lastCollectedAt)
+      ? await connector.collect(
+          {
+            id: conn.id,
+            orgId: conn.orgId,
+            platform: conn.platform,
+            accountId: conn.accountId,
+            accessToken: token,
+            lastCollectedAt: conn.lastCollectedAt,
+          },
+          posts.map((p) => ({
+            variantId: p.variantId,
+            externalPostId: p.externalPostId,
+            platform: p.platform,
+            publishedAt: p.publishedAt,
+          })),
+          conn.lastCollectedAt,
+        )
       : { points: [], skipped: [] };
   } catch (e) {
     if (!isConnectorError(e)) throw e;
@@ -90,7 +134,11 @@ async function collectOne(deps: CollectorDeps, connector: MetricsConnector, conn
     outcome.error = e.message;
     if (e.kind === 'rate_limited') {
       outcome.status = 'rate_limited';
-      nextStatus = { status: 'rate_limited', retryAfter: new Date(now.getTime() + (e.retryAfterSeconds ?? 3600) * 1000), lastError: e.message };
+      nextStatus = {
+        status: 'rate_limited',
+        retryAfter: new Date(now.getTime() + (e.retryAfterSeconds ?? 3600) * 1000),
+        lastError: e.message,
+      };
     } else if (e.kind === 'reauth_required') {
       outcome.status = 'needs_reauth';
       nextStatus = { status: 'needs_reauth', retryAfter: null, lastError: e.message };

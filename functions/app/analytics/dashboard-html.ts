@@ -10,7 +10,12 @@ import { escapeHtml as esc } from '../../shared/http/html.js';
 import type { ContentAnalytics, Dashboard } from './dashboard.js';
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const usd = new Intl.NumberFormat('en-US', {
+  style: 'currency',
+  currency: 'USD',
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
 const pct = (r: number | null) => (r === null ? '–' : `${(r * 100).toFixed(1)}%`);
 export const fmtInt = (n: number) => int.format(n);
 
@@ -33,15 +38,28 @@ function axes(max: number, labels: string[], slots = false): string {
   });
   const step = Math.max(1, Math.ceil(labels.length / 6));
   const innerW = W - PAD.l - PAD.r;
-  const anchor = (i: number) => (labels.length > 1 && i === labels.length - 1 ? 'end' : labels.length > 1 && i === 0 ? 'start' : 'middle');
-  const xOf = (i: number) => (slots ? PAD.l + ((i + 0.5) * innerW) / labels.length : PAD.l + (labels.length === 1 ? innerW / 2 : (innerW * i) / (labels.length - 1)));
-  const xl = labels.map((l, i) => (i % step === 0 || i === labels.length - 1)
-    ? `<text x="${xOf(i).toFixed(1)}" y="${H - 8}" text-anchor="${slots ? 'middle' : anchor(i)}" font-size="11" fill="#6b7280">${esc(l.slice(5))}</text>` : '');
+  const anchor = (i: number) =>
+    labels.length > 1 && i === labels.length - 1 ? 'end' : labels.length > 1 && i === 0 ? 'start' : 'middle';
+  const xOf = (i: number) =>
+    slots
+      ? PAD.l + ((i + 0.5) * innerW) / labels.length
+      : PAD.l + (labels.length === 1 ? innerW / 2 : (innerW * i) / (labels.length - 1));
+  const xl = labels.map((l, i) =>
+    i % step === 0 || i === labels.length - 1
+      ? `<text x="${xOf(i).toFixed(1)}" y="${H - 8}" text-anchor="${slots ? 'middle' : anchor(i)}" font-size="11" fill="#6b7280">${esc(l.slice(5))}</text>`
+      : '',
+  );
   return ticks.join('') + xl.join('');
 }
 
 /** A line chart of one series by day; each point carries its value in data-* and a <title>. */
-export function lineChart(id: string, title: string, points: { label: string; value: number }[], unit: string, color = '#2563eb'): string {
+export function lineChart(
+  id: string,
+  title: string,
+  points: { label: string; value: number }[],
+  unit: string,
+  color = '#2563eb',
+): string {
   const max = niceMax(Math.max(0, ...points.map((p) => p.value)));
   const innerW = W - PAD.l - PAD.r;
   const innerH = H - PAD.t - PAD.b;
@@ -52,49 +70,80 @@ export function lineChart(id: string, title: string, points: { label: string; va
   }));
   const total = points.reduce((a, p) => a + p.value, 0);
   const line = xy.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
-  const dots = xy.map((p) => `<circle cx="${p.x.toFixed(1)}" cy="${p.y.toFixed(1)}" r="3" fill="${color}" data-label="${esc(p.label)}" data-value="${p.value}"><title>${esc(p.label)}: ${esc(fmtInt(p.value))} ${esc(unit)}</title></circle>`).join('');
+  const dots = xy
+    .map(
+      (p) =>
+        `<circle cx="${p.x.toFixed(1)}" cy="${p.y.toFixed(1)}" r="3" fill="${color}" data-label="${esc(p.label)}" data-value="${p.value}"><title>${esc(p.label)}: ${esc(fmtInt(p.value))} ${esc(unit)}</title></circle>`,
+    )
+    .join('');
   return `<figure class="chart"><figcaption>${esc(title)}</figcaption>
 <svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${esc(title)}" data-chart="${esc(id)}" data-total="${total}" data-points="${points.length}">
-${axes(max, points.map((p) => p.label))}<polyline points="${line}" fill="none" stroke="${color}" stroke-width="2"/>${dots}</svg></figure>`;
+${axes(
+  max,
+  points.map((p) => p.label),
+)}<polyline points="${line}" fill="none" stroke="${color}" stroke-width="2"/>${dots}</svg></figure>`;
 }
 
 /** Horizontal bars (label, value, text). */
-export function barChart(id: string, title: string, bars: { label: string; value: number; text: string }[], color = '#059669'): string {
+export function barChart(
+  id: string,
+  title: string,
+  bars: { label: string; value: number; text: string }[],
+  color = '#059669',
+): string {
   const rowH = 28;
   const h = Math.max(rowH, bars.length * rowH) + 8;
   const max = Math.max(0, ...bars.map((b) => b.value)) || 1;
   const labelW = 110;
-  const rows = bars.map((b, i) => {
-    const y = 4 + i * rowH;
-    const w = ((W - labelW - 170) * b.value) / max;
-    return `<g data-bar="${esc(b.label)}" data-value="${b.value}"><text x="0" y="${y + 18}" font-size="13" fill="#111827">${esc(b.label)}</text>` +
-      `<rect x="${labelW}" y="${y + 4}" width="${Math.max(0, w).toFixed(1)}" height="${rowH - 10}" rx="3" fill="${color}"><title>${esc(b.label)}: ${esc(b.text)}</title></rect>` +
-      `<text x="${labelW + Math.max(0, w) + 6}" y="${y + 18}" font-size="12" fill="#374151">${esc(b.text)}</text></g>`;
-  }).join('');
+  const rows = bars
+    .map((b, i) => {
+      const y = 4 + i * rowH;
+      const w = ((W - labelW - 170) * b.value) / max;
+      return (
+        `<g data-bar="${esc(b.label)}" data-value="${b.value}"><text x="0" y="${y + 18}" font-size="13" fill="#111827">${esc(b.label)}</text>` +
+        `<rect x="${labelW}" y="${y + 4}" width="${Math.max(0, w).toFixed(1)}" height="${rowH - 10}" rx="3" fill="${color}"><title>${esc(b.label)}: ${esc(b.text)}</title></rect>` +
+        `<text x="${labelW + Math.max(0, w) + 6}" y="${y + 18}" font-size="12" fill="#374151">${esc(b.text)}</text></g>`
+      );
+    })
+    .join('');
   return `<figure class="chart"><figcaption>${esc(title)}</figcaption>
 <svg viewBox="0 0 ${W} ${h}" width="100%" role="img" aria-label="${esc(title)}" data-chart="${esc(id)}" data-points="${bars.length}">${rows || `<text x="0" y="20" font-size="13" fill="#6b7280">No data in this range</text>`}</svg></figure>`;
 }
 
 /** Stacked daily columns (e.g. pass / review / reject). */
-export function stackedColumns(id: string, title: string, days: { label: string; parts: { key: string; value: number; color: string }[] }[]): string {
+export function stackedColumns(
+  id: string,
+  title: string,
+  days: { label: string; parts: { key: string; value: number; color: string }[] }[],
+): string {
   const totals = days.map((d) => d.parts.reduce((a, p) => a + p.value, 0));
   const max = niceMax(Math.max(0, ...totals));
   const innerW = W - PAD.l - PAD.r;
   const innerH = H - PAD.t - PAD.b;
   const colW = innerW / Math.max(1, days.length);
-  const cols = days.map((d, i) => {
-    let y = PAD.t + innerH;
-    const x = PAD.l + i * colW + colW * 0.15;
-    const rects = d.parts.map((p) => {
-      const h = (innerH * p.value) / max;
-      y -= h;
-      return p.value > 0 ? `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(colW * 0.7).toFixed(1)}" height="${h.toFixed(1)}" fill="${p.color}" data-part="${esc(p.key)}" data-value="${p.value}"><title>${esc(d.label)} ${esc(p.key)}: ${p.value}</title></rect>` : '';
-    }).join('');
-    return `<g data-label="${esc(d.label)}" data-total="${totals[i]}">${rects}</g>`;
-  }).join('');
+  const cols = days
+    .map((d, i) => {
+      let y = PAD.t + innerH;
+      const x = PAD.l + i * colW + colW * 0.15;
+      const rects = d.parts
+        .map((p) => {
+          const h = (innerH * p.value) / max;
+          y -= h;
+          return p.value > 0
+            ? `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(colW * 0.7).toFixed(1)}" height="${h.toFixed(1)}" fill="${p.color}" data-part="${esc(p.key)}" data-value="${p.value}"><title>${esc(d.label)} ${esc(p.key)}: ${p.value}</title></rect>`
+            : '';
+        })
+        .join('');
+      return `<g data-label="${esc(d.label)}" data-total="${totals[i]}">${rects}</g>`;
+    })
+    .join('');
   return `<figure class="chart"><figcaption>${esc(title)}</figcaption>
 <svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${esc(title)}" data-chart="${esc(id)}" data-total="${totals.reduce((a, b) => a + b, 0)}" data-points="${days.length}">
-${axes(max, days.map((d) => d.label), true)}${cols}</svg></figure>`;
+${axes(
+  max,
+  days.map((d) => d.label),
+  true,
+)}${cols}</svg></figure>`;
 }
 
 /** A progress bar: spent of budget. */
@@ -112,36 +161,89 @@ const kpi = (key: string, label: string, value: string, sub?: string) =>
 export function renderDashboardFragment(d: Dashboard): string {
   const t = d.totals;
   const parts: string[] = [];
-  parts.push(`<section class="meta" data-range-from="${esc(d.range.from)}" data-range-to="${esc(d.range.to)}">${esc(d.range.from)} – ${esc(d.range.to)} (${d.range.days} days)${d.brandId ? ' · one brand' : ''} · data as of ${esc(d.dataAsOf ? `${d.dataAsOf.replace('T', ' ').slice(0, 16)} UTC` : 'no rollup yet')}</section>`);
-  parts.push(`<section class="kpis">${[
-    kpi('impressions', 'Impressions', fmtInt(t.impressions)),
-    kpi('reach', 'Reach', fmtInt(t.reach)),
-    kpi('engagements', 'Engagements', fmtInt(t.engagements), 'likes, comments, shares, saves'),
-    kpi('engagement-rate', 'Engagement rate', pct(t.engagementRate)),
-    kpi('clicks', 'Clicks', fmtInt(t.clicks)),
-    ...(d.spend ? [kpi('spend', 'Spend this month', usd.format(d.spend.monthToDate.costUsd), d.spend.budgetUsd !== null ? `of ${usd.format(d.spend.budgetUsd)} budget` : 'no budget set')] : []),
-  ].join('')}</section>`);
+  parts.push(
+    `<section class="meta" data-range-from="${esc(d.range.from)}" data-range-to="${esc(d.range.to)}">${esc(d.range.from)} – ${esc(d.range.to)} (${d.range.days} days)${d.brandId ? ' · one brand' : ''} · data as of ${esc(d.dataAsOf ? `${d.dataAsOf.replace('T', ' ').slice(0, 16)} UTC` : 'no rollup yet')}</section>`,
+  );
+  parts.push(
+    `<section class="kpis">${[
+      kpi('impressions', 'Impressions', fmtInt(t.impressions)),
+      kpi('reach', 'Reach', fmtInt(t.reach)),
+      kpi('engagements', 'Engagements', fmtInt(t.engagements), 'likes, comments, shares, saves'),
+      kpi('engagement-rate', 'Engagement rate', pct(t.engagementRate)),
+      kpi('clicks', 'Clicks', fmtInt(t.clicks)),
+      ...(d.spend
+        ? [
+            kpi(
+              'spend',
+              'Spend this month',
+              usd.format(d.spend.monthToDate.costUsd),
+              d.spend.budgetUsd !== null ? `of ${usd.format(d.spend.budgetUsd)} budget` : 'no budget set',
+            ),
+          ]
+        : []),
+    ].join('')}</section>`,
+  );
   parts.push(`<section class="grid">`);
-  parts.push(lineChart('impressions-trend', 'Impressions per day', d.trend.map((p) => ({ label: p.day, value: p.impressions })), 'impressions'));
-  parts.push(lineChart('engagements-trend', 'Engagements per day', d.trend.map((p) => ({ label: p.day, value: p.engagements })), 'engagements', '#7c3aed'));
-  parts.push(barChart('engagement-by-platform', 'Engagement rate by platform', d.byPlatform.map((p) => ({ label: p.platform, value: p.engagementRate ?? 0, text: `${pct(p.engagementRate)} of ${fmtInt(p.impressions)}` }))));
-  parts.push(stackedColumns('compliance-trend', `Brand compliance (pass rate ${pct(d.compliance.totals.passRate)})`, d.compliance.trend.map((c) => ({
-    label: c.day,
-    parts: [
-      { key: 'pass', value: c.passed, color: '#059669' },
-      { key: 'review', value: c.review, color: '#d97706' },
-      { key: 'reject', value: c.rejected, color: '#dc2626' },
-    ],
-  }))));
+  parts.push(
+    lineChart(
+      'impressions-trend',
+      'Impressions per day',
+      d.trend.map((p) => ({ label: p.day, value: p.impressions })),
+      'impressions',
+    ),
+  );
+  parts.push(
+    lineChart(
+      'engagements-trend',
+      'Engagements per day',
+      d.trend.map((p) => ({ label: p.day, value: p.engagements })),
+      'engagements',
+      '#7c3aed',
+    ),
+  );
+  parts.push(
+    barChart(
+      'engagement-by-platform',
+      'Engagement rate by platform',
+      d.byPlatform.map((p) => ({
+        label: p.platform,
+        value: p.engagementRate ?? 0,
+        text: `${pct(p.engagementRate)} of ${fmtInt(p.impressions)}`,
+      })),
+    ),
+  );
+  parts.push(
+    stackedColumns(
+      'compliance-trend',
+      `Brand compliance (pass rate ${pct(d.compliance.totals.passRate)})`,
+      d.compliance.trend.map((c) => ({
+        label: c.day,
+        parts: [
+          { key: 'pass', value: c.passed, color: '#059669' },
+          { key: 'review', value: c.review, color: '#d97706' },
+          { key: 'reject', value: c.rejected, color: '#dc2626' },
+        ],
+      })),
+    ),
+  );
   if (d.spend) {
     parts.push(`<figure class="chart" data-section="spend"><figcaption>Spend vs budget (${esc(d.spend.month)})</figcaption>${budgetBar(d.spend.monthToDate.costUsd, d.spend.budgetUsd)}
 <p class="note">${esc(usd.format(d.spend.monthToDate.costUsd))} spent${d.spend.budgetUsd !== null ? ` of ${esc(usd.format(d.spend.budgetUsd))}` : ''} · ${esc(fmtInt(d.spend.monthToDate.credits))} credits${d.spend.creditQuota !== null ? ` of ${esc(fmtInt(d.spend.creditQuota))}` : ''}</p></figure>`);
   }
   parts.push(`</section>`);
-  const rows = d.topContent.map((c) => `<tr data-request="${esc(c.requestId)}"><td>${esc(c.headline ?? c.requestId)}</td><td>${esc(c.brandName ?? '')}</td><td class="num">${esc(fmtInt(c.impressions))}</td><td class="num">${esc(fmtInt(c.engagements))}</td><td class="num">${esc(pct(c.engagementRate))}</td></tr>`).join('');
-  parts.push(`<section><h2>Top content</h2><div class="table-wrap"><table data-table="top-content"><thead><tr><th>Content</th><th>Brand</th><th class="num">Impressions</th><th class="num">Engagements</th><th class="num">Rate</th></tr></thead><tbody>${rows || '<tr><td colspan="5">No content with metrics in this range</td></tr>'}</tbody></table></div></section>`);
+  const rows = d.topContent
+    .map(
+      (c) =>
+        `<tr data-request="${esc(c.requestId)}"><td>${esc(c.headline ?? c.requestId)}</td><td>${esc(c.brandName ?? '')}</td><td class="num">${esc(fmtInt(c.impressions))}</td><td class="num">${esc(fmtInt(c.engagements))}</td><td class="num">${esc(pct(c.engagementRate))}</td></tr>`,
+    )
+    .join('');
+  parts.push(
+    `<section><h2>Top content</h2><div class="table-wrap"><table data-table="top-content"><thead><tr><th>Content</th><th>Brand</th><th class="num">Impressions</th><th class="num">Engagements</th><th class="num">Rate</th></tr></thead><tbody>${rows || '<tr><td colspan="5">No content with metrics in this range</td></tr>'}</tbody></table></div></section>`,
+  );
   if (d.compliance.topFindings.length) {
-    parts.push(`<section><h2>Most frequent compliance findings</h2><ul data-list="findings">${d.compliance.topFindings.map((f) => `<li>${esc(f.check)}: ${f.count}</li>`).join('')}</ul></section>`);
+    parts.push(
+      `<section><h2>Most frequent compliance findings</h2><ul data-list="findings">${d.compliance.topFindings.map((f) => `<li>${esc(f.check)}: ${f.count}</li>`).join('')}</ul></section>`,
+    );
   }
   return parts.join('\n');
 }
@@ -150,7 +252,12 @@ export function renderDashboardFragment(d: Dashboard): string {
 export function renderContentFragment(c: ContentAnalytics): string {
   return [
     `<section class="kpis">${kpi('impressions', 'Impressions', fmtInt(c.totals.impressions))}${kpi('engagements', 'Engagements', fmtInt(c.totals.engagements))}${kpi('engagement-rate', 'Engagement rate', pct(c.totals.engagementRate))}</section>`,
-    lineChart('impressions-trend', `Impressions per day: ${c.request.headline ?? c.request.id}`, c.trend.map((p) => ({ label: p.day, value: p.impressions })), 'impressions'),
+    lineChart(
+      'impressions-trend',
+      `Impressions per day: ${c.request.headline ?? c.request.id}`,
+      c.trend.map((p) => ({ label: p.day, value: p.impressions })),
+      'impressions',
+    ),
   ].join('\n');
 }
 
@@ -216,7 +323,11 @@ $('filters').onsubmit=function(ev){ev.preventDefault();var u=new URL(location.hr
 
 /** Cognito hosted UI callback (implicit grant): the ID token arrives in the URL fragment. */
 export function renderCallbackPage(opts: { nonce: string }): string {
-  return page('Signing in…', opts.nonce, '<main><p id="msg">Signing in…</p></main>',
+  return page(
+    'Signing in…',
+    opts.nonce,
+    '<main><p id="msg">Signing in…</p></main>',
     `(function(){var h=new URLSearchParams(location.hash.slice(1));var t=h.get('id_token');history.replaceState(null,'',location.pathname);
-if(t){sessionStorage.setItem(${JSON.stringify(TOKEN_KEY)},t);location.replace('/dashboard');}else{document.getElementById('msg').textContent='Sign-in did not return a token.';}})();`);
+if(t){sessionStorage.setItem(${JSON.stringify(TOKEN_KEY)},t);location.replace('/dashboard');}else{document.getElementById('msg').textContent='Sign-in did not return a token.';}})();`,
+  );
 }

@@ -4,20 +4,43 @@
  */
 import type { Tx } from '../../adapters/db/client.js';
 import * as q from '../../adapters/analytics/dashboard-queries.js';
-import { budgetView, complianceView, roundTo, summarize, type BudgetView, type ComplianceView, type PlatformSlice, type TotalsView, type TrendPoint } from '../../domain/analytics/dashboard.js';
+import {
+  budgetView,
+  complianceView,
+  roundTo,
+  summarize,
+  type BudgetView,
+  type ComplianceView,
+  type PlatformSlice,
+  type TotalsView,
+  type TrendPoint,
+} from '../../domain/analytics/dashboard.js';
 import { engagementRate } from '../../domain/analytics/metrics.js';
-import { addDays, addHours, dayKey, daysBetween, isRangeProblem, MAX_RANGE_DAYS, resolveDayRange, startOfDay, startOfMonth } from '../../domain/analytics/periods.js';
+import {
+  addDays,
+  addHours,
+  dayKey,
+  daysBetween,
+  isRangeProblem,
+  MAX_RANGE_DAYS,
+  resolveDayRange,
+  startOfDay,
+  startOfMonth,
+} from '../../domain/analytics/periods.js';
 import { AppError } from '../../shared/errors.js';
 
 export interface RangeQuery {
-  from?: string; to?: string; brandId?: string;
+  from?: string;
+  to?: string;
+  brandId?: string;
   /** Spend is part of the dashboard only for roles that may read usage (usage:read). */
   includeSpend?: boolean;
 }
 
 function rangeOrThrow(input: { from?: string; to?: string }, now: Date) {
   const r = resolveDayRange(input, now);
-  if (isRangeProblem(r)) throw new AppError('validation_failed', r.message, { fields: [{ path: r.path, message: r.message }] });
+  if (isRangeProblem(r))
+    throw new AppError('validation_failed', r.message, { fields: [{ path: r.path, message: r.message }] });
   return r;
 }
 
@@ -32,12 +55,14 @@ export interface Dashboard {
   topContent: (q.TopContentRow & { engagementRate: number | null })[];
   compliance: ComplianceView;
   /** null when the caller's role may not read usage. */
-  spend: ({
-    month: string;
-    monthToDate: { calls: number; credits: number; costUsd: number };
-    trend: q.SpendDayRow[];
-    rangeCostUsd: number;
-  } & BudgetView) | null;
+  spend:
+    | ({
+        month: string;
+        monthToDate: { calls: number; credits: number; costUsd: number };
+        trend: q.SpendDayRow[];
+        rangeCostUsd: number;
+      } & BudgetView)
+    | null;
 }
 
 export const TOP_CONTENT_LIMIT = 5;
@@ -61,25 +86,45 @@ export async function getDashboard(tx: Tx, input: RangeQuery, now: Date = new Da
     brandId: input.brandId ?? null,
     dataAsOf: q.mapLastJob(b.lastJob)?.finishedAt ?? null,
     ...s,
-    topContent: q.mapTopContent(b.top).map((t) => ({ ...t, engagementRate: engagementRate(t.engagements, t.impressions) })),
+    topContent: q
+      .mapTopContent(b.top)
+      .map((t) => ({ ...t, engagementRate: engagementRate(t.engagements, t.impressions) })),
     compliance: complianceView(q.mapComplianceDays(b.complianceDays), q.mapFindings(b.findings), from, to),
-    spend: input.includeSpend ? spendOf(q.mapSpend(b.spend ?? []), q.mapMonthToDate(b.mtd ?? [], monthStart), from, to) : null,
+    spend: input.includeSpend
+      ? spendOf(q.mapSpend(b.spend ?? []), q.mapMonthToDate(b.mtd ?? [], monthStart), from, to)
+      : null,
   };
 }
 
-function spendOf(spendRows: q.SpendDayRow[], mtd: q.MonthToDate, from: Date, to: Date): NonNullable<Dashboard['spend']> {
+function spendOf(
+  spendRows: q.SpendDayRow[],
+  mtd: q.MonthToDate,
+  from: Date,
+  to: Date,
+): NonNullable<Dashboard['spend']> {
   const byDay = new Map(spendRows.map((r) => [r.day, r]));
   return {
     month: mtd.month,
     monthToDate: { calls: mtd.calls, credits: roundTo(mtd.credits, 4), costUsd: roundTo(mtd.costUsd, 6) },
     trend: daysBetween(from, to).map((day) => byDay.get(day) ?? { day, calls: 0, credits: 0, costUsd: 0 }),
-    rangeCostUsd: roundTo(spendRows.reduce((a, r) => a + r.costUsd, 0), 6),
+    rangeCostUsd: roundTo(
+      spendRows.reduce((a, r) => a + r.costUsd, 0),
+      6,
+    ),
     ...budgetView(mtd.costUsd, mtd.credits, mtd.monthlyBudgetUsd, mtd.monthlyCreditQuota),
   };
 }
 
 export interface ContentAnalytics {
-  request: { id: string; brandId: string; headline: string | null; status: string; platforms: string[]; createdAt: string; publishedAt: string | null };
+  request: {
+    id: string;
+    brandId: string;
+    headline: string | null;
+    status: string;
+    platforms: string[];
+    createdAt: string;
+    publishedAt: string | null;
+  };
   range: { from: string; to: string; days: number };
   totals: TotalsView;
   trend: TrendPoint[];
@@ -89,7 +134,12 @@ export interface ContentAnalytics {
   last48h: { hour: string; impressions: number; engagements: number }[];
 }
 
-export async function getContentAnalytics(tx: Tx, requestId: string, input: { from?: string; to?: string }, now: Date = new Date()): Promise<ContentAnalytics> {
+export async function getContentAnalytics(
+  tx: Tx,
+  requestId: string,
+  input: { from?: string; to?: string },
+  now: Date = new Date(),
+): Promise<ContentAnalytics> {
   const req = await q.requestHeader(tx, requestId);
   if (!req) throw new AppError('not_found', 'Content request not found');
   // Default range: from the request's creation (at most a year back) to today.
@@ -134,15 +184,28 @@ export async function getUsage(tx: Tx, now: Date = new Date()): Promise<UsageRep
     mtd: q.monthToDateSql(month),
     lastJob: q.lastJobSuccessSql('rollup-usage'),
   });
-  const byEndpoint = q.mapUsage(b.usage).map((r) => ({ ...r, credits: roundTo(r.credits, 4), costUsd: roundTo(r.costUsd, 6) }));
+  const byEndpoint = q
+    .mapUsage(b.usage)
+    .map((r) => ({ ...r, credits: roundTo(r.credits, 4), costUsd: roundTo(r.costUsd, 6) }));
   const mtd = q.mapMonthToDate(b.mtd, month);
   const asOf = q.mapLastJob(b.lastJob);
   const sum = (k: 'calls' | 'failures' | 'retries' | 'credits' | 'costUsd') => byEndpoint.reduce((a, r) => a + r[k], 0);
   return {
     month: mtd.month,
     summarizedAt: asOf?.finishedAt ?? null,
-    totals: { calls: sum('calls'), failures: sum('failures'), retries: sum('retries'), credits: roundTo(sum('credits'), 4), costUsd: roundTo(sum('costUsd'), 6) },
+    totals: {
+      calls: sum('calls'),
+      failures: sum('failures'),
+      retries: sum('retries'),
+      credits: roundTo(sum('credits'), 4),
+      costUsd: roundTo(sum('costUsd'), 6),
+    },
     byEndpoint,
-    quota: { calls: mtd.calls, credits: roundTo(mtd.credits, 4), costUsd: roundTo(mtd.costUsd, 6), ...budgetView(mtd.costUsd, mtd.credits, mtd.monthlyBudgetUsd, mtd.monthlyCreditQuota) },
+    quota: {
+      calls: mtd.calls,
+      credits: roundTo(mtd.credits, 4),
+      costUsd: roundTo(mtd.costUsd, 6),
+      ...budgetView(mtd.costUsd, mtd.credits, mtd.monthlyBudgetUsd, mtd.monthlyCreditQuota),
+    },
   };
 }

@@ -40,10 +40,21 @@ function daySpan(p: Period, daysBefore: number): { from: Date; to: Date } {
 
 /** Relations VACUUM (ANALYZE) visits: rollups, ledgers and the hot (current/previous month) partitions. */
 export function hotRelations(now: Date): { tables: string[]; relations: string[] } {
-  const months = [monthKey(now), monthKey(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)))].map((m) => m.replace('-', '_'));
+  const months = [monthKey(now), monthKey(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)))].map(
+    (m) => m.replace('-', '_'),
+  );
   const partitioned = ['content_analytics', 'api_usage'];
-  const plain = ['content_analytics_hourly', 'content_analytics_daily', 'daily_usage_summaries', 'brand_compliance_analytics',
-    'usage_counters', 'background_jobs', 'rate_limit_buckets', 'analytics_brand_daily_mv', 'analytics_request_daily_mv'];
+  const plain = [
+    'content_analytics_hourly',
+    'content_analytics_daily',
+    'daily_usage_summaries',
+    'brand_compliance_analytics',
+    'usage_counters',
+    'background_jobs',
+    'rate_limit_buckets',
+    'analytics_brand_daily_mv',
+    'analytics_request_daily_mv',
+  ];
   return {
     tables: [...partitioned, ...plain],
     relations: [...plain, ...partitioned.flatMap((t) => [...months.map((m) => `${t}_${m}`), `${t}_default`])],
@@ -55,9 +66,10 @@ const impls: JobImpl[] = [
     name: 'rollup-content-hourly',
     async run({ period, db }) {
       const m = createMaintenanceSql(db.sql);
-      const rollup = period.grain === 'hour'
-        ? await m.rollupContent(period.end, [period.start])
-        : await m.rollupContentRange(period.start, period.end);
+      const rollup =
+        period.grain === 'hour'
+          ? await m.rollupContent(period.end, [period.start])
+          : await m.rollupContentRange(period.start, period.end);
       // The dashboard reads the view: refresh it when numbers moved, so a rollup is visible at once.
       const changed = Number(rollup.hourlyRows ?? 0) + Number(rollup.dailyRows ?? 0) > 0;
       const refresh = changed ? await m.refreshViews() : { skipped: 'no rollup rows changed' };
@@ -110,7 +122,13 @@ const impls: JobImpl[] = [
     name: 'collect-metrics',
     async run({ db, now, collector, log }) {
       if (!collector) throw new Error('collect-metrics needs connectors and a field cipher');
-      const summary = await collectMetrics({ db, connectors: collector.connectors, cipher: collector.cipher, now, log });
+      const summary = await collectMetrics({
+        db,
+        connectors: collector.connectors,
+        cipher: collector.cipher,
+        now,
+        log,
+      });
       return { ...summary };
     },
   },

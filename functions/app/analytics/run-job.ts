@@ -44,12 +44,22 @@ export async function runJob(name: string, opts: RunJobOptions, deps: JobDeps): 
   const now = opts.now ?? new Date();
   const period = opts.period !== undefined ? parsePeriodKey(opts.period) : job.defaultPeriod(opts.scheduledTime ?? now);
   if (!period) {
-    throw new AppError('validation_failed', `"${opts.period}" is not a period key (YYYY-MM-DDTHH, YYYY-MM-DD or YYYY-MM)`, { fields: [{ path: 'period', message: 'not a period key' }] });
+    throw new AppError(
+      'validation_failed',
+      `"${opts.period}" is not a period key (YYYY-MM-DDTHH, YYYY-MM-DD or YYYY-MM)`,
+      { fields: [{ path: 'period', message: 'not a period key' }] },
+    );
   }
   const log = deps.log ?? (() => {});
   const ledger = createJobLedger(deps.db.sql);
   const claim = await ledger.claim(job.name, period.key, { force: opts.force, now });
-  const base = { job: job.name, periodKey: period.key, jobId: claim.jobId, attempts: claim.attempts, reason: claim.decision.reason };
+  const base = {
+    job: job.name,
+    periodKey: period.key,
+    jobId: claim.jobId,
+    attempts: claim.attempts,
+    reason: claim.decision.reason,
+  };
   if (!claim.claimed) {
     log('job skipped', { job: job.name, period: period.key, reason: claim.decision.reason });
     return { ...base, status: 'skipped' };

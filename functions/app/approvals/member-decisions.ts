@@ -15,41 +15,91 @@ import { applyDecision, DecisionConflict, sendStepCallback, type DecisionRefusal
 import type { ApprovalServices } from './services.js';
 
 export interface ApprovalItem {
-  id: string; requestId: string; headline: string; run: number; stepIndex: number; stepName: string; status: string;
-  phase: string; dueAt: string | null; decidedAt: string | null; outcomeReason: string | null; approverIds: string[]; createdAt: string;
+  id: string;
+  requestId: string;
+  headline: string;
+  run: number;
+  stepIndex: number;
+  stepName: string;
+  status: string;
+  phase: string;
+  dueAt: string | null;
+  decidedAt: string | null;
+  outcomeReason: string | null;
+  approverIds: string[];
+  createdAt: string;
 }
 
 /** Approval steps of the tenant, newest first; `mine` = pending steps where the caller holds a vote. */
-export async function listApprovalItems(tx: Tx, input: { userId: string; status?: string; mine?: boolean; limit?: number }): Promise<ApprovalItem[]> {
+export async function listApprovalItems(
+  tx: Tx,
+  input: { userId: string; status?: string; mine?: boolean; limit?: number },
+): Promise<ApprovalItem[]> {
   const conds = [];
   if (input.status) conds.push(eq(contentApprovals.status, input.status));
   if (input.mine) conds.push(sql`${input.userId}::uuid = ANY(${contentApprovals.approverIds})`);
-  const rows = await tx.select({ a: contentApprovals, headline: sql<string>`${contentRequests.brief}->>'headline'` })
-    .from(contentApprovals).innerJoin(contentRequests, eq(contentRequests.id, contentApprovals.requestId))
+  const rows = await tx
+    .select({ a: contentApprovals, headline: sql<string>`${contentRequests.brief}->>'headline'` })
+    .from(contentApprovals)
+    .innerJoin(contentRequests, eq(contentRequests.id, contentApprovals.requestId))
     .where(conds.length ? and(...conds) : undefined)
-    .orderBy(desc(contentApprovals.createdAt)).limit(Math.min(Math.max(input.limit ?? 50, 1), 200));
+    .orderBy(desc(contentApprovals.createdAt))
+    .limit(Math.min(Math.max(input.limit ?? 50, 1), 200));
   return rows.map(({ a, headline }) => ({
-    id: a.id, requestId: a.requestId, headline, run: a.run, stepIndex: a.stepIndex, stepName: a.stepName, status: a.status, phase: a.phase,
-    dueAt: iso(a.dueAt), decidedAt: iso(a.decidedAt), outcomeReason: a.outcomeReason, approverIds: a.approverIds, createdAt: iso(a.createdAt)!,
+    id: a.id,
+    requestId: a.requestId,
+    headline,
+    run: a.run,
+    stepIndex: a.stepIndex,
+    stepName: a.stepName,
+    status: a.status,
+    phase: a.phase,
+    dueAt: iso(a.dueAt),
+    decidedAt: iso(a.decidedAt),
+    outcomeReason: a.outcomeReason,
+    approverIds: a.approverIds,
+    createdAt: iso(a.createdAt)!,
   }));
 }
 
 const refusalError = (r: DecisionRefusal): AppError => {
   switch (r) {
-    case 'own_request': return new AppError('forbidden', 'You cannot approve your own request');
-    case 'not_approver': return new AppError('forbidden', 'You are not an approver of this step');
-    case 'already_decided': return new AppError('conflict', 'You already decided this step');
-    case 'step_closed': return new AppError('invalid_state', 'This approval step is already decided');
-    case 'request_closed': return new AppError('invalid_state', 'The request is no longer waiting for approval');
-    case 'self': return new AppError('validation_failed', 'You cannot delegate to yourself', { fields: [{ path: 'delegateTo', message: 'is you' }] });
-    case 'not_member': return new AppError('validation_failed', 'Delegate to an active member of this organization', { fields: [{ path: 'delegateTo', message: 'not an active member' }] });
-    case 'creator': return new AppError('validation_failed', 'The creator of the request cannot review it', { fields: [{ path: 'delegateTo', message: 'is the creator' }] });
-    case 'already_approver': return new AppError('validation_failed', 'That member already reviews this step', { fields: [{ path: 'delegateTo', message: 'already an approver' }] });
+    case 'own_request':
+      return new AppError('forbidden', 'You cannot approve your own request');
+    case 'not_approver':
+      return new AppError('forbidden', 'You are not an approver of this step');
+    case 'already_decided':
+      return new AppError('conflict', 'You already decided this step');
+    case 'step_closed':
+      return new AppError('invalid_state', 'This approval step is already decided');
+    case 'request_closed':
+      return new AppError('invalid_state', 'The request is no longer waiting for approval');
+    case 'self':
+      return new AppError('validation_failed', 'You cannot delegate to yourself', {
+        fields: [{ path: 'delegateTo', message: 'is you' }],
+      });
+    case 'not_member':
+      return new AppError('validation_failed', 'Delegate to an active member of this organization', {
+        fields: [{ path: 'delegateTo', message: 'not an active member' }],
+      });
+    case 'creator':
+      return new AppError('validation_failed', 'The creator of the request cannot review it', {
+        fields: [{ path: 'delegateTo', message: 'is the creator' }],
+      });
+    case 'already_approver':
+      return new AppError('validation_failed', 'That member already reviews this step', {
+        fields: [{ path: 'delegateTo', message: 'already an approver' }],
+      });
   }
 };
 
 /** Records a signed-in member's decision; answers the waiting task after commit when the step closes. */
-export async function decideAsMember(deps: ApprovalServices, actor: ActorContext & { userId: string }, approvalId: string, body: ApiDecision): Promise<{ stepOutcome: string | null; status: string }> {
+export async function decideAsMember(
+  deps: ApprovalServices,
+  actor: ActorContext & { userId: string },
+  approvalId: string,
+  body: ApiDecision,
+): Promise<{ stepOutcome: string | null; status: string }> {
   const now = deps.clock.now();
   let closed = false;
   let outcome: string | null = null;
@@ -61,8 +111,15 @@ export async function decideAsMember(deps: ApprovalServices, actor: ActorContext
       const approval = await store.lockApproval(tx, approvalId);
       if (!request || !approval) throw new AppError('not_found', 'Approval step not found');
       const r = await applyDecision(tx, deps, {
-        approval, request, members: await store.listMembers(tx), approverId: actor.userId,
-        decision: body.decision, comment: body.comment, delegateTo: body.delegateTo, actor, now,
+        approval,
+        request,
+        members: await store.listMembers(tx),
+        approverId: actor.userId,
+        decision: body.decision,
+        comment: body.comment,
+        delegateTo: body.delegateTo,
+        actor,
+        now,
       });
       if (!r.ok) throw refusalError(r.refusal);
       closed = r.closed;

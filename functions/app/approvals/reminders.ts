@@ -10,8 +10,13 @@ import { audit } from '../audit.js';
 import { issueLink, resolveWorkflow, systemActor } from './engine.js';
 import type { ApprovalServices } from './services.js';
 
-export async function sendDueReminders(deps: Pick<ApprovalServices, 'db' | 'publicBaseUrl' | 'clock'>, opts: { limit?: number } = {}): Promise<{ steps: number; emails: number }> {
-  const due = await deps.db.execute<{ organization_id: string; approval_id: string }>(sql`select * from app.due_approval_reminders(${opts.limit ?? 100})`);
+export async function sendDueReminders(
+  deps: Pick<ApprovalServices, 'db' | 'publicBaseUrl' | 'clock'>,
+  opts: { limit?: number } = {},
+): Promise<{ steps: number; emails: number }> {
+  const due = await deps.db.execute<{ organization_id: string; approval_id: string }>(
+    sql`select * from app.due_approval_reminders(${opts.limit ?? 100})`,
+  );
   let emails = 0;
   for (const d of due) {
     emails += await withTenant(deps.db, { orgId: d.organization_id }, async (tx) => {
@@ -20,7 +25,8 @@ export async function sendDueReminders(deps: Pick<ApprovalServices, 'db' | 'publ
       if (!first) return 0;
       const request = await store.getRequest(tx, first.requestId, { forUpdate: true });
       const approval = await store.lockApproval(tx, d.approval_id);
-      if (!request || !approval || approval.status !== 'pending' || !approval.remindAt || approval.remindAt > now) return 0;
+      if (!request || !approval || approval.status !== 'pending' || !approval.remindAt || approval.remindAt > now)
+        return 0;
       await store.updateApproval(tx, approval.id, { remindAt: null });
       if (request.status !== 'awaiting_approval' || request.run !== approval.run) return 0;
       const members = await store.listMembers(tx);
@@ -31,9 +37,26 @@ export async function sendDueReminders(deps: Pick<ApprovalServices, 'db' | 'publ
       for (const userId of approval.approverIds) {
         const approver = members.find((m) => m.userId === userId && m.status === 'active');
         if (!approver || decided.has(userId)) continue;
-        if (await issueLink(tx, deps, { approval, approver, request, brandName: brand?.name ?? 'your brand', stepCount: workflow.steps.length, reason: 'reminder', now, reminderNumber: 1 })) n++;
+        if (
+          await issueLink(tx, deps, {
+            approval,
+            approver,
+            request,
+            brandName: brand?.name ?? 'your brand',
+            stepCount: workflow.steps.length,
+            reason: 'reminder',
+            now,
+            reminderNumber: 1,
+          })
+        )
+          n++;
       }
-      await audit(tx, systemActor(d.organization_id, 'reminder'), { action: 'approval.reminded', resourceType: 'content_request', resourceId: request.id, details: { approvalId: approval.id, step: approval.stepName, emails: n } });
+      await audit(tx, systemActor(d.organization_id, 'reminder'), {
+        action: 'approval.reminded',
+        resourceType: 'content_request',
+        resourceId: request.id,
+        details: { approvalId: approval.id, step: approval.stepName, emails: n },
+      });
       return n;
     });
   }

@@ -8,9 +8,15 @@ import { contentSecurityPolicy, escapeHtml as esc } from '../../shared/http/html
 import type { AdjustmentView, DoneView, FindingView, RefusedView, ReviewPage, ReviewView, UsedView } from './review.js';
 
 const date = (d: Date | null | undefined) => (d ? new Date(d).toUTCString().replace(' GMT', ' UTC') : '');
-const kb = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
+const kb = (n: number) =>
+  n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`;
 
-const decisionWords: Record<DecisionKind, string> = { approve: 'approved', reject: 'rejected', request_changes: 'requested changes', delegate: 'delegated' };
+const decisionWords: Record<DecisionKind, string> = {
+  approve: 'approved',
+  reject: 'rejected',
+  request_changes: 'requested changes',
+  delegate: 'delegated',
+};
 
 const CSS = `
 *{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1c1c1e;background:#f4f4f6}
@@ -54,7 +60,11 @@ function findingsList(f: FindingView[]): string {
 }
 
 const adjustmentWords: Record<string, string> = {
-  text_box_grown: 'text box grown', overlay_extended: 'overlay extended', overlay_opacity: 'overlay opacity raised', text_color: 'text colour switched', plate: 'plate added',
+  text_box_grown: 'text box grown',
+  overlay_extended: 'overlay extended',
+  overlay_opacity: 'overlay opacity raised',
+  text_color: 'text colour switched',
+  plate: 'plate added',
 };
 
 /** What the renderer changed on its own, so a reviewer can tell the variant from the template. */
@@ -87,20 +97,32 @@ function reviewBody(v: ReviewView, action: string): string {
 </section>
 <section aria-label="Variants">
   <h2>Variants (${v.variants.length})</h2>
-  <div class="grid">${v.variants.map((x) => `
+  <div class="grid">${v.variants
+    .map(
+      (x) => `
     <figure>
       <img src="${esc(x.url)}" alt="${esc(x.platform)} variant, ${x.width}×${x.height}" width="${x.width}" height="${x.height}" loading="eager">
       <figcaption><strong>${esc(x.platform)}</strong> · ${x.width}×${x.height} ${esc(x.format)} · ${esc(kb(x.bytes))}
         ${x.complianceScore !== null ? `<br><span class="badge ${esc(x.complianceDecision ?? '')}">score ${esc(x.complianceScore)}</span>` : ''}
         ${x.findings.length ? findingsList(x.findings) : ''}
         ${adjustmentsList(x.adjustments)}</figcaption>
-    </figure>`).join('')}
+    </figure>`,
+    )
+    .join('')}
   </div>
 </section>
-${history.length ? `<section class="card" aria-label="Earlier decisions"><h2>Decisions so far</h2><ul class="history">${history.map((h) => `
+${
+  history.length
+    ? `<section class="card" aria-label="Earlier decisions"><h2>Decisions so far</h2><ul class="history">${history
+        .map(
+          (h) => `
   <li><strong>Step ${h.stepIndex + 1}: ${esc(h.stepName)}</strong> — ${esc(h.status)}${h.decidedAt ? ` on ${esc(date(h.decidedAt))}` : ''}
-  ${h.decisions.length ? `<ul>${h.decisions.map((d) => `<li>${esc(d.who)} ${esc(decisionWords[d.decision] ?? d.decision)}${d.delegateName ? ` to ${esc(d.delegateName)}` : ''}${d.comment ? `: “${esc(d.comment)}”` : ''} <span class="muted">(${esc(date(d.at))})</span></li>`).join('')}</ul>` : ''}</li>`).join('')}
-</ul></section>` : ''}
+  ${h.decisions.length ? `<ul>${h.decisions.map((d) => `<li>${esc(d.who)} ${esc(decisionWords[d.decision] ?? d.decision)}${d.delegateName ? ` to ${esc(d.delegateName)}` : ''}${d.comment ? `: “${esc(d.comment)}”` : ''} <span class="muted">(${esc(date(d.at))})</span></li>`).join('')}</ul>` : ''}</li>`,
+        )
+        .join('')}
+</ul></section>`
+    : ''
+}
 <section class="card" aria-label="Your decision">
   <h2>Your decision</h2>
   ${errs.size ? '<p class="error" role="alert">Please fix the highlighted field.</p>' : ''}
@@ -115,14 +137,18 @@ ${history.length ? `<section class="card" aria-label="Earlier decisions"><h2>Dec
       <button class="changes" type="submit" name="decision" value="request_changes">Request changes</button>
       <button class="rejectb" type="submit" name="decision" value="reject">Reject</button>
     </div>
-    ${v.delegates.length ? `
+    ${
+      v.delegates.length
+        ? `
     <h2>Delegate</h2>
     <label for="delegate_to">Hand this review to a colleague (they get their own link)</label>
     <select id="delegate_to" name="delegate_to"><option value="">Choose a member…</option>
       ${v.delegates.map((d) => `<option value="${esc(d.userId)}"${v.values?.delegate_to === d.userId ? ' selected' : ''}>${esc(d.name)} (${esc(d.role)})</option>`).join('')}
     </select>
     ${err('delegate_to')}
-    <div class="actions"><button class="delegate" type="submit" name="decision" value="delegate">Delegate</button></div>` : ''}
+    <div class="actions"><button class="delegate" type="submit" name="decision" value="delegate">Delegate</button></div>`
+        : ''
+    }
   </form>
   <p class="muted">This link is personal and works once.</p>
 </section>`;
@@ -131,11 +157,23 @@ ${history.length ? `<section class="card" aria-label="Earlier decisions"><h2>Dec
 const refusalText: Record<string, [string, string]> = {
   invalid: ['This link is not valid', 'Check that you copied the whole link from the email.'],
   used: ['This link was already used', 'Each review link works once.'],
-  expired: ['This link has expired', 'The review deadline passed. If the review was escalated, the new reviewer has their own link.'],
-  revoked: ['This link no longer works', 'It was replaced: the review was escalated, reassigned, or a newer link was sent to you.'],
-  decided: ['This review step is already decided', 'Enough reviewers answered before you; nothing more is needed from you.'],
+  expired: [
+    'This link has expired',
+    'The review deadline passed. If the review was escalated, the new reviewer has their own link.',
+  ],
+  revoked: [
+    'This link no longer works',
+    'It was replaced: the review was escalated, reassigned, or a newer link was sent to you.',
+  ],
+  decided: [
+    'This review step is already decided',
+    'Enough reviewers answered before you; nothing more is needed from you.',
+  ],
   request_closed: ['This request is no longer waiting for review', 'It was cancelled, decided or restarted.'],
-  variants_changed: ['The images changed since this link was sent', 'A new link will be sent for the current images; this one cannot approve them.'],
+  variants_changed: [
+    'The images changed since this link was sent',
+    'A new link will be sent for the current images; this one cannot approve them.',
+  ],
   cross_origin: ['Request refused', 'The form was not sent from the review page.'],
   stale_form: ['This form has expired', 'Open the link from your email again to reload the page, then decide.'],
   wrong_step: ['Request refused', 'This link cannot be used for that request.'],
@@ -156,30 +194,56 @@ function usedBody(v: UsedView): string {
 }
 
 function doneBody(v: DoneView): string {
-  const what = v.decision === 'delegate'
-    ? `You delegated the review to ${esc(v.delegateName ?? 'a colleague')}. They will receive their own link.`
-    : `You ${esc(decisionWords[v.decision])} “${esc(v.headline)}”.`;
-  const next = v.stepOutcome === 'approved' ? 'This step is approved.'
-    : v.stepOutcome === 'rejected' ? 'The request has been rejected.'
-      : v.stepOutcome === 'changes_requested' ? 'The creator has been asked for changes.'
-        : v.waitingForOthers ? 'Other reviewers still need to answer.' : '';
+  const what =
+    v.decision === 'delegate'
+      ? `You delegated the review to ${esc(v.delegateName ?? 'a colleague')}. They will receive their own link.`
+      : `You ${esc(decisionWords[v.decision])} “${esc(v.headline)}”.`;
+  const next =
+    v.stepOutcome === 'approved'
+      ? 'This step is approved.'
+      : v.stepOutcome === 'rejected'
+        ? 'The request has been rejected.'
+        : v.stepOutcome === 'changes_requested'
+          ? 'The creator has been asked for changes.'
+          : v.waitingForOthers
+            ? 'Other reviewers still need to answer.'
+            : '';
   return `<section class="card" id="confirmation"><h1>Thank you — your decision was recorded</h1><p>${what}</p>${next ? `<p>${esc(next)}</p>` : ''}
 <p class="muted">Step: ${esc(v.stepName)}. You can close this page.</p></section>`;
 }
 
 /** Renders any review page result with its status code and headers. */
-export function renderReviewPage(page: ReviewPage, opts: { action: string }): { status: number; headers: Record<string, string>; body: string } {
+export function renderReviewPage(
+  page: ReviewPage,
+  opts: { action: string },
+): { status: number; headers: Record<string, string>; body: string } {
   const nonce = randomBytes(16).toString('base64');
   switch (page.kind) {
     case 'review': {
-      const origins = page.variants.map((v) => { try { return new URL(v.url).origin; } catch { return ''; } }).filter(Boolean);
-      return { status: page.errors?.length ? 400 : 200, headers: reviewHeaders(nonce, origins), body: layout(`Review: ${page.request.headline}`, reviewBody(page, opts.action), nonce) };
+      const origins = page.variants
+        .map((v) => {
+          try {
+            return new URL(v.url).origin;
+          } catch {
+            return '';
+          }
+        })
+        .filter(Boolean);
+      return {
+        status: page.errors?.length ? 400 : 200,
+        headers: reviewHeaders(nonce, origins),
+        body: layout(`Review: ${page.request.headline}`, reviewBody(page, opts.action), nonce),
+      };
     }
     case 'done':
       return { status: 200, headers: reviewHeaders(nonce), body: layout('Decision recorded', doneBody(page), nonce) };
     case 'used':
       return { status: 410, headers: reviewHeaders(nonce), body: layout('Link already used', usedBody(page), nonce) };
     case 'refused':
-      return { status: page.status, headers: reviewHeaders(nonce), body: layout(refusalText[page.reason]?.[0] ?? 'Link refused', refusedBody(page), nonce) };
+      return {
+        status: page.status,
+        headers: reviewHeaders(nonce),
+        body: layout(refusalText[page.reason]?.[0] ?? 'Link refused', refusedBody(page), nonce),
+      };
   }
 }

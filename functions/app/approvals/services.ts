@@ -17,7 +17,14 @@ import { createCallbackPort, type TaskCallbackClient } from '../../adapters/appr
 import { createEventBridgePublisher, LocalEventRecorder } from '../../adapters/approvals/event-publisher.js';
 import { createHttpWebhookTransport } from '../../adapters/approvals/webhook-transport.js';
 import { createSfnTaskCallbacks } from '../../adapters/workflow/task-callbacks.js';
-import type { Clock, EventPublisher, SecretBox, TaskCallbacks, UrlSigner, WebhookTransport } from '../../domain/approvals/ports.js';
+import type {
+  Clock,
+  EventPublisher,
+  SecretBox,
+  TaskCallbacks,
+  UrlSigner,
+  WebhookTransport,
+} from '../../domain/approvals/ports.js';
 import { systemClock } from '../../domain/approvals/ports.js';
 import { services } from '../../shared/container.js';
 import { linksEnv, localEnv, parseEnv } from '../../shared/env.js';
@@ -85,12 +92,18 @@ function localBroker(): TaskCallbackClient | undefined {
 export function approvalServices(): ApprovalServices {
   if (cached) return cached;
   const env = () => parseEnv(approvalsEnv);
-  const lazy = <T>(make: () => T): (() => T) => { let v: T | undefined; return () => (v ??= make()); };
+  const lazy = <T>(make: () => T): (() => T) => {
+    let v: T | undefined;
+    return () => (v ??= make());
+  };
   const events = lazy<EventPublisher>(() => {
     const e = env();
     if (e.EVENT_BUS_NAME) return createEventBridgePublisher({ busName: e.EVENT_BUS_NAME, region: e.AWS_REGION });
     // In a Lambda an in-process recorder would drop the event (and its webhooks) silently.
-    if (runsInAws()) throw new Error('configuration error: EVENT_BUS_NAME is not set; in AWS events need the bus (give the function the events need)');
+    if (runsInAws())
+      throw new Error(
+        'configuration error: EVENT_BUS_NAME is not set; in AWS events need the bus (give the function the events need)',
+      );
     // Locally the "rule" delivers the webhooks in-process, as the content-published Lambda does in AWS.
     const recorder = new LocalEventRecorder(built.log);
     recorder.subscribe(async (ev) => (await import('./webhooks.js')).deliverEvent(built, ev.organizationId, ev.id));
@@ -101,22 +114,47 @@ export function approvalServices(): ApprovalServices {
   const callbacks = (): TaskCallbacks => {
     if (env().STATE_MACHINE_ARN) return sfnCallbacks();
     const broker = localBroker();
-    if (!broker) throw new Error('configuration error: no task callback client (set STATE_MACHINE_ARN or run the local workflow runner)');
+    if (!broker)
+      throw new Error(
+        'configuration error: no task callback client (set STATE_MACHINE_ARN or run the local workflow runner)',
+      );
     return createCallbackPort(broker);
   };
   const built: ApprovalServices = {
-    get db() { return overrides.db ?? services.db(); },
-    get secrets() { return overrides.secrets ?? fieldCipher(); },
-    get callbacks() { return overrides.callbacks ?? callbacks(); },
-    get store() { return overrides.store ?? services.store(); },
-    get events() { return overrides.events ?? events(); },
-    get webhooks() { return overrides.webhooks ?? webhookTransport(); },
+    get db() {
+      return overrides.db ?? services.db();
+    },
+    get secrets() {
+      return overrides.secrets ?? fieldCipher();
+    },
+    get callbacks() {
+      return overrides.callbacks ?? callbacks();
+    },
+    get store() {
+      return overrides.store ?? services.store();
+    },
+    get events() {
+      return overrides.events ?? events();
+    },
+    get webhooks() {
+      return overrides.webhooks ?? webhookTransport();
+    },
     // Each read on its own: a function without the `links` need (webhooks API) never needs PUBLIC_BASE_URL.
-    get publicBaseUrl() { return overrides.publicBaseUrl ?? parseEnv(linksEnv).PUBLIC_BASE_URL; },
-    get appMode() { return overrides.appMode ?? parseEnv(localEnv).APP_MODE; },
-    get clock() { return overrides.clock ?? systemClock; },
-    get log() { return overrides.log ?? consoleLog; },
-    get sleep() { return overrides.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))); },
+    get publicBaseUrl() {
+      return overrides.publicBaseUrl ?? parseEnv(linksEnv).PUBLIC_BASE_URL;
+    },
+    get appMode() {
+      return overrides.appMode ?? parseEnv(localEnv).APP_MODE;
+    },
+    get clock() {
+      return overrides.clock ?? systemClock;
+    },
+    get log() {
+      return overrides.log ?? consoleLog;
+    },
+    get sleep() {
+      return overrides.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    },
   };
   const transports = new Map<string, WebhookTransport>();
   const webhookTransport = (): WebhookTransport => {

@@ -21,24 +21,50 @@ import { canTransition, type RequestStatus } from '../../domain/request-status.j
 import { requestStatuses } from '../../domain/request-status.js';
 import { AppError } from '../../shared/errors.js';
 import { audit } from '../audit.js';
-import { answerFor, closeStep, effectiveQuorum, issueLink, resolveWorkflow, stepOf, systemActor, tokenContext, votersFor, type StepAnswer } from './engine.js';
+import {
+  answerFor,
+  closeStep,
+  effectiveQuorum,
+  issueLink,
+  resolveWorkflow,
+  stepOf,
+  systemActor,
+  tokenContext,
+  votersFor,
+  type StepAnswer,
+} from './engine.js';
 import type { ApprovalServices } from './services.js';
 
-export interface StepRef { orgId: string; requestId: string; run: number }
+export interface StepRef {
+  orgId: string;
+  requestId: string;
+  run: number;
+}
 
 const fromWhere = (to: RequestStatus) => requestStatuses.filter((s) => s !== to && canTransition(s, to));
 
-async function loadRequest(tx: Parameters<typeof store.getRequest>[0], ref: StepRef, opts: { forUpdate?: boolean } = {}) {
+async function loadRequest(
+  tx: Parameters<typeof store.getRequest>[0],
+  ref: StepRef,
+  opts: { forUpdate?: boolean } = {},
+) {
   const request = await store.getRequest(tx, ref.requestId, opts);
   if (!request) throw new AppError('not_found', `Content request ${ref.requestId} not found`);
-  if (request.run !== ref.run) throw new AppError('invalid_state', `Run ${ref.run} of request ${ref.requestId} is stale (current run ${request.run})`);
+  if (request.run !== ref.run)
+    throw new AppError(
+      'invalid_state',
+      `Run ${ref.run} of request ${ref.requestId} is stale (current run ${request.run})`,
+    );
   return request;
 }
 
 /**
  * Which approval step comes after `afterStep` (-1 to start); `done` when none is left.
  */
-export async function nextApprovalStep(deps: Pick<ApprovalServices, 'db'>, input: StepRef & { afterStep: number }): Promise<NextStep> {
+export async function nextApprovalStep(
+  deps: Pick<ApprovalServices, 'db'>,
+  input: StepRef & { afterStep: number },
+): Promise<NextStep> {
   return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
     const request = await loadRequest(tx, input, { forUpdate: true });
     const workflow = await resolveWorkflow(tx, request);
@@ -48,7 +74,12 @@ export async function nextApprovalStep(deps: Pick<ApprovalServices, 'db'>, input
     // closes the timeline step). Only an auto-approval skips the wait entirely.
     if (next.done && next.autoApproved) {
       await store.moveRequest(tx, request.id, request.run, fromWhere('approved'), 'approved');
-      await audit(tx, systemActor(input.orgId, 'compliance'), { action: 'approval.auto_approved', resourceType: 'content_request', resourceId: request.id, details: { workflow: workflow.name, run: request.run } });
+      await audit(tx, systemActor(input.orgId, 'compliance'), {
+        action: 'approval.auto_approved',
+        resourceType: 'content_request',
+        resourceId: request.id,
+        details: { workflow: workflow.name, run: request.run },
+      });
     }
     return next;
   });
@@ -66,8 +97,12 @@ export interface WaitInput extends StepRef {
  * one link per approver and queues their emails. If the step was decided before (a re-driven
  * wait), it fails with `Approval.AlreadyDecided` and the state machine reads the answer.
  */
-export async function beginStepWait(deps: ApprovalServices, input: WaitInput): Promise<{ approvalId: string; notified: number; alreadyDecided: boolean }> {
-  if (typeof input.taskToken !== 'string' || input.taskToken.length < 8) throw new AppError('validation_failed', 'the wait task needs its task token');
+export async function beginStepWait(
+  deps: ApprovalServices,
+  input: WaitInput,
+): Promise<{ approvalId: string; notified: number; alreadyDecided: boolean }> {
+  if (typeof input.taskToken !== 'string' || input.taskToken.length < 8)
+    throw new AppError('validation_failed', 'the wait task needs its task token');
   const now = deps.clock.now();
   const r = await withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
     const request = await loadRequest(tx, input, { forUpdate: true });
@@ -77,14 +112,27 @@ export async function beginStepWait(deps: ApprovalServices, input: WaitInput): P
     const workflow = await resolveWorkflow(tx, request);
     const step = stepOf(workflow, input.stepIndex);
     const variants = await store.listVariants(tx, request.id, request.platforms);
-    if (!variants.length) throw new AppError('invalid_state', 'Nothing to review: the request has no rendered variants');
+    if (!variants.length)
+      throw new AppError('invalid_state', 'Nothing to review: the request has no rendered variants');
     const checksums = checksumsOf(variants);
     const deadline = new Date(now.getTime() + stepTimeoutSeconds(step) * 1000);
-    const remindAt = step.reminderHours && step.reminderHours < step.deadlineHours ? new Date(now.getTime() + step.reminderHours * 3600_000) : null;
+    const remindAt =
+      step.reminderHours && step.reminderHours < step.deadlineHours
+        ? new Date(now.getTime() + step.reminderHours * 3600_000)
+        : null;
 
     await store.insertApprovalIfMissing(tx, {
-      organizationId: input.orgId, requestId: request.id, run: input.run, stepIndex: input.stepIndex, stepName: step.name,
-      quorum: step.quorum, variantChecksums: checksums, phase: 'initial', approverIds: [], dueAt: deadline, remindAt,
+      organizationId: input.orgId,
+      requestId: request.id,
+      run: input.run,
+      stepIndex: input.stepIndex,
+      stepName: step.name,
+      quorum: step.quorum,
+      variantChecksums: checksums,
+      phase: 'initial',
+      approverIds: [],
+      dueAt: deadline,
+      remindAt,
     });
     let approval = (await store.lockApprovalByStep(tx, request.id, input.run, input.stepIndex))!;
     const taskTokenEnc = await deps.secrets.encrypt(input.taskToken, tokenContext(input.orgId, approval.id));
@@ -99,14 +147,19 @@ export async function beginStepWait(deps: ApprovalServices, input: WaitInput): P
     if (escalate) await store.revokeLinks(tx, approval.id, now);
     const set: Parameters<typeof store.updateApproval>[2] = {
       ...(escalate ? escalation(approval, step, members, request.requestedBy, now) : {}),
-      taskTokenEnc, callbackSentAt: null,
+      taskTokenEnc,
+      callbackSentAt: null,
     };
     let voters = (set.approverIds as string[] | undefined) ?? approval.approverIds;
     if (!voters.length) {
       voters = votersFor(step, 'initial', members, request.requestedBy).map((m) => m.userId);
       // Nobody but the creator can approve: go straight to the escalation target rather than stall.
       if (!voters.length) voters = escalationTargets(step, members, request.requestedBy).map((m) => m.userId);
-      if (!voters.length) throw new AppError('invalid_state', `Nobody can approve step "${step.name}": no active member other than the creator matches its approvers or escalation target`);
+      if (!voters.length)
+        throw new AppError(
+          'invalid_state',
+          `Nobody can approve step "${step.name}": no active member other than the creator matches its approvers or escalation target`,
+        );
       set.approverIds = voters;
     }
     if (!sameChecksums(approval.variantChecksums, checksums)) {
@@ -126,8 +179,13 @@ export async function beginStepWait(deps: ApprovalServices, input: WaitInput): P
       const approver = members.find((m) => m.userId === userId);
       if (!approver || decided.has(userId)) continue;
       const sent = await issueLink(tx, deps, {
-        approval, approver, request, brandName: brand?.name ?? 'your brand', stepCount: workflow.steps.length,
-        reason: approval.phase === 'escalated' ? 'escalated' : 'initial', now,
+        approval,
+        approver,
+        request,
+        brandName: brand?.name ?? 'your brand',
+        stepCount: workflow.steps.length,
+        reason: approval.phase === 'escalated' ? 'escalated' : 'initial',
+        now,
       });
       if (sent) notified++;
     }
@@ -149,7 +207,10 @@ export class StepAlreadyDecided extends Error {
 export const STEP_ALREADY_DECIDED = 'Approval.AlreadyDecided';
 
 /** The recorded answer of a decided step ("Read step decision"). */
-export async function readStepDecision(deps: Pick<ApprovalServices, 'db'>, input: StepRef & { stepIndex: number }): Promise<StepAnswer> {
+export async function readStepDecision(
+  deps: Pick<ApprovalServices, 'db'>,
+  input: StepRef & { stepIndex: number },
+): Promise<StepAnswer> {
   return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
     await loadRequest(tx, input);
     const approval = await store.lockApprovalByStep(tx, input.requestId, input.run, input.stepIndex);
@@ -160,7 +221,13 @@ export async function readStepDecision(deps: Pick<ApprovalServices, 'db'>, input
 }
 
 /** Phase switch of an escalated step: the escalation target answers alone, by a fresh deadline. */
-function escalation(_approval: store.ApprovalRow, step: ReturnType<typeof stepOf>, members: Awaited<ReturnType<typeof store.listMembers>>, creatorId: string, now: Date) {
+function escalation(
+  _approval: store.ApprovalRow,
+  step: ReturnType<typeof stepOf>,
+  members: Awaited<ReturnType<typeof store.listMembers>>,
+  creatorId: string,
+  now: Date,
+) {
   const targets = escalationTargets(step, members, creatorId).map((m) => m.userId);
   return {
     phase: 'escalated',
@@ -178,7 +245,11 @@ export type StepCheck = StepAnswer | { decision: 'pending'; stepIndex: number; a
 async function lockStartedStep(tx: Tx, input: StepRef & { stepIndex: number }) {
   const request = await loadRequest(tx, input, { forUpdate: true });
   const approval = await store.lockApprovalByStep(tx, request.id, input.run, input.stepIndex);
-  if (!approval) throw new AppError('invalid_state', `Approval step ${input.stepIndex + 1} of request ${request.id} was never started`);
+  if (!approval)
+    throw new AppError(
+      'invalid_state',
+      `Approval step ${input.stepIndex + 1} of request ${request.id} was never started`,
+    );
   return { request, approval };
 }
 
@@ -193,7 +264,8 @@ export async function escalateStep(deps: ApprovalServices, input: StepRef & { st
     const { request, approval } = await lockStartedStep(tx, input);
     const answered = answerFor(approval);
     if (answered) return answered;
-    if (approval.phase === 'escalated') return { decision: 'pending', stepIndex: approval.stepIndex, approvalId: approval.id };
+    if (approval.phase === 'escalated')
+      return { decision: 'pending', stepIndex: approval.stepIndex, approvalId: approval.id };
     const workflow = await resolveWorkflow(tx, request);
     const step = stepOf(workflow, input.stepIndex);
     const members = await store.listMembers(tx);
@@ -201,20 +273,56 @@ export async function escalateStep(deps: ApprovalServices, input: StepRef & { st
     if (!set.approverIds.length) {
       // Nobody to escalate to: the step expires now instead of waiting a second deadline for no one.
       await closeStep(tx, approval, request, 'expired', EXPIRED_REASON, now);
-      await audit(tx, systemActor(input.orgId, 'deadline'), { action: 'approval.expired', resourceType: 'content_request', resourceId: request.id, details: { approvalId: approval.id, step: approval.stepName, stepIndex: approval.stepIndex, run: approval.run, why: 'no escalation target' } });
+      await audit(tx, systemActor(input.orgId, 'deadline'), {
+        action: 'approval.expired',
+        resourceType: 'content_request',
+        resourceId: request.id,
+        details: {
+          approvalId: approval.id,
+          step: approval.stepName,
+          stepIndex: approval.stepIndex,
+          run: approval.run,
+          why: 'no escalation target',
+        },
+      });
       return { decision: 'rejected', reason: EXPIRED_REASON, stepIndex: approval.stepIndex, approvalId: approval.id };
     }
     const revoked = await store.revokeLinks(tx, approval.id, now);
     await store.updateApproval(tx, approval.id, set);
     await audit(tx, systemActor(input.orgId, 'deadline'), {
-      action: 'approval.escalated', resourceType: 'content_request', resourceId: request.id,
-      details: { approvalId: approval.id, step: approval.stepName, stepIndex: approval.stepIndex, run: approval.run, to: set.approverIds, linksRevoked: revoked },
+      action: 'approval.escalated',
+      resourceType: 'content_request',
+      resourceId: request.id,
+      details: {
+        approvalId: approval.id,
+        step: approval.stepName,
+        stepIndex: approval.stepIndex,
+        run: approval.run,
+        to: set.approverIds,
+        linksRevoked: revoked,
+      },
     });
     // An escalation target who had already approved in the first phase may complete the step now.
     const escalated = { ...approval, ...set } as store.ApprovalRow;
-    const decisions = (await store.listDecisions(tx, [approval.id])).filter((d) => set.approverIds.includes(d.approverId));
-    const outcome = stepOutcome(effectiveQuorum(escalated), set.approverIds.length, decisions.map((d) => ({ decision: d.decision as DecisionKind })));
-    if (outcome && await closeStep(tx, escalated, request, outcome, decisions.find((d) => d.decision !== 'approve')?.comment ?? null, now)) {
+    const decisions = (await store.listDecisions(tx, [approval.id])).filter((d) =>
+      set.approverIds.includes(d.approverId),
+    );
+    const outcome = stepOutcome(
+      effectiveQuorum(escalated),
+      set.approverIds.length,
+      decisions.map((d) => ({ decision: d.decision as DecisionKind })),
+    );
+    if (
+      outcome &&
+      (await closeStep(
+        tx,
+        escalated,
+        request,
+        outcome,
+        decisions.find((d) => d.decision !== 'approve')?.comment ?? null,
+        now,
+      ))
+    ) {
       return answerFor({ ...escalated, status: outcome, outcomeReason: null })!;
     }
     return { decision: 'pending', stepIndex: approval.stepIndex, approvalId: approval.id };
@@ -234,7 +342,9 @@ export async function expireStep(deps: ApprovalServices, input: StepRef & { step
     if (answered) return answered;
     await closeStep(tx, approval, request, 'expired', EXPIRED_REASON, now);
     await audit(tx, systemActor(input.orgId, 'deadline'), {
-      action: 'approval.expired', resourceType: 'content_request', resourceId: request.id,
+      action: 'approval.expired',
+      resourceType: 'content_request',
+      resourceId: request.id,
       details: { approvalId: approval.id, step: approval.stepName, stepIndex: approval.stepIndex, run: approval.run },
     });
     return { decision: 'rejected', reason: EXPIRED_REASON, stepIndex: approval.stepIndex, approvalId: approval.id };

@@ -13,7 +13,12 @@ import { and, desc, eq, lte, sql } from 'drizzle-orm';
 import { withTenant, type Db, type Tx } from '../../adapters/db/client.js';
 import { webhookUrlProblem } from '../../adapters/approvals/webhook-transport.js';
 import { webhookDeliveries, webhookEndpoints } from '../../../db/schema/index.js';
-import { MAX_DELIVERY_ATTEMPTS, newWebhookSecret, retryDelayMs, webhookSignatureHeaders } from '../../domain/approvals/webhook-signature.js';
+import {
+  MAX_DELIVERY_ATTEMPTS,
+  newWebhookSecret,
+  retryDelayMs,
+  webhookSignatureHeaders,
+} from '../../domain/approvals/webhook-signature.js';
 import { AppError } from '../../shared/errors.js';
 import { pipelineMetric } from '../../shared/metrics.js';
 import { audit, type ActorContext } from '../audit.js';
@@ -35,12 +40,20 @@ export interface WebhookEndpointDto {
 }
 
 const dto = (r: typeof webhookEndpoints.$inferSelect): WebhookEndpointDto => ({
-  id: r.id, url: r.url, events: r.events, isActive: r.isActive, createdAt: iso(r.createdAt)!, updatedAt: iso(r.updatedAt)!,
+  id: r.id,
+  url: r.url,
+  events: r.events,
+  isActive: r.isActive,
+  createdAt: iso(r.createdAt)!,
+  updatedAt: iso(r.updatedAt)!,
 });
 
 function checkUrl(url: string, appMode: 'aws' | 'local'): void {
   const problem = webhookUrlProblem(url, appMode === 'local');
-  if (problem) throw new AppError('validation_failed', `The webhook URL ${problem}`, { fields: [{ path: 'url', message: problem }] });
+  if (problem)
+    throw new AppError('validation_failed', `The webhook URL ${problem}`, {
+      fields: [{ path: 'url', message: problem }],
+    });
 }
 
 export async function listEndpoints(tx: Tx): Promise<WebhookEndpointDto[]> {
@@ -59,37 +72,78 @@ export async function getEndpoint(tx: Tx, id: string): Promise<WebhookEndpointDt
 }
 
 /** Creates an endpoint; the response carries the signing secret, the only time it is shown. */
-export async function createEndpoint(tx: Tx, deps: Pick<ApprovalServices, 'secrets' | 'appMode'>, actor: ActorContext, input: { url: string; events?: WebhookEvent[] }): Promise<WebhookEndpointDto & { secret: string }> {
+export async function createEndpoint(
+  tx: Tx,
+  deps: Pick<ApprovalServices, 'secrets' | 'appMode'>,
+  actor: ActorContext,
+  input: { url: string; events?: WebhookEvent[] },
+): Promise<WebhookEndpointDto & { secret: string }> {
   checkUrl(input.url, deps.appMode);
   const id = randomUUID();
   const secret = newWebhookSecret();
   const secretEnc = await deps.secrets.encrypt(secret, secretContext(actor.orgId, id));
-  const [row] = await tx.insert(webhookEndpoints).values({
-    id, organizationId: actor.orgId, url: input.url, secretEnc, events: [...new Set(input.events ?? ['content.published'])],
-  }).returning();
-  await audit(tx, actor, { action: 'webhook.create', resourceType: 'webhook_endpoint', resourceId: id, details: { url: input.url, events: row.events } });
+  const [row] = await tx
+    .insert(webhookEndpoints)
+    .values({
+      id,
+      organizationId: actor.orgId,
+      url: input.url,
+      secretEnc,
+      events: [...new Set(input.events ?? ['content.published'])],
+    })
+    .returning();
+  await audit(tx, actor, {
+    action: 'webhook.create',
+    resourceType: 'webhook_endpoint',
+    resourceId: id,
+    details: { url: input.url, events: row.events },
+  });
   return { ...dto(row), secret };
 }
 
-export async function updateEndpoint(tx: Tx, deps: Pick<ApprovalServices, 'appMode'>, actor: ActorContext, id: string, patch: { url?: string; events?: WebhookEvent[]; isActive?: boolean }): Promise<WebhookEndpointDto> {
+export async function updateEndpoint(
+  tx: Tx,
+  deps: Pick<ApprovalServices, 'appMode'>,
+  actor: ActorContext,
+  id: string,
+  patch: { url?: string; events?: WebhookEvent[]; isActive?: boolean },
+): Promise<WebhookEndpointDto> {
   await endpointRow(tx, id);
   if (patch.url !== undefined) checkUrl(patch.url, deps.appMode);
-  const [row] = await tx.update(webhookEndpoints).set({
-    ...(patch.url !== undefined ? { url: patch.url } : {}),
-    ...(patch.events !== undefined ? { events: [...new Set(patch.events)] } : {}),
-    ...(patch.isActive !== undefined ? { isActive: patch.isActive } : {}),
-    updatedAt: new Date(),
-  }).where(eq(webhookEndpoints.id, id)).returning();
-  await audit(tx, actor, { action: 'webhook.update', resourceType: 'webhook_endpoint', resourceId: id, details: { fields: Object.keys(patch) } });
+  const [row] = await tx
+    .update(webhookEndpoints)
+    .set({
+      ...(patch.url !== undefined ? { url: patch.url } : {}),
+      ...(patch.events !== undefined ? { events: [...new Set(patch.events)] } : {}),
+      ...(patch.isActive !== undefined ? { isActive: patch.isActive } : {}),
+      updatedAt: new Date(),
+    })
+    .where(eq(webhookEndpoints.id, id))
+    .returning();
+  await audit(tx, actor, {
+    action: 'webhook.update',
+    resourceType: 'webhook_endpoint',
+    resourceId: id,
+    details: { fields: Object.keys(patch) },
+  });
   return dto(row);
 }
 
 /** A new secret (shown once); the old one stops signing immediately. */
-export async function rotateSecret(tx: Tx, deps: Pick<ApprovalServices, 'secrets'>, actor: ActorContext, id: string): Promise<WebhookEndpointDto & { secret: string }> {
+export async function rotateSecret(
+  tx: Tx,
+  deps: Pick<ApprovalServices, 'secrets'>,
+  actor: ActorContext,
+  id: string,
+): Promise<WebhookEndpointDto & { secret: string }> {
   await endpointRow(tx, id);
   const secret = newWebhookSecret();
   const secretEnc = await deps.secrets.encrypt(secret, secretContext(actor.orgId, id));
-  const [row] = await tx.update(webhookEndpoints).set({ secretEnc, updatedAt: new Date() }).where(eq(webhookEndpoints.id, id)).returning();
+  const [row] = await tx
+    .update(webhookEndpoints)
+    .set({ secretEnc, updatedAt: new Date() })
+    .where(eq(webhookEndpoints.id, id))
+    .returning();
   await audit(tx, actor, { action: 'webhook.rotate_secret', resourceType: 'webhook_endpoint', resourceId: id });
   return { ...dto(row), secret };
 }
@@ -101,34 +155,64 @@ export async function deleteEndpoint(tx: Tx, actor: ActorContext, id: string): P
 }
 
 export interface DeliveryDto {
-  id: string; eventId: string; eventType: string; status: string; attempts: number;
-  lastStatusCode: number | null; lastError: string | null; nextAttemptAt: string | null; deliveredAt: string | null; createdAt: string;
+  id: string;
+  eventId: string;
+  eventType: string;
+  status: string;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
 }
 
 export async function listDeliveries(tx: Tx, endpointId: string, limit = 50): Promise<DeliveryDto[]> {
   await endpointRow(tx, endpointId);
-  const rows = await tx.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpointId))
-    .orderBy(desc(webhookDeliveries.createdAt)).limit(Math.min(Math.max(limit, 1), 200));
+  const rows = await tx
+    .select()
+    .from(webhookDeliveries)
+    .where(eq(webhookDeliveries.endpointId, endpointId))
+    .orderBy(desc(webhookDeliveries.createdAt))
+    .limit(Math.min(Math.max(limit, 1), 200));
   return rows.map((d) => ({
-    id: d.id, eventId: d.eventId, eventType: d.eventType, status: d.status, attempts: d.attempts, lastStatusCode: d.lastStatusCode,
-    lastError: d.lastError, nextAttemptAt: d.status === 'pending' ? iso(d.nextAttemptAt) : null, deliveredAt: iso(d.deliveredAt), createdAt: iso(d.createdAt)!,
+    id: d.id,
+    eventId: d.eventId,
+    eventType: d.eventType,
+    status: d.status,
+    attempts: d.attempts,
+    lastStatusCode: d.lastStatusCode,
+    lastError: d.lastError,
+    nextAttemptAt: d.status === 'pending' ? iso(d.nextAttemptAt) : null,
+    deliveredAt: iso(d.deliveredAt),
+    createdAt: iso(d.createdAt)!,
   }));
 }
 
 /** The webhook body: what receivers get (and what the signature covers, byte for byte). */
-export interface WebhookBody { id: string; type: string; createdAt: string; data: unknown }
+export interface WebhookBody {
+  id: string;
+  type: string;
+  createdAt: string;
+  data: unknown;
+}
 
 /**
  * Queues `event` for every active endpoint of the tenant subscribed to its type (inside the
  * caller's transaction). The same event id twice is a no-op per endpoint (unique constraint).
  */
 export async function enqueueDeliveries(tx: Tx, orgId: string, event: WebhookBody): Promise<number> {
-  const endpoints = await tx.select({ id: webhookEndpoints.id }).from(webhookEndpoints)
+  const endpoints = await tx
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
     .where(and(eq(webhookEndpoints.isActive, true), sql`${event.type} = ANY(${webhookEndpoints.events})`));
   let n = 0;
   for (const e of endpoints) {
-    const rows = await tx.insert(webhookDeliveries).values({ organizationId: orgId, endpointId: e.id, eventId: event.id, eventType: event.type, payload: event })
-      .onConflictDoNothing({ target: [webhookDeliveries.endpointId, webhookDeliveries.eventId] }).returning({ id: webhookDeliveries.id });
+    const rows = await tx
+      .insert(webhookDeliveries)
+      .values({ organizationId: orgId, endpointId: e.id, eventId: event.id, eventType: event.type, payload: event })
+      .onConflictDoNothing({ target: [webhookDeliveries.endpointId, webhookDeliveries.eventId] })
+      .returning({ id: webhookDeliveries.id });
     n += rows.length;
   }
   return n;
@@ -144,11 +228,24 @@ export type DeliveryOutcome = 'delivered' | 'retry' | 'failed' | 'skipped';
  * One delivery attempt of a due row (skipped when not due or claimed by someone else).
  * Returns what happened; the row records attempts, status code, error and the next attempt.
  */
-export async function attemptDelivery(deps: Pick<ApprovalServices, 'db' | 'secrets' | 'webhooks' | 'clock' | 'log'>, orgId: string, deliveryId: string, opts: { baseDelayMs?: number } = {}): Promise<DeliveryOutcome> {
+export async function attemptDelivery(
+  deps: Pick<ApprovalServices, 'db' | 'secrets' | 'webhooks' | 'clock' | 'log'>,
+  orgId: string,
+  deliveryId: string,
+  opts: { baseDelayMs?: number } = {},
+): Promise<DeliveryOutcome> {
   const now = deps.clock.now();
   const claimed = await withTenant(deps.db, { orgId }, async (tx) => {
-    const [d] = await tx.update(webhookDeliveries).set({ nextAttemptAt: new Date(now.getTime() + LEASE_MS) })
-      .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.status, 'pending'), lte(webhookDeliveries.nextAttemptAt, now)))
+    const [d] = await tx
+      .update(webhookDeliveries)
+      .set({ nextAttemptAt: new Date(now.getTime() + LEASE_MS) })
+      .where(
+        and(
+          eq(webhookDeliveries.id, deliveryId),
+          eq(webhookDeliveries.status, 'pending'),
+          lte(webhookDeliveries.nextAttemptAt, now),
+        ),
+      )
       .returning();
     if (!d) return undefined;
     const [endpoint] = await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, d.endpointId));
@@ -164,11 +261,16 @@ export async function attemptDelivery(deps: Pick<ApprovalServices, 'db' | 'secre
   } else {
     const secret = await deps.secrets.decrypt(endpoint.secretEnc, secretContext(orgId, endpoint.id));
     const body = JSON.stringify(d.payload);
-    const r = await deps.webhooks.post(endpoint.url, body, {
-      ...webhookSignatureHeaders(secret, { id: d.eventId, body, at: deps.clock.now() }),
-      'x-svp-event-type': d.eventType,
-      'x-svp-delivery-attempt': String(attempt),
-    }, ATTEMPT_TIMEOUT_MS);
+    const r = await deps.webhooks.post(
+      endpoint.url,
+      body,
+      {
+        ...webhookSignatureHeaders(secret, { id: d.eventId, body, at: deps.clock.now() }),
+        'x-svp-event-type': d.eventType,
+        'x-svp-delivery-attempt': String(attempt),
+      },
+      ATTEMPT_TIMEOUT_MS,
+    );
     status = r.status;
     error = r.error ?? (r.status !== undefined && (r.status < 200 || r.status >= 300) ? `HTTP ${r.status}` : undefined);
   }
@@ -176,15 +278,23 @@ export async function attemptDelivery(deps: Pick<ApprovalServices, 'db' | 'secre
   const giveUp = !delivered && (attempt >= MAX_DELIVERY_ATTEMPTS || !endpoint || !endpoint.isActive);
   const outcome: DeliveryOutcome = delivered ? 'delivered' : giveUp ? 'failed' : 'retry';
   const after = deps.clock.now();
-  await withTenant(deps.db, { orgId }, (tx) => tx.update(webhookDeliveries).set({
-    attempts: attempt,
-    status: delivered ? 'delivered' : giveUp ? 'failed' : 'pending',
-    lastStatusCode: status ?? null,
-    lastError: error?.slice(0, 500) ?? null,
-    deliveredAt: delivered ? after : null,
-    nextAttemptAt: new Date(after.getTime() + (delivered || giveUp ? 0 : retryDelayMs(attempt, { baseMs: opts.baseDelayMs }))),
-  }).where(eq(webhookDeliveries.id, d.id)));
-  if (!delivered) deps.log.warn('webhook delivery failed', { deliveryId: d.id, eventId: d.eventId, attempt, status, error, outcome });
+  await withTenant(deps.db, { orgId }, (tx) =>
+    tx
+      .update(webhookDeliveries)
+      .set({
+        attempts: attempt,
+        status: delivered ? 'delivered' : giveUp ? 'failed' : 'pending',
+        lastStatusCode: status ?? null,
+        lastError: error?.slice(0, 500) ?? null,
+        deliveredAt: delivered ? after : null,
+        nextAttemptAt: new Date(
+          after.getTime() + (delivered || giveUp ? 0 : retryDelayMs(attempt, { baseMs: opts.baseDelayMs })),
+        ),
+      })
+      .where(eq(webhookDeliveries.id, d.id)),
+  );
+  if (!delivered)
+    deps.log.warn('webhook delivery failed', { deliveryId: d.id, eventId: d.eventId, attempt, status, error, outcome });
   if (giveUp) pipelineMetric('webhookFailures');
   return outcome;
 }
@@ -193,28 +303,46 @@ export async function attemptDelivery(deps: Pick<ApprovalServices, 'db' | 'secre
  * Delivers the queued webhooks of one event: each endpoint gets up to `inlineAttempts` quick
  * tries with a short backoff; whatever still fails is left for the retry sweeper.
  */
-export async function deliverEvent(deps: Pick<ApprovalServices, 'db' | 'secrets' | 'webhooks' | 'clock' | 'log' | 'sleep'>, orgId: string, eventId: string, opts: { inlineAttempts?: number; inlineDelayMs?: number } = {}): Promise<Record<string, DeliveryOutcome>> {
-  const ids = await withTenant(deps.db, { orgId }, (tx) => tx.select({ id: webhookDeliveries.id }).from(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.eventId, eventId), eq(webhookDeliveries.status, 'pending'))));
+export async function deliverEvent(
+  deps: Pick<ApprovalServices, 'db' | 'secrets' | 'webhooks' | 'clock' | 'log' | 'sleep'>,
+  orgId: string,
+  eventId: string,
+  opts: { inlineAttempts?: number; inlineDelayMs?: number } = {},
+): Promise<Record<string, DeliveryOutcome>> {
+  const ids = await withTenant(deps.db, { orgId }, (tx) =>
+    tx
+      .select({ id: webhookDeliveries.id })
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.eventId, eventId), eq(webhookDeliveries.status, 'pending'))),
+  );
   const out: Record<string, DeliveryOutcome> = {};
-  await Promise.all(ids.map(async ({ id }) => {
-    const inlineDelay = opts.inlineDelayMs ?? 500;
-    for (let n = 1; n <= (opts.inlineAttempts ?? 3); n++) {
-      // Inline retries use a short schedule of their own; the row's backoff applies after them.
-      if (n > 1) {
-        await deps.sleep(inlineDelay * 2 ** (n - 2));
-        await withTenant(deps.db, { orgId }, (tx) => tx.update(webhookDeliveries).set({ nextAttemptAt: deps.clock.now() })
-          .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.status, 'pending'))));
+  await Promise.all(
+    ids.map(async ({ id }) => {
+      const inlineDelay = opts.inlineDelayMs ?? 500;
+      for (let n = 1; n <= (opts.inlineAttempts ?? 3); n++) {
+        // Inline retries use a short schedule of their own; the row's backoff applies after them.
+        if (n > 1) {
+          await deps.sleep(inlineDelay * 2 ** (n - 2));
+          await withTenant(deps.db, { orgId }, (tx) =>
+            tx
+              .update(webhookDeliveries)
+              .set({ nextAttemptAt: deps.clock.now() })
+              .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.status, 'pending'))),
+          );
+        }
+        out[id] = await attemptDelivery(deps, orgId, id);
+        if (out[id] !== 'retry') break;
       }
-      out[id] = await attemptDelivery(deps, orgId, id);
-      if (out[id] !== 'retry') break;
-    }
-  }));
+    }),
+  );
   return out;
 }
 
 /** The sweeper: one attempt for every delivery whose retry is due (all tenants). */
-export async function retryDueDeliveries(deps: Pick<ApprovalServices, 'db' | 'secrets' | 'webhooks' | 'clock' | 'log'>, opts: { limit?: number } = {}): Promise<{ attempted: number; delivered: number }> {
+export async function retryDueDeliveries(
+  deps: Pick<ApprovalServices, 'db' | 'secrets' | 'webhooks' | 'clock' | 'log'>,
+  opts: { limit?: number } = {},
+): Promise<{ attempted: number; delivered: number }> {
   const due = await dueDeliveries(deps.db, opts.limit ?? 100);
   let delivered = 0;
   for (const d of due) if ((await attemptDelivery(deps, d.orgId, d.deliveryId)) === 'delivered') delivered++;
@@ -222,6 +350,8 @@ export async function retryDueDeliveries(deps: Pick<ApprovalServices, 'db' | 'se
 }
 
 async function dueDeliveries(db: Db, limit: number): Promise<{ orgId: string; deliveryId: string }[]> {
-  const rows = await db.execute<{ organization_id: string; delivery_id: string }>(sql`select * from app.due_webhook_deliveries(${limit})`);
+  const rows = await db.execute<{ organization_id: string; delivery_id: string }>(
+    sql`select * from app.due_webhook_deliveries(${limit})`,
+  );
   return rows.map((r) => ({ orgId: r.organization_id, deliveryId: r.delivery_id }));
 }

@@ -16,13 +16,17 @@ export const STAGE_CHECKS: Record<ComplianceStage, ComplianceCheckId[]> = {
 };
 
 const notWired = (what: string) => async (): Promise<never> => {
-  throw new AppError('internal', `${what} is not available in this function (it is wired only into the rendering tasks)`);
+  throw new AppError(
+    'internal',
+    `${what} is not available in this function (it is wired only into the rendering tasks)`,
+  );
 };
 
 export function createComplianceOnlyImaging(): PipelineImaging {
   return {
     masterFormat: 'jpeg',
-    checkBrief: ({ brief, brand, platforms, template }) => checkBriefAgainstBrand(brief, brand, platforms, { template }),
+    checkBrief: ({ brief, brand, platforms, template }) =>
+      checkBriefAgainstBrand(brief, brand, platforms, { template }),
     analyze: notWired('analyze'),
     composeMaster: notWired('composeMaster'),
     checkMaster: notWired('checkMaster'),

@@ -26,7 +26,11 @@ export function createPipelineImaging(): PipelineImaging {
     async renderVariant({ master, platform, brand, template, brief, logo }) {
       const v = await renderVariant({ source: master, layers: template, brand, brief, logo, preset: platform });
       const compliance = checkVariant({ variant: { layout: v.layout, analysis: v.analysis, bytes: v.bytes }, brand });
-      return { image: { bytes: v.buffer, contentType: v.contentType, format: v.format, width: v.width, height: v.height }, compliance, adjustments: v.adjustments };
+      return {
+        image: { bytes: v.buffer, contentType: v.contentType, format: v.format, width: v.width, height: v.height },
+        compliance,
+        adjustments: v.adjustments,
+      };
     },
   };
 }

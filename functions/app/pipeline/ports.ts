@@ -30,17 +30,32 @@ export interface PipelineImaging {
   /** Size and dominant colours of an image (sourcing judges previews and downloads with it). */
   analyze(image: Buffer): Promise<ImageAnalysis>;
   /** Copy checks of the brief, before any image is paid for. */
-  checkBrief(i: { brief: Brief; brand: BrandKitInput; platforms: PlatformName[]; template?: TemplateLayers }): ComplianceResult;
+  checkBrief(i: {
+    brief: Brief;
+    brand: BrandKitInput;
+    platforms: PlatformName[];
+    template?: TemplateLayers;
+  }): ComplianceResult;
   /** Normalizes the sourced image into the master asset. */
   composeMaster(i: { source: Buffer; brand: BrandKitInput; platforms: PlatformName[] }): Promise<EncodedImage>;
   /** Checks the master image: resolution for every platform, palette, licence. */
-  checkMaster(i: { master: Buffer; license: AssetLicense | null; brand: BrandKitInput; platforms: PlatformName[] }): Promise<ComplianceResult>;
+  checkMaster(i: {
+    master: Buffer;
+    license: AssetLicense | null;
+    brand: BrandKitInput;
+    platforms: PlatformName[];
+  }): Promise<ComplianceResult>;
   /**
    * Renders one platform variant from the master and checks what was drawn. `adjustments`: what
    * the renderer changed on its own to fit the copy and keep it legible (shown to reviewers).
    */
   renderVariant(i: {
-    master: Buffer; platform: PlatformName; brand: BrandKitInput; template: TemplateLayers; brief: Brief; logo: Buffer | null;
+    master: Buffer;
+    platform: PlatformName;
+    brand: BrandKitInput;
+    template: TemplateLayers;
+    brief: Brief;
+    logo: Buffer | null;
   }): Promise<{ image: EncodedImage; compliance: ComplianceResult; adjustments: Adjustment[] }>;
   /** Scores the findings of several stages together against the brand's thresholds. */
   summarize(findings: Finding[], brand: BrandKitInput, stages: ComplianceStage[]): ComplianceResult;
@@ -54,9 +69,16 @@ export interface PublishManifest {
   run: number;
   publishedAt: string;
   variants: Array<{
-    platform: string; s3Key: string; sha256: string; bytes: number; width: number; height: number; format: string;
+    platform: string;
+    s3Key: string;
+    sha256: string;
+    bytes: number;
+    width: number;
+    height: number;
+    format: string;
     /** The public copy (`published/...`) and its permanent URL (CloudFront in AWS). */
-    publishedKey: string; url: string;
+    publishedKey: string;
+    url: string;
   }>;
 }
 

@@ -15,51 +15,101 @@ import { AppError, isAppError } from '../../shared/errors.js';
 export type RequestRow = typeof contentRequests.$inferSelect;
 
 /** Loads and locks the request of this run, refusing old runs and finished requests. */
-export async function lockRequest(tx: Tx, ref: RequestRef, opts: { allowTerminal?: boolean } = {}): Promise<RequestRow> {
-  const [req] = await tx.select().from(contentRequests)
+export async function lockRequest(
+  tx: Tx,
+  ref: RequestRef,
+  opts: { allowTerminal?: boolean } = {},
+): Promise<RequestRow> {
+  const [req] = await tx
+    .select()
+    .from(contentRequests)
     .where(and(eq(contentRequests.id, ref.requestId), eq(contentRequests.organizationId, ref.orgId)))
     .for('update');
   if (!req) throw new AppError('not_found', 'The content request no longer exists');
   if (req.run !== ref.run) {
-    throw new AppError('invalid_state', `Run ${ref.run} was superseded by run ${req.run}`, { detail: { reason: 'superseded' } });
+    throw new AppError('invalid_state', `Run ${ref.run} was superseded by run ${req.run}`, {
+      detail: { reason: 'superseded' },
+    });
   }
   if (!opts.allowTerminal && isTerminal(req.status)) {
-    throw new AppError('invalid_state', `The request is already ${req.status}`, { detail: { reason: 'terminal', status: req.status } });
+    throw new AppError('invalid_state', `The request is already ${req.status}`, {
+      detail: { reason: 'terminal', status: req.status },
+    });
   }
   return req;
 }
 
 /** Moves the request to `to` when allowed (same status is a no-op). */
-export async function moveStatus(tx: Tx, req: RequestRow, to: RequestStatus, extra: Partial<typeof contentRequests.$inferInsert> = {}): Promise<RequestRow> {
+export async function moveStatus(
+  tx: Tx,
+  req: RequestRow,
+  to: RequestStatus,
+  extra: Partial<typeof contentRequests.$inferInsert> = {},
+): Promise<RequestRow> {
   if (req.status === to && Object.keys(extra).length === 0) return req;
   if (!canTransition(req.status, to)) {
-    throw new AppError('invalid_state', `A request that is ${req.status} cannot become ${to}`, { detail: { from: req.status, to } });
+    throw new AppError('invalid_state', `A request that is ${req.status} cannot become ${to}`, {
+      detail: { from: req.status, to },
+    });
   }
-  const [row] = await tx.update(contentRequests).set({ status: to, updatedAt: new Date(), ...extra })
-    .where(eq(contentRequests.id, req.id)).returning();
+  const [row] = await tx
+    .update(contentRequests)
+    .set({ status: to, updatedAt: new Date(), ...extra })
+    .where(eq(contentRequests.id, req.id))
+    .returning();
   return row;
 }
 
 async function openStep(tx: Tx, _req: RequestRow, ref: RequestRef, step: StepName): Promise<void> {
-  await tx.insert(requestSteps).values({ organizationId: ref.orgId, requestId: ref.requestId, run: ref.run, step, status: 'started', detail: { attempts: 1 } })
+  await tx
+    .insert(requestSteps)
+    .values({
+      organizationId: ref.orgId,
+      requestId: ref.requestId,
+      run: ref.run,
+      step,
+      status: 'started',
+      detail: { attempts: 1 },
+    })
     .onConflictDoUpdate({
       target: [requestSteps.requestId, requestSteps.run, requestSteps.step],
       // A retried or re-delivered task: the timeline shows the latest attempt and counts them.
       set: {
-        status: 'started', startedAt: sql`now()`, finishedAt: null, durationMs: null,
+        status: 'started',
+        startedAt: sql`now()`,
+        finishedAt: null,
+        durationMs: null,
         detail: sql`jsonb_build_object('attempts', coalesce((${requestSteps.detail}->>'attempts')::int, 1) + 1)`,
       },
     });
 }
 
 /** Closes a step (succeeded/failed/skipped) with its duration. No-op when it is not open. */
-export async function closeStep(tx: Tx, ref: RequestRef, step: string, status: 'succeeded' | 'failed' | 'skipped', detail?: Record<string, unknown>): Promise<void> {
-  await tx.update(requestSteps).set({
-    status,
-    finishedAt: sql`clock_timestamp()`,
-    durationMs: sql`greatest(0, round(extract(epoch from (clock_timestamp() - ${requestSteps.startedAt})) * 1000))::int`,
-    detail: detail ? sql`coalesce(${requestSteps.detail}, '{}'::jsonb) || ${JSON.stringify(detail)}::jsonb` : requestSteps.detail,
-  }).where(and(eq(requestSteps.requestId, ref.requestId), eq(requestSteps.run, ref.run), eq(requestSteps.step, step), eq(requestSteps.status, 'started')));
+export async function closeStep(
+  tx: Tx,
+  ref: RequestRef,
+  step: string,
+  status: 'succeeded' | 'failed' | 'skipped',
+  detail?: Record<string, unknown>,
+): Promise<void> {
+  await tx
+    .update(requestSteps)
+    .set({
+      status,
+      finishedAt: sql`clock_timestamp()`,
+      durationMs: sql`greatest(0, round(extract(epoch from (clock_timestamp() - ${requestSteps.startedAt})) * 1000))::int`,
+      detail: detail
+        ? sql`coalesce(${requestSteps.detail}, '{}'::jsonb) || ${JSON.stringify(detail)}::jsonb`
+        : requestSteps.detail,
+    })
+    .where(
+      and(
+        eq(requestSteps.requestId, ref.requestId),
+        eq(requestSteps.run, ref.run),
+        eq(requestSteps.step, step),
+        eq(requestSteps.status, 'started'),
+      ),
+    );
 }
 
 export interface StepContext {
@@ -81,7 +131,13 @@ export interface StepOptions<T> {
  * Runs one timeline step of a task. `work` returns the task result and optional detail stored
  * on the step (sizes, decisions; never brief text or secrets).
  */
-export async function runStep<T>(db: Db, ref: RequestRef, step: StepName, work: (ctx: StepContext) => Promise<{ result: T; detail?: Record<string, unknown> }>, opts: StepOptions<T> = {}): Promise<T> {
+export async function runStep<T>(
+  db: Db,
+  ref: RequestRef,
+  step: StepName,
+  work: (ctx: StepContext) => Promise<{ result: T; detail?: Record<string, unknown> }>,
+  opts: StepOptions<T> = {},
+): Promise<T> {
   const opened = await withTenant(db, { orgId: ref.orgId }, async (tx) => {
     const locked = await lockRequest(tx, ref, { allowTerminal: !!opts.alreadyDone });
     const done = opts.alreadyDone?.(locked);
@@ -99,9 +155,15 @@ export async function runStep<T>(db: Db, ref: RequestRef, step: StepName, work: 
     return result;
   } catch (e) {
     const err = e as Error;
-    await withTenant(db, { orgId: ref.orgId }, (tx) => closeStep(tx, ref, step, 'failed', {
-      error: err.name, code: isAppError(e) ? e.code : 'internal', message: String(err.message).slice(0, 500),
-    })).catch(() => { /* the original error matters more */ });
+    await withTenant(db, { orgId: ref.orgId }, (tx) =>
+      closeStep(tx, ref, step, 'failed', {
+        error: err.name,
+        code: isAppError(e) ? e.code : 'internal',
+        message: String(err.message).slice(0, 500),
+      }),
+    ).catch(() => {
+      /* the original error matters more */
+    });
     throw e;
   }
 }

@@ -8,12 +8,31 @@
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import {
-  approvalWorkflows, assetVariants, brandAssets, brandProfiles, contentRequests, contentTemplates, generatedAssets, requestSteps,
+  approvalWorkflows,
+  assetVariants,
+  brandAssets,
+  brandProfiles,
+  contentRequests,
+  contentTemplates,
+  generatedAssets,
+  requestSteps,
 } from '../../../db/schema/index.js';
 import { withTenant, type Db, type Tx } from '../../adapters/db/client.js';
-import { brandKitSchema, templateLayersSchema, type BrandKitInput, type TemplateLayers } from '../../domain/brand-types.js';
+import {
+  brandKitSchema,
+  templateLayersSchema,
+  type BrandKitInput,
+  type TemplateLayers,
+} from '../../domain/brand-types.js';
 import type { ComplianceResult, Finding } from '../../domain/compliance/index.js';
-import { failureFrom, routeAfterCompliance, stateLabel, type RequestRef, type RouteOutcome, type VariantRef } from '../../domain/pipeline.js';
+import {
+  failureFrom,
+  routeAfterCompliance,
+  stateLabel,
+  type RequestRef,
+  type RouteOutcome,
+  type VariantRef,
+} from '../../domain/pipeline.js';
 import { contentTypeFor, platformName, type OutputFormat, type PlatformName } from '../../domain/platforms.js';
 import { masterKey, publishedKey, variantKey } from '../../domain/rendering/keys.js';
 import { isTerminal } from '../../domain/request-status.js';
@@ -39,21 +58,37 @@ export const FALLBACK_TEMPLATE: TemplateLayers = templateLayersSchema.parse({
   overlay: { kind: 'gradient', colorRole: 'primary', opacity: 0.85 },
   headline: {
     box: { default: { x: 0.06, y: 0.5, w: 0.88, h: 0.22 }, wide: { x: 0, y: 0.1, w: 0.6, h: 0.4 } },
-    colorRole: 'background', minSize: 32, maxSize: 80, maxLines: 3, weight: 'bold',
+    colorRole: 'background',
+    minSize: 32,
+    maxSize: 80,
+    maxLines: 3,
+    weight: 'bold',
   },
   body: {
     box: { default: { x: 0.06, y: 0.73, w: 0.88, h: 0.13 }, wide: { x: 0, y: 0.52, w: 0.6, h: 0.26 } },
-    colorRole: 'background', minSize: 18, maxSize: 32, maxLines: 3, weight: 'regular',
+    colorRole: 'background',
+    minSize: 18,
+    maxSize: 32,
+    maxLines: 3,
+    weight: 'regular',
   },
   cta: {
     box: { default: { x: 0.06, y: 0.88, w: 0.6, h: 0.09 }, wide: { x: 0, y: 0.8, w: 0.5, h: 0.15 } },
-    colorRole: 'secondary', minSize: 20, maxSize: 36, maxLines: 1, weight: 'bold',
+    colorRole: 'secondary',
+    minSize: 20,
+    maxSize: 36,
+    maxLines: 1,
+    weight: 'bold',
   },
   logo: { enabled: true, placement: 'top-right' },
 });
 
 const brandKit = (b: BrandRow): BrandKitInput => ({
-  colors: b.colors, fonts: b.fonts, logo: b.logo, voiceRules: b.voiceRules, complianceThresholds: b.complianceThresholds,
+  colors: b.colors,
+  fonts: b.fonts,
+  logo: b.logo,
+  voiceRules: b.voiceRules,
+  complianceThresholds: b.complianceThresholds,
 });
 
 function platformsOf(req: RequestRow): PlatformName[] {
@@ -73,31 +108,49 @@ async function loadBrand(tx: Tx, req: RequestRow): Promise<BrandRow> {
 async function loadTemplate(tx: Tx, req: RequestRow): Promise<TemplateLayers> {
   const [tpl] = req.templateId
     ? await tx.select().from(contentTemplates).where(eq(contentTemplates.id, req.templateId))
-    : await tx.select().from(contentTemplates)
-      .where(and(eq(contentTemplates.brandId, req.brandId), eq(contentTemplates.isActive, true), isNull(contentTemplates.deletedAt)))
-      .orderBy(asc(contentTemplates.createdAt)).limit(1);
-  if (req.templateId && (!tpl || tpl.deletedAt)) throw new AppError('invalid_state', 'The template of this request was deleted');
+    : await tx
+        .select()
+        .from(contentTemplates)
+        .where(
+          and(
+            eq(contentTemplates.brandId, req.brandId),
+            eq(contentTemplates.isActive, true),
+            isNull(contentTemplates.deletedAt),
+          ),
+        )
+        .orderBy(asc(contentTemplates.createdAt))
+        .limit(1);
+  if (req.templateId && (!tpl || tpl.deletedAt))
+    throw new AppError('invalid_state', 'The template of this request was deleted');
   return tpl ? templateLayersSchema.parse(tpl.layers) : FALLBACK_TEMPLATE;
 }
 
 const read = <T>(db: Db, ref: RequestRef, fn: (tx: Tx) => Promise<T>) => withTenant(db, { orgId: ref.orgId }, fn);
 
 /** An image of the request with the requested presets it serves (its layout groups'). */
-interface AssetInUse { asset: AssetRow; platforms: PlatformName[] }
+interface AssetInUse {
+  asset: AssetRow;
+  platforms: PlatformName[];
+}
 
 /**
  * The sourced images the request's presets render from: per layout group, the image bought for
  * it, else one that covers it. Empty when nothing was sourced; throws when a group has none.
  */
 async function assetsInUse(tx: Tx, request: RequestRow): Promise<AssetInUse[]> {
-  const assets = await tx.select().from(generatedAssets).where(eq(generatedAssets.requestId, request.id)).orderBy(asc(generatedAssets.createdAt));
+  const assets = await tx
+    .select()
+    .from(generatedAssets)
+    .where(eq(generatedAssets.requestId, request.id))
+    .orderBy(asc(generatedAssets.createdAt));
   if (assets.length === 0) return [];
   const out: AssetInUse[] = [];
   for (const g of aspectGroups(platformsOf(request))) {
     const asset = assetFor(assets, g.aspect);
     if (!asset) throw new AppError('invalid_state', `No sourced image for ${g.platforms.join(', ')}`);
     const seen = out.find((u) => u.asset.id === asset.id);
-    if (seen) seen.platforms.push(...g.platforms); else out.push({ asset, platforms: [...g.platforms] });
+    if (seen) seen.platforms.push(...g.platforms);
+    else out.push({ asset, platforms: [...g.platforms] });
   }
   return out;
 }
@@ -107,14 +160,20 @@ const masterOf = (ref: RequestRef, asset: AssetRow, format: OutputFormat) =>
 
 // ---- Validate brief -----------------------------------------------------------------------------
 
-export interface ValidateResult { decision: ComplianceResult['decision']; score: number }
+export interface ValidateResult {
+  decision: ComplianceResult['decision'];
+  score: number;
+}
 
 /** Copy checks before anything is paid for; a brief that cannot pass is rejected here. */
 export function validateBrief(deps: PipelineDeps, ref: RequestRef): Promise<ValidateResult> {
   return runStep(deps.db, ref, 'validate', async ({ request }) => {
     const platforms = platformsOf(request);
     if (platforms.length === 0) throw new AppError('validation_failed', 'The request names no platform');
-    const { brand, template } = await read(deps.db, ref, async (tx) => ({ brand: await loadBrand(tx, request), template: await loadTemplate(tx, request) }));
+    const { brand, template } = await read(deps.db, ref, async (tx) => ({
+      brand: await loadBrand(tx, request),
+      template: await loadTemplate(tx, request),
+    }));
     const result = deps.imaging.checkBrief({ brief: request.brief, brand: brandKit(brand), platforms, template });
     // An error in the copy (banned word, missing disclaimer or required hashtag, post text over a
     // platform's limit) is one no image can fix: the request ends here, before anything is paid,
@@ -122,43 +181,81 @@ export function validateBrief(deps: PipelineDeps, ref: RequestRef): Promise<Vali
     const weights = brandKitSchema.parse(brandKit(brand)).complianceThresholds.weights;
     const blocking = result.findings.filter((f) => f.severity === 'error' && (weights[f.check] ?? 1) > 0);
     const decision = blocking.length > 0 ? 'reject' : result.decision;
-    await read(deps.db, ref, (tx) => tx.update(contentRequests).set({
-      compliance: { stage: 'brief', ...result, decision, blocking: blocking.map((f) => f.check) }, updatedAt: new Date(),
-    }).where(eq(contentRequests.id, ref.requestId)));
+    await read(deps.db, ref, (tx) =>
+      tx
+        .update(contentRequests)
+        .set({
+          compliance: { stage: 'brief', ...result, decision, blocking: blocking.map((f) => f.check) },
+          updatedAt: new Date(),
+        })
+        .where(eq(contentRequests.id, ref.requestId)),
+    );
     return {
       result: { decision, score: result.score },
-      detail: { score: result.score, decision, findings: result.findings.length, ...(blocking.length ? { blocking: blocking.map((f) => f.check) } : {}) },
+      detail: {
+        score: result.score,
+        decision,
+        findings: result.findings.length,
+        ...(blocking.length ? { blocking: blocking.map((f) => f.check) } : {}),
+      },
     };
   });
 }
 
 // ---- Source image -------------------------------------------------------------------------------
 
-export interface SourceResult { reused: boolean; groups: Array<Pick<GroupOutcome, 'aspect' | 'status'>> }
+export interface SourceResult {
+  reused: boolean;
+  groups: Array<Pick<GroupOutcome, 'aspect' | 'status'>>;
+}
 
 /**
  * One image per layout group the request needs (functions/app/pipeline/sourcing.ts); a re-drive
  * finds the stored ones and pays nothing. `deadline`: when the invocation must be done by (the
  * Lambda's remaining time less a margin); Freepik calls and Mystic polling stop before it.
  */
-export function sourceImage(deps: PipelineDeps, ref: RequestRef, opts: { deadline?: number } = {}): Promise<SourceResult> {
+export function sourceImage(
+  deps: PipelineDeps,
+  ref: RequestRef,
+  opts: { deadline?: number } = {},
+): Promise<SourceResult> {
   return runStep<SourceResult>(deps.db, ref, 'source', async ({ request }) => {
     const brand = await read(deps.db, ref, (tx) => loadBrand(tx, request));
     let source: ImageSource | undefined;
-    const outcome = await sourceForRequest({
-      db: deps.db, store: deps.store, imaging: deps.imaging,
-      // Created only when something must be bought: a re-drive needs no Freepik configuration.
-      get imageSource() { return (source ??= deps.imageSource()); },
-    }, {
-      ref, brandId: request.brandId, spec: request.imageSpec, platforms: platformsOf(request),
-      brand: brandKitSchema.parse(brandKit(brand)), deadline: opts.deadline,
-    });
+    const outcome = await sourceForRequest(
+      {
+        db: deps.db,
+        store: deps.store,
+        imaging: deps.imaging,
+        // Created only when something must be bought: a re-drive needs no Freepik configuration.
+        get imageSource() {
+          return (source ??= deps.imageSource());
+        },
+      },
+      {
+        ref,
+        brandId: request.brandId,
+        spec: request.imageSpec,
+        platforms: platformsOf(request),
+        brand: brandKitSchema.parse(brandKit(brand)),
+        deadline: opts.deadline,
+      },
+    );
     const groups = outcome.groups.map((g) => ({ aspect: g.aspect, status: g.status }));
     return {
       result: { reused: outcome.reused, groups },
       detail: {
-        reused: outcome.reused, groups: groups.map((g) => `${g.aspect}:${g.status}`),
-        ...(outcome.reused ? {} : { provider: 'freepik', downloads: outcome.downloads, generations: outcome.generations, credits: outcome.credits, costUsd: Math.round(outcome.costUsd * 1e6) / 1e6 }),
+        reused: outcome.reused,
+        groups: groups.map((g) => `${g.aspect}:${g.status}`),
+        ...(outcome.reused
+          ? {}
+          : {
+              provider: 'freepik',
+              downloads: outcome.downloads,
+              generations: outcome.generations,
+              credits: outcome.credits,
+              costUsd: Math.round(outcome.costUsd * 1e6) / 1e6,
+            }),
       },
     };
   });
@@ -168,7 +265,10 @@ export function sourceImage(deps: PipelineDeps, ref: RequestRef, opts: { deadlin
 
 export function composeMaster(deps: PipelineDeps, ref: RequestRef): Promise<{ keys: string[] }> {
   return runStep(deps.db, ref, 'compose', async ({ request }) => {
-    const { inUse, brand } = await read(deps.db, ref, async (tx) => ({ inUse: await assetsInUse(tx, request), brand: await loadBrand(tx, request) }));
+    const { inUse, brand } = await read(deps.db, ref, async (tx) => ({
+      inUse: await assetsInUse(tx, request),
+      brand: await loadBrand(tx, request),
+    }));
     if (inUse.length === 0) throw new AppError('invalid_state', 'No sourced image to compose from');
     const masters = [];
     for (const { asset, platforms } of inUse) {
@@ -176,7 +276,13 @@ export function composeMaster(deps: PipelineDeps, ref: RequestRef): Promise<{ ke
       const master = await deps.imaging.composeMaster({ source, brand: brandKit(brand), platforms });
       const key = masterOf(ref, asset, deps.imaging.masterFormat);
       await deps.store.put(key, master.bytes, master.contentType);
-      masters.push({ key, aspect: asset.aspectGroup, width: master.width, height: master.height, bytes: master.bytes.length });
+      masters.push({
+        key,
+        aspect: asset.aspectGroup,
+        width: master.width,
+        height: master.height,
+        bytes: master.bytes.length,
+      });
     }
     return { result: { keys: masters.map((m) => m.key) }, detail: { masters: masters.map(({ key: _k, ...m }) => m) } };
   });
@@ -184,13 +290,19 @@ export function composeMaster(deps: PipelineDeps, ref: RequestRef): Promise<{ ke
 
 // ---- Check compliance (master) ------------------------------------------------------------------
 
-export interface CheckResult { decision: ComplianceResult['decision']; score: number; platforms: PlatformName[] }
+export interface CheckResult {
+  decision: ComplianceResult['decision'];
+  score: number;
+  platforms: PlatformName[];
+}
 
 export function checkMaster(deps: PipelineDeps, ref: RequestRef): Promise<CheckResult> {
   return runStep(deps.db, ref, 'check', async ({ request }) => {
     const platforms = platformsOf(request);
     const { inUse, brand, template } = await read(deps.db, ref, async (tx) => ({
-      inUse: await assetsInUse(tx, request), brand: await loadBrand(tx, request), template: await loadTemplate(tx, request),
+      inUse: await assetsInUse(tx, request),
+      brand: await loadBrand(tx, request),
+      template: await loadTemplate(tx, request),
     }));
     if (inUse.length === 0) throw new AppError('invalid_state', 'No sourced image to check');
     const kit = brandKit(brand);
@@ -198,29 +310,53 @@ export function checkMaster(deps: PipelineDeps, ref: RequestRef): Promise<CheckR
     const results: Array<{ asset: AssetRow; result: ComplianceResult }> = [];
     for (const { asset, platforms: served } of inUse) {
       const master = await deps.store.get(masterOf(ref, asset, deps.imaging.masterFormat));
-      results.push({ asset, result: await deps.imaging.checkMaster({ master, license: asset.license, brand: kit, platforms: served }) });
+      results.push({
+        asset,
+        result: await deps.imaging.checkMaster({ master, license: asset.license, brand: kit, platforms: served }),
+      });
     }
     // The decision so far covers the brief too: a brief finding plus a master finding may reject.
     const brief = deps.imaging.checkBrief({ brief: request.brief, brand: kit, platforms, template });
-    const sofar = deps.imaging.summarize([...brief.findings, ...results.flatMap((r) => r.result.findings)], kit, ['brief', 'master']);
+    const sofar = deps.imaging.summarize([...brief.findings, ...results.flatMap((r) => r.result.findings)], kit, [
+      'brief',
+      'master',
+    ]);
     await read(deps.db, ref, async (tx) => {
       for (const { asset, result } of results) {
-        await tx.update(generatedAssets).set({
-          complianceScore: result.score, complianceDecision: result.decision, findings: result.findings, updatedAt: new Date(),
-        }).where(eq(generatedAssets.id, asset.id));
+        await tx
+          .update(generatedAssets)
+          .set({
+            complianceScore: result.score,
+            complianceDecision: result.decision,
+            findings: result.findings,
+            updatedAt: new Date(),
+          })
+          .where(eq(generatedAssets.id, asset.id));
       }
-      await tx.update(contentRequests).set({ compliance: { stage: 'master', ...sofar }, updatedAt: new Date() }).where(eq(contentRequests.id, ref.requestId));
+      await tx
+        .update(contentRequests)
+        .set({ compliance: { stage: 'master', ...sofar }, updatedAt: new Date() })
+        .where(eq(contentRequests.id, ref.requestId));
     });
     return {
       result: { decision: sofar.decision, score: sofar.score, platforms },
-      detail: { score: sofar.score, decision: sofar.decision, masterScore: Math.min(...results.map((r) => r.result.score)) },
+      detail: {
+        score: sofar.score,
+        decision: sofar.decision,
+        masterScore: Math.min(...results.map((r) => r.result.score)),
+      },
     };
   });
 }
 
 // ---- Render variant (one Map iteration) ---------------------------------------------------------
 
-export interface VariantResult { platform: string; key: string; score: number; decision: string }
+export interface VariantResult {
+  platform: string;
+  key: string;
+  score: number;
+  decision: string;
+}
 
 export function renderVariant(deps: PipelineDeps, ref: VariantRef): Promise<VariantResult> {
   const platform = platformName.safeParse(ref.platform);
@@ -230,11 +366,22 @@ export function renderVariant(deps: PipelineDeps, ref: VariantRef): Promise<Vari
       const b = await loadBrand(tx, request);
       const logoId = b.logo?.assetId;
       const [logo] = logoId
-        ? await tx.select({ s3Key: brandAssets.s3Key }).from(brandAssets)
-          .where(and(eq(brandAssets.id, logoId), eq(brandAssets.status, 'ready'), isNull(brandAssets.deletedAt)))
+        ? await tx
+            .select({ s3Key: brandAssets.s3Key })
+            .from(brandAssets)
+            .where(and(eq(brandAssets.id, logoId), eq(brandAssets.status, 'ready'), isNull(brandAssets.deletedAt)))
         : [];
-      const assets = await tx.select().from(generatedAssets).where(eq(generatedAssets.requestId, ref.requestId)).orderBy(asc(generatedAssets.createdAt));
-      return { asset: assetFor(assets, aspectOf(platform.data)), brand: b, template: await loadTemplate(tx, request), logoKey: logo?.s3Key };
+      const assets = await tx
+        .select()
+        .from(generatedAssets)
+        .where(eq(generatedAssets.requestId, ref.requestId))
+        .orderBy(asc(generatedAssets.createdAt));
+      return {
+        asset: assetFor(assets, aspectOf(platform.data)),
+        brand: b,
+        template: await loadTemplate(tx, request),
+        logoKey: logo?.s3Key,
+      };
     });
     if (!asset) throw new AppError('invalid_state', 'No sourced image to render from');
     const [master, logo] = await Promise.all([
@@ -242,33 +389,76 @@ export function renderVariant(deps: PipelineDeps, ref: VariantRef): Promise<Vari
       logoKey ? deps.store.get(logoKey).catch(() => null) : Promise.resolve(null),
     ]);
     const { image, compliance, adjustments } = await deps.imaging.renderVariant({
-      master, platform: platform.data, brand: brandKit(brand), template, brief: request.brief, logo,
+      master,
+      platform: platform.data,
+      brand: brandKit(brand),
+      template,
+      brief: request.brief,
+      logo,
     });
-    const key = variantKey({ orgId: ref.orgId, requestId: ref.requestId, platform: platform.data, format: image.format });
+    const key = variantKey({
+      orgId: ref.orgId,
+      requestId: ref.requestId,
+      platform: platform.data,
+      format: image.format,
+    });
     await deps.store.put(key, image.bytes, image.contentType);
     const sha256 = createHash('sha256').update(image.bytes).digest('hex');
     const row = {
-      organizationId: ref.orgId, requestId: ref.requestId, generatedAssetId: asset.id, platform: platform.data,
-      width: image.width, height: image.height, format: image.format, bytes: image.bytes.length, sha256, s3Key: key,
-      complianceScore: compliance.score, complianceDecision: compliance.decision, findings: compliance.findings, adjustments,
+      organizationId: ref.orgId,
+      requestId: ref.requestId,
+      generatedAssetId: asset.id,
+      platform: platform.data,
+      width: image.width,
+      height: image.height,
+      format: image.format,
+      bytes: image.bytes.length,
+      sha256,
+      s3Key: key,
+      complianceScore: compliance.score,
+      complianceDecision: compliance.decision,
+      findings: compliance.findings,
+      adjustments,
     };
     await read(deps.db, ref, async (tx) => {
-      await tx.insert(assetVariants).values(row).onConflictDoUpdate({
-        target: [assetVariants.generatedAssetId, assetVariants.platform], set: { ...row, updatedAt: new Date() },
-      });
+      await tx
+        .insert(assetVariants)
+        .values(row)
+        .onConflictDoUpdate({
+          target: [assetVariants.generatedAssetId, assetVariants.platform],
+          set: { ...row, updatedAt: new Date() },
+        });
       // One variant per platform: a row rendered earlier from another image of the request goes.
-      await tx.delete(assetVariants).where(and(eq(assetVariants.requestId, ref.requestId), eq(assetVariants.platform, platform.data), ne(assetVariants.generatedAssetId, asset.id)));
+      await tx
+        .delete(assetVariants)
+        .where(
+          and(
+            eq(assetVariants.requestId, ref.requestId),
+            eq(assetVariants.platform, platform.data),
+            ne(assetVariants.generatedAssetId, asset.id),
+          ),
+        );
     });
     return {
       result: { platform: platform.data, key, score: compliance.score, decision: compliance.decision },
-      detail: { bytes: image.bytes.length, width: image.width, height: image.height, score: compliance.score, decision: compliance.decision },
+      detail: {
+        bytes: image.bytes.length,
+        width: image.width,
+        height: image.height,
+        score: compliance.score,
+        decision: compliance.decision,
+      },
     };
   });
 }
 
 // ---- Decide -------------------------------------------------------------------------------------
 
-export interface DecideResult { outcome: RouteOutcome; decision: ComplianceResult['decision']; score: number }
+export interface DecideResult {
+  outcome: RouteOutcome;
+  decision: ComplianceResult['decision'];
+  score: number;
+}
 
 /** Scores brief + master + variants together and picks the route (reject / approval / auto-approve). */
 export function decide(deps: PipelineDeps, ref: RequestRef): Promise<DecideResult> {
@@ -278,12 +468,25 @@ export function decide(deps: PipelineDeps, ref: RequestRef): Promise<DecideResul
       const brand = await loadBrand(tx, request);
       const inUse = await assetsInUse(tx, request);
       const variants = inUse.length
-        ? await tx.select().from(assetVariants).where(and(inArray(assetVariants.generatedAssetId, inUse.map((u) => u.asset.id)), inArray(assetVariants.platform, platforms)))
+        ? await tx
+            .select()
+            .from(assetVariants)
+            .where(
+              and(
+                inArray(
+                  assetVariants.generatedAssetId,
+                  inUse.map((u) => u.asset.id),
+                ),
+                inArray(assetVariants.platform, platforms),
+              ),
+            )
         : [];
       const workflowId = request.workflowId ?? brand.defaultWorkflowId;
       const [workflow] = workflowId
-        ? await tx.select({ allowAutoApprove: approvalWorkflows.allowAutoApprove, isActive: approvalWorkflows.isActive })
-          .from(approvalWorkflows).where(eq(approvalWorkflows.id, workflowId))
+        ? await tx
+            .select({ allowAutoApprove: approvalWorkflows.allowAutoApprove, isActive: approvalWorkflows.isActive })
+            .from(approvalWorkflows)
+            .where(eq(approvalWorkflows.id, workflowId))
         : [];
       return { brand, inUse, variants, workflow, template: await loadTemplate(tx, request) };
     });
@@ -292,8 +495,16 @@ export function decide(deps: PipelineDeps, ref: RequestRef): Promise<DecideResul
     const brief = deps.imaging.checkBrief({ brief: request.brief, brand: kit, platforms, template: ctx.template });
     const masterFindings = ctx.inUse.flatMap((u) => (u.asset.findings ?? []) as Finding[]);
     const rendered = ctx.variants.length > 0;
-    const findings = [...brief.findings, ...masterFindings, ...ctx.variants.flatMap((v) => (v.findings ?? []) as Finding[])];
-    const final = deps.imaging.summarize(findings, kit, rendered ? ['brief', 'master', 'variant'] : ['brief', 'master']);
+    const findings = [
+      ...brief.findings,
+      ...masterFindings,
+      ...ctx.variants.flatMap((v) => (v.findings ?? []) as Finding[]),
+    ];
+    const final = deps.imaging.summarize(
+      findings,
+      kit,
+      rendered ? ['brief', 'master', 'variant'] : ['brief', 'master'],
+    );
     // Variants are skipped only for a master that already rejects; anything else needs them all.
     if (final.decision !== 'reject' && ctx.variants.length < platforms.length) {
       const missing = platforms.filter((p) => !ctx.variants.some((v) => v.platform === p));
@@ -303,7 +514,9 @@ export function decide(deps: PipelineDeps, ref: RequestRef): Promise<DecideResul
     const outcome = routeAfterCompliance(decision, ctx.workflow?.isActive ? ctx.workflow : null);
     await read(deps.db, ref, async (tx) => {
       const req = await lockRequest(tx, ref);
-      await moveStatus(tx, req, outcome === 'auto_approve' ? 'approved' : req.status, { compliance: { stage: 'final', ...final, decision } });
+      await moveStatus(tx, req, outcome === 'auto_approve' ? 'approved' : req.status, {
+        compliance: { stage: 'final', ...final, decision },
+      });
     });
     return { result: { outcome, decision, score: final.score }, detail: { outcome, decision, score: final.score } };
   });
@@ -322,29 +535,62 @@ export function publish(deps: PipelineDeps, ref: RequestRef): Promise<PublishMan
       req = await moveStatus(tx, req, 'approved');
     }
     req = await moveStatus(tx, req, 'publishing');
-    await tx.insert(requestSteps).values({ organizationId: ref.orgId, requestId: ref.requestId, run: ref.run, step: 'publish', status: 'started' })
+    await tx
+      .insert(requestSteps)
+      .values({ organizationId: ref.orgId, requestId: ref.requestId, run: ref.run, step: 'publish', status: 'started' })
       .onConflictDoNothing();
     const inUse = await assetsInUse(tx, req);
     const variants = inUse.length
-      ? await tx.select().from(assetVariants).where(and(inArray(assetVariants.generatedAssetId, inUse.map((u) => u.asset.id)), inArray(assetVariants.platform, req.platforms)))
-        .orderBy(asc(assetVariants.platform))
+      ? await tx
+          .select()
+          .from(assetVariants)
+          .where(
+            and(
+              inArray(
+                assetVariants.generatedAssetId,
+                inUse.map((u) => u.asset.id),
+              ),
+              inArray(assetVariants.platform, req.platforms),
+            ),
+          )
+          .orderBy(asc(assetVariants.platform))
       : [];
     if (variants.length === 0) throw new AppError('invalid_state', 'Nothing to publish: no variants were rendered');
     // Copies under published/ (the only prefix CloudFront serves), named by content: a retried
     // Publish copies onto the same keys. Done before the status changes, so `published` is never
     // committed with an image missing; a failed copy rolls back and the task is retried.
-    const published = await Promise.all(variants.map(async (v) => {
-      const format = v.format as OutputFormat;
-      const key = publishedKey({ orgId: ref.orgId, requestId: ref.requestId, platform: v.platform, format, sha256: v.sha256 });
-      await deps.store.copy(v.s3Key, key, { contentType: contentTypeFor(format), cacheControl: 'public, max-age=31536000, immutable' });
-      return { key, url: deps.store.publicUrl(key) };
-    }));
+    const published = await Promise.all(
+      variants.map(async (v) => {
+        const format = v.format as OutputFormat;
+        const key = publishedKey({
+          orgId: ref.orgId,
+          requestId: ref.requestId,
+          platform: v.platform,
+          format,
+          sha256: v.sha256,
+        });
+        await deps.store.copy(v.s3Key, key, {
+          contentType: contentTypeFor(format),
+          cacheControl: 'public, max-age=31536000, immutable',
+        });
+        return { key, url: deps.store.publicUrl(key) };
+      }),
+    );
     const publishedAt = new Date();
     const manifest: PublishManifest = {
-      requestId: ref.requestId, run: ref.run, publishedAt: publishedAt.toISOString(),
+      requestId: ref.requestId,
+      run: ref.run,
+      publishedAt: publishedAt.toISOString(),
       variants: variants.map((v, i) => ({
-        platform: v.platform, s3Key: v.s3Key, sha256: v.sha256, bytes: v.bytes, width: v.width, height: v.height, format: v.format,
-        publishedKey: published[i].key, url: published[i].url,
+        platform: v.platform,
+        s3Key: v.s3Key,
+        sha256: v.sha256,
+        bytes: v.bytes,
+        width: v.width,
+        height: v.height,
+        format: v.format,
+        publishedKey: published[i].key,
+        url: published[i].url,
       })),
     };
     await moveStatus(tx, req, 'published', { manifest, publishedAt });
@@ -367,13 +613,25 @@ function complianceReason(c: unknown): string {
   if (r.stage === 'brief' && r.blocking?.length) {
     // Stopped before any image was bought: say what to change, in the findings' own words.
     const errors = (r.findings ?? []).filter((f) => f.severity === 'error' && r.blocking!.includes(f.check));
-    return `The brief cannot be published as written, so no image was bought. ${errors.map((f) => `${f.message.trim()} Fix: ${f.fixHint.trim()}`).join(' ')}`.slice(0, 1000);
+    return `The brief cannot be published as written, so no image was bought. ${errors.map((f) => `${f.message.trim()} Fix: ${f.fixHint.trim()}`).join(' ')}`.slice(
+      0,
+      1000,
+    );
   }
-  const worst = (r.findings ?? []).filter((f) => f.severity === 'error').slice(0, 3).map((f) => f.message.trim().replace(/\.+$/, ''));
-  return `${[`Compliance score ${r.score} is below the brand's auto-reject threshold`, ...worst].join('. ')}.`.slice(0, 1000);
+  const worst = (r.findings ?? [])
+    .filter((f) => f.severity === 'error')
+    .slice(0, 3)
+    .map((f) => f.message.trim().replace(/\.+$/, ''));
+  return `${[`Compliance score ${r.score} is below the brand's auto-reject threshold`, ...worst].join('. ')}.`.slice(
+    0,
+    1000,
+  );
 }
 
-export function recordRejection(deps: PipelineDeps, input: RejectionInput): Promise<{ status: string; reason: string }> {
+export function recordRejection(
+  deps: PipelineDeps,
+  input: RejectionInput,
+): Promise<{ status: string; reason: string }> {
   const ref = { orgId: input.orgId, requestId: input.requestId, run: input.run };
   return withTenant(deps.db, { orgId: ref.orgId }, async (tx) => {
     const req = await lockRequest(tx, ref, { allowTerminal: true });
@@ -382,13 +640,25 @@ export function recordRejection(deps: PipelineDeps, input: RejectionInput): Prom
     }
     if (isTerminal(req.status)) throw new AppError('invalid_state', `The request is already ${req.status}`);
     const byReviewer = !!input.approval?.decision;
-    const status = input.approval?.decision === 'changes_requested' ? 'changes_requested' as const : 'rejected' as const;
-    const reason = (input.approval?.reason?.trim() || (byReviewer ? `Rejected by a reviewer` : complianceReason(req.compliance))).slice(0, 1000);
+    const status =
+      input.approval?.decision === 'changes_requested' ? ('changes_requested' as const) : ('rejected' as const);
+    const reason = (
+      input.approval?.reason?.trim() || (byReviewer ? `Rejected by a reviewer` : complianceReason(req.compliance))
+    ).slice(0, 1000);
     if (byReviewer) await closeStep(tx, ref, 'await_approval', 'succeeded', { decision: status });
-    await tx.insert(requestSteps).values({
-      organizationId: ref.orgId, requestId: ref.requestId, run: ref.run, step: 'reject', status: 'succeeded',
-      finishedAt: new Date(), durationMs: 0, detail: { status, by: byReviewer ? 'reviewer' : 'compliance' },
-    }).onConflictDoNothing();
+    await tx
+      .insert(requestSteps)
+      .values({
+        organizationId: ref.orgId,
+        requestId: ref.requestId,
+        run: ref.run,
+        step: 'reject',
+        status: 'succeeded',
+        finishedAt: new Date(),
+        durationMs: 0,
+        detail: { status, by: byReviewer ? 'reviewer' : 'compliance' },
+      })
+      .onConflictDoNothing();
     await moveStatus(tx, req, status, { rejectionReason: reason });
     return { status, reason };
   });
@@ -406,21 +676,43 @@ export interface FailureInput extends RequestRef {
  * meanwhile (cancelled, or superseded by a newer run): then only the answer is returned.
  * Returns the error/cause for the Fail state.
  */
-export function recordFailure(deps: Pick<PipelineDeps, 'db'>, input: FailureInput): Promise<{ error: string; cause: string }> {
+export function recordFailure(
+  deps: Pick<PipelineDeps, 'db'>,
+  input: FailureInput,
+): Promise<{ error: string; cause: string }> {
   const ref = { orgId: input.orgId, requestId: input.requestId, run: input.run };
   return withTenant(deps.db, { orgId: ref.orgId }, async (tx) => {
     const [req] = await tx.select().from(contentRequests).where(eq(contentRequests.id, ref.requestId)).for('update');
     // The step that broke: the one that recorded a failure, else the one left open (timeouts).
-    const [step] = await tx.select().from(requestSteps)
-      .where(and(eq(requestSteps.requestId, ref.requestId), eq(requestSteps.run, ref.run), or(eq(requestSteps.status, 'failed'), eq(requestSteps.status, 'started'))))
-      .orderBy(desc(requestSteps.startedAt)).limit(1);
+    const [step] = await tx
+      .select()
+      .from(requestSteps)
+      .where(
+        and(
+          eq(requestSteps.requestId, ref.requestId),
+          eq(requestSteps.run, ref.run),
+          or(eq(requestSteps.status, 'failed'), eq(requestSteps.status, 'started')),
+        ),
+      )
+      .orderBy(desc(requestSteps.startedAt))
+      .limit(1);
     const failure = failureFrom(input.error ?? undefined, step ? stateLabel(step.step) : 'Workflow');
     const answer = { error: failure.error, cause: `${failure.state}: ${failure.message}` };
     if (!req || req.run !== ref.run || isTerminal(req.status)) return answer;
-    await tx.update(requestSteps).set({
-      status: 'failed', finishedAt: sql`clock_timestamp()`,
-      durationMs: sql`greatest(0, round(extract(epoch from (clock_timestamp() - ${requestSteps.startedAt})) * 1000))::int`,
-    }).where(and(eq(requestSteps.requestId, ref.requestId), eq(requestSteps.run, ref.run), eq(requestSteps.status, 'started')));
+    await tx
+      .update(requestSteps)
+      .set({
+        status: 'failed',
+        finishedAt: sql`clock_timestamp()`,
+        durationMs: sql`greatest(0, round(extract(epoch from (clock_timestamp() - ${requestSteps.startedAt})) * 1000))::int`,
+      })
+      .where(
+        and(
+          eq(requestSteps.requestId, ref.requestId),
+          eq(requestSteps.run, ref.run),
+          eq(requestSteps.status, 'started'),
+        ),
+      );
     await moveStatus(tx, req, 'failed', { failure });
     return answer;
   });

@@ -65,8 +65,25 @@ export class ConnectorError extends AppError {
   /** What was collected before the failure (kept: those posts' numbers are valid). */
   readonly partial: CollectResult;
 
-  constructor(kind: ConnectorErrorKind, message: string, opts: { retryAfterSeconds?: number; partial?: CollectResult; platformCode?: number; traceId?: string; cause?: unknown } = {}) {
-    const code = kind === 'rate_limited' ? 'rate_limited' : kind === 'reauth_required' ? 'provider_misconfigured' : kind === 'transient' ? 'upstream_unavailable' : 'upstream_rejected';
+  constructor(
+    kind: ConnectorErrorKind,
+    message: string,
+    opts: {
+      retryAfterSeconds?: number;
+      partial?: CollectResult;
+      platformCode?: number;
+      traceId?: string;
+      cause?: unknown;
+    } = {},
+  ) {
+    const code =
+      kind === 'rate_limited'
+        ? 'rate_limited'
+        : kind === 'reauth_required'
+          ? 'provider_misconfigured'
+          : kind === 'transient'
+            ? 'upstream_unavailable'
+            : 'upstream_rejected';
     super(code, message, {
       retryable: kind === 'rate_limited' || kind === 'transient',
       detail: { kind, platformCode: opts.platformCode, traceId: opts.traceId },

@@ -7,31 +7,38 @@ import { currentDay, currentHour, previousDay, previousHour, type Period } from 
 
 export const jobCatalog = {
   'collect-metrics': {
-    description: 'Read post insights from connected platforms (Instagram/Facebook via the Graph API) into content_analytics',
+    description:
+      'Read post insights from connected platforms (Instagram/Facebook via the Graph API) into content_analytics',
     defaultPeriod: currentHour,
   },
   'rollup-content-hourly': {
-    description: 'content_analytics -> content_analytics_hourly/daily for the hours that received samples, then refresh the dashboard view',
+    description:
+      'content_analytics -> content_analytics_hourly/daily for the hours that received samples, then refresh the dashboard view',
     defaultPeriod: previousHour,
   },
   'rollup-content-daily': {
-    description: 'Reconcile: recompute the previous UTC day of content_analytics_hourly/daily whole from the raw samples',
+    description:
+      'Reconcile: recompute the previous UTC day of content_analytics_hourly/daily whole from the raw samples',
     defaultPeriod: previousDay,
   },
   'rollup-usage': {
-    description: 'api_usage -> daily_usage_summaries (calls, failures, retries, credits, cost per tenant/day/provider/endpoint) for the day so far and the day before',
+    description:
+      'api_usage -> daily_usage_summaries (calls, failures, retries, credits, cost per tenant/day/provider/endpoint) for the day so far and the day before',
     defaultPeriod: previousHour,
   },
   'rollup-brand-compliance': {
-    description: 'generated_assets/asset_variants -> brand_compliance_analytics (pass/review/reject, mean score, top findings per brand/day)',
+    description:
+      'generated_assets/asset_variants -> brand_compliance_analytics (pass/review/reject, mean score, top findings per brand/day)',
     defaultPeriod: previousHour,
   },
   'refresh-materialized-views': {
-    description: 'REFRESH MATERIALIZED VIEW CONCURRENTLY of the dashboard views (analytics_brand_daily_mv, analytics_request_daily_mv)',
+    description:
+      'REFRESH MATERIALIZED VIEW CONCURRENTLY of the dashboard views (analytics_brand_daily_mv, analytics_request_daily_mv)',
     defaultPeriod: previousHour,
   },
   'maintain-partitions': {
-    description: 'Create upcoming monthly partitions, move strays out of the default partition, drop partitions past retention (app.maintain_partitions)',
+    description:
+      'Create upcoming monthly partitions, move strays out of the default partition, drop partitions past retention (app.maintain_partitions)',
     defaultPeriod: currentDay,
   },
   'vacuum-analyze': {

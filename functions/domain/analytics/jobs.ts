@@ -18,7 +18,11 @@ export type ClaimDecision =
 /** A run still 'running' after this long is taken to have died (Lambda timeout is far shorter). */
 export const STALE_RUN_MS = 30 * 60_000;
 
-export function decideClaim(existing: JobRow, now: Date, opts: { force?: boolean; staleAfterMs?: number } = {}): ClaimDecision {
+export function decideClaim(
+  existing: JobRow,
+  now: Date,
+  opts: { force?: boolean; staleAfterMs?: number } = {},
+): ClaimDecision {
   const staleAfter = opts.staleAfterMs ?? STALE_RUN_MS;
   if (existing.status === 'running') {
     if (now.getTime() - existing.startedAt.getTime() >= staleAfter) return { action: 'retake', reason: 'stale_run' };

@@ -8,7 +8,16 @@
  */
 import { z } from 'zod';
 
-export const metricNames = ['impressions', 'reach', 'likes', 'comments', 'shares', 'saves', 'clicks', 'video_views'] as const;
+export const metricNames = [
+  'impressions',
+  'reach',
+  'likes',
+  'comments',
+  'shares',
+  'saves',
+  'clicks',
+  'video_views',
+] as const;
 export type MetricName = (typeof metricNames)[number];
 
 /** Largest batch one ingestion call accepts (and the collector writes per transaction). */
@@ -20,7 +29,9 @@ export const MAX_SAMPLE_AGE_DAYS = 730;
 /** Clock skew tolerated for samples stamped slightly in the future. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
-export const platformSchema = z.string().regex(/^[a-z][a-z0-9_]{1,31}$/, 'a lower-case platform slug such as instagram');
+export const platformSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{1,31}$/, 'a lower-case platform slug such as instagram');
 
 /** One sample as sent to POST /v1/orgs/{orgId}/analytics/metrics. */
 export const metricPointInput = z.strictObject({
@@ -78,7 +89,10 @@ export function dedupeBatch(points: MetricPoint[]): { unique: MetricPoint[]; rep
   return { unique: [...byKey.values()], repeats: points.length - byKey.size };
 }
 
-export interface SampleWindowProblem { index: number; message: string }
+export interface SampleWindowProblem {
+  index: number;
+  message: string;
+}
 
 /** Samples outside [now - MAX_SAMPLE_AGE_DAYS, now + skew] are refused, naming each one. */
 export function checkSampleWindow(points: { recordedAt: Date }[], now: Date): SampleWindowProblem[] {
@@ -105,7 +119,16 @@ export interface MetricTotals {
   videoViews: number;
 }
 
-export const zeroTotals = (): MetricTotals => ({ impressions: 0, reach: 0, likes: 0, comments: 0, shares: 0, saves: 0, clicks: 0, videoViews: 0 });
+export const zeroTotals = (): MetricTotals => ({
+  impressions: 0,
+  reach: 0,
+  likes: 0,
+  comments: 0,
+  shares: 0,
+  saves: 0,
+  clicks: 0,
+  videoViews: 0,
+});
 
 /**
  * Engagements: the interactions a person chose to make on the content (likes, comments, shares,

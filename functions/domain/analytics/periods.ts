@@ -8,7 +8,12 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 export type PeriodGrain = 'hour' | 'day' | 'month';
-export interface Period { key: string; grain: PeriodGrain; start: Date; end: Date }
+export interface Period {
+  key: string;
+  grain: PeriodGrain;
+  start: Date;
+  end: Date;
+}
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -41,7 +46,12 @@ export function dayPeriod(start: Date): Period {
 }
 export function monthPeriod(start: Date): Period {
   const s = startOfMonth(start);
-  return { key: monthKey(s), grain: 'month', start: s, end: new Date(Date.UTC(s.getUTCFullYear(), s.getUTCMonth() + 1, 1)) };
+  return {
+    key: monthKey(s),
+    grain: 'month',
+    start: s,
+    end: new Date(Date.UTC(s.getUTCFullYear(), s.getUTCMonth() + 1, 1)),
+  };
 }
 
 /** Parses a period key (hour, day or month); undefined when it is not one or not a real date. */
@@ -82,7 +92,11 @@ export function daysBetween(from: Date, to: Date): string[] {
 export const DEFAULT_RANGE_DAYS = 30;
 export const MAX_RANGE_DAYS = 366;
 
-export interface DayRange { from: Date; to: Date; days: number }
+export interface DayRange {
+  from: Date;
+  to: Date;
+  days: number;
+}
 export type RangeProblem = { path: 'from' | 'to'; message: string };
 
 /**

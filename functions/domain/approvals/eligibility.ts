@@ -21,7 +21,12 @@ export interface Member {
 
 const isActive = (m: Member) => m.status === 'active';
 
-function pick(members: readonly Member[], userIds: readonly string[], roles: readonly string[], creatorId: string): Member[] {
+function pick(
+  members: readonly Member[],
+  userIds: readonly string[],
+  roles: readonly string[],
+  creatorId: string,
+): Member[] {
   const out = new Map<string, Member>();
   for (const m of members) {
     if (!isActive(m) || m.userId === creatorId) continue;
@@ -31,12 +36,20 @@ function pick(members: readonly Member[], userIds: readonly string[], roles: rea
 }
 
 /** The step's approvers: active members named by id or role, without the creator. */
-export function stepApprovers(step: Pick<WorkflowStep, 'approvers'>, members: readonly Member[], creatorId: string): Member[] {
+export function stepApprovers(
+  step: Pick<WorkflowStep, 'approvers'>,
+  members: readonly Member[],
+  creatorId: string,
+): Member[] {
   return pick(members, step.approvers.userIds ?? [], step.approvers.roles ?? [], creatorId);
 }
 
 /** Who receives an escalated step: `escalateTo`, else the owners; never the creator. */
-export function escalationTargets(step: Pick<WorkflowStep, 'escalateTo'>, members: readonly Member[], creatorId: string): Member[] {
+export function escalationTargets(
+  step: Pick<WorkflowStep, 'escalateTo'>,
+  members: readonly Member[],
+  creatorId: string,
+): Member[] {
   const to = step.escalateTo;
   const named = pick(members, to?.userId ? [to.userId] : [], to?.role ? [to.role] : [], creatorId);
   if (named.length) return named;
@@ -68,7 +81,10 @@ export function delegationRefusal(input: {
  * The people holding a vote after delegations: each delegator is replaced by their delegate
  * (chains are followed, since a delegate may delegate again).
  */
-export function currentVoters(initial: readonly string[], delegations: readonly { from: string; to: string }[]): string[] {
+export function currentVoters(
+  initial: readonly string[],
+  delegations: readonly { from: string; to: string }[],
+): string[] {
   const voters = [...initial];
   for (const d of delegations) {
     const i = voters.indexOf(d.from);

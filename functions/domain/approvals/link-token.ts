@@ -56,7 +56,10 @@ export function sameChecksums(a: Record<string, string>, b: Record<string, strin
  * Null when the link may still be used to decide, else why not. Order matters for the message the
  * approver sees: a link used by its owner says "used" even after the step closed.
  */
-export function linkRefusal(link: LinkState, ctx: { now: Date; stepStatus: string; requestOpen: boolean; currentChecksums: Record<string, string> }): LinkRefusal | null {
+export function linkRefusal(
+  link: LinkState,
+  ctx: { now: Date; stepStatus: string; requestOpen: boolean; currentChecksums: Record<string, string> },
+): LinkRefusal | null {
   if (link.usedAt) return 'used';
   if (ctx.stepStatus !== 'pending') return 'decided';
   if (!ctx.requestOpen) return 'request_closed';
@@ -74,7 +77,12 @@ function formMac(linkToken: string, linkId: string, nonce: string, issuedAt: num
 }
 
 /** `<issuedAt>.<nonce>.<mac>` for a freshly rendered review form. */
-export function issueFormToken(linkToken: string, linkId: string, now: Date, random: (n: number) => Buffer = randomBytes): string {
+export function issueFormToken(
+  linkToken: string,
+  linkId: string,
+  now: Date,
+  random: (n: number) => Buffer = randomBytes,
+): string {
   const nonce = random(16).toString('base64url');
   const issuedAt = now.getTime();
   return `${issuedAt}.${nonce}.${formMac(linkToken, linkId, nonce, issuedAt).toString('base64url')}`;

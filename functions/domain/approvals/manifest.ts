@@ -15,7 +15,13 @@ export interface ManifestVariant {
   bytes: number;
 }
 
-export interface ManifestApproval { step: string; stepIndex: number; outcome: string; decidedAt: string | null; approvers: string[] }
+export interface ManifestApproval {
+  step: string;
+  stepIndex: number;
+  outcome: string;
+  decidedAt: string | null;
+  approvers: string[];
+}
 
 export interface Manifest {
   requestId: string;
@@ -28,7 +34,12 @@ export interface Manifest {
   autoApproved: boolean;
 }
 
-export type ChecksumProblem = { platform: string; problem: 'missing' | 'unexpected' | 'changed'; approved?: string; actual?: string };
+export type ChecksumProblem = {
+  platform: string;
+  problem: 'missing' | 'unexpected' | 'changed';
+  approved?: string;
+  actual?: string;
+};
 
 /** Differences between what was approved and the variants about to be published (empty = fine). */
 export function checksumProblems(approved: Record<string, string>, actual: Record<string, string>): ChecksumProblem[] {
@@ -36,9 +47,11 @@ export function checksumProblems(approved: Record<string, string>, actual: Recor
   const out: ChecksumProblem[] = [];
   for (const [platform, sha] of Object.entries(approved)) {
     if (!(platform in actual)) out.push({ platform, problem: 'missing', approved: sha });
-    else if (actual[platform] !== sha) out.push({ platform, problem: 'changed', approved: sha, actual: actual[platform] });
+    else if (actual[platform] !== sha)
+      out.push({ platform, problem: 'changed', approved: sha, actual: actual[platform] });
   }
-  for (const platform of Object.keys(actual)) if (!(platform in approved)) out.push({ platform, problem: 'unexpected', actual: actual[platform] });
+  for (const platform of Object.keys(actual))
+    if (!(platform in approved)) out.push({ platform, problem: 'unexpected', actual: actual[platform] });
   return out;
 }
 
@@ -46,11 +59,16 @@ export function checksumProblems(approved: Record<string, string>, actual: Recor
  * Event id of a publication: the same request with the same variants always yields the same id,
  * so a re-driven publish never delivers a second webhook (webhook_deliveries is unique on it).
  */
-export function publicationEventId(requestId: string, variants: readonly Pick<ManifestVariant, 'platform' | 'sha256'>[]): string {
+export function publicationEventId(
+  requestId: string,
+  variants: readonly Pick<ManifestVariant, 'platform' | 'sha256'>[],
+): string {
   const h = createHash('sha256');
-  for (const v of [...variants].sort((a, b) => a.platform.localeCompare(b.platform))) h.update(`${v.platform}:${v.sha256}\n`);
+  for (const v of [...variants].sort((a, b) => a.platform.localeCompare(b.platform)))
+    h.update(`${v.platform}:${v.sha256}\n`);
   return `evt_${requestId.replace(/-/g, '')}_${h.digest('hex').slice(0, 16)}`;
 }
 
-export const checksumsOf = (variants: readonly Pick<ManifestVariant, 'platform' | 'sha256'>[]): Record<string, string> =>
-  Object.fromEntries(variants.map((v) => [v.platform, v.sha256]));
+export const checksumsOf = (
+  variants: readonly Pick<ManifestVariant, 'platform' | 'sha256'>[],
+): Record<string, string> => Object.fromEntries(variants.map((v) => [v.platform, v.sha256]));

@@ -14,7 +14,11 @@ export interface TaskCallbacks {
 }
 
 /** Where an encrypted value belongs (tenant + column, optionally the row); decrypting needs the same. */
-export interface SecretContext { orgId: string; field: string; rowId?: string }
+export interface SecretContext {
+  orgId: string;
+  field: string;
+  rowId?: string;
+}
 
 /** Encrypts secrets kept in the database (task tokens, webhook secrets): envelope encryption. */
 export interface SecretBox {
@@ -48,12 +52,23 @@ export interface EventPublisher {
   publish(event: DomainEvent): Promise<void>;
 }
 
-export interface WebhookResponse { status: number; error?: undefined }
-export interface WebhookNetworkError { status?: undefined; error: string }
+export interface WebhookResponse {
+  status: number;
+  error?: undefined;
+}
+export interface WebhookNetworkError {
+  status?: undefined;
+  error: string;
+}
 
 /** Sends one webhook POST (already signed). Never throws: answers with a status or an error. */
 export interface WebhookTransport {
-  post(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<WebhookResponse | WebhookNetworkError>;
+  post(
+    url: string,
+    body: string,
+    headers: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<WebhookResponse | WebhookNetworkError>;
 }
 
 /** Short-lived download URLs for the review page. */
@@ -61,5 +76,7 @@ export interface UrlSigner {
   presignGet(key: string, ttlSeconds?: number): Promise<string>;
 }
 
-export interface Clock { now(): Date }
+export interface Clock {
+  now(): Date;
+}
 export const systemClock: Clock = { now: () => new Date() };

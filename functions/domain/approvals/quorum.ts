@@ -17,9 +17,12 @@ export type StepOutcome = 'approved' | 'rejected' | 'changes_requested';
 export function requiredApprovals(quorum: Quorum, eligible: number): number {
   const m = Math.max(1, eligible);
   switch (quorum.type) {
-    case 'any': return 1;
-    case 'all': return m;
-    case 'n_of_m': return Math.max(1, Math.min(quorum.n, m));
+    case 'any':
+      return 1;
+    case 'all':
+      return m;
+    case 'n_of_m':
+      return Math.max(1, Math.min(quorum.n, m));
   }
 }
 
@@ -27,7 +30,11 @@ export function requiredApprovals(quorum: Quorum, eligible: number): number {
  * The outcome once `decisions` are counted, or null while the step still waits. Delegations do
  * not count: the delegate answers in the delegator's place.
  */
-export function stepOutcome(quorum: Quorum, eligible: number, decisions: readonly { decision: DecisionKind }[]): StepOutcome | null {
+export function stepOutcome(
+  quorum: Quorum,
+  eligible: number,
+  decisions: readonly { decision: DecisionKind }[],
+): StepOutcome | null {
   if (decisions.some((d) => d.decision === 'reject')) return 'rejected';
   if (decisions.some((d) => d.decision === 'request_changes')) return 'changes_requested';
   const approvals = decisions.filter((d) => d.decision === 'approve').length;

@@ -28,7 +28,10 @@ export function standardWebhookSecret(stored: string): string {
 }
 
 /** The three Standard Webhooks headers of one delivery attempt of `body` (the exact bytes sent). */
-export function webhookSignatureHeaders(secret: string, msg: { id: string; body: string; at: Date }): WebhookSignatureHeaders {
+export function webhookSignatureHeaders(
+  secret: string,
+  msg: { id: string; body: string; at: Date },
+): WebhookSignatureHeaders {
   return {
     'webhook-id': msg.id,
     'webhook-timestamp': String(Math.floor(msg.at.getTime() / 1000)),
@@ -40,7 +43,10 @@ export function webhookSignatureHeaders(secret: string, msg: { id: string; body:
  * Delay before retry `attempt` (1-based count of failed attempts so far): exponential from
  * `baseMs`, capped, with up to 20% jitter so many endpoints failing together do not retry in step.
  */
-export function retryDelayMs(attempt: number, opts: { baseMs?: number; maxMs?: number; random?: () => number } = {}): number {
+export function retryDelayMs(
+  attempt: number,
+  opts: { baseMs?: number; maxMs?: number; random?: () => number } = {},
+): number {
   const base = opts.baseMs ?? 30_000;
   const max = opts.maxMs ?? 6 * 60 * 60 * 1000;
   const raw = Math.min(max, base * 2 ** Math.max(0, attempt - 1));

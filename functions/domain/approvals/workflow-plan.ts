@@ -17,12 +17,20 @@ export interface WorkflowLike {
 export const BUILTIN_WORKFLOW: WorkflowLike = {
   id: null,
   name: 'Built-in review',
-  steps: workflowStepsSchema.parse([{ name: 'Review', approvers: { roles: ['owner', 'admin', 'brand_manager'] }, quorum: { type: 'any' }, deadlineHours: 48 }]),
+  steps: workflowStepsSchema.parse([
+    {
+      name: 'Review',
+      approvers: { roles: ['owner', 'admin', 'brand_manager'] },
+      quorum: { type: 'any' },
+      deadlineHours: 48,
+    },
+  ]),
   allowAutoApprove: false,
 };
 
 /** Seconds the Step Functions task waits for a decision (TimeoutSecondsPath needs an integer >= 1). */
-export const stepTimeoutSeconds = (step: Pick<WorkflowStep, 'deadlineHours'>): number => Math.max(1, Math.round(step.deadlineHours * 3600));
+export const stepTimeoutSeconds = (step: Pick<WorkflowStep, 'deadlineHours'>): number =>
+  Math.max(1, Math.round(step.deadlineHours * 3600));
 
 export type NextStep =
   | { done: false; stepIndex: number; stepName: string; timeoutSeconds: number; stepCount: number }
@@ -32,9 +40,14 @@ export type NextStep =
  * The step after `afterIndex` (-1 to start). A compliance auto-pass skips the whole workflow only
  * when the workflow allows auto-approval.
  */
-export function nextStep(workflow: WorkflowLike, afterIndex: number, compliance: { decision?: string | null } | null): NextStep {
+export function nextStep(
+  workflow: WorkflowLike,
+  afterIndex: number,
+  compliance: { decision?: string | null } | null,
+): NextStep {
   const stepCount = workflow.steps.length;
-  if (afterIndex < 0 && workflow.allowAutoApprove && compliance?.decision === 'pass') return { done: true, stepCount, autoApproved: true };
+  if (afterIndex < 0 && workflow.allowAutoApprove && compliance?.decision === 'pass')
+    return { done: true, stepCount, autoApproved: true };
   const i = afterIndex + 1;
   if (i >= stepCount) return { done: true, stepCount, autoApproved: false };
   const step = workflow.steps[i];
@@ -42,5 +55,7 @@ export function nextStep(workflow: WorkflowLike, afterIndex: number, compliance:
 }
 
 /** May a compliance pass skip human approval under this workflow? */
-export const mayAutoApprove = (workflow: Pick<WorkflowLike, 'allowAutoApprove'>, complianceDecision: string | null | undefined): boolean =>
-  workflow.allowAutoApprove && complianceDecision === 'pass';
+export const mayAutoApprove = (
+  workflow: Pick<WorkflowLike, 'allowAutoApprove'>,
+  complianceDecision: string | null | undefined,
+): boolean => workflow.allowAutoApprove && complianceDecision === 'pass';

@@ -13,7 +13,10 @@ export function hexToRgb(hex: string): Rgb {
 }
 
 export function rgbToHex([r, g, b]: Rgb): string {
-  const c = (v: number) => Math.max(0, Math.min(255, Math.round(v))).toString(16).padStart(2, '0');
+  const c = (v: number) =>
+    Math.max(0, Math.min(255, Math.round(v)))
+      .toString(16)
+      .padStart(2, '0');
   return `#${c(r)}${c(g)}${c(b)}`.toUpperCase();
 }
 
@@ -42,7 +45,7 @@ export function contrastRatio(a: Rgb, b: Rgb): number {
 const XN = 0.95047;
 const YN = 1.0;
 const ZN = 1.08883;
-const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
 const finv = (t: number) => (t ** 3 > 216 / 24389 ? t ** 3 : (116 * t - 16) / (24389 / 27));
 
 export function rgbToLab(rgb: Rgb): Lab {
@@ -122,8 +125,12 @@ export function ciede2000(lab1: Lab, lab2: Lab): number {
     else if (h1p + h2p < 360) hbarp = (h1p + h2p + 360) / 2;
     else hbarp = (h1p + h2p - 360) / 2;
   }
-  const T = 1 - 0.17 * Math.cos(rad(hbarp - 30)) + 0.24 * Math.cos(rad(2 * hbarp))
-    + 0.32 * Math.cos(rad(3 * hbarp + 6)) - 0.2 * Math.cos(rad(4 * hbarp - 63));
+  const T =
+    1 -
+    0.17 * Math.cos(rad(hbarp - 30)) +
+    0.24 * Math.cos(rad(2 * hbarp)) +
+    0.32 * Math.cos(rad(3 * hbarp + 6)) -
+    0.2 * Math.cos(rad(4 * hbarp - 63));
   const dTheta = 30 * Math.exp(-(((hbarp - 275) / 25) ** 2));
   const Cbarp7 = Cbarp ** 7;
   const Rc = 2 * Math.sqrt(Cbarp7 / (Cbarp7 + 25 ** 7));
@@ -137,4 +144,5 @@ export function ciede2000(lab1: Lab, lab2: Lab): number {
   return Math.sqrt(tL * tL + tC * tC + tH * tH + Rt * tC * tH);
 }
 
-export const deltaE = (hexA: string, hexB: string): number => ciede2000(rgbToLab(hexToRgb(hexA)), rgbToLab(hexToRgb(hexB)));
+export const deltaE = (hexA: string, hexB: string): number =>
+  ciede2000(rgbToLab(hexToRgb(hexA)), rgbToLab(hexToRgb(hexB)));

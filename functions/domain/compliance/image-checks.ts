@@ -18,7 +18,10 @@ const pct = (v: number) => `${Math.round(v * 100)}%`;
 const mb = (b: number) => `${(b / (1024 * 1024)).toFixed(1)} MB`;
 
 /** The preset a finding is about: `name` goes into Finding.platform, `label` into messages. */
-export interface Where { name: string; label: string }
+export interface Where {
+  name: string;
+  label: string;
+}
 const onWhere = (w?: Where) => (w ? ` on ${w.label}` : '');
 
 /** Below this CIELAB chroma a color counts as neutral (white/grey/black) and is allowed anywhere. */
@@ -42,7 +45,15 @@ export function checkPalette(colors: readonly DominantColor[], brand: BrandKit, 
       }
     }
     const neutral = chroma(lab) < NEUTRAL_CHROMA;
-    return { hex: c.hex, share: c.share, neutral, nearest: nearest.hex, nearestName: nearest.name, deltaE: Math.round(dE * 10) / 10, onPalette: neutral || dE <= brand.colors.maxDeltaE };
+    return {
+      hex: c.hex,
+      share: c.share,
+      neutral,
+      nearest: nearest.hex,
+      nearestName: nearest.name,
+      deltaE: Math.round(dE * 10) / 10,
+      onPalette: neutral || dE <= brand.colors.maxDeltaE,
+    };
   });
   const colorful = rows.filter((r) => !r.neutral);
   const colorfulShare = colorful.reduce((s, r) => s + r.share, 0);
@@ -51,12 +62,19 @@ export function checkPalette(colors: readonly DominantColor[], brand: BrandKit, 
   if (onShare >= PALETTE_WARNING_BELOW) return [];
   const off = colorful.filter((r) => !r.onPalette).sort((a, b) => b.share - a.share);
   const severity = onShare < PALETTE_ERROR_BELOW ? 'error' : 'warning';
-  return [{
-    check: 'palette', severity, platform: where?.name,
-    message: `Only ${pct(onShare)} of the image's colors are close to your brand palette; the main colors (${off.slice(0, 3).map((r) => r.hex).join(', ')}) are off-brand.`,
-    fixHint: 'Pick a photo in your brand colors, or use an overlay in a brand color with higher opacity.',
-    details: { onPaletteShare: Math.round(onShare * 1000) / 1000, maxDeltaE: brand.colors.maxDeltaE, colors: rows },
-  }];
+  return [
+    {
+      check: 'palette',
+      severity,
+      platform: where?.name,
+      message: `Only ${pct(onShare)} of the image's colors are close to your brand palette; the main colors (${off
+        .slice(0, 3)
+        .map((r) => r.hex)
+        .join(', ')}) are off-brand.`,
+      fixHint: 'Pick a photo in your brand colors, or use an overlay in a brand color with higher opacity.',
+      details: { onPaletteShare: Math.round(onShare * 1000) / 1000, maxDeltaE: brand.colors.maxDeltaE, colors: rows },
+    },
+  ];
 }
 
 /**
@@ -70,7 +88,12 @@ export function contrastUnder(textHex: string, bg: TextBackground): number {
   return contrastFromLuminance(textLum, worst);
 }
 
-export function checkContrast(layout: RenderedLayout, backgrounds: readonly TextBackground[], minContrast: number, where?: Where): Finding[] {
+export function checkContrast(
+  layout: RenderedLayout,
+  backgrounds: readonly TextBackground[],
+  minContrast: number,
+  where?: Where,
+): Finding[] {
   const findings: Finding[] = [];
   for (const t of layout.texts) {
     const bg = backgrounds.find((b) => b.slot === t.slot);
@@ -79,9 +102,12 @@ export function checkContrast(layout: RenderedLayout, backgrounds: readonly Text
     if (ratio >= minContrast) continue;
     const severity = ratio < Math.min(3, minContrast) ? 'error' : 'warning';
     findings.push({
-      check: 'contrast', severity, platform: where?.name,
+      check: 'contrast',
+      severity,
+      platform: where?.name,
       message: `The ${SLOT_LABEL[t.slot]} is hard to read${onWhere(where)}: contrast ${ratio.toFixed(1)}:1 where the text sits (needs ${minContrast}:1).`,
-      fixHint: 'Raise the overlay opacity, pick a text color that stands out more from the background, or choose a calmer photo.',
+      fixHint:
+        'Raise the overlay opacity, pick a text color that stands out more from the background, or choose a calmer photo.',
       details: { slot: t.slot, ratio: Math.round(ratio * 100) / 100, minContrast, textColor: t.color, background: bg },
     });
   }
@@ -92,17 +118,23 @@ export function checkLogo(layout: RenderedLayout, where?: Where): Finding[] {
   if (!layout.logoExpected) return [];
   const logo = layout.logo;
   if (!logo) {
-    return [{
-      check: 'logo', severity: 'error', platform: where?.name,
-      message: `The brand logo is missing from the image${onWhere(where)}.`,
-      fixHint: 'Upload a logo to the brand (PNG with transparency works best), or turn the logo off in the template.',
-      details: {},
-    }];
+    return [
+      {
+        check: 'logo',
+        severity: 'error',
+        platform: where?.name,
+        message: `The brand logo is missing from the image${onWhere(where)}.`,
+        fixHint: 'Upload a logo to the brand (PNG with transparency works best), or turn the logo off in the template.',
+        details: {},
+      },
+    ];
   }
   const findings: Finding[] = [];
   if (logo.box.w < logo.minWidth) {
     findings.push({
-      check: 'logo', severity: 'error', platform: where?.name,
+      check: 'logo',
+      severity: 'error',
+      platform: where?.name,
       message: `The logo is ${logo.box.w} px wide, smaller than your brand minimum of ${logo.minWidth} px for this size.`,
       fixHint: 'Increase the logo width in the brand settings, or use a wider logo file (less padding around it).',
       details: { box: logo.box, minWidth: logo.minWidth },
@@ -113,7 +145,9 @@ export function checkLogo(layout: RenderedLayout, where?: Where): Finding[] {
     const g = gap(logo.box, t.bbox);
     if (g < logo.clearSpace) {
       findings.push({
-        check: 'logo', severity: 'warning', platform: where?.name,
+        check: 'logo',
+        severity: 'warning',
+        platform: where?.name,
         message: `The ${SLOT_LABEL[t.slot]} comes within ${g} px of the logo; your brand asks for ${logo.clearSpace} px of clear space.`,
         fixHint: 'Move the text box away from the logo corner in the template, or move the logo to another corner.',
         details: { slot: t.slot, gap: g, clearSpace: logo.clearSpace, logo: logo.box, text: t.bbox },
@@ -131,14 +165,18 @@ export function checkFonts(layout: RenderedLayout, brand: BrandKit, where?: Wher
     if (t.lines.length === 0) continue;
     if (!allowed.has(t.font.family.toLowerCase())) {
       findings.push({
-        check: 'fonts', severity: 'error', platform: where?.name,
+        check: 'fonts',
+        severity: 'error',
+        platform: where?.name,
         message: `The ${SLOT_LABEL[t.slot]} is set in ${t.font.family}, which is not one of your brand fonts (${brand.fonts.allowed.join(', ')}).`,
         fixHint: `Allow ${t.font.family} in the brand fonts, or pick a brand font the renderer ships (${SHIPPED_FONTS.join(', ')}).`,
         details: { slot: t.slot, used: t.font.family, allowed: brand.fonts.allowed },
       });
     } else if (!shipped.has(t.font.requestedFamily.toLowerCase())) {
       findings.push({
-        check: 'fonts', severity: 'warning', platform: where?.name,
+        check: 'fonts',
+        severity: 'warning',
+        platform: where?.name,
         message: `Your ${SLOT_LABEL[t.slot]} font ${t.font.requestedFamily} is not available for rendering, so ${t.font.family} was used.`,
         fixHint: `Set the brand's ${t.slot === 'headline' ? 'headline' : 'body'} font to one the renderer ships (${SHIPPED_FONTS.join(', ')}).`,
         details: { slot: t.slot, requested: t.font.requestedFamily, used: t.font.family },
@@ -146,7 +184,9 @@ export function checkFonts(layout: RenderedLayout, brand: BrandKit, where?: Wher
     }
     if (t.missingGlyphs.length > 0) {
       findings.push({
-        check: 'fonts', severity: 'warning', platform: where?.name,
+        check: 'fonts',
+        severity: 'warning',
+        platform: where?.name,
         message: `Some characters in the ${SLOT_LABEL[t.slot]} (${t.missingGlyphs.join(' ')}) are in none of the fonts the renderer ships and show as empty boxes.`,
         fixHint: 'Remove these characters from on-image text (they can stay in the post text).',
         details: { slot: t.slot, missing: t.missingGlyphs },
@@ -158,8 +198,10 @@ export function checkFonts(layout: RenderedLayout, brand: BrandKit, where?: Wher
 
 function overflow(outer: Box, inner: Box) {
   return {
-    top: Math.max(0, outer.y - inner.y), left: Math.max(0, outer.x - inner.x),
-    bottom: Math.max(0, bottom(inner) - bottom(outer)), right: Math.max(0, right(inner) - right(outer)),
+    top: Math.max(0, outer.y - inner.y),
+    left: Math.max(0, outer.x - inner.x),
+    bottom: Math.max(0, bottom(inner) - bottom(outer)),
+    right: Math.max(0, right(inner) - right(outer)),
   };
 }
 
@@ -175,10 +217,15 @@ export function checkSafeZone(layout: RenderedLayout, preset: PlatformPreset): F
     const covered = preset.uiOverlays.filter((o) => intersects(o, el.box));
     if (!out && covered.length === 0) continue;
     const where = out
-      ? Object.entries(overflow(safe, el.box)).filter(([, v]) => v > 0).map(([side, v]) => `${v} px into the ${side} margin`).join(', ')
+      ? Object.entries(overflow(safe, el.box))
+          .filter(([, v]) => v > 0)
+          .map(([side, v]) => `${v} px into the ${side} margin`)
+          .join(', ')
       : `under the ${covered.map((o) => o.label).join(', ')}`;
     findings.push({
-      check: 'safe_zone', severity: 'error', platform: preset.name,
+      check: 'safe_zone',
+      severity: 'error',
+      platform: preset.name,
       message: `On ${preset.label} the ${el.name} reaches ${where}, where the app's interface or cropping can hide it.`,
       fixHint: `Move the ${el.name} inside the safe area (${preset.safeZone.top} px from the top, ${preset.safeZone.bottom} px from the bottom, ${preset.safeZone.left} px from the sides).`,
       details: { element: el.name, box: el.box, safe, overlays: covered },
@@ -189,48 +236,77 @@ export function checkSafeZone(layout: RenderedLayout, preset: PlatformPreset): F
 
 export function checkFileSize(bytes: number, preset: PlatformPreset): Finding[] {
   if (bytes <= preset.maxBytes) return [];
-  return [{
-    check: 'file_size', severity: 'error', platform: preset.name,
-    message: `The ${preset.label} file is ${mb(bytes)}; the platform accepts at most ${mb(preset.maxBytes)}.`,
-    fixHint: 'Re-render with a lower quality for this platform, or use a less detailed photo (grain and noise compress poorly).',
-    details: { bytes, maxBytes: preset.maxBytes },
-  }];
+  return [
+    {
+      check: 'file_size',
+      severity: 'error',
+      platform: preset.name,
+      message: `The ${preset.label} file is ${mb(bytes)}; the platform accepts at most ${mb(preset.maxBytes)}.`,
+      fixHint:
+        'Re-render with a lower quality for this platform, or use a less detailed photo (grain and noise compress poorly).',
+      details: { bytes, maxBytes: preset.maxBytes },
+    },
+  ];
 }
 
 /** Output px per source px for a cover crop of `source` into the preset. */
-export function coverScale(source: { width: number; height: number }, target: { width: number; height: number }): number {
+export function coverScale(
+  source: { width: number; height: number },
+  target: { width: number; height: number },
+): number {
   return Math.max(target.width / source.width, target.height / source.height);
 }
 
-export function checkUpscale(scale: number, maxUpscale: number, preset: PlatformPreset, source: { width: number; height: number }): Finding[] {
+export function checkUpscale(
+  scale: number,
+  maxUpscale: number,
+  preset: PlatformPreset,
+  source: { width: number; height: number },
+): Finding[] {
   if (scale <= maxUpscale) return [];
   const need = { width: Math.ceil(preset.width / maxUpscale), height: Math.ceil(preset.height / maxUpscale) };
-  return [{
-    check: 'resolution', severity: 'error', platform: preset.name,
-    message: `The photo (${source.width}x${source.height}) has to be enlarged ${scale.toFixed(1)}x for ${preset.label} and will look blurry (your limit is ${maxUpscale}x).`,
-    fixHint: `Use a larger image: at least ${need.width}x${need.height} px covering this format (download the 'large' or 'original' size).`,
-    details: { scale: Math.round(scale * 100) / 100, maxUpscale, source, target: { width: preset.width, height: preset.height } },
-  }];
+  return [
+    {
+      check: 'resolution',
+      severity: 'error',
+      platform: preset.name,
+      message: `The photo (${source.width}x${source.height}) has to be enlarged ${scale.toFixed(1)}x for ${preset.label} and will look blurry (your limit is ${maxUpscale}x).`,
+      fixHint: `Use a larger image: at least ${need.width}x${need.height} px covering this format (download the 'large' or 'original' size).`,
+      details: {
+        scale: Math.round(scale * 100) / 100,
+        maxUpscale,
+        source,
+        target: { width: preset.width, height: preset.height },
+      },
+    },
+  ];
 }
 
 export function checkLicense(license: AssetLicense | null | undefined): Finding[] {
   if (!license) return [];
   const credit = `Image by ${license.author ?? 'the author'} on Freepik`;
   if (license.type === 'premium') {
-    return [{
-      check: 'license', severity: 'warning',
-      message: 'This is a premium stock image: it may only be used under your premium plan, and the author must be credited unless your plan waives it.',
-      fixHint: `Confirm your plan covers this use and add "${credit}" to the post text.`,
-      details: { license },
-    }];
+    return [
+      {
+        check: 'license',
+        severity: 'warning',
+        message:
+          'This is a premium stock image: it may only be used under your premium plan, and the author must be credited unless your plan waives it.',
+        fixHint: `Confirm your plan covers this use and add "${credit}" to the post text.`,
+        details: { license },
+      },
+    ];
   }
   if (license.attributionRequired) {
-    return [{
-      check: 'license', severity: 'warning',
-      message: 'The image licence requires crediting the author.',
-      fixHint: `Add "${credit}" to the post text.`,
-      details: { license },
-    }];
+    return [
+      {
+        check: 'license',
+        severity: 'warning',
+        message: 'The image licence requires crediting the author.',
+        fixHint: `Add "${credit}" to the post text.`,
+        details: { license },
+      },
+    ];
   }
   return [];
 }
@@ -241,7 +317,9 @@ export function checkPlacement(layout: RenderedLayout, where?: Where): Finding[]
     if (!t.truncated) continue;
     const placed = t.lines.length > 0;
     findings.push({
-      check: 'copy_length', severity: 'error', platform: where?.name,
+      check: 'copy_length',
+      severity: 'error',
+      platform: where?.name,
       message: placed
         ? `The ${SLOT_LABEL[t.slot]} did not fit${onWhere(where)} and was cut to "${t.lines.join(' ')}".`
         : `There was no room for the ${SLOT_LABEL[t.slot]}${onWhere(where)}, so it was left out.`,

@@ -3,12 +3,29 @@
  * request, concatenate the findings of the brief, the master and the variants and call
  * `summarize(findings, brand.complianceThresholds)` (each check counts once, by its worst finding).
  */
-import { brandKitSchema, type AssetLicense, type BrandKit, type BrandKitInput, type Brief, type ComplianceCheckId, type TemplateLayers } from '../brand-types.js';
+import {
+  brandKitSchema,
+  type AssetLicense,
+  type BrandKit,
+  type BrandKitInput,
+  type Brief,
+  type ComplianceCheckId,
+  type TemplateLayers,
+} from '../brand-types.js';
 import { PLATFORM_PRESETS, type PlatformName, type PlatformPreset } from '../platforms.js';
 import type { ImageAnalysis, RenderedLayout, VariantAnalysis } from '../rendering/types.js';
 import { checkBannedWords, checkCopyLength, checkDisclaimer, checkHashtags, checkShownOnImage } from './copy-checks.js';
 import {
-  checkContrast, checkFileSize, checkFonts, checkLicense, checkLogo, checkPalette, checkPlacement, checkSafeZone, checkUpscale, coverScale,
+  checkContrast,
+  checkFileSize,
+  checkFonts,
+  checkLicense,
+  checkLogo,
+  checkPalette,
+  checkPlacement,
+  checkSafeZone,
+  checkUpscale,
+  coverScale,
 } from './image-checks.js';
 import { summarize } from './score.js';
 import type { ComplianceResult, Finding } from './types.js';
@@ -94,6 +111,15 @@ export function checkVariant(input: VariantCheckInput): ComplianceResult {
     ...checkSafeZone(layout, preset),
     ...checkFileSize(bytes, preset),
   ];
-  const evaluated: ComplianceCheckId[] = ['palette', 'contrast', 'logo', 'fonts', 'copy_length', 'resolution', 'safe_zone', 'file_size'];
+  const evaluated: ComplianceCheckId[] = [
+    'palette',
+    'contrast',
+    'logo',
+    'fonts',
+    'copy_length',
+    'resolution',
+    'safe_zone',
+    'file_size',
+  ];
   return summarize(findings, t, evaluated);
 }

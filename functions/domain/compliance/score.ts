@@ -12,7 +12,12 @@
  * required disclaimer or a file the platform refuses always needs a person (unless the brand set
  * that check's weight to 0).
  */
-import { complianceCheckIds, complianceThresholdsSchema, type ComplianceCheckId, type ComplianceThresholdsInput } from '../brand-types.js';
+import {
+  complianceCheckIds,
+  complianceThresholdsSchema,
+  type ComplianceCheckId,
+  type ComplianceThresholdsInput,
+} from '../brand-types.js';
 import type { CheckStatus, ComplianceResult, Decision, Finding, Severity } from './types.js';
 
 export const SEVERITY_COST: Readonly<Record<Severity, number>> = { error: 25, warning: 8, info: 0 };

@@ -14,7 +14,12 @@ export interface Box {
 }
 
 /** Insets from each canvas edge in px. */
-export interface Insets { top: number; right: number; bottom: number; left: number }
+export interface Insets {
+  top: number;
+  right: number;
+  bottom: number;
+  left: number;
+}
 
 export const right = (b: Box): number => b.x + b.w;
 export const bottom = (b: Box): number => b.y + b.h;

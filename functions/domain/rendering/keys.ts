@@ -27,9 +27,21 @@ export function variantKey({ orgId, requestId, platform, format }: VariantKeyInp
  * `orgs/<org>/requests/<req>/masters/<aspect>.<ext>`: one master per layout group a request sources
  * an image for; `orgs/<org>/requests/<req>/master.<ext>` without one.
  */
-export function masterKey({ orgId, requestId, format, aspect }: { orgId: string; requestId: string; format: OutputFormat; aspect?: string }): string {
+export function masterKey({
+  orgId,
+  requestId,
+  format,
+  aspect,
+}: {
+  orgId: string;
+  requestId: string;
+  format: OutputFormat;
+  aspect?: string;
+}): string {
   const base = `orgs/${id('orgId', orgId)}/requests/${id('requestId', requestId)}`;
-  return aspect ? `${base}/masters/${id('aspect', aspect)}.${extensionFor(format)}` : `${base}/master.${extensionFor(format)}`;
+  return aspect
+    ? `${base}/masters/${id('aspect', aspect)}.${extensionFor(format)}`
+    : `${base}/master.${extensionFor(format)}`;
 }
 
 /** The public prefix: CloudFront's origin path in AWS; nothing outside it is ever served. */
@@ -40,7 +52,13 @@ export const PUBLISHED_PREFIX = 'published';
  * content, so a URL never changes meaning (cacheable for good) and a re-render that changes the
  * pixels publishes under a new name.
  */
-export function publishedKey({ orgId, requestId, platform, format, sha256 }: VariantKeyInput & { sha256: string }): string {
+export function publishedKey({
+  orgId,
+  requestId,
+  platform,
+  format,
+  sha256,
+}: VariantKeyInput & { sha256: string }): string {
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new RangeError('sha256 must be 64 lowercase hex characters');
   return `${PUBLISHED_PREFIX}/${id('orgId', orgId)}/${id('requestId', requestId)}/${id('platform', platform)}-${sha256.slice(0, 16)}.${extensionFor(format)}`;
 }

@@ -11,7 +11,11 @@ import { contrastUnder } from '../compliance/image-checks.js';
 import { expand, intersect, type Box } from './geometry.js';
 import type { PlannedPlate, PlannedText, TextBackground, TextSlotName } from './types.js';
 
-export const SLOT_LABEL: Record<TextSlotName, string> = { headline: 'headline', body: 'body text', cta: 'call to action' };
+export const SLOT_LABEL: Record<TextSlotName, string> = {
+  headline: 'headline',
+  body: 'body text',
+  cta: 'call to action',
+};
 
 const round1 = (v: number) => Math.floor(v * 10) / 10;
 export const ratioText = (v: number): string => `${round1(v).toFixed(1)}:1`;
@@ -23,7 +27,8 @@ export interface BrandColor {
   role: string;
 }
 
-const paletteOf = (brand: BrandKit): BrandColor[] => brand.colors.palette.map((c) => ({ hex: c.hex.toUpperCase(), name: c.name, role: c.role }));
+const paletteOf = (brand: BrandKit): BrandColor[] =>
+  brand.colors.palette.map((c) => ({ hex: c.hex.toUpperCase(), name: c.name, role: c.role }));
 
 /** "Foam (#FFF8F0)", or the bare hex for a colour outside the palette. */
 export function colorLabel(brand: BrandKit, hex: string): string {
@@ -34,11 +39,17 @@ export function colorLabel(brand: BrandKit, hex: string): string {
 /** Colours text may switch to: the palette's `text` and `background` roles, once each. */
 export function textColorCandidates(brand: BrandKit): BrandColor[] {
   const seen = new Set<string>();
-  return paletteOf(brand).filter((c) => (c.role === 'text' || c.role === 'background') && !seen.has(c.hex) && !!seen.add(c.hex));
+  return paletteOf(brand).filter(
+    (c) => (c.role === 'text' || c.role === 'background') && !seen.has(c.hex) && !!seen.add(c.hex),
+  );
 }
 
 /** The candidate that reads best on `bg` (ties keep the current colour, then palette order). */
-export function bestTextColor(current: string, candidates: readonly BrandColor[], bg: TextBackground): { hex: string; ratio: number } {
+export function bestTextColor(
+  current: string,
+  candidates: readonly BrandColor[],
+  bg: TextBackground,
+): { hex: string; ratio: number } {
   let best = { hex: current.toUpperCase(), ratio: contrastUnder(current, bg) };
   for (const c of candidates) {
     const ratio = contrastUnder(c.hex, bg);
@@ -65,15 +76,27 @@ export function plateColorFor(brand: BrandKit, textHex: string): BrandColor {
 /** Opacities to try above `from`, in 5-point steps, ending exactly at `max`. */
 export function opacitySteps(from: number, max: number): number[] {
   const steps: number[] = [];
-  for (let v = Math.floor(from * 20 + 1e-9) / 20 + 0.05; v < max - 1e-9; v += 0.05) steps.push(Math.round(v * 100) / 100);
+  for (let v = Math.floor(from * 20 + 1e-9) / 20 + 0.05; v < max - 1e-9; v += 0.05)
+    steps.push(Math.round(v * 100) / 100);
   if (max > from + 1e-9) steps.push(max);
   return steps;
 }
 
 /** A plate around a text block's ink: padding in proportion to the type, clipped to the canvas. */
-export function plateFor(t: Pick<PlannedText, 'slot' | 'estimate' | 'size'>, color: string, opacity: number, canvas: Box): PlannedPlate {
+export function plateFor(
+  t: Pick<PlannedText, 'slot' | 'estimate' | 'size'>,
+  color: string,
+  opacity: number,
+  canvas: Box,
+): PlannedPlate {
   const padX = Math.max(4, Math.round(t.size * 0.35));
   const padY = Math.max(3, Math.round(t.size * 0.22));
   const b = intersect({ ...expand(t.estimate, padY), x: t.estimate.x - padX, w: t.estimate.w + 2 * padX }, canvas);
-  return { slot: t.slot, box: b, color: color.toUpperCase(), opacity, radius: Math.round(Math.min(b.h / 2, t.size * 0.3)) };
+  return {
+    slot: t.slot,
+    box: b,
+    color: color.toUpperCase(),
+    opacity,
+    radius: Math.round(Math.min(b.h / 2, t.size * 0.3)),
+  };
 }

@@ -33,11 +33,33 @@
 import type { BrandKit, Brief, RelBox, TemplateLayers, TextSlot } from '../brand-types.js';
 import { safeRect, type PlatformPreset } from '../platforms.js';
 import { contrastRatio, hexToRgb } from '../compliance/color.js';
-import { avoid, type Box, box as mkBox, contains, expand, intersect, intersects, isEmpty, nudgeAway, union, bottom, right } from './geometry.js';
+import {
+  avoid,
+  type Box,
+  box as mkBox,
+  contains,
+  expand,
+  intersect,
+  intersects,
+  isEmpty,
+  nudgeAway,
+  union,
+  bottom,
+  right,
+} from './geometry.js';
 import { baseDirection, coverage } from './segments.js';
 import { fitText, measureLine, type FittedText } from './text-layout.js';
 import { placeInk, type FontFace, type TextBlock, type TextMeasurer } from './text-measure.js';
-import type { Adjustment, Align, FontWeight, PlannedLogo, PlannedOverlay, PlannedText, RenderPlan, TextSlotName } from './types.js';
+import type {
+  Adjustment,
+  Align,
+  FontWeight,
+  PlannedLogo,
+  PlannedOverlay,
+  PlannedText,
+  RenderPlan,
+  TextSlotName,
+} from './types.js';
 
 export type { FontFace } from './text-measure.js';
 
@@ -72,7 +94,12 @@ export function relToPx(r: RelBox, width: number, height: number): Box {
 
 /** A relative box (0..1) mapped into `frame`, cut at the frame's edges. */
 export function relToBox(r: RelBox, frame: Box): Box {
-  return mkBox(frame.x + r.x * frame.w, frame.y + r.y * frame.h, Math.min(r.w, 1 - r.x) * frame.w, Math.min(r.h, 1 - r.y) * frame.h);
+  return mkBox(
+    frame.x + r.x * frame.w,
+    frame.y + r.y * frame.h,
+    Math.min(r.w, 1 - r.x) * frame.w,
+    Math.min(r.h, 1 - r.y) * frame.h,
+  );
 }
 
 function slotBox(slot: TextSlot, layout: PlatformPreset['layout']): RelBox {
@@ -151,12 +178,17 @@ function growWithin(b: Box, free: Box, need: { w: number; h: number }, align: Al
   const w = Math.min(free.w, Math.max(b.w, need.w));
   const h = Math.min(free.h, Math.max(b.h, need.h));
   const clampX = (x: number) => Math.max(free.x, Math.min(right(free) - w, x));
-  const x = align === 'left' ? clampX(b.x) : align === 'right' ? clampX(right(b) - w) : clampX(b.x - Math.floor((w - b.w) / 2));
+  const x =
+    align === 'left' ? clampX(b.x) : align === 'right' ? clampX(right(b) - w) : clampX(b.x - Math.floor((w - b.w) / 2));
   const y = Math.max(free.y, Math.min(bottom(free) - h, b.y));
   return { x, y, w, h };
 }
 
-const keptChars = (f: FittedText) => f.lines.join('').replace(/\u2026$/, '').replace(/\s+/g, '').length;
+const keptChars = (f: FittedText) =>
+  f.lines
+    .join('')
+    .replace(/\u2026$/, '')
+    .replace(/\s+/g, '').length;
 const fits = (f: FittedText | null): f is FittedText => !!f && !f.truncated && f.lines.length > 0;
 
 /** Lines a block may take once its template's maxLines would otherwise cost characters. */
@@ -189,7 +221,11 @@ function slotContext(input: PlanInput, slotName: TextSlotName, slot: TextSlot, t
   const requestedFamily = slotName === 'headline' ? input.brand.fonts.headline : input.brand.fonts.body;
   const direction = baseDirection(text);
   return {
-    input, slotName, slot, text, direction,
+    input,
+    slotName,
+    slot,
+    text,
+    direction,
     face: pickFace(input.fonts, requestedFamily, slot.weight),
     align: direction === 'rtl' ? MIRROR[slot.align] : slot.align,
     minSize: Math.round(slot.minSize * scale),
@@ -208,9 +244,19 @@ function slotContext(input: PlanInput, slotName: TextSlotName, slot: TextSlot, t
 function layoutSlot(c: SlotContext, b0: Box, obstacles: readonly Box[]): SlotLayout {
   const { input, slot, text, face, align, direction, minSize, maxSize } = c;
   const safe = safeRect(input.preset);
-  const fit = (b: Box, max: number, maxLines: number) => fitText({
-    text, face, measure: input.measure, maxWidth: b.w, maxHeight: b.h, minSize, maxSize: max, maxLines, align: slot.align, direction,
-  });
+  const fit = (b: Box, max: number, maxLines: number) =>
+    fitText({
+      text,
+      face,
+      measure: input.measure,
+      maxWidth: b.w,
+      maxHeight: b.h,
+      minSize,
+      maxSize: max,
+      maxLines,
+      align: slot.align,
+      direction,
+    });
 
   // Every slot has room for a line at its minimum size: a box cut shorter than that (by the logo,
   // UI or the slot above) takes the height from free space below/above it.
@@ -251,7 +297,15 @@ const sameBox = (a: Box, b: Box) => a.x === b.x && a.y === b.y && a.w === b.w &&
 
 function plannedText(c: SlotContext, l: SlotLayout, templateBox: Box): PlannedText {
   const { input, slotName, text, face, align, direction, minSize, maxSize } = c;
-  const f: FittedText = l.fitted ?? { size: minSize, lineHeight: 0, lines: [], width: 0, height: 0, truncated: true, shrunk: minSize < maxSize };
+  const f: FittedText = l.fitted ?? {
+    size: minSize,
+    lineHeight: 0,
+    lines: [],
+    width: 0,
+    height: 0,
+    truncated: true,
+    shrunk: minSize < maxSize,
+  };
   const chain = input.fonts.filter((x) => x.role === 'fallback');
   const cov = coverage(text, face, chain);
   return {
@@ -263,7 +317,11 @@ function plannedText(c: SlotContext, l: SlotLayout, templateBox: Box): PlannedTe
     align,
     direction,
     color: '#000000',
-    font: { family: face.family, weight: face.weight, requestedFamily: slotName === 'headline' ? input.brand.fonts.headline : input.brand.fonts.body },
+    font: {
+      family: face.family,
+      weight: face.weight,
+      requestedFamily: slotName === 'headline' ? input.brand.fonts.headline : input.brand.fonts.body,
+    },
     size: f.size,
     lineHeight: f.lineHeight,
     estimate: placeInk(l.box, { w: f.width, h: f.height }, align),
@@ -274,7 +332,8 @@ function plannedText(c: SlotContext, l: SlotLayout, templateBox: Box): PlannedTe
   };
 }
 
-const listOf = (xs: string[]) => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+const listOf = (xs: string[]) =>
+  xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
 
 type Edge = PlannedOverlay['opaqueEdge'];
 
@@ -284,7 +343,9 @@ type Edge = PlannedOverlay['opaqueEdge'];
  */
 function extendOverlay(b: Box, edge: Edge, ramp: number, cover: Box, canvas: Box): { box: Box; ramp: number } {
   const vertical = edge === 'top' || edge === 'bottom';
-  const [pos, len, cPos, cLen, limit] = vertical ? [b.y, b.h, cover.y, cover.h, canvas.h] : [b.x, b.w, cover.x, cover.w, canvas.w];
+  const [pos, len, cPos, cLen, limit] = vertical
+    ? [b.y, b.h, cover.y, cover.h, canvas.h]
+    : [b.x, b.w, cover.x, cover.w, canvas.w];
   const rampPx = Math.round(ramp * len);
   const opaqueEdgeFirst = edge === 'top' || edge === 'left';
   // Opaque interval along the axis.
@@ -295,7 +356,9 @@ function extendOverlay(b: Box, edge: Edge, ramp: number, cover: Box, canvas: Box
   const n0 = opaqueEdgeFirst ? o0 : Math.max(0, o0 - rampPx);
   const n1 = opaqueEdgeFirst ? Math.min(limit, o1 + rampPx) : o1;
   const newRamp = n1 - n0 > 0 ? (opaqueEdgeFirst ? n1 - o1 : o0 - n0) / (n1 - n0) : 0;
-  const [cross, crossLen, ccPos, ccLen, crossLimit] = vertical ? [b.x, b.w, cover.x, cover.w, canvas.w] : [b.y, b.h, cover.y, cover.h, canvas.h];
+  const [cross, crossLen, ccPos, ccLen, crossLimit] = vertical
+    ? [b.x, b.w, cover.x, cover.w, canvas.w]
+    : [b.y, b.h, cover.y, cover.h, canvas.h];
   const x0 = Math.max(0, Math.min(cross, ccPos));
   const x1 = Math.min(crossLimit, Math.max(cross + crossLen, ccPos + ccLen));
   const box = vertical ? { x: x0, y: n0, w: x1 - x0, h: n1 - n0 } : { x: n0, y: x0, w: n1 - n0, h: x1 - x0 };
@@ -313,7 +376,12 @@ export function opaquePart(o: Pick<PlannedOverlay, 'box' | 'opaqueEdge' | 'ramp'
   return { ...b, x: b.x + rampPx, w: b.w - rampPx };
 }
 
-function planOverlay(input: PlanInput, texts: PlannedText[], textColorHint: string, adjustments: Adjustment[]): PlannedOverlay | null {
+function planOverlay(
+  input: PlanInput,
+  texts: PlannedText[],
+  textColorHint: string,
+  adjustments: Adjustment[],
+): PlannedOverlay | null {
   const { preset, layers, brand } = input;
   const o = layers.overlay;
   if (o.kind === 'none' || o.opacity <= 0) return null;
@@ -334,7 +402,7 @@ function planOverlay(input: PlanInput, texts: PlannedText[], textColorHint: stri
     const horizontal = b.h >= H * 0.9 && b.w < W * 0.9;
     const cx = b.x + b.w / 2;
     const cy = b.y + b.h / 2;
-    opaqueEdge = horizontal ? (cx <= W / 2 ? 'left' : 'right') : (cy >= H / 2 ? 'bottom' : 'top');
+    opaqueEdge = horizontal ? (cx <= W / 2 ? 'left' : 'right') : cy >= H / 2 ? 'bottom' : 'top';
     ramp = o.kind === 'gradient' ? 0.45 : 0;
     // The text this backing is for: what touches it, or lies on its side of the canvas.
     const side = (t: PlannedText) => {
@@ -357,7 +425,9 @@ function planOverlay(input: PlanInput, texts: PlannedText[], textColorHint: stri
         const names = members.map((t) => SLOT_LABEL[t.slot]).join(' and ');
         const them = members.length > 1 ? 'them' : 'it';
         adjustments.push({
-          kind: 'overlay_extended', from: b, to: ext.box,
+          kind: 'overlay_extended',
+          from: b,
+          to: ext.box,
           reason: contains(opaque, ink)
             ? `On ${preset.label} the ${names} would touch the edge of the ${o.kind}, so the ${o.kind} was extended to leave a margin around ${them}.`
             : `On ${preset.label} the ${names} would sit ${o.kind === 'band' ? 'off the band' : 'on the faded part of the gradient'}, so the ${o.kind} was extended under ${them}.`,
@@ -390,18 +460,33 @@ function planOverlay(input: PlanInput, texts: PlannedText[], textColorHint: stri
 }
 
 /** The reviewer's explanation of a text box that is not where (or as big as) the template put it. */
-function layoutReason(preset: PlatformPreset, name: TextSlotName, slot: TextSlot, after: TextSlotName[], l: SlotLayout): string | null {
+function layoutReason(
+  preset: PlatformPreset,
+  name: TextSlotName,
+  slot: TextSlot,
+  after: TextSlotName[],
+  l: SlotLayout,
+): string | null {
   const lines = l.fitted && l.fitted.lines.length > slot.maxLines ? l.fitted.lines.length : 0;
   // Placing a slot below text it ran into is how stacked slots are laid out: worth a word only
   // together with a change made for the copy.
   if (!l.grown && !lines) return null;
   const label = SLOT_LABEL[name];
-  const linesNote = lines ? `set in ${lines} lines (the template asks for at most ${slot.maxLines}) rather than cut` : '';
+  const linesNote = lines
+    ? `set in ${lines} lines (the template asks for at most ${slot.maxLines}) rather than cut`
+    : '';
   if (after.length) {
     const them = after.length > 1 ? 'them' : 'it';
-    return `On ${preset.label} the ${label} would have run into the ${listOf(after.map((s) => SLOT_LABEL[s]))}, so it was placed below ${them}${[l.grown ? 'its box grown into the free space there' : '', linesNote].filter(Boolean).map((p) => `, ${p}`).join('')}.`;
+    return `On ${preset.label} the ${label} would have run into the ${listOf(after.map((s) => SLOT_LABEL[s]))}, so it was placed below ${them}${[
+      l.grown ? 'its box grown into the free space there' : '',
+      linesNote,
+    ]
+      .filter(Boolean)
+      .map((p) => `, ${p}`)
+      .join('')}.`;
   }
-  if (l.grown) return `The ${label} did not fit its template box on ${preset.label} even at the smallest size the template allows, so the box was grown into free space${linesNote ? ` and ${linesNote}` : ''}.`;
+  if (l.grown)
+    return `The ${label} did not fit its template box on ${preset.label} even at the smallest size the template allows, so the box was grown into free space${linesNote ? ` and ${linesNote}` : ''}.`;
   return `The ${label} did not fit on ${preset.label} in the ${slot.maxLines} lines the template allows, so it was ${linesNote}.`;
 }
 
@@ -416,7 +501,11 @@ export function buildRenderPlan(input: PlanInput): RenderPlan {
   const adjustments: Adjustment[] = [];
 
   const overlayColorHint = layers.overlay.kind === 'none' ? undefined : colorForRole(brand, layers.overlay.colorRole);
-  const copy: Record<TextSlotName, string | undefined> = { headline: brief.headline, body: brief.body, cta: brief.callToAction };
+  const copy: Record<TextSlotName, string | undefined> = {
+    headline: brief.headline,
+    body: brief.body,
+    cta: brief.callToAction,
+  };
   const placed = SLOT_ORDER.flatMap((name) => {
     const slot = layers[name];
     const text = copy[name]?.trim();
@@ -425,7 +514,8 @@ export function buildRenderPlan(input: PlanInput): RenderPlan {
   // Right-to-left copy starts at the right: a box narrower than the column of text boxes it shares
   // a left edge with (a call to action under a wider headline) is mirrored within that column, so
   // the lines of every slot end flush at the same right edge, as left-to-right lines start at one.
-  const columnOf = (b: Box) => union(placed.map((p) => p.templateBox).filter((o) => o.x < right(b) && right(o) > b.x)) ?? b;
+  const columnOf = (b: Box) =>
+    union(placed.map((p) => p.templateBox).filter((o) => o.x < right(b) && right(o) > b.x)) ?? b;
   const slots = placed.map((p) => {
     if (baseDirection(p.text) !== 'rtl') return p;
     const col = columnOf(p.templateBox);
@@ -436,7 +526,13 @@ export function buildRenderPlan(input: PlanInput): RenderPlan {
     let own = intersect(templateBox, safe);
     for (const o of uiOverlays) own = avoid(own, o);
     if (logoZone) own = avoid(own, logoZone);
-    const earlier = texts.filter((t) => t.lines.length > 0).map((t) => ({ slot: t.slot, zone: expand(t.estimate, Math.round(t.size * 0.25)), under: bottom(t.estimate) + Math.round(t.size * BELOW_GAP) }));
+    const earlier = texts
+      .filter((t) => t.lines.length > 0)
+      .map((t) => ({
+        slot: t.slot,
+        zone: expand(t.estimate, Math.round(t.size * 0.25)),
+        under: bottom(t.estimate) + Math.round(t.size * BELOW_GAP),
+      }));
     let cut = own;
     for (const e of earlier) cut = avoid(cut, e.zone);
     // Growing never takes space the later slots' template boxes need.
@@ -457,11 +553,24 @@ export function buildRenderPlan(input: PlanInput): RenderPlan {
     candidates.push({ box: cut, after: [] });
     const laid = candidates.map((cand) => ({ cand, layout: layoutSlot(c, cand.box, obstacles) }));
     let pick = laid.find((l) => fits(l.layout.fitted)) ?? laid[0];
-    for (const l of laid) if (!fits(pick.layout.fitted) && l.layout.fitted && (!pick.layout.fitted || keptChars(l.layout.fitted) > keptChars(pick.layout.fitted))) pick = l;
+    for (const l of laid)
+      if (
+        !fits(pick.layout.fitted) &&
+        l.layout.fitted &&
+        (!pick.layout.fitted || keptChars(l.layout.fitted) > keptChars(pick.layout.fitted))
+      )
+        pick = l;
     const t = plannedText(c, pick.layout, templateBox);
     t.color = colorForRole(brand, slot.colorRole, overlayColorHint);
     const why = layoutReason(preset, name, slot, pick.cand.after, pick.layout);
-    if (why) adjustments.push({ kind: 'text_box_grown', slot: name, from: pick.cand.after.length ? own : pick.layout.planned, to: t.box, reason: why });
+    if (why)
+      adjustments.push({
+        kind: 'text_box_grown',
+        slot: name,
+        from: pick.cand.after.length ? own : pick.layout.planned,
+        to: t.box,
+        reason: why,
+      });
     texts.push(t);
   }
 
@@ -487,5 +596,11 @@ export function buildRenderPlan(input: PlanInput): RenderPlan {
 
 /** The block the renderer draws for a planned text (Pango gets the template's logical alignment). */
 export function textBlockOf(t: Pick<PlannedText, 'font' | 'size' | 'lines' | 'align' | 'direction'>): TextBlock {
-  return { face: { family: t.font.family, weight: t.font.weight }, size: t.size, lines: t.lines, align: t.direction === 'rtl' ? MIRROR[t.align] : t.align, direction: t.direction };
+  return {
+    face: { family: t.font.family, weight: t.font.weight },
+    size: t.size,
+    lines: t.lines,
+    align: t.direction === 'rtl' ? MIRROR[t.align] : t.align,
+    direction: t.direction,
+  };
 }

@@ -17,14 +17,19 @@ const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hang
 const NO_BREAK_BEFORE = /^[\p{Pe}\p{Pf}\p{Po}]/u;
 /** ...and opening brackets and quotes never end one. */
 const NO_BREAK_AFTER = /[\p{Ps}\p{Pi}]$/u;
-const RTL_SCRIPT = /[\p{Script=Arabic}\p{Script=Hebrew}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Adlam}\p{Script=Samaritan}\p{Script=Mandaic}]/u;
+const RTL_SCRIPT =
+  /[\p{Script=Arabic}\p{Script=Hebrew}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Adlam}\p{Script=Samaritan}\p{Script=Mandaic}]/u;
 const STRONG = /[\p{L}]/u;
 /** Characters that draw nothing by design: never "missing". */
 const INVISIBLE = /[\p{White_Space}\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 
 /** Collapses whitespace inside paragraphs but keeps the line breaks the author typed. */
 export function normalizeText(text: string): string[] {
-  return text.replace(/\r\n?/g, '\n').split('\n').map((p) => p.replace(/\s+/g, ' ').trim()).filter((p) => p.length > 0);
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((p) => p.replace(/\s+/g, ' ').trim())
+    .filter((p) => p.length > 0);
 }
 
 /**
@@ -43,7 +48,11 @@ export function breakTokens(paragraph: string): string[] {
       if (tokens.length > 0 && tokens[tokens.length - 1] !== ' ') tokens.push(' ');
       continue;
     }
-    const mayBreak = unit !== '' && (CJK.test(last) || CJK.test(segment)) && !NO_BREAK_BEFORE.test(segment) && !NO_BREAK_AFTER.test(last);
+    const mayBreak =
+      unit !== '' &&
+      (CJK.test(last) || CJK.test(segment)) &&
+      !NO_BREAK_BEFORE.test(segment) &&
+      !NO_BREAK_AFTER.test(last);
     if (mayBreak) {
       tokens.push(unit);
       unit = segment;
@@ -97,5 +106,8 @@ export function coverage(text: string, primary: FontFace, fallbacks: readonly Fo
       else missing.add(ch);
     }
   }
-  return { fallbackFonts: fallbacks.map((f) => f.family).filter((f, i, all) => used.has(f) && all.indexOf(f) === i), missing: [...missing] };
+  return {
+    fallbackFonts: fallbacks.map((f) => f.family).filter((f, i, all) => used.has(f) && all.indexOf(f) === i),
+    missing: [...missing],
+  };
 }

@@ -60,7 +60,11 @@ class Estimator {
   private readonly bars: InkSize;
   private readonly pitchRef: number;
 
-  constructor(private readonly m: TextMeasurer, private readonly face: FaceRef, private readonly direction: Direction) {
+  constructor(
+    private readonly m: TextMeasurer,
+    private readonly face: FaceRef,
+    private readonly direction: Direction,
+  ) {
     this.bars = this.ink(['||']);
     this.pitchRef = Math.max(1, this.ink(['|', '|']).h - this.ink(['|']).h);
   }
@@ -106,7 +110,11 @@ class Estimator {
     let ref = 0;
     lines.forEach((tokens, i) => {
       let extra = 0;
-      for (const t of tokens) if (t !== ' ') { this.unit(t); extra = Math.max(extra, this.tall.get(t) ?? 0); }
+      for (const t of tokens)
+        if (t !== ' ') {
+          this.unit(t);
+          extra = Math.max(extra, this.tall.get(t) ?? 0);
+        }
       ref += (i < lines.length - 1 ? this.pitchRef : this.bars.h) + extra;
     });
     return (ref * size) / REFERENCE_SIZE;
@@ -141,7 +149,8 @@ function units(paragraph: string): Unit[] {
   return out;
 }
 
-const lineText = (line: readonly Unit[]): string => line.map((u, i) => (i > 0 && u.space ? ` ${u.text}` : u.text)).join('');
+const lineText = (line: readonly Unit[]): string =>
+  line.map((u, i) => (i > 0 && u.space ? ` ${u.text}` : u.text)).join('');
 
 function lineWidth(ctx: Ctx, line: readonly Unit[], size: number): number {
   let w = 0;
@@ -202,8 +211,23 @@ function measure(ctx: Ctx, lines: readonly string[], size: number): InkSize {
 const fitsBox = (ctx: Ctx, ink: InkSize, count: number) =>
   count <= ctx.req.maxLines && ink.w <= ctx.req.maxWidth && ink.h <= ctx.req.maxHeight;
 
-function result(ctx: Ctx, lines: string[], size: number, ink: InkSize, truncated: boolean, maxSize: number): FittedText {
-  return { size, lineHeight: ctx.est.pitch(size), lines, width: ink.w, height: ink.h, truncated, shrunk: size < maxSize };
+function result(
+  ctx: Ctx,
+  lines: string[],
+  size: number,
+  ink: InkSize,
+  truncated: boolean,
+  maxSize: number,
+): FittedText {
+  return {
+    size,
+    lineHeight: ctx.est.pitch(size),
+    lines,
+    width: ink.w,
+    height: ink.h,
+    truncated,
+    shrunk: size < maxSize,
+  };
 }
 
 /**
@@ -217,7 +241,8 @@ function wrapMeasured(ctx: Ctx, size: number, maxWidth: number): string[] {
     const us = splitWide(ctx, para, size, maxWidth);
     let start = 0;
     while (start < us.length) {
-      const width = (end: number) => measure(ctx, [lineText(us.slice(start, end).map((u, i) => (i === 0 ? { ...u, space: false } : u)))], size).w;
+      const width = (end: number) =>
+        measure(ctx, [lineText(us.slice(start, end).map((u, i) => (i === 0 ? { ...u, space: false } : u)))], size).w;
       let end = start + 1;
       while (end < us.length && lineWidth(ctx, us.slice(start, end + 1), size) <= maxWidth) end++;
       if (width(end) > maxWidth) {
@@ -273,7 +298,9 @@ function balance(ctx: Ctx, size: number, lines: string[], ink: InkSize, maxSize:
   const even = wrapEstimated(ctx, size, hi).map(lineText);
   if (even.length !== n || even.every((l, i) => l === lines[i])) return result(ctx, lines, size, ink, false, maxSize);
   const evenInk = measure(ctx, even, size);
-  return fitsBox(ctx, evenInk, n) ? result(ctx, even, size, evenInk, false, maxSize) : result(ctx, lines, size, ink, false, maxSize);
+  return fitsBox(ctx, evenInk, n)
+    ? result(ctx, even, size, evenInk, false, maxSize)
+    : result(ctx, lines, size, ink, false, maxSize);
 }
 
 /**
@@ -291,7 +318,13 @@ export function fitText(req: FitRequest): FittedText {
 
   const fitsEstimate = (size: number) => {
     const lines = wrapEstimated(ctx, size, req.maxWidth);
-    return lines.length <= req.maxLines && ctx.est.height(lines.map((l) => l.map((u) => u.text)), size) <= req.maxHeight;
+    return (
+      lines.length <= req.maxLines &&
+      ctx.est.height(
+        lines.map((l) => l.map((u) => u.text)),
+        size,
+      ) <= req.maxHeight
+    );
   };
   // Fit is monotonic in size for greedy wrapping of a fixed text, so a binary search finds the best.
   let lo = minSize;
@@ -316,7 +349,7 @@ export function fitText(req: FitRequest): FittedText {
   // The estimate was too hopeful (a fallback font's taller lines, say): search the sizes below on
   // measurements rather than dropping straight to the minimum.
   let found: { size: number; lines: string[]; ink: InkSize } | null = null;
-  for (let a = minSize + 1, b = best > 0 ? best - PROBES : maxSize; a <= b;) {
+  for (let a = minSize + 1, b = best > 0 ? best - PROBES : maxSize; a <= b; ) {
     const mid = (a + b) >> 1;
     const hit = probe(mid);
     if (hit) {
@@ -345,7 +378,13 @@ export function fitText(req: FitRequest): FittedText {
 }
 
 /** Ink of one line of `text` at `size` (what the plan needs to know whether a box has room). */
-export function measureLine(measure: TextMeasurer, face: FaceRef, text: string, size: number, align: Align = 'left'): InkSize {
+export function measureLine(
+  measure: TextMeasurer,
+  face: FaceRef,
+  text: string,
+  size: number,
+  align: Align = 'left',
+): InkSize {
   const direction = baseDirection(text);
   return measure.ink({ face, size, lines: [normalizeText(text).join(' ')], align, direction });
 }

@@ -45,7 +45,8 @@ export interface FontFace extends FaceRef {
   emoji?: boolean;
 }
 
-export const blockKey = (b: TextBlock): string => `${b.face.family}\u0000${b.face.weight}\u0000${b.size}\u0000${b.align}\u0000${b.direction}\u0000${b.lines.join('\n')}`;
+export const blockKey = (b: TextBlock): string =>
+  `${b.face.family}\u0000${b.face.weight}\u0000${b.size}\u0000${b.align}\u0000${b.direction}\u0000${b.lines.join('\n')}`;
 
 /** Aligns an ink box of `ink` size inside `b` (top edge, horizontal by `align`). */
 export function placeInk(b: Box, ink: InkSize, align: Align): Box {

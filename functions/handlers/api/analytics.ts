@@ -16,11 +16,21 @@ const FRAGMENT_HEADERS = {
 export const handler = defineHandler('analytics', {
   ingestMetrics: async (req) => ok(await inTenant(req, (tx) => ingestMetrics(tx, req.tenant.orgId, req.body))),
   getDashboard: async (req) =>
-    ok(await inTenant(req, (tx) => getDashboard(tx, { ...req.query, includeSpend: can(req.tenant.role, 'usage:read') }))),
+    ok(
+      await inTenant(req, (tx) => getDashboard(tx, { ...req.query, includeSpend: can(req.tenant.role, 'usage:read') })),
+    ),
   getDashboardView: async (req) => {
-    const d = await inTenant(req, (tx) => getDashboard(tx, { ...req.query, includeSpend: can(req.tenant.role, 'usage:read') }));
-    return { status: 200, body: renderDashboardFragment(d), contentType: 'text/html; charset=utf-8', headers: FRAGMENT_HEADERS };
+    const d = await inTenant(req, (tx) =>
+      getDashboard(tx, { ...req.query, includeSpend: can(req.tenant.role, 'usage:read') }),
+    );
+    return {
+      status: 200,
+      body: renderDashboardFragment(d),
+      contentType: 'text/html; charset=utf-8',
+      headers: FRAGMENT_HEADERS,
+    };
   },
-  getContentAnalytics: async (req) => ok(await inTenant(req, (tx) => getContentAnalytics(tx, req.params.requestId, req.query))),
+  getContentAnalytics: async (req) =>
+    ok(await inTenant(req, (tx) => getContentAnalytics(tx, req.params.requestId, req.query))),
   getUsage: async (req) => ok(await inTenant(req, (tx) => getUsage(tx))),
 });

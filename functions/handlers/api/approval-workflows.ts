@@ -9,7 +9,8 @@ export const handler = defineHandler('approval-workflows', {
     return created(w, `/v1/orgs/${req.tenant.orgId}/approval-workflows/${w.id}`);
   },
   getWorkflow: async (req) => ok(await inTenant(req, (tx) => getWorkflow(tx, req.tenant.orgId, req.params.workflowId))),
-  updateWorkflow: async (req) => ok(await inTenant(req, (tx) => updateWorkflow(tx, actorOf(req), req.params.workflowId, req.body))),
+  updateWorkflow: async (req) =>
+    ok(await inTenant(req, (tx) => updateWorkflow(tx, actorOf(req), req.params.workflowId, req.body))),
   deleteWorkflow: async (req) => {
     await inTenant(req, (tx) => deleteWorkflow(tx, actorOf(req), req.params.workflowId));
     return noContent();

@@ -11,12 +11,24 @@ export const handler = defineHandler('approvals', {
   reviewPage: (req) => reviewGet(req),
   reviewDecide: (req) => reviewPost({ ...req, body: req.body as Record<string, string | undefined> }),
   listApprovals: async (req) => {
-    const items = await inTenant(req, (tx) => listApprovalItems(tx, { userId: req.tenant.userId, status: req.query.status, mine: req.query.mine, limit: req.query.limit }));
+    const items = await inTenant(req, (tx) =>
+      listApprovalItems(tx, {
+        userId: req.tenant.userId,
+        status: req.query.status,
+        mine: req.query.mine,
+        limit: req.query.limit,
+      }),
+    );
     return ok({ items });
   },
   decideApproval: async (req) => {
     const actor = actorOf(req);
-    const r = await decideAsMember(approvalServices(), { ...actor, userId: req.tenant.userId }, req.params.approvalId, req.body);
+    const r = await decideAsMember(
+      approvalServices(),
+      { ...actor, userId: req.tenant.userId },
+      req.params.approvalId,
+      req.body,
+    );
     return ok({ status: r.status });
   },
 });

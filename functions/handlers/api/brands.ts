@@ -9,7 +9,8 @@ export const handler = defineHandler('brands', {
     return created(b, `/v1/orgs/${req.tenant.orgId}/brands/${b.id}`);
   },
   getBrand: async (req) => ok(await inTenant(req, (tx) => getBrand(tx, req.tenant.orgId, req.params.brandId))),
-  updateBrand: async (req) => ok(await inTenant(req, (tx) => updateBrand(tx, actorOf(req), req.params.brandId, req.body))),
+  updateBrand: async (req) =>
+    ok(await inTenant(req, (tx) => updateBrand(tx, actorOf(req), req.params.brandId, req.body))),
   deleteBrand: async (req) => {
     await inTenant(req, (tx) => deleteBrand(tx, actorOf(req), req.params.brandId));
     return noContent();

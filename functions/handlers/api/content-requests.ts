@@ -1,6 +1,10 @@
 /** /v1/orgs/{orgId}/content-requests: submit briefs, follow them, cancel and re-drive them. */
 import {
-  cancelContentRequest, createContentRequest, getContentRequest, listContentRequests, retryContentRequest,
+  cancelContentRequest,
+  createContentRequest,
+  getContentRequest,
+  listContentRequests,
+  retryContentRequest,
 } from '../../app/content-requests.js';
 import { services } from '../../shared/container.js';
 import { AppError } from '../../shared/errors.js';
@@ -10,21 +14,30 @@ import { accepted, actorOf, defineHandler, inTenant, ok } from './define.js';
 const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,200}$/;
 
 export const handler = defineHandler('content-requests', {
-  listContentRequests: async (req) => ok(await inTenant(req, (tx) => listContentRequests(tx, req.tenant.orgId, req.query))),
+  listContentRequests: async (req) =>
+    ok(await inTenant(req, (tx) => listContentRequests(tx, req.tenant.orgId, req.query))),
   createContentRequest: async (req) => {
     const key = req.headers['idempotency-key'];
     if (key !== undefined && !IDEMPOTENCY_KEY_RE.test(key)) {
-      throw new AppError('validation_failed', 'Idempotency-Key must be 1-200 visible ASCII characters', { fields: [{ path: 'header.idempotency-key', message: 'invalid' }] });
+      throw new AppError('validation_failed', 'Idempotency-Key must be 1-200 visible ASCII characters', {
+        fields: [{ path: 'header.idempotency-key', message: 'invalid' }],
+      });
     }
     const r = await createContentRequest(services.db(), actorOf(req), services.workflow(), req.body, key);
     if (!r.replayed) pipelineMetric('requestsAccepted');
     return {
       status: r.status,
       body: r.body,
-      headers: { location: `/v1/orgs/${req.tenant.orgId}/content-requests/${r.body.id}`, ...(r.replayed ? { 'idempotent-replayed': 'true' } : {}) },
+      headers: {
+        location: `/v1/orgs/${req.tenant.orgId}/content-requests/${r.body.id}`,
+        ...(r.replayed ? { 'idempotent-replayed': 'true' } : {}),
+      },
     };
   },
-  getContentRequest: async (req) => ok(await inTenant(req, (tx) => getContentRequest(tx, req.tenant.orgId, services.store(), req.params.requestId))),
-  cancelContentRequest: async (req) => ok(await cancelContentRequest(services.db(), actorOf(req), services.workflow(), req.params.requestId)),
-  retryContentRequest: async (req) => accepted(await retryContentRequest(services.db(), actorOf(req), services.workflow(), req.params.requestId)),
+  getContentRequest: async (req) =>
+    ok(await inTenant(req, (tx) => getContentRequest(tx, req.tenant.orgId, services.store(), req.params.requestId))),
+  cancelContentRequest: async (req) =>
+    ok(await cancelContentRequest(services.db(), actorOf(req), services.workflow(), req.params.requestId)),
+  retryContentRequest: async (req) =>
+    accepted(await retryContentRequest(services.db(), actorOf(req), services.workflow(), req.params.requestId)),
 });

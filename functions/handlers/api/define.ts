@@ -25,7 +25,13 @@ type TenantReq = Pick<ApiRequest<RouteDef>, 'requestId' | 'ip' | 'userAgent'> & 
 /** The audit actor for a tenant request (always a signed-in user). */
 export function actorOf(req: TenantReq): ActorContext & { userId: string } {
   const t = req.tenant!;
-  return { orgId: t.orgId, userId: t.userId, requestId: req.requestId, ip: req.ip ?? null, userAgent: req.userAgent ?? null };
+  return {
+    orgId: t.orgId,
+    userId: t.userId,
+    requestId: req.requestId,
+    ip: req.ip ?? null,
+    userAgent: req.userAgent ?? null,
+  };
 }
 
 /** Runs `fn` in one transaction as the request's tenant and user (RLS applies). */

@@ -8,7 +8,12 @@ export const handler = defineHandler('members', {
     const m = await inTenant(req, (tx) => addMember(tx, actorOf(req), req.tenant.role, req.body));
     return created(m, `/v1/orgs/${req.tenant.orgId}/members/${m.userId}`);
   },
-  updateMember: async (req) => ok(await inTenant(req, (tx) => updateMemberRole(tx, actorOf(req), req.tenant.role, req.params.userId, req.body.role))),
+  updateMember: async (req) =>
+    ok(
+      await inTenant(req, (tx) =>
+        updateMemberRole(tx, actorOf(req), req.tenant.role, req.params.userId, req.body.role),
+      ),
+    ),
   removeMember: async (req) => {
     await inTenant(req, (tx) => removeMember(tx, actorOf(req), req.tenant.role, req.params.userId));
     return noContent();

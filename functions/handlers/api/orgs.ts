@@ -7,7 +7,11 @@ export const handler = defineHandler('orgs', {
   getMe: async (req) => ok(await getMe(services.db(), req.caller.userId)),
   listOrgs: async (req) => ok(await listMyOrgs(services.db(), req.caller.userId)),
   createOrg: async (req) => {
-    const org = await createOrg(services.db(), { userId: req.caller.userId, requestId: req.requestId, ip: req.ip, userAgent: req.userAgent }, req.body);
+    const org = await createOrg(
+      services.db(),
+      { userId: req.caller.userId, requestId: req.requestId, ip: req.ip, userAgent: req.userAgent },
+      req.body,
+    );
     return created(org, `/v1/orgs/${org.id}`);
   },
   getOrg: async (req) => ok(await inTenant(req, (tx) => getOrg(tx, req.tenant.orgId, req.tenant.role))),

@@ -16,7 +16,12 @@ interface LinkReq {
   userAgent?: string;
 }
 
-const reply = (r: ReturnType<typeof renderReviewPage>): ApiReply => ({ status: r.status, body: r.body, contentType: r.headers['content-type'], headers: r.headers });
+const reply = (r: ReturnType<typeof renderReviewPage>): ApiReply => ({
+  status: r.status,
+  body: r.body,
+  contentType: r.headers['content-type'],
+  headers: r.headers,
+});
 // The form posts back to the page's own path; the page lives at the configured public base URL.
 const actionFor = (token: string) => `/review/${encodeURIComponent(token)}`;
 const meta = (req: LinkReq) => ({ ip: req.ip, userAgent: req.userAgent, requestId: req.requestId });

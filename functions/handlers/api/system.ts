@@ -11,7 +11,8 @@ export const handler = defineHandler('system', {
     doc ??= buildOpenApi(routes, {
       title: 'Social Media Content Visual Pipeline API',
       version: '1.0.0',
-      description: 'Turns a content brief into on-brand social images. Tenant routes live under /v1/orgs/{orgId}; the caller must be a member.',
+      description:
+        'Turns a content brief into on-brand social images. Tenant routes live under /v1/orgs/{orgId}; the caller must be a member.',
     });
     return ok(doc, { 'cache-control': 'public, max-age=300' });
   },

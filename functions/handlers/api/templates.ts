@@ -1,5 +1,12 @@
 /** /v1/orgs/{orgId}/templates: layered templates (+ side-effect-free preview). */
-import { createTemplate, deleteTemplate, getTemplate, listTemplates, previewTemplate, updateTemplate } from '../../app/templates.js';
+import {
+  createTemplate,
+  deleteTemplate,
+  getTemplate,
+  listTemplates,
+  previewTemplate,
+  updateTemplate,
+} from '../../app/templates.js';
 import { services } from '../../shared/container.js';
 import { actorOf, created, defineHandler, inTenant, noContent, ok } from './define.js';
 
@@ -10,10 +17,12 @@ export const handler = defineHandler('templates', {
     return created(t, `/v1/orgs/${req.tenant.orgId}/templates/${t.id}`);
   },
   getTemplate: async (req) => ok(await inTenant(req, (tx) => getTemplate(tx, req.tenant.orgId, req.params.templateId))),
-  updateTemplate: async (req) => ok(await inTenant(req, (tx) => updateTemplate(tx, actorOf(req), req.params.templateId, req.body))),
+  updateTemplate: async (req) =>
+    ok(await inTenant(req, (tx) => updateTemplate(tx, actorOf(req), req.params.templateId, req.body))),
   deleteTemplate: async (req) => {
     await inTenant(req, (tx) => deleteTemplate(tx, actorOf(req), req.params.templateId));
     return noContent();
   },
-  previewTemplate: async (req) => ok(await previewTemplate(services.db(), services.store(), actorOf(req), req.params.templateId, req.body)),
+  previewTemplate: async (req) =>
+    ok(await previewTemplate(services.db(), services.store(), actorOf(req), req.params.templateId, req.body)),
 });

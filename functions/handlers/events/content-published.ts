@@ -10,9 +10,12 @@ import { AppError } from '../../shared/errors.js';
 
 type Detail = { id?: string; organizationId?: string };
 
-export const handler = async (event: EventBridgeEvent<'content.published', Detail>): Promise<{ deliveries: number }> => {
+export const handler = async (
+  event: EventBridgeEvent<'content.published', Detail>,
+): Promise<{ deliveries: number }> => {
   const { id, organizationId } = event.detail ?? {};
-  if (!id || !organizationId) throw new AppError('validation_failed', 'content.published event without id/organizationId');
+  if (!id || !organizationId)
+    throw new AppError('validation_failed', 'content.published event without id/organizationId');
   const out = await deliverEvent(approvalServices(), organizationId, id);
   return { deliveries: Object.keys(out).length };
 };

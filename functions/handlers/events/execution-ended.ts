@@ -36,9 +36,15 @@ function errorOf(d: z.output<typeof detailSchema>): { Error: string; Cause: stri
   return { Error: 'States.ExecutionFailed', Cause: d.cause ?? 'The workflow execution failed' };
 }
 
-export async function executionEnded(detail: ExecutionEndedDetail): Promise<{ orgId: string; requestId: string; run: number; error: string }> {
+export async function executionEnded(
+  detail: ExecutionEndedDetail,
+): Promise<{ orgId: string; requestId: string; run: number; error: string }> {
   const d = detailSchema.safeParse(detail);
-  if (!d.success) throw new AppError('validation_failed', `execution status event: ${d.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  if (!d.success)
+    throw new AppError(
+      'validation_failed',
+      `execution status event: ${d.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+    );
   let input: unknown;
   try {
     input = JSON.parse(d.data.input);
@@ -48,7 +54,8 @@ export async function executionEnded(detail: ExecutionEndedDetail): Promise<{ or
   // Only the request reference matters; the input may carry more (e.g. a re-drive note).
   const o = (input && typeof input === 'object' ? input : {}) as Record<string, unknown>;
   const ref = refSchema.safeParse({ orgId: o.orgId, requestId: o.requestId, run: o.run });
-  if (!ref.success) throw new AppError('validation_failed', 'execution status event: input carries no request reference');
+  if (!ref.success)
+    throw new AppError('validation_failed', 'execution status event: input carries no request reference');
   // Idempotent and run-checked: a request already terminal, or moved on to a newer run, is left alone.
   const out = await recordFailure({ db: services.db() }, { ...ref.data, error: errorOf(d.data) });
   return { ...ref.data, error: out.error };
@@ -59,12 +66,21 @@ export async function executionEnded(detail: ExecutionEndedDetail): Promise<{ or
  * that can never be applied (an execution started by hand with some other input) is logged and
  * dropped rather than retried for a day into the dead-letter queue.
  */
-export const handler = async (event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionEndedDetail>) => {
+export const handler = async (
+  event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionEndedDetail>,
+) => {
   try {
     return await executionEnded(event.detail);
   } catch (e) {
     if (isAppError(e) && !e.retryable) {
-      console.warn(JSON.stringify({ level: 'WARN', message: 'execution status event ignored', reason: e.message, executionArn: event.detail?.executionArn }));
+      console.warn(
+        JSON.stringify({
+          level: 'WARN',
+          message: 'execution status event ignored',
+          reason: e.message,
+          executionArn: event.detail?.executionArn,
+        }),
+      );
       return { ignored: e.message };
     }
     throw e;

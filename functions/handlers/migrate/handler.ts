@@ -28,7 +28,6 @@ const migrateEnv = z.object({
 const env = parseEnv(migrateEnv);
 const secrets = new SecretsManagerClient(env.AWS_REGION ? { region: env.AWS_REGION } : {});
 
-
 async function readSecret(arn: string): Promise<DbSecret> {
   const out = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
   if (!out.SecretString) throw new Error(`secret ${arn} has no SecretString`);
@@ -54,13 +53,25 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
   const owner = await readSecret(env.DB_OWNER_SECRET_ARN);
   // Stable across updates: CloudFormation must not see a "replacement" and then Delete the old one.
-  const physicalId = event.RequestType === 'Update' ? event.PhysicalResourceId : `svp-db-migrations-${env.DB_NAME ?? owner.dbname ?? 'postgres'}`;
+  const physicalId =
+    event.RequestType === 'Update'
+      ? event.PhysicalResourceId
+      : `svp-db-migrations-${env.DB_NAME ?? owner.dbname ?? 'postgres'}`;
   const appPassword = env.DB_APP_SECRET_ARN ? (await readSecret(env.DB_APP_SECRET_ARN)).password : undefined;
   const started = Date.now();
   const r = await runMigrations(ownerUrlFrom(owner, env), {
     appRolePassword: appPassword,
     log: (m) => console.log(JSON.stringify({ level: 'INFO', message: m, requestType: event.RequestType })),
   });
-  console.log(JSON.stringify({ level: 'INFO', message: 'migrations done', appliedNow: r.appliedNow, total: r.total, partitions: r.partitions, ms: Date.now() - started }));
+  console.log(
+    JSON.stringify({
+      level: 'INFO',
+      message: 'migrations done',
+      appliedNow: r.appliedNow,
+      total: r.total,
+      partitions: r.partitions,
+      ms: Date.now() - started,
+    }),
+  );
   return { PhysicalResourceId: physicalId, Data: { AppliedNow: r.appliedNow, Total: r.total } };
 }

@@ -31,10 +31,21 @@ async function readSecret(arn: string): Promise<DbSecret> {
   return r.data;
 }
 
-export async function handler(event: CloudFormationCustomResourceEvent): Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }> {
+export async function handler(
+  event: CloudFormationCustomResourceEvent,
+): Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }> {
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
   const [owner, app] = await Promise.all([readSecret(env.DB_OWNER_SECRET_ARN), readSecret(env.DB_APP_SECRET_ARN)]);
   const outcome = await ensureLogin(ownerUrlFrom(owner, env), app);
-  console.log(JSON.stringify({ level: 'INFO', message: `database login ${app.username} ${outcome}`, requestType: event.RequestType }));
-  return { PhysicalResourceId: event.RequestType === 'Update' ? event.PhysicalResourceId : `svp-db-login-${app.username}`, Data: { Login: app.username } };
+  console.log(
+    JSON.stringify({
+      level: 'INFO',
+      message: `database login ${app.username} ${outcome}`,
+      requestType: event.RequestType,
+    }),
+  );
+  return {
+    PhysicalResourceId: event.RequestType === 'Update' ? event.PhysicalResourceId : `svp-db-login-${app.username}`,
+    Data: { Login: app.username },
+  };
 }

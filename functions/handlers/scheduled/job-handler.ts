@@ -42,9 +42,15 @@ export function makeJobHandler(jobName: string) {
       throw new AppError('validation_failed', `this function runs ${jobName}, not ${event.job}`);
     }
     const scheduledTime = event.scheduledTime ? new Date(event.scheduledTime) : undefined;
-    if (scheduledTime && Number.isNaN(scheduledTime.getTime())) throw new AppError('validation_failed', `scheduledTime "${event.scheduledTime}" is not a time`);
-    const r = await runJob(jobName, { scheduledTime, period: event.period, force: event.force }, jobDepsFromEnv(jobName));
-    if (r.status === 'failed') throw new AppError('internal', `${jobName} ${r.periodKey} failed: ${r.error}`, { retryable: true });
+    if (scheduledTime && Number.isNaN(scheduledTime.getTime()))
+      throw new AppError('validation_failed', `scheduledTime "${event.scheduledTime}" is not a time`);
+    const r = await runJob(
+      jobName,
+      { scheduledTime, period: event.period, force: event.force },
+      jobDepsFromEnv(jobName),
+    );
+    if (r.status === 'failed')
+      throw new AppError('internal', `${jobName} ${r.periodKey} failed: ${r.error}`, { retryable: true });
     return r;
   };
 }

@@ -28,7 +28,15 @@ export interface ScheduleDef {
 
 const def = (name: JobName, expression: string, timeoutSeconds = 300, memoryMb = 512): ScheduleDef => {
   const job = jobCatalog[name];
-  return { name, expression, fn: name, description: job.description, periodOf: (now) => job.defaultPeriod(now).key, timeoutSeconds, memoryMb };
+  return {
+    name,
+    expression,
+    fn: name,
+    description: job.description,
+    periodOf: (now) => job.defaultPeriod(now).key,
+    timeoutSeconds,
+    memoryMb,
+  };
 };
 
 export const schedules: ScheduleDef[] = [
@@ -50,5 +58,7 @@ export const schedulerInput = (s: Pick<ScheduleDef, 'name'>): string =>
   JSON.stringify({ job: s.name, scheduledTime: '<aws.scheduler.scheduled-time>' });
 
 /** The same input as an object (CDK `ScheduleTargetInput.fromObject`). */
-export const schedulerInputObject = (s: Pick<ScheduleDef, 'name'>): { job: string; scheduledTime: string } =>
-  ({ job: s.name, scheduledTime: '<aws.scheduler.scheduled-time>' });
+export const schedulerInputObject = (s: Pick<ScheduleDef, 'name'>): { job: string; scheduledTime: string } => ({
+  job: s.name,
+  scheduledTime: '<aws.scheduler.scheduled-time>',
+});

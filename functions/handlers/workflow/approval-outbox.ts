@@ -15,9 +15,15 @@ const mailEnv = z.object({
   AWS_REGION: z.string().optional(),
 });
 const env = parseEnv(mailEnv);
-const mailer = createSesMailer({ from: env.MAIL_FROM, configurationSet: env.SES_CONFIGURATION_SET, region: env.AWS_REGION });
+const mailer = createSesMailer({
+  from: env.MAIL_FROM,
+  configurationSet: env.SES_CONFIGURATION_SET,
+  region: env.AWS_REGION,
+});
 
 export const handler = async (): Promise<{ sent: number; failed: number }> => {
   const deps = approvalServices();
-  return dispatchOutbox(deps.db, mailer, { onError: (row, e) => deps.log.warn('email not sent', { outboxId: row.id, error: (e as Error).message }) });
+  return dispatchOutbox(deps.db, mailer, {
+    onError: (row, e) => deps.log.warn('email not sent', { outboxId: row.id, error: (e as Error).message }),
+  });
 };

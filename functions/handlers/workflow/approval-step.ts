@@ -10,15 +10,24 @@
  */
 import { z } from 'zod';
 import { approvalServices } from '../../app/approvals/services.js';
-import { beginStepWait, escalateStep, expireStep, nextApprovalStep, readStepDecision } from '../../app/approvals/step-tasks.js';
+import {
+  beginStepWait,
+  escalateStep,
+  expireStep,
+  nextApprovalStep,
+  readStepDecision,
+} from '../../app/approvals/step-tasks.js';
 import { refSchema, workflowTask } from './task.js';
 
 const stepIndex = z.number().int().min(0).max(20);
 export const approvalStepInput = z.discriminatedUnion('action', [
   refSchema.extend({ action: z.literal('next'), afterStep: z.number().int().min(-1).max(20) }),
   refSchema.extend({
-    action: z.literal('wait'), stepIndex, phase: z.enum(['initial', 'escalated']),
-    taskToken: z.string().min(8).max(2048), timeoutSeconds: z.number().int().min(1).optional(),
+    action: z.literal('wait'),
+    stepIndex,
+    phase: z.enum(['initial', 'escalated']),
+    taskToken: z.string().min(8).max(2048),
+    timeoutSeconds: z.number().int().min(1).optional(),
   }),
   refSchema.extend({ action: z.literal('escalate'), stepIndex }),
   refSchema.extend({ action: z.literal('expire'), stepIndex }),
@@ -29,13 +38,22 @@ export const handler = workflowTask('approvalStep', approvalStepInput, async (_d
   const deps = approvalServices();
   const ref = { orgId: input.orgId, requestId: input.requestId, run: input.run };
   switch (input.action) {
-    case 'next': return nextApprovalStep(deps, { ...ref, afterStep: input.afterStep });
+    case 'next':
+      return nextApprovalStep(deps, { ...ref, afterStep: input.afterStep });
     case 'wait': {
-      const r = await beginStepWait(deps, { ...ref, stepIndex: input.stepIndex, phase: input.phase, taskToken: input.taskToken });
+      const r = await beginStepWait(deps, {
+        ...ref,
+        stepIndex: input.stepIndex,
+        phase: input.phase,
+        taskToken: input.taskToken,
+      });
       return { approvalId: r.approvalId, notified: r.notified };
     }
-    case 'escalate': return escalateStep(deps, { ...ref, stepIndex: input.stepIndex });
-    case 'expire': return expireStep(deps, { ...ref, stepIndex: input.stepIndex });
-    case 'check': return readStepDecision(deps, { ...ref, stepIndex: input.stepIndex });
+    case 'escalate':
+      return escalateStep(deps, { ...ref, stepIndex: input.stepIndex });
+    case 'expire':
+      return expireStep(deps, { ...ref, stepIndex: input.stepIndex });
+    case 'check':
+      return readStepDecision(deps, { ...ref, stepIndex: input.stepIndex });
   }
 });

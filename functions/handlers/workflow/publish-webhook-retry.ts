@@ -5,4 +5,5 @@
 import { approvalServices } from '../../app/approvals/services.js';
 import { retryDueDeliveries } from '../../app/approvals/webhooks.js';
 
-export const handler = async (): Promise<{ attempted: number; delivered: number }> => retryDueDeliveries(approvalServices());
+export const handler = async (): Promise<{ attempted: number; delivered: number }> =>
+  retryDueDeliveries(approvalServices());

@@ -16,7 +16,10 @@ import { onWorkflowDepsReset, type TaskContext } from './task.js';
 
 let config: FreepikConfig | undefined;
 let imageSource: ImageSource | undefined;
-onWorkflowDepsReset(() => { config = undefined; imageSource = undefined; });
+onWorkflowDepsReset(() => {
+  config = undefined;
+  imageSource = undefined;
+});
 
 /** Cold start: resolves the key (env, or Secrets Manager in AWS) once per container. */
 export async function loadSourceConfig(): Promise<void> {
@@ -27,7 +30,9 @@ export function imageSourceFromEnv(db: Db): ImageSource {
   if (imageSource) return imageSource;
   if (!config) throw new AppError('internal', 'Freepik configuration not loaded');
   // Every call also feeds the Freepik metrics the error-rate and spend alarms watch.
-  imageSource = createPgImageSource(db, config, { decorateRecorder: (r) => withFreepikMetrics(r, metricsFor(FREEPIK_METRICS.service)) }).imageSource;
+  imageSource = createPgImageSource(db, config, {
+    decorateRecorder: (r) => withFreepikMetrics(r, metricsFor(FREEPIK_METRICS.service)),
+  }).imageSource;
   return imageSource;
 }
 

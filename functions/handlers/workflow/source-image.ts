@@ -6,7 +6,12 @@ import { imageSourceFromEnv, loadSourceConfig, sourcingDeadline } from './source
 import { refSchema, workflowTask } from './task.js';
 
 const wiring = { imageSource: imageSourceFromEnv, imaging: createSourcingImaging };
-export const handler = workflowTask('sourceImage', refSchema, async (deps: PipelineDeps, ref, context) => {
-  await loadSourceConfig();
-  return sourceImage(deps, ref, { deadline: sourcingDeadline(context) });
-}, wiring);
+export const handler = workflowTask(
+  'sourceImage',
+  refSchema,
+  async (deps: PipelineDeps, ref, context) => {
+    await loadSourceConfig();
+    return sourceImage(deps, ref, { deadline: sourcingDeadline(context) });
+  },
+  wiring,
+);

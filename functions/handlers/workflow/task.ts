@@ -71,9 +71,30 @@ export function resetWorkflowDeps(): void {
 }
 
 /** Node socket errors: the peer (PostgreSQL, S3) was unreachable or went away mid-call. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
 /** postgres.js connection errors, and SQLSTATEs that mean "the server is going/coming back, try again". */
-const PG_CONNECTION_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P02', '57P03', '53300', '40001', '40P01']);
+const PG_CONNECTION_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '40001',
+  '40P01',
+]);
 
 /**
  * A database restart or failover, or an S3 blip, surfaces as a raw driver error that Step Functions
@@ -87,12 +108,21 @@ export function asTransient(e: unknown): unknown {
   for (let cur: any = e, depth = 0; cur && depth < 4; cur = cur.cause, depth++) {
     const code = typeof cur.code === 'string' ? cur.code : undefined;
     const sdkStatus: number | undefined = cur.$metadata?.httpStatusCode;
-    const transient = (code && (NETWORK_CODES.has(code) || PG_CONNECTION_CODES.has(code) || code.startsWith('08')))
-      || (cur.name === 'PostgresError' && /not currently accepting connections|the database system is (starting up|shutting down)/.test(String(cur.message)))
-      || cur.$retryable !== undefined || (sdkStatus !== undefined && (sdkStatus >= 500 || sdkStatus === 429))
-      || ['TimeoutError', 'SlowDown', 'ServiceUnavailable', 'InternalError', 'RequestTimeout'].includes(cur.name);
+    const transient =
+      (code && (NETWORK_CODES.has(code) || PG_CONNECTION_CODES.has(code) || code.startsWith('08'))) ||
+      (cur.name === 'PostgresError' &&
+        /not currently accepting connections|the database system is (starting up|shutting down)/.test(
+          String(cur.message),
+        )) ||
+      cur.$retryable !== undefined ||
+      (sdkStatus !== undefined && (sdkStatus >= 500 || sdkStatus === 429)) ||
+      ['TimeoutError', 'SlowDown', 'ServiceUnavailable', 'InternalError', 'RequestTimeout'].includes(cur.name);
     if (transient) {
-      return new AppError('upstream_unavailable', `A dependency is unavailable: ${String(cur.message ?? code).slice(0, 200)}`, { retryable: true, cause: e });
+      return new AppError(
+        'upstream_unavailable',
+        `A dependency is unavailable: ${String(cur.message ?? code).slice(0, 200)}`,
+        { retryable: true, cause: e },
+      );
     }
   }
   return e;
@@ -103,9 +133,16 @@ export function asTransient(e: unknown): unknown {
  * errors keep their name (`Transient.*` / `Permanent.*`) for the state machine's Retry/Catch.
  */
 /** The part of the Lambda context tasks use (the local runner passes the same). */
-export interface TaskContext { getRemainingTimeInMillis(): number }
+export interface TaskContext {
+  getRemainingTimeInMillis(): number;
+}
 
-export function workflowTask<S extends z.ZodType, R>(name: string, schema: S, run: (deps: PipelineDeps, input: z.infer<S>, context?: TaskContext) => Promise<R>, wiring?: TaskWiring) {
+export function workflowTask<S extends z.ZodType, R>(
+  name: string,
+  schema: S,
+  run: (deps: PipelineDeps, input: z.infer<S>, context?: TaskContext) => Promise<R>,
+  wiring?: TaskWiring,
+) {
   // Cold start: missing configuration fails the first invocation loudly, not a later step.
   parseEnv(workflowTaskEnv);
   return async (event: unknown, context?: TaskContext): Promise<R> => {
@@ -121,7 +158,12 @@ export function workflowTask<S extends z.ZodType, R>(name: string, schema: S, ru
       const e = asTransient(caught);
       const err = e as Error;
       const ref = parsed.data as { requestId?: string; run?: number };
-      log().warn(`${name} failed`, { requestId: ref.requestId, run: ref.run, errorName: err.name, errorMessage: err.message });
+      log().warn(`${name} failed`, {
+        requestId: ref.requestId,
+        run: ref.run,
+        errorName: err.name,
+        errorMessage: err.message,
+      });
       throw e;
     } finally {
       flushMetrics();

@@ -24,7 +24,11 @@ import { problemResponse } from './problem.js';
 import { isTenantRoute, routeKeyOf, toEntries, type PathParams, type RouteDef, type RouteEntry } from './route-def.js';
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
-type IsTenant<R extends RouteDef> = R['auth'] extends 'jwt' ? (R['path'] extends `/v1/orgs/{orgId}${string}` ? true : false) : false;
+type IsTenant<R extends RouteDef> = R['auth'] extends 'jwt'
+  ? R['path'] extends `/v1/orgs/{orgId}${string}`
+    ? true
+    : false
+  : false;
 
 /** What an implementation receives: everything already verified and validated. */
 export interface ApiRequest<R extends RouteDef = RouteDef> {
@@ -57,7 +61,11 @@ export interface ApiReply {
 }
 
 export const ok = (body: unknown, headers?: Record<string, string>): ApiReply => ({ status: 200, body, headers });
-export const created = (body: unknown, location?: string): ApiReply => ({ status: 201, body, headers: location ? { location } : undefined });
+export const created = (body: unknown, location?: string): ApiReply => ({
+  status: 201,
+  body,
+  headers: location ? { location } : undefined,
+});
 export const accepted = (body: unknown, headers?: Record<string, string>): ApiReply => ({ status: 202, body, headers });
 export const noContent = (): ApiReply => ({ status: 204 });
 
@@ -81,20 +89,33 @@ export interface ApiHandlerOptions {
   middlewares?: middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ApiContext>[];
 }
 
-export function apiHandler<T extends Record<string, RouteDef>, F extends string>(table: T, fn: F, impls: ImplsFor<T, F>, opts: ApiHandlerOptions = {}) {
+export function apiHandler<T extends Record<string, RouteDef>, F extends string>(
+  table: T,
+  fn: F,
+  impls: ImplsFor<T, F>,
+  opts: ApiHandlerOptions = {},
+) {
   const entries = toEntries(table).filter((r) => r.fn === fn);
   const byKey = new Map(entries.map((e) => [routeKeyOf(e), e]));
   const implById = impls as unknown as Record<string, RouteImpl<RouteDef>>;
   // Fail at cold start (and in the route-table test), not on the first request.
   for (const e of entries) {
-    if (typeof implById[e.id] !== 'function') throw new Error(`api handler '${fn}': route '${e.id}' has no implementation`);
-    if (isTenantRoute(e) && !e.permission) throw new Error(`api handler '${fn}': tenant route '${e.id}' declares no permission`);
+    if (typeof implById[e.id] !== 'function')
+      throw new Error(`api handler '${fn}': route '${e.id}' has no implementation`);
+    if (isTenantRoute(e) && !e.permission)
+      throw new Error(`api handler '${fn}': tenant route '${e.id}' declares no permission`);
   }
   for (const id of Object.keys(implById)) {
-    if (!entries.some((e) => e.id === id)) throw new Error(`api handler '${fn}': '${id}' is not a route of this function`);
+    if (!entries.some((e) => e.id === id))
+      throw new Error(`api handler '${fn}': '${id}' is not a route of this function`);
   }
 
-  const resolveRoute: middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ApiContext> = {
+  const resolveRoute: middy.MiddlewareObj<
+    APIGatewayProxyEventV2,
+    APIGatewayProxyStructuredResultV2,
+    Error,
+    ApiContext
+  > = {
     before: (request) => {
       const requestId = request.event.requestContext?.requestId ?? request.context.awsRequestId ?? 'unknown';
       const route = byKey.get(request.event.routeKey);
@@ -106,7 +127,12 @@ export function apiHandler<T extends Record<string, RouteDef>, F extends string>
     },
   };
 
-  const authenticate: middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ApiContext> = {
+  const authenticate: middy.MiddlewareObj<
+    APIGatewayProxyEventV2,
+    APIGatewayProxyStructuredResultV2,
+    Error,
+    ApiContext
+  > = {
     before: async (request) => {
       const api = request.context.api!;
       if (api.route.auth !== 'jwt') return;
@@ -129,7 +155,10 @@ export function apiHandler<T extends Record<string, RouteDef>, F extends string>
     },
   };
 
-  const run = async (event: APIGatewayProxyEventV2, context: ApiContext): Promise<APIGatewayProxyStructuredResultV2> => {
+  const run = async (
+    event: APIGatewayProxyEventV2,
+    context: ApiContext,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
     const api = context.api!;
     const route = api.route;
     const headers = normalizeHeaders(event.headers);
@@ -167,7 +196,14 @@ function toResult(reply: ApiReply, route: RouteDef, requestId: string): APIGatew
   if (status === 204 || reply.body === undefined) return { statusCode: status, headers, cookies: reply.cookies };
   if (reply.contentType && !/json/.test(reply.contentType)) {
     headers['content-type'] = reply.contentType;
-    if (Buffer.isBuffer(reply.body)) return { statusCode: status, headers, body: reply.body.toString('base64'), isBase64Encoded: true, cookies: reply.cookies };
+    if (Buffer.isBuffer(reply.body))
+      return {
+        statusCode: status,
+        headers,
+        body: reply.body.toString('base64'),
+        isBase64Encoded: true,
+        cookies: reply.cookies,
+      };
     return { statusCode: status, headers, body: String(reply.body), cookies: reply.cookies };
   }
   headers['content-type'] = reply.contentType ?? 'application/json';
@@ -175,7 +211,12 @@ function toResult(reply: ApiReply, route: RouteDef, requestId: string): APIGatew
 }
 
 /** The error mapper: AppError -> its status; anything else -> 500 `internal`, logged, nothing leaked. */
-export function problemErrors(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ApiContext> {
+export function problemErrors(): middy.MiddlewareObj<
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Error,
+  ApiContext
+> {
   return {
     onError: (request: MiddyReq) => {
       const requestId = request.context.api?.requestId ?? request.event?.requestContext?.requestId;

@@ -37,7 +37,8 @@ export function contentSecurityPolicy(s: CspSources = {}): string {
 }
 
 /** CSP of the dashboard pages: their nonce'd style and script, same-origin API calls, inline images. */
-export const pageCsp = (nonce: string) => contentSecurityPolicy({ nonce, scripts: true, img: ["'self'", 'data:'], connect: ["'self'"] });
+export const pageCsp = (nonce: string) =>
+  contentSecurityPolicy({ nonce, scripts: true, img: ["'self'", 'data:'], connect: ["'self'"] });
 
 /** An HTML reply whose page is rendered with this response's nonce, under pageCsp. */
 export function htmlReply(render: (nonce: string) => string, status = 200): ApiReply {
@@ -46,6 +47,11 @@ export function htmlReply(render: (nonce: string) => string, status = 200): ApiR
     status,
     body: render(nonce),
     contentType: 'text/html; charset=utf-8',
-    headers: { 'content-security-policy': pageCsp(nonce), 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' },
+    headers: {
+      'content-security-policy': pageCsp(nonce),
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'x-frame-options': 'DENY',
+    },
   };
 }

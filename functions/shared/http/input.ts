@@ -36,7 +36,9 @@ export function parseQuery(route: RouteDef, event: APIGatewayProxyEventV2): unkn
   if (!route.query) {
     const keys = Object.keys(raw);
     if (keys.length) {
-      throw new AppError('validation_failed', 'This route takes no query parameters', { fields: keys.map((k) => ({ path: `query.${k}`, message: 'unknown parameter' })) });
+      throw new AppError('validation_failed', 'This route takes no query parameters', {
+        fields: keys.map((k) => ({ path: `query.${k}`, message: 'unknown parameter' })),
+      });
     }
     return {};
   }
@@ -60,7 +62,9 @@ export function parseBody(route: RouteDef, event: APIGatewayProxyEventV2, header
     if (empty) return undefined;
     const text = buf.toString('utf8').trim();
     if (text === '{}') return undefined;
-    throw new AppError('validation_failed', 'This route takes no body', { fields: [{ path: 'body', message: 'must be empty' }] });
+    throw new AppError('validation_failed', 'This route takes no body', {
+      fields: [{ path: 'body', message: 'must be empty' }],
+    });
   }
   const consumes = route.consumes ?? ['application/json'];
   const type = mediaType(headers['content-type']);
@@ -91,7 +95,9 @@ export function parseBody(route: RouteDef, event: APIGatewayProxyEventV2, header
 
 function finish(schema: z.ZodType, value: unknown): unknown {
   if (value === undefined) {
-    throw new AppError('validation_failed', 'A JSON body is required', { fields: [{ path: 'body', message: 'required' }] });
+    throw new AppError('validation_failed', 'A JSON body is required', {
+      fields: [{ path: 'body', message: 'required' }],
+    });
   }
   const r = schema.safeParse(value);
   if (!r.success) throw validationError(r.error, 'body');

@@ -9,15 +9,17 @@ import { AppError, errorCodes, isAppError, type FieldProblem } from '../errors.j
 
 export const PROBLEM_TYPE_BASE = 'https://errors.svp.dev/';
 
-export const problemSchema = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number().int(),
-  code: z.string(),
-  detail: z.string().optional(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  requestId: z.string().optional(),
-}).meta({ id: 'Problem' });
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string(),
+    detail: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    requestId: z.string().optional(),
+  })
+  .meta({ id: 'Problem' });
 export type Problem = z.infer<typeof problemSchema>;
 
 export function problemBody(err: AppError, requestId?: string): Problem {
@@ -48,7 +50,10 @@ export function zodFields(error: z.ZodError, prefix?: string): FieldProblem[] {
     const base = formatPath([...(prefix ? [prefix] : []), ...i.path]);
     // strict objects report every unknown key in one issue: list each so clients see which.
     if (i.code === 'unrecognized_keys') {
-      return i.keys.map((k) => ({ path: formatPath([...(prefix ? [prefix] : []), ...i.path, k]), message: 'unknown field' }));
+      return i.keys.map((k) => ({
+        path: formatPath([...(prefix ? [prefix] : []), ...i.path, k]),
+        message: 'unknown field',
+      }));
     }
     return [{ path: base || '(root)', message: i.message }];
   });
@@ -64,5 +69,7 @@ function formatPath(path: PropertyKey[]): string {
 }
 
 export function validationError(error: z.ZodError, prefix?: string, message?: string): AppError {
-  return new AppError('validation_failed', message ?? 'Some fields are not valid', { fields: zodFields(error, prefix) });
+  return new AppError('validation_failed', message ?? 'Some fields are not valid', {
+    fields: zodFields(error, prefix),
+  });
 }

@@ -34,7 +34,12 @@ const cache = new Map<string, Promise<Buffer>>();
 const CACHE_MAX = 48;
 
 /** A themed JPEG/PNG of exactly width x height. Cached (the emulator serves the same files often). */
-export function renderThemedImage(theme: string, width: number, height: number, format: 'jpeg' | 'png' = 'jpeg'): Promise<Buffer> {
+export function renderThemedImage(
+  theme: string,
+  width: number,
+  height: number,
+  format: 'jpeg' | 'png' = 'jpeg',
+): Promise<Buffer> {
   const key = `${theme}|${width}x${height}|${format}`;
   const hit = cache.get(key);
   if (hit) return hit;
@@ -63,7 +68,13 @@ export function hslHex(h: number, s: number, l: number): string {
   const k = (n: number) => (n + hh / 30) % 12;
   const a = ss * Math.min(ll, 1 - ll);
   const f = (n: number) => ll - a * Math.max(-1, Math.min(k(n) - 3, Math.min(9 - k(n), 1)));
-  return `#${[f(0), f(8), f(4)].map((v) => Math.round(v * 255).toString(16).padStart(2, '0')).join('')}`.toUpperCase();
+  return `#${[f(0), f(8), f(4)]
+    .map((v) =>
+      Math.round(v * 255)
+        .toString(16)
+        .padStart(2, '0'),
+    )
+    .join('')}`.toUpperCase();
 }
 
 async function render(theme: string, width: number, height: number, format: 'jpeg' | 'png'): Promise<Buffer> {
@@ -71,7 +82,9 @@ async function render(theme: string, width: number, height: number, format: 'jpe
   const rnd = seededRandom(palette ? palette.seed : hash32(theme));
   const hue = Math.floor(rnd() * 360);
   const c1 = palette ? palette.colors[0] : `hsl(${hue},70%,55%)`;
-  const c2 = palette ? palette.colors[1 % palette.colors.length] : `hsl(${(hue + 40 + Math.floor(rnd() * 80)) % 360},65%,35%)`;
+  const c2 = palette
+    ? palette.colors[1 % palette.colors.length]
+    : `hsl(${(hue + 40 + Math.floor(rnd() * 80)) % 360},65%,35%)`;
   // Draw small and scale up: gradients and soft shapes survive it, and big sizes stay fast.
   const scale = Math.max(1, Math.ceil(Math.max(width, height) / 512));
   const w = Math.max(8, Math.round(width / scale));
@@ -79,11 +92,17 @@ async function render(theme: string, width: number, height: number, format: 'jpe
   const shapes: string[] = [];
   const n = 3 + Math.floor(rnd() * 4);
   for (let i = 0; i < n; i++) {
-    const fill = palette ? palette.colors[Math.floor(rnd() * palette.colors.length)] : `hsl(${(hue + 120 + Math.floor(rnd() * 120)) % 360},75%,${40 + Math.floor(rnd() * 40)}%)`;
-    const x = Math.round(rnd() * w), y = Math.round(rnd() * h), r = Math.round((0.08 + rnd() * 0.25) * Math.min(w, h));
-    shapes.push(rnd() < 0.6
-      ? `<circle cx="${x}" cy="${y}" r="${r}" fill="${fill}" opacity="0.7"/>`
-      : `<rect x="${x - r}" y="${y - r}" width="${2 * r}" height="${Math.round(1.4 * r)}" rx="${Math.round(r / 5)}" fill="${fill}" opacity="0.6"/>`);
+    const fill = palette
+      ? palette.colors[Math.floor(rnd() * palette.colors.length)]
+      : `hsl(${(hue + 120 + Math.floor(rnd() * 120)) % 360},75%,${40 + Math.floor(rnd() * 40)}%)`;
+    const x = Math.round(rnd() * w),
+      y = Math.round(rnd() * h),
+      r = Math.round((0.08 + rnd() * 0.25) * Math.min(w, h));
+    shapes.push(
+      rnd() < 0.6
+        ? `<circle cx="${x}" cy="${y}" r="${r}" fill="${fill}" opacity="0.7"/>`
+        : `<rect x="${x - r}" y="${y - r}" width="${2 * r}" height="${Math.round(1.4 * r)}" rx="${Math.round(r / 5)}" fill="${fill}" opacity="0.6"/>`,
+    );
   }
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">
 <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="${c1}"/><stop offset="1" stop-color="${c2}"/></linearGradient></defs>
@@ -126,7 +145,9 @@ export function pixelBombPng(width = 30_000, height = 30_000): Buffer {
 }
 
 /** What a CDN error page looks like when served under an image content type. */
-export const NON_IMAGE_BYTES = Buffer.from('<!doctype html><html><head><title>Access denied</title></head><body>Access denied</body></html>\n');
+export const NON_IMAGE_BYTES = Buffer.from(
+  '<!doctype html><html><head><title>Access denied</title></head><body>Access denied</body></html>\n',
+);
 
 /** Stable short id for a theme (used in task ids and filenames). */
 export const themeId = (s: string) => createHash('sha1').update(s).digest('hex').slice(0, 12);

@@ -3,7 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createFacebookConnector, createInstagramConnector } from '../../../functions/adapters/analytics/meta-graph-connector.js';
+import {
+  createFacebookConnector,
+  createInstagramConnector,
+} from '../../../functions/adapters/analytics/meta-graph-connector.js';
 import { startMetaEmulator, type MetaEmulator } from '../../../local/emulators/meta-emulator.js';
 import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypto/envelope.js';
 import { tokenFieldContext } from '../../../functions/app/analytics/collect-metrics.js';
@@ -14,26 +17,61 @@ import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { seedContent, seedOrg, type SeededOrg } from './fixtures.js';
 
 let emu: MetaEmulator;
-const conn = { id: 'c1', orgId: 'o1', platform: 'instagram', accountId: '1784', accessToken: 'tok-good', lastCollectedAt: null };
-const post = (id: string, variantId = '00000000-0000-4000-8000-000000000001') => ({ variantId, externalPostId: id, platform: 'instagram', publishedAt: new Date() });
+const conn = {
+  id: 'c1',
+  orgId: 'o1',
+  platform: 'instagram',
+  accountId: '1784',
+  accessToken: 'tok-good',
+  lastCollectedAt: null,
+};
+const post = (id: string, variantId = '00000000-0000-4000-8000-000000000001') => ({
+  variantId,
+  externalPostId: id,
+  platform: 'instagram',
+  publishedAt: new Date(),
+});
 const fixedNow = () => new Date('2025-03-01T10:15:30.500Z');
 
 beforeAll(async () => {
   emu = await startMetaEmulator({ pageSize: 4 });
   emu.addToken('tok-good');
-  emu.setObject('17890001', { kind: 'ig_media', insights: { views: 5000, reach: 3100, likes: 210, comments: 14, shares: 9, saved: 33 } });
-  emu.setObject('17890002', { kind: 'ig_media', insights: { views: 80, reach: 70, likes: 1, comments: 0, shares: 0, saved: 0 } });
-  emu.setObject('1001_2002', { kind: 'fb_post', insights: { post_media_view: 900, post_total_media_view_unique: 650, post_clicks: 41, post_video_views: 0 }, shares: 5, comments: 7, reactions: 120 });
+  emu.setObject('17890001', {
+    kind: 'ig_media',
+    insights: { views: 5000, reach: 3100, likes: 210, comments: 14, shares: 9, saved: 33 },
+  });
+  emu.setObject('17890002', {
+    kind: 'ig_media',
+    insights: { views: 80, reach: 70, likes: 1, comments: 0, shares: 0, saved: 0 },
+  });
+  emu.setObject('1001_2002', {
+    kind: 'fb_post',
+    insights: { post_media_view: 900, post_total_media_view_unique: 650, post_clicks: 41, post_video_views: 0 },
+    shares: 5,
+    comments: 7,
+    reactions: 120,
+  });
 });
-afterAll(async () => { await emu?.stop(); });
+afterAll(async () => {
+  await emu?.stop();
+});
 
 describe('Meta Graph connectors against the emulator', () => {
   test('Instagram media insights: all metrics across pages, mapped to our names', async () => {
     const ig = createInstagramConnector({ baseUrl: emu.baseUrl, now: fixedNow });
     const r = await ig.collect(conn, [post('17890001')], null);
     expect(r.skipped).toEqual([]);
-    expect(Object.fromEntries(r.points.map((p) => [p.metric, p.value]))).toEqual({ impressions: 5000, reach: 3100, likes: 210, comments: 14, shares: 9, saves: 33 });
-    expect(r.points.every((p) => p.platform === 'instagram' && p.recordedAt.toISOString() === '2025-03-01T10:15:30.000Z')).toBe(true);
+    expect(Object.fromEntries(r.points.map((p) => [p.metric, p.value]))).toEqual({
+      impressions: 5000,
+      reach: 3100,
+      likes: 210,
+      comments: 14,
+      shares: 9,
+      saves: 33,
+    });
+    expect(
+      r.points.every((p) => p.platform === 'instagram' && p.recordedAt.toISOString() === '2025-03-01T10:15:30.000Z'),
+    ).toBe(true);
     // 6 metrics at 4 per page: the connector followed paging.next once.
     const calls = emu.requests.filter((q) => q.path === '/v24.0/17890001/insights');
     expect(calls.map((c) => c.query.after ?? null)).toEqual([null, expect.any(String)]);
@@ -42,8 +80,20 @@ describe('Meta Graph connectors against the emulator', () => {
 
   test('Facebook post: insights plus reactions, comments and shares fields', async () => {
     const fb = createFacebookConnector({ baseUrl: emu.baseUrl, now: fixedNow });
-    const r = await fb.collect({ ...conn, platform: 'facebook' }, [{ ...post('1001_2002'), platform: 'facebook' }], null);
-    expect(Object.fromEntries(r.points.map((p) => [p.metric, p.value]))).toEqual({ impressions: 900, reach: 650, clicks: 41, video_views: 0, likes: 120, comments: 7, shares: 5 });
+    const r = await fb.collect(
+      { ...conn, platform: 'facebook' },
+      [{ ...post('1001_2002'), platform: 'facebook' }],
+      null,
+    );
+    expect(Object.fromEntries(r.points.map((p) => [p.metric, p.value]))).toEqual({
+      impressions: 900,
+      reach: 650,
+      clicks: 41,
+      video_views: 0,
+      likes: 120,
+      comments: 7,
+      shares: 5,
+    });
   });
 
   test('a deleted post is skipped, the others are still collected', async () => {
@@ -56,12 +106,28 @@ describe('Meta Graph connectors against the emulator', () => {
   test('rate limit (code 4/17/32/613): retry later, with the wait from the usage header and what was read so far', async () => {
     for (const code of [4, 17, 32, 613]) {
       emu.requests.length = 0;
-      const ig2 = createInstagramConnector({ baseUrl: emu.baseUrl, now: fixedNow, fetch: async (url, init) => {
-        // Throttle from the third request on (post 2), like Meta does mid-run.
-        if (emu.requests.length >= 2) emu.failNext({ code, message: `(#${code}) limit reached`, headers: { 'x-business-use-case-usage': JSON.stringify({ '1784': [{ type: 'instagram', call_count: 100, estimated_time_to_regain_access: 7 }] }) } });
-        return fetch(url, init);
-      } });
-      const e = await ig2.collect(conn, [post('17890001'), post('17890002')], null).then(() => undefined, (x) => x);
+      const ig2 = createInstagramConnector({
+        baseUrl: emu.baseUrl,
+        now: fixedNow,
+        fetch: async (url, init) => {
+          // Throttle from the third request on (post 2), like Meta does mid-run.
+          if (emu.requests.length >= 2)
+            emu.failNext({
+              code,
+              message: `(#${code}) limit reached`,
+              headers: {
+                'x-business-use-case-usage': JSON.stringify({
+                  '1784': [{ type: 'instagram', call_count: 100, estimated_time_to_regain_access: 7 }],
+                }),
+              },
+            });
+          return fetch(url, init);
+        },
+      });
+      const e = await ig2.collect(conn, [post('17890001'), post('17890002')], null).then(
+        () => undefined,
+        (x) => x,
+      );
       expect(e).toBeInstanceOf(ConnectorError);
       expect(e.kind).toBe('rate_limited');
       expect(e.retryAfterSeconds).toBe(7 * 60);
@@ -72,7 +138,10 @@ describe('Meta Graph connectors against the emulator', () => {
 
   test('OAuthException 190 (revoked token) asks for re-authorization', async () => {
     const ig = createInstagramConnector({ baseUrl: emu.baseUrl });
-    const e = await ig.collect({ ...conn, accessToken: 'tok-revoked' }, [post('17890001')], null).then(() => undefined, (x) => x);
+    const e = await ig.collect({ ...conn, accessToken: 'tok-revoked' }, [post('17890001')], null).then(
+      () => undefined,
+      (x) => x,
+    );
     expect(e).toBeInstanceOf(ConnectorError);
     expect(e.kind).toBe('reauth_required');
     expect(e.message).toMatch(/190/);
@@ -81,7 +150,12 @@ describe('Meta Graph connectors against the emulator', () => {
 
   test('a platform outage is transient', async () => {
     emu.failNext({ code: 2, status: 500, message: 'Service temporarily unavailable' });
-    const e = await createInstagramConnector({ baseUrl: emu.baseUrl }).collect(conn, [post('17890001')], null).then(() => undefined, (x) => x);
+    const e = await createInstagramConnector({ baseUrl: emu.baseUrl })
+      .collect(conn, [post('17890001')], null)
+      .then(
+        () => undefined,
+        (x) => x,
+      );
     expect(e.kind).toBe('transient');
   });
 });
@@ -100,7 +174,9 @@ describe('the collect-metrics job', () => {
     const c = await seedContent(t.owner, org, { platforms: ['instagram_square'] });
     keyDir = mkdtempSync(path.join(os.tmpdir(), 'svp-meta-'));
     cipher = new FieldCipher(new LocalKeyProvider(randomBytes(32)));
-    const [row] = await t.owner<{ id: string }[]>`insert into social_connections (organization_id, platform, account_id, access_token_enc) values (${org.orgId}, 'instagram', '1784', 'pending') returning id`;
+    const [row] = await t.owner<
+      { id: string }[]
+    >`insert into social_connections (organization_id, platform, account_id, access_token_enc) values (${org.orgId}, 'instagram', '1784', 'pending') returning id`;
     connectionId = row.id;
     const enc = await cipher.encrypt('tok-good', tokenFieldContext({ orgId: org.orgId, id: connectionId }));
     await t.owner`update social_connections set access_token_enc = ${enc} where id = ${connectionId}`;
@@ -111,13 +187,21 @@ describe('the collect-metrics job', () => {
     rmSync(keyDir, { recursive: true, force: true });
   });
 
-  const collect = (now: Date) => runJob('collect-metrics', { now }, {
-    db: t.app,
-    collector: { connectors: [createInstagramConnector({ baseUrl: emu.baseUrl, now: () => now })], cipher },
-  });
+  const collect = (now: Date) =>
+    runJob(
+      'collect-metrics',
+      { now },
+      {
+        db: t.app,
+        collector: { connectors: [createInstagramConnector({ baseUrl: emu.baseUrl, now: () => now })], cipher },
+      },
+    );
 
   test('stores lifetime totals as increments; the next run stores only the growth', async () => {
-    emu.setObject('17890001', { kind: 'ig_media', insights: { views: 5000, reach: 3100, likes: 210, comments: 14, shares: 9, saved: 33 } });
+    emu.setObject('17890001', {
+      kind: 'ig_media',
+      insights: { views: 5000, reach: 3100, likes: 210, comments: 14, shares: 9, saved: 33 },
+    });
     const r1 = await collect(t0);
     expect(r1.status).toBe('succeeded');
     expect(r1.result).toMatchObject({ connections: 1, samples: 6 });
@@ -125,8 +209,16 @@ describe('the collect-metrics job', () => {
     emu.bump('17890001', 'views', 250);
     const r2 = await collect(addHours(t0, 1));
     expect(r2.result).toMatchObject({ samples: 2 });
-    const sums = await t.owner`select metric, sum(value)::int as v from content_analytics where organization_id = ${org.orgId} group by metric order by metric`;
-    expect(Object.fromEntries(sums.map((s) => [s.metric, s.v]))).toEqual({ comments: 14, impressions: 5250, likes: 225, reach: 3100, saves: 33, shares: 9 });
+    const sums =
+      await t.owner`select metric, sum(value)::int as v from content_analytics where organization_id = ${org.orgId} group by metric order by metric`;
+    expect(Object.fromEntries(sums.map((s) => [s.metric, s.v]))).toEqual({
+      comments: 14,
+      impressions: 5250,
+      likes: 225,
+      reach: 3100,
+      saves: 33,
+      shares: 9,
+    });
     // Same period again: a duplicate delivery does nothing.
     const dup = await collect(addHours(t0, 1));
     expect(dup).toMatchObject({ status: 'skipped', periodKey: hourKey(addHours(t0, 1)) });

@@ -18,11 +18,28 @@ beforeAll(async () => {
   t = await createTestDatabase();
   a = await seedOrg(t.owner, { name: 'Alpha' });
   b = await seedOrg(t.owner, { name: 'Beta' });
-  await seedContent(t.owner, a, { headline: 'Alpha launch', decision: 'pass', score: 92, findings: [{ check: 'logo_clearspace' }] });
-  await seedContent(t.owner, a, { headline: 'Alpha teaser', decision: 'review', score: 71, findings: [{ check: 'logo_clearspace' }, { check: 'text_contrast' }] });
-  await seedContent(t.owner, b, { headline: 'Beta only', decision: 'reject', score: 40, findings: [{ check: 'text_contrast' }] });
+  await seedContent(t.owner, a, {
+    headline: 'Alpha launch',
+    decision: 'pass',
+    score: 92,
+    findings: [{ check: 'logo_clearspace' }],
+  });
+  await seedContent(t.owner, a, {
+    headline: 'Alpha teaser',
+    decision: 'review',
+    score: 71,
+    findings: [{ check: 'logo_clearspace' }, { check: 'text_contrast' }],
+  });
+  await seedContent(t.owner, b, {
+    headline: 'Beta only',
+    decision: 'reject',
+    score: 40,
+    findings: [{ check: 'text_contrast' }],
+  });
 });
-afterAll(async () => { await t?.drop(); });
+afterAll(async () => {
+  await t?.drop();
+});
 
 const ingest = (org: SeededOrg, points: Parameters<typeof ingestMetrics>[2]['points']) =>
   withTenant(t.app.db, { orgId: org.orgId }, (tx) => ingestMetrics(tx, org.orgId, { points }, now));
@@ -39,30 +56,44 @@ describe('content rollups', () => {
       { variantId: v2.id, platform: 'facebook', metric: 'clicks', value: 7, recordedAt: at(15) },
     ]);
     expect(r).toEqual({ received: 5, accepted: 5, updated: 0, duplicates: 0 });
-    await ingest(b, [{ variantId: b.content[0].variants[0].id, platform: 'instagram', metric: 'impressions', value: 99, recordedAt: at(9) }]);
+    await ingest(b, [
+      {
+        variantId: b.content[0].variants[0].id,
+        platform: 'instagram',
+        metric: 'impressions',
+        value: 99,
+        recordedAt: at(9),
+      },
+    ]);
 
     const first = await job('rollup-content-hourly');
     expect(first.status).toBe('succeeded');
     expect(first.result?.rollup).toMatchObject({ dirtyHoursClaimed: 2 });
 
-    const hourly = await t.owner`select variant_id, hour, impressions::int, likes::int from content_analytics_hourly where organization_id = ${a.orgId} order by hour`;
+    const hourly =
+      await t.owner`select variant_id, hour, impressions::int, likes::int from content_analytics_hourly where organization_id = ${a.orgId} order by hour`;
     expect(hourly.map((h) => [h.variant_id, new Date(h.hour).toISOString(), h.impressions, h.likes])).toEqual([
       [v1.id, at(9), 1500, 40],
       [v2.id, at(15), 300, 0],
     ]);
-    const daily = await t.owner`select sum(impressions)::int as imp, sum(clicks)::int as clicks from content_analytics_daily where organization_id = ${a.orgId} and day = ${dayKey(yesterday)}`;
+    const daily =
+      await t.owner`select sum(impressions)::int as imp, sum(clicks)::int as clicks from content_analytics_daily where organization_id = ${a.orgId} and day = ${dayKey(yesterday)}`;
     expect(daily[0]).toEqual({ imp: 1800, clicks: 7 });
 
     // The tenant view over the materialized view shows A's numbers to A only.
-    const viewA = await withTenant(t.app.db, { orgId: a.orgId }, (tx) => tx.execute<{ imp: number }>(
-      sql`select sum(impressions)::int as imp from analytics_brand_daily`));
+    const viewA = await withTenant(t.app.db, { orgId: a.orgId }, (tx) =>
+      tx.execute<{ imp: number }>(sql`select sum(impressions)::int as imp from analytics_brand_daily`),
+    );
     expect(viewA[0].imp).toBe(1800);
-    const viewB = await withTenant(t.app.db, { orgId: b.orgId }, (tx) => tx.execute<{ imp: number }>(
-      sql`select sum(impressions)::int as imp from analytics_brand_daily`));
+    const viewB = await withTenant(t.app.db, { orgId: b.orgId }, (tx) =>
+      tx.execute<{ imp: number }>(sql`select sum(impressions)::int as imp from analytics_brand_daily`),
+    );
     expect(viewB[0].imp).toBe(99);
 
-    const rowsBefore = await t.owner`select variant_id, platform, day, impressions, updated_at from content_analytics_daily order by variant_id, platform, day`;
-    const jobsBefore = await t.owner`select id, status, attempts from background_jobs where job_name = 'rollup-content-hourly'`;
+    const rowsBefore =
+      await t.owner`select variant_id, platform, day, impressions, updated_at from content_analytics_daily order by variant_id, platform, day`;
+    const jobsBefore =
+      await t.owner`select id, status, attempts from background_jobs where job_name = 'rollup-content-hourly'`;
 
     // A duplicate delivery of the same firing does nothing at all.
     const dup = await job('rollup-content-hourly');
@@ -70,9 +101,11 @@ describe('content rollups', () => {
     // Even a forced re-run of the period leaves the rollup rows untouched (same numbers, same updated_at).
     const forced = await job('rollup-content-hourly', { force: true });
     expect(forced).toMatchObject({ status: 'succeeded', jobId: first.jobId, attempts: 2 });
-    const rowsAfter = await t.owner`select variant_id, platform, day, impressions, updated_at from content_analytics_daily order by variant_id, platform, day`;
+    const rowsAfter =
+      await t.owner`select variant_id, platform, day, impressions, updated_at from content_analytics_daily order by variant_id, platform, day`;
     expect(rowsAfter).toEqual(rowsBefore);
-    const jobsAfter = await t.owner`select id, status, attempts from background_jobs where job_name = 'rollup-content-hourly'`;
+    const jobsAfter =
+      await t.owner`select id, status, attempts from background_jobs where job_name = 'rollup-content-hourly'`;
     expect(jobsAfter).toEqual([{ ...jobsBefore[0], attempts: 2 }]);
   });
 
@@ -84,7 +117,8 @@ describe('content rollups', () => {
     ]);
     expect(r).toEqual({ received: 2, accepted: 0, updated: 1, duplicates: 1 });
     await job('rollup-content-hourly', { period: hourKey(startOfHour(now)) });
-    const [h] = await t.owner`select likes::int from content_analytics_hourly where variant_id = ${v1.id} and hour = ${at(9)}`;
+    const [h] =
+      await t.owner`select likes::int from content_analytics_hourly where variant_id = ${v1.id} and hour = ${at(9)}`;
     expect(h.likes).toBe(55);
   });
 
@@ -96,7 +130,8 @@ describe('content rollups', () => {
     const r = await job('rollup-content-daily');
     expect(r.periodKey).toBe(dayKey(yesterday));
     expect(r.status).toBe('succeeded');
-    const [d] = await t.owner`select shares::int from content_analytics_daily where variant_id = ${v2.id} and day = ${dayKey(yesterday)}`;
+    const [d] =
+      await t.owner`select shares::int from content_analytics_daily where variant_id = ${v2.id} and day = ${dayKey(yesterday)}`;
     expect(d.shares).toBe(3);
   });
 });
@@ -104,7 +139,14 @@ describe('content rollups', () => {
 describe('usage rollup', () => {
   test('daily_usage_summaries equal api_usage exactly (calls, failures, retries, credits, cost)', async () => {
     await seedUsage(t.owner, a.orgId, usageRowsFor(yesterday, 60, 7));
-    await seedUsage(t.owner, a.orgId, usageRowsFor(startOfDay(now), 25, 11).map((r) => ({ ...r, createdAt: new Date(Math.min(r.createdAt.getTime(), now.getTime() - 1000)) })));
+    await seedUsage(
+      t.owner,
+      a.orgId,
+      usageRowsFor(startOfDay(now), 25, 11).map((r) => ({
+        ...r,
+        createdAt: new Date(Math.min(r.createdAt.getTime(), now.getTime() - 1000)),
+      })),
+    );
     await seedUsage(t.owner, b.orgId, usageRowsFor(yesterday, 30, 3));
     const r = await job('rollup-usage');
     expect(r.status).toBe('succeeded');
@@ -116,7 +158,8 @@ describe('usage rollup', () => {
     const sums = await t.owner`
       select organization_id, day::text as day, provider, endpoint, calls, failures, retries, credits::numeric(14,4)::text as credits, cost_usd::numeric(14,6)::text as cost
       from daily_usage_summaries order by 1, 2, 3, 4`;
-    const norm = (rows: typeof raw) => rows.map((x) => ({ ...x, credits: Number(x.credits).toFixed(4), cost: Number(x.cost).toFixed(6) }));
+    const norm = (rows: typeof raw) =>
+      rows.map((x) => ({ ...x, credits: Number(x.credits).toFixed(4), cost: Number(x.cost).toFixed(6) }));
     expect(sums.length).toBeGreaterThan(3);
     expect(norm(sums)).toEqual(norm(raw));
   });
@@ -126,12 +169,18 @@ describe('usage rollup', () => {
     await t.owner`revoke execute on function app.rollup_daily_usage(date, date) from svp_app`;
     const failed = await job('rollup-usage', { period });
     expect(failed.status).toBe('failed');
-    const [row] = await t.owner`select status, attempts, error from background_jobs where job_name = 'rollup-usage' and period_key = ${period}`;
+    const [row] =
+      await t.owner`select status, attempts, error from background_jobs where job_name = 'rollup-usage' and period_key = ${period}`;
     expect(row).toMatchObject({ status: 'failed', attempts: 1 });
     expect(row.error).toMatch(/permission denied/);
     await t.owner`grant execute on function app.rollup_daily_usage(date, date) to svp_app`;
     const retried = await job('rollup-usage', { period });
-    expect(retried).toMatchObject({ status: 'succeeded', reason: 'retry_after_failure', attempts: 2, jobId: failed.jobId });
+    expect(retried).toMatchObject({
+      status: 'succeeded',
+      reason: 'retry_after_failure',
+      attempts: 2,
+      jobId: failed.jobId,
+    });
   });
 });
 
@@ -139,11 +188,17 @@ describe('brand compliance rollup', () => {
   test('pass/review/reject counts, mean score and top findings per brand and day', async () => {
     const r = await job('rollup-brand-compliance');
     expect(r.status).toBe('succeeded');
-    const [row] = await t.owner`select requests, passed, review, rejected, avg_score::float8 as avg, top_findings from brand_compliance_analytics where organization_id = ${a.orgId}`;
+    const [row] =
+      await t.owner`select requests, passed, review, rejected, avg_score::float8 as avg, top_findings from brand_compliance_analytics where organization_id = ${a.orgId}`;
     expect(row).toMatchObject({ requests: 2, passed: 1, review: 1, rejected: 0, avg: 81.5 });
-    expect(row.top_findings).toEqual([{ check: 'logo_clearspace', count: 2 }, { check: 'text_contrast', count: 1 }]);
+    expect(row.top_findings).toEqual([
+      { check: 'logo_clearspace', count: 2 },
+      { check: 'text_contrast', count: 1 },
+    ]);
     // RLS: the app role as tenant B sees only B's row.
-    const seen = await withTenant(t.app.db, { orgId: b.orgId }, async (tx) => tx.execute<{ organization_id: string }>(sql`select organization_id from brand_compliance_analytics`));
+    const seen = await withTenant(t.app.db, { orgId: b.orgId }, async (tx) =>
+      tx.execute<{ organization_id: string }>(sql`select organization_id from brand_compliance_analytics`),
+    );
     expect(seen.map((x) => x.organization_id)).toEqual([b.orgId]);
   });
 });
@@ -161,7 +216,8 @@ describe('maintenance jobs', () => {
     const rels = await t.owner`select relname from pg_class where relname in (${cur}, 'content_analytics_2019_01')`;
     expect(rels.map((x) => x.relname)).toEqual([cur]);
     // The rollups keep their history: nothing of yesterday's numbers went away.
-    const [d] = await t.owner`select count(*)::int as n from content_analytics_daily where organization_id = ${a.orgId}`;
+    const [d] =
+      await t.owner`select count(*)::int as n from content_analytics_daily where organization_id = ${a.orgId}`;
     expect(d.n).toBeGreaterThan(0);
   });
 
@@ -170,14 +226,27 @@ describe('maintenance jobs', () => {
     expect(r.status).toBe('succeeded');
     const v = r.result?.vacuum as { vacuumed: string[]; skipped: string[] };
     expect(v.skipped).toEqual([]);
-    expect(v.vacuumed).toEqual(expect.arrayContaining(['content_analytics_daily', `content_analytics_${dayKey(now).slice(0, 7).replace('-', '_')}`, 'analytics_brand_daily_mv']));
+    expect(v.vacuumed).toEqual(
+      expect.arrayContaining([
+        'content_analytics_daily',
+        `content_analytics_${dayKey(now).slice(0, 7).replace('-', '_')}`,
+        'analytics_brand_daily_mv',
+      ]),
+    );
   });
 
   test('the materialized view refresh job refreshes concurrently, then vacuums both views (index-only dashboard reads)', async () => {
     const before = new Date();
     const r = await job('refresh-materialized-views');
     expect(r.status).toBe('succeeded');
-    expect(r.result).toMatchObject({ refresh: { views: [{ name: 'analytics_brand_daily_mv', concurrently: true }, { name: 'analytics_request_daily_mv', concurrently: true }] } });
+    expect(r.result).toMatchObject({
+      refresh: {
+        views: [
+          { name: 'analytics_brand_daily_mv', concurrently: true },
+          { name: 'analytics_request_daily_mv', concurrently: true },
+        ],
+      },
+    });
     const vacuumed = await t.owner<{ relname: string }[]>`SELECT relname FROM pg_stat_all_tables
       WHERE relname IN ('analytics_brand_daily_mv', 'analytics_request_daily_mv') AND last_vacuum >= ${before.toISOString()}::timestamptz ORDER BY relname`;
     expect(vacuumed.map((v) => v.relname)).toEqual(['analytics_brand_daily_mv', 'analytics_request_daily_mv']);
@@ -216,7 +285,7 @@ describe('cross-tenant functions when the definer is not a superuser (as in RDS/
 });
 
 describe('the scheduled Lambda handlers', () => {
-  test('EventBridge Scheduler input -> the job for that firing\'s period; a duplicate delivery is skipped', async () => {
+  test("EventBridge Scheduler input -> the job for that firing's period; a duplicate delivery is skipped", async () => {
     const { provide, resetServices } = await import('../../../functions/shared/container.js');
     const { invokeSchedule } = await import('../../../local/schedules/invoke-schedule.js');
     const { schedules } = await import('../../../functions/handlers/scheduled/schedules.js');
@@ -230,7 +299,9 @@ describe('the scheduled Lambda handlers', () => {
       const again = await invokeSchedule(s, firedAt);
       expect(again).toMatchObject({ status: 'skipped', jobId: first.jobId });
       const { handler } = await import('../../../functions/handlers/scheduled/rollup-usage.js');
-      await expect(handler({ job: 'vacuum-analyze', scheduledTime: firedAt.toISOString() })).rejects.toThrow(/runs rollup-usage/);
+      await expect(handler({ job: 'vacuum-analyze', scheduledTime: firedAt.toISOString() })).rejects.toThrow(
+        /runs rollup-usage/,
+      );
     } finally {
       resetServices();
     }

@@ -10,23 +10,49 @@ import { subjectForEmail } from '../../../local/auth/local-issuer.js';
 import { brandBody, startTestApi, type TestApi } from '../../support/api.js';
 
 let api: TestApi;
-beforeAll(async () => { api = await startTestApi(); });
-afterAll(async () => { await api?.close(); });
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(async () => {
+  await api?.close();
+});
 
-function apiGatewayEvent(routeKey: string, o: { params?: Record<string, string>; body?: unknown; email?: string }): APIGatewayProxyEventV2 {
+function apiGatewayEvent(
+  routeKey: string,
+  o: { params?: Record<string, string>; body?: unknown; email?: string },
+): APIGatewayProxyEventV2 {
   const [method, path] = routeKey.split(' ');
-  const claims = o.email ? {
-    sub: subjectForEmail(o.email), email: o.email, email_verified: 'true', iss: api.auth.issuer, aud: api.auth.audience,
-    token_use: 'id', exp: String(Math.floor(Date.now() / 1000) + 3600), iat: String(Math.floor(Date.now() / 1000)),
-  } : undefined;
+  const claims = o.email
+    ? {
+        sub: subjectForEmail(o.email),
+        email: o.email,
+        email_verified: 'true',
+        iss: api.auth.issuer,
+        aud: api.auth.audience,
+        token_use: 'id',
+        exp: String(Math.floor(Date.now() / 1000) + 3600),
+        iat: String(Math.floor(Date.now() / 1000)),
+      }
+    : undefined;
   return {
-    version: '2.0', routeKey, rawPath: path, rawQueryString: '',
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString: '',
     headers: { 'content-type': 'application/json', 'user-agent': 'lambda-test' },
     pathParameters: o.params,
     body: o.body === undefined ? undefined : JSON.stringify(o.body),
     isBase64Encoded: false,
     requestContext: {
-      accountId: '1', apiId: 'a', domainName: 'x', domainPrefix: 'x', requestId: 'apigw-req-1', routeKey, stage: '$default', time: '', timeEpoch: 0,
+      accountId: '1',
+      apiId: 'a',
+      domainName: 'x',
+      domainPrefix: 'x',
+      requestId: 'apigw-req-1',
+      routeKey,
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
       http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'lambda-test' },
       ...(claims ? { authorizer: { jwt: { claims, scopes: null } } } : {}),
     },
@@ -41,17 +67,30 @@ test('POST /v1/orgs then brands CRUD through the Lambda entry points, audited wi
   const email = 'lambda-user@example.test';
   const org = await invoke(orgs, apiGatewayEvent('POST /v1/orgs', { email, body: { name: 'Lambda Org' } }));
   expect(org.status).toBe(201);
-  const created = await invoke(brands, apiGatewayEvent('POST /v1/orgs/{orgId}/brands', { email, params: { orgId: org.body.id }, body: brandBody('L') }));
+  const created = await invoke(
+    brands,
+    apiGatewayEvent('POST /v1/orgs/{orgId}/brands', { email, params: { orgId: org.body.id }, body: brandBody('L') }),
+  );
   expect(created.status).toBe(201);
-  const [log] = await api.db.owner`select request_id, host(ip) as ip, user_agent from user_activity_logs where resource_id = ${created.body.id}`;
+  const [log] = await api.db
+    .owner`select request_id, host(ip) as ip, user_agent from user_activity_logs where resource_id = ${created.body.id}`;
   expect(log).toEqual({ request_id: 'apigw-req-1', ip: '203.0.113.9', user_agent: 'lambda-test' });
   // Another identity, same org id in the path: not a member -> 404.
-  const other = await invoke(brands, apiGatewayEvent('GET /v1/orgs/{orgId}/brands', { email: 'someone-else@example.test', params: { orgId: org.body.id } }));
+  const other = await invoke(
+    brands,
+    apiGatewayEvent('GET /v1/orgs/{orgId}/brands', {
+      email: 'someone-else@example.test',
+      params: { orgId: org.body.id },
+    }),
+  );
   expect(other.status).toBe(404);
   // No authorizer claims at all (misconfigured route) -> 401, never anonymous access.
   const anon = await invoke(brands, apiGatewayEvent('GET /v1/orgs/{orgId}/brands', { params: { orgId: org.body.id } }));
   expect(anon.status).toBe(401);
   // A route key this function does not serve -> 404.
-  const wrong = await invoke(brands, apiGatewayEvent('GET /v1/orgs/{orgId}/templates', { email, params: { orgId: org.body.id } }));
+  const wrong = await invoke(
+    brands,
+    apiGatewayEvent('GET /v1/orgs/{orgId}/templates', { email, params: { orgId: org.body.id } }),
+  );
   expect(wrong.status).toBe(404);
 });

@@ -4,8 +4,12 @@ import { routes } from '../../../functions/handlers/api/routes.js';
 import { startTestApi, type TestApi } from '../../support/api.js';
 
 let api: TestApi;
-beforeAll(async () => { api = await startTestApi(); });
-afterAll(async () => { await api?.close(); });
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(async () => {
+  await api?.close();
+});
 
 test('GET /openapi.json is a valid OpenAPI 3.1 document describing every route of the table', async () => {
   const r = await api.call('GET', '/openapi.json');
@@ -17,14 +21,16 @@ test('GET /openapi.json is a valid OpenAPI 3.1 document describing every route o
   expect(res.valid).toBe(true);
   expect(validator.version).toBe('3.1');
 
-  const ops = Object.entries(doc.paths as Record<string, Record<string, { operationId: string; security: unknown[] }>>)
-    .flatMap(([p, m]) => Object.entries(m).map(([method, op]) => ({ key: `${method.toUpperCase()} ${p}`, op })));
+  const ops = Object.entries(
+    doc.paths as Record<string, Record<string, { operationId: string; security: unknown[] }>>,
+  ).flatMap(([p, m]) => Object.entries(m).map(([method, op]) => ({ key: `${method.toUpperCase()} ${p}`, op })));
   expect(ops.map((o) => o.key).sort()).toEqual(routes.map((x) => `${x.method} ${x.path}`).sort());
   for (const route of routes) {
     const op = doc.paths[route.path][route.method.toLowerCase()];
     expect(op.operationId).toBe(route.id);
     expect(op.security, route.id).toEqual(route.auth === 'jwt' ? [{ bearerAuth: [] }] : []);
-    if (route.request) expect(op.requestBody.content[(route.consumes ?? ['application/json'])[0]].schema, route.id).toBeTruthy();
+    if (route.request)
+      expect(op.requestBody.content[(route.consumes ?? ['application/json'])[0]].schema, route.id).toBeTruthy();
   }
   // Every $ref resolves (resolveRefs throws otherwise).
   expect(() => validator.resolveRefs()).not.toThrow();
@@ -32,5 +38,7 @@ test('GET /openapi.json is a valid OpenAPI 3.1 document describing every route o
   const createBrand = doc.paths['/v1/orgs/{orgId}/brands'].post.requestBody.content['application/json'].schema;
   expect(createBrand.additionalProperties).toBe(false);
   const listQuery = doc.paths['/v1/orgs/{orgId}/content-requests'].get.parameters.map((p: { name: string }) => p.name);
-  expect(listQuery).toEqual(expect.arrayContaining(['orgId', 'limit', 'cursor', 'status', 'brandId', 'q', 'from', 'to']));
+  expect(listQuery).toEqual(
+    expect.arrayContaining(['orgId', 'limit', 'cursor', 'status', 'brandId', 'q', 'from', 'to']),
+  );
 });

@@ -2,16 +2,25 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApi, type TestApi } from '../../support/api.js';
 
 let api: TestApi;
-beforeAll(async () => { api = await startTestApi(); });
-afterAll(async () => { await api?.close(); });
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(async () => {
+  await api?.close();
+});
 
 describe('authentication (the local server plays the JWT authorizer)', () => {
   test('no token, garbage, expired, wrong audience, wrong issuer and foreign signature are all 401 problem+json', async () => {
     const email = 'auth-check@example.test';
     const { SignJWT, generateKeyPair } = await import('jose');
     const { privateKey } = await generateKeyPair('ES256');
-    const foreign = await new SignJWT({ email }).setProtectedHeader({ alg: 'ES256' }).setIssuer(api.auth.issuer)
-      .setAudience(api.auth.audience).setSubject(`local|${email}`).setExpirationTime('1h').sign(privateKey);
+    const foreign = await new SignJWT({ email })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(api.auth.issuer)
+      .setAudience(api.auth.audience)
+      .setSubject(`local|${email}`)
+      .setExpirationTime('1h')
+      .sign(privateKey);
     const cases: Record<string, string | undefined> = {
       missing: undefined,
       garbage: 'not-a-jwt',
@@ -53,21 +62,33 @@ describe('authentication (the local server plays the JWT authorizer)', () => {
 describe('organizations', () => {
   test('create: the caller becomes owner, it shows in my list, and it is audited', async () => {
     const u = await api.user('founder@example.test');
-    const r = await api.call('POST', '/v1/orgs', { token: u.token, body: { name: 'Acme Coffee' }, headers: { 'user-agent': 'vitest-agent' } });
+    const r = await api.call('POST', '/v1/orgs', {
+      token: u.token,
+      body: { name: 'Acme Coffee' },
+      headers: { 'user-agent': 'vitest-agent' },
+    });
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ name: 'Acme Coffee', role: 'owner' });
     expect(r.body.slug).toMatch(/^acme-coffee-[0-9a-f]{6}$/);
     const list = await api.call('GET', '/v1/orgs', { token: u.token });
     expect(list.body.items.map((o: { id: string }) => o.id)).toContain(r.body.id);
     const [log] = await api.db.owner`select * from user_activity_logs where organization_id = ${r.body.id}`;
-    expect(log).toMatchObject({ action: 'org.create', user_id: u.id, resource_id: r.body.id, user_agent: 'vitest-agent' });
+    expect(log).toMatchObject({
+      action: 'org.create',
+      user_id: u.id,
+      resource_id: r.body.id,
+      user_agent: 'vitest-agent',
+    });
     expect(log.request_id).toBeTruthy();
     expect(log.ip).toBeTruthy();
   });
 
   test('validation: unknown fields and bad slugs are 400 with the failing fields', async () => {
     const u = await api.user();
-    const r = await api.call('POST', '/v1/orgs', { token: u.token, body: { name: 'X', slug: 'Bad Slug!', plan: 'enterprise' } });
+    const r = await api.call('POST', '/v1/orgs', {
+      token: u.token,
+      body: { name: 'X', slug: 'Bad Slug!', plan: 'enterprise' },
+    });
     expect(r.status).toBe(400);
     expect(r.body.code).toBe('validation_failed');
     const paths = r.body.errors.map((e: { path: string }) => e.path).sort();
@@ -76,10 +97,18 @@ describe('organizations', () => {
 
   test('bad JSON is 400 bad_json, a wrong content type 415, an oversized body 413', async () => {
     const u = await api.user();
-    const bad = await api.call('POST', '/v1/orgs', { token: u.token, rawBody: '{"name":', headers: { 'content-type': 'application/json' } });
+    const bad = await api.call('POST', '/v1/orgs', {
+      token: u.token,
+      rawBody: '{"name":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('bad_json');
-    const text = await api.call('POST', '/v1/orgs', { token: u.token, rawBody: 'name=x', headers: { 'content-type': 'text/plain' } });
+    const text = await api.call('POST', '/v1/orgs', {
+      token: u.token,
+      rawBody: 'name=x',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(text.status).toBe(415);
     const big = await api.call('POST', '/v1/orgs', { token: u.token, body: { name: 'x'.repeat(300 * 1024) } });
     expect(big.status).toBe(413);
@@ -117,12 +146,21 @@ describe('organizations', () => {
 describe('members', () => {
   test('owner adds by email (user created if new), changes role, removes; each step audited', async () => {
     const { org, owner } = await api.org();
-    const add = await api.call('POST', `/v1/orgs/${org.id}/members`, { token: owner.token, body: { email: 'New.Person@Example.test', role: 'creator', name: 'New Person' } });
+    const add = await api.call('POST', `/v1/orgs/${org.id}/members`, {
+      token: owner.token,
+      body: { email: 'New.Person@Example.test', role: 'creator', name: 'New Person' },
+    });
     expect(add.status).toBe(201);
     expect(add.body).toMatchObject({ email: 'new.person@example.test', role: 'creator', displayName: 'New Person' });
-    const again = await api.call('POST', `/v1/orgs/${org.id}/members`, { token: owner.token, body: { email: 'new.person@example.test', role: 'viewer' } });
+    const again = await api.call('POST', `/v1/orgs/${org.id}/members`, {
+      token: owner.token,
+      body: { email: 'new.person@example.test', role: 'viewer' },
+    });
     expect(again.status).toBe(409);
-    const patch = await api.call('PATCH', `/v1/orgs/${org.id}/members/${add.body.userId}`, { token: owner.token, body: { role: 'approver' } });
+    const patch = await api.call('PATCH', `/v1/orgs/${org.id}/members/${add.body.userId}`, {
+      token: owner.token,
+      body: { role: 'approver' },
+    });
     expect(patch.body.role).toBe('approver');
     // The new person signs in later with their own token and sees the membership.
     const theirToken = await api.token('new.person@example.test');
@@ -134,13 +172,17 @@ describe('members', () => {
     const list = await api.call('GET', `/v1/orgs/${org.id}/members`, { token: owner.token });
     expect(list.body.items.map((m: { email: string }) => m.email)).toEqual([owner.email]);
     expect((await api.call('GET', `/v1/orgs/${org.id}`, { token: theirToken })).status).toBe(404);
-    const actions = await api.db.owner`select action from user_activity_logs where organization_id = ${org.id} order by id`;
+    const actions = await api.db
+      .owner`select action from user_activity_logs where organization_id = ${org.id} order by id`;
     expect(actions.map((a) => a.action)).toEqual(['member.add', 'member.role_change', 'member.remove']);
   });
 
   test('the last owner can be neither demoted nor removed (409); with two owners one may go', async () => {
     const { org, owner } = await api.org();
-    const demote = await api.call('PATCH', `/v1/orgs/${org.id}/members/${owner.id}`, { token: owner.token, body: { role: 'admin' } });
+    const demote = await api.call('PATCH', `/v1/orgs/${org.id}/members/${owner.id}`, {
+      token: owner.token,
+      body: { role: 'admin' },
+    });
     expect(demote.status).toBe(409);
     const remove = await api.call('DELETE', `/v1/orgs/${org.id}/members/${owner.id}`, { token: owner.token });
     expect(remove.status).toBe(409);
@@ -154,7 +196,8 @@ describe('members', () => {
     const statuses = [a.status, b.status];
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.find((s) => s !== 200)).toBeOneOf([403, 409]);
-    const owners = await api.db.owner`select count(*)::int as n from user_organizations where organization_id = ${org.id} and role = 'owner' and status = 'active'`;
+    const owners = await api.db
+      .owner`select count(*)::int as n from user_organizations where organization_id = ${org.id} and role = 'owner' and status = 'active'`;
     expect(owners[0].n).toBe(1);
   });
 
@@ -163,15 +206,48 @@ describe('members', () => {
     const admin = await api.member(org.id, undefined, 'admin');
     const creator = await api.member(org.id, undefined, 'creator');
     const outsider = (await api.org()).owner;
-    expect((await api.call('POST', `/v1/orgs/${org.id}/members`, { token: admin.token, body: { email: 'x1@example.test', role: 'viewer' } })).status).toBe(201);
-    expect((await api.call('POST', `/v1/orgs/${org.id}/members`, { token: admin.token, body: { email: 'x2@example.test', role: 'owner' } })).status).toBe(403);
-    expect((await api.call('DELETE', `/v1/orgs/${org.id}/members/${owner.id}`, { token: admin.token })).status).toBe(403);
-    expect((await api.call('POST', `/v1/orgs/${org.id}/members`, { token: creator.token, body: { email: 'x3@example.test', role: 'viewer' } })).status).toBe(403);
+    expect(
+      (
+        await api.call('POST', `/v1/orgs/${org.id}/members`, {
+          token: admin.token,
+          body: { email: 'x1@example.test', role: 'viewer' },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await api.call('POST', `/v1/orgs/${org.id}/members`, {
+          token: admin.token,
+          body: { email: 'x2@example.test', role: 'owner' },
+        })
+      ).status,
+    ).toBe(403);
+    expect((await api.call('DELETE', `/v1/orgs/${org.id}/members/${owner.id}`, { token: admin.token })).status).toBe(
+      403,
+    );
+    expect(
+      (
+        await api.call('POST', `/v1/orgs/${org.id}/members`, {
+          token: creator.token,
+          body: { email: 'x3@example.test', role: 'viewer' },
+        })
+      ).status,
+    ).toBe(403);
     expect((await api.call('GET', `/v1/orgs/${org.id}/members`, { token: outsider.token })).status).toBe(404);
-    const bad = await api.call('POST', `/v1/orgs/${org.id}/members`, { token: admin.token, body: { email: 'not-an-email', role: 'emperor' } });
+    const bad = await api.call('POST', `/v1/orgs/${org.id}/members`, {
+      token: admin.token,
+      body: { email: 'not-an-email', role: 'emperor' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['body.email', 'body.role']);
-    expect((await api.call('PATCH', `/v1/orgs/${org.id}/members/00000000-0000-4000-8000-000000000000`, { token: admin.token, body: { role: 'viewer' } })).status).toBe(404);
+    expect(
+      (
+        await api.call('PATCH', `/v1/orgs/${org.id}/members/00000000-0000-4000-8000-000000000000`, {
+          token: admin.token,
+          body: { role: 'viewer' },
+        })
+      ).status,
+    ).toBe(404);
   });
 });
 
@@ -180,7 +256,8 @@ describe('tenant rate limit', () => {
     const { org, owner } = await api.org({ apiRateLimitPerMinute: 3 });
     const other = await api.org();
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await api.call('GET', `/v1/orgs/${org.id}`, { token: owner.token })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await api.call('GET', `/v1/orgs/${org.id}`, { token: owner.token })).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     const limited = await api.call('GET', `/v1/orgs/${org.id}/members`, { token: owner.token });
     expect(limited.status).toBe(429);

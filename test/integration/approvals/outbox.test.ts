@@ -15,11 +15,21 @@ beforeAll(async () => {
   api = await startTestApi();
   f = await createTenant(api.db.owner, 'Mail');
 });
-afterAll(async () => { await api?.close(); });
+afterAll(async () => {
+  await api?.close();
+});
 
-const queue = (key: string, to = 'reviewer@example.test') => withTenant(api.appDb.db, { orgId: f.orgId }, (tx) => enqueueEmail(tx, {
-  organizationId: f.orgId, to, subject: `Review needed ${key}`, text: `Open http://127.0.0.1/review/${key}`, links: [`http://127.0.0.1/review/${key}`], dedupeKey: key,
-}));
+const queue = (key: string, to = 'reviewer@example.test') =>
+  withTenant(api.appDb.db, { orgId: f.orgId }, (tx) =>
+    enqueueEmail(tx, {
+      organizationId: f.orgId,
+      to,
+      subject: `Review needed ${key}`,
+      text: `Open http://127.0.0.1/review/${key}`,
+      links: [`http://127.0.0.1/review/${key}`],
+      dedupeKey: key,
+    }),
+  );
 
 test('the same dedupe key queues one email; the printer prints each new email once and marks it sent', async () => {
   expect(await queue('k-1')).toBe(true);
@@ -38,7 +48,10 @@ test('the same dedupe key queues one email; the printer prints each new email on
     await printer.stop();
   }
   const rows = await listOutbox(api.appDb.db);
-  expect(rows.map((r) => [r.subject, r.status])).toEqual([['Review needed k-1', 'sent'], ['Review needed k-2', 'sent']]);
+  expect(rows.map((r) => [r.subject, r.status])).toEqual([
+    ['Review needed k-1', 'sent'],
+    ['Review needed k-2', 'sent'],
+  ]);
 });
 
 test('GET /dev/outbox answers only in local mode', async () => {
@@ -52,8 +65,16 @@ test('GET /dev/outbox answers only in local mode', async () => {
     await queue('k-3', 'third@example.test');
     const r = await api.call('GET', '/dev/outbox?to=third@example.test');
     expect(r.status).toBe(200);
-    expect(r.body.items).toEqual([expect.objectContaining({ to: 'third@example.test', subject: 'Review needed k-3', text: expect.stringContaining('/review/k-3'), links: ['http://127.0.0.1/review/k-3'] })]);
+    expect(r.body.items).toEqual([
+      expect.objectContaining({
+        to: 'third@example.test',
+        subject: 'Review needed k-3',
+        text: expect.stringContaining('/review/k-3'),
+        links: ['http://127.0.0.1/review/k-3'],
+      }),
+    ]);
   } finally {
-    if (saved === undefined) delete process.env.APP_MODE; else process.env.APP_MODE = saved;
+    if (saved === undefined) delete process.env.APP_MODE;
+    else process.env.APP_MODE = saved;
   }
 });

@@ -9,11 +9,28 @@ import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypt
 import { LocalEventRecorder } from '../../../functions/adapters/approvals/event-publisher.js';
 import { listOutbox } from '../../../functions/adapters/notify/outbox.js';
 import { approvalServices, provideApprovals, resetApprovals } from '../../../functions/app/approvals/services.js';
-import { beginStepWait, escalateStep, expireStep, nextApprovalStep, StepAlreadyDecided } from '../../../functions/app/approvals/step-tasks.js';
+import {
+  beginStepWait,
+  escalateStep,
+  expireStep,
+  nextApprovalStep,
+  StepAlreadyDecided,
+} from '../../../functions/app/approvals/step-tasks.js';
 import { sendDueReminders } from '../../../functions/app/approvals/reminders.js';
 import { generateLinkToken } from '../../../functions/domain/approvals/link-token.js';
 import { startTestApi, type TestApi } from '../../support/api.js';
-import { createRequest, createTenant, createWorkflow, decide, getPage, imageUrls, postForm, RecordingCallbacks, reviewForm, type Fixture } from './support.js';
+import {
+  createRequest,
+  createTenant,
+  createWorkflow,
+  decide,
+  getPage,
+  imageUrls,
+  postForm,
+  RecordingCallbacks,
+  reviewForm,
+  type Fixture,
+} from './support.js';
 
 let api: TestApi;
 let callbacks: RecordingCallbacks;
@@ -30,12 +47,18 @@ beforeAll(async () => {
     { name: 'Final sign-off', approvers: { roles: ['owner'] }, quorum: { type: 'any' }, deadlineHours: 48 },
   ]);
 });
-afterAll(async () => { resetApprovals(); await api?.close(); });
+afterAll(async () => {
+  resetApprovals();
+  await api?.close();
+});
 
 beforeEach(() => {
   callbacks = new RecordingCallbacks();
   provideApprovals({
-    callbacks, publicBaseUrl: api.url, appMode: 'local', sleep: async () => {},
+    callbacks,
+    publicBaseUrl: api.url,
+    appMode: 'local',
+    sleep: async () => {},
     secrets: new FieldCipher(new LocalKeyProvider(randomBytes(32))),
     events: new LocalEventRecorder(),
   });
@@ -49,8 +72,12 @@ async function wait(f: Fixture, requestId: string, stepIndex = 0, phase: 'initia
 }
 /** The newest review link mailed to `email` about `requestId`'s headline. */
 async function linkFor(email: string, requestId: string): Promise<string | undefined> {
-  const [req] = await api.db.owner<{ headline: string }[]>`select brief->>'headline' as headline from content_requests where id = ${requestId}`;
-  const rows = (await listOutbox(api.appDb.db, { limit: 1000 })).filter((r) => r.to === email && r.text.includes(req.headline));
+  const [req] = await api.db.owner<
+    { headline: string }[]
+  >`select brief->>'headline' as headline from content_requests where id = ${requestId}`;
+  const rows = (await listOutbox(api.appDb.db, { limit: 1000 })).filter(
+    (r) => r.to === email && r.text.includes(req.headline),
+  );
   return rows.at(-1)?.links[0];
 }
 async function mustLink(email: string, requestId: string) {
@@ -58,23 +85,43 @@ async function mustLink(email: string, requestId: string) {
   if (!l) throw new Error(`no link mailed to ${email}`);
   return l;
 }
-const status = async (requestId: string) => (await api.db.owner<{ status: string; rejection_reason: string | null }[]>`select status, rejection_reason from content_requests where id = ${requestId}`)[0];
-const decisions = (requestId: string) => api.db.owner<{ approver_id: string; decision: string; comment: string | null }[]>`
+const status = async (requestId: string) =>
+  (
+    await api.db.owner<
+      { status: string; rejection_reason: string | null }[]
+    >`select status, rejection_reason from content_requests where id = ${requestId}`
+  )[0];
+const decisions = (requestId: string) => api.db.owner<
+  { approver_id: string; decision: string; comment: string | null }[]
+>`
   select d.approver_id, d.decision, d.comment from approval_decisions d join content_approvals a on a.id = d.approval_id where a.request_id = ${requestId} order by d.created_at`;
-const auditActions = async (requestId: string) => (await api.db.owner<{ action: string; actor: string | null }[]>`
-  select action, actor from user_activity_logs where resource_id = ${requestId} order by id`).map((r) => r.action);
+const auditActions = async (requestId: string) =>
+  (
+    await api.db.owner<{ action: string; actor: string | null }[]>`
+  select action, actor from user_activity_logs where resource_id = ${requestId} order by id`
+  ).map((r) => r.action);
 
 describe('notifications and links', () => {
   test('the wait stores the task token encrypted and mails one link per approver, never to the creator', async () => {
     const { requestId } = await createRequest(api.db.owner, api.store, acme, twoStep);
     const w = await wait(acme, requestId);
     expect(w.notified).toBe(2);
-    const [row] = await api.db.owner<{ task_token_enc: string; approver_ids: string[]; status: string }[]>`select task_token_enc, approver_ids, status from content_approvals where request_id = ${requestId}`;
+    const [row] = await api.db.owner<
+      { task_token_enc: string; approver_ids: string[]; status: string }[]
+    >`select task_token_enc, approver_ids, status from content_approvals where request_id = ${requestId}`;
     expect(row.task_token_enc).not.toContain(w.taskToken);
-    expect(await approvalServices().secrets.decrypt(row.task_token_enc, { orgId: acme.orgId, field: 'content_approvals.task_token_enc', rowId: w.approvalId })).toBe(w.taskToken);
+    expect(
+      await approvalServices().secrets.decrypt(row.task_token_enc, {
+        orgId: acme.orgId,
+        field: 'content_approvals.task_token_enc',
+        rowId: w.approvalId,
+      }),
+    ).toBe(w.taskToken);
     expect(row.approver_ids.sort()).toEqual([acme.users.approver1.id, acme.users.approver2.id].sort());
     expect(await linkFor(acme.users.creator.email, requestId)).toBeUndefined();
-    const mail = (await listOutbox(api.appDb.db, { limit: 1000 })).filter((r) => r.links.some((l) => l.includes('/review/')));
+    const mail = (await listOutbox(api.appDb.db, { limit: 1000 })).filter((r) =>
+      r.links.some((l) => l.includes('/review/')),
+    );
     for (const m of mail) expect(m.text).not.toContain(w.taskToken);
     const link = await mustLink(acme.users.approver1.email, requestId);
     expect(link.startsWith(`${api.url}/review/`)).toBe(true);
@@ -90,8 +137,16 @@ describe('notifications and links', () => {
 
   test('GET shows the review page (brief, compliance, every variant) and decides nothing; it is audited', async () => {
     const { requestId, variants } = await createRequest(api.db.owner, api.store, acme, twoStep);
-    const adjusted = [{ kind: 'overlay_opacity', from: 0.9, to: 0.95, reason: 'The call to action reads at 4.1:1 on the band; its opacity went from 90% to 95% <for> 4.5:1.' }];
-    await api.db.owner`update asset_variants set adjustments = ${api.db.owner.json(adjusted)} where request_id = ${requestId} and platform = 'facebook'`;
+    const adjusted = [
+      {
+        kind: 'overlay_opacity',
+        from: 0.9,
+        to: 0.95,
+        reason: 'The call to action reads at 4.1:1 on the band; its opacity went from 90% to 95% <for> 4.5:1.',
+      },
+    ];
+    await api.db
+      .owner`update asset_variants set adjustments = ${api.db.owner.json(adjusted)} where request_id = ${requestId} and platform = 'facebook'`;
     await wait(acme, requestId);
     const link = await mustLink(acme.users.approver1.email, requestId);
     const page = await getPage(link);
@@ -132,13 +187,18 @@ describe('decisions', () => {
     const done = await decide(link, { decision: 'approve' }, { form });
     expect(done.status).toBe(200);
     expect(done.html).toContain('your decision was recorded');
-    expect(callbacks.calls).toEqual([{ kind: 'success', token: w.taskToken, output: expect.objectContaining({ decision: 'approved', stepIndex: 0 }) }]);
+    expect(callbacks.calls).toEqual([
+      { kind: 'success', token: w.taskToken, output: expect.objectContaining({ decision: 'approved', stepIndex: 0 }) },
+    ]);
 
     const replay = await postForm(link, { ...form, decision: 'approve' }, new URL(link).origin);
     expect(replay.status).toBe(410);
     expect(replay.html).toContain('already used');
     expect((await getPage(link)).html).toContain('You approved');
-    const late = await decide(await mustLink(acme.users.approver2.email, requestId), { decision: 'reject', comment: 'too late' }).catch(() => undefined);
+    const late = await decide(await mustLink(acme.users.approver2.email, requestId), {
+      decision: 'reject',
+      comment: 'too late',
+    }).catch(() => undefined);
     // The other approver's link was retired when the step closed.
     expect(late).toBeUndefined();
     const lateGet = await getPage(await mustLink(acme.users.approver2.email, requestId));
@@ -149,7 +209,11 @@ describe('decisions', () => {
     expect(await auditActions(requestId)).toContain('approval.approved');
 
     // Step 2 goes to the owner; the earlier decision is shown on their page.
-    expect(await nextApprovalStep(approvalServices(), { ...ref(acme, requestId), afterStep: 0 })).toMatchObject({ done: false, stepIndex: 1, stepName: 'Final sign-off' });
+    expect(await nextApprovalStep(approvalServices(), { ...ref(acme, requestId), afterStep: 0 })).toMatchObject({
+      done: false,
+      stepIndex: 1,
+      stepName: 'Final sign-off',
+    });
     await wait(acme, requestId, 1);
     const ownerPage = await getPage(await mustLink(acme.users.owner.email, requestId));
     expect(ownerPage.html).toContain('Brand review');
@@ -168,7 +232,11 @@ describe('decisions', () => {
     const r = await decide(link, { decision: 'reject', comment: 'The logo is cropped' });
     expect(r.status).toBe(200);
     expect(await status(requestId)).toEqual({ status: 'rejected', rejection_reason: 'The logo is cropped' });
-    expect(callbacks.successesFor(w.taskToken)).toEqual([expect.objectContaining({ output: expect.objectContaining({ decision: 'rejected', reason: 'The logo is cropped' }) })]);
+    expect(callbacks.successesFor(w.taskToken)).toEqual([
+      expect.objectContaining({
+        output: expect.objectContaining({ decision: 'rejected', reason: 'The logo is cropped' }),
+      }),
+    ]);
     expect(await auditActions(requestId)).toContain('approval.rejected');
   });
 
@@ -180,7 +248,10 @@ describe('decisions', () => {
     const r = await decide(link, { decision: 'request_changes', comment: 'Use the spring palette' });
     expect(r.status).toBe(200);
     expect((await status(requestId)).status).toBe('changes_requested');
-    expect(callbacks.successesFor(w.taskToken)[0].output).toMatchObject({ decision: 'changes_requested', reason: 'Use the spring palette' });
+    expect(callbacks.successesFor(w.taskToken)[0].output).toMatchObject({
+      decision: 'changes_requested',
+      reason: 'Use the spring palette',
+    });
   });
 
   test('delegation hands the vote to another member of the same organization, who gets a fresh link', async () => {
@@ -219,21 +290,52 @@ describe('signed-in approvers', () => {
     expect(mine.status).toBe(200);
     expect(mine.body.items.map((i: { id: string }) => i.id)).toContain(w.approvalId);
     const viewer = await api.token(acme.users.viewer.email);
-    expect((await api.call('GET', `/v1/orgs/${acme.orgId}/approvals?mine=true`, { token: viewer })).body.items.map((i: { id: string }) => i.id)).not.toContain(w.approvalId);
+    expect(
+      (await api.call('GET', `/v1/orgs/${acme.orgId}/approvals?mine=true`, { token: viewer })).body.items.map(
+        (i: { id: string }) => i.id,
+      ),
+    ).not.toContain(w.approvalId);
     // The viewer role may not decide at all; a reject without a reason is a 400.
-    expect((await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, { token: viewer, body: { decision: 'approve' } })).status).toBe(403);
-    expect((await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, { token, body: { decision: 'reject' } })).status).toBe(400);
-    const r = await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, { token, body: { decision: 'approve' } });
+    expect(
+      (
+        await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, {
+          token: viewer,
+          body: { decision: 'approve' },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, {
+          token,
+          body: { decision: 'reject' },
+        })
+      ).status,
+    ).toBe(400);
+    const r = await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, {
+      token,
+      body: { decision: 'approve' },
+    });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ status: 'approved' });
     expect(callbacks.successesFor(w.taskToken)).toHaveLength(1);
     // The emailed link of the same approver is retired.
     expect((await getPage(await mustLink(acme.users.approver2.email, requestId))).status).toBe(409);
-    const again = await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, { token, body: { decision: 'approve' } });
+    const again = await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, {
+      token,
+      body: { decision: 'approve' },
+    });
     expect(again.status).toBe(409);
     // Another tenant cannot even see the step.
     const outsider = await api.token(other.users.owner.email);
-    expect((await api.call('POST', `/v1/orgs/${other.orgId}/approvals/${w.approvalId}/decision`, { token: outsider, body: { decision: 'approve' } })).status).toBe(404);
+    expect(
+      (
+        await api.call('POST', `/v1/orgs/${other.orgId}/approvals/${w.approvalId}/decision`, {
+          token: outsider,
+          body: { decision: 'approve' },
+        })
+      ).status,
+    ).toBe(404);
   });
 });
 
@@ -249,7 +351,8 @@ describe('refused links', () => {
       expect((await getPage(`${api.url}/review/${bad}`)).status).toBe(404);
       expect((await postForm(`${api.url}/review/${bad}`, { ...form, decision: 'approve' }, api.url)).status).toBe(404);
     }
-    await api.db.owner`update approval_links set expires_at = now() - interval '1 second' where approval_id = ${form.approval}`;
+    await api.db
+      .owner`update approval_links set expires_at = now() - interval '1 second' where approval_id = ${form.approval}`;
     const expired = await getPage(link);
     expect(expired.status).toBe(410);
     expect(expired.html).toContain('expired');
@@ -283,7 +386,10 @@ describe('refused links', () => {
     const form = reviewForm((await getPage(link)).html);
     expect((await postForm(link, { ...form, decision: 'approve' }, 'https://evil.example')).status).toBe(403);
     expect((await postForm(link, { approval: form.approval, decision: 'approve' }, api.url)).status).toBe(403);
-    expect((await postForm(link, { ...form, form_token: `${form.form_token.slice(0, -2)}AA`, decision: 'approve' }, api.url)).status).toBe(403);
+    expect(
+      (await postForm(link, { ...form, form_token: `${form.form_token.slice(0, -2)}AA`, decision: 'approve' }, api.url))
+        .status,
+    ).toBe(403);
     expect(await decisions(requestId)).toEqual([]);
   });
 
@@ -292,7 +398,8 @@ describe('refused links', () => {
     await wait(acme, requestId);
     const link = await mustLink(acme.users.approver1.email, requestId);
     const form = reviewForm((await getPage(link)).html);
-    await api.db.owner`update asset_variants set sha256 = repeat('0', 64) where request_id = ${requestId} and platform = 'facebook'`;
+    await api.db
+      .owner`update asset_variants set sha256 = repeat('0', 64) where request_id = ${requestId} and platform = 'facebook'`;
     expect((await getPage(link)).status).toBe(409);
     expect((await postForm(link, { ...form, decision: 'approve' }, api.url)).status).toBe(409);
     expect(await decisions(requestId)).toEqual([]);
@@ -306,7 +413,8 @@ describe('creators and concurrency', () => {
     expect(await linkFor(acme.users.creator.email, requestId)).toBeUndefined();
     // A link row for the creator (as if an admin forged one) is still refused.
     const forged = generateLinkToken();
-    await api.db.owner`insert into approval_links (organization_id, approval_id, approver_id, token_hash, variant_checksums, expires_at)
+    await api.db
+      .owner`insert into approval_links (organization_id, approval_id, approver_id, token_hash, variant_checksums, expires_at)
       select organization_id, id, ${acme.users.creator.id}, ${forged.hash}, variant_checksums, now() + interval '1 day' from content_approvals where id = ${w.approvalId}`;
     const page = await getPage(`${api.url}/review/${forged.token}`);
     expect(page.status).toBe(403);
@@ -315,7 +423,10 @@ describe('creators and concurrency', () => {
     const own = await createRequest(api.db.owner, api.store, acme, twoStep, { creatorId: acme.users.owner.id });
     const ow = await wait(acme, own.requestId);
     const ownerToken = await api.token(acme.users.owner.email);
-    const r = await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${ow.approvalId}/decision`, { token: ownerToken, body: { decision: 'approve' } });
+    const r = await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${ow.approvalId}/decision`, {
+      token: ownerToken,
+      body: { decision: 'approve' },
+    });
     expect(r.status).toBe(403);
     expect(r.body.detail).toContain('your own request');
     expect(await decisions(requestId)).toEqual([]);
@@ -324,15 +435,19 @@ describe('creators and concurrency', () => {
   });
 
   test('two approvers clicking at the same moment: one decision each, exactly one SendTaskSuccess', async () => {
-    const all = await createWorkflow(api.db.owner, acme, [{ name: 'Both', approvers: { roles: ['approver'] }, quorum: { type: 'all' } }]);
+    const all = await createWorkflow(api.db.owner, acme, [
+      { name: 'Both', approvers: { roles: ['approver'] }, quorum: { type: 'all' } },
+    ]);
     const { requestId } = await createRequest(api.db.owner, api.store, acme, all);
     const w = await wait(acme, requestId);
     const l1 = await mustLink(acme.users.approver1.email, requestId);
     const l2 = await mustLink(acme.users.approver2.email, requestId);
     const [f1, f2] = [reviewForm((await getPage(l1)).html), reviewForm((await getPage(l2)).html)];
     const results = await Promise.all([
-      postForm(l1, { ...f1, decision: 'approve' }, api.url), postForm(l2, { ...f2, decision: 'approve' }, api.url),
-      postForm(l1, { ...f1, decision: 'approve' }, api.url), postForm(l2, { ...f2, decision: 'approve' }, api.url),
+      postForm(l1, { ...f1, decision: 'approve' }, api.url),
+      postForm(l2, { ...f2, decision: 'approve' }, api.url),
+      postForm(l1, { ...f1, decision: 'approve' }, api.url),
+      postForm(l2, { ...f2, decision: 'approve' }, api.url),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 200, 410, 410]);
     const ds = await decisions(requestId);
@@ -347,7 +462,10 @@ describe('creators and concurrency', () => {
     const l1 = await mustLink(acme.users.approver1.email, requestId);
     const l2 = await mustLink(acme.users.approver2.email, requestId);
     const [f1, f2] = [reviewForm((await getPage(l1)).html), reviewForm((await getPage(l2)).html)];
-    const results = await Promise.all([postForm(l1, { ...f1, decision: 'approve' }, api.url), postForm(l2, { ...f2, decision: 'approve' }, api.url)]);
+    const results = await Promise.all([
+      postForm(l1, { ...f1, decision: 'approve' }, api.url),
+      postForm(l2, { ...f2, decision: 'approve' }, api.url),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     expect(await decisions(requestId)).toHaveLength(1);
     expect(callbacks.successesFor(w.taskToken)).toHaveLength(1);
@@ -356,7 +474,15 @@ describe('creators and concurrency', () => {
 
 describe('deadlines', () => {
   test('a due reminder mails a fresh link to whoever has not answered; their old link stops working', async () => {
-    const wf = await createWorkflow(api.db.owner, acme, [{ name: 'Review', approvers: { roles: ['approver'] }, quorum: { type: 'all' }, reminderHours: 1, deadlineHours: 48 }]);
+    const wf = await createWorkflow(api.db.owner, acme, [
+      {
+        name: 'Review',
+        approvers: { roles: ['approver'] },
+        quorum: { type: 'all' },
+        reminderHours: 1,
+        deadlineHours: 48,
+      },
+    ]);
     const { requestId } = await createRequest(api.db.owner, api.store, acme, wf);
     const w = await wait(acme, requestId);
     const old1 = await mustLink(acme.users.approver1.email, requestId);
@@ -377,17 +503,29 @@ describe('deadlines', () => {
   });
 
   test('escalation: the old links stop working and the escalation target decides alone', async () => {
-    const wf = await createWorkflow(api.db.owner, acme, [{ name: 'Review', approvers: { roles: ['approver'] }, quorum: { type: 'all' }, deadlineHours: 0.001, escalateTo: { role: 'brand_manager' } }]);
+    const wf = await createWorkflow(api.db.owner, acme, [
+      {
+        name: 'Review',
+        approvers: { roles: ['approver'] },
+        quorum: { type: 'all' },
+        deadlineHours: 0.001,
+        escalateTo: { role: 'brand_manager' },
+      },
+    ]);
     const { requestId } = await createRequest(api.db.owner, api.store, acme, wf);
     const w = await wait(acme, requestId);
     const old = await mustLink(acme.users.approver1.email, requestId);
     // approver2 approves in time; approver1 does not: the "all" quorum is not met by the deadline.
     await decide(await mustLink(acme.users.approver2.email, requestId), { decision: 'approve' });
     callbacks.closed.add(w.taskToken); // Step Functions timed the task out
-    expect(await escalateStep(approvalServices(), { ...ref(acme, requestId), stepIndex: 0 })).toMatchObject({ decision: 'pending' });
+    expect(await escalateStep(approvalServices(), { ...ref(acme, requestId), stepIndex: 0 })).toMatchObject({
+      decision: 'pending',
+    });
     expect((await getPage(old)).status).toBe(410);
     const esc = await wait(acme, requestId, 0, 'escalated');
-    const mail = (await listOutbox(api.appDb.db, { limit: 1000 })).filter((r) => r.to === acme.users.manager.email).at(-1)!;
+    const mail = (await listOutbox(api.appDb.db, { limit: 1000 }))
+      .filter((r) => r.to === acme.users.manager.email)
+      .at(-1)!;
     expect(mail.subject).toMatch(/^Escalated review/);
     const r = await decide(mail.links[0], { decision: 'approve' });
     expect(r.status).toBe(200);
@@ -397,13 +535,17 @@ describe('deadlines', () => {
   });
 
   test('expiry after the escalated deadline ends the request rejected: "approval expired"', async () => {
-    const wf = await createWorkflow(api.db.owner, acme, [{ name: 'Review', approvers: { roles: ['approver'] }, deadlineHours: 0.001 }]);
+    const wf = await createWorkflow(api.db.owner, acme, [
+      { name: 'Review', approvers: { roles: ['approver'] }, deadlineHours: 0.001 },
+    ]);
     const { requestId } = await createRequest(api.db.owner, api.store, acme, wf);
     await wait(acme, requestId);
     await escalateStep(approvalServices(), { ...ref(acme, requestId), stepIndex: 0 });
     await wait(acme, requestId, 0, 'escalated');
     const ownerLink = await mustLink(acme.users.owner.email, requestId);
-    expect(await expireStep(approvalServices(), { ...ref(acme, requestId), stepIndex: 0 })).toEqual(expect.objectContaining({ decision: 'rejected', reason: 'approval expired' }));
+    expect(await expireStep(approvalServices(), { ...ref(acme, requestId), stepIndex: 0 })).toEqual(
+      expect.objectContaining({ decision: 'rejected', reason: 'approval expired' }),
+    );
     expect(await status(requestId)).toEqual({ status: 'rejected', rejection_reason: 'approval expired' });
     expect((await getPage(ownerLink)).status).toBe(409);
     expect(await auditActions(requestId)).toEqual(expect.arrayContaining(['approval.escalated', 'approval.expired']));

@@ -13,12 +13,23 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi 
 import { withTenant } from '../../../functions/adapters/db/client.js';
 import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypto/envelope.js';
 import { approvalServices, provideApprovals, resetApprovals } from '../../../functions/app/approvals/services.js';
-import { deliverEvent, enqueueDeliveries, SECRET_FIELD, type WebhookBody } from '../../../functions/app/approvals/webhooks.js';
+import {
+  deliverEvent,
+  enqueueDeliveries,
+  SECRET_FIELD,
+  type WebhookBody,
+} from '../../../functions/app/approvals/webhooks.js';
 import { standardWebhookSecret } from '../../../functions/domain/approvals/webhook-signature.js';
 import { startTestApi, type TestApi } from '../../support/api.js';
 import { createTenant, type Fixture } from './support.js';
 
-interface Captured { headers: Record<string, string>; body: string; status: number; error?: string; payload?: unknown }
+interface Captured {
+  headers: Record<string, string>;
+  body: string;
+  status: number;
+  error?: string;
+  payload?: unknown;
+}
 
 /** A receiver written the way our docs tell tenants to write one. */
 async function startVerifyingReceiver() {
@@ -44,13 +55,21 @@ async function startVerifyingReceiver() {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/svp`;
   return {
-    url, received, state,
+    url,
+    received,
+    state,
     /** POSTs a (possibly altered) copy of a captured delivery, as an attacker replaying it would. */
     async resend(c: Pick<Captured, 'headers' | 'body'>): Promise<number> {
-      const headers = Object.fromEntries(['webhook-id', 'webhook-timestamp', 'webhook-signature', 'content-type'].map((k) => [k, c.headers[k]!]));
+      const headers = Object.fromEntries(
+        ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'content-type'].map((k) => [k, c.headers[k]!]),
+      );
       return (await fetch(url, { method: 'POST', headers, body: c.body })).status;
     },
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -66,12 +85,23 @@ beforeAll(async () => {
   ownerToken = await api.token(acme.users.owner.email);
   receiver = await startVerifyingReceiver();
 });
-afterAll(async () => { resetApprovals(); await receiver?.close(); await api?.close(); });
+afterAll(async () => {
+  resetApprovals();
+  await receiver?.close();
+  await api?.close();
+});
 
 beforeEach(async () => {
   resetApprovals();
-  provideApprovals({ appMode: 'local', sleep: async () => {}, secrets: new FieldCipher(new LocalKeyProvider(Buffer.alloc(32, 7))) });
-  const r = await api.call('POST', `/v1/orgs/${acme.orgId}/webhooks`, { token: ownerToken, body: { url: receiver.url } });
+  provideApprovals({
+    appMode: 'local',
+    sleep: async () => {},
+    secrets: new FieldCipher(new LocalKeyProvider(Buffer.alloc(32, 7))),
+  });
+  const r = await api.call('POST', `/v1/orgs/${acme.orgId}/webhooks`, {
+    token: ownerToken,
+    body: { url: receiver.url },
+  });
   expect(r.status).toBe(201);
   hook = { id: r.body.id, secret: r.body.secret };
   receiver.state.secret = hook.secret;
@@ -84,15 +114,23 @@ afterEach(async () => {
 
 /** Queues a content.published event for the tenant's endpoints, as publishing does, and delivers it once. */
 async function publishAndDeliver(opts: { dueSince?: Date } = {}): Promise<{ event: WebhookBody; outcome: string }> {
-  const event: WebhookBody = { id: randomUUID(), type: 'content.published', createdAt: new Date().toISOString(), data: { requestId: randomUUID(), headline: 'Café ☕ — “quoted”', variants: [] } };
+  const event: WebhookBody = {
+    id: randomUUID(),
+    type: 'content.published',
+    createdAt: new Date().toISOString(),
+    data: { requestId: randomUUID(), headline: 'Café ☕ — “quoted”', variants: [] },
+  };
   await withTenant(api.appDb.db, { orgId: acme.orgId }, (tx) => enqueueDeliveries(tx, acme.orgId, event));
-  if (opts.dueSince) await api.db.owner`update webhook_deliveries set next_attempt_at = ${opts.dueSince} where event_id = ${event.id}`;
+  if (opts.dueSince)
+    await api.db.owner`update webhook_deliveries set next_attempt_at = ${opts.dueSince} where event_id = ${event.id}`;
   const out = await deliverEvent(approvalServices(), acme.orgId, event.id, { inlineAttempts: 1 });
   return { event, outcome: Object.values(out)[0]! };
 }
 
 async function deliveryRow(eventId: string) {
-  const [row] = await api.db.owner<{ status: string; last_status_code: number | null }[]>`select status, last_status_code from webhook_deliveries where event_id = ${eventId}`;
+  const [row] = await api.db.owner<
+    { status: string; last_status_code: number | null }[]
+  >`select status, last_status_code from webhook_deliveries where event_id = ${eventId}`;
   return row;
 }
 
@@ -102,7 +140,10 @@ describe('Standard Webhooks, as a receiver built on the standardwebhooks library
     expect(outcome).toBe('delivered');
     expect(receiver.received).toHaveLength(1);
     const got = receiver.received[0]!;
-    expect(got).toMatchObject({ status: 204, payload: { id: event.id, type: 'content.published', data: { headline: 'Café ☕ — “quoted”' } } });
+    expect(got).toMatchObject({
+      status: 204,
+      payload: { id: event.id, type: 'content.published', data: { headline: 'Café ☕ — “quoted”' } },
+    });
     expect(got.headers['webhook-id']).toBe(event.id);
     expect(Math.abs(Number(got.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(30);
     expect(got.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
@@ -117,9 +158,18 @@ describe('Standard Webhooks, as a receiver built on the standardwebhooks library
     const h = original.headers;
     expect(await receiver.resend({ headers: h, body: original.body.replace('Café', 'Cafe') })).toBe(401);
     expect(await receiver.resend({ headers: h, body: `${original.body} ` })).toBe(401);
-    expect(await receiver.resend({ headers: { ...h, 'webhook-timestamp': String(Number(h['webhook-timestamp']) - 1) }, body: original.body })).toBe(401);
+    expect(
+      await receiver.resend({
+        headers: { ...h, 'webhook-timestamp': String(Number(h['webhook-timestamp']) - 1) },
+        body: original.body,
+      }),
+    ).toBe(401);
     expect(await receiver.resend({ headers: { ...h, 'webhook-id': randomUUID() }, body: original.body })).toBe(401);
-    const forged = new Webhook(`whsec_${randomBytes(32).toString('base64')}`).sign(h['webhook-id']!, new Date(Number(h['webhook-timestamp']) * 1000), original.body);
+    const forged = new Webhook(`whsec_${randomBytes(32).toString('base64')}`).sign(
+      h['webhook-id']!,
+      new Date(Number(h['webhook-timestamp']) * 1000),
+      original.body,
+    );
     expect(await receiver.resend({ headers: { ...h, 'webhook-signature': forged }, body: original.body })).toBe(401);
     expect(receiver.received.slice(1).every((r) => r.status === 401 && /signature/i.test(r.error!))).toBe(true);
     // Within the window an exact copy still verifies: receivers dedupe on webhook-id.
@@ -152,7 +202,11 @@ describe('Standard Webhooks, as a receiver built on the standardwebhooks library
     const bytes = randomBytes(32);
     bytes[0] = 0xfb; // base64url writes it with "-" or "_": the old form the libraries reject
     const old = `whsec_${bytes.toString('base64url')}`;
-    const sealed = await approvalServices().secrets.encrypt(old, { orgId: acme.orgId, field: SECRET_FIELD, rowId: hook.id });
+    const sealed = await approvalServices().secrets.encrypt(old, {
+      orgId: acme.orgId,
+      field: SECRET_FIELD,
+      rowId: hook.id,
+    });
     await api.db.owner`update webhook_endpoints set secret_enc = ${sealed} where id = ${hook.id}`;
     receiver.state.secret = standardWebhookSecret(old);
     expect(receiver.state.secret).toBe(`whsec_${bytes.toString('base64')}`);

@@ -14,7 +14,12 @@ import type { z } from 'zod';
 import { workflowStepsSchema } from '../../../functions/domain/workflow-types.js';
 import type { ObjectStore } from '../../../functions/adapters/storage/object-store.js';
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 30_000,
+  everyMs = 50,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -43,12 +48,20 @@ export class RecordingCallbacks implements TaskCallbacks {
     this.answered.add(token);
     return 'sent';
   }
-  successesFor(token: string) { return this.calls.filter((c) => c.kind === 'success' && c.token === token); }
+  successesFor(token: string) {
+    return this.calls.filter((c) => c.kind === 'success' && c.token === token);
+  }
 }
 
 // ---- the review form, as a browser posts it -----------------------------------------------------
 
-const unescapeHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescapeHtml = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 export function reviewForm(html: string): { approval: string; form_token: string } {
   const field = (name: string) => {
@@ -61,7 +74,11 @@ export function reviewForm(html: string): { approval: string; form_token: string
 
 export const imageUrls = (html: string) => [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => unescapeHtml(m[1]));
 
-export interface PageResult { status: number; html: string; headers: Headers }
+export interface PageResult {
+  status: number;
+  html: string;
+  headers: Headers;
+}
 
 export async function getPage(url: string): Promise<PageResult> {
   const r = await fetch(url, { redirect: 'manual' });
@@ -69,15 +86,28 @@ export async function getPage(url: string): Promise<PageResult> {
 }
 
 /** Opens the link, then posts the form it rendered (plus `fields`), with the page's Origin. */
-export async function decide(link: string, fields: Record<string, string>, opts: { origin?: string | null; form?: { approval: string; form_token: string } } = {}): Promise<PageResult> {
+export async function decide(
+  link: string,
+  fields: Record<string, string>,
+  opts: { origin?: string | null; form?: { approval: string; form_token: string } } = {},
+): Promise<PageResult> {
   const form = opts.form ?? reviewForm((await getPage(link)).html);
   return postForm(link, { ...form, ...fields }, opts.origin === undefined ? new URL(link).origin : opts.origin);
 }
 
-export async function postForm(link: string, fields: Record<string, string>, origin: string | null): Promise<PageResult> {
+export async function postForm(
+  link: string,
+  fields: Record<string, string>,
+  origin: string | null,
+): Promise<PageResult> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (origin) headers.origin = origin;
-  const r = await fetch(link, { method: 'POST', headers, body: new URLSearchParams(fields).toString(), redirect: 'manual' });
+  const r = await fetch(link, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams(fields).toString(),
+    redirect: 'manual',
+  });
   return { status: r.status, html: await r.text(), headers: r.headers };
 }
 
@@ -106,9 +136,14 @@ export async function startReceiver(plan: number[] = []): Promise<Receiver> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/hooks/svp`, received,
-    get plan() { return state.plan; },
-    set plan(p: number[]) { state.plan = [...p]; },
+    url: `http://127.0.0.1:${port}/hooks/svp`,
+    received,
+    get plan() {
+      return state.plan;
+    },
+    set plan(p: number[]) {
+      state.plan = [...p];
+    },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
@@ -121,15 +156,30 @@ export interface Fixture {
   users: Record<'owner' | 'creator' | 'approver1' | 'approver2' | 'viewer' | 'manager', { id: string; email: string }>;
 }
 
-const palette = { palette: [{ name: 'Ink', hex: '#111111', role: 'text' }, { name: 'Sun', hex: '#FFB000', role: 'primary' }], maxDeltaE: 20 };
+const palette = {
+  palette: [
+    { name: 'Ink', hex: '#111111', role: 'text' },
+    { name: 'Sun', hex: '#FFB000', role: 'primary' },
+  ],
+  maxDeltaE: 20,
+};
 const fonts = { headline: 'Inter', body: 'Inter', allowed: ['Inter'] };
 
 /** Org + members (as the owner SQL user) + a brand. */
 export async function createTenant(owner: postgres.Sql, label: string): Promise<Fixture> {
   const slug = `${label}-${randomBytes(4).toString('hex')}`;
-  const [org] = await owner<{ id: string }[]>`insert into organizations (name, slug, api_rate_limit_per_minute) values (${label}, ${slug}, 100000) returning id`;
+  const [org] = await owner<
+    { id: string }[]
+  >`insert into organizations (name, slug, api_rate_limit_per_minute) values (${label}, ${slug}, 100000) returning id`;
   const users = {} as Fixture['users'];
-  const roles = { owner: 'owner', creator: 'creator', approver1: 'approver', approver2: 'approver', viewer: 'viewer', manager: 'brand_manager' } as const;
+  const roles = {
+    owner: 'owner',
+    creator: 'creator',
+    approver1: 'approver',
+    approver2: 'approver',
+    viewer: 'viewer',
+    manager: 'brand_manager',
+  } as const;
   for (const [key, role] of Object.entries(roles)) {
     const email = `${key}.${slug}@example.test`.toLowerCase();
     const [u] = await owner<{ id: string }[]>`select app.ensure_user_by_email(${email}, ${`${key} ${label}`}) as id`;
@@ -142,7 +192,12 @@ export async function createTenant(owner: postgres.Sql, label: string): Promise<
   return { orgId: org.id, brandId: brand.id, users };
 }
 
-export async function createWorkflow(owner: postgres.Sql, f: Fixture, steps: z.input<typeof workflowStepsSchema>, opts: { allowAutoApprove?: boolean; name?: string } = {}): Promise<string> {
+export async function createWorkflow(
+  owner: postgres.Sql,
+  f: Fixture,
+  steps: z.input<typeof workflowStepsSchema>,
+  opts: { allowAutoApprove?: boolean; name?: string } = {},
+): Promise<string> {
   const parsed = workflowStepsSchema.parse(steps);
   const [w] = await owner<{ id: string }[]>`
     insert into approval_workflows (organization_id, name, steps, allow_auto_approve)
@@ -153,14 +208,31 @@ export async function createWorkflow(owner: postgres.Sql, f: Fixture, steps: z.i
 export const PLATFORMS = ['instagram_square', 'facebook'] as const;
 
 /** A request in `rendering` (run 1) with two real PNG variants stored in S3. */
-export async function createRequest(owner: postgres.Sql, store: ObjectStore, f: Fixture, workflowId: string | null, opts: { creatorId?: string; compliance?: unknown } = {}): Promise<{ requestId: string; variants: { platform: string; key: string; sha256: string }[] }> {
-  const brief = { headline: `Spring launch ${randomBytes(2).toString('hex')}`, body: 'Fresh colours for a new season.', callToAction: 'Shop now', hashtags: ['#Spring'] };
-  const compliance = opts.compliance ?? { score: 78, decision: 'review', findings: [{ check: 'contrast', severity: 'warning', message: 'Headline contrast 4.1:1 is below 4.5:1' }] };
+export async function createRequest(
+  owner: postgres.Sql,
+  store: ObjectStore,
+  f: Fixture,
+  workflowId: string | null,
+  opts: { creatorId?: string; compliance?: unknown } = {},
+): Promise<{ requestId: string; variants: { platform: string; key: string; sha256: string }[] }> {
+  const brief = {
+    headline: `Spring launch ${randomBytes(2).toString('hex')}`,
+    body: 'Fresh colours for a new season.',
+    callToAction: 'Shop now',
+    hashtags: ['#Spring'],
+  };
+  const compliance = opts.compliance ?? {
+    score: 78,
+    decision: 'review',
+    findings: [{ check: 'contrast', severity: 'warning', message: 'Headline contrast 4.1:1 is below 4.5:1' }],
+  };
   const [r] = await owner<{ id: string }[]>`
     insert into content_requests (organization_id, brand_id, requested_by, status, brief, image_spec, platforms, workflow_id, run, compliance)
     values (${f.orgId}, ${f.brandId}, ${opts.creatorId ?? f.users.creator.id}, 'rendering', ${owner.json(brief)}, ${owner.json({ source: 'stock', query: 'spring' })},
             ${[...PLATFORMS]}, ${workflowId}, 1, ${owner.json(compliance as never)}) returning id`;
-  const master = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#FFB000' } }).png().toBuffer();
+  const master = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#FFB000' } })
+    .png()
+    .toBuffer();
   const masterKey = `orgs/${f.orgId}/requests/${r.id}/master.png`;
   await store.put(masterKey, master, 'image/png');
   const [asset] = await owner<{ id: string }[]>`
@@ -170,7 +242,11 @@ export async function createRequest(owner: postgres.Sql, store: ObjectStore, f: 
   const variants = [];
   for (const [i, platform] of PLATFORMS.entries()) {
     const [w, h] = i === 0 ? [60, 60] : [80, 42];
-    const png = await sharp({ create: { width: w, height: h, channels: 3, background: i === 0 ? '#111111' : '#FFB000' } }).png().toBuffer();
+    const png = await sharp({
+      create: { width: w, height: h, channels: 3, background: i === 0 ? '#111111' : '#FFB000' },
+    })
+      .png()
+      .toBuffer();
     const key = `orgs/${f.orgId}/requests/${r.id}/variants/${platform}.png`;
     await store.put(key, png, 'image/png');
     const sha256 = createHash('sha256').update(png).digest('hex');

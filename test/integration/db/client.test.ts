@@ -11,16 +11,29 @@ import { organizations } from '../../../db/schema/index.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 
 let t: TestDatabase;
-beforeAll(async () => { t = await createTestDatabase(); });
-afterAll(async () => { await t?.drop(); });
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => {
+  await t?.drop();
+});
 
-async function preparedAfterTwoReads(prepare: boolean | undefined): Promise<{ statements: string[]; org: string | undefined }> {
+async function preparedAfterTwoReads(
+  prepare: boolean | undefined,
+): Promise<{ statements: string[]; org: string | undefined }> {
   const h = connect(t.appUrl, { max: 1, prepare });
   try {
-    const [o] = await t.owner<{ id: string }[]>`INSERT INTO organizations (name, slug) VALUES ('Prep', ${`prep-${Math.random().toString(36).slice(2, 8)}`}) RETURNING id`;
+    const [o] = await t.owner<
+      { id: string }[]
+    >`INSERT INTO organizations (name, slug) VALUES ('Prep', ${`prep-${Math.random().toString(36).slice(2, 8)}`}) RETURNING id`;
     let org: string | undefined;
     for (let i = 0; i < 2; i++) {
-      org = await withTenant(h.db, { orgId: o.id }, async (tx) => (await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, o.id)))[0]?.id);
+      org = await withTenant(
+        h.db,
+        { orgId: o.id },
+        async (tx) =>
+          (await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, o.id)))[0]?.id,
+      );
     }
     const rows = await h.db.execute<{ statement: string }>(sql`SELECT statement FROM pg_prepared_statements`);
     return { statements: rows.map((r) => r.statement), org: org === o.id ? org : undefined };

@@ -50,7 +50,9 @@ function valueFor(table: string, c: ColumnInfo): unknown {
   if (t === 'inet') return '127.0.0.1';
   if (t === 'bytea') return `\\x${randomBytes(16).toString('hex')}`;
   if (t.endsWith('[]')) return '{}';
-  throw new Error(`fixtures: no value for ${table}.${c.name} of type ${t}; add an override in test/integration/db/fixtures.ts`);
+  throw new Error(
+    `fixtures: no value for ${table}.${c.name} of type ${t}; add an override in test/integration/db/fixtures.ts`,
+  );
 }
 
 export class FixtureBuilder {
@@ -62,7 +64,17 @@ export class FixtureBuilder {
   async table(name: string): Promise<TableInfo> {
     const hit = this.info.get(name);
     if (hit) return hit;
-    const cols = await this.owner<{ name: string; type: string; typtype: string; not_null: boolean; has_default: boolean; generated: boolean; enum_labels: string[] | null }[]>`
+    const cols = await this.owner<
+      {
+        name: string;
+        type: string;
+        typtype: string;
+        not_null: boolean;
+        has_default: boolean;
+        generated: boolean;
+        enum_labels: string[] | null;
+      }[]
+    >`
       SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, ty.typtype::text AS typtype, a.attnotnull AS not_null,
              (a.atthasdef OR a.attidentity <> '') AS has_default, a.attgenerated <> '' AS generated,
              (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = a.atttypid) AS enum_labels
@@ -82,7 +94,15 @@ export class FixtureBuilder {
               WHERE pt.partrelid = coalesce((SELECT inhparent FROM pg_inherits WHERE inhrelid = ${name}::regclass), ${name}::regclass)) AS col`;
     const t: TableInfo = {
       name,
-      columns: cols.map((c) => ({ name: c.name, type: c.type, typtype: c.typtype, notNull: c.not_null, hasDefault: c.has_default, generated: c.generated, enumLabels: c.enum_labels })),
+      columns: cols.map((c) => ({
+        name: c.name,
+        type: c.type,
+        typtype: c.typtype,
+        notNull: c.not_null,
+        hasDefault: c.has_default,
+        generated: c.generated,
+        enumLabels: c.enum_labels,
+      })),
       fks: new Map(fks.map((f) => [f.col, [f.ref_table, f.ref_col] as [string, string]])),
       partitionKey: pk?.col ?? undefined,
     };
@@ -94,20 +114,32 @@ export class FixtureBuilder {
    * Column values for a new row of `table` in tenant `orgId`, creating (as owner) one parent row
    * per referenced table and tenant. Nothing is inserted for `table` itself.
    */
-  async values(table: string, orgId: string, overrides: Record<string, unknown> = {}, opts: { freshParents?: boolean } = {}): Promise<Record<string, unknown>> {
+  async values(
+    table: string,
+    orgId: string,
+    overrides: Record<string, unknown> = {},
+    opts: { freshParents?: boolean } = {},
+  ): Promise<Record<string, unknown>> {
     const t = await this.table(table);
     const v: Record<string, unknown> = {};
     for (const c of t.columns) {
       if (c.generated) continue;
-      if (c.name in overrides) { v[c.name] = overrides[c.name]; continue; }
-      if (c.name === 'organization_id') { v[c.name] = orgId; continue; }
+      if (c.name in overrides) {
+        v[c.name] = overrides[c.name];
+        continue;
+      }
+      if (c.name === 'organization_id') {
+        v[c.name] = orgId;
+        continue;
+      }
       if (!c.notNull || c.hasDefault) continue;
       const fk = t.fks.get(c.name);
       if (fk) {
         // Fresh parents keep unique keys made of foreign keys (approval_id, approver_id) unique.
-        const parent = opts.freshParents && fk[0] !== 'organizations'
-          ? await this.freshParent(fk[0], orgId)
-          : await this.parent(fk[0], orgId);
+        const parent =
+          opts.freshParents && fk[0] !== 'organizations'
+            ? await this.freshParent(fk[0], orgId)
+            : await this.parent(fk[0], orgId);
         v[c.name] = parent[fk[1]];
         continue;
       }
@@ -136,13 +168,21 @@ export class FixtureBuilder {
   }
 
   /** Inserts a fixture row for `table` in tenant `orgId` as the owner. */
-  async insert(table: string, orgId: string, overrides: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  async insert(
+    table: string,
+    orgId: string,
+    overrides: Record<string, unknown> = {},
+  ): Promise<Record<string, unknown>> {
     return insertRow(this.owner, table, await this.values(table, orgId, overrides));
   }
 }
 
 /** INSERT ... RETURNING * with the given column values (explicit casts, so text works for every type). */
-export async function insertRow(sql: Sql, table: string, values: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function insertRow(
+  sql: Sql,
+  table: string,
+  values: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const cols = Object.keys(values);
   const types = await sql<{ name: string; type: string }[]>`
     SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a

@@ -8,8 +8,12 @@ import { runMigrations } from '../../../db/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 
 let t: TestDatabase;
-beforeAll(async () => { t = await createTestDatabase(); });
-afterAll(async () => { await t?.drop(); });
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => {
+  await t?.drop();
+});
 
 const nextMonth = () => {
   const n = new Date();
@@ -34,32 +38,44 @@ test('each kind of damage is reported by name', async () => {
   await t.owner`DROP EXTENSION btree_gin`;
 
   const problems = await checkIntegrity(t.owner);
-  expect(problems).toEqual(expect.arrayContaining([
-    'brand_assets: row level security is not forced',
-    'content_analytics_default: row level security is not enabled',
-    'outbox: no tenant policy keyed on app.current_org()',
-    'webhook_endpoints: policy leak is unconditionally true',
-    'stray_tenant_table: row level security is not enabled',
-    'stray_tenant_table: row level security is not forced',
-    'stray_tenant_table: no tenant policy keyed on app.current_org()',
-    'user_activity_logs: no DEFAULT partition',
-    'api_usage: no partition for next month (run app.maintain_partitions())',
-    'role svp_app owns relations: app_owned',
-    'extension btree_gin is not installed',
-  ]));
+  expect(problems).toEqual(
+    expect.arrayContaining([
+      'brand_assets: row level security is not forced',
+      'content_analytics_default: row level security is not enabled',
+      'outbox: no tenant policy keyed on app.current_org()',
+      'webhook_endpoints: policy leak is unconditionally true',
+      'stray_tenant_table: row level security is not enabled',
+      'stray_tenant_table: row level security is not forced',
+      'stray_tenant_table: no tenant policy keyed on app.current_org()',
+      'user_activity_logs: no DEFAULT partition',
+      'api_usage: no partition for next month (run app.maintain_partitions())',
+      'role svp_app owns relations: app_owned',
+      'extension btree_gin is not installed',
+    ]),
+  );
   // nothing unrelated is reported
-  expect(problems.filter((p) => /content_requests|brand_profiles|api_usage: no partition for the current/.test(p))).toEqual([]);
+  expect(
+    problems.filter((p) => /content_requests|brand_profiles|api_usage: no partition for the current/.test(p)),
+  ).toEqual([]);
 });
 
 test('runMigrations repairs policies and partitions, and fails loudly on what it cannot repair', async () => {
   await t.owner`DROP TABLE user_activity_logs_default`; // the detached leftover from the test above
-  const err = await runMigrations(t.ownerUrl).then(() => null, (e: Error) => e);
+  const err = await runMigrations(t.ownerUrl).then(
+    () => null,
+    (e: Error) => e,
+  );
   expect(err?.message).toMatch(/post-migration integrity check failed/);
-  const lines = err!.message.split('\n').slice(1).map((l) => l.replace(/^ - /, ''));
+  const lines = err!.message
+    .split('\n')
+    .slice(1)
+    .map((l) => l.replace(/^ - /, ''));
   // RLS flags, the missing tenant policy and the partitions were repaired; a foreign policy is not
   // silently dropped, an app-owned table and a missing extension need an operator.
   expect(lines.sort()).toEqual([
-    'extension btree_gin is not installed', 'role svp_app owns relations: app_owned', 'webhook_endpoints: policy leak is unconditionally true',
+    'extension btree_gin is not installed',
+    'role svp_app owns relations: app_owned',
+    'webhook_endpoints: policy leak is unconditionally true',
   ]);
   await t.owner`DROP POLICY leak ON webhook_endpoints`;
   await t.owner`DROP TABLE app_owned`;

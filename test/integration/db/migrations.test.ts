@@ -18,7 +18,11 @@ import { ownerUrlFrom } from '../../../functions/handlers/migrate/owner-url.js';
 const run = promisify(execFile);
 const base = inject('pgOwnerBase');
 const name = `zero_${randomBytes(5).toString('hex')}`;
-const url = (() => { const u = new URL(base); u.pathname = `/${name}`; return u.toString(); })();
+const url = (() => {
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return u.toString();
+})();
 let admin: postgres.Sql;
 
 beforeAll(async () => {
@@ -45,7 +49,9 @@ async function catalogSnapshot(sql: postgres.Sql): Promise<string[]> {
 }
 
 test('migrations apply from zero, then again as a no-op', async () => {
-  const journal = JSON.parse(readFileSync(path.join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+  const journal = JSON.parse(readFileSync(path.join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
   const first = await runMigrations(url);
   expect(first.appliedNow).toBe(journal.entries.length);
   expect(first.total).toBe(journal.entries.length);
@@ -72,8 +78,13 @@ test('npm run db:migrate reports a no-op run and exits 0; an unreachable databas
   // both at once: each spawn pays tsx start-up
   const [ok, bad] = await Promise.all([
     run(tsx, [cli], { env: { ...process.env, DATABASE_OWNER_URL: url, DATABASE_URL: '' }, timeout: 60_000 }),
-    run(tsx, [cli], { env: { ...process.env, DATABASE_OWNER_URL: 'postgres://u:secretpw@127.0.0.1:1/nothing', DATABASE_URL: '' }, timeout: 60_000 })
-      .then(() => null, (e: { code: number; stderr: string; stdout: string }) => e),
+    run(tsx, [cli], {
+      env: { ...process.env, DATABASE_OWNER_URL: 'postgres://u:secretpw@127.0.0.1:1/nothing', DATABASE_URL: '' },
+      timeout: 60_000,
+    }).then(
+      () => null,
+      (e: { code: number; stderr: string; stdout: string }) => e,
+    ),
   ]);
   expect(ok.stdout).toMatch(/0 migration\(s\) applied now, \d+ recorded; integrity check passed/);
   expect(ok.stdout).not.toContain(`:${new URL(url).password}@`); // credentials are masked
@@ -89,7 +100,10 @@ test('the deploy-time owner URL survives passwords with URL-reserved characters'
   await admin.unsafe(`CREATE ROLE ${role} LOGIN PASSWORD '${pw}'`);
   try {
     const b = new URL(base);
-    const u = ownerUrlFrom({ username: role, password: pw, host: b.hostname, port: Number(b.port), dbname: name }, { DB_SSLMODE: 'disable' });
+    const u = ownerUrlFrom(
+      { username: role, password: pw, host: b.hostname, port: Number(b.port), dbname: name },
+      { DB_SSLMODE: 'disable' },
+    );
     const sql = postgres(u, { max: 1 });
     const [r] = await sql<{ who: string; db: string }[]>`SELECT current_user AS who, current_database() AS db`;
     await sql.end();

@@ -30,9 +30,13 @@ async function partitionsOf(table: string): Promise<string[]> {
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  [{ id: org }] = await t.owner<{ id: string }[]>`INSERT INTO organizations (name, slug) VALUES ('Parts', 'parts') RETURNING id`;
+  [{ id: org }] = await t.owner<
+    { id: string }[]
+  >`INSERT INTO organizations (name, slug) VALUES ('Parts', 'parts') RETURNING id`;
 });
-afterAll(async () => { await t?.drop(); });
+afterAll(async () => {
+  await t?.drop();
+});
 
 /** Inserts one analytics sample as the app role inside the tenant and returns where it landed. */
 async function ingest(at: Date, metric = 'likes'): Promise<string> {
@@ -65,8 +69,12 @@ test('rows written by the app land in the partition of their month; strays land 
 
   // identity columns work for the app role without any sequence grant, on every partitioned table
   await withTenant(t.app.db, { orgId: org }, async (tx) => {
-    await tx.execute(dsql`INSERT INTO api_usage (organization_id, provider, endpoint, method, outcome, latency_ms, credits, cost_usd) VALUES (${org}, 'freepik', '/v1/resources', 'GET', 'success', 120, 1, 0.004)`);
-    await tx.execute(dsql`INSERT INTO user_activity_logs (organization_id, action, resource_type) VALUES (${org}, 'brand.update', 'brand')`);
+    await tx.execute(
+      dsql`INSERT INTO api_usage (organization_id, provider, endpoint, method, outcome, latency_ms, credits, cost_usd) VALUES (${org}, 'freepik', '/v1/resources', 'GET', 'success', 120, 1, 0.004)`,
+    );
+    await tx.execute(
+      dsql`INSERT INTO user_activity_logs (organization_id, action, resource_type) VALUES (${org}, 'brand.update', 'brand')`,
+    );
   });
   const [u] = await t.owner`SELECT tableoid::regclass::text AS p FROM api_usage`;
   expect(u.p).toBe(`api_usage_${suffix(monthStart(0))}`);
@@ -75,10 +83,13 @@ test('rows written by the app land in the partition of their month; strays land 
 test('re-delivered samples are rejected by the unique key, so ingestion can be idempotent', async () => {
   const at = mid(monthStart(0));
   const variant = '11111111-1111-4111-8111-111111111111';
-  const insert = () => withTenant(t.app.db, { orgId: org }, (tx) => tx.execute(dsql`
+  const insert = () =>
+    withTenant(t.app.db, { orgId: org }, (tx) =>
+      tx.execute(dsql`
     INSERT INTO content_analytics (organization_id, brand_id, request_id, variant_id, platform, metric, value, recorded_at)
     VALUES (${org}, ${org}, ${org}, ${variant}, 'facebook', 'shares', 3, ${at.toISOString()})
-    ON CONFLICT (variant_id, platform, metric, recorded_at) DO NOTHING RETURNING id`));
+    ON CONFLICT (variant_id, platform, metric, recorded_at) DO NOTHING RETURNING id`),
+    );
   expect(await insert()).toHaveLength(1);
   expect(await insert()).toHaveLength(0);
 });
@@ -86,19 +97,24 @@ test('re-delivered samples are rejected by the unique key, so ingestion can be i
 test('maintenance moves parked rows out of DEFAULT, drops months past retention and keeps current ones', async () => {
   const old = monthStart(-30);
   // Long retention: the month of the old stray is inside it, so it gets a partition and its row moves.
-  const [{ r: first }] = await t.owner<{ r: { created: string[]; moved_from_default: Record<string, number>; left_in_default: Record<string, number> } }[]>`
+  const [{ r: first }] = await t.owner<
+    { r: { created: string[]; moved_from_default: Record<string, number>; left_in_default: Record<string, number> } }[]
+  >`
     SELECT app.maintain_partitions(3, 48) AS r`;
   expect(first.created).toContain(`content_analytics_${suffix(old)}`);
   expect(first.moved_from_default).toEqual({ [`content_analytics_${suffix(old)}`]: 1 });
   expect(first.left_in_default).toEqual({ content_analytics: 1 }); // the far-future stray stays, reported
-  const placed = await t.owner`SELECT tableoid::regclass::text AS p FROM content_analytics WHERE recorded_at < ${monthStart(-12)}`;
+  const placed =
+    await t.owner`SELECT tableoid::regclass::text AS p FROM content_analytics WHERE recorded_at < ${monthStart(-12)}`;
   expect(placed.map((r) => r.p)).toEqual([`content_analytics_${suffix(old)}`]);
   // the new partition is protected like the others
   expect(await checkIntegrity(t.owner)).toEqual([]);
 
   const before = await t.owner<{ n: number }[]>`SELECT count(*)::int AS n FROM content_analytics`;
   // Short retention, called by the app role itself (EXECUTE is granted; it runs as the owner).
-  const [{ r: second }] = await t.app.sql<{ r: { dropped: string[]; retention_months: number } }[]>`SELECT app.maintain_partitions(3, 1) AS r`;
+  const [{ r: second }] = await t.app.sql<
+    { r: { dropped: string[]; retention_months: number } }[]
+  >`SELECT app.maintain_partitions(3, 1) AS r`;
   expect(second.retention_months).toBe(1);
   expect(second.dropped).toContain(`content_analytics_${suffix(old)}`);
   const parts = await partitionsOf('content_analytics');
@@ -110,7 +126,9 @@ test('maintenance moves parked rows out of DEFAULT, drops months past retention 
   expect(await checkIntegrity(t.owner)).toEqual([]);
 
   // running it again changes nothing
-  const [{ r: third }] = await t.owner<{ r: { created: string[]; dropped: string[] } }[]>`SELECT app.maintain_partitions(3, 1) AS r`;
+  const [{ r: third }] = await t.owner<
+    { r: { created: string[]; dropped: string[] } }[]
+  >`SELECT app.maintain_partitions(3, 1) AS r`;
   expect({ created: third.created, dropped: third.dropped }).toEqual({ created: [], dropped: [] });
 });
 
@@ -124,9 +142,14 @@ test('retention defaults to system_settings.partition_retention_months, then 24'
 });
 
 test('the app role cannot run DDL around the function: it owns nothing and cannot create partitions', async () => {
-  await expect(t.app.sql.unsafe(`CREATE TABLE content_analytics_2999_01 PARTITION OF content_analytics FOR VALUES FROM ('2999-01-01') TO ('2999-02-01')`))
-    .rejects.toMatchObject({ code: '42501' });
-  await expect(t.app.sql.unsafe('ALTER TABLE content_analytics_default NO FORCE ROW LEVEL SECURITY')).rejects.toMatchObject({ code: '42501' });
+  await expect(
+    t.app.sql.unsafe(
+      `CREATE TABLE content_analytics_2999_01 PARTITION OF content_analytics FOR VALUES FROM ('2999-01-01') TO ('2999-02-01')`,
+    ),
+  ).rejects.toMatchObject({ code: '42501' });
+  await expect(
+    t.app.sql.unsafe('ALTER TABLE content_analytics_default NO FORCE ROW LEVEL SECURITY'),
+  ).rejects.toMatchObject({ code: '42501' });
 });
 
 test('two maintenance runs at once (scheduler and a deploy) do not trip over each other', async () => {

@@ -9,7 +9,13 @@ import type postgres from 'postgres';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { FixtureBuilder, insertRow } from './fixtures.js';
 
-interface TenantRelation { name: string; kind: string; isPartition: boolean; rls: boolean; force: boolean }
+interface TenantRelation {
+  name: string;
+  kind: string;
+  isPartition: boolean;
+  rls: boolean;
+  force: boolean;
+}
 
 let t: TestDatabase;
 let relations: TenantRelation[];
@@ -28,7 +34,9 @@ async function partitionProbeTimes(owner: postgres.Sql): Promise<Map<string, { c
   const out = new Map<string, { col: string; at: string }>();
   for (const r of rows) {
     const m = /FROM \('([^']+)'\)/.exec(r.bound);
-    const at = m ? new Date(new Date(m[1].replace(' ', 'T').replace(/\+00$/, 'Z')).getTime() + 3_600_000).toISOString() : '2999-06-15T00:00:00Z';
+    const at = m
+      ? new Date(new Date(m[1].replace(' ', 'T').replace(/\+00$/, 'Z')).getTime() + 3_600_000).toISOString()
+      : '2999-06-15T00:00:00Z';
     out.set(r.part, { col: r.col, at });
   }
   return out;
@@ -43,8 +51,12 @@ beforeAll(async () => {
     WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
       AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'organization_id' AND NOT a.attisdropped)
     ORDER BY c.relname`;
-  [{ id: A }] = await t.owner<{ id: string }[]>`INSERT INTO organizations (name, slug) VALUES ('Tenant A', 'tenant-a') RETURNING id`;
-  [{ id: B }] = await t.owner<{ id: string }[]>`INSERT INTO organizations (name, slug) VALUES ('Tenant B', 'tenant-b') RETURNING id`;
+  [{ id: A }] = await t.owner<
+    { id: string }[]
+  >`INSERT INTO organizations (name, slug) VALUES ('Tenant A', 'tenant-a') RETURNING id`;
+  [{ id: B }] = await t.owner<
+    { id: string }[]
+  >`INSERT INTO organizations (name, slug) VALUES ('Tenant B', 'tenant-b') RETURNING id`;
   fx = new FixtureBuilder(t.owner);
   const probes = await partitionProbeTimes(t.owner);
   // One row per tenant in every plain table and every partition (rows reach a partition through
@@ -54,7 +66,11 @@ beforeAll(async () => {
     for (const org of [A, B]) {
       const probe = probes.get(r.name);
       if (probe) {
-        const parent = (await t.owner<{ p: string }[]>`SELECT inhparent::regclass::text AS p FROM pg_inherits WHERE inhrelid = ${r.name}::regclass`)[0].p;
+        const parent = (
+          await t.owner<
+            { p: string }[]
+          >`SELECT inhparent::regclass::text AS p FROM pg_inherits WHERE inhrelid = ${r.name}::regclass`
+        )[0].p;
         await fx.insert(parent, org, { [probe.col]: probe.at });
       } else {
         const existing = await t.owner.unsafe(`SELECT 1 FROM ${r.name} WHERE organization_id = $1 LIMIT 1`, [org]);
@@ -63,7 +79,9 @@ beforeAll(async () => {
     }
   }
 });
-afterAll(async () => { await t?.drop(); });
+afterAll(async () => {
+  await t?.drop();
+});
 
 /** Runs fn in a transaction as the app role with the given tenant (or none). */
 function asApp<T>(org: string | null, fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
@@ -77,8 +95,18 @@ const ROLLBACK = new Error('rollback');
 
 test('the catalog lists the tenant tables, their partitions and a DEFAULT partition for each', () => {
   const names = relations.map((r) => r.name);
-  for (const expected of ['brand_profiles', 'content_requests', 'user_organizations', 'webhook_endpoints',
-    'api_usage', 'content_analytics', 'user_activity_logs', 'api_usage_default', 'content_analytics_default', 'user_activity_logs_default']) {
+  for (const expected of [
+    'brand_profiles',
+    'content_requests',
+    'user_organizations',
+    'webhook_endpoints',
+    'api_usage',
+    'content_analytics',
+    'user_activity_logs',
+    'api_usage_default',
+    'content_analytics_default',
+    'user_activity_logs_default',
+  ]) {
     expect(names).toContain(expected);
   }
   expect(relations.filter((r) => r.isPartition).length).toBeGreaterThanOrEqual(9);
@@ -91,16 +119,27 @@ test('every table with organization_id has row level security enabled AND forced
 
 test('every plain table and partition received fixture rows for both tenants', async () => {
   for (const r of relations.filter((x) => x.kind === 'r')) {
-    const [c] = await t.owner.unsafe(`SELECT count(*) FILTER (WHERE organization_id = $1)::int AS a, count(*) FILTER (WHERE organization_id = $2)::int AS b FROM ${r.name}`, [A, B]);
+    const [c] = await t.owner.unsafe(
+      `SELECT count(*) FILTER (WHERE organization_id = $1)::int AS a, count(*) FILTER (WHERE organization_id = $2)::int AS b FROM ${r.name}`,
+      [A, B],
+    );
     expect({ table: r.name, a: c.a > 0, b: c.b > 0 }).toEqual({ table: r.name, a: true, b: true });
   }
 });
 
 describe('as the app role, tenant A', () => {
-  test('sees its own rows and none of B\'s, in every table and partition', async () => {
+  test("sees its own rows and none of B's, in every table and partition", async () => {
     for (const r of relations) {
-      const [owner] = await t.owner.unsafe(`SELECT count(*) FILTER (WHERE organization_id = $1)::int AS a FROM ${r.name}`, [A]);
-      const seen = await asApp(A, (tx) => tx.unsafe(`SELECT count(*) FILTER (WHERE organization_id = $1)::int AS a, count(*) FILTER (WHERE organization_id <> $1)::int AS other FROM ${r.name}`, [A]));
+      const [owner] = await t.owner.unsafe(
+        `SELECT count(*) FILTER (WHERE organization_id = $1)::int AS a FROM ${r.name}`,
+        [A],
+      );
+      const seen = await asApp(A, (tx) =>
+        tx.unsafe(
+          `SELECT count(*) FILTER (WHERE organization_id = $1)::int AS a, count(*) FILTER (WHERE organization_id <> $1)::int AS other FROM ${r.name}`,
+          [A],
+        ),
+      );
       expect({ table: r.name, a: seen[0].a, other: seen[0].other }).toEqual({ table: r.name, a: owner.a, other: 0 });
       expect(owner.a, r.name).toBeGreaterThan(0);
     }
@@ -120,28 +159,59 @@ describe('as the app role, tenant A', () => {
     for (const r of relations) {
       const probe = probes.get(r.name);
       // Build B's row as the owner would (B's parents), then try to write it as A.
-      const parent = r.isPartition ? (await t.owner<{ p: string }[]>`SELECT inhparent::regclass::text AS p FROM pg_inherits WHERE inhrelid = ${r.name}::regclass`)[0].p : r.name;
+      const parent = r.isPartition
+        ? (
+            await t.owner<
+              { p: string }[]
+            >`SELECT inhparent::regclass::text AS p FROM pg_inherits WHERE inhrelid = ${r.name}::regclass`
+          )[0].p
+        : r.name;
       const extra = probe ? { [probe.col]: probe.at } : {};
       const ownRow = await fx.values(parent, A, extra, { freshParents: true });
       const otherRow = await fx.values(parent, B, extra, { freshParents: true });
       // Positive control: the same statement for A's own row succeeds (so the failure below is RLS,
       // not a missing grant or a bad fixture). Rolled back.
-      await expect(asApp(A, async (tx) => { await insertRow(tx, r.name, ownRow); throw ROLLBACK; }), r.name).rejects.toBe(ROLLBACK);
-      const err = await asApp(A, (tx) => insertRow(tx, r.name, otherRow)).then(() => null, (e: { code?: string; message: string }) => e);
-      expect({ table: r.name, code: err?.code, rls: /row-level security/.test(err?.message ?? '') }).toEqual({ table: r.name, code: '42501', rls: true });
+      await expect(
+        asApp(A, async (tx) => {
+          await insertRow(tx, r.name, ownRow);
+          throw ROLLBACK;
+        }),
+        r.name,
+      ).rejects.toBe(ROLLBACK);
+      const err = await asApp(A, (tx) => insertRow(tx, r.name, otherRow)).then(
+        () => null,
+        (e: { code?: string; message: string }) => e,
+      );
+      expect({ table: r.name, code: err?.code, rls: /row-level security/.test(err?.message ?? '') }).toEqual({
+        table: r.name,
+        code: '42501',
+        rls: true,
+      });
     }
   });
 
-  test('updates and deletes of B\'s rows affect 0 rows, and B\'s rows survive', async () => {
+  test("updates and deletes of B's rows affect 0 rows, and B's rows survive", async () => {
     for (const r of relations) {
       const before = await t.owner.unsafe(`SELECT count(*)::int AS n FROM ${r.name} WHERE organization_id = $1`, [B]);
-      const updated = await asApp(A, (tx) => tx.unsafe(`UPDATE ${r.name} SET organization_id = organization_id WHERE organization_id = $1`, [B]));
+      const updated = await asApp(A, (tx) =>
+        tx.unsafe(`UPDATE ${r.name} SET organization_id = organization_id WHERE organization_id = $1`, [B]),
+      );
       const deleted = await asApp(A, (tx) => tx.unsafe(`DELETE FROM ${r.name} WHERE organization_id = $1`, [B]));
       // Re-tagging its own rows as B's is refused too.
-      const retag = await asApp(A, (tx) => tx.unsafe(`UPDATE ${r.name} SET organization_id = $2 WHERE organization_id = $1`, [A, B])).then(() => null, (e: { code?: string }) => e);
+      const retag = await asApp(A, (tx) =>
+        tx.unsafe(`UPDATE ${r.name} SET organization_id = $2 WHERE organization_id = $1`, [A, B]),
+      ).then(
+        () => null,
+        (e: { code?: string }) => e,
+      );
       const after = await t.owner.unsafe(`SELECT count(*)::int AS n FROM ${r.name} WHERE organization_id = $1`, [B]);
-      expect({ table: r.name, updated: updated.count, deleted: deleted.count, after: after[0].n, retagRefused: retag?.code === '42501' })
-        .toEqual({ table: r.name, updated: 0, deleted: 0, after: before[0].n, retagRefused: true });
+      expect({
+        table: r.name,
+        updated: updated.count,
+        deleted: deleted.count,
+        after: after[0].n,
+        retagRefused: retag?.code === '42501',
+      }).toEqual({ table: r.name, updated: 0, deleted: 0, after: before[0].n, retagRefused: true });
     }
   });
 
@@ -160,8 +230,12 @@ describe('as the app role, tenant A', () => {
 test('organizations and users: a tenant sees its own organization and its own members only', async () => {
   const orgs = await asApp(A, (tx) => tx`SELECT id FROM organizations`);
   expect(orgs.map((o) => o.id)).toEqual([A]);
-  const [member] = await t.owner<{ user_id: string }[]>`SELECT user_id FROM user_organizations WHERE organization_id = ${A} LIMIT 1`;
-  const [other] = await t.owner<{ user_id: string }[]>`SELECT user_id FROM user_organizations WHERE organization_id = ${B} LIMIT 1`;
+  const [member] = await t.owner<
+    { user_id: string }[]
+  >`SELECT user_id FROM user_organizations WHERE organization_id = ${A} LIMIT 1`;
+  const [other] = await t.owner<
+    { user_id: string }[]
+  >`SELECT user_id FROM user_organizations WHERE organization_id = ${B} LIMIT 1`;
   const users = await asApp(A, (tx) => tx`SELECT id FROM users`);
   expect(users.map((u) => u.id)).toContain(member.user_id);
   expect(users.map((u) => u.id)).not.toContain(other.user_id);

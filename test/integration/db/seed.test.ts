@@ -8,7 +8,14 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { sql as dsql } from 'drizzle-orm';
 import { seedDemo, seedLogoObjects, type SeedResult } from '../../../db/seed.js';
-import { brandColorsSchema, brandFontsSchema, brandLogoSchema, complianceThresholdsSchema, templateLayersSchema, voiceRulesSchema } from '../../../functions/domain/brand-types.js';
+import {
+  brandColorsSchema,
+  brandFontsSchema,
+  brandLogoSchema,
+  complianceThresholdsSchema,
+  templateLayersSchema,
+  voiceRulesSchema,
+} from '../../../functions/domain/brand-types.js';
 import { workflowStepsSchema } from '../../../functions/domain/workflow-types.js';
 import { withTenant } from '../../../functions/adapters/db/client.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
@@ -16,7 +23,15 @@ import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 let t: TestDatabase;
 let first: SeedResult;
 
-const TABLES = ['organizations', 'users', 'user_organizations', 'brand_profiles', 'brand_assets', 'content_templates', 'approval_workflows'];
+const TABLES = [
+  'organizations',
+  'users',
+  'user_organizations',
+  'brand_profiles',
+  'brand_assets',
+  'content_templates',
+  'approval_workflows',
+];
 async function counts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const tbl of TABLES) out[tbl] = (await t.owner.unsafe(`SELECT count(*)::int AS n FROM ${tbl}`))[0].n;
@@ -27,7 +42,9 @@ beforeAll(async () => {
   t = await createTestDatabase();
   first = await seedDemo(t.ownerUrl);
 });
-afterAll(async () => { await t?.drop(); });
+afterAll(async () => {
+  await t?.drop();
+});
 
 test('two tenants with the documented users and roles', async () => {
   const rows = await t.owner<{ org: string; email: string; role: string }[]>`
@@ -63,9 +80,15 @@ test('brands, templates and workflows are valid against the domain schemas and w
     expect(b.default_workflow_id).toBe(org.workflowId);
 
     const [asset] = await t.owner`SELECT * FROM brand_assets WHERE id = ${org.logoAssetId}`;
-    expect(asset).toMatchObject({ kind: 'logo', status: 'ready', content_type: 'image/png', s3_key: `orgs/${org.id}/brands/${org.brandId}/assets/logo.png` });
+    expect(asset).toMatchObject({
+      kind: 'logo',
+      status: 'ready',
+      content_type: 'image/png',
+      s3_key: `orgs/${org.id}/brands/${org.brandId}/assets/logo.png`,
+    });
 
-    const tpls = await t.owner`SELECT name, layers FROM content_templates WHERE organization_id = ${org.id} ORDER BY name`;
+    const tpls =
+      await t.owner`SELECT name, layers FROM content_templates WHERE organization_id = ${org.id} ORDER BY name`;
     expect(tpls.map((x) => x.name)).toEqual(['Bottom band', 'Top headline']);
     for (const tpl of tpls) templateLayersSchema.parse(tpl.layers);
     expect(Object.keys(org.templateIds).sort()).toEqual(['Bottom band', 'Top headline']);
@@ -73,7 +96,8 @@ test('brands, templates and workflows are valid against the domain schemas and w
     const [wf] = await t.owner`SELECT steps FROM approval_workflows WHERE id = ${org.workflowId}`;
     const steps = workflowStepsSchema.parse(wf.steps);
     expect(steps.map((s) => [s.name, s.approvers.roles, s.quorum.type, s.deadlineHours])).toEqual([
-      ['Brand review', ['approver'], 'any', 48], ['Final sign-off', ['owner'], 'any', 48],
+      ['Brand review', ['approver'], 'any', 48],
+      ['Final sign-off', ['owner'], 'any', 48],
     ]);
   }
 });
@@ -87,7 +111,12 @@ test('logo objects are PNGs with alpha in brand colours whose checksum matches t
     expect(createHash('sha256').update(o.body).digest('hex')).toBe(row.sha256);
     expect(o.body.length).toBe(row.bytes);
     const meta = await sharp(o.body).metadata();
-    expect({ format: meta.format, alpha: meta.hasAlpha, w: meta.width, h: meta.height }).toEqual({ format: 'png', alpha: true, w: row.width, h: row.height });
+    expect({ format: meta.format, alpha: meta.hasAlpha, w: meta.width, h: meta.height }).toEqual({
+      format: 'png',
+      alpha: true,
+      w: row.width,
+      h: row.height,
+    });
     // corners are transparent, the badge centre is opaque
     const { data, info } = await sharp(o.body).raw().toBuffer({ resolveWithObject: true });
     expect(data[3]).toBe(0);
@@ -104,12 +133,22 @@ test('re-running the seed (also twice at once) changes nothing and returns the s
   expect(concurrent).toEqual(first);
   expect(await counts()).toEqual(before);
   expect(await t.owner`SELECT id, updated_at, logo, colors FROM brand_profiles ORDER BY id`).toEqual(snapshot);
-  expect(before).toEqual({ organizations: 2, users: 7, user_organizations: 7, brand_profiles: 2, brand_assets: 2, content_templates: 4, approval_workflows: 2 });
+  expect(before).toEqual({
+    organizations: 2,
+    users: 7,
+    user_organizations: 7,
+    brand_profiles: 2,
+    brand_assets: 2,
+    content_templates: 4,
+    approval_workflows: 2,
+  });
 });
 
 test('through the app role each seeded tenant sees only its own brand', async () => {
   for (const org of first.orgs) {
-    const rows = await withTenant(t.app.db, { orgId: org.id }, (tx) => tx.execute<{ id: string }>(dsql`SELECT id FROM brand_profiles`));
+    const rows = await withTenant(t.app.db, { orgId: org.id }, (tx) =>
+      tx.execute<{ id: string }>(dsql`SELECT id FROM brand_profiles`),
+    );
     expect(rows.map((r) => r.id)).toEqual([org.brandId]);
   }
 });

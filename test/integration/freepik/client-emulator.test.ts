@@ -9,7 +9,11 @@ import sharp from 'sharp';
 import { startFreepikEmulator, type FreepikEmulator } from '../../../local/emulators/freepik/emulator.js';
 import { createImageSource } from '../../../functions/adapters/freepik/image-source.js';
 import { defaultPricing } from '../../../functions/adapters/freepik/config.js';
-import { createMemoryQuotaGuard, createMemoryUsageRecorder, type MemoryUsageRecorder } from '../../../local/in-memory/sourcing-limits.js';
+import {
+  createMemoryQuotaGuard,
+  createMemoryUsageRecorder,
+  type MemoryUsageRecorder,
+} from '../../../local/in-memory/sourcing-limits.js';
 import { AppError } from '../../../functions/shared/errors.js';
 import { emulatorClient, expectRowsMatchCalls, fastClock } from './support.js';
 
@@ -18,12 +22,24 @@ const ctx = { orgId: ORG, requestId: '7e57e57e-0000-4000-8000-000000000001' };
 let emu: FreepikEmulator;
 let rec: MemoryUsageRecorder;
 
-beforeAll(async () => { emu = await startFreepikEmulator(); });
-afterAll(async () => { await emu?.close(); });
-beforeEach(() => { emu.reset(); rec = createMemoryUsageRecorder(); });
+beforeAll(async () => {
+  emu = await startFreepikEmulator();
+});
+afterAll(async () => {
+  await emu?.close();
+});
+beforeEach(() => {
+  emu.reset();
+  rec = createMemoryUsageRecorder();
+});
 
 async function failure(p: Promise<unknown>): Promise<AppError> {
-  const e = await p.then(() => { throw new Error('expected a failure'); }, (x) => x);
+  const e = await p.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (x) => x,
+  );
   expect(e).toBeInstanceOf(AppError);
   return e as AppError;
 }
@@ -32,7 +48,12 @@ const statuses = () => emu.calls().map((c) => c.status);
 describe('happy paths against the emulator', () => {
   test('stock: search with filters, download link, signed file; image really has the requested size', async () => {
     const client = emulatorClient(emu.url, rec);
-    const page = await client.search(ctx, { term: 'coffee beans', limit: 5, page: 2, filters: { orientation: ['portrait'], contentType: ['photo'] } });
+    const page = await client.search(ctx, {
+      term: 'coffee beans',
+      limit: 5,
+      page: 2,
+      filters: { orientation: ['portrait'], contentType: ['photo'] },
+    });
     expect(page.items.length).toBeGreaterThan(0);
     expect(page.items.every((i) => i.orientation === 'vertical' && i.imageType === 'photo')).toBe(true);
     expect(page.page.current).toBe(2);
@@ -41,7 +62,12 @@ describe('happy paths against the emulator', () => {
     expect(image.width).toBeLessThan(1000);
     const meta = await sharp(image.bytes).metadata();
     expect([meta.width, meta.height]).toEqual([image.width, image.height]);
-    expect(emu.calls()[0].query).toMatchObject({ 'filters[orientation][portrait]': '1', 'filters[content_type][photo]': '1', page: '2', limit: '5' });
+    expect(emu.calls()[0].query).toMatchObject({
+      'filters[orientation][portrait]': '1',
+      'filters[content_type][photo]': '1',
+      page: '2',
+      limit: '5',
+    });
     expectRowsMatchCalls(rec.rows, emu.calls());
   });
 
@@ -49,7 +75,11 @@ describe('happy paths against the emulator', () => {
     const client = emulatorClient(emu.url, rec);
     const t2i = await client.textToImage(ctx, { prompt: 'a lighthouse at dusk', size: 'widescreen_16_9' });
     expect(t2i.images[0]).toMatchObject({ contentType: 'image/jpeg', width: 1344, height: 768 });
-    const task = await client.createMysticTask(ctx, { prompt: 'a lighthouse', resolution: '1k', aspectRatio: 'social_post_4_5' });
+    const task = await client.createMysticTask(ctx, {
+      prompt: 'a lighthouse',
+      resolution: '1k',
+      aspectRatio: 'social_post_4_5',
+    });
     const done = await client.waitForMysticTask(ctx, task.taskId);
     const img = await client.downloadGenerated(ctx, done.generated[0]);
     expect(img).toMatchObject({ width: 896, height: 1120 });
@@ -88,7 +118,10 @@ describe('transient faults: success after retries', () => {
     emu.setFaults({ rules: [{ match: 'GET /v1/resources/{id}', times: 1, fault: { kind: 'slow', delayMs: 3_000 } }] });
     const r = await client.getResource(ctx, 123456001);
     expect(r.id).toBe(123456001);
-    expect(rec.rows.map((x) => [x.outcome, x.retryNumber])).toEqual([['timeout', 0], ['success', 1]]);
+    expect(rec.rows.map((x) => [x.outcome, x.retryNumber])).toEqual([
+      ['timeout', 0],
+      ['success', 1],
+    ]);
     expectRowsMatchCalls(rec.rows, emu.calls());
   });
 
@@ -99,7 +132,10 @@ describe('transient faults: success after retries', () => {
     const { image } = await client.downloadResource(ctx, id);
     expect(image.contentType).toBe('image/jpeg');
     expect(emu.calls().map((c) => `${c.endpoint} ${c.status}`)).toEqual([
-      'GET /v1/resources 200', 'GET /v1/resources/{id}/download 200', 'GET /files/{token} 503', 'GET /files/{token} 200',
+      'GET /v1/resources 200',
+      'GET /v1/resources/{id}/download 200',
+      'GET /files/{token} 503',
+      'GET /files/{token} 200',
     ]);
     expectRowsMatchCalls(rec.rows, emu.calls());
   });
@@ -154,7 +190,9 @@ describe('persistent or permanent faults: typed failure, bounded attempts', () =
     const client = emulatorClient(emu.url, rec);
     const a = await failure(client.search(ctx, { term: 'x', page: 101 }));
     expect(a).toMatchObject({ code: 'upstream_rejected', retryable: false, fields: [{ path: 'page' }] });
-    const b = await failure(client.getDownloadLink(ctx, (await client.search(ctx, { term: 'x' })).items[0].id, { imageSize: 5000 }));
+    const b = await failure(
+      client.getDownloadLink(ctx, (await client.search(ctx, { term: 'x' })).items[0].id, { imageSize: 5000 }),
+    );
     expect(b).toMatchObject({ code: 'upstream_rejected', fields: [{ path: 'image_size' }] });
     const c = await failure(client.textToImage(ctx, { prompt: 'okay', numImages: 9 }));
     expect(c.fields?.[0].path).toBe('num_images');
@@ -164,8 +202,14 @@ describe('persistent or permanent faults: typed failure, bounded attempts', () =
 
   test('an unknown resource or task: upstream_rejected (404), one call', async () => {
     const client = emulatorClient(emu.url, rec);
-    await expect(client.getResource(ctx, 42)).rejects.toMatchObject({ code: 'upstream_rejected', detail: { status: 404 } });
-    await expect(client.getMysticTask(ctx, 'no-such-task')).rejects.toMatchObject({ code: 'upstream_rejected', detail: { status: 404 } });
+    await expect(client.getResource(ctx, 42)).rejects.toMatchObject({
+      code: 'upstream_rejected',
+      detail: { status: 404 },
+    });
+    await expect(client.getMysticTask(ctx, 'no-such-task')).rejects.toMatchObject({
+      code: 'upstream_rejected',
+      detail: { status: 404 },
+    });
     expect(statuses()).toEqual([404, 404]);
   });
 
@@ -173,7 +217,10 @@ describe('persistent or permanent faults: typed failure, bounded attempts', () =
     const client = emulatorClient(emu.url, rec);
     const task = await client.createMysticTask(ctx, { prompt: 'doomed' });
     emu.setFaults({ rules: [{ match: 'GET /v1/ai/mystic/{task_id}', fault: { kind: 'mystic_status', status } }] });
-    await expect(client.waitForMysticTask(ctx, task.taskId)).rejects.toMatchObject({ code: 'upstream_rejected', detail: { status } });
+    await expect(client.waitForMysticTask(ctx, task.taskId)).rejects.toMatchObject({
+      code: 'upstream_rejected',
+      detail: { status },
+    });
     expect(emu.calls()).toHaveLength(2);
   });
 
@@ -184,7 +231,9 @@ describe('persistent or permanent faults: typed failure, bounded attempts', () =
       const task = await client.createMysticTask(ctx, { prompt: 'forever' });
       const e = await failure(client.waitForMysticTask(ctx, task.taskId, { deadline: Date.now() + 300 }));
       expect(e).toMatchObject({ code: 'upstream_unavailable', retryable: true, detail: { reason: 'deadline' } });
-    } finally { await slow.close(); }
+    } finally {
+      await slow.close();
+    }
   });
 });
 
@@ -210,14 +259,27 @@ describe('hostile downloads are refused, not retried', () => {
 
   test('a pixel bomb or HTML as text-to-image base64', async () => {
     const client = emulatorClient(emu.url, rec);
-    emu.setFaults({ rules: [{ match: 'POST /v1/ai/text-to-image', times: 1, fault: { kind: 'pixel_bomb' } }, { match: 'POST /v1/ai/text-to-image', times: 1, fault: { kind: 'non_image' } }] });
-    await expect(client.textToImage(ctx, { prompt: 'boom' })).rejects.toMatchObject({ code: 'invalid_image', detail: { reason: 'pixel_limit' } });
-    await expect(client.textToImage(ctx, { prompt: 'html' })).rejects.toMatchObject({ code: 'invalid_image', detail: { reason: 'not_image' } });
+    emu.setFaults({
+      rules: [
+        { match: 'POST /v1/ai/text-to-image', times: 1, fault: { kind: 'pixel_bomb' } },
+        { match: 'POST /v1/ai/text-to-image', times: 1, fault: { kind: 'non_image' } },
+      ],
+    });
+    await expect(client.textToImage(ctx, { prompt: 'boom' })).rejects.toMatchObject({
+      code: 'invalid_image',
+      detail: { reason: 'pixel_limit' },
+    });
+    await expect(client.textToImage(ctx, { prompt: 'html' })).rejects.toMatchObject({
+      code: 'invalid_image',
+      detail: { reason: 'not_image' },
+    });
     expect(emu.calls()).toHaveLength(2);
   });
 
   test.each([true, false])('a body over the byte cap (Content-Length declared: %s)', async (declareLength) => {
-    const e = await downloadWith({ rules: [{ match: 'files', fault: { kind: 'oversize', bytes: 40 * 1024 * 1024, declareLength } }] });
+    const e = await downloadWith({
+      rules: [{ match: 'files', fault: { kind: 'oversize', bytes: 40 * 1024 * 1024, declareLength } }],
+    });
     expect(e).toMatchObject({ code: 'unsafe_download', detail: { reason: 'too_large' } });
     expect(emu.calls().filter((c) => c.endpoint === 'GET /files/{token}')).toHaveLength(1);
   });
@@ -241,9 +303,14 @@ describe('hostile downloads are refused, not retried', () => {
       const id = (await client.search(ctx, { term: 'x' })).items[0].id;
       const link = await client.getDownloadLink(ctx, id);
       await new Promise((r) => setTimeout(r, 10));
-      await expect(client.downloadGenerated(ctx, link.url)).rejects.toMatchObject({ code: 'upstream_rejected', detail: { status: 403 } });
+      await expect(client.downloadGenerated(ctx, link.url)).rejects.toMatchObject({
+        code: 'upstream_rejected',
+        detail: { status: 403 },
+      });
       expectRowsMatchCalls(rec.rows, short.calls());
-    } finally { await short.close(); }
+    } finally {
+      await short.close();
+    }
   });
 });
 
@@ -254,11 +321,22 @@ describe('the image-source use case on the emulator', () => {
       const client = emulatorClient(strict.url, rec);
       // Rank premium first by asking for premium only: every candidate is premium and refused.
       const src = createImageSource({ client, quota: createMemoryQuotaGuard({}, rec), pricing: defaultPricing });
-      const got = await src.source({ orgId: ORG, spec: { source: 'stock', query: 'city skyline at night' }, aspect: 'wide' });
+      const got = await src.source({
+        orgId: ORG,
+        spec: { source: 'stock', query: 'city skyline at night' },
+        aspect: 'wide',
+      });
       expect(got.license.type).toBe('freemium');
-      const premiumTry = await failure(client.downloadResource(ctx, (await client.search(ctx, { term: 'x', filters: { license: ['premium'] } })).items[0].id));
+      const premiumTry = await failure(
+        client.downloadResource(
+          ctx,
+          (await client.search(ctx, { term: 'x', filters: { license: ['premium'] } })).items[0].id,
+        ),
+      );
       expect(premiumTry).toMatchObject({ code: 'upstream_rejected', detail: { status: 403 } });
       expectRowsMatchCalls(rec.rows, strict.calls());
-    } finally { await strict.close(); }
+    } finally {
+      await strict.close();
+    }
   });
 });

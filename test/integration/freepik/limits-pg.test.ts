@@ -48,10 +48,19 @@ describe('global token bucket (rate_limit_buckets)', () => {
     const orgId = await org('bucket-a');
     const key = 'freepik:global:test-share';
     // Two "Lambda instances": separate pools, separate clients, one bucket row.
-    const callers = [t.app, second].map((h) => emulatorClient(emu.url, createPgUsageRecorder(h.db), { deadlineMs: 2_000 }, {
-      rateLimiter: createPgTokenBucket(h.db, { key, capacity: 3, refillPerSecond: 0.0001 }),
-    }));
-    const results = await Promise.allSettled(callers.flatMap((c) => [1, 2, 3].map((i) => c.search({ orgId }, { term: `share ${i}` }))));
+    const callers = [t.app, second].map((h) =>
+      emulatorClient(
+        emu.url,
+        createPgUsageRecorder(h.db),
+        { deadlineMs: 2_000 },
+        {
+          rateLimiter: createPgTokenBucket(h.db, { key, capacity: 3, refillPerSecond: 0.0001 }),
+        },
+      ),
+    );
+    const results = await Promise.allSettled(
+      callers.flatMap((c) => [1, 2, 3].map((i) => c.search({ orgId }, { term: `share ${i}` }))),
+    );
     const ok = results.filter((r) => r.status === 'fulfilled');
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(ok).toHaveLength(3);
@@ -71,10 +80,19 @@ describe('global token bucket (rate_limit_buckets)', () => {
   test('callers wait for refill instead of failing when the deadline allows it', async () => {
     const orgId = await org('bucket-b');
     const key = 'freepik:global:test-wait';
-    const callers = [t.app, second].map((h) => emulatorClient(emu.url, createPgUsageRecorder(h.db), { deadlineMs: 10_000 }, {
-      rateLimiter: createPgTokenBucket(h.db, { key, capacity: 1, refillPerSecond: 25 }),
-    }));
-    const results = await Promise.allSettled(callers.flatMap((c) => [1, 2, 3].map((i) => c.search({ orgId }, { term: `wait ${i}` }))));
+    const callers = [t.app, second].map((h) =>
+      emulatorClient(
+        emu.url,
+        createPgUsageRecorder(h.db),
+        { deadlineMs: 10_000 },
+        {
+          rateLimiter: createPgTokenBucket(h.db, { key, capacity: 1, refillPerSecond: 25 }),
+        },
+      ),
+    );
+    const results = await Promise.allSettled(
+      callers.flatMap((c) => [1, 2, 3].map((i) => c.search({ orgId }, { term: `wait ${i}` }))),
+    );
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     expect(emu.calls()).toHaveLength(6);
     expect(await usageRows(orgId)).toHaveLength(6);
@@ -84,15 +102,23 @@ describe('global token bucket (rate_limit_buckets)', () => {
 describe('per-tenant monthly quota', () => {
   test('a tenant over its credit quota is stopped before any HTTP call; spend was recorded atomically before', async () => {
     const orgId = await org('quota-credits', { credits: 1 });
-    const src = createImageSource({ client: emulatorClient(emu.url, createPgUsageRecorder(t.app.db)), quota: createPgQuotaGuard(t.app.db), pricing: defaultPricing });
+    const src = createImageSource({
+      client: emulatorClient(emu.url, createPgUsageRecorder(t.app.db)),
+      quota: createPgQuotaGuard(t.app.db),
+      pricing: defaultPricing,
+    });
     const first = await src.source({ orgId, spec: { source: 'ai', prompt: 'a paper boat' } });
     expect(first.creditsSpent).toBe(1);
-    const [counter] = await t.owner`select credits::float8 as credits, cost_usd::float8 as cost_usd, calls from usage_counters where organization_id = ${orgId}`;
+    const [counter] =
+      await t.owner`select credits::float8 as credits, cost_usd::float8 as cost_usd, calls from usage_counters where organization_id = ${orgId}`;
     expect(counter).toEqual({ credits: 1, cost_usd: defaultPricing.textToImage.costUsd, calls: 1 });
 
     emu.reset();
     const before = (await usageRows(orgId)).length;
-    for (const spec of [{ source: 'ai' as const, prompt: 'another boat' }, { source: 'stock' as const, query: 'boat' }]) {
+    for (const spec of [
+      { source: 'ai' as const, prompt: 'another boat' },
+      { source: 'stock' as const, query: 'boat' },
+    ]) {
       const e = await src.source({ orgId, spec }).catch((x) => x);
       expect(e).toBeInstanceOf(AppError);
       expect(e.code).toBe('quota_exceeded');
@@ -104,19 +130,33 @@ describe('per-tenant monthly quota', () => {
 
   test('a money budget too small for an AI image refuses it with zero calls, while free stock still works', async () => {
     const orgId = await org('quota-budget', { usd: '0.0010' });
-    const src = createImageSource({ client: emulatorClient(emu.url, createPgUsageRecorder(t.app.db)), quota: createPgQuotaGuard(t.app.db), pricing: defaultPricing });
-    await expect(src.source({ orgId, spec: { source: 'ai', prompt: 'too expensive' } })).rejects.toMatchObject({ code: 'quota_exceeded', detail: { limit: 'budget_usd' } });
+    const src = createImageSource({
+      client: emulatorClient(emu.url, createPgUsageRecorder(t.app.db)),
+      quota: createPgQuotaGuard(t.app.db),
+      pricing: defaultPricing,
+    });
+    await expect(src.source({ orgId, spec: { source: 'ai', prompt: 'too expensive' } })).rejects.toMatchObject({
+      code: 'quota_exceeded',
+      detail: { limit: 'budget_usd' },
+    });
     expect(emu.calls()).toEqual([]);
-    const img = await src.source({ orgId, spec: { source: 'stock', query: 'free things' }, aspect: 'square', preferredSize: 'small' });
+    const img = await src.source({
+      orgId,
+      spec: { source: 'stock', query: 'free things' },
+      aspect: 'square',
+      preferredSize: 'small',
+    });
     expect(img.license.type).toBe('freemium');
     expect(emu.calls().length).toBeGreaterThan(0);
   });
 
-  test('last month\'s spend does not count against this month', async () => {
+  test("last month's spend does not count against this month", async () => {
     const orgId = await org('quota-month', { credits: 1 });
     await t.owner`insert into usage_counters (organization_id, month, credits, cost_usd, calls)
       values (${orgId}, (date_trunc('month', now() at time zone 'UTC') - interval '1 month')::date, 50, 5, 50)`;
-    await expect(createPgQuotaGuard(t.app.db).assertWithinQuota(orgId, { credits: 1, costUsd: 0.005 })).resolves.toBeUndefined();
+    await expect(
+      createPgQuotaGuard(t.app.db).assertWithinQuota(orgId, { credits: 1, costUsd: 0.005 }),
+    ).resolves.toBeUndefined();
   });
 });
 
@@ -124,17 +164,26 @@ describe('metering (api_usage)', () => {
   test('one row per HTTP attempt, retries and failures included, matching the emulator one for one', async () => {
     const orgId = await org('meter');
     const requestId = '5e1ec7ed-0000-4000-8000-0000000000aa';
-    const src = createImageSource({ client: emulatorClient(emu.url, createPgUsageRecorder(t.app.db)), quota: createPgQuotaGuard(t.app.db), pricing: defaultPricing });
-    emu.setFaults({ rules: [
-      { match: 'GET /v1/resources', times: 1, fault: { kind: 'status', status: 429 } },
-      { match: 'files', times: 1, fault: { kind: 'status', status: 503 } },
-      { match: 'POST /v1/ai/text-to-image', times: 1, fault: { kind: 'status', status: 503 } },
-    ] });
+    const src = createImageSource({
+      client: emulatorClient(emu.url, createPgUsageRecorder(t.app.db)),
+      quota: createPgQuotaGuard(t.app.db),
+      pricing: defaultPricing,
+    });
+    emu.setFaults({
+      rules: [
+        { match: 'GET /v1/resources', times: 1, fault: { kind: 'status', status: 429 } },
+        { match: 'files', times: 1, fault: { kind: 'status', status: 503 } },
+        { match: 'POST /v1/ai/text-to-image', times: 1, fault: { kind: 'status', status: 503 } },
+      ],
+    });
     await src.source({ orgId, requestId, spec: { source: 'stock', query: 'green hills' }, aspect: 'wide' });
     await src.source({ orgId, requestId, spec: { source: 'ai', prompt: 'green hills at dawn' }, aspect: 'wide' });
     const rows = await usageRows(orgId);
     const calls = emu.calls();
-    expectRowsMatchCalls(rows.map((r) => ({ endpoint: r.endpoint as string, statusCode: r.status_code as number | null })), calls);
+    expectRowsMatchCalls(
+      rows.map((r) => ({ endpoint: r.endpoint as string, statusCode: r.status_code as number | null })),
+      calls,
+    );
     expect(rows.map((r) => [r.endpoint, r.status_code, r.outcome, r.retry_number, r.credits])).toEqual([
       ['GET /v1/resources', 429, 'retryable_error', 0, 0],
       ['GET /v1/resources', 200, 'success', 1, 0],
@@ -151,16 +200,39 @@ describe('metering (api_usage)', () => {
     // once and not repeated; the request fails saying so instead of paying twice.
     const cut = '5e1ec7ed-0000-4000-8000-0000000000ab';
     emu.setFaults({ rules: [{ match: 'POST /v1/ai/text-to-image', times: 1, fault: { kind: 'reset' } }] });
-    const e = await src.source({ orgId, requestId: cut, spec: { source: 'ai', prompt: 'green hills at dusk' }, aspect: 'wide' }).then(() => undefined, (x: unknown) => x);
+    const e = await src
+      .source({ orgId, requestId: cut, spec: { source: 'ai', prompt: 'green hills at dusk' }, aspect: 'wide' })
+      .then(
+        () => undefined,
+        (x: unknown) => x,
+      );
     expect(e).toMatchObject({ code: 'upstream_uncertain', retryable: false });
-    expect((await usageRows(orgId)).filter((r) => r.request_id === cut).map((r) => [r.endpoint, r.outcome])).toEqual([['POST /v1/ai/text-to-image', 'network_error']]);
+    expect((await usageRows(orgId)).filter((r) => r.request_id === cut).map((r) => [r.endpoint, r.outcome])).toEqual([
+      ['POST /v1/ai/text-to-image', 'network_error'],
+    ]);
   });
 
   test('rows are tenant data: another tenant sees none of them', async () => {
     const a = await org('rls-a');
     const b = await org('rls-b');
-    await createPgUsageRecorder(t.app.db).record({ organizationId: a, provider: 'freepik', endpoint: 'GET /v1/resources', method: 'GET', statusCode: 200, outcome: 'success', latencyMs: 5, credits: 0, costUsd: 0, retryNumber: 0 });
-    const seen = (orgId: string) => withTenant(t.app.db, { orgId }, async (tx) => (await tx.execute<{ n: number }>(sql`select count(*)::int as n from api_usage`))[0].n);
+    await createPgUsageRecorder(t.app.db).record({
+      organizationId: a,
+      provider: 'freepik',
+      endpoint: 'GET /v1/resources',
+      method: 'GET',
+      statusCode: 200,
+      outcome: 'success',
+      latencyMs: 5,
+      credits: 0,
+      costUsd: 0,
+      retryNumber: 0,
+    });
+    const seen = (orgId: string) =>
+      withTenant(
+        t.app.db,
+        { orgId },
+        async (tx) => (await tx.execute<{ n: number }>(sql`select count(*)::int as n from api_usage`))[0].n,
+      );
     expect(await seen(a)).toBe(1);
     expect(await seen(b)).toBe(0);
   });
@@ -168,8 +240,25 @@ describe('metering (api_usage)', () => {
   test('concurrent paid calls add up exactly in usage_counters', async () => {
     const orgId = await org('counter');
     const rec = createPgUsageRecorder(t.app.db);
-    await Promise.all(Array.from({ length: 20 }, (_, i) => rec.record({ organizationId: orgId, provider: 'freepik', endpoint: 'POST /v1/ai/mystic', method: 'POST', statusCode: 200, outcome: 'success', latencyMs: 1, credits: 1, costUsd: 0.11, retryNumber: 0, requestId: i % 2 ? 'not-a-uuid' : null })));
-    const [c] = await t.owner`select credits::float8 as credits, cost_usd::numeric::text as cost, calls from usage_counters where organization_id = ${orgId}`;
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        rec.record({
+          organizationId: orgId,
+          provider: 'freepik',
+          endpoint: 'POST /v1/ai/mystic',
+          method: 'POST',
+          statusCode: 200,
+          outcome: 'success',
+          latencyMs: 1,
+          credits: 1,
+          costUsd: 0.11,
+          retryNumber: 0,
+          requestId: i % 2 ? 'not-a-uuid' : null,
+        }),
+      ),
+    );
+    const [c] =
+      await t.owner`select credits::float8 as credits, cost_usd::numeric::text as cost, calls from usage_counters where organization_id = ${orgId}`;
     expect(c).toEqual({ credits: 20, cost: '2.200000', calls: 20 });
   });
 });

@@ -18,7 +18,8 @@ const saved = { ...process.env };
 beforeAll(async () => {
   t = await createTestDatabase();
   emu = await startFreepikEmulator();
-  const [o] = await t.owner`insert into organizations (name, slug) values ('Wiring', ${`wiring-${randomUUID().slice(0, 8)}`}) returning id`;
+  const [o] =
+    await t.owner`insert into organizations (name, slug) values ('Wiring', ${`wiring-${randomUUID().slice(0, 8)}`}) returning id`;
   orgId = o.id as string;
 });
 afterAll(async () => {
@@ -31,8 +32,13 @@ afterAll(async () => {
 /** The Lambda's image source for this environment: one token, one more per second. */
 async function lambdaImageSource(maxWaitMs: number) {
   Object.assign(process.env, {
-    FREEPIK_BASE_URL: emu.url, FREEPIK_API_KEY: 'emulator-key', FREEPIK_LOCAL_HTTP_HOSTS: '127.0.0.1',
-    FREEPIK_RATE_KEY: `wiring:${randomUUID()}`, FREEPIK_RATE_CAPACITY: '1', FREEPIK_RATE_PER_SECOND: '1', FREEPIK_RATE_MAX_WAIT_MS: String(maxWaitMs),
+    FREEPIK_BASE_URL: emu.url,
+    FREEPIK_API_KEY: 'emulator-key',
+    FREEPIK_LOCAL_HTTP_HOSTS: '127.0.0.1',
+    FREEPIK_RATE_KEY: `wiring:${randomUUID()}`,
+    FREEPIK_RATE_CAPACITY: '1',
+    FREEPIK_RATE_PER_SECOND: '1',
+    FREEPIK_RATE_MAX_WAIT_MS: String(maxWaitMs),
   });
   resetWorkflowDeps();
   await loadSourceConfig();

@@ -45,18 +45,35 @@ export async function furnishTenant(api: TestApi, label: string): Promise<Tenant
   const base = `/v1/orgs/${org.id}`;
   const brand = await api.call('POST', `${base}/brands`, { token: t, body: brandBody(`Brand ${tag}`) });
   ok(brand, 'brand');
-  const asset = await api.call('POST', `${base}/brands/${brand.body.id}/assets`, { token: t, body: { name: `asset-${tag}.png`, contentType: 'image/png', tags: [`tag${tag}`] } });
+  const asset = await api.call('POST', `${base}/brands/${brand.body.id}/assets`, {
+    token: t,
+    body: { name: `asset-${tag}.png`, contentType: 'image/png', tags: [`tag${tag}`] },
+  });
   ok(asset, 'asset');
-  const template = await api.call('POST', `${base}/templates`, { token: t, body: { brandId: brand.body.id, name: `Template ${tag}`, layers: templateLayers } });
+  const template = await api.call('POST', `${base}/templates`, {
+    token: t,
+    body: { brandId: brand.body.id, name: `Template ${tag}`, layers: templateLayers },
+  });
   ok(template, 'template');
-  const workflow = await api.call('POST', `${base}/approval-workflows`, { token: t, body: { name: `Workflow ${tag}`, steps: [{ name: 'Review', approvers: { roles: ['approver'] } }] } });
+  const workflow = await api.call('POST', `${base}/approval-workflows`, {
+    token: t,
+    body: { name: `Workflow ${tag}`, steps: [{ name: 'Review', approvers: { roles: ['approver'] } }] },
+  });
   ok(workflow, 'workflow');
   const request = await api.call('POST', `${base}/content-requests`, {
     token: t,
-    body: { brandId: brand.body.id, brief: { headline: `Headline ${tag}` }, image: { source: 'stock', query: 'coffee' }, platforms: ['instagram_square'] },
+    body: {
+      brandId: brand.body.id,
+      brief: { headline: `Headline ${tag}` },
+      image: { source: 'stock', query: 'coffee' },
+      platforms: ['instagram_square'],
+    },
   });
   ok(request, 'content request');
-  const webhook = await api.call('POST', `${base}/webhooks`, { token: t, body: { url: `https://hooks.example.com/${tag}` } });
+  const webhook = await api.call('POST', `${base}/webhooks`, {
+    token: t,
+    body: { url: `https://hooks.example.com/${tag}` },
+  });
   ok(webhook, 'webhook');
 
   // A request waiting for approval, with a generated asset and a variant (what the pipeline leaves).
@@ -80,14 +97,38 @@ export async function furnishTenant(api: TestApi, label: string): Promise<Tenant
     returning id`;
 
   const tenant: Tenant = {
-    label, orgId: org.id, owner, member, approver,
-    brandId: brand.body.id, assetId: asset.body.asset.id, templateId: template.body.id, workflowId: workflow.body.id,
-    requestId, approvalId: approval.id, webhookId: webhook.body.id, variantId: variant.id,
+    label,
+    orgId: org.id,
+    owner,
+    member,
+    approver,
+    brandId: brand.body.id,
+    assetId: asset.body.asset.id,
+    templateId: template.body.id,
+    workflowId: workflow.body.id,
+    requestId,
+    approvalId: approval.id,
+    webhookId: webhook.body.id,
+    variantId: variant.id,
     secrets: [],
   };
   tenant.secrets = [
-    tag, org.id, owner.id, member.id, approver.id, owner.email, member.email, tenant.brandId, tenant.assetId, tenant.templateId,
-    tenant.workflowId, tenant.requestId, tenant.approvalId, tenant.webhookId, tenant.variantId, webhook.body.secret,
+    tag,
+    org.id,
+    owner.id,
+    member.id,
+    approver.id,
+    owner.email,
+    member.email,
+    tenant.brandId,
+    tenant.assetId,
+    tenant.templateId,
+    tenant.workflowId,
+    tenant.requestId,
+    tenant.approvalId,
+    tenant.webhookId,
+    tenant.variantId,
+    webhook.body.secret,
   ];
   return tenant;
 }
@@ -95,8 +136,15 @@ export async function furnishTenant(api: TestApi, label: string): Promise<Tenant
 /** Path with `{param}`s filled from the tenant; unknown params get a fresh UUID (or a junk token). */
 export function fillPath(route: RouteEntry, t: Tenant, overrides: Record<string, string> = {}): string {
   const byParam: Record<string, string> = {
-    orgId: t.orgId, brandId: t.brandId, assetId: t.assetId, templateId: t.templateId, workflowId: t.workflowId,
-    requestId: t.requestId, approvalId: t.approvalId, webhookId: t.webhookId, userId: t.member.id,
+    orgId: t.orgId,
+    brandId: t.brandId,
+    assetId: t.assetId,
+    templateId: t.templateId,
+    workflowId: t.workflowId,
+    requestId: t.requestId,
+    approvalId: t.approvalId,
+    webhookId: t.webhookId,
+    userId: t.member.id,
     token: randomBytes(32).toString('base64url'),
   };
   return route.path.replace(/\{(\w+)\+?\}/g, (_m, name: string) => overrides[name] ?? byParam[name] ?? randomUUID());
@@ -119,11 +167,26 @@ export function sampleBody(route: RouteEntry, t: Tenant): unknown {
     previewTemplate: { platform: 'instagram_square', brief: { headline: 'Hello' }, assetId: t.assetId },
     createWorkflow: { name: `W ${n}`, steps: [{ name: 'Review', approvers: { roles: ['approver'] } }] },
     updateWorkflow: { name: `W2 ${n}` },
-    createContentRequest: { brandId: t.brandId, brief: { headline: 'Hello' }, image: { source: 'stock', query: 'coffee' }, platforms: ['instagram_square'] },
+    createContentRequest: {
+      brandId: t.brandId,
+      brief: { headline: 'Hello' },
+      image: { source: 'stock', query: 'coffee' },
+      platforms: ['instagram_square'],
+    },
     decideApproval: { decision: 'approve' },
     createWebhook: { url: `https://hooks.example.com/${n}` },
     updateWebhook: { isActive: false },
-    ingestMetrics: { points: [{ variantId: t.variantId, platform: 'instagram', metric: 'likes', value: 1, recordedAt: new Date().toISOString() }] },
+    ingestMetrics: {
+      points: [
+        {
+          variantId: t.variantId,
+          platform: 'instagram',
+          metric: 'likes',
+          value: 1,
+          recordedAt: new Date().toISOString(),
+        },
+      ],
+    },
   };
   if (route.id in samples) return samples[route.id];
   return route.request ? {} : undefined;
@@ -134,12 +197,25 @@ export const hasSample = (route: RouteEntry) => !route.request || JSON.stringify
 
 /** A tenant-shaped placeholder (collection time, before any tenant exists): every id is "ID". */
 export const STAND_IN = {
-  orgId: 'ID', brandId: 'ID', assetId: 'ID', templateId: 'ID', workflowId: 'ID', requestId: 'ID', approvalId: 'ID', webhookId: 'ID', variantId: 'ID',
-  member: { id: 'ID' }, owner: { id: 'ID' }, approver: { id: 'ID' }, secrets: [], label: 'stand-in',
+  orgId: 'ID',
+  brandId: 'ID',
+  assetId: 'ID',
+  templateId: 'ID',
+  workflowId: 'ID',
+  requestId: 'ID',
+  approvalId: 'ID',
+  webhookId: 'ID',
+  variantId: 'ID',
+  member: { id: 'ID' },
+  owner: { id: 'ID' },
+  approver: { id: 'ID' },
+  secrets: [],
+  label: 'stand-in',
 } as unknown as Tenant;
 
 /** True when the route's body is JSON (not a form post). */
-export const takesJson = (r: RouteEntry) => !!r.request && (r.consumes ?? ['application/json']).includes('application/json');
+export const takesJson = (r: RouteEntry) =>
+  !!r.request && (r.consumes ?? ['application/json']).includes('application/json');
 
 /** Top-level keys of an object schema (zod 4 keeps `.shape` through refine/superRefine). */
 export function schemaKeys(schema: z.ZodType | undefined): string[] | undefined {
@@ -154,15 +230,34 @@ export async function forgedTokens(api: TestApi, email: string): Promise<Record<
   const claims = { email, name: 'Mallory', token_use: 'id' };
   const now = Math.floor(Date.now() / 1000);
   const { privateKey: otherKey } = await generateKeyPair('ES256');
-  const signedByOther = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid }).setIssuer(api.auth.issuer)
-    .setAudience(api.auth.audience).setSubject(subjectForEmail(email)).setIssuedAt(now).setExpirationTime(now + 3600).sign(otherKey);
+  const signedByOther = await new SignJWT(claims)
+    .setProtectedHeader({ alg: 'ES256', kid })
+    .setIssuer(api.auth.issuer)
+    .setAudience(api.auth.audience)
+    .setSubject(subjectForEmail(email))
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .sign(otherKey);
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const payload = { ...claims, iss: api.auth.issuer, aud: api.auth.audience, sub: subjectForEmail(email), iat: now, exp: now + 3600 };
+  const payload = {
+    ...claims,
+    iss: api.auth.issuer,
+    aud: api.auth.audience,
+    sub: subjectForEmail(email),
+    iat: now,
+    exp: now + 3600,
+  };
   const algNone = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`;
   // HS256 "signed" with the public key: the classic algorithm-confusion forgery.
   const pub = new TextEncoder().encode(JSON.stringify(jwks.keys[0]));
-  const hsConfused = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid }).setIssuer(api.auth.issuer)
-    .setAudience(api.auth.audience).setSubject(subjectForEmail(email)).setIssuedAt(now).setExpirationTime(now + 3600).sign(pub);
+  const hsConfused = await new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', kid })
+    .setIssuer(api.auth.issuer)
+    .setAudience(api.auth.audience)
+    .setSubject(subjectForEmail(email))
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .sign(pub);
   // A genuine token whose payload was edited to another subject (signature no longer matches).
   const genuine = await api.token(`someone-${randomBytes(3).toString('hex')}@example.test`);
   const [h, , s] = genuine.split('.');
@@ -179,9 +274,20 @@ export async function forgedTokens(api: TestApi, email: string): Promise<Record<
 }
 
 const TENANT_TABLES = [
-  'organizations', 'user_organizations', 'brand_profiles', 'brand_assets', 'content_templates', 'approval_workflows',
-  'content_requests', 'generated_assets', 'asset_variants', 'content_approvals', 'approval_decisions', 'approval_links',
-  'webhook_endpoints', 'content_analytics',
+  'organizations',
+  'user_organizations',
+  'brand_profiles',
+  'brand_assets',
+  'content_templates',
+  'approval_workflows',
+  'content_requests',
+  'generated_assets',
+  'asset_variants',
+  'content_approvals',
+  'approval_decisions',
+  'approval_links',
+  'webhook_endpoints',
+  'content_analytics',
 ];
 
 /** A digest of every business row of the organization (audit log and rate buckets excluded). */
@@ -190,12 +296,17 @@ export async function snapshot(api: TestApi, orgId: string): Promise<Record<stri
   for (const table of TENANT_TABLES) {
     const col = table === 'organizations' ? 'id' : 'organization_id';
     const [r] = await api.db.owner.unsafe<{ n: number; digest: string | null }[]>(
-      `select count(*)::int as n, md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as digest from ${table} t where ${col} = $1`, [orgId]);
+      `select count(*)::int as n, md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as digest from ${table} t where ${col} = $1`,
+      [orgId],
+    );
     out[table] = `${r.n}:${r.digest}`;
   }
   return out;
 }
 
 /** Asserts-friendly description of a response. */
-export const describeResponse = (method: string, path: string, r: { status: number; contentType: string; text: string }) =>
-  `${method} ${path} -> ${r.status} ${r.contentType} ${r.text.slice(0, 240)}`;
+export const describeResponse = (
+  method: string,
+  path: string,
+  r: { status: number; contentType: string; text: string },
+) => `${method} ${path} -> ${r.status} ${r.contentType} ${r.text.slice(0, 240)}`;

@@ -27,13 +27,20 @@ let s3: LocalS3;
 let dataDir: string;
 const ENV: Record<string, string> = {
   // Fast client-side retries and short timeouts, so the state machine's own Retry is reached quickly.
-  FREEPIK_MAX_RETRIES: '1', FREEPIK_BACKOFF_BASE_MS: '10', FREEPIK_BACKOFF_MAX_MS: '20',
-  FREEPIK_TIMEOUT_MS: '800', FREEPIK_DOWNLOAD_TIMEOUT_MS: '800', FREEPIK_DEADLINE_MS: '4000',
+  FREEPIK_MAX_RETRIES: '1',
+  FREEPIK_BACKOFF_BASE_MS: '10',
+  FREEPIK_BACKOFF_MAX_MS: '20',
+  FREEPIK_TIMEOUT_MS: '800',
+  FREEPIK_DOWNLOAD_TIMEOUT_MS: '800',
+  FREEPIK_DEADLINE_MS: '4000',
 };
 const savedEnv: Record<string, string | undefined> = {};
 
 beforeAll(async () => {
-  for (const [k, v] of Object.entries(ENV)) { savedEnv[k] = process.env[k]; process.env[k] = v; }
+  for (const [k, v] of Object.entries(ENV)) {
+    savedEnv[k] = process.env[k];
+    process.env[k] = v;
+  }
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'svp-proof-faults-'));
   // State machine retry pauses shortened (the definition's 1 s, 2 s, 4 s... would only slow the suite).
   h = await startWorkflowHarness({ dataDir, retryDelayMs: 300 });
@@ -47,22 +54,37 @@ afterAll(async () => {
   await h?.close();
   await s3?.close().catch(() => {});
   rmSync(dataDir, { recursive: true, force: true });
-  for (const [k, v] of Object.entries(savedEnv)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+  for (const [k, v] of Object.entries(savedEnv)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
 });
 
 afterEach(async () => {
   h.stack.freepik.emulator!.reset();
   // Leave nothing running for the next test: stop what is still executing or waiting.
-  for (const e of h.stack.runner.list({ status: 'RUNNING' })) await h.stack.runner.stop({ executionName: e.executionName, reason: 'test over' });
+  for (const e of h.stack.runner.list({ status: 'RUNNING' }))
+    await h.stack.runner.stop({ executionName: e.executionName, reason: 'test over' });
 });
 
-const SETTLED: RequestStatus[] = ['awaiting_approval', 'published', 'rejected', 'changes_requested', 'failed', 'cancelled'];
+const SETTLED: RequestStatus[] = [
+  'awaiting_approval',
+  'published',
+  'rejected',
+  'changes_requested',
+  'failed',
+  'cancelled',
+];
 
 /**
  * Waits until the request rests: final, or waiting for approval. Fails fast with "stuck" when the
  * execution of its current run ended while the request still claims to be working.
  */
-async function settle(requestId: string, timeoutMs = 90_000, runner: LocalWorkflowRunner = h.stack.runner): Promise<RequestRowView> {
+async function settle(
+  requestId: string,
+  timeoutMs = 90_000,
+  runner: LocalWorkflowRunner = h.stack.runner,
+): Promise<RequestRowView> {
   const until = Date.now() + timeoutMs;
   let endedAt: number | undefined;
   for (;;) {
@@ -72,9 +94,13 @@ async function settle(requestId: string, timeoutMs = 90_000, runner: LocalWorkfl
     if (exec && exec.status !== 'RUNNING') {
       // Give the last write a moment to land; then the request is stuck.
       endedAt ??= Date.now();
-      if (Date.now() - endedAt > 2000) throw new Error(`request ${requestId} is stuck: status ${r.status}, execution ${exec.status} (${exec.error}: ${exec.cause})`);
+      if (Date.now() - endedAt > 2000)
+        throw new Error(
+          `request ${requestId} is stuck: status ${r.status}, execution ${exec.status} (${exec.error}: ${exec.cause})`,
+        );
     }
-    if (Date.now() > until) throw new Error(`request ${requestId} still ${r.status} after ${timeoutMs} ms (execution ${exec?.status})`);
+    if (Date.now() > until)
+      throw new Error(`request ${requestId} still ${r.status} after ${timeoutMs} ms (execution ${exec?.status})`);
     await new Promise((res) => setTimeout(res, 100));
   }
 }
@@ -114,17 +140,23 @@ async function expectRecovered(requestId: string) {
 
 describe('Freepik misbehaving', () => {
   test('a short 429 storm is ridden out by the retries: the request reaches approval, the image bought once', async () => {
-    const { requestId } = await submitWith({ rules: [{ match: 'api', times: 5, fault: { kind: 'status', status: 429, retryAfter: '0' } }] });
+    const { requestId } = await submitWith({
+      rules: [{ match: 'api', times: 5, fault: { kind: 'status', status: 429, retryAfter: '0' } }],
+    });
     await expectRecovered(requestId);
     expect((await usage(requestId)).filter((u) => u.status_code === 429)).toHaveLength(5);
     expect(h.events.some((e) => e.type === 'state_retried' && e.requestId === requestId)).toBe(true);
   });
 
   test('a 429 storm that does not end fails the request as upstream_unavailable after bounded retries', async () => {
-    const { requestId } = await submitWith({ rules: [{ match: 'api', fault: { kind: 'status', status: 429, retryAfter: '0' } }] });
+    const { requestId } = await submitWith({
+      rules: [{ match: 'api', fault: { kind: 'status', status: 429, retryAfter: '0' } }],
+    });
     await expectFailedAtSource(requestId, 'upstream_unavailable', /Freepik is unavailable|429/);
     // Bounded: the client's 2 attempts x the state machine's attempts (1 + MaxAttempts), no more.
-    const retry = (h.stack.runner.workflow.definition.States['Source image'].Retry as Array<{ MaxAttempts: number }>)[0];
+    const retry = (
+      h.stack.runner.workflow.definition.States['Source image'].Retry as Array<{ MaxAttempts: number }>
+    )[0];
     const calls = h.stack.freepik.emulator!.calls().filter((c) => c.status === 429);
     expect(calls.length).toBeGreaterThanOrEqual(retry.MaxAttempts + 1);
     expect(calls.length).toBeLessThanOrEqual(2 * (retry.MaxAttempts + 1));
@@ -139,7 +171,9 @@ describe('Freepik misbehaving', () => {
   });
 
   test('answers slower than the timeout: timed-out calls are retried, and a provider that never answers in time fails the request', async () => {
-    const once = await submitWith({ rules: [{ match: 'GET /v1/resources', times: 2, fault: { kind: 'slow', delayMs: 2000 } }] });
+    const once = await submitWith({
+      rules: [{ match: 'GET /v1/resources', times: 2, fault: { kind: 'slow', delayMs: 2000 } }],
+    });
     await expectRecovered(once.requestId);
     h.stack.freepik.emulator!.reset();
     const never = await submitWith({ rules: [{ match: 'GET /v1/resources', fault: { kind: 'slow', delayMs: 2000 } }] });
@@ -147,7 +181,9 @@ describe('Freepik misbehaving', () => {
   });
 
   test('malformed JSON from the API is treated as a transient fault and fails cleanly when it persists', async () => {
-    const { requestId } = await submitWith({ rules: [{ match: 'GET /v1/resources', fault: { kind: 'malformed_json' } }] });
+    const { requestId } = await submitWith({
+      rules: [{ match: 'GET /v1/resources', fault: { kind: 'malformed_json' } }],
+    });
     await expectFailedAtSource(requestId, 'upstream_unavailable', /not JSON|unavailable/);
   });
 
@@ -158,7 +194,9 @@ describe('Freepik misbehaving', () => {
   });
 
   test('a decompression bomb (tiny PNG claiming 100k x 100k pixels) is refused before decoding', async () => {
-    const { requestId } = await submitWith({ rules: [{ match: 'files', fault: { kind: 'pixel_bomb', width: 100_000, height: 100_000 } }] });
+    const { requestId } = await submitWith({
+      rules: [{ match: 'files', fault: { kind: 'pixel_bomb', width: 100_000, height: 100_000 } }],
+    });
     await expectFailedAtSource(requestId, 'invalid_image', /megapixels/);
   });
 
@@ -174,7 +212,9 @@ describe('Freepik misbehaving', () => {
 describe('infrastructure going away', () => {
   test('S3 unavailable for a while mid-pipeline: the request completes after retries or fails with a visible reason', async () => {
     // Hold the request in sourcing, take S3 down, bring it back on the same port and directory.
-    h.stack.freepik.emulator!.setFaults({ rules: [{ match: 'GET /v1/resources', times: 1, fault: { kind: 'slow', delayMs: 400 } }] });
+    h.stack.freepik.emulator!.setFaults({
+      rules: [{ match: 'GET /v1/resources', times: 1, fault: { kind: 'slow', delayMs: 400 } }],
+    });
     const { requestId } = await h.submit({ platforms: ['instagram_square', 'facebook'] });
     await h.waitForStatus(requestId, ['sourcing'], 30_000);
     const port = s3.port;
@@ -225,13 +265,22 @@ describe('infrastructure going away', () => {
   });
 
   test('the process killed mid-render (no checkpoint) and restarted: the same run is re-driven from rendering to its approval wait, nothing bought twice', async () => {
-    const { requestId, executionName } = await h.submit({ platforms: ['instagram_square', 'facebook', 'instagram_story'] });
+    const { requestId, executionName } = await h.submit({
+      platforms: ['instagram_square', 'facebook', 'instagram_story'],
+    });
     // The moment a variant starts rendering, the "process" dies: the execution is gone and no
     // task records anything about it (the status stays "rendering").
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { off(); reject(new Error('never reached Render variant')); }, 60_000);
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error('never reached Render variant'));
+      }, 60_000);
       const off = h.stack.runner.onEvent((e) => {
-        if (e.requestId === requestId && e.type === 'state_entered' && e.state === 'Render variant') { clearTimeout(timer); off(); resolve(); }
+        if (e.requestId === requestId && e.type === 'state_entered' && e.state === 'Render variant') {
+          clearTimeout(timer);
+          off();
+          resolve();
+        }
       });
     });
     await h.waitForStatus(requestId, ['rendering'], 30_000);
@@ -245,15 +294,23 @@ describe('infrastructure going away', () => {
     const owner = postgres(h.t.ownerUrl, { max: 1, onnotice: () => {} });
     try {
       const report = await recoverInterruptedRequests({ ownerSql: owner, db: h.stack.db.db, runner });
-      expect(report.redriven).toEqual(expect.arrayContaining([expect.objectContaining({ requestId, fromStatus: 'rendering', run: 1, state: 'Render variants' })]));
+      expect(report.redriven).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ requestId, fromStatus: 'rendering', run: 1, state: 'Render variants' }),
+        ]),
+      );
       const r = await settle(requestId, 90_000, runner);
       // The same run: a restart is not something the user did.
       expect(r).toMatchObject({ status: 'awaiting_approval', run: 1 });
       // One variant per platform (the dead process's half-finished render wrote the same keys).
-      const variants = await h.t.owner<{ platform: string }[]>`SELECT platform FROM asset_variants WHERE request_id = ${requestId} ORDER BY platform`;
+      const variants = await h.t.owner<
+        { platform: string }[]
+      >`SELECT platform FROM asset_variants WHERE request_id = ${requestId} ORDER BY platform`;
       expect(variants.map((v) => v.platform)).toEqual(['facebook', 'instagram_square', 'instagram_story']);
       // One image per layout group that needs its own (the story a tall one), each bought once.
-      const downloads = (await usage(requestId)).filter((u) => u.outcome === 'success' && PAID_DOWNLOAD.test(u.endpoint));
+      const downloads = (await usage(requestId)).filter(
+        (u) => u.outcome === 'success' && PAID_DOWNLOAD.test(u.endpoint),
+      );
       const [bought] = await h.t.owner<{ images: number; decided: number }[]>`SELECT
         (SELECT count(*) FROM generated_assets WHERE request_id = ${requestId})::int AS images,
         (SELECT coalesce(sum(downloads), 0) FROM request_sourcing WHERE request_id = ${requestId})::int AS decided`;
@@ -261,15 +318,26 @@ describe('infrastructure going away', () => {
       expect(downloads).toHaveLength(bought.decided);
       // Only the interrupted step ran again (nothing before it), and the timeline says a restart did it.
       const steps = await h.steps(requestId, 1);
-      expect(steps.filter((s) => s.step === 'source')).toEqual([expect.objectContaining({ status: 'succeeded', detail: expect.objectContaining({ attempts: 1 }) })]);
-      expect(steps.find((s) => s.step === 'recovered')?.detail).toMatchObject({ reason: 'restart', fromStatus: 'rendering', resumedAt: 'Render variants', restarts: 1 });
+      expect(steps.filter((s) => s.step === 'source')).toEqual([
+        expect.objectContaining({ status: 'succeeded', detail: expect.objectContaining({ attempts: 1 }) }),
+      ]);
+      expect(steps.find((s) => s.step === 'recovered')?.detail).toMatchObject({
+        reason: 'restart',
+        fromStatus: 'rendering',
+        resumedAt: 'Render variants',
+        restarts: 1,
+      });
       // Every request the "dead" process left behind is at rest or running again: none is stuck.
       const [{ n }] = await h.t.owner`SELECT count(*)::int AS n FROM content_requests
         WHERE status NOT IN ('awaiting_approval','published','rejected','changes_requested','failed','cancelled')`;
       if (n > 0) {
-        const rows = await h.t.owner<{ id: string; status: RequestStatus; run: number }[]>`SELECT id, status, run FROM content_requests`;
+        const rows = await h.t.owner<
+          { id: string; status: RequestStatus; run: number }[]
+        >`SELECT id, status, run FROM content_requests`;
         for (const row of rows.filter((x) => !isTerminal(x.status) && x.status !== 'awaiting_approval')) {
-          expect(runner.describe(executionNameFor(row.id, row.run))?.status, `request ${row.id} (${row.status})`).toBe('RUNNING');
+          expect(runner.describe(executionNameFor(row.id, row.run))?.status, `request ${row.id} (${row.status})`).toBe(
+            'RUNNING',
+          );
         }
       }
     } finally {

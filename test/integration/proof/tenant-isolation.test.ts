@@ -22,7 +22,17 @@ import { DEFAULT_MAX_BODY_BYTES } from '../../../functions/shared/http/input.js'
 import { isTenantRoute, type RouteEntry } from '../../../functions/shared/http/route-def.js';
 import { startTestApi, type ApiResponse, type TestApi, type TestUser } from '../../support/api.js';
 import {
-  describeResponse, fillPath, forgedTokens, furnishTenant, hasSample, sampleBody, schemaKeys, snapshot, STAND_IN, takesJson, type Tenant,
+  describeResponse,
+  fillPath,
+  forgedTokens,
+  furnishTenant,
+  hasSample,
+  sampleBody,
+  schemaKeys,
+  snapshot,
+  STAND_IN,
+  takesJson,
+  type Tenant,
 } from './attack-support.js';
 
 let api: TestApi;
@@ -34,10 +44,19 @@ const seen: { route: string; status: number }[] = [];
 
 beforeAll(async () => {
   api = await startTestApi();
-  provideApprovals({ publicBaseUrl: api.url, appMode: 'local', sleep: async () => {}, secrets: new FieldCipher(new LocalKeyProvider(Buffer.alloc(32, 9))) });
+  provideApprovals({
+    publicBaseUrl: api.url,
+    appMode: 'local',
+    sleep: async () => {},
+    secrets: new FieldCipher(new LocalKeyProvider(Buffer.alloc(32, 9))),
+  });
   a = await furnishTenant(api, 'attacker');
   b = await furnishTenant(api, 'victim');
-  roleUsers = Object.fromEntries(await Promise.all(orgRoles.map(async (r) => [r, r === 'owner' ? a.owner : await api.member(a.orgId, undefined, r)]))) as Record<OrgRole, TestUser>;
+  roleUsers = Object.fromEntries(
+    await Promise.all(
+      orgRoles.map(async (r) => [r, r === 'owner' ? a.owner : await api.member(a.orgId, undefined, r)]),
+    ),
+  ) as Record<OrgRole, TestUser>;
   victimBefore = await snapshot(api, b.orgId);
 }, 180_000);
 
@@ -51,7 +70,11 @@ const tenantRoutes = routes.filter(isTenantRoute);
 const jwtRoutes = routes.filter((r) => r.auth === 'jwt');
 
 /** One call with the route's sample body (or `body`), checked for the invariants every answer keeps. */
-async function attack(route: RouteEntry, path: string, opts: { token?: string; body?: unknown; rawBody?: string | Buffer; query?: string; contentType?: string } = {}): Promise<ApiResponse> {
+async function attack(
+  route: RouteEntry,
+  path: string,
+  opts: { token?: string; body?: unknown; rawBody?: string | Buffer; query?: string; contentType?: string } = {},
+): Promise<ApiResponse> {
   const url = opts.query ? `${path}?${opts.query}` : path;
   const headers: Record<string, string> = {};
   if (opts.contentType) headers['content-type'] = opts.contentType;
@@ -71,39 +94,53 @@ async function attack(route: RouteEntry, path: string, opts: { token?: string; b
 
 /** No id, name, email or secret of the victim in the answer. */
 function expectNoLeak(r: ApiResponse, where: string, victim: Tenant = b) {
-  for (const s of victim.secrets) expect(r.text.toLowerCase().includes(s.toLowerCase()), `${where} leaks "${s}": ${r.text.slice(0, 300)}`).toBe(false);
+  for (const s of victim.secrets)
+    expect(r.text.toLowerCase().includes(s.toLowerCase()), `${where} leaks "${s}": ${r.text.slice(0, 300)}`).toBe(
+      false,
+    );
 }
 
-describe('another tenant\'s ids', () => {
-  test.each(tenantRoutes.map((r) => [r.id, r] as const))('%s: the victim\'s organization in the path is 404, never data', async (_id, route) => {
-    const path = fillPath(route, b);
-    const r = await attack(route, path, { token: a.owner.token, body: sampleBody(route, b) });
-    expect(r.status, describeResponse(route.method, path, r)).toBe(404);
-    expect(r.body.code).toBe('not_found');
-    expectNoLeak(r, path);
-  });
+describe("another tenant's ids", () => {
+  test.each(tenantRoutes.map((r) => [r.id, r] as const))(
+    "%s: the victim's organization in the path is 404, never data",
+    async (_id, route) => {
+      const path = fillPath(route, b);
+      const r = await attack(route, path, { token: a.owner.token, body: sampleBody(route, b) });
+      expect(r.status, describeResponse(route.method, path, r)).toBe(404);
+      expect(r.body.code).toBe('not_found');
+      expectNoLeak(r, path);
+    },
+  );
 
   const withIds = tenantRoutes.filter((r) => (r.path.match(/\{\w+\}/g) ?? []).length > 1);
-  test.each(withIds.map((r) => [r.id, r] as const))('%s: the victim\'s resource ids under my own organization are 404', async (_id, route) => {
-    const path = fillPath(route, b, { orgId: a.orgId });
-    const r = await attack(route, path, { token: a.owner.token, body: sampleBody(route, a) });
-    // Without a sample body (a route newer than this suite) validation may answer first.
-    if (hasSample(route)) expect(r.status, describeResponse(route.method, path, r)).toBe(404);
-    else expect([400, 404], describeResponse(route.method, path, r)).toContain(r.status);
-    expectNoLeak(r, path);
-  });
+  test.each(withIds.map((r) => [r.id, r] as const))(
+    "%s: the victim's resource ids under my own organization are 404",
+    async (_id, route) => {
+      const path = fillPath(route, b, { orgId: a.orgId });
+      const r = await attack(route, path, { token: a.owner.token, body: sampleBody(route, a) });
+      // Without a sample body (a route newer than this suite) validation may answer first.
+      if (hasSample(route)) expect(r.status, describeResponse(route.method, path, r)).toBe(404);
+      else expect([400, 404], describeResponse(route.method, path, r)).toContain(r.status);
+      expectNoLeak(r, path);
+    },
+  );
 
   // Decided at collection time (the tenants do not exist yet): a stand-in tenant marks the ids.
-  const bodyRefs = tenantRoutes.filter((r) => takesJson(r) && JSON.stringify(sampleBody(r, STAND_IN) ?? null).includes('"ID"'));
-  test.each(bodyRefs.map((r) => [r.id, r] as const))('%s: a body naming the victim\'s resources is refused', async (_id, route) => {
-    const path = fillPath(route, a);
-    const body = sampleBody(route, b);
-    const r = await attack(route, path, { token: a.owner.token, body });
-    expect(r.status, describeResponse(route.method, path, r)).toBeGreaterThanOrEqual(400);
-    expectNoLeak(r, path);
-  });
+  const bodyRefs = tenantRoutes.filter(
+    (r) => takesJson(r) && JSON.stringify(sampleBody(r, STAND_IN) ?? null).includes('"ID"'),
+  );
+  test.each(bodyRefs.map((r) => [r.id, r] as const))(
+    "%s: a body naming the victim's resources is refused",
+    async (_id, route) => {
+      const path = fillPath(route, a);
+      const body = sampleBody(route, b);
+      const r = await attack(route, path, { token: a.owner.token, body });
+      expect(r.status, describeResponse(route.method, path, r)).toBeGreaterThanOrEqual(400);
+      expectNoLeak(r, path);
+    },
+  );
 
-  test('what I may read (every GET of the table, on my own organization) never shows the victim\'s data', async () => {
+  test("what I may read (every GET of the table, on my own organization) never shows the victim's data", async () => {
     for (const route of routes.filter((r) => r.method === 'GET')) {
       const path = fillPath(route, a);
       const r = await attack(route, path, { token: a.owner.token });
@@ -114,7 +151,11 @@ describe('another tenant\'s ids', () => {
   test('a junk capability token on the link routes is refused without a 5xx or a leak', async () => {
     for (const route of routes.filter((r) => r.auth === 'link')) {
       const path = fillPath(route, b);
-      const r = await attack(route, path, route.method === 'GET' ? {} : { rawBody: 'decision=approve', contentType: 'application/x-www-form-urlencoded' });
+      const r = await attack(
+        route,
+        path,
+        route.method === 'GET' ? {} : { rawBody: 'decision=approve', contentType: 'application/x-www-form-urlencoded' },
+      );
       expect(r.status).toBeGreaterThanOrEqual(400);
       expectNoLeak(r, path);
     }
@@ -139,7 +180,7 @@ describe('forged and expired tokens', () => {
 });
 
 describe('role escalation', () => {
-  test('every member whose role lacks a route\'s permission gets 403, and nothing changes', async () => {
+  test("every member whose role lacks a route's permission gets 403, and nothing changes", async () => {
     const before = await snapshot(api, a.orgId);
     let checked = 0;
     for (const route of tenantRoutes) {
@@ -160,12 +201,18 @@ describe('role escalation', () => {
     const before = await snapshot(api, a.orgId);
     for (const role of ['viewer', 'creator', 'approver', 'brand_manager'] as const) {
       const me = roleUsers[role];
-      const r = await api.call('PATCH', `/v1/orgs/${a.orgId}/members/${me.id}`, { token: me.token, body: { role: 'owner' } });
+      const r = await api.call('PATCH', `/v1/orgs/${a.orgId}/members/${me.id}`, {
+        token: me.token,
+        body: { role: 'owner' },
+      });
       expect(r.status, `${role}: ${r.text}`).toBe(403);
     }
     // An admin may manage members, but not create owners.
     const admin = roleUsers.admin;
-    const r = await api.call('PATCH', `/v1/orgs/${a.orgId}/members/${admin.id}`, { token: admin.token, body: { role: 'owner' } });
+    const r = await api.call('PATCH', `/v1/orgs/${a.orgId}/members/${admin.id}`, {
+      token: admin.token,
+      body: { role: 'owner' },
+    });
     expect(r.status, r.text).toBe(403);
     expect(await snapshot(api, a.orgId)).toEqual(before);
   });
@@ -173,9 +220,18 @@ describe('role escalation', () => {
 
 describe('mass assignment', () => {
   const forbidden: Record<string, unknown> = {
-    id: '00000000-0000-4000-8000-000000000001', organizationId: '00000000-0000-4000-8000-000000000002', orgId: '00000000-0000-4000-8000-000000000002',
-    status: 'published', role: 'owner', createdBy: '00000000-0000-4000-8000-000000000003', createdAt: '2000-01-01T00:00:00Z',
-    userId: '00000000-0000-4000-8000-000000000004', run: 99, deletedAt: null, isAdmin: true, __proto__x: 1,
+    id: '00000000-0000-4000-8000-000000000001',
+    organizationId: '00000000-0000-4000-8000-000000000002',
+    orgId: '00000000-0000-4000-8000-000000000002',
+    status: 'published',
+    role: 'owner',
+    createdBy: '00000000-0000-4000-8000-000000000003',
+    createdAt: '2000-01-01T00:00:00Z',
+    userId: '00000000-0000-4000-8000-000000000004',
+    run: 99,
+    deletedAt: null,
+    isAdmin: true,
+    __proto__x: 1,
   };
 
   test('unknown fields in any JSON body are refused with 400 naming them, and nothing changes', async () => {
@@ -193,12 +249,18 @@ describe('mass assignment', () => {
         if (route.auth !== 'jwt' && r.status === 404) continue; // a local-only page switched off here
         expect(r.status, where).toBe(400);
         expect(r.body.code, where).toBe('validation_failed');
-        expect(r.body.errors.map((e: { path: string }) => e.path), where).toContain(`body.${k}`);
+        expect(
+          r.body.errors.map((e: { path: string }) => e.path),
+          where,
+        ).toContain(`body.${k}`);
         checked++;
       }
       // Nested: the brief, image spec and layers are strict too.
       if (base && typeof base === 'object' && 'brief' in base) {
-        const r = await attack(route, fillPath(route, a), { token: a.owner.token, body: { ...base, brief: { ...(base.brief as object), organizationId: b.orgId } } });
+        const r = await attack(route, fillPath(route, a), {
+          token: a.owner.token,
+          body: { ...base, brief: { ...(base.brief as object), organizationId: b.orgId } },
+        });
         expect(r.status).toBe(400);
       }
     }
@@ -213,17 +275,29 @@ describe('oversized input', () => {
     for (const route of routes.filter((r) => r.method !== 'GET')) {
       const max = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
       const filler = 'x'.repeat(max + 1);
-      const form = route.consumes?.includes('application/x-www-form-urlencoded') && !route.consumes.includes('application/json');
+      const form =
+        route.consumes?.includes('application/x-www-form-urlencoded') && !route.consumes.includes('application/json');
       const rawBody = form ? `comment=${filler}` : JSON.stringify({ name: filler });
       const path = fillPath(route, a);
-      const r = await attack(route, path, { token: route.auth === 'jwt' ? a.owner.token : undefined, rawBody, contentType: form ? 'application/x-www-form-urlencoded' : 'application/json' });
-      if (route.auth === 'link') { expect(r.status).toBeGreaterThanOrEqual(400); continue; } // junk token may be refused first
+      const r = await attack(route, path, {
+        token: route.auth === 'jwt' ? a.owner.token : undefined,
+        rawBody,
+        contentType: form ? 'application/x-www-form-urlencoded' : 'application/json',
+      });
+      if (route.auth === 'link') {
+        expect(r.status).toBeGreaterThanOrEqual(400);
+        continue;
+      } // junk token may be refused first
       if (route.auth === 'public' && r.status === 404) continue; // local-only page switched off here
       expect(r.status, describeResponse(route.method, path, r)).toBe(413);
     }
     // Past the server's own ceiling (Lambda's 6 MB), refused before any handler runs.
     const big = Buffer.alloc(6 * 1024 * 1024 + 10, 0x61);
-    const r = await api.call('POST', `/v1/orgs/${a.orgId}/brands`, { token: a.owner.token, rawBody: big, headers: { 'content-type': 'application/json' } });
+    const r = await api.call('POST', `/v1/orgs/${a.orgId}/brands`, {
+      token: a.owner.token,
+      rawBody: big,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(r.status).toBe(413);
     expect(r.contentType).toBe('application/problem+json');
     expect(await snapshot(api, a.orgId)).toEqual(before);
@@ -247,14 +321,17 @@ describe('oversized input', () => {
       }
       for (const cursor of ['garbage', 'eyJ4IjoxfQ', `${'A'.repeat(5000)}`, "' or 1=1 --"]) {
         const r = await attack(route, path, { token: a.owner.token, query: `cursor=${encodeURIComponent(cursor)}` });
-        expect(route.auth === 'public' ? [200, 400, 404] : [200, 400], describeResponse(route.method, path, r)).toContain(r.status);
+        expect(
+          route.auth === 'public' ? [200, 400, 404] : [200, 400],
+          describeResponse(route.method, path, r),
+        ).toContain(r.status);
       }
     }
   });
 });
 
 describe('after the attacks', () => {
-  test('the victim\'s rows are exactly as before; no answer was a 5xx', async () => {
+  test("the victim's rows are exactly as before; no answer was a 5xx", async () => {
     expect(await snapshot(api, b.orgId)).toEqual(victimBefore);
     expect(seen.filter((s) => s.status >= 500)).toEqual([]);
     // Every route of the table was attacked at least once.
@@ -265,8 +342,16 @@ describe('after the attacks', () => {
   test('outside APP_MODE=local the dev pages (sign-in, outbox) do not exist', async () => {
     expect(process.env.APP_MODE ?? 'aws').not.toBe('local');
     for (const route of routes.filter((r) => r.path.startsWith('/dev/'))) {
-      const r = await api.call(route.method, route.path, route.method === 'POST'
-        ? { rawBody: `email=${encodeURIComponent(b.owner.email)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } } : {});
+      const r = await api.call(
+        route.method,
+        route.path,
+        route.method === 'POST'
+          ? {
+              rawBody: `email=${encodeURIComponent(b.owner.email)}`,
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            }
+          : {},
+      );
       expect(r.status, describeResponse(route.method, route.path, r)).toBe(404);
       expectNoLeak(r, route.path);
     }

@@ -15,16 +15,34 @@ let r: BenchThroughputResult;
 beforeAll(async () => {
   t = await createTestDatabase();
   r = await benchThroughput({
-    n: N, write: false, latencyMs: 50, latencyJitterMs: 150, rate429: 0.1, rate503: 0.05, seed: 7,
-    retryDelayMs: 200, replays: 5, timeoutMs: 240_000, restartWaiting: 0,
+    n: N,
+    write: false,
+    latencyMs: 50,
+    latencyJitterMs: 150,
+    rate429: 0.1,
+    rate503: 0.05,
+    seed: 7,
+    retryDelayMs: 200,
+    replays: 5,
+    timeoutMs: 240_000,
+    restartWaiting: 0,
     stack: { databaseUrl: t.ownerUrl, appDatabaseUrl: t.appUrl },
   });
 }, 300_000);
-afterAll(async () => { await t?.drop(); });
+afterAll(async () => {
+  await t?.drop();
+});
 
 test('every request submitted at once is accepted once and rests: none lost, none duplicated, none stuck', () => {
   expect(r.submit).toMatchObject({ accepted: N, refused: 0 });
-  expect(r.invariants).toMatchObject({ rows: N, lost: 0, duplicated: 0, unsettled: 0, executionsPerRequestMax: 1, imagesBeyondGroups: 0 });
+  expect(r.invariants).toMatchObject({
+    rows: N,
+    lost: 0,
+    duplicated: 0,
+    unsettled: 0,
+    executionsPerRequestMax: 1,
+    imagesBeyondGroups: 0,
+  });
   const rested = Object.values(r.outcomes).reduce((a, b) => a + b, 0);
   expect(rested).toBe(N);
 });
@@ -51,7 +69,15 @@ test('a restart with the burst waiting puts every request back on its wait and c
   const waiting = r.outcomes.awaiting_approval ?? 0;
   expect(waiting).toBeGreaterThan(0);
   expect(r.restart).toMatchObject({
-    waiting, resumedWaiting: waiting, resumedWorking: 0, pendingTokens: waiting, redriven: 0, failed: 0,
-    timelineRowsChanged: 0, runsChanged: 0, outboxRowsChanged: 0, statusesChanged: 0,
+    waiting,
+    resumedWaiting: waiting,
+    resumedWorking: 0,
+    pendingTokens: waiting,
+    redriven: 0,
+    failed: 0,
+    timelineRowsChanged: 0,
+    runsChanged: 0,
+    outboxRowsChanged: 0,
+    statusesChanged: 0,
   });
 });

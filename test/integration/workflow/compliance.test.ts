@@ -3,12 +3,18 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ACME_BRIEF, startWorkflowHarness, type WorkflowHarness } from './support.js';
 
 let h: WorkflowHarness;
-beforeAll(async () => { h = await startWorkflowHarness(); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await startWorkflowHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 test('a brief with a banned word is rejected before any image is bought', async () => {
   const callsBefore = h.stack.freepik.emulator!.calls().length;
-  const { requestId, executionName } = await h.submit({ brief: { ...ACME_BRIEF, headline: 'Cheap coffee, every morning' } });
+  const { requestId, executionName } = await h.submit({
+    brief: { ...ACME_BRIEF, headline: 'Cheap coffee, every morning' },
+  });
   const end = await h.stack.runner.waitForEnd(executionName, 60_000);
   expect(end.status).toBe('SUCCEEDED');
 
@@ -25,7 +31,8 @@ test('a brief with a banned word is rejected before any image is bought', async 
 });
 
 test('a brand whose threshold no image can reach rejects the request at the compliance check, without rendering variants', async () => {
-  await h.t.owner`UPDATE brand_profiles SET compliance_thresholds = compliance_thresholds || '{"autoReject": 100, "autoPass": 100}'::jsonb WHERE id = ${h.acme.brandId}`;
+  await h.t
+    .owner`UPDATE brand_profiles SET compliance_thresholds = compliance_thresholds || '{"autoReject": 100, "autoPass": 100}'::jsonb WHERE id = ${h.acme.brandId}`;
   try {
     const { requestId, executionName } = await h.submit({ platforms: ['instagram_square'] });
     const end = await h.stack.runner.waitForEnd(executionName, 90_000);
@@ -35,8 +42,16 @@ test('a brand whose threshold no image can reach rejects the request at the comp
     expect(r.compliance.score).toBeLessThan(100);
     expect(r.rejection_reason).toMatch(/^Compliance score \d+ is below/);
     // The brief is clean (it passes "Validate brief"); the master fails, so no variant is rendered.
-    expect((await h.steps(requestId, 1)).map((s) => s.step)).toEqual(['validate', 'source', 'compose', 'check', 'decide', 'reject']);
+    expect((await h.steps(requestId, 1)).map((s) => s.step)).toEqual([
+      'validate',
+      'source',
+      'compose',
+      'check',
+      'decide',
+      'reject',
+    ]);
   } finally {
-    await h.t.owner`UPDATE brand_profiles SET compliance_thresholds = compliance_thresholds - 'autoReject' - 'autoPass' WHERE id = ${h.acme.brandId}`;
+    await h.t
+      .owner`UPDATE brand_profiles SET compliance_thresholds = compliance_thresholds - 'autoReject' - 'autoPass' WHERE id = ${h.acme.brandId}`;
   }
 });

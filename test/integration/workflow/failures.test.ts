@@ -14,14 +14,18 @@ beforeAll(async () => {
   process.env.FREEPIK_BACKOFF_MAX_MS = '20';
   h = await startWorkflowHarness();
 });
-afterAll(async () => { await h?.close(); });
+afterAll(async () => {
+  await h?.close();
+});
 afterEach(() => h.stack.freepik.emulator!.reset());
 
 const usage = (requestId: string) => h.t.owner<{ outcome: string; endpoint: string; status_code: number | null }[]>`
   SELECT outcome, endpoint, status_code FROM api_usage WHERE request_id = ${requestId} ORDER BY id`;
 
 test('Freepik answering 429 is retried by the state machine until the image arrives', async () => {
-  h.stack.freepik.emulator!.setFaults({ rules: [{ match: 'GET /v1/resources', times: 3, fault: { kind: 'status', status: 429, retryAfter: '0' } }] });
+  h.stack.freepik.emulator!.setFaults({
+    rules: [{ match: 'GET /v1/resources', times: 3, fault: { kind: 'status', status: 429, retryAfter: '0' } }],
+  });
   const { requestId, executionName } = await h.submit({ platforms: ['instagram_square'] });
   await h.stack.runner.waitForToken(executionName, 'Await approval', 90_000);
 
@@ -56,7 +60,9 @@ test('Freepik refusing the API key (401) fails the request with the reason, with
 
 test('cancelling a request mid-flight stops the execution; the task that was running cannot revive it', async () => {
   // Hold the request in "sourcing" long enough to cancel it there.
-  h.stack.freepik.emulator!.setFaults({ rules: [{ match: 'GET /v1/resources', fault: { kind: 'slow', delayMs: 1500 } }] });
+  h.stack.freepik.emulator!.setFaults({
+    rules: [{ match: 'GET /v1/resources', fault: { kind: 'slow', delayMs: 1500 } }],
+  });
   const { requestId, executionName } = await h.submit();
   await h.waitForStatus(requestId, ['sourcing'], 30_000);
 
@@ -72,5 +78,7 @@ test('cancelling a request mid-flight stops the execution; the task that was run
   const steps = await h.steps(requestId, 1);
   expect(steps.some((s) => s.step === 'compose')).toBe(false);
   // A new start of the same run is refused: that run is over.
-  await expect(h.stack.runner.start({ orgId: h.acme.orgId, requestId, run: 1 })).rejects.toMatchObject({ code: 'conflict' });
+  await expect(h.stack.runner.start({ orgId: h.acme.orgId, requestId, run: 1 })).rejects.toMatchObject({
+    code: 'conflict',
+  });
 });

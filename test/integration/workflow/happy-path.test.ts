@@ -3,8 +3,12 @@ import sharp from 'sharp';
 import { startWorkflowHarness, type WorkflowHarness } from './support.js';
 
 let h: WorkflowHarness;
-beforeAll(async () => { h = await startWorkflowHarness(); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await startWorkflowHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 test('a compliant request runs the synthesized state machine to the approval wait; a reviewer rejection ends it rejected', async () => {
   const { requestId, executionName } = await h.submit();
@@ -15,16 +19,35 @@ test('a compliant request runs the synthesized state machine to the approval wai
   expect(['pass', 'review']).toContain(waiting.compliance.decision);
 
   const steps = await h.steps(requestId, 1);
-  expect(steps.map((s) => s.step)).toEqual(expect.arrayContaining([
-    'validate', 'source', 'compose', 'check', 'render:instagram_square', 'render:facebook', 'render:instagram_story', 'decide', 'await_approval',
-  ]));
+  expect(steps.map((s) => s.step)).toEqual(
+    expect.arrayContaining([
+      'validate',
+      'source',
+      'compose',
+      'check',
+      'render:instagram_square',
+      'render:facebook',
+      'render:instagram_story',
+      'decide',
+      'await_approval',
+    ]),
+  );
   for (const s of steps.filter((x) => x.step !== 'await_approval')) {
     expect(s.status).toBe('succeeded');
     expect(s.duration_ms).toBeGreaterThanOrEqual(0);
   }
 
   // Every variant is in S3 under its tenant prefix, with the preset's exact size.
-  const variants = await h.t.owner<{ platform: string; s3_key: string; width: number; height: number; sha256: string; adjustments: Array<{ kind: string; reason: string }> }[]>`
+  const variants = await h.t.owner<
+    {
+      platform: string;
+      s3_key: string;
+      width: number;
+      height: number;
+      sha256: string;
+      adjustments: Array<{ kind: string; reason: string }>;
+    }[]
+  >`
     SELECT platform, s3_key, width, height, sha256, adjustments FROM asset_variants WHERE request_id = ${requestId} ORDER BY platform`;
   expect(variants.map((v) => v.platform)).toEqual(['facebook', 'instagram_square', 'instagram_story']);
   for (const v of variants) {
@@ -46,7 +69,9 @@ test('a compliant request runs the synthesized state machine to the approval wai
   const wait = (await h.steps(requestId, 1)).find((s) => s.step === 'await_approval')!;
   expect(wait.status).toBe('succeeded');
   // A second answer to the same wait is refused the way Step Functions refuses it.
-  await expect(h.stack.broker.sendTaskSuccess(token, { decision: 'approved' })).rejects.toMatchObject({ name: 'TaskTimedOut' });
+  await expect(h.stack.broker.sendTaskSuccess(token, { decision: 'approved' })).rejects.toMatchObject({
+    name: 'TaskTimedOut',
+  });
   await expect(h.stack.broker.sendTaskSuccess('made-up', {})).rejects.toMatchObject({ name: 'InvalidToken' });
 });
 
@@ -60,8 +85,12 @@ test('re-driving a finished request pays Freepik nothing and rewrites the same v
   const snapshot = async () => ({
     calls: h.stack.freepik.emulator!.calls().length,
     usage: (await h.t.owner`SELECT count(*)::int AS n FROM api_usage WHERE request_id = ${requestId}`)[0].n,
-    asset: (await h.t.owner`SELECT id, s3_key, sha256 FROM generated_assets WHERE request_id = ${requestId}`).map((r) => ({ ...r })),
-    variants: (await h.t.owner`SELECT id, platform, s3_key FROM asset_variants WHERE request_id = ${requestId} ORDER BY platform`).map((r) => ({ ...r })),
+    asset: (await h.t.owner`SELECT id, s3_key, sha256 FROM generated_assets WHERE request_id = ${requestId}`).map(
+      (r) => ({ ...r }),
+    ),
+    variants: (
+      await h.t.owner`SELECT id, platform, s3_key FROM asset_variants WHERE request_id = ${requestId} ORDER BY platform`
+    ).map((r) => ({ ...r })),
   });
   const before = await snapshot();
   expect(before.usage).toBeGreaterThan(0);

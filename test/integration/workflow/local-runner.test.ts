@@ -11,16 +11,19 @@ import type { AslDefinition } from '../../../local/workflow/definition.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 
 const FN = 'arn:aws:lambda:us-east-1:123456789012:function:fixture';
-const eventsSeen = () => ((globalThis as Record<string, unknown>).__waitEvents ??= []) as Array<Record<string, unknown>>;
+const eventsSeen = () =>
+  ((globalThis as Record<string, unknown>).__waitEvents ??= []) as Array<Record<string, unknown>>;
 const ref = (requestId: string) => ({ orgId: '00000000-0000-4000-8000-000000000001', requestId, run: 1 });
 
 const waitDefinition = (extra: Record<string, unknown> = {}): AslDefinition => ({
   StartAt: 'Wait for answer',
   States: {
     'Wait for answer': {
-      Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
       Parameters: { FunctionName: FN, Payload: { 'token.$': '$$.Task.Token', 'requestId.$': '$.requestId' } },
-      ResultPath: '$.answer', Next: 'Done',
+      ResultPath: '$.answer',
+      Next: 'Done',
       Catch: [
         { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'Timed out' },
         { ErrorEquals: ['Custom.Refused'], ResultPath: '$.error', Next: 'Refused' },
@@ -33,15 +36,21 @@ const waitDefinition = (extra: Record<string, unknown> = {}): AslDefinition => (
   },
 });
 
-const runnerFor = (definition: AslDefinition, events?: WorkflowEvent[], lambdaTimeouts?: Record<string, number>) => LocalWorkflowRunner.create({
-  workflow: {
-    definition, origin: 'test',
-    handlers: { 'Wait for answer': 'test/integration/workflow/fixtures/wait-handler.ts', Flaky: 'test/integration/workflow/fixtures/flaky-handler.ts', Clock: 'test/integration/workflow/fixtures/clock-handler.ts' },
-    lambdaTimeouts,
-  },
-  onEvent: events ? (e) => events.push(e) : undefined,
-  retryDelayMs: 0,
-});
+const runnerFor = (definition: AslDefinition, events?: WorkflowEvent[], lambdaTimeouts?: Record<string, number>) =>
+  LocalWorkflowRunner.create({
+    workflow: {
+      definition,
+      origin: 'test',
+      handlers: {
+        'Wait for answer': 'test/integration/workflow/fixtures/wait-handler.ts',
+        Flaky: 'test/integration/workflow/fixtures/flaky-handler.ts',
+        Clock: 'test/integration/workflow/fixtures/clock-handler.ts',
+      },
+      lambdaTimeouts,
+    },
+    onEvent: events ? (e) => events.push(e) : undefined,
+    retryDelayMs: 0,
+  });
 
 test('a task-token wait hands its Lambda a fresh token and resumes with the SendTaskSuccess output', async () => {
   const runner = await runnerFor(waitDefinition());
@@ -79,7 +88,9 @@ test('a wait times out after TimeoutSecondsPath seconds (read from the state inp
   expect(end.output).toMatchObject({ outcome: 'timed out', error: { Error: 'States.Timeout' } });
   // The handler got exactly its Payload (the runner's timeout bookkeeping stays outside it).
   expect(eventsSeen().at(-1)).toEqual({ token, requestId: 'r-timeout' });
-  await expect(runner.broker.sendTaskSuccess(token, { decision: 'approved' })).rejects.toMatchObject({ name: 'TaskTimedOut' });
+  await expect(runner.broker.sendTaskSuccess(token, { decision: 'approved' })).rejects.toMatchObject({
+    name: 'TaskTimedOut',
+  });
   await runner.close();
 });
 
@@ -102,31 +113,56 @@ test('Retry re-runs a task on a matching error and only on that one', async () =
     StartAt: 'Flaky',
     States: {
       Flaky: {
-        Type: 'Task', Resource: FN, Parameters: { 'key.$': '$.requestId', 'failTimes.$': '$.failTimes', 'errorName.$': '$.errorName' },
-        Retry: [{ ErrorEquals: ['Transient.upstream_unavailable'], MaxAttempts: 3, IntervalSeconds: 1, BackoffRate: 2, JitterStrategy: 'FULL' }],
+        Type: 'Task',
+        Resource: FN,
+        Parameters: { 'key.$': '$.requestId', 'failTimes.$': '$.failTimes', 'errorName.$': '$.errorName' },
+        Retry: [
+          {
+            ErrorEquals: ['Transient.upstream_unavailable'],
+            MaxAttempts: 3,
+            IntervalSeconds: 1,
+            BackoffRate: 2,
+            JitterStrategy: 'FULL',
+          },
+        ],
         End: true,
       },
     },
   };
   const events: WorkflowEvent[] = [];
   const runner = await runnerFor(definition, events);
-  const ok = await runner.start({ ...ref('r-retry'), failTimes: 2, errorName: 'Transient.upstream_unavailable' } as never);
+  const ok = await runner.start({
+    ...ref('r-retry'),
+    failTimes: 2,
+    errorName: 'Transient.upstream_unavailable',
+  } as never);
   expect((await runner.waitForEnd(ok.executionName, 10_000)).output).toEqual({ attempts: 3 });
   expect(events.filter((e) => e.type === 'state_retried' && e.executionName === ok.executionName)).toHaveLength(2);
 
-  const permanent = await runner.start({ ...ref('r-permanent'), failTimes: 1, errorName: 'Permanent.provider_misconfigured' } as never);
+  const permanent = await runner.start({
+    ...ref('r-permanent'),
+    failTimes: 1,
+    errorName: 'Permanent.provider_misconfigured',
+  } as never);
   const end = await runner.waitForEnd(permanent.executionName, 10_000);
   expect(end).toMatchObject({ status: 'FAILED', error: 'Permanent.provider_misconfigured' });
-  expect(events.filter((e) => e.type === 'state_retried' && e.executionName === permanent.executionName)).toHaveLength(0);
+  expect(events.filter((e) => e.type === 'state_retried' && e.executionName === permanent.executionName)).toHaveLength(
+    0,
+  );
   await runner.close();
 });
 
-test('a handler\'s context counts down to the earlier of its state\'s TimeoutSeconds and its function\'s Timeout; past the function\'s, the task fails Sandbox.Timedout like Lambda', async () => {
+test("a handler's context counts down to the earlier of its state's TimeoutSeconds and its function's Timeout; past the function's, the task fails Sandbox.Timedout like Lambda", async () => {
   const clock = (timeoutSeconds: number): AslDefinition => ({
     StartAt: 'Clock',
     States: {
       Clock: {
-        Type: 'Task', Resource: FN, Parameters: { 'workMs.$': '$.workMs' }, TimeoutSeconds: timeoutSeconds, ResultPath: '$.clock', End: true,
+        Type: 'Task',
+        Resource: FN,
+        Parameters: { 'workMs.$': '$.workMs' },
+        TimeoutSeconds: timeoutSeconds,
+        ResultPath: '$.clock',
+        End: true,
         Catch: [{ ErrorEquals: ['Sandbox.Timedout'], ResultPath: '$.error', Next: 'Function timed out' }],
       },
       'Function timed out': { Type: 'Pass', Result: 'function timed out', ResultPath: '$.outcome', End: true },
@@ -134,24 +170,34 @@ test('a handler\'s context counts down to the earlier of its state\'s TimeoutSec
   });
   const byState = await runnerFor(clock(7));
   const a = await byState.start({ ...ref('r-clock-state'), workMs: 0 } as never);
-  const atStartA = ((await byState.waitForEnd(a.executionName, 10_000)).output as { clock: { atStart: number } }).clock.atStart;
+  const atStartA = ((await byState.waitForEnd(a.executionName, 10_000)).output as { clock: { atStart: number } }).clock
+    .atStart;
   expect(atStartA).toBeLessThanOrEqual(7_000);
   expect(atStartA).toBeGreaterThan(6_000);
   await byState.close();
 
   const byFunction = await runnerFor(clock(300), undefined, { Clock: 2 });
   const b = await byFunction.start({ ...ref('r-clock-fn'), workMs: 0 } as never);
-  const atStartB = ((await byFunction.waitForEnd(b.executionName, 10_000)).output as { clock: { atStart: number } }).clock.atStart;
+  const atStartB = ((await byFunction.waitForEnd(b.executionName, 10_000)).output as { clock: { atStart: number } })
+    .clock.atStart;
   expect(atStartB).toBeLessThanOrEqual(2_000);
   expect(atStartB).toBeGreaterThan(1_000);
   const late = await byFunction.start({ ...ref('r-clock-late'), workMs: 2_500 } as never);
-  expect((await byFunction.waitForEnd(late.executionName, 10_000)).output).toMatchObject({ outcome: 'function timed out', error: { Error: 'Sandbox.Timedout' } });
+  expect((await byFunction.waitForEnd(late.executionName, 10_000)).output).toMatchObject({
+    outcome: 'function timed out',
+    error: { Error: 'Sandbox.Timedout' },
+  });
   await byFunction.close();
 });
 
 // ---- restarts (checkpoints in PostgreSQL) and the in-flight bound ---------------------------------
 
-const slowStats = () => ((globalThis as Record<string, unknown>).__slowStats ??= { running: 0, peak: 0, calls: [] }) as { running: number; peak: number; calls: string[] };
+const slowStats = () =>
+  ((globalThis as Record<string, unknown>).__slowStats ??= { running: 0, peak: 0, calls: [] }) as {
+    running: number;
+    peak: number;
+    calls: string[];
+  };
 const HANDLERS = {
   'Wait for answer': 'test/integration/workflow/fixtures/wait-handler.ts',
   Slow: 'test/integration/workflow/fixtures/slow-handler.ts',
@@ -162,29 +208,52 @@ const flow: AslDefinition = {
   States: {
     Prepare: { Type: 'Pass', Result: { prepared: true }, ResultPath: '$.prep', Next: 'Wait for answer' },
     'Wait for answer': {
-      Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', TimeoutSecondsPath: '$.timeoutSeconds',
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      TimeoutSecondsPath: '$.timeoutSeconds',
       Parameters: { FunctionName: FN, Payload: { 'token.$': '$$.Task.Token', 'requestId.$': '$.requestId' } },
-      ResultPath: '$.answer', Next: 'Slow',
+      ResultPath: '$.answer',
+      Next: 'Slow',
       Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'Timed out' }],
     },
-    Slow: { Type: 'Task', Resource: FN, Parameters: { 'key.$': '$.requestId', 'ms.$': '$.ms' }, ResultPath: '$.slow', Next: 'Done' },
+    Slow: {
+      Type: 'Task',
+      Resource: FN,
+      Parameters: { 'key.$': '$.requestId', 'ms.$': '$.ms' },
+      ResultPath: '$.slow',
+      Next: 'Done',
+    },
     Done: { Type: 'Succeed' },
     'Timed out': { Type: 'Pass', Result: 'timed out', ResultPath: '$.outcome', End: true },
   },
 };
 
 let t: TestDatabase | undefined;
-afterAll(async () => { await t?.drop(); });
+afterAll(async () => {
+  await t?.drop();
+});
 async function persistentRunner(opts: { maxInFlight?: number; keepFinished?: number; events?: WorkflowEvent[] } = {}) {
   t ??= await createTestDatabase();
   const checkpoints = await createPgCheckpointStore({ ownerUrl: t.ownerUrl });
   const runner = await LocalWorkflowRunner.create({
-    workflow: { definition: flow, origin: 'test', handlers: HANDLERS }, checkpoints, retryDelayMs: 0,
-    onEvent: opts.events ? (e) => opts.events!.push(e) : undefined, maxInFlight: opts.maxInFlight, keepFinished: opts.keepFinished,
+    workflow: { definition: flow, origin: 'test', handlers: HANDLERS },
+    checkpoints,
+    retryDelayMs: 0,
+    onEvent: opts.events ? (e) => opts.events!.push(e) : undefined,
+    maxInFlight: opts.maxInFlight,
+    keepFinished: opts.keepFinished,
   });
-  return { runner, checkpoints, async close() { await runner.close(); await checkpoints.close(); } };
+  return {
+    runner,
+    checkpoints,
+    async close() {
+      await runner.close();
+      await checkpoints.close();
+    },
+  };
 }
-const input = (requestId: string, extra: Record<string, unknown> = {}) => ({ ...ref(requestId), timeoutSeconds: 3600, ms: 10, ...extra }) as never;
+const input = (requestId: string, extra: Record<string, unknown> = {}) =>
+  ({ ...ref(requestId), timeoutSeconds: 3600, ms: 10, ...extra }) as never;
 
 test('after a restart a parked wait is back on the same token, its handler not called again, its deadline from the original issue', async () => {
   const first = await persistentRunner();
@@ -199,7 +268,12 @@ test('after a restart a parked wait is back on the same token, its handler not c
 
   const events: WorkflowEvent[] = [];
   const second = await persistentRunner({ events });
-  expect((await second.runner.saved()).find((s) => s.executionName === name)).toMatchObject({ state: 'Wait for answer', waiting: true, interruptions: 0, resumable: true });
+  expect((await second.runner.saved()).find((s) => s.executionName === name)).toMatchObject({
+    state: 'Wait for answer',
+    waiting: true,
+    interruptions: 0,
+    resumable: true,
+  });
   expect((await second.runner.resume([name])).get(name)).toEqual({ state: 'Wait for answer', waiting: true });
   expect(await second.runner.waitForToken(name, 'Wait for answer', 10_000)).toBe(token);
   expect(second.runner.broker.pending({ executionName: name })).toEqual([issued]);
@@ -211,9 +285,16 @@ test('after a restart a parked wait is back on the same token, its handler not c
   const end = await second.runner.waitForEnd(name, 10_000);
   expect(end).toMatchObject({ status: 'SUCCEEDED', input: ref('r-resume-wait') });
   // The state input came back whole: what Prepare added before the restart is still there.
-  expect(end.output).toMatchObject({ requestId: 'r-resume-wait', prep: { prepared: true }, answer: { decision: 'approved' }, slow: { done: 'r-resume-wait' } });
+  expect(end.output).toMatchObject({
+    requestId: 'r-resume-wait',
+    prep: { prepared: true },
+    answer: { decision: 'approved' },
+    slow: { done: 'r-resume-wait' },
+  });
   await second.close();
-  expect(await t!.owner`SELECT 1 FROM local_runner.execution_checkpoints WHERE execution_name = ${name}`).toHaveLength(0);
+  expect(await t!.owner`SELECT 1 FROM local_runner.execution_checkpoints WHERE execution_name = ${name}`).toHaveLength(
+    0,
+  );
 
   // A deadline keeps running while no process does: 2 s from the issue, 1.2 s of it spent down.
   const third = await persistentRunner();
@@ -241,13 +322,23 @@ test('after a restart a state caught working runs again from its start, and the 
   await first.close();
 
   const second = await persistentRunner();
-  expect((await second.runner.saved()).find((s) => s.executionName === name)).toMatchObject({ state: 'Slow', waiting: false, interruptions: 0 });
+  expect((await second.runner.saved()).find((s) => s.executionName === name)).toMatchObject({
+    state: 'Slow',
+    waiting: false,
+    interruptions: 0,
+  });
   expect((await second.runner.resume([name])).get(name)).toEqual({ state: 'Slow', waiting: false });
   await second.checkpoints.flush();
-  const [saved] = await t!.owner<{ interruptions: number }[]>`SELECT interruptions FROM local_runner.execution_checkpoints WHERE execution_name = ${name}`;
+  const [saved] = await t!.owner<
+    { interruptions: number }[]
+  >`SELECT interruptions FROM local_runner.execution_checkpoints WHERE execution_name = ${name}`;
   expect(saved.interruptions).toBe(1);
   const end = await second.runner.waitForEnd(name, 10_000);
-  expect(end.output).toMatchObject({ prep: { prepared: true }, answer: { decision: 'approved' }, slow: { done: 'r-resume-slow' } });
+  expect(end.output).toMatchObject({
+    prep: { prepared: true },
+    answer: { decision: 'approved' },
+    slow: { done: 'r-resume-slow' },
+  });
   expect(slowStats().calls.filter((k) => k === 'r-resume-slow')).toHaveLength(2);
   await second.close();
 });
@@ -259,7 +350,11 @@ test('the in-flight bound admits executions in order, and executions parked at a
   stats.calls.length = 0;
   const events: WorkflowEvent[] = [];
   const r = await persistentRunner({ maxInFlight: 2, events });
-  const names = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map(async (k) => (await r.runner.start(input(`r-bound-${k}`, { ms: 300 }))).executionName));
+  const names = await Promise.all(
+    ['a', 'b', 'c', 'd', 'e', 'f'].map(
+      async (k) => (await r.runner.start(input(`r-bound-${k}`, { ms: 300 }))).executionName,
+    ),
+  );
   // Six waiting executions with two slots: all six reach their wait (a parked one gives its slot back).
   const tokens = await Promise.all(names.map((n) => r.runner.waitForToken(n, undefined, 10_000)));
   expect(r.runner.occupancy()).toMatchObject({ inFlight: 0, queued: 0, parked: 6, limit: 2 });
@@ -271,7 +366,12 @@ test('the in-flight bound admits executions in order, and executions parked at a
   expect(stats.calls).toEqual(['a', 'b', 'c', 'd', 'e', 'f'].map((k) => `r-bound-${k}`));
   expect(r.runner.occupancy()).toMatchObject({ inFlight: 0, queued: 0, parked: 0 });
   // Admission order: the first Prepare states entered are those of the first two started.
-  expect(events.filter((e) => e.type === 'state_entered' && e.state === 'Prepare').slice(0, 2).map((e) => e.requestId)).toEqual(['r-bound-a', 'r-bound-b']);
+  expect(
+    events
+      .filter((e) => e.type === 'state_entered' && e.state === 'Prepare')
+      .slice(0, 2)
+      .map((e) => e.requestId),
+  ).toEqual(['r-bound-a', 'r-bound-b']);
   await r.close();
 });
 

@@ -15,7 +15,9 @@ let third: LocalStack | undefined;
 let fourth: LocalStack | undefined;
 /** Requests the first test leaves waiting for approval. */
 const waitingIds: string[] = [];
-beforeAll(async () => { h = await startWorkflowHarness(); });
+beforeAll(async () => {
+  h = await startWorkflowHarness();
+});
 afterAll(async () => {
   await fourth?.stop();
   await third?.stop();
@@ -23,17 +25,29 @@ afterAll(async () => {
   await h?.close();
 });
 
-const restart = () => startLocalStack({
-  dataDir: h.dataDir, port: 0, databaseUrl: h.t.ownerUrl, appDatabaseUrl: h.t.appUrl, freepik: 'emulator', api: false, scheduler: false, outbox: false, log: () => {},
-});
-const checkpoints = async () => (await h.t.owner<{ execution_name: string; state: string; interruptions: number }[]>`
-  SELECT execution_name, state, interruptions FROM local_runner.execution_checkpoints ORDER BY execution_name`);
+const restart = () =>
+  startLocalStack({
+    dataDir: h.dataDir,
+    port: 0,
+    databaseUrl: h.t.ownerUrl,
+    appDatabaseUrl: h.t.appUrl,
+    freepik: 'emulator',
+    api: false,
+    scheduler: false,
+    outbox: false,
+    log: () => {},
+  });
+const checkpoints = async () =>
+  await h.t.owner<{ execution_name: string; state: string; interruptions: number }[]>`
+  SELECT execution_name, state, interruptions FROM local_runner.execution_checkpoints ORDER BY execution_name`;
 
 test('without checkpoints, the same run is re-driven from the interrupted step (a waiting request back to its wait, nobody mailed twice); a request interrupted again and again is failed', async () => {
   // 1. One request waiting for approval, one caught while sourcing, one never started, one interrupted three times before.
   const waiting = await h.submit({ platforms: ['instagram_square'] });
   await h.stack.runner.waitForToken(waiting.executionName, undefined, 90_000);
-  h.stack.freepik.emulator!.setFaults({ rules: [{ match: 'GET /v1/resources', fault: { kind: 'slow', delayMs: 2000 } }] });
+  h.stack.freepik.emulator!.setFaults({
+    rules: [{ match: 'GET /v1/resources', fault: { kind: 'slow', delayMs: 2000 } }],
+  });
   const midFlight = await h.submit({ platforms: ['instagram_square'] });
   await h.waitForStatus(midFlight.requestId, ['sourcing'], 30_000);
   const neverStarted = await h.insert({ platforms: ['instagram_square'] });
@@ -42,10 +56,21 @@ test('without checkpoints, the same run is re-driven from the interrupted step (
   await h.t.owner`INSERT INTO request_steps (organization_id, request_id, run, step, status, detail)
     VALUES (${h.acme.orgId}, ${unlucky}, 1, 'recovered', 'succeeded', '{"reason":"restart","restarts":3,"interrupted":3}')`;
 
-  const approvalsOf = (id: string) => h.t.owner<{ id: string; run: number; status: string; due_at: Date }[]>`SELECT id, run, status, due_at FROM content_approvals WHERE request_id = ${id} ORDER BY step_index`;
-  const liveLinks = (approvalId: string) => h.t.owner<{ id: string }[]>`SELECT id FROM approval_links WHERE approval_id = ${approvalId} AND revoked_at IS NULL ORDER BY id`;
-  const mails = async (id: string) => (await h.t.owner<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox o JOIN content_approvals a ON o.dedupe_key LIKE 'approval-link:' || a.id || ':%'
-    WHERE a.request_id = ${id}`)[0].n;
+  const approvalsOf = (id: string) =>
+    h.t.owner<
+      { id: string; run: number; status: string; due_at: Date }[]
+    >`SELECT id, run, status, due_at FROM content_approvals WHERE request_id = ${id} ORDER BY step_index`;
+  const liveLinks = (approvalId: string) =>
+    h.t.owner<
+      { id: string }[]
+    >`SELECT id FROM approval_links WHERE approval_id = ${approvalId} AND revoked_at IS NULL ORDER BY id`;
+  const mails = async (id: string) =>
+    (
+      await h.t.owner<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM outbox o JOIN content_approvals a ON o.dedupe_key LIKE 'approval-link:' || a.id || ':%'
+    WHERE a.request_id = ${id}`
+    )[0].n;
   const [approvalBefore] = await approvalsOf(waiting.requestId);
   const linksBefore = await liveLinks(approvalBefore.id);
   expect(linksBefore.length).toBeGreaterThan(0);
@@ -62,11 +87,13 @@ test('without checkpoints, the same run is re-driven from the interrupted step (
   // 3. A new process on the same database and data directory.
   second = await restart();
   expect(second.recovery.resumed).toEqual([]);
-  expect(second.recovery.redriven.map((r) => [r.requestId, r.fromStatus, r.run, r.state]).sort()).toEqual([
-    [waiting.requestId, 'awaiting_approval', 1, 'Start approvals'],
-    [midFlight.requestId, 'sourcing', 1, 'Source image'],
-    [neverStarted, 'queued', 1, 'Validate brief'],
-  ].sort());
+  expect(second.recovery.redriven.map((r) => [r.requestId, r.fromStatus, r.run, r.state]).sort()).toEqual(
+    [
+      [waiting.requestId, 'awaiting_approval', 1, 'Start approvals'],
+      [midFlight.requestId, 'sourcing', 1, 'Source image'],
+      [neverStarted, 'queued', 1, 'Validate brief'],
+    ].sort(),
+  );
   expect(second.recovery.failed).toEqual([expect.objectContaining({ requestId: unlucky, fromStatus: 'composing' })]);
 
   for (const id of [waiting.requestId, midFlight.requestId, neverStarted]) {
@@ -81,12 +108,21 @@ test('without checkpoints, the same run is re-driven from the interrupted step (
   // The timeline: one entry per step as before, plus one saying a restart re-drove it.
   const steps = await h.steps(waiting.requestId);
   expect(steps.every((s) => s.run === 1)).toBe(true);
-  expect(steps.filter((s) => s.step === 'recovered')).toEqual([expect.objectContaining({
-    detail: { reason: 'restart', fromStatus: 'awaiting_approval', resumedAt: 'Start approvals', restarts: 1, interrupted: 0 },
-  })]);
+  expect(steps.filter((s) => s.step === 'recovered')).toEqual([
+    expect.objectContaining({
+      detail: {
+        reason: 'restart',
+        fromStatus: 'awaiting_approval',
+        resumedAt: 'Start approvals',
+        restarts: 1,
+        interrupted: 0,
+      },
+    }),
+  ]);
   expect(steps.filter((s) => s.step === 'source')).toHaveLength(1);
   // The mid-flight one bought its image once.
-  const [{ n }] = await h.t.owner`SELECT count(*)::int AS n FROM api_usage WHERE request_id = ${midFlight.requestId} AND outcome = 'success' AND endpoint = 'GET /v1/resources/{id}/download'`;
+  const [{ n }] = await h.t
+    .owner`SELECT count(*)::int AS n FROM api_usage WHERE request_id = ${midFlight.requestId} AND outcome = 'success' AND endpoint = 'GET /v1/resources/{id}/download'`;
   expect(n).toBe(1);
   const failed = await h.row(unlucky);
   expect(failed.status).toBe('failed');
@@ -99,15 +135,20 @@ test('a checkpoint found mid-flight by more restarts than allowed fails its requ
   const crashing = await h.insert({ platforms: ['instagram_square'] });
   const cancelled = await h.insert({ platforms: ['instagram_square'] });
   const base = { orgId: h.acme.orgId, run: 1 };
-  second!.freepik.emulator!.setFaults({ rules: [{ match: 'GET /v1/resources', fault: { kind: 'slow', delayMs: 3000 } }] });
+  second!.freepik.emulator!.setFaults({
+    rules: [{ match: 'GET /v1/resources', fault: { kind: 'slow', delayMs: 3000 } }],
+  });
   await second!.runner.start({ ...base, requestId: crashing });
   await second!.runner.start({ ...base, requestId: cancelled });
   await h.waitForStatus(crashing, ['sourcing'], 30_000);
   await second!.stop();
   // As if three earlier restarts had found it in "Source image" already; the other was cancelled meanwhile.
-  await h.t.owner`UPDATE local_runner.execution_checkpoints SET interruptions = 3 WHERE execution_name = ${`req-${crashing}-r1`}`;
+  await h.t
+    .owner`UPDATE local_runner.execution_checkpoints SET interruptions = 3 WHERE execution_name = ${`req-${crashing}-r1`}`;
   await h.t.owner`UPDATE content_requests SET status = 'cancelled' WHERE id = ${cancelled}`;
-  expect((await checkpoints()).map((c) => c.execution_name)).toEqual(expect.arrayContaining([`req-${crashing}-r1`, `req-${cancelled}-r1`]));
+  expect((await checkpoints()).map((c) => c.execution_name)).toEqual(
+    expect.arrayContaining([`req-${crashing}-r1`, `req-${cancelled}-r1`]),
+  );
 
   third = await restart();
   expect(third.recovery.failed).toEqual([expect.objectContaining({ requestId: crashing, fromStatus: 'sourcing' })]);
@@ -119,7 +160,9 @@ test('a checkpoint found mid-flight by more restarts than allowed fails its requ
   expect(left).not.toContain(`req-${crashing}-r1`);
   expect(left).not.toContain(`req-${cancelled}-r1`);
   // The three waiting ones are still saved (parked, so never counted as interrupted).
-  expect((await checkpoints()).filter((c) => c.state === 'Await approval')).toEqual(expect.arrayContaining([expect.objectContaining({ interruptions: 0 })]));
+  expect((await checkpoints()).filter((c) => c.state === 'Await approval')).toEqual(
+    expect.arrayContaining([expect.objectContaining({ interruptions: 0 })]),
+  );
   expect((await checkpoints()).filter((c) => c.state === 'Await approval')).toHaveLength(3);
 });
 
@@ -127,7 +170,9 @@ test('a step decided while the stack went down, its answer never sent, is answer
   await third!.stop();
   const id = waitingIds[0];
   // What the review page commits before it answers the task: the decision and the closed step.
-  const [step] = await h.t.owner<{ id: string }[]>`SELECT id FROM content_approvals WHERE request_id = ${id} AND status = 'pending'`;
+  const [step] = await h.t.owner<
+    { id: string }[]
+  >`SELECT id FROM content_approvals WHERE request_id = ${id} AND status = 'pending'`;
   await h.t.owner`INSERT INTO approval_decisions (organization_id, approval_id, approver_id, decision)
     VALUES (${h.acme.orgId}, ${step.id}, ${h.stack.seed.userIds['approver@acme.test']}, 'approve')`;
   await h.t.owner`UPDATE content_approvals SET status = 'approved', decided_at = now() WHERE id = ${step.id}`;
@@ -138,7 +183,10 @@ test('a step decided while the stack went down, its answer never sent, is answer
   await fourth.runner.waitForToken(`req-${id}-r1`, 'Await approval', 60_000);
   const steps = await h.t.owner<{ step_index: number; status: string; sent: boolean }[]>`
     SELECT step_index, status, callback_sent_at IS NOT NULL AS sent FROM content_approvals WHERE request_id = ${id} ORDER BY step_index`;
-  expect(steps).toEqual([{ step_index: 0, status: 'approved', sent: true }, { step_index: 1, status: 'pending', sent: false }]);
+  expect(steps).toEqual([
+    { step_index: 0, status: 'approved', sent: true },
+    { step_index: 1, status: 'pending', sent: false },
+  ]);
   // The others were left alone.
   expect(fourth.recovery.answered.map((a) => a.requestId)).toEqual([id]);
 });

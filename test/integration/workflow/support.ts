@@ -25,7 +25,10 @@ export interface WorkflowHarness {
   /** Polls the request until its status is one of `statuses` (fails after `timeoutMs`). */
   waitForStatus(requestId: string, statuses: string[], timeoutMs?: number): Promise<RequestRowView>;
   row(requestId: string): Promise<RequestRowView>;
-  steps(requestId: string, run?: number): Promise<Array<{ run: number; step: string; status: string; duration_ms: number | null; detail: any }>>;
+  steps(
+    requestId: string,
+    run?: number,
+  ): Promise<Array<{ run: number; step: string; status: string; duration_ms: number | null; detail: any }>>;
   close(): Promise<void>;
 }
 
@@ -37,7 +40,13 @@ export interface RequestInput {
 }
 
 export interface RequestRowView {
-  id: string; status: string; run: number; failure: any; compliance: any; rejection_reason: string | null; manifest: any;
+  id: string;
+  status: string;
+  run: number;
+  failure: any;
+  compliance: any;
+  rejection_reason: string | null;
+  manifest: any;
 }
 
 /** A brief the seeded Acme brand accepts (disclaimer and hashtag present, no banned word). */
@@ -53,13 +62,25 @@ export async function startWorkflowHarness(opts: Partial<LocalStackOptions> = {}
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'svp-wf-'));
   const events: WorkflowEvent[] = [];
   const stack = await startLocalStack({
-    dataDir, port: 0, databaseUrl: t.ownerUrl, appDatabaseUrl: t.appUrl, freepik: 'emulator',
-    api: false, scheduler: false, outbox: false, log: () => {},
+    dataDir,
+    port: 0,
+    databaseUrl: t.ownerUrl,
+    appDatabaseUrl: t.appUrl,
+    freepik: 'emulator',
+    api: false,
+    scheduler: false,
+    outbox: false,
+    log: () => {},
     onWorkflowEvent: (e) => events.push(e),
     ...opts,
   });
   const org = stack.seed.orgs.find((o) => o.slug === 'acme-coffee')!;
-  const acme = { orgId: org.id, brandId: org.brandId, creatorId: org.userIds['creator@acme.test'], workflowId: org.workflowId };
+  const acme = {
+    orgId: org.id,
+    brandId: org.brandId,
+    creatorId: org.userIds['creator@acme.test'],
+    workflowId: org.workflowId,
+  };
 
   const insert = async (o: Partial<RequestInput> = {}) => {
     const [row] = await t.owner<{ id: string }[]>`
@@ -71,11 +92,19 @@ export async function startWorkflowHarness(opts: Partial<LocalStackOptions> = {}
     return row.id;
   };
   const row = async (id: string) => {
-    const [r] = await t.owner<RequestRowView[]>`SELECT id, status, run, failure, compliance, rejection_reason, manifest FROM content_requests WHERE id = ${id}`;
+    const [r] = await t.owner<
+      RequestRowView[]
+    >`SELECT id, status, run, failure, compliance, rejection_reason, manifest FROM content_requests WHERE id = ${id}`;
     return r;
   };
   return {
-    stack, t, dataDir, events, acme, insert, row,
+    stack,
+    t,
+    dataDir,
+    events,
+    acme,
+    insert,
+    row,
     async submit(o = {}) {
       const requestId = await insert(o);
       const { executionName } = await stack.runner.start({ orgId: acme.orgId, requestId, run: 1 });
@@ -86,13 +115,17 @@ export async function startWorkflowHarness(opts: Partial<LocalStackOptions> = {}
       for (;;) {
         const r = await row(id);
         if (statuses.includes(r.status)) return r;
-        if (Date.now() > until) throw new Error(`request ${id} is ${r.status} after ${timeoutMs} ms, expected ${statuses.join('|')}; events: ${describeEvents(events, id)}`);
+        if (Date.now() > until)
+          throw new Error(
+            `request ${id} is ${r.status} after ${timeoutMs} ms, expected ${statuses.join('|')}; events: ${describeEvents(events, id)}`,
+          );
         await new Promise((res) => setTimeout(res, 50));
       }
     },
-    steps: (id, run) => run === undefined
-      ? t.owner`SELECT run, step, status, duration_ms, detail FROM request_steps WHERE request_id = ${id} ORDER BY run, started_at, step` as any
-      : t.owner`SELECT run, step, status, duration_ms, detail FROM request_steps WHERE request_id = ${id} AND run = ${run} ORDER BY started_at, step` as any,
+    steps: (id, run) =>
+      run === undefined
+        ? (t.owner`SELECT run, step, status, duration_ms, detail FROM request_steps WHERE request_id = ${id} ORDER BY run, started_at, step` as any)
+        : (t.owner`SELECT run, step, status, duration_ms, detail FROM request_steps WHERE request_id = ${id} AND run = ${run} ORDER BY started_at, step` as any),
     async close() {
       await stack.stop();
       await t.drop();
@@ -104,6 +137,12 @@ export async function startWorkflowHarness(opts: Partial<LocalStackOptions> = {}
 export const execName = executionNameFor;
 
 function describeEvents(events: WorkflowEvent[], requestId: string): string {
-  return events.filter((e) => e.requestId === requestId && e.type !== 'state_entered')
-    .map((e) => ('state' in e ? `${e.type}:${e.state}${'error' in e ? `(${e.error}: ${e.cause})` : ''}` : `${e.type}${'error' in e ? `(${e.error}: ${e.cause})` : ''}`)).join(', ');
+  return events
+    .filter((e) => e.requestId === requestId && e.type !== 'state_entered')
+    .map((e) =>
+      'state' in e
+        ? `${e.type}:${e.state}${'error' in e ? `(${e.error}: ${e.cause})` : ''}`
+        : `${e.type}${'error' in e ? `(${e.error}: ${e.cause})` : ''}`,
+    )
+    .join(', ');
 }

@@ -19,11 +19,24 @@ describe('schedule expressions (EventBridge Scheduler syntax)', () => {
     expect(nextFireTime(every15, new Date('2025-01-01T10:16:00Z'))).toEqual(new Date('2025-01-01T10:30:00Z'));
   });
   test('rate: aligned to the epoch', () => {
-    expect(nextFireTime(parseScheduleExpression('rate(1 hour)'), new Date('2025-01-01T10:20:00Z'))).toEqual(new Date('2025-01-01T11:00:00Z'));
-    expect(nextFireTime(parseScheduleExpression('rate(5 minutes)'), new Date('2025-01-01T10:21:00Z'))).toEqual(new Date('2025-01-01T10:25:00Z'));
+    expect(nextFireTime(parseScheduleExpression('rate(1 hour)'), new Date('2025-01-01T10:20:00Z'))).toEqual(
+      new Date('2025-01-01T11:00:00Z'),
+    );
+    expect(nextFireTime(parseScheduleExpression('rate(5 minutes)'), new Date('2025-01-01T10:21:00Z'))).toEqual(
+      new Date('2025-01-01T10:25:00Z'),
+    );
   });
   test('what AWS would refuse is refused', () => {
-    for (const bad of ['rate(1 hours)', 'rate(2 hour)', 'rate(0 minutes)', 'cron(5 * * * *)', 'cron(5 * * * * *)', 'cron(5 * ? * ? *)', 'cron(61 * * * ? *)', 'every hour']) {
+    for (const bad of [
+      'rate(1 hours)',
+      'rate(2 hour)',
+      'rate(0 minutes)',
+      'cron(5 * * * *)',
+      'cron(5 * * * * *)',
+      'cron(5 * ? * ? *)',
+      'cron(61 * * * ? *)',
+      'every hour',
+    ]) {
       expect(() => parseScheduleExpression(bad), bad).toThrow();
     }
   });
@@ -37,35 +50,61 @@ describe('the schedule table', () => {
       expect(existsSync(path.join('functions/handlers/scheduled', `${s.fn}.ts`)), s.fn).toBe(true);
       expect(s.periodOf(new Date('2025-03-01T14:05:00Z'))).toMatch(/^\d{4}-\d{2}-\d{2}(T\d{2})?$/);
     }
-    expect(JSON.parse(schedulerInput(schedules[0]))).toEqual({ job: schedules[0].name, scheduledTime: '<aws.scheduler.scheduled-time>' });
+    expect(JSON.parse(schedulerInput(schedules[0]))).toEqual({
+      job: schedules[0].name,
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+    });
   });
   test('hourly rollups run after the hour they cover and the view refresh after them', () => {
-    const at = (n: string) => nextFireTime(parseScheduleExpression(schedules.find((s) => s.name === n)!.expression), new Date('2025-03-01T14:00:00Z'));
+    const at = (n: string) =>
+      nextFireTime(
+        parseScheduleExpression(schedules.find((s) => s.name === n)!.expression),
+        new Date('2025-03-01T14:00:00Z'),
+      );
     expect(at('rollup-content-hourly') < at('refresh-materialized-views')).toBe(true);
-    expect(schedules.find((s) => s.name === 'rollup-content-hourly')!.periodOf(at('rollup-content-hourly'))).toBe('2025-03-01T13');
+    expect(schedules.find((s) => s.name === 'rollup-content-hourly')!.periodOf(at('rollup-content-hourly'))).toBe(
+      '2025-03-01T13',
+    );
   });
 });
 
 describe('local scheduler', () => {
-  afterEach(() => { vi.useRealTimers(); });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
   test('fires each schedule at its due time with that time, once per due time', async () => {
     vi.useFakeTimers({ now: new Date('2025-01-01T10:04:00Z') });
     const fired: string[] = [];
     const s = startLocalScheduler({
-      schedules: [{ name: 'a', expression: 'cron(5 * * * ? *)' }, { name: 'b', expression: 'rate(30 minutes)' }],
-      run: async (sch, at) => { fired.push(`${sch.name}@${at.toISOString()}`); },
+      schedules: [
+        { name: 'a', expression: 'cron(5 * * * ? *)' },
+        { name: 'b', expression: 'rate(30 minutes)' },
+      ],
+      run: async (sch, at) => {
+        fired.push(`${sch.name}@${at.toISOString()}`);
+      },
     });
     await vi.advanceTimersByTimeAsync(62 * 60_000);
     await s.stop();
     expect(fired).toEqual([
-      'a@2025-01-01T10:05:00.000Z', 'b@2025-01-01T10:30:00.000Z', 'b@2025-01-01T11:00:00.000Z', 'a@2025-01-01T11:05:00.000Z',
+      'a@2025-01-01T10:05:00.000Z',
+      'b@2025-01-01T10:30:00.000Z',
+      'b@2025-01-01T11:00:00.000Z',
+      'a@2025-01-01T11:05:00.000Z',
     ]);
   });
   test('a failing run is logged and the schedule keeps going; stop() ends firing', async () => {
     vi.useFakeTimers({ now: new Date('2025-01-01T10:00:30Z') });
     const logs: string[] = [];
     let n = 0;
-    const s = startLocalScheduler({ schedules: [{ name: 'x', expression: 'rate(1 minute)' }], run: async () => { n++; throw new Error('boom'); }, log: (m) => logs.push(m) });
+    const s = startLocalScheduler({
+      schedules: [{ name: 'x', expression: 'rate(1 minute)' }],
+      run: async () => {
+        n++;
+        throw new Error('boom');
+      },
+      log: (m) => logs.push(m),
+    });
     await vi.advanceTimersByTimeAsync(3 * 60_000);
     await s.stop();
     await vi.advanceTimersByTimeAsync(5 * 60_000);
@@ -73,6 +112,8 @@ describe('local scheduler', () => {
     expect(logs.filter((l) => l.includes('run failed'))).toHaveLength(3);
   });
   test('a bad expression fails at start', () => {
-    expect(() => startLocalScheduler({ schedules: [{ name: 'x', expression: 'rate(1 fortnight)' }], run: async () => {} })).toThrow();
+    expect(() =>
+      startLocalScheduler({ schedules: [{ name: 'x', expression: 'rate(1 fortnight)' }], run: async () => {} }),
+    ).toThrow();
   });
 });

@@ -23,13 +23,26 @@ test('issued tokens verify like the authorizer would; expired / other audience /
   const verify = createJwtVerifier({ ...cfg, jwksFile: jwksPath(cfg.keysDir) });
   const t = await issueLocalToken(cfg, { email: 'Ada@Example.test', name: 'Ada' });
   const p = await verify(`Bearer ${t}`);
-  expect(p).toMatchObject({ sub: subjectForEmail('ada@example.test'), email: 'ada@example.test', name: 'Ada', aud: 'aud-test', iss: 'https://iss.test' });
+  expect(p).toMatchObject({
+    sub: subjectForEmail('ada@example.test'),
+    email: 'ada@example.test',
+    name: 'Ada',
+    aud: 'aud-test',
+    iss: 'https://iss.test',
+  });
   const claims = claimsAsApiGateway(p);
   expect(typeof claims.exp).toBe('string');
-  await expect(verify(`Bearer ${await issueLocalToken(cfg, { email: 'a@b.c', ttl: -5 })}`)).rejects.toMatchObject({ code: 'unauthenticated', message: 'The token has expired' });
-  await expect(verify(`Bearer ${await issueLocalToken(cfg, { email: 'a@b.c', audience: 'x' })}`)).rejects.toMatchObject({ code: 'unauthenticated' });
+  await expect(verify(`Bearer ${await issueLocalToken(cfg, { email: 'a@b.c', ttl: -5 })}`)).rejects.toMatchObject({
+    code: 'unauthenticated',
+    message: 'The token has expired',
+  });
+  await expect(verify(`Bearer ${await issueLocalToken(cfg, { email: 'a@b.c', audience: 'x' })}`)).rejects.toMatchObject(
+    { code: 'unauthenticated' },
+  );
   const [h, body, sig] = t.split('.');
-  const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), email: 'root@example.test' })).toString('base64url');
+  const forged = Buffer.from(
+    JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), email: 'root@example.test' }),
+  ).toString('base64url');
   await expect(verify(`Bearer ${h}.${forged}.${sig}`)).rejects.toMatchObject({ code: 'unauthenticated' });
   await expect(verify(undefined)).rejects.toMatchObject({ code: 'unauthenticated' });
   await expect(verify(`Basic ${t}`)).rejects.toMatchObject({ code: 'unauthenticated' });

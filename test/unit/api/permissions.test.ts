@@ -7,13 +7,19 @@ describe('permission matrix', () => {
   test('docs/permissions.md states exactly the matrix the code enforces', () => {
     const md = readFileSync(new URL('../../../docs/permissions.md', import.meta.url), 'utf8');
     const header = md.split('\n').find((l) => l.startsWith('| Permission'))!;
-    const roles = header.split('|').slice(2, -1).map((s) => s.trim());
+    const roles = header
+      .split('|')
+      .slice(2, -1)
+      .map((s) => s.trim());
     expect(roles).toEqual([...orgRoles]);
     const rows = md.split('\n').filter((l) => /^\| [a-z]+:[a-z]+ \|/.test(l));
     const documented = rows.map((l) => l.split('|')[1].trim());
     expect(documented.sort()).toEqual([...permissions].sort());
     for (const row of rows) {
-      const cells = row.split('|').slice(1, -1).map((s) => s.trim());
+      const cells = row
+        .split('|')
+        .slice(1, -1)
+        .map((s) => s.trim());
       const perm = cells[0] as (typeof permissions)[number];
       roles.forEach((role, i) => {
         expect(cells[i + 1] === '✓', `${role} / ${perm}`).toBe(can(role as never, perm));

@@ -1,16 +1,49 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { requiredApprovals, stepOutcome, describeQuorum } from '../../../functions/domain/approvals/quorum.js';
-import { currentVoters, delegationRefusal, escalationTargets, stepApprovers, type Member } from '../../../functions/domain/approvals/eligibility.js';
-import { nextStep, stepTimeoutSeconds, BUILTIN_WORKFLOW, mayAutoApprove } from '../../../functions/domain/approvals/workflow-plan.js';
+import {
+  currentVoters,
+  delegationRefusal,
+  escalationTargets,
+  stepApprovers,
+  type Member,
+} from '../../../functions/domain/approvals/eligibility.js';
+import {
+  nextStep,
+  stepTimeoutSeconds,
+  BUILTIN_WORKFLOW,
+  mayAutoApprove,
+} from '../../../functions/domain/approvals/workflow-plan.js';
 import { reviewFormSchema, requestStatusFor } from '../../../functions/domain/approvals/decision.js';
 import { workflowStepsSchema } from '../../../functions/domain/workflow-types.js';
 
 // Readable names for uuids (workflow steps name users by uuid).
-const ids = { owner1: '00000000-0000-4000-8000-000000000001', owner2: '00000000-0000-4000-8000-000000000002', appr1: '00000000-0000-4000-8000-000000000003', appr2: '00000000-0000-4000-8000-000000000004', creator: '00000000-0000-4000-8000-000000000005', gone: '00000000-0000-4000-8000-000000000006', view: '00000000-0000-4000-8000-000000000007' } as const;
+const ids = {
+  owner1: '00000000-0000-4000-8000-000000000001',
+  owner2: '00000000-0000-4000-8000-000000000002',
+  appr1: '00000000-0000-4000-8000-000000000003',
+  appr2: '00000000-0000-4000-8000-000000000004',
+  creator: '00000000-0000-4000-8000-000000000005',
+  gone: '00000000-0000-4000-8000-000000000006',
+  view: '00000000-0000-4000-8000-000000000007',
+} as const;
 const name = (id: string) => Object.entries(ids).find(([, v]) => v === id)?.[0] ?? id;
-const m = (n: keyof typeof ids, role: Member['role'], status = 'active'): Member => ({ userId: ids[n], role, status, email: `${n}@x.test`, displayName: n });
-const members = [m('owner1', 'owner'), m('owner2', 'owner'), m('appr1', 'approver'), m('appr2', 'approver'), m('creator', 'creator'), m('gone', 'approver', 'removed'), m('view', 'viewer')];
+const m = (n: keyof typeof ids, role: Member['role'], status = 'active'): Member => ({
+  userId: ids[n],
+  role,
+  status,
+  email: `${n}@x.test`,
+  displayName: n,
+});
+const members = [
+  m('owner1', 'owner'),
+  m('owner2', 'owner'),
+  m('appr1', 'approver'),
+  m('appr2', 'approver'),
+  m('creator', 'creator'),
+  m('gone', 'approver', 'removed'),
+  m('view', 'viewer'),
+];
 
 describe('quorum', () => {
   test('any needs one approval, all needs every voter, n_of_m needs n (capped at m)', () => {
@@ -35,11 +68,22 @@ describe('quorum', () => {
   });
 
   test('property: approvals below the requirement never approve, at or above always do (without vetoes)', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 10 }), fc.integer({ min: 0, max: 12 }), (n, voters, approvals) => {
-      const q = { type: 'n_of_m' as const, n };
-      const out = stepOutcome(q, voters, Array.from({ length: approvals }, () => ({ decision: 'approve' as const })));
-      expect(out === 'approved').toBe(approvals >= Math.min(n, voters));
-    }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 0, max: 12 }),
+        (n, voters, approvals) => {
+          const q = { type: 'n_of_m' as const, n };
+          const out = stepOutcome(
+            q,
+            voters,
+            Array.from({ length: approvals }, () => ({ decision: 'approve' as const })),
+          );
+          expect(out === 'approved').toBe(approvals >= Math.min(n, voters));
+        },
+      ),
+    );
   });
 
   test('wording', () => {
@@ -72,22 +116,46 @@ describe('eligibility', () => {
   });
 
   test('voters after chained delegations', () => {
-    expect(currentVoters(['a', 'b'], [{ from: 'a', to: 'c' }, { from: 'c', to: 'd' }])).toEqual(['d', 'b']);
+    expect(
+      currentVoters(
+        ['a', 'b'],
+        [
+          { from: 'a', to: 'c' },
+          { from: 'c', to: 'd' },
+        ],
+      ),
+    ).toEqual(['d', 'b']);
   });
 });
 
 describe('workflow plan', () => {
-  const wf = { id: 'w', name: 'W', allowAutoApprove: false, steps: workflowStepsSchema.parse([{ name: 'one', approvers: { roles: ['approver'] } }, { name: 'two', approvers: { roles: ['owner'] }, deadlineHours: 0.001 }]) };
+  const wf = {
+    id: 'w',
+    name: 'W',
+    allowAutoApprove: false,
+    steps: workflowStepsSchema.parse([
+      { name: 'one', approvers: { roles: ['approver'] } },
+      { name: 'two', approvers: { roles: ['owner'] }, deadlineHours: 0.001 },
+    ]),
+  };
 
   test('walks the steps in order, then is done', () => {
-    expect(nextStep(wf, -1, null)).toMatchObject({ done: false, stepIndex: 0, stepName: 'one', timeoutSeconds: 48 * 3600 });
+    expect(nextStep(wf, -1, null)).toMatchObject({
+      done: false,
+      stepIndex: 0,
+      stepName: 'one',
+      timeoutSeconds: 48 * 3600,
+    });
     expect(nextStep(wf, 0, null)).toMatchObject({ done: false, stepIndex: 1, timeoutSeconds: 4 });
     expect(nextStep(wf, 1, null)).toEqual({ done: true, stepCount: 2, autoApproved: false });
   });
 
   test('a compliance pass skips approval only when the workflow allows it', () => {
     expect(nextStep(wf, -1, { decision: 'pass' })).toMatchObject({ done: false });
-    expect(nextStep({ ...wf, allowAutoApprove: true }, -1, { decision: 'pass' })).toMatchObject({ done: true, autoApproved: true });
+    expect(nextStep({ ...wf, allowAutoApprove: true }, -1, { decision: 'pass' })).toMatchObject({
+      done: true,
+      autoApproved: true,
+    });
     expect(nextStep({ ...wf, allowAutoApprove: true }, -1, { decision: 'review' })).toMatchObject({ done: false });
     expect(mayAutoApprove(BUILTIN_WORKFLOW, 'pass')).toBe(false);
   });

@@ -1,8 +1,23 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { generateLinkToken, hashLinkToken, isWellFormedLinkToken, issueFormToken, linkRefusal, originAllowed, reviewUrl, verifyFormToken, FORM_TOKEN_TTL_MS } from '../../../functions/domain/approvals/link-token.js';
+import {
+  generateLinkToken,
+  hashLinkToken,
+  isWellFormedLinkToken,
+  issueFormToken,
+  linkRefusal,
+  originAllowed,
+  reviewUrl,
+  verifyFormToken,
+  FORM_TOKEN_TTL_MS,
+} from '../../../functions/domain/approvals/link-token.js';
 import { Webhook } from 'standardwebhooks';
-import { newWebhookSecret, retryDelayMs, standardWebhookSecret, webhookSignatureHeaders } from '../../../functions/domain/approvals/webhook-signature.js';
+import {
+  newWebhookSecret,
+  retryDelayMs,
+  standardWebhookSecret,
+  webhookSignatureHeaders,
+} from '../../../functions/domain/approvals/webhook-signature.js';
 import { checksumProblems, publicationEventId } from '../../../functions/domain/approvals/manifest.js';
 
 describe('link tokens', () => {
@@ -29,7 +44,12 @@ describe('link tokens', () => {
   });
 
   const now = new Date('2030-01-01T00:00:00Z');
-  const link = { expiresAt: new Date('2030-01-02T00:00:00Z'), usedAt: null, revokedAt: null, variantChecksums: { instagram_square: 'aa', x: 'bb' } };
+  const link = {
+    expiresAt: new Date('2030-01-02T00:00:00Z'),
+    usedAt: null,
+    revokedAt: null,
+    variantChecksums: { instagram_square: 'aa', x: 'bb' },
+  };
   const ctx = { now, stepStatus: 'pending', requestOpen: true, currentChecksums: { x: 'bb', instagram_square: 'aa' } };
 
   test('a link works once, until it expires, for exactly the variants it was issued for', () => {
@@ -37,7 +57,9 @@ describe('link tokens', () => {
     expect(linkRefusal({ ...link, usedAt: now }, ctx)).toBe('used');
     expect(linkRefusal({ ...link, revokedAt: now }, ctx)).toBe('revoked');
     expect(linkRefusal({ ...link, expiresAt: now }, ctx)).toBe('expired');
-    expect(linkRefusal(link, { ...ctx, currentChecksums: { x: 'bb', instagram_square: 'changed' } })).toBe('variants_changed');
+    expect(linkRefusal(link, { ...ctx, currentChecksums: { x: 'bb', instagram_square: 'changed' } })).toBe(
+      'variants_changed',
+    );
     expect(linkRefusal(link, { ...ctx, currentChecksums: { x: 'bb' } })).toBe('variants_changed');
     expect(linkRefusal(link, { ...ctx, stepStatus: 'approved' })).toBe('decided');
     expect(linkRefusal(link, { ...ctx, requestOpen: false })).toBe('request_closed');
@@ -83,7 +105,9 @@ describe('webhook signatures', () => {
     expect(h['webhook-timestamp']).toBe('1900000000');
     // The spec's construction, computed here without the library.
     const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
-    expect(h['webhook-signature']).toBe(`v1,${createHmac('sha256', key).update(`evt_1.1900000000.${body}`).digest('base64')}`);
+    expect(h['webhook-signature']).toBe(
+      `v1,${createHmac('sha256', key).update(`evt_1.1900000000.${body}`).digest('base64')}`,
+    );
   });
 
   test('a secret stored before the switch (whsec_ + unpadded base64url) keeps its 32 bytes as the key', () => {
@@ -120,9 +144,14 @@ describe('publication', () => {
   });
 
   test('the event id depends on the request and the exact variants only', () => {
-    const v = [{ platform: 'a', sha256: '1' }, { platform: 'b', sha256: '2' }];
+    const v = [
+      { platform: 'a', sha256: '1' },
+      { platform: 'b', sha256: '2' },
+    ];
     const id = publicationEventId('11111111-2222-3333-4444-555555555555', v);
     expect(publicationEventId('11111111-2222-3333-4444-555555555555', [...v].reverse())).toBe(id);
-    expect(publicationEventId('11111111-2222-3333-4444-555555555555', [v[0], { platform: 'b', sha256: '3' }])).not.toBe(id);
+    expect(publicationEventId('11111111-2222-3333-4444-555555555555', [v[0], { platform: 'b', sha256: '3' }])).not.toBe(
+      id,
+    );
   });
 });

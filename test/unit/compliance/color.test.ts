@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ciede2000, contrastRatio, deltaE, hexToRgb, labToRgb, rgbToHex, rgbToLab } from '../../../functions/domain/compliance/color.js';
+import {
+  ciede2000,
+  contrastRatio,
+  deltaE,
+  hexToRgb,
+  labToRgb,
+  rgbToHex,
+  rgbToLab,
+} from '../../../functions/domain/compliance/color.js';
 
 // Sharma, Wu & Dalal (2005), "The CIEDE2000 Color-Difference Formula: Implementation Notes,
 // Supplementary Test Data, and Mathematical Observations", Table 1 (all 34 pairs).

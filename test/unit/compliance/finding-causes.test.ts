@@ -25,24 +25,59 @@ describe('what caused a finding (quality bench)', () => {
   });
 
   it('our layout: copy cut from its slot, characters no shipped font draws, logo clear space', async () => {
-    const long = 'An extremely long headline that keeps going and going, then adds another clause, and another one after that, and will never fit';
-    const cut = await renderVariant({ source, preset: 'youtube_thumbnail', logo, brand: brand(), brief: { ...brief, headline: long }, layers: { ...layers, headline: { ...layers.headline, minSize: 60 } } });
+    const long =
+      'An extremely long headline that keeps going and going, then adds another clause, and another one after that, and will never fit';
+    const cut = await renderVariant({
+      source,
+      preset: 'youtube_thumbnail',
+      logo,
+      brand: brand(),
+      brief: { ...brief, headline: long },
+      layers: { ...layers, headline: { ...layers.headline, minSize: 60 } },
+    });
     expect(causeOf(find(checkVariant({ variant: cut, brand: brand() }).findings, 'copy_length'))).toBe('layout');
-    const tofu = await renderVariant({ source, preset: 'instagram_square', logo, brand: brand(), brief: { headline: 'Autumn \u0378 blend' }, layers });
+    const tofu = await renderVariant({
+      source,
+      preset: 'instagram_square',
+      logo,
+      brand: brand(),
+      brief: { headline: 'Autumn \u0378 blend' },
+      layers,
+    });
     expect(causeOf(find(checkVariant({ variant: tofu, brand: brand() }).findings, 'fonts'))).toBe('layout');
     const crowded = await renderVariant({
-      source, preset: 'instagram_square', logo, brand: brand(), brief: { headline: 'Top' }, layers,
+      source,
+      preset: 'instagram_square',
+      logo,
+      brand: brand(),
+      brief: { headline: 'Top' },
+      layers,
       // The headline's box moved to just under the logo.
-      adjustPlan: (p) => ({ ...p, texts: p.texts.map((t) => (t.slot === 'headline' ? { ...t, box: { x: p.logo!.box.x, y: p.logo!.box.y + p.logo!.box.h + 2, w: p.logo!.box.w, h: 200 } } : t)) }),
+      adjustPlan: (p) => ({
+        ...p,
+        texts: p.texts.map((t) =>
+          t.slot === 'headline'
+            ? { ...t, box: { x: p.logo!.box.x, y: p.logo!.box.y + p.logo!.box.h + 2, w: p.logo!.box.w, h: 200 } }
+            : t,
+        ),
+      }),
     });
     expect(causeOf(find(checkVariant({ variant: crowded, brand: brand() }).findings, 'logo'))).toBe('layout');
   });
 
   it('the input: copy over platform limits, copy the template does not show, brand fonts we do not ship, a brand without a logo', async () => {
-    const wordy = { ...brief, headline: 'A headline far too long to read comfortably on a thumbnail at a glance', body: 'x'.repeat(400) };
-    const copy = checkBriefAgainstBrand(wordy, brand(), ['youtube_thumbnail', 'x'], { template: templateLayersSchema.parse(TEMPLATES[0].layers) }).findings;
+    const wordy = {
+      ...brief,
+      headline: 'A headline far too long to read comfortably on a thumbnail at a glance',
+      body: 'x'.repeat(400),
+    };
+    const copy = checkBriefAgainstBrand(wordy, brand(), ['youtube_thumbnail', 'x'], {
+      template: templateLayersSchema.parse(TEMPLATES[0].layers),
+    }).findings;
     for (const f of copy.filter((x) => x.check === 'copy_length')) expect(causeOf(f), f.message).toBe('input');
-    expect(copy.map((f) => `${f.check}:${f.severity}`)).toEqual(expect.arrayContaining(['copy_length:warning', 'copy_length:error', 'copy_length:info']));
+    expect(copy.map((f) => `${f.check}:${f.severity}`)).toEqual(
+      expect.arrayContaining(['copy_length:warning', 'copy_length:error', 'copy_length:info']),
+    );
     const montserrat = brand({ fonts: { headline: 'Montserrat', body: 'Inter', allowed: ['Montserrat', 'Inter'] } });
     const font = await renderVariant({ source, preset: 'instagram_square', logo, brand: montserrat, brief, layers });
     expect(causeOf(find(checkVariant({ variant: font, brand: montserrat }).findings, 'fonts'))).toBe('input');

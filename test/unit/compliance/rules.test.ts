@@ -4,15 +4,35 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { checkBriefAgainstBrand, checkMaster, checkVariant, summarize, type ComplianceResult } from '../../../functions/domain/compliance/index.js';
-import { composeMaster, renderVariant, renderVariants, type RenderedVariant } from '../../../functions/adapters/render/index.js';
+import {
+  checkBriefAgainstBrand,
+  checkMaster,
+  checkVariant,
+  summarize,
+  type ComplianceResult,
+} from '../../../functions/domain/compliance/index.js';
+import {
+  composeMaster,
+  renderVariant,
+  renderVariants,
+  type RenderedVariant,
+} from '../../../functions/adapters/render/index.js';
 import { PLATFORM_PRESETS, platformNames } from '../../../functions/domain/platforms.js';
 import { brand, brandLogo, brandPhoto, brief, layers, NAVY } from '../render/fixtures.js';
 
-const failing = (r: ComplianceResult) => Object.entries(r.checks).filter(([, s]) => s !== 'ok' && s !== 'skipped').map(([k]) => k).sort();
-const shapes = (w: number, h: number, a: string, b: string) => sharp(Buffer.from(
-  `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="${w}" height="${h}" fill="${a}"/><circle cx="${w * 0.6}" cy="${h * 0.4}" r="${h * 0.3}" fill="${b}"/></svg>`,
-)).jpeg({ quality: 92 }).toBuffer();
+const failing = (r: ComplianceResult) =>
+  Object.entries(r.checks)
+    .filter(([, s]) => s !== 'ok' && s !== 'skipped')
+    .map(([k]) => k)
+    .sort();
+const shapes = (w: number, h: number, a: string, b: string) =>
+  sharp(
+    Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="${w}" height="${h}" fill="${a}"/><circle cx="${w * 0.6}" cy="${h * 0.4}" r="${h * 0.3}" fill="${b}"/></svg>`,
+    ),
+  )
+    .jpeg({ quality: 92 })
+    .toBuffer();
 
 let photo: Buffer;
 let logo: Buffer;
@@ -27,19 +47,36 @@ const render = (over: Partial<Parameters<typeof renderVariant>[0]> = {}) =>
 describe('on-brand content', () => {
   let variants: RenderedVariant[];
   beforeAll(async () => {
-    variants = await renderVariants({ source: photo, presets: [...platformNames], logo, brief, brand: brand(), layers });
+    variants = await renderVariants({
+      source: photo,
+      presets: [...platformNames],
+      logo,
+      brief,
+      brand: brand(),
+      layers,
+    });
   });
 
   it('passes every variant, the master and the copy with a high score', async () => {
     const master = await composeMaster(await brandPhoto());
-    const m = checkMaster({ width: master.width, height: master.height, analysis: master.analysis, license: { type: 'owned', attributionRequired: false }, brand: brand(), platforms: [...platformNames] });
+    const m = checkMaster({
+      width: master.width,
+      height: master.height,
+      analysis: master.analysis,
+      license: { type: 'owned', attributionRequired: false },
+      brand: brand(),
+      platforms: [...platformNames],
+    });
     const c = checkBriefAgainstBrand(brief, brand(), [...platformNames]);
     const vs = variants.map((variant) => checkVariant({ variant, brand: brand() }));
     for (const r of [m, c, ...vs]) {
       expect(r.findings).toEqual([]);
       expect(r).toMatchObject({ score: 100, decision: 'pass' });
     }
-    const request = summarize([...m.findings, ...c.findings, ...vs.flatMap((r) => r.findings)], brand().complianceThresholds);
+    const request = summarize(
+      [...m.findings, ...c.findings, ...vs.flatMap((r) => r.findings)],
+      brand().complianceThresholds,
+    );
     expect(request).toMatchObject({ score: 100, decision: 'pass' });
   });
 });
@@ -85,7 +122,12 @@ describe('each rule, broken on purpose', () => {
     const v = await render({
       source: await shapes(2000, 1500, NAVY, NAVY),
       // The call to action 10 px under the logo, still inside the safe zone.
-      adjustPlan: (p) => ({ ...p, texts: p.texts.map((t) => (t.slot === 'cta' ? { ...t, box: { x: 600, y: p.logo!.box.y + p.logo!.box.h + 10, w: 426, h: 60 } } : t)) }),
+      adjustPlan: (p) => ({
+        ...p,
+        texts: p.texts.map((t) =>
+          t.slot === 'cta' ? { ...t, box: { x: 600, y: p.logo!.box.y + p.logo!.box.h + 10, w: 426, h: 60 } } : t,
+        ),
+      }),
     });
     const r = checkVariant({ variant: v, brand: brand() });
     expect(failing(r)).toEqual(['logo']);
@@ -104,21 +146,40 @@ describe('each rule, broken on purpose', () => {
     const b = brand({ fonts: { headline: 'Montserrat', body: 'Inter', allowed: ['Montserrat', 'Inter'] } });
     const r = checkVariant({ variant: await render({ brand: b }), brand: b });
     expect(failing(r)).toEqual(['fonts']);
-    expect(r.findings).toEqual([expect.objectContaining({ severity: 'warning', details: { slot: 'headline', requested: 'Montserrat', used: 'Inter' } })]);
+    expect(r.findings).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        details: { slot: 'headline', requested: 'Montserrat', used: 'Inter' },
+      }),
+    ]);
   });
 
   it('banned word, missing disclaimer, missing hashtag in the copy', () => {
-    const b = brand({ voiceRules: { bannedWords: ['cheap'], requiredDisclaimer: 'Offer ends Sunday.', requiredHashtags: ['#acme'] } });
-    expect(failing(checkBriefAgainstBrand({ ...brief, headline: 'Cheap layers', body: 'Offer ends Sunday.' }, b, ['x']))).toEqual(['banned_words']);
+    const b = brand({
+      voiceRules: { bannedWords: ['cheap'], requiredDisclaimer: 'Offer ends Sunday.', requiredHashtags: ['#acme'] },
+    });
+    expect(
+      failing(checkBriefAgainstBrand({ ...brief, headline: 'Cheap layers', body: 'Offer ends Sunday.' }, b, ['x'])),
+    ).toEqual(['banned_words']);
     expect(failing(checkBriefAgainstBrand(brief, b, ['x']))).toEqual(['disclaimer']);
-    expect(failing(checkBriefAgainstBrand({ ...brief, body: 'Offer ends Sunday.', hashtags: ['#autumn'] }, b, ['x']))).toEqual(['hashtags']);
+    expect(
+      failing(checkBriefAgainstBrand({ ...brief, body: 'Offer ends Sunday.', hashtags: ['#autumn'] }, b, ['x'])),
+    ).toEqual(['hashtags']);
   });
 
   it('copy too long for the image is cut and reported', async () => {
-    const long = { ...brief, headline: 'An extremely long headline that keeps going and going, then adds another clause, and another one after that, and will never fit into three lines on a small video thumbnail at all' };
+    const long = {
+      ...brief,
+      headline:
+        'An extremely long headline that keeps going and going, then adds another clause, and another one after that, and will never fit into three lines on a small video thumbnail at all',
+    };
     // Copy is cut only when no room on the canvas holds it, even in more lines: a headline that
     // must stay large (minimum 60 px at 1080) has none on a thumbnail.
-    const v = await render({ preset: 'youtube_thumbnail', brief: long, layers: { ...layers, headline: { ...layers.headline, minSize: 60 } } });
+    const v = await render({
+      preset: 'youtube_thumbnail',
+      brief: long,
+      layers: { ...layers, headline: { ...layers.headline, minSize: 60 } },
+    });
     const r = checkVariant({ variant: v, brand: brand() });
     expect(failing(r)).toEqual(['copy_length']);
     expect(r.findings[0]).toMatchObject({ severity: 'error', details: { slot: 'headline' } });
@@ -128,7 +189,13 @@ describe('each rule, broken on purpose', () => {
 
   it('heavy upscaling of a small source', async () => {
     const small = await composeMaster(await brandPhoto(640, 480));
-    const m = checkMaster({ width: small.width, height: small.height, analysis: small.analysis, brand: brand(), platforms: ['instagram_story', 'facebook'] });
+    const m = checkMaster({
+      width: small.width,
+      height: small.height,
+      analysis: small.analysis,
+      brand: brand(),
+      platforms: ['instagram_story', 'facebook'],
+    });
     expect(failing(m)).toEqual(['resolution']);
     expect(m.findings.map((f) => f.platform)).toEqual(['instagram_story', 'facebook']);
     expect(m.findings[0].details).toMatchObject({ scale: 4, maxUpscale: 1.5 });
@@ -143,28 +210,51 @@ describe('each rule, broken on purpose', () => {
       source: await shapes(1080, 1920, NAVY, NAVY),
       preset: 'instagram_story',
       // A box 60 px from the top (inside the 250 px profile band), clear of the top-right logo.
-      adjustPlan: (p) => ({ ...p, texts: p.texts.map((t) => (t.slot === 'headline' ? { ...t, box: { x: t.box.x, y: 60, w: 500, h: 170 } } : t)) }),
+      adjustPlan: (p) => ({
+        ...p,
+        texts: p.texts.map((t) => (t.slot === 'headline' ? { ...t, box: { x: t.box.x, y: 60, w: 500, h: 170 } } : t)),
+      }),
     });
     const r = checkVariant({ variant: v, brand: brand() });
     expect(failing(r)).toEqual(['safe_zone']);
-    expect(r.findings[0]).toMatchObject({ severity: 'error', platform: 'instagram_story', details: { element: 'headline' } });
+    expect(r.findings[0]).toMatchObject({
+      severity: 'error',
+      platform: 'instagram_story',
+      details: { element: 'headline' },
+    });
     expect(r.findings[0].message).toMatch(/into the top margin/);
   });
 
   it('file larger than the platform accepts', async () => {
     const v = await render();
-    const r = checkVariant({ variant: v, brand: brand(), preset: { ...PLATFORM_PRESETS.instagram_square, maxBytes: v.bytes - 1 } });
+    const r = checkVariant({
+      variant: v,
+      brand: brand(),
+      preset: { ...PLATFORM_PRESETS.instagram_square, maxBytes: v.bytes - 1 },
+    });
     expect(failing(r)).toEqual(['file_size']);
     expect(r.decision).toBe('review'); // forced, even though 75 might pass a lenient brand
     expect(summarize(r.findings, { autoPass: 70 }).decision).toBe('review');
   });
 
   it('premium licence needing attribution', async () => {
-    const m = checkMaster({ width: 2000, height: 1500, license: { type: 'premium', author: 'Jane Doe', attributionRequired: true }, brand: brand(), platforms: ['x'] });
+    const m = checkMaster({
+      width: 2000,
+      height: 1500,
+      license: { type: 'premium', author: 'Jane Doe', attributionRequired: true },
+      brand: brand(),
+      platforms: ['x'],
+    });
     expect(failing(m)).toEqual(['license']);
     expect(m.findings[0]).toMatchObject({ severity: 'warning' });
     expect(m.findings[0].fixHint).toContain('Image by Jane Doe on Freepik');
-    const free = checkMaster({ width: 2000, height: 1500, license: { type: 'freemium', attributionRequired: true }, brand: brand(), platforms: ['x'] });
+    const free = checkMaster({
+      width: 2000,
+      height: 1500,
+      license: { type: 'freemium', attributionRequired: true },
+      brand: brand(),
+      platforms: ['x'],
+    });
     expect(failing(free)).toEqual(['license']);
   });
 

@@ -1,17 +1,40 @@
 import { describe, expect, test } from 'vitest';
-import { checkTarget, classifyAddress, hostMatches, type Resolver } from '../../../functions/adapters/safe-fetch/address-policy.js';
+import {
+  checkTarget,
+  classifyAddress,
+  hostMatches,
+  type Resolver,
+} from '../../../functions/adapters/safe-fetch/address-policy.js';
 import { FREEPIK_DOWNLOAD_HOSTS } from '../../../functions/adapters/safe-fetch/safe-fetch.js';
 import { AppError } from '../../../functions/shared/errors.js';
 
 describe('address classes', () => {
   test.each([
-    ['127.0.0.1', 'loopback'], ['127.9.9.9', 'loopback'], ['::1', 'loopback'], ['::ffff:127.0.0.1', 'loopback'],
-    ['10.0.0.1', 'private'], ['172.16.5.4', 'private'], ['172.31.255.255', 'private'], ['192.168.1.1', 'private'],
-    ['169.254.169.254', 'private'], ['100.64.0.1', 'private'], ['0.0.0.0', 'private'], ['224.0.0.1', 'private'],
-    ['fd00::1', 'private'], ['fc00::1', 'private'], ['fe80::1', 'private'], ['::ffff:10.0.0.1', 'private'],
-    ['::ffff:169.254.169.254', 'private'], ['64:ff9b::a00:1', 'private'], ['2002:a00:1::1', 'private'], ['::', 'private'],
+    ['127.0.0.1', 'loopback'],
+    ['127.9.9.9', 'loopback'],
+    ['::1', 'loopback'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['10.0.0.1', 'private'],
+    ['172.16.5.4', 'private'],
+    ['172.31.255.255', 'private'],
+    ['192.168.1.1', 'private'],
+    ['169.254.169.254', 'private'],
+    ['100.64.0.1', 'private'],
+    ['0.0.0.0', 'private'],
+    ['224.0.0.1', 'private'],
+    ['fd00::1', 'private'],
+    ['fc00::1', 'private'],
+    ['fe80::1', 'private'],
+    ['::ffff:10.0.0.1', 'private'],
+    ['::ffff:169.254.169.254', 'private'],
+    ['64:ff9b::a00:1', 'private'],
+    ['2002:a00:1::1', 'private'],
+    ['::', 'private'],
     ['not-an-ip', 'private'],
-    ['8.8.8.8', 'public'], ['151.101.1.1', 'public'], ['172.32.0.1', 'public'], ['2606:4700::1111', 'public'],
+    ['8.8.8.8', 'public'],
+    ['151.101.1.1', 'public'],
+    ['172.32.0.1', 'public'],
+    ['2606:4700::1111', 'public'],
   ])('%s is %s', (ip, cls) => {
     expect(classifyAddress(ip)).toBe(cls);
   });
@@ -32,14 +55,21 @@ describe('host allow-list', () => {
   });
 });
 
-const fakeDns = (answers: Record<string, string[]>): Resolver => async (host) => {
-  const a = answers[host];
-  if (!a) throw Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' });
-  return a.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-};
+const fakeDns =
+  (answers: Record<string, string[]>): Resolver =>
+  async (host) => {
+    const a = answers[host];
+    if (!a) throw Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' });
+    return a.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  };
 const policy = { allowedHosts: [...FREEPIK_DOWNLOAD_HOSTS] };
 async function refusal(p: Promise<unknown>) {
-  const e = await p.then(() => { throw new Error('expected refusal'); }, (x) => x);
+  const e = await p.then(
+    () => {
+      throw new Error('expected refusal');
+    },
+    (x) => x,
+  );
   expect(e).toBeInstanceOf(AppError);
   expect((e as AppError).code).toBe('unsafe_download');
   return (e as AppError).detail?.reason;
@@ -86,7 +116,9 @@ describe('checkTarget', () => {
     await expect(checkTarget('http://emulator.test:4010/files/x', local, dns)).resolves.toBeTruthy();
     await expect(checkTarget('http://127.0.0.1:4010/files/x', local, dns)).resolves.toBeTruthy();
     expect(await refusal(checkTarget('http://127.0.0.2:4010/files/x', local, dns))).toBe('scheme');
-    expect(await refusal(checkTarget('https://127.0.0.2/x', { ...local, allowedHosts: ['127.0.0.2'] }, dns))).toBe('private_address');
+    expect(await refusal(checkTarget('https://127.0.0.2/x', { ...local, allowedHosts: ['127.0.0.2'] }, dns))).toBe(
+      'private_address',
+    );
     expect(await refusal(checkTarget('http://img.freepik.com/a.jpg', local, dns))).toBe('scheme');
     expect(await refusal(checkTarget('https://ai-statics.freepik.com/a.jpg', local, dns))).toBe('private_address');
   });

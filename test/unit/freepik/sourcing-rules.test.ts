@@ -1,6 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { fullJitterDelay, monthKey, parseRetryAfter, rankStockCandidates, sniffImageType } from '../../../functions/domain/sourcing.js';
+import {
+  fullJitterDelay,
+  monthKey,
+  parseRetryAfter,
+  rankStockCandidates,
+  sniffImageType,
+} from '../../../functions/domain/sourcing.js';
 import { quotaVerdict } from '../../../functions/adapters/limits/rules.js';
 import { createMemoryTokenBucket } from '../../../local/in-memory/sourcing-limits.js';
 import { AppError } from '../../../functions/shared/errors.js';
@@ -36,10 +42,12 @@ describe('stock ranking', () => {
 
 describe('backoff arithmetic', () => {
   test('full jitter stays within [0, min(max, base * 2^n))', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 30 }), fc.double({ min: 0, max: 0.999999, noNaN: true }), (n, r) => {
-      const d = fullJitterDelay(n, { baseMs: 500, maxMs: 8000 }, () => r);
-      return d >= 0 && d < Math.min(8000, 500 * 2 ** n) + 1e-9;
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 30 }), fc.double({ min: 0, max: 0.999999, noNaN: true }), (n, r) => {
+        const d = fullJitterDelay(n, { baseMs: 500, maxMs: 8000 }, () => r);
+        return d >= 0 && d < Math.min(8000, 500 * 2 ** n) + 1e-9;
+      }),
+    );
   });
   test('Retry-After: seconds, HTTP date, past date, garbage', () => {
     const now = Date.UTC(2026, 0, 1, 0, 0, 0);
@@ -58,20 +66,38 @@ describe('backoff arithmetic', () => {
 });
 
 describe('quota verdict', () => {
-  const ok = (s: Parameters<typeof quotaVerdict>[0], e = { credits: 1, costUsd: 0.1 }) => { quotaVerdict(s, e); return true; };
+  const ok = (s: Parameters<typeof quotaVerdict>[0], e = { credits: 1, costUsd: 0.1 }) => {
+    quotaVerdict(s, e);
+    return true;
+  };
   const reason = (s: Parameters<typeof quotaVerdict>[0], e = { credits: 1, costUsd: 0.1 }) => {
-    try { quotaVerdict(s, e); return 'ok'; } catch (err) { expect(err).toBeInstanceOf(AppError); expect((err as AppError).code).toBe('quota_exceeded'); return (err as AppError).message; }
+    try {
+      quotaVerdict(s, e);
+      return 'ok';
+    } catch (err) {
+      expect(err).toBeInstanceOf(AppError);
+      expect((err as AppError).code).toBe('quota_exceeded');
+      return (err as AppError).message;
+    }
   };
   test('unlimited, under, exactly at and over quota', () => {
     expect(ok({ creditQuota: null, budgetUsd: null, usedCredits: 1e6, usedUsd: 1e6 })).toBe(true);
     expect(ok({ creditQuota: 10, budgetUsd: 5, usedCredits: 9, usedUsd: 4.9 })).toBe(true);
-    expect(reason({ creditQuota: 10, budgetUsd: null, usedCredits: 10, usedUsd: 0 })).toMatch(/credit quota reached: 10 of 10/);
+    expect(reason({ creditQuota: 10, budgetUsd: null, usedCredits: 10, usedUsd: 0 })).toMatch(
+      /credit quota reached: 10 of 10/,
+    );
     expect(reason({ creditQuota: 10, budgetUsd: null, usedCredits: 9.5, usedUsd: 0 })).toMatch(/needs 1/);
-    expect(reason({ creditQuota: null, budgetUsd: 5, usedCredits: 0, usedUsd: 4.95 })).toMatch(/budget reached: \$4\.95 of \$5\.00/);
+    expect(reason({ creditQuota: null, budgetUsd: 5, usedCredits: 0, usedUsd: 4.95 })).toMatch(
+      /budget reached: \$4\.95 of \$5\.00/,
+    );
   });
   test('a used-up allowance stops even a free call; an unused one lets it through', () => {
-    expect(reason({ creditQuota: 3, budgetUsd: null, usedCredits: 3, usedUsd: 0 }, { credits: 0, costUsd: 0 })).not.toBe('ok');
-    expect(reason({ creditQuota: 0, budgetUsd: null, usedCredits: 0, usedUsd: 0 }, { credits: 0, costUsd: 0 })).not.toBe('ok');
+    expect(
+      reason({ creditQuota: 3, budgetUsd: null, usedCredits: 3, usedUsd: 0 }, { credits: 0, costUsd: 0 }),
+    ).not.toBe('ok');
+    expect(
+      reason({ creditQuota: 0, budgetUsd: null, usedCredits: 0, usedUsd: 0 }, { credits: 0, costUsd: 0 }),
+    ).not.toBe('ok');
     expect(ok({ creditQuota: 3, budgetUsd: 1, usedCredits: 2, usedUsd: 0.5 }, { credits: 0, costUsd: 0 })).toBe(true);
   });
 });
@@ -86,6 +112,9 @@ describe('in-memory token bucket', () => {
     expect(clock.sleeps).toEqual([]);
     await b.acquire({ deadline });
     expect(clock.sleeps).toEqual([250]);
-    await expect(b.acquire({ deadline: clock.now() + 100 })).rejects.toMatchObject({ code: 'rate_limited', retryable: true });
+    await expect(b.acquire({ deadline: clock.now() + 100 })).rejects.toMatchObject({
+      code: 'rate_limited',
+      retryable: true,
+    });
   });
 });

@@ -35,7 +35,9 @@ export async function noise(width = 2000, height = 1500, seed = 1): Promise<Buff
     s = (s * 1103515245 + 12345) & 0x7fffffff;
     data[i] = s >> 23;
   }
-  return sharp(data, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
+  return sharp(data, { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
 }
 
 /** A brand logo: a white badge with a navy mark (on-palette and neutral colors only). */
@@ -46,7 +48,9 @@ export async function brandLogo(width = 400, height = 160): Promise<Buffer> {
 
 /** A solid magenta logo (no transparency) so its pixels can be located exactly. */
 export async function magentaLogo(width = 400, height = 160): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 4, background: { r: 255, g: 0, b: 255, alpha: 1 } } }).png().toBuffer();
+  return sharp({ create: { width, height, channels: 4, background: { r: 255, g: 0, b: 255, alpha: 1 } } })
+    .png()
+    .toBuffer();
 }
 
 export function brand(overrides: Partial<BrandKitInput> = {}): BrandKitInput {
@@ -70,9 +74,26 @@ export function brand(overrides: Partial<BrandKitInput> = {}): BrandKitInput {
 export const layers = {
   image: { focus: 'attention' },
   overlay: { kind: 'band', colorRole: 'primary', opacity: 0.92 },
-  headline: { box: { default: { x: 0, y: 0.5, w: 1, h: 0.25 }, wide: { x: 0, y: 0.1, w: 0.55, h: 0.4 } }, minSize: 28, maxSize: 76, maxLines: 3 },
-  body: { box: { default: { x: 0, y: 0.76, w: 1, h: 0.12 }, wide: { x: 0, y: 0.52, w: 0.55, h: 0.26 } }, weight: 'regular', minSize: 18, maxSize: 34, maxLines: 3 },
-  cta: { box: { default: { x: 0, y: 0.89, w: 0.6, h: 0.11 }, wide: { x: 0, y: 0.8, w: 0.45, h: 0.2 } }, colorRole: 'accent', minSize: 18, maxSize: 36, maxLines: 1 },
+  headline: {
+    box: { default: { x: 0, y: 0.5, w: 1, h: 0.25 }, wide: { x: 0, y: 0.1, w: 0.55, h: 0.4 } },
+    minSize: 28,
+    maxSize: 76,
+    maxLines: 3,
+  },
+  body: {
+    box: { default: { x: 0, y: 0.76, w: 1, h: 0.12 }, wide: { x: 0, y: 0.52, w: 0.55, h: 0.26 } },
+    weight: 'regular',
+    minSize: 18,
+    maxSize: 34,
+    maxLines: 3,
+  },
+  cta: {
+    box: { default: { x: 0, y: 0.89, w: 0.6, h: 0.11 }, wide: { x: 0, y: 0.8, w: 0.45, h: 0.2 } },
+    colorRole: 'accent',
+    minSize: 18,
+    maxSize: 36,
+    maxLines: 1,
+  },
   logo: { enabled: true },
 } as const;
 
@@ -91,7 +112,12 @@ export async function decode(buf: Buffer): Promise<RawImage & { format: string }
 }
 
 /** Bounding box of the pixels within `tolerance` (max channel difference) of `hex`, or null. */
-export function findColor(img: RawImage, hex: string, tolerance = 40, within?: Box): { box: Box; count: number } | null {
+export function findColor(
+  img: RawImage,
+  hex: string,
+  tolerance = 40,
+  within?: Box,
+): { box: Box; count: number } | null {
   const r = parseInt(hex.slice(1, 3), 16);
   const g = parseInt(hex.slice(3, 5), 16);
   const b = parseInt(hex.slice(5, 7), 16);
@@ -107,7 +133,11 @@ export function findColor(img: RawImage, hex: string, tolerance = 40, within?: B
   for (let y = Math.max(0, y0); y < Math.min(img.height, y1); y++) {
     for (let x = Math.max(0, x0); x < Math.min(img.width, x1); x++) {
       const i = (y * img.width + x) * img.channels;
-      if (Math.abs(img.data[i] - r) <= tolerance && Math.abs(img.data[i + 1] - g) <= tolerance && Math.abs(img.data[i + 2] - b) <= tolerance) {
+      if (
+        Math.abs(img.data[i] - r) <= tolerance &&
+        Math.abs(img.data[i + 1] - g) <= tolerance &&
+        Math.abs(img.data[i + 2] - b) <= tolerance
+      ) {
         count++;
         if (x < minX) minX = x;
         if (y < minY) minY = y;
@@ -125,17 +155,27 @@ export function findColor(img: RawImage, hex: string, tolerance = 40, within?: B
  */
 export async function photo(kind: 'light' | 'dark' | 'busy', width = 1600, height = 1200): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * 3);
-  const stripes = [[255, 255, 255], [10, 10, 10], [230, 40, 40], [250, 220, 30], [30, 90, 230], [40, 200, 120]];
+  const stripes = [
+    [255, 255, 255],
+    [10, 10, 10],
+    [230, 40, 40],
+    [250, 220, 30],
+    [30, 90, 230],
+    [40, 200, 120],
+  ];
   let s = 7;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       s = (s * 1103515245 + 12345) & 0x7fffffff;
       const n = (s >> 24) - 64;
       const i = (y * width + x) * 3;
-      const base = kind === 'light' ? [244, 240, 232] : kind === 'dark' ? [20, 18, 16] : stripes[((x >> 3) + (y >> 4)) % 6];
+      const base =
+        kind === 'light' ? [244, 240, 232] : kind === 'dark' ? [20, 18, 16] : stripes[((x >> 3) + (y >> 4)) % 6];
       const grain = kind === 'busy' ? n : n >> 4;
       for (let c = 0; c < 3; c++) raw[i + c] = Math.max(0, Math.min(255, base[c] + grain));
     }
   }
-  return sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: 92 }).toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 92 })
+    .toBuffer();
 }

@@ -8,7 +8,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as fontkit from 'fontkit';
 import { describe, expect, it } from 'vitest';
-import { FONT_SOURCES, PACKAGED_FONT_DIRS, shippedFonts, woffToSfnt } from '../../../functions/adapters/render/fonts.js';
+import {
+  FONT_SOURCES,
+  PACKAGED_FONT_DIRS,
+  shippedFonts,
+  woffToSfnt,
+} from '../../../functions/adapters/render/fonts.js';
 import { API_FUNCTIONS, WORKFLOW_FUNCTIONS } from '../../../lib/config/functions.js';
 import { PROJECT_ROOT } from '../../../lib/config/handlers.js';
 
@@ -16,7 +21,8 @@ const FONT_DIR = path.join(PROJECT_ROOT, 'functions/adapters/render/fonts');
 const COVERAGE = path.join(FONT_DIR, 'coverage.json');
 
 /** The project-relative file behind a source: committed in fonts/, else in its package folder. */
-const fileOf = (s: (typeof FONT_SOURCES)[number]) => (s.pkg ? path.join(PROJECT_ROOT, 'node_modules', s.pkg.name, s.pkg.dir, s.file) : path.join(FONT_DIR, s.file));
+const fileOf = (s: (typeof FONT_SOURCES)[number]) =>
+  s.pkg ? path.join(PROJECT_ROOT, 'node_modules', s.pkg.name, s.pkg.dir, s.file) : path.join(FONT_DIR, s.file);
 
 function ranges(cps: number[]): Array<[number, number]> {
   const sorted = [...new Set(cps)].sort((a, b) => a - b);
@@ -38,11 +44,17 @@ describe('shipped fonts', () => {
   });
 
   it('every rendering function bundle copies every font file into fonts/', () => {
-    const rendering = [...Object.values(API_FUNCTIONS), ...Object.values(WORKFLOW_FUNCTIONS)].filter((f) => f.sharp === 'renders');
+    const rendering = [...Object.values(API_FUNCTIONS), ...Object.values(WORKFLOW_FUNCTIONS)].filter(
+      (f) => f.sharp === 'renders',
+    );
     expect(rendering.length).toBeGreaterThan(1);
     for (const fn of rendering) {
       const dirs = (fn.copyDirs ?? []).filter((d) => d.to === 'fonts').map((d) => path.join(PROJECT_ROOT, d.from));
-      for (const s of FONT_SOURCES) expect(dirs.some((d) => existsSync(path.join(d, s.file))), s.file).toBe(true);
+      for (const s of FONT_SOURCES)
+        expect(
+          dirs.some((d) => existsSync(path.join(d, s.file))),
+          s.file,
+        ).toBe(true);
       expect(dirs.some((d) => existsSync(path.join(d, 'coverage.json')))).toBe(true);
     }
     expect(PACKAGED_FONT_DIRS.every((d) => existsSync(path.join(PROJECT_ROOT, d)))).toBe(true);

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { crc32, deflateSync } from 'node:zlib';
-import { analyzeImage, composeMaster, dominantColors, prepareLogo, previewTemplate, renderVariant } from '../../../functions/adapters/render/index.js';
+import {
+  analyzeImage,
+  composeMaster,
+  dominantColors,
+  prepareLogo,
+  previewTemplate,
+  renderVariant,
+} from '../../../functions/adapters/render/index.js';
 import { deltaE } from '../../../functions/domain/compliance/color.js';
 import { brand, brandLogo, brandPhoto, brief, decode, GOLD, layers, NAVY } from './fixtures.js';
 
@@ -19,12 +26,20 @@ function pngHeader(w: number, h: number): Buffer {
   ihdr.writeUInt32BE(w, 0);
   ihdr.writeUInt32BE(h, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(100))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(100))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
-const halves = (w: number, h: number, left: string, right: string) => sharp(Buffer.from(
-  `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="${w / 2}" height="${h}" fill="${left}"/><rect x="${w / 2}" width="${w / 2}" height="${h}" fill="${right}"/></svg>`,
-));
+const halves = (w: number, h: number, left: string, right: string) =>
+  sharp(
+    Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="${w / 2}" height="${h}" fill="${left}"/><rect x="${w / 2}" width="${w / 2}" height="${h}" fill="${right}"/></svg>`,
+    ),
+  );
 
 describe('composeMaster', () => {
   it('auto-orients, strips metadata and converts to sRGB JPEG', async () => {
@@ -35,7 +50,13 @@ describe('composeMaster', () => {
       .toBuffer();
     const m = await composeMaster(src);
     const meta = await sharp(m.buffer).metadata();
-    expect({ w: m.width, h: m.height, format: meta.format, space: meta.space, channels: meta.channels }).toEqual({ w: 400, h: 800, format: 'jpeg', space: 'srgb', channels: 3 });
+    expect({ w: m.width, h: m.height, format: meta.format, space: meta.space, channels: meta.channels }).toEqual({
+      w: 400,
+      h: 800,
+      format: 'jpeg',
+      space: 'srgb',
+      channels: 3,
+    });
     expect(meta.exif).toBeUndefined();
     expect(meta.orientation).toBeUndefined();
     expect(m.source).toMatchObject({ width: 400, height: 800, orientation: 6, format: 'jpeg' });
@@ -53,7 +74,11 @@ describe('composeMaster', () => {
     expect((await sharp(cmyk).metadata()).space).toBe('cmyk');
     const m = await composeMaster(cmyk);
     expect((await sharp(m.buffer).metadata()).space).toBe('srgb');
-    const alpha = await sharp({ create: { width: 600, height: 400, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
+    const alpha = await sharp({
+      create: { width: 600, height: 400, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
+    })
+      .png()
+      .toBuffer();
     const flat = await decode((await composeMaster(alpha)).buffer);
     expect([...flat.data.subarray(0, 3)].every((v) => v > 250)).toBe(true);
   });
@@ -74,7 +99,12 @@ describe('composeMaster', () => {
       [await halves(300, 200, NAVY, GOLD).png().toBuffer(), /at least 320 px/],
       [pngHeader(10_000, 10_000), /pixel limit/i],
       [Buffer.from('<html>not an image</html>'), /could not be read/],
-      [Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600"><rect width="800" height="600"/></svg>'), /format svg cannot be used/],
+      [
+        Buffer.from(
+          '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600"><rect width="800" height="600"/></svg>',
+        ),
+        /format svg cannot be used/,
+      ],
     ];
     for (const [buf, msg] of cases) {
       const err = await composeMaster(buf).catch((e) => e);
@@ -86,10 +116,19 @@ describe('composeMaster', () => {
 
 describe('logos', () => {
   it('rasterizes a small SVG logo at a high density, so it stays sharp at any logo size', async () => {
-    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="16"><rect width="40" height="16" fill="#FF00FF"/></svg>');
+    const svg = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="16"><rect width="40" height="16" fill="#FF00FF"/></svg>',
+    );
     const logo = await prepareLogo(svg);
     expect([logo.width, logo.height]).toEqual([1200, 480]);
-    const v = await renderVariant({ source: await brandPhoto(1200, 900), preset: 'x', brief, brand: brand(), layers, logo: svg });
+    const v = await renderVariant({
+      source: await brandPhoto(1200, 900),
+      preset: 'x',
+      brief,
+      brand: brand(),
+      layers,
+      logo: svg,
+    });
     expect(v.layout.logo!.box.w).toBe(256);
   });
 });
@@ -113,11 +152,20 @@ describe('image analysis', () => {
 describe('previewTemplate', () => {
   it('renders one preset and returns its compliance, copy checks included', async () => {
     const r = await previewTemplate({
-      source: await brandPhoto(), preset: 'instagram_story', brand: brand(), template: layers,
-      brief: { ...brief, headline: 'Cheap layers for cold days' }, logo: await brandLogo(),
+      source: await brandPhoto(),
+      preset: 'instagram_story',
+      brand: brand(),
+      template: layers,
+      brief: { ...brief, headline: 'Cheap layers for cold days' },
+      logo: await brandLogo(),
     });
     const meta = await sharp(r.image).metadata();
-    expect({ w: meta.width, h: meta.height, f: meta.format, ct: r.contentType }).toEqual({ w: 1080, h: 1920, f: 'jpeg', ct: 'image/jpeg' });
+    expect({ w: meta.width, h: meta.height, f: meta.format, ct: r.contentType }).toEqual({
+      w: 1080,
+      h: 1920,
+      f: 'jpeg',
+      ct: 'image/jpeg',
+    });
     expect(r.compliance.findings.map((f) => f.check)).toEqual(['banned_words']);
     expect(r.compliance).toMatchObject({ decision: 'review', forcedReview: ['banned_words'] });
     expect(r.compliance.checks).toMatchObject({ contrast: 'ok', palette: 'ok', license: 'skipped' });
@@ -126,9 +174,17 @@ describe('previewTemplate', () => {
 
   it('rejects an invalid brief or template with validation_failed', async () => {
     const source = await brandPhoto(800, 600);
-    const bad1 = await previewTemplate({ source, preset: 'x', brand: brand(), template: layers, brief: { headline: '' } }).catch((e) => e);
+    const bad1 = await previewTemplate({
+      source,
+      preset: 'x',
+      brand: brand(),
+      template: layers,
+      brief: { headline: '' },
+    }).catch((e) => e);
     expect(bad1.code).toBe('validation_failed');
-    const bad2 = await previewTemplate({ source, preset: 'x', brand: brand(), template: { nope: 1 }, brief }).catch((e) => e);
+    const bad2 = await previewTemplate({ source, preset: 'x', brand: brand(), template: { nope: 1 }, brief }).catch(
+      (e) => e,
+    );
     expect(bad2.code).toBe('validation_failed');
   });
 });

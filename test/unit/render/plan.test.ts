@@ -18,7 +18,18 @@ const tpl = templateLayersSchema.parse(layers);
 type Over = Partial<Omit<PlanInput, 'measure'>>;
 /** A plan measured by Pango, as the renderer plans. */
 const plan = (name: keyof typeof PLATFORM_PRESETS, over: Over = {}) =>
-  planMeasured((measure) => buildRenderPlan({ preset: PLATFORM_PRESETS[name], layers: tpl, brand: kit, brief, fonts, logo: { width: 400, height: 160 }, ...over, measure }));
+  planMeasured((measure) =>
+    buildRenderPlan({
+      preset: PLATFORM_PRESETS[name],
+      layers: tpl,
+      brand: kit,
+      brief,
+      fonts,
+      logo: { width: 400, height: 160 },
+      ...over,
+      measure,
+    }),
+  );
 
 /**
  * A fake measurer for the fitting rules alone: every grapheme is `em` x size wide, a block is
@@ -34,16 +45,34 @@ function fakeMeasure(em = 0.5): TextMeasurer & { calls: number } {
     },
   };
 }
-const fit = (over: Partial<FitRequest>) => fitText({
-  text: 'Order now', face: { family: 'Inter', weight: 'bold' }, measure: fakeMeasure(), maxWidth: 500, maxHeight: 100, minSize: 10, maxSize: 40, maxLines: 2, align: 'left', ...over,
-});
+const fit = (over: Partial<FitRequest>) =>
+  fitText({
+    text: 'Order now',
+    face: { family: 'Inter', weight: 'bold' },
+    measure: fakeMeasure(),
+    maxWidth: 500,
+    maxHeight: 100,
+    minSize: 10,
+    maxSize: 40,
+    maxLines: 2,
+    align: 'left',
+    ...over,
+  });
 
 describe('platform presets', () => {
   it('defines the eight presets with their sizes and a layout class matching the aspect ratio', () => {
-    const sizes = Object.fromEntries(platformNames.map((n) => [n, `${PLATFORM_PRESETS[n].width}x${PLATFORM_PRESETS[n].height}`]));
+    const sizes = Object.fromEntries(
+      platformNames.map((n) => [n, `${PLATFORM_PRESETS[n].width}x${PLATFORM_PRESETS[n].height}`]),
+    );
     expect(sizes).toEqual({
-      instagram_square: '1080x1080', instagram_portrait: '1080x1350', instagram_story: '1080x1920', facebook: '1200x630',
-      linkedin: '1200x627', x: '1600x900', pinterest: '1000x1500', youtube_thumbnail: '1280x720',
+      instagram_square: '1080x1080',
+      instagram_portrait: '1080x1350',
+      instagram_story: '1080x1920',
+      facebook: '1200x630',
+      linkedin: '1200x627',
+      x: '1600x900',
+      pinterest: '1000x1500',
+      youtube_thumbnail: '1280x720',
     });
     for (const n of platformNames) {
       const p = PLATFORM_PRESETS[n];
@@ -81,7 +110,10 @@ describe('segmentation', () => {
     const inter = fonts.find((f) => f.family === 'Inter' && f.weight === 'bold')!;
     const fallbacks = fonts.filter((f) => f.role === 'fallback');
     expect(coverage('Hello Ж λ', inter, fallbacks)).toEqual({ fallbackFonts: [], missing: [] });
-    expect(coverage('☕ مزيج 秋季 👍🏽\u200d', inter, fallbacks)).toEqual({ fallbackFonts: ['Noto Sans Arabic', 'Noto Sans SC', 'Noto Color Emoji'], missing: [] });
+    expect(coverage('☕ مزيج 秋季 👍🏽\u200d', inter, fallbacks)).toEqual({
+      fallbackFonts: ['Noto Sans Arabic', 'Noto Sans SC', 'Noto Color Emoji'],
+      missing: [],
+    });
     expect(coverage('x \u{10FFFD} \u0378', inter, fallbacks).missing).toEqual(['\u{10FFFD}', '\u0378']);
   });
 });
@@ -111,11 +143,21 @@ describe('text fitting (rules, on a fake measurer)', () => {
   });
 
   it('returns no lines (truncated) when not even one line fits the height: the plan then grows the box', () => {
-    expect(fit({ text: 'Order now', maxHeight: 12, minSize: 18, maxSize: 28 })).toMatchObject({ lines: [], truncated: true });
+    expect(fit({ text: 'Order now', maxHeight: 12, minSize: 18, maxSize: 28 })).toMatchObject({
+      lines: [],
+      truncated: true,
+    });
   });
 
   it('breaks a word longer than the line at grapheme boundaries', () => {
-    const r = fit({ text: 'https://example.com/a/very/long/path', maxWidth: 200, maxHeight: 400, minSize: 20, maxSize: 20, maxLines: 10 });
+    const r = fit({
+      text: 'https://example.com/a/very/long/path',
+      maxWidth: 200,
+      maxHeight: 400,
+      minSize: 20,
+      maxSize: 20,
+      maxLines: 10,
+    });
     expect(r.truncated).toBe(false);
     expect(r.lines.join('')).toBe('https://example.com/a/very/long/path');
     expect(r.width).toBeLessThanOrEqual(200);
@@ -125,10 +167,15 @@ describe('text fitting (rules, on a fake measurer)', () => {
     // 10 px per character: greedy breaking at 200 px gives "Slow mornings, fresh" / "roasts".
     const r = fit({ text: 'Slow mornings, fresh roasts', maxWidth: 200, maxHeight: 100, minSize: 20, maxSize: 20 });
     expect(r).toMatchObject({ lines: ['Slow mornings,', 'fresh roasts'], size: 20, truncated: false });
-    expect(fit({ text: 'New class drop 💪🔥', maxWidth: 160, maxHeight: 100, minSize: 20, maxSize: 20 }).lines).toEqual(['New class', 'drop 💪🔥']);
+    expect(fit({ text: 'New class drop 💪🔥', maxWidth: 160, maxHeight: 100, minSize: 20, maxSize: 20 }).lines).toEqual(
+      ['New class', 'drop 💪🔥'],
+    );
     // One line stays one line; lines the author typed are kept as typed.
     expect(fit({ text: 'Order now', maxSize: 20 }).lines).toEqual(['Order now']);
-    expect(fit({ text: 'Slow mornings, fresh\nroasts', maxWidth: 400, maxSize: 20 }).lines).toEqual(['Slow mornings, fresh', 'roasts']);
+    expect(fit({ text: 'Slow mornings, fresh\nroasts', maxWidth: 400, maxSize: 20 }).lines).toEqual([
+      'Slow mornings, fresh',
+      'roasts',
+    ]);
   });
 
   it('searches the sizes below on measurements when the estimate was too hopeful, instead of dropping to the minimum', () => {
@@ -142,7 +189,15 @@ describe('text fitting (rules, on a fake measurer)', () => {
         return { w: Math.ceil(w), h: Math.ceil(b.size * (n + (letters ? 0.2 * (n - 1) : 0))) };
       },
     };
-    const r = fit({ text: 'Big news today', measure: taller, maxWidth: 220, maxHeight: 100, minSize: 10, maxSize: 60, maxLines: 3 });
+    const r = fit({
+      text: 'Big news today',
+      measure: taller,
+      maxWidth: 220,
+      maxHeight: 100,
+      minSize: 10,
+      maxSize: 60,
+      maxLines: 3,
+    });
     expect(r).toMatchObject({ size: 45, lines: ['Big news', 'today'], truncated: false });
   });
 
@@ -155,7 +210,12 @@ describe('free space', () => {
   it('grows a box down, up and sideways until an obstacle or the bounds', () => {
     const bounds = { x: 0, y: 0, w: 1000, h: 1000 };
     const b = { x: 100, y: 500, w: 200, h: 20 };
-    expect(freeAround(b, bounds, [{ x: 0, y: 700, w: 1000, h: 10 }, { x: 600, y: 0, w: 50, h: 1000 }])).toEqual({ x: 0, y: 0, w: 600, h: 700 });
+    expect(
+      freeAround(b, bounds, [
+        { x: 0, y: 700, w: 1000, h: 10 },
+        { x: 600, y: 0, w: 50, h: 1000 },
+      ]),
+    ).toEqual({ x: 0, y: 0, w: 600, h: 700 });
   });
 });
 
@@ -201,30 +261,43 @@ describe('render plan', () => {
   });
 
   it('falls back to Inter when the brand font is not shipped, and records the request', async () => {
-    const p = await plan('x', { brand: { ...kit, fonts: { headline: 'Montserrat', body: 'Inter', allowed: ['Montserrat'] } } });
+    const p = await plan('x', {
+      brand: { ...kit, fonts: { headline: 'Montserrat', body: 'Inter', allowed: ['Montserrat'] } },
+    });
     expect(p.texts[0].font).toEqual({ family: 'Inter', weight: 'bold', requestedFamily: 'Montserrat' });
   });
 
   it('is deterministic for arbitrary copy, keeps text in its box and cuts only what it removes (property)', async () => {
-    await fc.assert(fc.asyncProperty(fc.string({ minLength: 1, maxLength: 120 }), fc.constantFrom(...platformNames), async (headline, n) => {
-      const a = await plan(n, { brief: { ...brief, headline } });
-      expect(await plan(n, { brief: { ...brief, headline } })).toEqual(a);
-      for (const t of a.texts) {
-        expect(contains(safeRect(PLATFORM_PRESETS[n]), t.box)).toBe(true);
-        expect(contains(t.box, t.estimate)).toBe(true);
-        const drawn = t.lines.join(' ').replace(/\s+/g, '');
-        if (!t.truncated) expect(drawn).toBe(t.sourceText.replace(/\s+/g, ''));
-        else expect(t.lines.length === 0 || t.lines.at(-1)!.endsWith('…')).toBe(true);
-      }
-    }), { numRuns: 40 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ minLength: 1, maxLength: 120 }),
+        fc.constantFrom(...platformNames),
+        async (headline, n) => {
+          const a = await plan(n, { brief: { ...brief, headline } });
+          expect(await plan(n, { brief: { ...brief, headline } })).toEqual(a);
+          for (const t of a.texts) {
+            expect(contains(safeRect(PLATFORM_PRESETS[n]), t.box)).toBe(true);
+            expect(contains(t.box, t.estimate)).toBe(true);
+            const drawn = t.lines.join(' ').replace(/\s+/g, '');
+            if (!t.truncated) expect(drawn).toBe(t.sourceText.replace(/\s+/g, ''));
+            else expect(t.lines.length === 0 || t.lines.at(-1)!.endsWith('…')).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
 
 describe('S3 keys', () => {
   it('are deterministic and reject unsafe ids', () => {
-    expect(variantKey({ orgId: 'o-1', requestId: 'r_2', platform: 'instagram_story', format: 'jpeg' })).toBe('orgs/o-1/requests/r_2/variants/instagram_story.jpg');
+    expect(variantKey({ orgId: 'o-1', requestId: 'r_2', platform: 'instagram_story', format: 'jpeg' })).toBe(
+      'orgs/o-1/requests/r_2/variants/instagram_story.jpg',
+    );
     expect(masterKey({ orgId: 'o-1', requestId: 'r_2', format: 'jpeg' })).toBe('orgs/o-1/requests/r_2/master.jpg');
-    expect(variantKey({ orgId: 'o', requestId: 'r', platform: 'x', format: 'webp' })).toBe('orgs/o/requests/r/variants/x.webp');
+    expect(variantKey({ orgId: 'o', requestId: 'r', platform: 'x', format: 'webp' })).toBe(
+      'orgs/o/requests/r/variants/x.webp',
+    );
     expect(() => variantKey({ orgId: '../other', requestId: 'r', platform: 'x', format: 'png' })).toThrow(RangeError);
     expect(() => masterKey({ orgId: 'o', requestId: 'a/b', format: 'png' })).toThrow(RangeError);
   });

@@ -5,7 +5,19 @@ import { PLATFORM_PRESETS, platformNames, safeRect, type PlatformPreset } from '
 import { contains, expand, intersects, type Box } from '../../../functions/domain/rendering/geometry.js';
 import { variantKey } from '../../../functions/domain/rendering/keys.js';
 import { isAppError } from '../../../functions/shared/errors.js';
-import { brand, brandPhoto, brief, decode, findColor, GOLD, layers, magentaLogo, noise, solid, WHITE } from './fixtures.js';
+import {
+  brand,
+  brandPhoto,
+  brief,
+  decode,
+  findColor,
+  GOLD,
+  layers,
+  magentaLogo,
+  noise,
+  solid,
+  WHITE,
+} from './fixtures.js';
 
 const dark = '#333333';
 
@@ -17,7 +29,11 @@ describe('renderVariants on every preset', () => {
     source = await solid(dark, 2000, 1500);
     logo = await magentaLogo();
     variants = await renderVariants({
-      source, presets: [...platformNames], logo, brief, brand: brand(),
+      source,
+      presets: [...platformNames],
+      logo,
+      brief,
+      brand: brand(),
       layers: { ...layers, overlay: { kind: 'none' } },
     });
   });
@@ -27,8 +43,17 @@ describe('renderVariants on every preset', () => {
     for (const v of variants) {
       const preset = PLATFORM_PRESETS[v.platform as keyof typeof PLATFORM_PRESETS];
       const meta = await sharp(v.buffer).metadata();
-      expect({ p: v.platform, w: meta.width, h: meta.height, f: meta.format }).toEqual({ p: v.platform, w: preset.width, h: preset.height, f: preset.output.format });
-      expect({ w: v.width, h: v.height, bytes: v.bytes }).toEqual({ w: preset.width, h: preset.height, bytes: v.buffer.length });
+      expect({ p: v.platform, w: meta.width, h: meta.height, f: meta.format }).toEqual({
+        p: v.platform,
+        w: preset.width,
+        h: preset.height,
+        f: preset.output.format,
+      });
+      expect({ w: v.width, h: v.height, bytes: v.bytes }).toEqual({
+        w: preset.width,
+        h: preset.height,
+        bytes: v.buffer.length,
+      });
       expect(v.bytes).toBeLessThanOrEqual(preset.maxBytes);
       expect(v.sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(meta.exif).toBeUndefined();
@@ -44,7 +69,10 @@ describe('renderVariants on every preset', () => {
       const gold = v.layout.texts.filter((t) => t.color === GOLD);
       expect(white.length, v.platform).toBe(2);
       expect(gold.length, v.platform).toBe(1);
-      for (const [color, slots] of [[WHITE, white], [GOLD, gold]] as const) {
+      for (const [color, slots] of [
+        [WHITE, white],
+        [GOLD, gold],
+      ] as const) {
         const all = findColor(img, color, 30);
         expect(all, `${v.platform} ${color} text drawn`).not.toBeNull();
         // Every text-colored pixel lies in one of the slots' boxes...
@@ -93,8 +121,16 @@ describe('renderVariants on every preset', () => {
         // And the text-coloured pixels around it span that box (antialiased edges, JPEG: 3 px).
         const found = findColor(img, t.color, 60, expand(t.estimate, 12))!;
         expect(found, `${v.platform} ${t.slot}`).not.toBeNull();
-        for (const [a, b] of [[found.box.x, t.estimate.x], [found.box.y, t.estimate.y], [found.box.w, t.estimate.w], [found.box.h, t.estimate.h]]) {
-          expect(Math.abs(a - b), `${v.platform} ${t.slot} ${JSON.stringify(found.box)} vs ${JSON.stringify(t.estimate)}`).toBeLessThanOrEqual(3);
+        for (const [a, b] of [
+          [found.box.x, t.estimate.x],
+          [found.box.y, t.estimate.y],
+          [found.box.w, t.estimate.w],
+          [found.box.h, t.estimate.h],
+        ]) {
+          expect(
+            Math.abs(a - b),
+            `${v.platform} ${t.slot} ${JSON.stringify(found.box)} vs ${JSON.stringify(t.estimate)}`,
+          ).toBeLessThanOrEqual(3);
         }
       }
     }
@@ -112,7 +148,8 @@ describe('determinism', () => {
     expect(a.map((v) => v.sha256)).toEqual(b.map((v) => v.sha256));
     expect(c.sha256).toBe(a[1].sha256);
     expect(Buffer.compare(c.buffer, a[1].buffer)).toBe(0);
-    const key = (v: RenderedVariant) => variantKey({ orgId: 'org1', requestId: 'req1', platform: v.platform, format: v.format });
+    const key = (v: RenderedVariant) =>
+      variantKey({ orgId: 'org1', requestId: 'req1', platform: v.platform, format: v.format });
     expect(a.map(key)).toEqual(b.map(key));
     expect(key(c)).toBe('orgs/org1/requests/req1/variants/x.jpg');
   });
@@ -134,7 +171,13 @@ describe('file-size limits', () => {
 
   it('fails clearly when even the minimum quality is too large', async () => {
     const source = await noise(1400, 1400);
-    const err = await renderVariant({ source, preset: custom({ maxBytes: 5_000 }), brief, brand: brand(), layers }).catch((e) => e);
+    const err = await renderVariant({
+      source,
+      preset: custom({ maxBytes: 5_000 }),
+      brief,
+      brand: brand(),
+      layers,
+    }).catch((e) => e);
     expect(isAppError(err)).toBe(true);
     expect(err.code).toBe('invalid_image');
     expect(err.detail.reason).toBe('size_limit');
@@ -144,7 +187,13 @@ describe('file-size limits', () => {
   it('encodes png and webp presets', async () => {
     const source = await brandPhoto(1200, 900);
     for (const format of ['png', 'webp'] as const) {
-      const v = await renderVariant({ source, preset: custom({ output: { format, quality: 80, minQuality: 40 } }), brief, brand: brand(), layers });
+      const v = await renderVariant({
+        source,
+        preset: custom({ output: { format, quality: 80, minQuality: 40 } }),
+        brief,
+        brand: brand(),
+        layers,
+      });
       const meta = await sharp(v.buffer).metadata();
       expect(meta.format).toBe(format);
       expect(v.contentType).toBe(`image/${format}`);
@@ -155,13 +204,25 @@ describe('file-size limits', () => {
 
 describe('bad input', () => {
   it('rejects a file that is not an image', async () => {
-    const err = await renderVariant({ source: Buffer.from('not an image'), preset: 'x', brief, brand: brand(), layers }).catch((e) => e);
+    const err = await renderVariant({
+      source: Buffer.from('not an image'),
+      preset: 'x',
+      brief,
+      brand: brand(),
+      layers,
+    }).catch((e) => e);
     expect(err.code).toBe('invalid_image');
     expect(err.name).toBe('Permanent.invalid_image');
   });
 
   it('rejects invalid template layers with validation_failed', async () => {
-    const err = await renderVariant({ source: await solid(dark, 400, 400), preset: 'x', brief, brand: brand(), layers: { headline: {} } }).catch((e) => e);
+    const err = await renderVariant({
+      source: await solid(dark, 400, 400),
+      preset: 'x',
+      brief,
+      brand: brand(),
+      layers: { headline: {} },
+    }).catch((e) => e);
     expect(err.code).toBe('validation_failed');
   });
 });
@@ -171,10 +232,28 @@ describe('smart crop', () => {
     // A flat scene with one busy, saturated subject near the right edge.
     const W = 2000;
     const H = 1000;
-    const subject = Array.from({ length: 12 }, (_, i) => `<rect x="${1700 + (i % 4) * 45}" y="${380 + Math.floor(i / 4) * 80}" width="30" height="60" fill="${i % 2 ? '#E11D48' : '#FACC15'}"/>`).join('');
-    const source = await sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="${W}" height="${H}" fill="#8A9A8A"/>${subject}</svg>`)).png().toBuffer();
+    const subject = Array.from(
+      { length: 12 },
+      (_, i) =>
+        `<rect x="${1700 + (i % 4) * 45}" y="${380 + Math.floor(i / 4) * 80}" width="30" height="60" fill="${i % 2 ? '#E11D48' : '#FACC15'}"/>`,
+    ).join('');
+    const source = await sharp(
+      Buffer.from(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="${W}" height="${H}" fill="#8A9A8A"/>${subject}</svg>`,
+      ),
+    )
+      .png()
+      .toBuffer();
     const regionFor = async (focus: 'attention' | 'entropy' | 'center') =>
-      (await renderVariant({ source, preset: 'instagram_story', brief, brand: brand(), layers: { ...layers, image: { focus } } })).layout.crop.region;
+      (
+        await renderVariant({
+          source,
+          preset: 'instagram_story',
+          brief,
+          brand: brand(),
+          layers: { ...layers, image: { focus } },
+        })
+      ).layout.crop.region;
     const subjectX = [1700, 1865];
     for (const focus of ['attention', 'entropy'] as const) {
       const r = await regionFor(focus);
@@ -189,7 +268,13 @@ describe('smart crop', () => {
 describe('layout adapts to the layout class', () => {
   it('puts wide text on the left with a left overlay, tall text low with a bottom overlay', async () => {
     const source = await brandPhoto();
-    const [story, x] = await renderVariants({ source, presets: ['instagram_story', 'x'], brief, brand: brand(), layers: { ...layers, overlay: { kind: 'gradient', colorRole: 'primary', opacity: 0.9 } } });
+    const [story, x] = await renderVariants({
+      source,
+      presets: ['instagram_story', 'x'],
+      brief,
+      brand: brand(),
+      layers: { ...layers, overlay: { kind: 'gradient', colorRole: 'primary', opacity: 0.9 } },
+    });
     const hx = x.layout.texts[0].bbox as Box;
     expect(hx.x + hx.w).toBeLessThan(x.width * 0.6);
     expect(x.layout.overlay).toMatchObject({ opaqueEdge: 'left', box: { x: 0, y: 0, h: 900 } });

@@ -25,9 +25,19 @@ const SAMPLES: Record<string, string> = {
 };
 const UNASSIGNED = ['\u0378', '\u{10FFFD}', '\u{3FFFD}'];
 
-interface Ink { data: Buffer; width: number; height: number }
+interface Ink {
+  data: Buffer;
+  width: number;
+  height: number;
+}
 const draw = async (text: string, size = 64): Promise<Ink> => {
-  const block: TextBlock = { face: { family: 'Inter', weight: 'bold' }, size, lines: [text], align: 'left', direction: baseDirection(text) };
+  const block: TextBlock = {
+    face: { family: 'Inter', weight: 'bold' },
+    size,
+    lines: [text],
+    align: 'left',
+    direction: baseDirection(text),
+  };
   return (await rasterizeBlock(block, '#000000'))!;
 };
 const _inked = (g: Ink, x: number, y: number) => g.data[(y * g.width + x) * 4 + 3] > 128;
@@ -37,8 +47,15 @@ async function tofu(ch: string, size = 64): Promise<Ink> {
   const cp = ch.codePointAt(0)!;
   const face = shippedFonts().find((f) => !f.covers(cp))!;
   const { data, info } = await sharp({
-    text: { text: `<span fallback="false" font_family="${face.family}">${baseDirection(ch) === 'rtl' ? '\u200F' : ''}${ch}</span>`, font: `Inter Bold ${size}`, dpi: 72, rgba: true },
-  }).raw().toBuffer({ resolveWithObject: true });
+    text: {
+      text: `<span fallback="false" font_family="${face.family}">${baseDirection(ch) === 'rtl' ? '\u200F' : ''}${ch}</span>`,
+      font: `Inter Bold ${size}`,
+      dpi: 72,
+      rgba: true,
+    },
+  })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }
 
@@ -64,13 +81,15 @@ function ownColourShare(g: Ink, fromX = 0): number {
 
 describe('glyphs, not boxes', () => {
   it('draws exactly its tofu for code points no shipped font has (the comparison works)', async () => {
-    for (const ch of UNASSIGNED) expect(difference(await draw(ch), await tofu(ch)), `U+${ch.codePointAt(0)!.toString(16)}`).toBe(0);
+    for (const ch of UNASSIGNED)
+      expect(difference(await draw(ch), await tofu(ch)), `U+${ch.codePointAt(0)!.toString(16)}`).toBe(0);
   });
 
   for (const [script, text] of Object.entries(SAMPLES)) {
     it(`${script}: every character is a glyph`, async () => {
       const chars = graphemes(text).filter((g) => g.trim());
-      for (const ch of chars) expect(difference(await draw(ch), await tofu(ch)), `${script} "${ch}"`).toBeGreaterThan(0.2);
+      for (const ch of chars)
+        expect(difference(await draw(ch), await tofu(ch)), `${script} "${ch}"`).toBeGreaterThan(0.2);
       // Arabic letters join: the word is narrower than its letters drawn apart.
       if (script === 'Arabic') {
         const word = await draw('مزيج');
@@ -98,16 +117,33 @@ describe('glyphs, not boxes', () => {
 
 describe('in a rendered variant', () => {
   let source: Buffer;
-  beforeAll(async () => { source = await solid('#222222', 1600, 1200); });
+  beforeAll(async () => {
+    source = await solid('#222222', 1600, 1200);
+  });
 
   it('draws each script with the fallback font that has it, with no missing-glyph warning', async () => {
-    const fallbacks: Record<string, string[]> = { 'Latin with emoji': ['Noto Color Emoji'], Cyrillic: [], Greek: [], Arabic: ['Noto Sans Arabic'], CJK: ['Noto Sans SC'] };
+    const fallbacks: Record<string, string[]> = {
+      'Latin with emoji': ['Noto Color Emoji'],
+      Cyrillic: [],
+      Greek: [],
+      Arabic: ['Noto Sans Arabic'],
+      CJK: ['Noto Sans SC'],
+    };
     for (const [script, headline] of Object.entries(SAMPLES)) {
-      const v = await renderVariant({ source, preset: 'instagram_square', brand: brand(), layers: { ...layers, overlay: { kind: 'none' } }, brief: { headline } });
+      const v = await renderVariant({
+        source,
+        preset: 'instagram_square',
+        brand: brand(),
+        layers: { ...layers, overlay: { kind: 'none' } },
+        brief: { headline },
+      });
       const h = v.layout.texts[0];
       expect(h, script).toMatchObject({ missingGlyphs: [], fallbackFonts: fallbacks[script], truncated: false });
       expect(v.layout.fonts).toEqual(['Inter', ...fallbacks[script]]);
-      expect(checkVariant({ variant: v, brand: brand() }).findings.filter((f) => f.check === 'fonts'), script).toEqual([]);
+      expect(
+        checkVariant({ variant: v, brand: brand() }).findings.filter((f) => f.check === 'fonts'),
+        script,
+      ).toEqual([]);
       // The drawn headline is white text on the dark photo: its pixels fill the measured box.
       const img = await decode(v.buffer);
       let light = 0;
@@ -119,7 +155,13 @@ describe('in a rendered variant', () => {
   });
 
   it('still warns about a character no shipped font has', async () => {
-    const v = await renderVariant({ source, preset: 'instagram_square', brand: brand(), layers, brief: { headline: 'Autumn \u0378 blend' } });
+    const v = await renderVariant({
+      source,
+      preset: 'instagram_square',
+      brand: brand(),
+      layers,
+      brief: { headline: 'Autumn \u0378 blend' },
+    });
     expect(v.layout.texts[0].missingGlyphs).toEqual(['\u0378']);
     const f = checkVariant({ variant: v, brand: brand() }).findings.find((x) => x.check === 'fonts')!;
     expect(f).toMatchObject({ severity: 'warning', details: { missing: ['\u0378'] } });

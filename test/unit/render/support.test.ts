@@ -48,13 +48,21 @@ describe('blending', () => {
 
   it('blends an RGBA layer over RGB with straight alpha, clipped at the canvas edges', () => {
     const dst = { data: Buffer.alloc(4 * 3 * 3, 100), width: 4, height: 3, channels: 3 };
-    const layer = { data: new Uint8Array([200, 0, 50, 255, 200, 0, 50, 128, 200, 0, 50, 0, 200, 0, 50, 64]), width: 2, height: 2 };
+    const layer = {
+      data: new Uint8Array([200, 0, 50, 255, 200, 0, 50, 128, 200, 0, 50, 0, 200, 0, 50, 64]),
+      width: 2,
+      height: 2,
+    };
     blendOver(dst, layer, 3, 2); // only the layer's top-left pixel lands on the canvas
     expect([...dst.data.subarray((2 * 4 + 3) * 3, (2 * 4 + 3) * 3 + 3)]).toEqual([200, 0, 50]);
     expect([...dst.data.subarray(0, 3)]).toEqual([100, 100, 100]);
     blendOver(dst, layer, 0, 0);
     expect([...dst.data.subarray(3, 6)]).toEqual([ref(200, 100, 128), ref(0, 100, 128), ref(50, 100, 128)]);
-    expect([...dst.data.subarray((4 + 1) * 3, (4 + 1) * 3 + 3)]).toEqual([ref(200, 100, 64), ref(0, 100, 64), ref(50, 100, 64)]);
+    expect([...dst.data.subarray((4 + 1) * 3, (4 + 1) * 3 + 3)]).toEqual([
+      ref(200, 100, 64),
+      ref(0, 100, 64),
+      ref(50, 100, 64),
+    ]);
   });
 
   it('applies a 1-px column strip to every column of its row', () => {

@@ -4,13 +4,24 @@ import { AppError } from '../../../functions/shared/errors.js';
 import type { WorkflowEvent } from '../../../local/workflow/local-runner.js';
 
 const ref = { orgId: 'o', requestId: 'r', run: 1 };
-const failedEvent = (executionName: string): WorkflowEvent => ({ type: 'execution_failed', executionName, requestId: 'r', run: 1, at: 0, error: 'E', cause: 'C' });
+const failedEvent = (executionName: string): WorkflowEvent => ({
+  type: 'execution_failed',
+  executionName,
+  requestId: 'r',
+  run: 1,
+  at: 0,
+  error: 'E',
+  cause: 'C',
+});
 
 test('a failed execution is delivered with its input, retried until the delivery goes through', async () => {
   const calls: unknown[] = [];
   const bridge = bridgeExecutionEnded({
     describe: () => ({ status: 'TIMED_OUT', input: ref }),
-    deliver: async (d) => { calls.push(d); if (calls.length < 3) throw new Error('database away'); },
+    deliver: async (d) => {
+      calls.push(d);
+      if (calls.length < 3) throw new Error('database away');
+    },
     firstDelayMs: 1,
   });
   bridge.onEvent(failedEvent('x'));
@@ -25,8 +36,12 @@ test('other events and aborted executions are not delivered; a stopped bridge gi
   let status = 'ABORTED';
   const bridge = bridgeExecutionEnded({
     describe: () => ({ status, input: ref }),
-    deliver: async (d) => { calls.push(d); throw new Error('database away'); },
-    firstDelayMs: 20, log: (m) => logs.push(m),
+    deliver: async (d) => {
+      calls.push(d);
+      throw new Error('database away');
+    },
+    firstDelayMs: 20,
+    log: (m) => logs.push(m),
   });
   bridge.onEvent({ type: 'execution_succeeded', executionName: 'a', requestId: 'r', run: 1, at: 0 });
   bridge.onEvent(failedEvent('b'));
@@ -44,8 +59,12 @@ test('a delivery that can never succeed (a permanent error) is not retried', asy
   const logs: string[] = [];
   const bridge = bridgeExecutionEnded({
     describe: () => ({ status: 'FAILED', input: { odd: true } }),
-    deliver: async (d) => { calls.push(d); throw new AppError('validation_failed', 'no request reference'); },
-    firstDelayMs: 1, log: (m) => logs.push(m),
+    deliver: async (d) => {
+      calls.push(d);
+      throw new AppError('validation_failed', 'no request reference');
+    },
+    firstDelayMs: 1,
+    log: (m) => logs.push(m),
   });
   bridge.onEvent(failedEvent('x'));
   await bridge.drain();

@@ -9,7 +9,8 @@ test('the workflow moves forward only along its path; nothing moves a terminal r
   expect(canTransition('queued', 'rendering')).toBe(false);
   expect(canTransition('awaiting_approval', 'publishing')).toBe(false);
   for (const t of terminalStatuses) {
-    for (const to of requestStatuses.filter((s) => s !== t && s !== 'queued')) expect(canTransition(t, to), `${t}->${to}`).toBe(false);
+    for (const to of requestStatuses.filter((s) => s !== t && s !== 'queued'))
+      expect(canTransition(t, to), `${t}->${to}`).toBe(false);
   }
   expect(canTransition('cancelled', 'queued')).toBe(true);
   expect(canTransition('published', 'queued')).toBe(false);
@@ -26,11 +27,27 @@ test('auto-approval needs both a passing score and a workflow that allows it', (
 });
 
 test('a caught error becomes {state, code, message} whether the cause is a Lambda JSON or plain text', () => {
-  const lambdaCause = JSON.stringify({ errorType: 'Permanent.provider_misconfigured', errorMessage: 'The Freepik API key was refused (401)', trace: [] });
-  expect(failureFrom({ Error: 'Permanent.provider_misconfigured', Cause: lambdaCause }, stateLabel('source')))
-    .toEqual({ state: 'Source image', code: 'provider_misconfigured', message: 'The Freepik API key was refused (401)', error: 'Permanent.provider_misconfigured' });
-  expect(failureFrom({ Error: 'States.Timeout', Cause: '' }, stateLabel('render:facebook')))
-    .toMatchObject({ state: 'Render variant (facebook)', code: 'timeout', message: 'Render variant (facebook) did not finish in time' });
-  expect(failureFrom({ Error: 'Transient.upstream_unavailable', Cause: 'Freepik is unavailable' }, 'Source image')).toMatchObject({ code: 'upstream_unavailable' });
-  expect(failureFrom({ Error: 'TypeError', Cause: 'x is undefined' }, 'Decide')).toMatchObject({ code: 'internal', message: 'x is undefined' });
+  const lambdaCause = JSON.stringify({
+    errorType: 'Permanent.provider_misconfigured',
+    errorMessage: 'The Freepik API key was refused (401)',
+    trace: [],
+  });
+  expect(failureFrom({ Error: 'Permanent.provider_misconfigured', Cause: lambdaCause }, stateLabel('source'))).toEqual({
+    state: 'Source image',
+    code: 'provider_misconfigured',
+    message: 'The Freepik API key was refused (401)',
+    error: 'Permanent.provider_misconfigured',
+  });
+  expect(failureFrom({ Error: 'States.Timeout', Cause: '' }, stateLabel('render:facebook'))).toMatchObject({
+    state: 'Render variant (facebook)',
+    code: 'timeout',
+    message: 'Render variant (facebook) did not finish in time',
+  });
+  expect(
+    failureFrom({ Error: 'Transient.upstream_unavailable', Cause: 'Freepik is unavailable' }, 'Source image'),
+  ).toMatchObject({ code: 'upstream_unavailable' });
+  expect(failureFrom({ Error: 'TypeError', Cause: 'x is undefined' }, 'Decide')).toMatchObject({
+    code: 'internal',
+    message: 'x is undefined',
+  });
 });

@@ -32,24 +32,59 @@ test('starts the execution named after the request and run, with only the ref as
 });
 
 test('a duplicate start of a running run is fine; of a finished run it is a conflict', async () => {
-  const running = fakeClient({ StartExecutionCommand: () => { throw sfnError('ExecutionAlreadyExists'); }, DescribeExecutionCommand: () => ({ status: 'RUNNING' }) });
+  const running = fakeClient({
+    StartExecutionCommand: () => {
+      throw sfnError('ExecutionAlreadyExists');
+    },
+    DescribeExecutionCommand: () => ({ status: 'RUNNING' }),
+  });
   const r = await createSfnStarter({ stateMachineArn: SM, client: running.client }).start(ref);
-  expect(r.executionArn).toBe(`arn:aws:states:eu-west-1:123456789012:execution:svp-dev-content-workflow:req-${ref.requestId}-r2`);
-  expect(running.sent[1]).toMatchObject({ name: DescribeExecutionCommand.name, input: { executionArn: r.executionArn } });
+  expect(r.executionArn).toBe(
+    `arn:aws:states:eu-west-1:123456789012:execution:svp-dev-content-workflow:req-${ref.requestId}-r2`,
+  );
+  expect(running.sent[1]).toMatchObject({
+    name: DescribeExecutionCommand.name,
+    input: { executionArn: r.executionArn },
+  });
 
-  const ended = fakeClient({ StartExecutionCommand: () => { throw sfnError('ExecutionAlreadyExists'); }, DescribeExecutionCommand: () => ({ status: 'SUCCEEDED' }) });
-  await expect(createSfnStarter({ stateMachineArn: SM, client: ended.client }).start(ref)).rejects.toMatchObject({ code: 'conflict' });
+  const ended = fakeClient({
+    StartExecutionCommand: () => {
+      throw sfnError('ExecutionAlreadyExists');
+    },
+    DescribeExecutionCommand: () => ({ status: 'SUCCEEDED' }),
+  });
+  await expect(createSfnStarter({ stateMachineArn: SM, client: ended.client }).start(ref)).rejects.toMatchObject({
+    code: 'conflict',
+  });
 });
 
 test('a throttled or failing StartExecution surfaces as a retryable error', async () => {
-  const f = fakeClient({ StartExecutionCommand: () => { throw sfnError('ThrottlingException'); } });
-  await expect(createSfnStarter({ stateMachineArn: SM, client: f.client }).start(ref)).rejects.toMatchObject({ name: 'Transient.upstream_unavailable' });
+  const f = fakeClient({
+    StartExecutionCommand: () => {
+      throw sfnError('ThrottlingException');
+    },
+  });
+  await expect(createSfnStarter({ stateMachineArn: SM, client: f.client }).start(ref)).rejects.toMatchObject({
+    name: 'Transient.upstream_unavailable',
+  });
 });
 
 test('stop sends StopExecution and is quiet for an execution that does not exist', async () => {
   const f = fakeClient({ StopExecutionCommand: () => ({}) });
-  await createSfnStarter({ stateMachineArn: SM, client: f.client }).stop({ executionName: 'req-a-r1', reason: 'cancelled by user' });
-  expect(f.sent[0]).toEqual({ name: StopExecutionCommand.name, input: { executionArn: executionArnFor(SM, 'req-a-r1'), cause: 'cancelled by user' } });
-  const gone = fakeClient({ StopExecutionCommand: () => { throw sfnError('ExecutionDoesNotExist'); } });
-  await expect(createSfnStarter({ stateMachineArn: SM, client: gone.client }).stop({ executionName: 'req-a-r1', reason: 'x' })).resolves.toBeUndefined();
+  await createSfnStarter({ stateMachineArn: SM, client: f.client }).stop({
+    executionName: 'req-a-r1',
+    reason: 'cancelled by user',
+  });
+  expect(f.sent[0]).toEqual({
+    name: StopExecutionCommand.name,
+    input: { executionArn: executionArnFor(SM, 'req-a-r1'), cause: 'cancelled by user' },
+  });
+  const gone = fakeClient({
+    StopExecutionCommand: () => {
+      throw sfnError('ExecutionDoesNotExist');
+    },
+  });
+  await expect(
+    createSfnStarter({ stateMachineArn: SM, client: gone.client }).stop({ executionName: 'req-a-r1', reason: 'x' }),
+  ).resolves.toBeUndefined();
 });

@@ -5,7 +5,10 @@ import { uuid } from './common.js';
 
 export { ingestMetricsRequest, ingestMetricsResponse };
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD').meta({ format: 'date' });
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
+  .meta({ format: 'date' });
 const rate = z.number().nullable().meta({ description: 'A fraction (0.05 = 5%); null when the denominator is 0' });
 
 export const dashboardQuery = z.strictObject({
@@ -18,71 +21,166 @@ export const dashboardQuery = z.strictObject({
 export const contentAnalyticsQuery = z.strictObject({ from: day.optional(), to: day.optional() });
 
 const totals = z.object({
-  impressions: z.number(), reach: z.number(), likes: z.number(), comments: z.number(), shares: z.number(), saves: z.number(),
-  clicks: z.number(), videoViews: z.number(),
+  impressions: z.number(),
+  reach: z.number(),
+  likes: z.number(),
+  comments: z.number(),
+  shares: z.number(),
+  saves: z.number(),
+  clicks: z.number(),
+  videoViews: z.number(),
   engagements: z.number().meta({ description: 'likes + comments + shares + saves' }),
   engagementRate: rate.meta({ description: 'engagements / impressions' }),
 });
-const trendPoint = z.object({ day, impressions: z.number(), reach: z.number(), engagements: z.number(), clicks: z.number(), engagementRate: rate });
-const platformSlice = z.object({ platform: z.string(), impressions: z.number(), reach: z.number(), engagements: z.number(), clicks: z.number(), engagementRate: rate });
+const trendPoint = z.object({
+  day,
+  impressions: z.number(),
+  reach: z.number(),
+  engagements: z.number(),
+  clicks: z.number(),
+  engagementRate: rate,
+});
+const platformSlice = z.object({
+  platform: z.string(),
+  impressions: z.number(),
+  reach: z.number(),
+  engagements: z.number(),
+  clicks: z.number(),
+  engagementRate: rate,
+});
 const budget = {
-  budgetUsd: z.number().nullable(), budgetRemainingUsd: z.number().nullable(),
+  budgetUsd: z.number().nullable(),
+  budgetRemainingUsd: z.number().nullable(),
   budgetUsed: z.number().nullable().meta({ description: 'Fraction of the monthly budget spent' }),
-  creditQuota: z.number().nullable(), creditsRemaining: z.number().nullable(),
+  creditQuota: z.number().nullable(),
+  creditsRemaining: z.number().nullable(),
 };
 
-export const dashboardResponse = z.object({
-  range: z.object({ from: day, to: day, days: z.number().int() }),
-  brandId: z.string().nullable(),
-  dataAsOf: z.string().nullable().meta({ description: 'When the content rollup last completed' }),
-  totals,
-  trend: z.array(trendPoint),
-  byPlatform: z.array(platformSlice),
-  topContent: z.array(z.object({
-    requestId: z.string(), brandId: z.string(), brandName: z.string().nullable(), headline: z.string().nullable(), status: z.string().nullable(),
-    impressions: z.number(), reach: z.number(), engagements: z.number(), clicks: z.number(), engagementRate: rate,
-  })),
-  compliance: z.object({
-    totals: z.object({ requests: z.number(), passed: z.number(), review: z.number(), rejected: z.number(), passRate: rate, avgScore: z.number().nullable() }),
-    trend: z.array(z.object({ day, requests: z.number(), passed: z.number(), review: z.number(), rejected: z.number(), avgScore: z.number().nullable(), passRate: rate })),
-    topFindings: z.array(z.object({ check: z.string(), count: z.number() })),
-  }),
-  spend: z.object({
+export const dashboardResponse = z
+  .object({
+    range: z.object({ from: day, to: day, days: z.number().int() }),
+    brandId: z.string().nullable(),
+    dataAsOf: z.string().nullable().meta({ description: 'When the content rollup last completed' }),
+    totals,
+    trend: z.array(trendPoint),
+    byPlatform: z.array(platformSlice),
+    topContent: z.array(
+      z.object({
+        requestId: z.string(),
+        brandId: z.string(),
+        brandName: z.string().nullable(),
+        headline: z.string().nullable(),
+        status: z.string().nullable(),
+        impressions: z.number(),
+        reach: z.number(),
+        engagements: z.number(),
+        clicks: z.number(),
+        engagementRate: rate,
+      }),
+    ),
+    compliance: z.object({
+      totals: z.object({
+        requests: z.number(),
+        passed: z.number(),
+        review: z.number(),
+        rejected: z.number(),
+        passRate: rate,
+        avgScore: z.number().nullable(),
+      }),
+      trend: z.array(
+        z.object({
+          day,
+          requests: z.number(),
+          passed: z.number(),
+          review: z.number(),
+          rejected: z.number(),
+          avgScore: z.number().nullable(),
+          passRate: rate,
+        }),
+      ),
+      topFindings: z.array(z.object({ check: z.string(), count: z.number() })),
+    }),
+    spend: z
+      .object({
+        month: z.string(),
+        monthToDate: z.object({ calls: z.number(), credits: z.number(), costUsd: z.number() }),
+        trend: z.array(z.object({ day, calls: z.number(), credits: z.number(), costUsd: z.number() })),
+        rangeCostUsd: z.number(),
+        ...budget,
+      })
+      .nullable()
+      .meta({ description: 'Spend vs budget; null for roles without usage:read' }),
+  })
+  .meta({ id: 'AnalyticsDashboard' });
+
+export const contentAnalyticsResponse = z
+  .object({
+    request: z.object({
+      id: z.string(),
+      brandId: z.string(),
+      headline: z.string().nullable(),
+      status: z.string(),
+      platforms: z.array(z.string()),
+      createdAt: z.string(),
+      publishedAt: z.string().nullable(),
+    }),
+    range: z.object({ from: day, to: day, days: z.number().int() }),
+    totals,
+    trend: z.array(trendPoint),
+    byPlatform: z.array(platformSlice),
+    variants: z.array(
+      z.object({
+        variantId: z.string(),
+        platform: z.string(),
+        preset: z.string().nullable(),
+        width: z.number().nullable(),
+        height: z.number().nullable(),
+        complianceDecision: z.string().nullable(),
+        impressions: z.number(),
+        reach: z.number(),
+        likes: z.number(),
+        comments: z.number(),
+        shares: z.number(),
+        saves: z.number(),
+        clicks: z.number(),
+        videoViews: z.number(),
+        engagements: z.number(),
+        engagementRate: rate,
+      }),
+    ),
+    last48h: z.array(z.object({ hour: z.string(), impressions: z.number(), engagements: z.number() })),
+  })
+  .meta({ id: 'ContentAnalytics' });
+
+export const usageResponse = z
+  .object({
     month: z.string(),
-    monthToDate: z.object({ calls: z.number(), credits: z.number(), costUsd: z.number() }),
-    trend: z.array(z.object({ day, calls: z.number(), credits: z.number(), costUsd: z.number() })),
-    rangeCostUsd: z.number(),
-    ...budget,
-  }).nullable().meta({ description: 'Spend vs budget; null for roles without usage:read' }),
-}).meta({ id: 'AnalyticsDashboard' });
-
-export const contentAnalyticsResponse = z.object({
-  request: z.object({
-    id: z.string(), brandId: z.string(), headline: z.string().nullable(), status: z.string(), platforms: z.array(z.string()),
-    createdAt: z.string(), publishedAt: z.string().nullable(),
-  }),
-  range: z.object({ from: day, to: day, days: z.number().int() }),
-  totals,
-  trend: z.array(trendPoint),
-  byPlatform: z.array(platformSlice),
-  variants: z.array(z.object({
-    variantId: z.string(), platform: z.string(), preset: z.string().nullable(), width: z.number().nullable(), height: z.number().nullable(),
-    complianceDecision: z.string().nullable(), impressions: z.number(), reach: z.number(), likes: z.number(), comments: z.number(),
-    shares: z.number(), saves: z.number(), clicks: z.number(), videoViews: z.number(), engagements: z.number(), engagementRate: rate,
-  })),
-  last48h: z.array(z.object({ hour: z.string(), impressions: z.number(), engagements: z.number() })),
-}).meta({ id: 'ContentAnalytics' });
-
-export const usageResponse = z.object({
-  month: z.string(),
-  summarizedAt: z.string().nullable().meta({ description: 'When the usage rollup last completed (byEndpoint covers calls up to then)' }),
-  totals: z.object({ calls: z.number(), failures: z.number(), retries: z.number(), credits: z.number(), costUsd: z.number() }),
-  byEndpoint: z.array(z.object({
-    provider: z.string(), endpoint: z.string(), calls: z.number(), failures: z.number(), retries: z.number(),
-    credits: z.number(), costUsd: z.number(), avgLatencyMs: z.number(),
-  })),
-  quota: z.object({ calls: z.number(), credits: z.number(), costUsd: z.number(), ...budget }),
-}).meta({ id: 'UsageReport' });
+    summarizedAt: z
+      .string()
+      .nullable()
+      .meta({ description: 'When the usage rollup last completed (byEndpoint covers calls up to then)' }),
+    totals: z.object({
+      calls: z.number(),
+      failures: z.number(),
+      retries: z.number(),
+      credits: z.number(),
+      costUsd: z.number(),
+    }),
+    byEndpoint: z.array(
+      z.object({
+        provider: z.string(),
+        endpoint: z.string(),
+        calls: z.number(),
+        failures: z.number(),
+        retries: z.number(),
+        credits: z.number(),
+        costUsd: z.number(),
+        avgLatencyMs: z.number(),
+      }),
+    ),
+    quota: z.object({ calls: z.number(), credits: z.number(), costUsd: z.number(), ...budget }),
+  })
+  .meta({ id: 'UsageReport' });
 
 export const dashboardPageQuery = z.strictObject({
   org: uuid.optional(),

@@ -6,7 +6,10 @@ import { z } from 'zod';
 
 export const MAX_PAGE_SIZE = 100;
 
-export const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID').meta({ format: 'uuid' });
+export const uuid = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID')
+  .meta({ format: 'uuid' });
 export const timestamp = z.string().meta({ format: 'date-time', description: 'ISO 8601 timestamp (UTC)' });
 
 /** `?limit=&cursor=` for keyset-paginated lists. */
@@ -16,11 +19,12 @@ export const pageQuery = {
   cursor: z.string().min(1).max(300).optional(),
 };
 
-export const page = <T extends z.ZodType>(item: T) => z.object({
-  items: z.array(item),
-  /** Pass as `cursor` to get the next page; null on the last page. */
-  nextCursor: z.string().nullable(),
-});
+export const page = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    /** Pass as `cursor` to get the next page; null on the last page. */
+    nextCursor: z.string().nullable(),
+  });
 
 /** `?from=&to=` date-time range (inclusive from, exclusive to). */
 export const dateRangeQuery = {
@@ -30,6 +34,15 @@ export const dateRangeQuery = {
 
 /** A comma-separated list in a query string (`?status=failed,cancelled`) validated item by item. */
 export const csv = <T extends z.ZodType>(item: T, max = 20) =>
-  z.string().max(1000).transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)).pipe(z.array(item).min(1).max(max) as unknown as z.ZodType<z.output<T>[], string[]>);
+  z
+    .string()
+    .max(1000)
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item).min(1).max(max) as unknown as z.ZodType<z.output<T>[], string[]>);
 
 export const healthSchema = z.object({ status: z.literal('ok'), time: timestamp });
