@@ -185,7 +185,15 @@ test('three restarts: a request waiting at step 2 of 2 stays there untouched and
     expect(byId.get(a)).toMatchObject({ run: 1, state: 'Await approval', waiting: true });
     expect(await snapshot(a)).toEqual(aBefore);
     expect(await snapshot(c)).toEqual(cBefore);
-    // The same token is waiting again, with its original issue time (the deadline runs from there).
+    // The same token is waiting again, with its original issue time (the deadline runs from there);
+    // the resumed execution registers it as it re-enters the wait.
+    const resumed = stack;
+    await waitFor(
+      '(a) token registered again',
+      async () => resumed.broker.pending({ executionName: `req-${a}-r1` }).length > 0,
+      30_000,
+      10,
+    );
     expect(stack.broker.pending({ executionName: `req-${a}-r1` })).toEqual([waitBefore]);
     expect(
       events
@@ -231,6 +239,16 @@ test('three restarts: a request waiting at step 2 of 2 stays there untouched and
   >`SELECT count(*)::int AS n FROM asset_variants WHERE request_id = ${b}`;
   expect(variants).toBe(PLATFORMS_B.length);
   expect(events.filter((e) => e.requestId === b && e.type === 'execution_started')).toHaveLength(1);
+  // The request is published by the last task; the execution's end is reported right after it.
+  await waitFor(
+    '(b) execution ended',
+    async () =>
+      events.some(
+        (e) => e.requestId === b && ['execution_succeeded', 'execution_failed', 'execution_aborted'].includes(e.type),
+      ),
+    30_000,
+    10,
+  );
   expect(
     events
       .filter((e) => e.requestId === b && (e.type === 'execution_failed' || e.type === 'execution_succeeded'))

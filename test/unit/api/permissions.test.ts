@@ -12,7 +12,7 @@ describe('permission matrix', () => {
       .slice(2, -1)
       .map((s) => s.trim());
     expect(roles).toEqual([...orgRoles]);
-    const rows = md.split('\n').filter((l) => /^\| [a-z]+:[a-z]+ \|/.test(l));
+    const rows = md.split('\n').filter((l) => /^\| [a-z]+:[a-z]+ +\|/.test(l));
     const documented = rows.map((l) => l.split('|')[1].trim());
     expect(documented.sort()).toEqual([...permissions].sort());
     for (const row of rows) {
