@@ -346,7 +346,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       const scheduler = startLocalScheduler({
         schedules,
         run: (s, at) => invokeSchedule(s, at),
-        log: (m) => log(`scheduler: ${m}`),
+        log: (m) => log(`analytics schedules: ${m}`),
       });
       cleanups.push(() => scheduler.stop(10_000));
       // The approval engine's periodic jobs (EventBridge Scheduler in AWS, lib/config/functions.ts);
@@ -358,7 +358,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
           const mod = (await import(path.join(PROJECT_ROOT_FOR_JOBS, j.entry))) as { handler: () => Promise<unknown> };
           return mod.handler();
         },
-        log: (m) => log(`scheduler: ${m}`),
+        log: (m) => log(`approval jobs: ${m}`),
       });
       cleanups.push(() => approvalJobs.stop(10_000));
     }
