@@ -22,6 +22,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { TRANSIENT_ERROR_NAMES, type TaskName } from '../../functions/domain/pipeline.js';
+import type { ApprovalStageBuilder, ApprovalStageContext } from './approval-stage.js';
 import { APPROVAL_STEP_HANDLER, approvalSteps } from './approval-steps.js';
 
 /**
@@ -68,51 +69,6 @@ const LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3);
 export function lambdaTimeoutOf(fn: lambda.IFunction): Duration | undefined {
   return fn instanceof lambda.Function ? (fn.timeout ?? LAMBDA_DEFAULT_TIMEOUT) : undefined;
 }
-
-/** What the approval stage builder gets from the workflow. */
-export interface ApprovalStageContext {
-  /** Where an approved request goes ("Publish"). */
-  readonly publish: sfn.IChainable;
-  /**
-   * Records a rejection / change request and ends the execution. Reads `$.approval.decision`
-   * ('rejected' | 'changes_requested') and `$.approval.reason` when present.
-   */
-  readonly reject: sfn.IChainable;
-  /**
-   * Creates a Lambda task with the workflow's defaults (timeout from the function's, Transient.*
-   * retries, Catch -> Record failure) and registers `entry` for the local runner. With
-   * `waitForTaskToken`, the payload gets `taskToken` ($$.Task.Token) and the state waits for
-   * SendTaskSuccess/Failure.
-   */
-  task(
-    stateName: string,
-    fn: lambda.IFunction,
-    entry: string,
-    opts?: {
-      waitForTaskToken?: boolean;
-      /** Extra payload fields (JSONPath values allowed); the request ref is always included. */
-      payload?: Record<string, unknown>;
-      /** Where the result goes (default `$.result`; token waits `$.approval`). */
-      resultPath?: string;
-      /**
-       * The state's timeout. Default: the function's timeout + STATE_TIMEOUT_MARGIN; for a token
-       * wait (the human's deadline), `taskTimeout`. Must outlast the function's timeout.
-       */
-      timeout?: Duration;
-      /** Dynamic timeout: a path in the state input (TimeoutSecondsPath); wins over `timeout`. */
-      timeoutPath?: string;
-      /** Catchers placed before the catch-all "Record failure" (e.g. States.Timeout -> escalate). */
-      catches?: { errors: string[]; next: sfn.IChainable; resultPath?: string }[];
-    },
-  ): tasks.LambdaInvoke;
-}
-
-/**
- * Builds the approval stage entered when "Decide" routes to approval. It must end in
- * `ctx.publish` or `ctx.reject`. The default is the approval loop of approval-steps.ts on
- * `tasks.awaitApproval`, whose waits resume on SendTaskSuccess with `{decision, reason?}`.
- */
-export type ApprovalStageBuilder = (scope: Construct, ctx: ApprovalStageContext) => sfn.IChainable;
 
 export interface ContentWorkflowProps {
   /** One Lambda function per task; create them from TASK_HANDLERS. */
