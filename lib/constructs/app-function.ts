@@ -17,7 +17,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as ses from 'aws-cdk-lib/aws-ses';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { metricsNamespace } from '../config/metrics.js';
+import { metricsNamespace } from '../../functions/shared/metric-names.js';
 import { FREEPIK_APIS, type FunctionGroup, type LambdaArch, type StageConfig } from '../config/stages.js';
 import { APP_DB_USER, type Database } from './database.js';
 import { acknowledge, allowWildcards } from './nag.js';
