@@ -38,7 +38,7 @@ import { DeployMigrations } from '../constructs/deploy-migrations.js';
 import { HTTP_API_INTEGRATION_TIMEOUT, HttpApi, type ApiRoute } from '../constructs/http-api.js';
 import { acknowledge, allowWildcards } from '../constructs/nag.js';
 import { Observability } from '../constructs/observability.js';
-import { EXECUTION_ENDED_STATUSES } from '../../functions/domain/pipeline.js';
+import { EXECUTION_ENDED_STATUSES, type TaskName } from '../../functions/domain/pipeline.js';
 import type { DataStack } from './data-stack.js';
 
 export interface AppStackProps extends StackProps {
@@ -113,6 +113,7 @@ export class AppStack extends Stack {
       const limit = HTTP_API_INTEGRATION_TIMEOUT.minus(Duration.seconds(2));
       this.apiFunctions[fn] = this.fn(`Api-${fn}`, apiEntry(fn), `api-${fn}`, 'api', needs, {
         timeout: groupTimeout.toSeconds() > limit.toSeconds() ? limit : undefined,
+        reservedConcurrency: config.lambda.reservedConcurrency.api,
       });
     }
     for (const [task, entry] of Object.entries(workflowTasks)) {
@@ -122,6 +123,8 @@ export class AppStack extends Stack {
         `task-${task}`,
         'workflow',
         WORKFLOW_FUNCTIONS[task] ?? DEFAULT_WORKFLOW_NEEDS,
+        // The workflow retries a throttled invoke of these tasks patiently (content-workflow.ts).
+        { reservedConcurrency: config.lambda.reservedConcurrency.tasks[task as TaskName] },
       );
     }
     for (const fn of new Set(schedules.map((s) => s.fn))) {
@@ -282,7 +285,7 @@ export class AppStack extends Stack {
     service: string,
     defaultGroup: FunctionGroup,
     needs: FunctionNeeds,
-    over: { memoryMb?: number; timeout?: Duration } = {},
+    over: { memoryMb?: number; timeout?: Duration; reservedConcurrency?: number } = {},
   ): AppFunction {
     const f = new AppFunction(this, id, {
       baseline: this.baseline,
@@ -293,7 +296,6 @@ export class AppStack extends Stack {
       sharp: !!needs.sharp,
       nodeModules: needs.nodeModules ? [...needs.nodeModules] : undefined,
       copyDirs: needs.copyDirs ? [...needs.copyDirs] : undefined,
-      reservedConcurrency: needs.reservedConcurrency,
       ...over,
     });
     f.sharpReason = needs.sharp;
