@@ -19,6 +19,25 @@ export const FREEPIK_APIS = {
 } as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
+/** Routes of the dashboard page (functions/handlers/api/dashboard-pages.ts). */
+export const DASHBOARD_PATH = '/dashboard';
+export const DASHBOARD_CALLBACK_PATH = '/dashboard/callback';
+
+/**
+ * Where a stage's dashboard is served from decides four settings: the origins allowed to call the
+ * API and the bucket from a browser, and the sign-in's callback and sign-out URLs. Named once per
+ * stage so they cannot drift apart.
+ */
+function dashboardAt(origin: string) {
+  return {
+    corsAllowedOrigins: [origin],
+    callbackUrls: [`${origin}${DASHBOARD_CALLBACK_PATH}`],
+    logoutUrls: [`${origin}${DASHBOARD_PATH}`],
+  };
+}
+const DEV_DASHBOARD = dashboardAt('http://localhost:3000');
+const PROD_DASHBOARD = dashboardAt('https://app.example.com');
+
 /** Lambda CPU architecture; sharp's native binaries are installed for the same one. */
 export type LambdaArch = 'arm64' | 'x86_64';
 
@@ -263,7 +282,7 @@ export const stages: Record<StageName, StageConfig> = {
       removalPolicy: RemovalPolicy.DESTROY,
       noncurrentVersionExpirationDays: 7,
       abortIncompleteMultipartUploadDays: 1,
-      corsAllowedOrigins: ['http://localhost:3000'],
+      corsAllowedOrigins: DEV_DASHBOARD.corsAllowedOrigins,
       accessLogExpirationDays: 30,
     },
     cdn: { priceClass: 'PriceClass_100' },
@@ -285,13 +304,13 @@ export const stages: Record<StageName, StageConfig> = {
     },
     auth: {
       domainPrefix: 'svp-dev-signin',
-      callbackUrls: ['http://localhost:3000/dashboard/callback'],
-      logoutUrls: ['http://localhost:3000/dashboard'],
+      callbackUrls: DEV_DASHBOARD.callbackUrls,
+      logoutUrls: DEV_DASHBOARD.logoutUrls,
       mfa: 'optional',
       featurePlan: 'essentials',
       removalPolicy: RemovalPolicy.DESTROY,
     },
-    api: { throttleRatePerSecond: 50, throttleBurst: 100, corsAllowedOrigins: ['http://localhost:3000'] },
+    api: { throttleRatePerSecond: 50, throttleBurst: 100, corsAllowedOrigins: DEV_DASHBOARD.corsAllowedOrigins },
     freepik: { ...FREEPIK_APIS.freepik },
     lambda: {
       architecture: 'arm64',
@@ -325,7 +344,7 @@ export const stages: Record<StageName, StageConfig> = {
       removalPolicy: RemovalPolicy.RETAIN,
       noncurrentVersionExpirationDays: 30,
       abortIncompleteMultipartUploadDays: 1,
-      corsAllowedOrigins: ['https://app.example.com'],
+      corsAllowedOrigins: PROD_DASHBOARD.corsAllowedOrigins,
       accessLogExpirationDays: 365,
     },
     cdn: { priceClass: 'PriceClass_100' },
@@ -345,8 +364,8 @@ export const stages: Record<StageName, StageConfig> = {
     email: { senderAddress: 'approvals@example.com', domain: 'example.com' },
     auth: {
       domainPrefix: 'svp-prod-signin',
-      callbackUrls: ['https://app.example.com/dashboard/callback'],
-      logoutUrls: ['https://app.example.com/dashboard'],
+      callbackUrls: PROD_DASHBOARD.callbackUrls,
+      logoutUrls: PROD_DASHBOARD.logoutUrls,
       mfa: 'required',
       featurePlan: 'plus',
       removalPolicy: RemovalPolicy.RETAIN,
@@ -362,7 +381,7 @@ export const stages: Record<StageName, StageConfig> = {
     api: {
       throttleRatePerSecond: 500,
       throttleBurst: 1000,
-      corsAllowedOrigins: ['https://app.example.com'],
+      corsAllowedOrigins: PROD_DASHBOARD.corsAllowedOrigins,
       domain: { name: 'api.example.com' },
     },
     freepik: { ...FREEPIK_APIS.freepik },

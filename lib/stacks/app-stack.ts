@@ -28,11 +28,11 @@ import {
   workflowTasks,
   type ScheduleEntry,
 } from '../config/handlers.js';
-import type { FunctionGroup, StageConfig } from '../config/stages.js';
+import { DASHBOARD_CALLBACK_PATH, type FunctionGroup, type StageConfig } from '../config/stages.js';
 import { AnalyticsSchedules } from '../constructs/analytics-schedules.js';
 import { AppFunction, FunctionBaseline, type BucketAccess } from '../constructs/app-function.js';
 import { Approvals } from '../constructs/approvals.js';
-import { Auth, DASHBOARD_CALLBACK_PATH } from '../constructs/auth.js';
+import { Auth } from '../constructs/auth.js';
 import { ContentWorkflow } from '../constructs/content-workflow.js';
 import { DeployMigrations } from '../constructs/deploy-migrations.js';
 import { HTTP_API_INTEGRATION_TIMEOUT, HttpApi, type ApiRoute } from '../constructs/http-api.js';
