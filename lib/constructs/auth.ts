@@ -133,7 +133,10 @@ export class Auth extends Construct {
 
   /** Hosted sign-in URL returning an ID token to `redirectUri` (which must be a registered callback). */
   signInUrl(redirectUri: string): string {
-    return `${this.domain.baseUrl()}/oauth2/authorize?response_type=token&client_id=${this.client.userPoolClientId}&scope=openid+email+profile&redirect_uri=${redirectUri}`;
+    return (
+      `${this.domain.baseUrl()}/oauth2/authorize?response_type=token` +
+      `&client_id=${this.client.userPoolClientId}&scope=openid+email+profile&redirect_uri=${redirectUri}`
+    );
   }
 
   /** `https://cognito-idp.<region>.amazonaws.com/<poolId>`: the `iss` of its tokens. */

@@ -129,7 +129,9 @@ export class Observability extends Construct {
       evaluationPeriods: 3,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `More than ${t.proxyPinnedConnections} RDS Proxy connections pinned for 15 minutes: multiplexing is lost (session-level SET, prepared statements, temp tables?)`,
+      alarmDescription:
+        `More than ${t.proxyPinnedConnections} RDS Proxy connections pinned for 15 minutes: multiplexing is ` +
+        `lost (session-level SET, prepared statements, temp tables?)`,
     });
 
     // ---- Dead-letter queues --------------------------------------------------------------------

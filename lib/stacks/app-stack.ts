@@ -338,7 +338,8 @@ export class AppStack extends Stack {
       {
         pattern: /^Resource::<.*\.Arn>:\*$/,
         reason:
-          "Step Functions invokes each task function by ARN and qualified ARN (`<arn>:*`), as tasks.LambdaInvoke grants; only the workflow's own task functions are listed.",
+          'Step Functions invokes each task function by ARN and qualified ARN (`<arn>:*`), as ' +
+          "tasks.LambdaInvoke grants; only the workflow's own task functions are listed.",
       },
       {
         pattern: /^Resource::\*$/,
@@ -352,7 +353,9 @@ export class AppStack extends Stack {
       acknowledge(
         this.workflow.stateMachine,
         'AwsSolutions-SF1',
-        `ContentWorkflow logs at level ${level ?? 'OFF'} without execution data (its owner keeps briefs out of logs); request status and a step timeline are recorded in PostgreSQL, and X-Ray traces every execution.`,
+        `ContentWorkflow logs at level ${level ?? 'OFF'} without execution data (its owner keeps briefs out ` +
+          `of logs); request status and a step timeline are recorded in PostgreSQL, and X-Ray traces every ` +
+          `execution.`,
       );
     }
   }
