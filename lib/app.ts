@@ -3,9 +3,10 @@
  * runner (which synthesizes it to take the state machine definition). No process.env reads here:
  * the caller passes the stage and any context.
  */
-import { App, Validations } from 'aws-cdk-lib';
+import { App, type Stack, Token, Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { FEATURE_FLAGS } from './config/feature-flags.js';
-import { stageConfig, type StageConfig } from './config/stages.js';
+import { checkReservedConcurrency, type Reservation, stageConfig, type StageConfig } from './config/stages.js';
 import { AwsSolutionsWithAllowances } from './constructs/nag.js';
 import { AppStack } from './stacks/app-stack.js';
 import { BackupCopyVaultStack } from './stacks/backup-copy-vault-stack.js';
@@ -91,7 +92,25 @@ export function buildApp(opts: BuildAppOptions = {}): BuiltApp {
     deployId,
     description: `Social visual pipeline (${config.stage}): API, functions, workflow, schedules, alarms`,
   });
+  // Every function of the stage's region, whichever construct made it (custom resources too).
+  checkReservedConcurrency(config, reservationsIn([dataStack, appStack]));
 
   if (opts.nag ?? !local) Validations.of(app).addPlugins(new AwsSolutionsWithAllowances(app));
   return { app, dataStack, appStack, config, backupCopyStack };
+}
+
+/** The reserved concurrency of every Lambda function in the given stacks. */
+function reservationsIn(stacks: readonly Stack[]): Reservation[] {
+  return stacks.flatMap((stack) =>
+    stack.node
+      .findAll()
+      .filter((c): c is lambda.CfnFunction => c instanceof lambda.CfnFunction)
+      .flatMap((f) => {
+        const reserved = f.reservedConcurrentExecutions;
+        if (reserved === undefined) return [];
+        if (Token.isUnresolved(reserved))
+          throw new Error(`${f.node.path}: reserved concurrency must be a plain number`);
+        return [{ name: f.node.scope?.node.path ?? f.node.path, reserved }];
+      }),
+  );
 }

@@ -1,5 +1,5 @@
 /**
- * The custom CloudWatch metrics of lib/config/metrics.ts, emitted with Powertools Metrics (EMF in
+ * The custom CloudWatch metrics of metric-names.ts, emitted with Powertools Metrics (EMF in
  * the function's log: no API call, no extra latency). One buffer per `service` dimension; the
  * entry points (workflowTask, the API handler chain) call `flushMetrics()` at the end of every
  * invocation. In AWS the namespace comes from POWERTOOLS_METRICS_NAMESPACE (set per stage).
@@ -7,7 +7,7 @@
  * POWERTOOLS_METRICS_DISABLED=false asks for the EMF lines on stdout.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { PIPELINE_METRICS } from '../../lib/config/metrics.js';
+import { PIPELINE_METRICS } from './metric-names.js';
 
 const buffers = new Map<string, Metrics>();
 const publishing = () => !!process.env.AWS_LAMBDA_FUNCTION_NAME || process.env.POWERTOOLS_METRICS_DISABLED === 'false';

@@ -47,7 +47,6 @@ export interface FunctionNeeds {
   /** Project folders copied next to the bundle (project-relative `from` -> bundle-relative `to`). */
   readonly copyDirs?: ReadonlyArray<{ from: string; to: string }>;
   readonly group?: FunctionGroup;
-  readonly reservedConcurrency?: number;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { TaskName } from '../../functions/domain/pipeline.js';
 
 export const STAGE_NAMES = ['dev', 'prod'] as const;
 
@@ -18,6 +19,25 @@ export const FREEPIK_APIS = {
 } as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
+/** Routes of the dashboard page (functions/handlers/api/dashboard-pages.ts). */
+export const DASHBOARD_PATH = '/dashboard';
+export const DASHBOARD_CALLBACK_PATH = '/dashboard/callback';
+
+/**
+ * Where a stage's dashboard is served from decides four settings: the origins allowed to call the
+ * API and the bucket from a browser, and the sign-in's callback and sign-out URLs. Named once per
+ * stage so they cannot drift apart.
+ */
+function dashboardAt(origin: string) {
+  return {
+    corsAllowedOrigins: [origin],
+    callbackUrls: [`${origin}${DASHBOARD_CALLBACK_PATH}`],
+    logoutUrls: [`${origin}${DASHBOARD_PATH}`],
+  };
+}
+const DEV_DASHBOARD = dashboardAt('http://localhost:3000');
+const PROD_DASHBOARD = dashboardAt('https://app.example.com');
+
 /** Lambda CPU architecture; sharp's native binaries are installed for the same one. */
 export type LambdaArch = 'arm64' | 'x86_64';
 
@@ -28,6 +48,24 @@ export interface FunctionSizing {
   /** Memory in MB (CPU scales with it; rendering wants >= 1769 MB for a full vCPU). */
   readonly memoryMb: number;
   readonly timeout: Duration;
+}
+
+/**
+ * Lambda keeps at least this many of an account's concurrent executions unreserved (per region);
+ * a function whose reservation would cut into them is refused at deploy time.
+ */
+export const MIN_UNRESERVED_CONCURRENCY = 100;
+
+/**
+ * Reserved concurrency: a ceiling that bounds what a burst may take (Freepik waits, database
+ * connections, cost) and a floor no other function can take away. docs/local-stack.md, "What
+ * bounds a burst in AWS", explains each value.
+ */
+export interface ReservedConcurrency {
+  /** Each API function's own (one function per handler module); unset: none, they share the rest. */
+  readonly api?: number;
+  /** Per workflow task function; these tasks retry a throttled invoke patiently (content-workflow.ts). */
+  readonly tasks: Readonly<Partial<Record<TaskName, number>>>;
 }
 
 export interface StageConfig {
@@ -193,6 +231,13 @@ export interface StageConfig {
     /** Pinned runtime; see docs/deploy.md for moving to a newer one. */
     readonly runtime: 'nodejs22.x' | 'nodejs24.x';
     readonly groups: Record<FunctionGroup, FunctionSizing>;
+    /**
+     * The account's Lambda concurrent executions quota in the stage's region (Service Quotas,
+     * "Concurrent executions"; 1,000 by default, often far less on a new account). Synth fails
+     * when the app's reservations would leave fewer than MIN_UNRESERVED_CONCURRENCY of it.
+     */
+    readonly accountConcurrency: number;
+    readonly reservedConcurrency: ReservedConcurrency;
   };
   readonly schedules: {
     /** Retries of a schedule delivery before it lands in the DLQ. */
@@ -237,7 +282,7 @@ export const stages: Record<StageName, StageConfig> = {
       removalPolicy: RemovalPolicy.DESTROY,
       noncurrentVersionExpirationDays: 7,
       abortIncompleteMultipartUploadDays: 1,
-      corsAllowedOrigins: ['http://localhost:3000'],
+      corsAllowedOrigins: DEV_DASHBOARD.corsAllowedOrigins,
       accessLogExpirationDays: 30,
     },
     cdn: { priceClass: 'PriceClass_100' },
@@ -259,15 +304,22 @@ export const stages: Record<StageName, StageConfig> = {
     },
     auth: {
       domainPrefix: 'svp-dev-signin',
-      callbackUrls: ['http://localhost:3000/dashboard/callback'],
-      logoutUrls: ['http://localhost:3000/dashboard'],
+      callbackUrls: DEV_DASHBOARD.callbackUrls,
+      logoutUrls: DEV_DASHBOARD.logoutUrls,
       mfa: 'optional',
       featurePlan: 'essentials',
       removalPolicy: RemovalPolicy.DESTROY,
     },
-    api: { throttleRatePerSecond: 50, throttleBurst: 100, corsAllowedOrigins: ['http://localhost:3000'] },
+    api: { throttleRatePerSecond: 50, throttleBurst: 100, corsAllowedOrigins: DEV_DASHBOARD.corsAllowedOrigins },
     freepik: { ...FREEPIK_APIS.freepik },
-    lambda: { architecture: 'arm64', runtime: 'nodejs22.x', groups: groups() },
+    lambda: {
+      architecture: 'arm64',
+      runtime: 'nodejs22.x',
+      groups: groups(),
+      accountConcurrency: 1000,
+      // The API shares the unreserved pool in dev: a dev account rarely sees more than its testers.
+      reservedConcurrency: { tasks: { sourceImage: 4, renderVariant: 8 } },
+    },
     schedules: { maxRetries: 3, maxEventAge: Duration.hours(1) },
   },
   prod: {
@@ -292,7 +344,7 @@ export const stages: Record<StageName, StageConfig> = {
       removalPolicy: RemovalPolicy.RETAIN,
       noncurrentVersionExpirationDays: 30,
       abortIncompleteMultipartUploadDays: 1,
-      corsAllowedOrigins: ['https://app.example.com'],
+      corsAllowedOrigins: PROD_DASHBOARD.corsAllowedOrigins,
       accessLogExpirationDays: 365,
     },
     cdn: { priceClass: 'PriceClass_100' },
@@ -312,8 +364,8 @@ export const stages: Record<StageName, StageConfig> = {
     email: { senderAddress: 'approvals@example.com', domain: 'example.com' },
     auth: {
       domainPrefix: 'svp-prod-signin',
-      callbackUrls: ['https://app.example.com/dashboard/callback'],
-      logoutUrls: ['https://app.example.com/dashboard'],
+      callbackUrls: PROD_DASHBOARD.callbackUrls,
+      logoutUrls: PROD_DASHBOARD.logoutUrls,
       mfa: 'required',
       featurePlan: 'plus',
       removalPolicy: RemovalPolicy.RETAIN,
@@ -329,7 +381,7 @@ export const stages: Record<StageName, StageConfig> = {
     api: {
       throttleRatePerSecond: 500,
       throttleBurst: 1000,
-      corsAllowedOrigins: ['https://app.example.com'],
+      corsAllowedOrigins: PROD_DASHBOARD.corsAllowedOrigins,
       domain: { name: 'api.example.com' },
     },
     freepik: { ...FREEPIK_APIS.freepik },
@@ -340,6 +392,10 @@ export const stages: Record<StageName, StageConfig> = {
         api: { memoryMb: 1024, timeout: Duration.seconds(15) },
         render: { memoryMb: 3008, timeout: Duration.seconds(120) },
       }),
+      accountConcurrency: 1000,
+      // 13 API functions x 50 + 10 + 40, plus the migration and login functions' 1 each: 702,
+      // leaving 298 for the other tasks, jobs and event handlers (and a dev stage in the same account).
+      reservedConcurrency: { api: 50, tasks: { sourceImage: 10, renderVariant: 40 } },
     },
     schedules: { maxRetries: 5, maxEventAge: Duration.hours(6) },
   },
@@ -347,6 +403,50 @@ export const stages: Record<StageName, StageConfig> = {
 
 export function isStageName(name: unknown): name is StageName {
   return typeof name === 'string' && (STAGE_NAMES as readonly string[]).includes(name);
+}
+
+/** One function's reserved concurrency, named for the error message. */
+export interface Reservation {
+  readonly name: string;
+  readonly reserved: number;
+}
+
+/**
+ * Checks the reservations of every function a stage deploys against the account's quota: each a
+ * positive integer (0 would stop the function entirely), and together leaving at least
+ * MIN_UNRESERVED_CONCURRENCY. Throws what to change; returns the totals otherwise.
+ */
+export function checkReservedConcurrency(
+  config: Pick<StageConfig, 'stage' | 'lambda'>,
+  reservations: readonly Reservation[],
+): { reserved: number; unreserved: number } {
+  const account = config.lambda.accountConcurrency;
+  const where = 'lambda.reservedConcurrency in lib/config/stages.ts';
+  for (const r of reservations) {
+    if (!Number.isInteger(r.reserved) || r.reserved < 1) {
+      throw new Error(
+        `${config.stage}: ${r.name} reserves ${r.reserved} concurrent executions; use a positive integer (${where})`,
+      );
+    }
+  }
+  const reserved = reservations.reduce((sum, r) => sum + r.reserved, 0);
+  const unreserved = account - reserved;
+  if (unreserved < MIN_UNRESERVED_CONCURRENCY) {
+    const largest = [...reservations]
+      .sort((a, b) => b.reserved - a.reserved || a.name.localeCompare(b.name))
+      .slice(0, 5)
+      .map((r) => `${r.name} ${r.reserved}`)
+      .join(', ');
+    throw new Error(
+      [
+        `${config.stage}: the functions reserve ${reserved} concurrent executions (${reservations.length} functions;`,
+        `largest: ${largest}), leaving ${unreserved} of the account's ${account} unreserved;`,
+        `Lambda keeps at least ${MIN_UNRESERVED_CONCURRENCY} unreserved. Lower ${where},`,
+        'or raise lambda.accountConcurrency after a Service Quotas increase.',
+      ].join(' '),
+    );
+  }
+  return { reserved, unreserved };
 }
 
 /** Config for a stage; throws a readable error for an unknown name. */

@@ -17,7 +17,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as ses from 'aws-cdk-lib/aws-ses';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { metricsNamespace } from '../config/metrics.js';
+import { metricsNamespace } from '../../functions/shared/metric-names.js';
 import { FREEPIK_APIS, type FunctionGroup, type LambdaArch, type StageConfig } from '../config/stages.js';
 import { APP_DB_USER, type Database } from './database.js';
 import { acknowledge, allowWildcards } from './nag.js';
@@ -130,7 +130,9 @@ export class FunctionBaseline extends Construct {
     acknowledge(
       this.runtimePolicy,
       'AwsSolutions-IAM5[Resource::*]',
-      'X-Ray PutTraceSegments/PutTelemetryRecords and the EC2 network-interface actions Lambda uses for VPC attachment support no resource-level permissions (same statements as the AWS managed AWSXRayDaemonWriteAccess / AWSLambdaVPCAccessExecutionRole, kept in one customer-managed policy).',
+      'X-Ray PutTraceSegments/PutTelemetryRecords and the EC2 network-interface actions Lambda uses for VPC ' +
+        'attachment support no resource-level permissions (same statements as the AWS managed ' +
+        'AWSXRayDaemonWriteAccess / AWSLambdaVPCAccessExecutionRole, kept in one customer-managed policy).',
     );
   }
 
@@ -158,7 +160,8 @@ export class FunctionBaseline extends Construct {
         {
           pattern: /^Resource::.*\/\*$/,
           reason:
-            'Object keys are generated per tenant and request at runtime (orgs/<orgId>/...); access is limited to the listed object actions on this one bucket.',
+            'Object keys are generated per tenant and request at runtime (orgs/<orgId>/...); access is limited to ' +
+            'the listed object actions on this one bucket.',
         },
       ]);
       this.bucketPolicies.set(key, policy);
@@ -322,7 +325,8 @@ export class AppFunction extends nodejs.NodejsFunction {
       acknowledge(
         this,
         'AwsSolutions-L1',
-        `Runtime pinned to ${config.lambda.runtime} by stage config: the tested toolchain (sharp binaries, esbuild target) targets it; moving is a one-line config change (docs/deploy.md).`,
+        `Runtime pinned to ${config.lambda.runtime} by stage config: the tested toolchain (sharp binaries, ` +
+          `esbuild target) targets it; moving is a one-line config change (docs/deploy.md).`,
       );
     }
   }
@@ -390,7 +394,8 @@ export class AppFunction extends nodejs.NodejsFunction {
       {
         pattern: /^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*:\*$/,
         reason:
-          'StopExecution/DescribeExecution take an execution ARN; executions are named per request at runtime, and the ARN prefix pins them to this one state machine.',
+          'StopExecution/DescribeExecution take an execution ARN; executions are named per request at runtime, ' +
+          'and the ARN prefix pins them to this one state machine.',
       },
     ]);
     return this;
@@ -413,7 +418,8 @@ export class AppFunction extends nodejs.NodejsFunction {
       {
         pattern: /^Resource::\*$/,
         reason:
-          'states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat accept no resource ARN (IAM service authorization reference); scoped by granting them to the approval-decision role alone.',
+          'states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat accept no resource ARN (IAM service ' +
+          'authorization reference); scoped by granting them to the approval-decision role alone.',
       },
     ]);
     return this;

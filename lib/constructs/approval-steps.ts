@@ -15,7 +15,7 @@
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { ApprovalStageBuilder } from './content-workflow.js';
+import type { ApprovalStageBuilder } from './approval-stage.js';
 
 export const APPROVAL_STEP_HANDLER = 'functions/handlers/workflow/approval-step.ts';
 /** Raised by the wait task when the step was decided before it started (a re-driven wait). */

@@ -151,13 +151,15 @@ export class AssetStorage extends Construct {
     acknowledge(
       this.distribution,
       'AwsSolutions-CFR2',
-      'Serves only immutable published images from one prefix (GET/HEAD, no origin logic); a WAF web ACL adds cost without a request surface to protect. Revisit if a dynamic origin is added.',
+      'Serves only immutable published images from one prefix (GET/HEAD, no origin logic); a WAF web ACL ' +
+        'adds cost without a request surface to protect. Revisit if a dynamic origin is added.',
     );
     if (!certificate) {
       acknowledge(
         this.distribution,
         'AwsSolutions-CFR4',
-        'No custom domain configured for this stage, so the CloudFront default certificate is used (TLS policy cannot be pinned). Set cdn.certificateArn to enforce TLSv1.2_2021.',
+        'No custom domain configured for this stage, so the CloudFront default certificate is used (TLS ' +
+          'policy cannot be pinned). Set cdn.certificateArn to enforce TLSv1.2_2021.',
       );
     }
   }

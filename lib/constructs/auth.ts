@@ -1,12 +1,8 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct, type IConstruct } from 'constructs';
-import type { StageConfig } from '../config/stages.js';
+import { DASHBOARD_CALLBACK_PATH, DASHBOARD_PATH, type StageConfig } from '../config/stages.js';
 import { acknowledge } from './nag.js';
-
-/** Routes of the dashboard page (functions/handlers/api/dashboard-pages.ts). */
-export const DASHBOARD_PATH = '/dashboard';
-export const DASHBOARD_CALLBACK_PATH = '/dashboard/callback';
 
 export interface AuthProps {
   readonly config: StageConfig['auth'];
@@ -137,7 +133,10 @@ export class Auth extends Construct {
 
   /** Hosted sign-in URL returning an ID token to `redirectUri` (which must be a registered callback). */
   signInUrl(redirectUri: string): string {
-    return `${this.domain.baseUrl()}/oauth2/authorize?response_type=token&client_id=${this.client.userPoolClientId}&scope=openid+email+profile&redirect_uri=${redirectUri}`;
+    return (
+      `${this.domain.baseUrl()}/oauth2/authorize?response_type=token` +
+      `&client_id=${this.client.userPoolClientId}&scope=openid+email+profile&redirect_uri=${redirectUri}`
+    );
   }
 
   /** `https://cognito-idp.<region>.amazonaws.com/<poolId>`: the `iss` of its tokens. */

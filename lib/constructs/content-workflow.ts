@@ -8,8 +8,9 @@
  *
  * JSONPath only (the local engine ignores JSONata). Payloads are {orgId, requestId, run}; the
  * request's state lives in PostgreSQL and S3. Tasks retry only on `Transient.*` errors (and
- * Lambda service exceptions) with full-jitter backoff; anything else is caught and recorded on
- * the request by "Record failure".
+ * Lambda service exceptions) with full-jitter backoff, and a task whose function has reserved
+ * concurrency retries a throttled invoke for longer (THROTTLE_RETRY); anything else is caught and
+ * recorded on the request by "Record failure".
  */
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -22,6 +23,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { TRANSIENT_ERROR_NAMES, type TaskName } from '../../functions/domain/pipeline.js';
+import type { ApprovalStageBuilder, ApprovalStageContext } from './approval-stage.js';
 import { APPROVAL_STEP_HANDLER, approvalSteps } from './approval-steps.js';
 
 /**
@@ -44,14 +46,34 @@ export const TASK_HANDLERS: Record<TaskName, string> = {
 /** Metadata key on the state machine resource: state name -> handler entry (read by the local runner). */
 export const LOCAL_HANDLERS_METADATA = 'svp:localHandlers';
 
+/** A throttled invoke: the function's reserved concurrency (or the account's) is in use. */
+export const LAMBDA_THROTTLED = 'Lambda.TooManyRequestsException';
+
 /** Errors raised by the Lambda service itself (never by our code): always worth retrying. */
 export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.ClientExecutionTimeoutException',
-  'Lambda.TooManyRequestsException',
+  LAMBDA_THROTTLED,
 ];
+
+/**
+ * How a task whose function has reserved concurrency retries a throttled invoke, placed before the
+ * transient retrier (Step Functions takes the first retrier that names the error). The reservation
+ * is what queues a burst: behind Source image's, a 1,000-request burst waits as long as the Freepik
+ * rate takes to pass it (~200 s), far longer than the transient retrier's ~2 minutes. 30 attempts
+ * at 2 s x 1.5 capped at 60 s are ~23 minutes of delay ceilings (full jitter: about half of that
+ * on average) before the request fails `task_failed`.
+ */
+export const THROTTLE_RETRY = {
+  errors: [LAMBDA_THROTTLED],
+  interval: Duration.seconds(2),
+  backoffRate: 1.5,
+  maxDelay: Duration.seconds(60),
+  maxAttempts: 30,
+  jitterStrategy: sfn.JitterType.FULL,
+} as const satisfies sfn.RetryProps;
 
 /**
  * How much longer a state waits than its Lambda may run. A synchronous invoke on a cold start
@@ -69,50 +91,11 @@ export function lambdaTimeoutOf(fn: lambda.IFunction): Duration | undefined {
   return fn instanceof lambda.Function ? (fn.timeout ?? LAMBDA_DEFAULT_TIMEOUT) : undefined;
 }
 
-/** What the approval stage builder gets from the workflow. */
-export interface ApprovalStageContext {
-  /** Where an approved request goes ("Publish"). */
-  readonly publish: sfn.IChainable;
-  /**
-   * Records a rejection / change request and ends the execution. Reads `$.approval.decision`
-   * ('rejected' | 'changes_requested') and `$.approval.reason` when present.
-   */
-  readonly reject: sfn.IChainable;
-  /**
-   * Creates a Lambda task with the workflow's defaults (timeout from the function's, Transient.*
-   * retries, Catch -> Record failure) and registers `entry` for the local runner. With
-   * `waitForTaskToken`, the payload gets `taskToken` ($$.Task.Token) and the state waits for
-   * SendTaskSuccess/Failure.
-   */
-  task(
-    stateName: string,
-    fn: lambda.IFunction,
-    entry: string,
-    opts?: {
-      waitForTaskToken?: boolean;
-      /** Extra payload fields (JSONPath values allowed); the request ref is always included. */
-      payload?: Record<string, unknown>;
-      /** Where the result goes (default `$.result`; token waits `$.approval`). */
-      resultPath?: string;
-      /**
-       * The state's timeout. Default: the function's timeout + STATE_TIMEOUT_MARGIN; for a token
-       * wait (the human's deadline), `taskTimeout`. Must outlast the function's timeout.
-       */
-      timeout?: Duration;
-      /** Dynamic timeout: a path in the state input (TimeoutSecondsPath); wins over `timeout`. */
-      timeoutPath?: string;
-      /** Catchers placed before the catch-all "Record failure" (e.g. States.Timeout -> escalate). */
-      catches?: { errors: string[]; next: sfn.IChainable; resultPath?: string }[];
-    },
-  ): tasks.LambdaInvoke;
+/** A function's reserved concurrency; undefined when it has none or this app cannot see it. */
+export function reservedConcurrencyOf(fn: lambda.IFunction): number | undefined {
+  if (!(fn instanceof lambda.Function)) return undefined;
+  return (fn.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions;
 }
-
-/**
- * Builds the approval stage entered when "Decide" routes to approval. It must end in
- * `ctx.publish` or `ctx.reject`. The default is the approval loop of approval-steps.ts on
- * `tasks.awaitApproval`, whose waits resume on SendTaskSuccess with `{decision, reason?}`.
- */
-export type ApprovalStageBuilder = (scope: Construct, ctx: ApprovalStageContext) => sfn.IChainable;
 
 export interface ContentWorkflowProps {
   /** One Lambda function per task; create them from TASK_HANDLERS. */
@@ -156,7 +139,8 @@ export class ContentWorkflow extends Construct {
       const lambdaTimeout = lambdaTimeoutOf(fn);
       if (given && lambdaTimeout && given.toSeconds() <= lambdaTimeout.toSeconds()) {
         throw new Error(
-          `${stateName}: a ${given.toSeconds()} s state timeout ends before its function's own ${lambdaTimeout.toSeconds()} s, failing the state while the function still runs`,
+          `${stateName}: a ${given.toSeconds()} s state timeout ends before its function's own ` +
+            `${lambdaTimeout.toSeconds()} s, failing the state while the function still runs`,
         );
       }
       return given ?? lambdaTimeout?.plus(STATE_TIMEOUT_MARGIN) ?? taskTimeout;
@@ -179,9 +163,16 @@ export class ContentWorkflow extends Construct {
     });
     recordFailure.next(new sfn.Fail(this, 'Failed', { errorPath: '$.error', causePath: '$.cause' }));
 
-    const retryTransient = (s: sfn.TaskStateBase | sfn.Map) =>
+    /**
+     * Transient errors and Lambda service errors; a throttled invoke of a function with reserved
+     * concurrency gets its own, more patient retrier first (THROTTLE_RETRY), and the transient
+     * one then leaves it out so the order cannot be undone by a reshuffle.
+     */
+    const retryTransient = (s: sfn.TaskStateBase, fn: lambda.IFunction) => {
+      const reserved = reservedConcurrencyOf(fn) !== undefined;
+      if (reserved) s.addRetry({ ...THROTTLE_RETRY, errors: [...THROTTLE_RETRY.errors] });
       s.addRetry({
-        errors: [...TRANSIENT_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS],
+        errors: [...TRANSIENT_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS.filter((e) => !reserved || e !== LAMBDA_THROTTLED)],
         // 8 attempts (~2 min of backoff): a burst of 1,000 requests queues ~200 s for the shared
         // Freepik rate (10/s); with 4, 40% of them failed rate_limited (bench/throughput.ts).
         interval: Duration.seconds(1),
@@ -190,6 +181,7 @@ export class ContentWorkflow extends Construct {
         maxDelay: Duration.seconds(30),
         jitterStrategy: sfn.JitterType.FULL,
       });
+    };
     const catchAll = (s: sfn.TaskStateBase | sfn.Map) =>
       s.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
@@ -205,7 +197,7 @@ export class ContentWorkflow extends Construct {
         // The ref stays in the state whatever a handler returns; choices read `$.result`.
         resultPath: '$.result',
       });
-      retryTransient(t);
+      retryTransient(t, props.tasks[name]);
       if (opts.catch !== false) catchAll(t);
       return t;
     };
@@ -221,6 +213,14 @@ export class ContentWorkflow extends Construct {
       new sfn.Succeed(this, 'Rejected'),
     );
 
+    const variantConcurrency = props.variantConcurrency ?? 4;
+    const renderReserved = reservedConcurrencyOf(props.tasks.renderVariant);
+    if (renderReserved !== undefined && renderReserved < variantConcurrency) {
+      throw new Error(
+        `Render variants: MaxConcurrency ${variantConcurrency} is above Render variant's reserved concurrency ` +
+          `${renderReserved}, so every request would throttle its own variants`,
+      );
+    }
     const variantRef = { ...ref, platform: sfn.JsonPath.stringAt('$.platform') };
     const renderVariants = new sfn.Map(this, 'Render variants', {
       itemsPath: '$.result.platforms',
@@ -230,7 +230,7 @@ export class ContentWorkflow extends Construct {
         run: sfn.JsonPath.numberAt('$.run'),
         platform: sfn.JsonPath.stringAt('$$.Map.Item.Value'),
       },
-      maxConcurrency: props.variantConcurrency ?? 4,
+      maxConcurrency: variantConcurrency,
       resultPath: sfn.JsonPath.DISCARD,
     });
     // Render and check in one task: the check judges the measured layout the renderer returns.
@@ -256,7 +256,7 @@ export class ContentWorkflow extends Construct {
           waitForTaskToken: wait,
           resultPath: opts.resultPath ?? (wait ? '$.approval' : '$.result'),
         });
-        retryTransient(t);
+        retryTransient(t, fn);
         for (const c of opts.catches ?? []) t.addCatch(c.next, { errors: c.errors, resultPath: c.resultPath });
         catchAll(t);
         return t;

@@ -1,14 +1,11 @@
 import { CustomResource, RemovalPolicy } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
 import { AppFunction, type FunctionBaseline } from './app-function.js';
 import { APP_DB_USER, type Database } from './database.js';
-import { allowWildcards } from './nag.js';
+import { functionProvider } from './custom-resource-provider.js';
 
 export const LOGINS_HANDLER = 'functions/handlers/migrate/logins.ts';
 
@@ -43,28 +40,12 @@ export class DatabaseLogins extends Construct {
       securityGroup: database.migrationSecurityGroup,
       reservedConcurrency: 1,
     }).bindDatabaseOwner(database);
-    const logGroup = new logs.LogGroup(this, 'ProviderLogs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
+    const provider = functionProvider(this, {
+      fn: this.fn,
+      logRetention: props.logRetention,
+      purpose: 'database logins',
+      fnLabel: 'the logins function',
     });
-    const role = new iam.Role(this, 'ProviderRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'CloudFormation custom resource framework for database logins',
-    });
-    logGroup.grantWrite(role);
-    const provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: this.fn,
-      frameworkOnEventRole: role,
-      logGroup,
-      frameworkLambdaLoggingLevel: lambda.ApplicationLogLevel.INFO,
-    });
-    allowWildcards(this, [
-      {
-        pattern: /^Resource::<.*\.Arn>:\*$/,
-        reason:
-          'The framework invokes the logins function by its ARN and its versions (`<arn>:*`), as the Provider framework grants; nothing else.',
-      },
-    ]);
     this.resource = new CustomResource(this, 'Run', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::DatabaseLogins',

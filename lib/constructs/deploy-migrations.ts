@@ -2,13 +2,11 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CustomResource, RemovalPolicy } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as cr from 'aws-cdk-lib/custom-resources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
 import type { AppFunction } from './app-function.js';
-import { allowWildcards } from './nag.js';
+import { functionProvider } from './custom-resource-provider.js';
 
 /** Files whose content decides whether the schema may have changed. */
 const MIGRATION_INPUTS = ['db/migrations', 'db/migrate.ts', 'db/integrity.ts'];
@@ -53,28 +51,12 @@ export class DeployMigrations extends Construct {
 
   constructor(scope: Construct, id: string, props: DeployMigrationsProps) {
     super(scope, id);
-    const logGroup = new logs.LogGroup(this, 'ProviderLogs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
+    this.provider = functionProvider(this, {
+      fn: props.fn,
+      logRetention: props.logRetention,
+      purpose: 'database migrations',
+      fnLabel: 'the migration function',
     });
-    const role = new iam.Role(this, 'ProviderRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'CloudFormation custom resource framework for database migrations',
-    });
-    logGroup.grantWrite(role);
-    this.provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: props.fn,
-      frameworkOnEventRole: role,
-      logGroup,
-      frameworkLambdaLoggingLevel: lambda.ApplicationLogLevel.INFO,
-    });
-    allowWildcards(this, [
-      {
-        pattern: /^Resource::<.*\.Arn>:\*$/,
-        reason:
-          'The framework invokes the migration function by its ARN and its versions (`<arn>:*`), as the Provider framework grants; nothing else.',
-      },
-    ]);
     this.resource = new CustomResource(this, 'Run', {
       serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::DatabaseMigrations',

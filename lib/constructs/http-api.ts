@@ -42,7 +42,10 @@ export interface HttpApiProps {
 const WHY_NO_JWT: Record<'public' | 'link', string> = {
   public:
     'Public by design in the route table (auth: public), e.g. liveness and the OpenAPI document: no caller identity exists or is needed.',
-  link: 'Review-link route (auth: link): approvers have no account session; the handler verifies a 256-bit single-use link token (stored hashed, expiring, bound to the variant checksums) before anything is shown or decided.',
+  link:
+    'Review-link route (auth: link): approvers have no account session; the handler verifies a 256-bit ' +
+    'single-use link token (stored hashed, expiring, bound to the variant checksums) before anything is ' +
+    'shown or decided.',
 };
 
 /**

@@ -8,7 +8,12 @@ import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { FREEPIK_METRICS, metricsNamespace, PIPELINE_METRICS, SERVICE_DIMENSION } from '../config/metrics.js';
+import {
+  FREEPIK_METRICS,
+  metricsNamespace,
+  PIPELINE_METRICS,
+  SERVICE_DIMENSION,
+} from '../../functions/shared/metric-names.js';
 import type { StageConfig } from '../config/stages.js';
 
 export interface ObservabilityProps {
@@ -25,8 +30,8 @@ export interface ObservabilityProps {
 
 /**
  * Alarms on the KPIs the design promises, all into one SNS topic (email-subscribed per stage),
- * and one dashboard with the same metrics. Custom metric names come from lib/config/metrics.ts,
- * the same constants the emitters use.
+ * and one dashboard with the same metrics. Custom metric names come from
+ * functions/shared/metric-names.ts, the same constants the emitters use.
  */
 export class Observability extends Construct {
   readonly topic: sns.Topic;
@@ -124,7 +129,9 @@ export class Observability extends Construct {
       evaluationPeriods: 3,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `More than ${t.proxyPinnedConnections} RDS Proxy connections pinned for 15 minutes: multiplexing is lost (session-level SET, prepared statements, temp tables?)`,
+      alarmDescription:
+        `More than ${t.proxyPinnedConnections} RDS Proxy connections pinned for 15 minutes: multiplexing is ` +
+        `lost (session-level SET, prepared statements, temp tables?)`,
     });
 
     // ---- Dead-letter queues --------------------------------------------------------------------
@@ -142,7 +149,7 @@ export class Observability extends Construct {
       );
     }
 
-    // ---- Freepik (custom metrics, lib/config/metrics.ts) ---------------------------------------
+    // ---- Freepik (custom metrics, functions/shared/metric-names.ts) ------------------------------
     const ns = metricsNamespace(props.stage);
     const freepik = (metricName: string, period: Duration, statistic = 'Sum') =>
       new cloudwatch.Metric({

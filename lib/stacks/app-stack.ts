@@ -28,17 +28,17 @@ import {
   workflowTasks,
   type ScheduleEntry,
 } from '../config/handlers.js';
-import type { FunctionGroup, StageConfig } from '../config/stages.js';
+import { DASHBOARD_CALLBACK_PATH, type FunctionGroup, type StageConfig } from '../config/stages.js';
 import { AnalyticsSchedules } from '../constructs/analytics-schedules.js';
 import { AppFunction, FunctionBaseline, type BucketAccess } from '../constructs/app-function.js';
 import { Approvals } from '../constructs/approvals.js';
-import { Auth, DASHBOARD_CALLBACK_PATH } from '../constructs/auth.js';
+import { Auth } from '../constructs/auth.js';
 import { ContentWorkflow } from '../constructs/content-workflow.js';
 import { DeployMigrations } from '../constructs/deploy-migrations.js';
 import { HTTP_API_INTEGRATION_TIMEOUT, HttpApi, type ApiRoute } from '../constructs/http-api.js';
 import { acknowledge, allowWildcards } from '../constructs/nag.js';
 import { Observability } from '../constructs/observability.js';
-import { EXECUTION_ENDED_STATUSES } from '../../functions/domain/pipeline.js';
+import { EXECUTION_ENDED_STATUSES, type TaskName } from '../../functions/domain/pipeline.js';
 import type { DataStack } from './data-stack.js';
 
 export interface AppStackProps extends StackProps {
@@ -113,6 +113,7 @@ export class AppStack extends Stack {
       const limit = HTTP_API_INTEGRATION_TIMEOUT.minus(Duration.seconds(2));
       this.apiFunctions[fn] = this.fn(`Api-${fn}`, apiEntry(fn), `api-${fn}`, 'api', needs, {
         timeout: groupTimeout.toSeconds() > limit.toSeconds() ? limit : undefined,
+        reservedConcurrency: config.lambda.reservedConcurrency.api,
       });
     }
     for (const [task, entry] of Object.entries(workflowTasks)) {
@@ -122,6 +123,8 @@ export class AppStack extends Stack {
         `task-${task}`,
         'workflow',
         WORKFLOW_FUNCTIONS[task] ?? DEFAULT_WORKFLOW_NEEDS,
+        // The workflow retries a throttled invoke of these tasks patiently (content-workflow.ts).
+        { reservedConcurrency: config.lambda.reservedConcurrency.tasks[task as TaskName] },
       );
     }
     for (const fn of new Set(schedules.map((s) => s.fn))) {
@@ -282,7 +285,7 @@ export class AppStack extends Stack {
     service: string,
     defaultGroup: FunctionGroup,
     needs: FunctionNeeds,
-    over: { memoryMb?: number; timeout?: Duration } = {},
+    over: { memoryMb?: number; timeout?: Duration; reservedConcurrency?: number } = {},
   ): AppFunction {
     const f = new AppFunction(this, id, {
       baseline: this.baseline,
@@ -293,7 +296,6 @@ export class AppStack extends Stack {
       sharp: !!needs.sharp,
       nodeModules: needs.nodeModules ? [...needs.nodeModules] : undefined,
       copyDirs: needs.copyDirs ? [...needs.copyDirs] : undefined,
-      reservedConcurrency: needs.reservedConcurrency,
       ...over,
     });
     f.sharpReason = needs.sharp;
@@ -336,7 +338,8 @@ export class AppStack extends Stack {
       {
         pattern: /^Resource::<.*\.Arn>:\*$/,
         reason:
-          "Step Functions invokes each task function by ARN and qualified ARN (`<arn>:*`), as tasks.LambdaInvoke grants; only the workflow's own task functions are listed.",
+          'Step Functions invokes each task function by ARN and qualified ARN (`<arn>:*`), as ' +
+          "tasks.LambdaInvoke grants; only the workflow's own task functions are listed.",
       },
       {
         pattern: /^Resource::\*$/,
@@ -350,7 +353,9 @@ export class AppStack extends Stack {
       acknowledge(
         this.workflow.stateMachine,
         'AwsSolutions-SF1',
-        `ContentWorkflow logs at level ${level ?? 'OFF'} without execution data (its owner keeps briefs out of logs); request status and a step timeline are recorded in PostgreSQL, and X-Ray traces every execution.`,
+        `ContentWorkflow logs at level ${level ?? 'OFF'} without execution data (its owner keeps briefs out ` +
+          `of logs); request status and a step timeline are recorded in PostgreSQL, and X-Ray traces every ` +
+          `execution.`,
       );
     }
   }

@@ -96,7 +96,8 @@ export class DataStack extends Stack {
     acknowledge(
       this.freepikApiKey,
       'AwsSolutions-SMG4',
-      'A third-party API key issued by Freepik: it cannot be rotated by a Lambda; ops rotate it in the Freepik dashboard and update the value (docs/deploy.md).',
+      'A third-party API key issued by Freepik: it cannot be rotated by a Lambda; ops rotate it in the ' +
+        'Freepik dashboard and update the value (docs/deploy.md).',
     );
 
     new CfnOutput(this, 'AssetBucketName', { value: this.storage.bucket.bucketName });

@@ -14,7 +14,7 @@ import {
   WORKFLOW_FUNCTIONS,
 } from '../../lib/config/functions.js';
 import { apiRoutes, jobSchedules, localOnlyRoutes, workflowTasks } from '../../lib/config/handlers.js';
-import { FREEPIK_METRICS, metricsNamespace } from '../../lib/config/metrics.js';
+import { FREEPIK_METRICS, metricsNamespace } from '../../functions/shared/metric-names.js';
 import { stages } from '../../lib/config/stages.js';
 import { TASK_TOKEN_ACTIONS } from '../../lib/constructs/app-function.js';
 import { AURORA_ENGINE_VERSION } from '../../lib/constructs/database.js';

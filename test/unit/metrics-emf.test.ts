@@ -4,7 +4,7 @@
  * inside Lambda: outside it nothing is written.
  */
 import { afterEach, expect, test, vi } from 'vitest';
-import { FREEPIK_METRICS, PIPELINE_METRICS, SERVICE_DIMENSION } from '../../lib/config/metrics.js';
+import { FREEPIK_METRICS, PIPELINE_METRICS, SERVICE_DIMENSION } from '../../functions/shared/metric-names.js';
 
 afterEach(() => {
   vi.unstubAllEnvs();

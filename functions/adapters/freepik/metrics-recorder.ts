@@ -1,10 +1,10 @@
 /**
  * A UsageRecorder decorator that also emits the Freepik CloudWatch metrics the alarms watch
- * (lib/config/metrics.ts). Metrics are buffered by Powertools; the handler publishes them
- * (logMetrics middleware or publishStoredMetrics) at the end of the invocation.
+ * (functions/shared/metric-names.ts). Metrics are buffered by Powertools; the handler publishes
+ * them (logMetrics middleware or publishStoredMetrics) at the end of the invocation.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { FREEPIK_METRICS } from '../../../lib/config/metrics.js';
+import { FREEPIK_METRICS } from '../../shared/metric-names.js';
 import type { UsageRecorder } from '../../domain/sourcing-ports.js';
 import type { MetricSink } from '../../shared/metrics.js';
 

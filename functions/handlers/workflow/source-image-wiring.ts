@@ -10,7 +10,7 @@ import type { ImageSource } from '../../adapters/freepik/image-source.js';
 import { createPgImageSource } from '../../adapters/freepik/pg-image-source.js';
 import { AppError } from '../../shared/errors.js';
 import { metricsFor } from '../../shared/metrics.js';
-import { FREEPIK_METRICS } from '../../../lib/config/metrics.js';
+import { FREEPIK_METRICS } from '../../shared/metric-names.js';
 import { withFreepikMetrics } from '../../adapters/freepik/metrics-recorder.js';
 import { onWorkflowDepsReset, type TaskContext } from './task.js';
 

@@ -154,9 +154,13 @@ describe('Freepik misbehaving', () => {
     });
     await expectFailedAtSource(requestId, 'upstream_unavailable', /Freepik is unavailable|429/);
     // Bounded: the client's 2 attempts x the state machine's attempts (1 + MaxAttempts), no more.
+    // The transient retrier's (the first one takes only throttled invokes of the function).
     const retry = (
-      h.stack.runner.workflow.definition.States['Source image'].Retry as Array<{ MaxAttempts: number }>
-    )[0];
+      h.stack.runner.workflow.definition.States['Source image'].Retry as Array<{
+        ErrorEquals: string[];
+        MaxAttempts: number;
+      }>
+    ).find((r) => r.ErrorEquals.includes('Transient.upstream_unavailable'))!;
     const calls = h.stack.freepik.emulator!.calls().filter((c) => c.status === 429);
     expect(calls.length).toBeGreaterThanOrEqual(retry.MaxAttempts + 1);
     expect(calls.length).toBeLessThanOrEqual(2 * (retry.MaxAttempts + 1));

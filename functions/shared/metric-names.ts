@@ -1,6 +1,7 @@
 /**
- * Custom CloudWatch metrics, defined once: the emitters (Powertools Metrics in functions/) and the
- * alarms/dashboard (lib/constructs/observability.ts) both import these names.
+ * Custom CloudWatch metrics, defined once next to the code that emits them (Powertools Metrics in
+ * functions/); the alarms and dashboard of the CDK app (lib/constructs/observability.ts) import
+ * these names from here, so runtime code never depends on lib/. Imports nothing.
  *
  * Emitting: `new Metrics({ serviceName: FREEPIK_METRICS.service })` — the namespace comes from
  * POWERTOOLS_METRICS_NAMESPACE (set per stage by AppFunction), and Powertools adds the single

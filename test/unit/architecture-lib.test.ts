@@ -1,0 +1,130 @@
+/**
+ * The dependency directions of the tree, read from the source: no import circles under lib/ or
+ * functions/ (a circle makes module initialization order decide whether a value is defined yet,
+ * and means neither side can be understood or moved alone), and runtime code never imports the
+ * CDK app (a Lambda bundle would pull in lib/ and, through it, aws-cdk-lib). Type-only imports
+ * count: a type shared by two modules belongs in a third.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/**
+ * Circles another change is removing, each named once (both directions of one pair). Remove an
+ * entry when its circle is gone; the test fails on an entry that no longer matches anything.
+ */
+const ALLOWED_CIRCLES: readonly (readonly string[])[] = [
+  // The approval services build the webhook deliverer and webhooks.ts takes the services' type:
+  // one composition root for the approvals removes it.
+  ['functions/app/approvals/services.ts', 'functions/app/approvals/webhooks.ts'],
+];
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(path.join(ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && /\.(ts|mts)$/.test(e.name) && !e.name.endsWith('.d.ts'))
+    .map((e) => path.relative(ROOT, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
+}
+
+/** Strips comments so an import named in prose (JSDoc examples) is not taken for one. */
+const withoutComments = (src: string) => src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+
+/**
+ * Repo-relative .ts targets of a file's relative imports: static (type-only included), re-exports,
+ * and dynamic imports of a literal. `./x.js` resolves to `./x.ts` as TypeScript's NodeNext does.
+ */
+function importTargets(file: string): string[] {
+  const src = withoutComments(readFileSync(path.join(ROOT, file), 'utf8'));
+  const specs = [...src.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g)].map(
+    (m) => m[1]!,
+  );
+  return specs.map((s) => {
+    const abs = path.resolve(ROOT, path.dirname(file), s);
+    const candidates = [abs.replace(/\.(m?)js$/, '.$1ts'), abs, `${abs}.ts`, path.join(abs, 'index.ts')];
+    const hit = candidates.find((c) => existsSync(c) && c.endsWith('.ts')) ?? abs;
+    return path.relative(ROOT, hit).split(path.sep).join('/');
+  });
+}
+
+/** Strongly connected components with more than one module, or a module importing itself (Tarjan). */
+function circles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, next);
+    low.set(v, next);
+    next++;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || (graph.get(v) ?? []).includes(v)) out.push(component.sort());
+    }
+  };
+  for (const v of [...graph.keys()].sort()) if (!index.has(v)) visit(v);
+  return out.sort((a, b) => a[0]!.localeCompare(b[0]!));
+}
+
+const files = [...sourceFiles('lib'), ...sourceFiles('functions')];
+const graph = new Map(files.map((f) => [f, importTargets(f)]));
+const sameCircle = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+
+describe('import structure of lib/ and functions/', () => {
+  it('reads the imports (a broken scan would make the checks below vacuous)', () => {
+    expect(files.length).toBeGreaterThan(150);
+    // A multi-line import, a type-only import and a dynamic import.
+    expect(importTargets('lib/app.ts')).toContain('lib/stacks/app-stack.ts');
+    expect(importTargets('lib/constructs/content-workflow.ts')).toContain('functions/domain/pipeline.ts');
+    expect(importTargets('functions/app/approvals/services.ts')).toContain('functions/app/approvals/webhooks.ts');
+  });
+
+  it('finds a circle when there is one', () => {
+    const g = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts', 'd.ts']],
+      ['d.ts', []],
+      ['e.ts', ['e.ts']],
+    ]);
+    expect(circles(g)).toEqual([['a.ts', 'b.ts', 'c.ts'], ['e.ts']]);
+  });
+
+  it('has no import circles under lib/ or functions/ beyond the listed ones', () => {
+    const found = circles(graph);
+    const unexpected = found.filter((c) => !ALLOWED_CIRCLES.some((a) => sameCircle(a, c)));
+    expect(unexpected.map((c) => c.join(' <-> '))).toEqual([]);
+    const stale = ALLOWED_CIRCLES.filter((a) => !found.some((c) => sameCircle(a, c)));
+    expect(stale.map((c) => `allowed but gone: ${c.join(' <-> ')}`)).toEqual([]);
+  });
+
+  it('keeps runtime code (functions/) from importing the CDK app (lib/)', () => {
+    const offenders = sourceFiles('functions').flatMap((f) =>
+      graph
+        .get(f)!
+        .filter((t) => t === 'lib' || t.startsWith('lib/'))
+        .map((t) => `${f} -> ${t}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+});
