@@ -102,7 +102,7 @@ export interface FreepikTransport {
 }
 
 /** The resolved dependencies every attempt uses. */
-interface Wire {
+interface TransportDeps {
   config: ClientConfig;
   recorder: UsageRecorder;
   rateLimiter?: RateLimiter;
@@ -125,6 +125,9 @@ interface UsageRow {
   price?: Price;
 }
 
+/** Records one attempt's usage row; the endpoint, method and retry number are already known. */
+type Meter = (row: Omit<UsageRow, 'endpoint' | 'method' | 'retryNumber'>) => Promise<void>;
+
 /** A received answer (any status) with how long it took. */
 interface Answer {
   status: number;
@@ -137,7 +140,7 @@ const FREE: Price = { credits: 0, costUsd: 0 };
 
 export function createFreepikTransport(deps: FreepikClientDeps): FreepikTransport {
   const { config } = deps;
-  const wire: Wire = {
+  const resolved: TransportDeps = {
     config,
     recorder: deps.recorder,
     rateLimiter: deps.rateLimiter,
@@ -152,17 +155,17 @@ export function createFreepikTransport(deps: FreepikClientDeps): FreepikTranspor
   };
   return {
     config,
-    clock: wire.clock,
-    callJson: (ctx, req) => callJson(wire, ctx, req),
-    download: (ctx, url, endpoint, policy) => download(wire, ctx, url, endpoint, policy),
+    clock: resolved.clock,
+    callJson: (ctx, req) => callJson(resolved, ctx, req),
+    download: (ctx, url, endpoint, policy) => download(resolved, ctx, url, endpoint, policy),
   };
 }
 
 // A caller's deadline (e.g. the Lambda's remaining time) can shorten a call, never lengthen it.
-const deadlineOf = (w: Wire, ctx: CallContext) =>
+const deadlineOf = (w: TransportDeps, ctx: CallContext) =>
   Math.min(ctx.deadline ?? Infinity, w.clock.now() + w.config.deadlineMs);
 
-async function recordUsage(w: Wire, ctx: CallContext, row: UsageRow): Promise<void> {
+async function recordUsage(w: TransportDeps, ctx: CallContext, row: UsageRow): Promise<void> {
   const full = {
     organizationId: ctx.orgId,
     requestId: ctx.requestId ?? null,
@@ -192,7 +195,11 @@ function buildUrl(baseUrl: string, path: string, query?: [string, string][]): st
   return `${baseUrl}${path}${qs ? `?${qs}` : ''}`;
 }
 
-async function callJson<T>(w: Wire, ctx: CallContext, req: JsonRequest<T>): Promise<{ data: T; spent: Price }> {
+async function callJson<T>(
+  w: TransportDeps,
+  ctx: CallContext,
+  req: JsonRequest<T>,
+): Promise<{ data: T; spent: Price }> {
   const deadline = deadlineOf(w, ctx);
   const rc = { deadline, signal: ctx.signal, clock: w.clock, random: w.random, label: req.endpoint };
   return withRetries(w.retryPolicy, rc, async (n) => {
@@ -208,7 +215,7 @@ async function callJson<T>(w: Wire, ctx: CallContext, req: JsonRequest<T>): Prom
 }
 
 async function attemptJson<T>(
-  w: Wire,
+  w: TransportDeps,
   ctx: CallContext,
   req: JsonRequest<T>,
   retryNumber: number,
@@ -217,7 +224,7 @@ async function attemptJson<T>(
   if (w.rateLimiter) await w.rateLimiter.acquire({ deadline, signal: ctx.signal });
   const remaining = deadline - w.clock.now();
   if (remaining <= 0) throw exhausted(req.endpoint, retryNumber, undefined, 'deadline');
-  const meter = (row: Omit<UsageRow, 'endpoint' | 'method' | 'retryNumber'>) =>
+  const meter: Meter = (row) =>
     recordUsage(w, ctx, { endpoint: req.endpoint, method: req.method, retryNumber, ...row });
   const answer = await send(w, ctx, req, Math.min(w.config.timeoutMs, remaining), meter);
   if (answer.status >= 200 && answer.status < 300) return readJson(req, answer, meter);
@@ -234,11 +241,9 @@ async function attemptJson<T>(
   throw httpError(req.endpoint, status, answer.text, retryAfterMs);
 }
 
-type Meter = (row: Omit<UsageRow, 'endpoint' | 'method' | 'retryNumber'>) => Promise<void>;
-
 /** One HTTP exchange; a failure before a full answer is metered and mapped here. */
 async function send<T>(
-  w: Wire,
+  w: TransportDeps,
   ctx: CallContext,
   req: JsonRequest<T>,
   timeoutMs: number,
@@ -309,7 +314,7 @@ async function readJson<T>(req: JsonRequest<T>, answer: Answer, meter: Meter): P
 }
 
 async function download(
-  w: Wire,
+  w: TransportDeps,
   ctx: CallContext,
   url: string,
   endpoint: string,
