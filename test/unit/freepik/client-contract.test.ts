@@ -26,7 +26,9 @@ const SEARCH_BODY = `{"data":[{"id":15667327,"title":"White t-shirt","url":"http
 const DOWNLOAD_BODY = `{"data":{"filename":"9126.jpg","url":"https://downloadscdn7.freepik.com/9126.jpg?token=exp=1~hmac=abc","signed_url":null}}`;
 const MYSTIC_CREATED = `{"data":{"task_id":"2ebf4829-0000-4000-8000-000000000001","status":"CREATED","generated":[]}}`;
 const textToImageBody = (b64: string) =>
-  `{"data":[{"base64":"${b64}","has_nsfw":false}],"meta":{"prompt":"a cat","seed":-1,"image":{"size":"square","width":1024,"height":1024},"num_inference_steps":8,"guidance_scale":1.5}}`;
+  `{"data":[{"base64":"${b64}","has_nsfw":false}],
+    "meta":{"prompt":"a cat","seed":-1,"image":{"size":"square","width":1024,"height":1024},
+            "num_inference_steps":8,"guidance_scale":1.5}}`;
 
 function setup(script: ScriptedResponse[], over: Partial<ClientConfig> = {}) {
   const clock = fakeClock();
@@ -144,7 +146,8 @@ describe('requests follow the contract', () => {
 
   test('Mystic: create, poll CREATED -> IN_PROGRESS -> COMPLETED with growing intervals', async () => {
     const poll = (status: string, generated: string[] = []) => ({
-      body: `{"data":{"task_id":"2ebf4829-0000-4000-8000-000000000001","status":"${status}","generated":${JSON.stringify(generated)}${status === 'COMPLETED' ? ',"has_nsfw":[false]' : ''}}}`,
+      body: `{"data":{"task_id":"2ebf4829-0000-4000-8000-000000000001","status":"${status}",
+        "generated":${JSON.stringify(generated)}${status === 'COMPLETED' ? ',"has_nsfw":[false]' : ''}}}`,
     });
     const s = setup([
       { body: MYSTIC_CREATED },
