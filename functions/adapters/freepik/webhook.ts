@@ -7,8 +7,7 @@
  */
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { AppError } from '../../shared/errors.js';
-import { mysticTaskBodySchema } from './schemas.js';
-import type { MysticTask } from './client.js';
+import { type MysticTask, mysticTaskBodySchema } from './endpoints/mystic.js';
 
 /**
  * The Standard Webhooks signer/verifier for a Freepik webhook secret. A `whsec_` secret is a

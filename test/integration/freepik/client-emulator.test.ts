@@ -14,7 +14,7 @@ import {
   createMemoryUsageRecorder,
   type MemoryUsageRecorder,
 } from '../../../local/in-memory/sourcing-limits.js';
-import { AppError } from '../../../functions/shared/errors.js';
+import { rejectionOf } from '../../support/app-error.js';
 import { emulatorClient, expectRowsMatchCalls, fastClock } from './support.js';
 
 const ORG = '3f1d2c4b-5a6e-4f70-8a9b-0c1d2e3f4a5b';
@@ -33,16 +33,6 @@ beforeEach(() => {
   rec = createMemoryUsageRecorder();
 });
 
-async function failure(p: Promise<unknown>): Promise<AppError> {
-  const e = await p.then(
-    () => {
-      throw new Error('expected a failure');
-    },
-    (x) => x,
-  );
-  expect(e).toBeInstanceOf(AppError);
-  return e as AppError;
-}
 const statuses = () => emu.calls().map((c) => c.status);
 
 describe('happy paths against the emulator', () => {
@@ -155,7 +145,7 @@ describe('persistent or permanent faults: typed failure, bounded attempts', () =
   test('503 on every attempt: upstream_unavailable (retryable) after maxRetries + 1 calls', async () => {
     const client = emulatorClient(emu.url, rec, { maxRetries: 3 });
     emu.setFaults({ rules: [{ match: 'api', fault: { kind: 'status', status: 503 } }] });
-    const e = await failure(client.search(ctx, { term: 'x' }));
+    const e = await rejectionOf(client.search(ctx, { term: 'x' }));
     expect(e).toMatchObject({ code: 'upstream_unavailable', retryable: true });
     expect(statuses()).toEqual([503, 503, 503, 503]);
     expectRowsMatchCalls(rec.rows, emu.calls());
@@ -164,7 +154,7 @@ describe('persistent or permanent faults: typed failure, bounded attempts', () =
   test('an answer that never comes in time: fails by the deadline', async () => {
     const client = emulatorClient(emu.url, rec, { timeoutMs: 100, deadlineMs: 1_000, maxRetries: 50 });
     emu.setFaults({ rules: [{ match: 'api', fault: { kind: 'slow', delayMs: 5_000 } }] });
-    const e = await failure(client.search(ctx, { term: 'x' }));
+    const e = await rejectionOf(client.search(ctx, { term: 'x' }));
     expect(e).toMatchObject({ code: 'upstream_unavailable', retryable: true });
     expect(rec.rows.every((r) => r.outcome === 'timeout')).toBe(true);
     expect(rec.rows.length).toBeLessThan(50);
@@ -180,7 +170,7 @@ describe('persistent or permanent faults: typed failure, bounded attempts', () =
 
   test('a wrong key: provider_misconfigured, one call, no retry', async () => {
     const client = emulatorClient(emu.url, rec, { apiKey: 'wrong' });
-    const e = await failure(client.search(ctx, { term: 'x' }));
+    const e = await rejectionOf(client.search(ctx, { term: 'x' }));
     expect(e).toMatchObject({ code: 'provider_misconfigured', retryable: false });
     expect(statuses()).toEqual([401]);
     expectRowsMatchCalls(rec.rows, emu.calls());
@@ -188,13 +178,13 @@ describe('persistent or permanent faults: typed failure, bounded attempts', () =
 
   test('bad parameters: upstream_rejected with field details (both `name` and `field` variants)', async () => {
     const client = emulatorClient(emu.url, rec);
-    const a = await failure(client.search(ctx, { term: 'x', page: 101 }));
+    const a = await rejectionOf(client.search(ctx, { term: 'x', page: 101 }));
     expect(a).toMatchObject({ code: 'upstream_rejected', retryable: false, fields: [{ path: 'page' }] });
-    const b = await failure(
+    const b = await rejectionOf(
       client.getDownloadLink(ctx, (await client.search(ctx, { term: 'x' })).items[0].id, { imageSize: 5000 }),
     );
     expect(b).toMatchObject({ code: 'upstream_rejected', fields: [{ path: 'image_size' }] });
-    const c = await failure(client.textToImage(ctx, { prompt: 'okay', numImages: 9 }));
+    const c = await rejectionOf(client.textToImage(ctx, { prompt: 'okay', numImages: 9 }));
     expect(c.fields?.[0].path).toBe('num_images');
     expect(statuses()).toEqual([400, 200, 400, 400]);
     expectRowsMatchCalls(rec.rows, emu.calls());
@@ -229,7 +219,7 @@ describe('persistent or permanent faults: typed failure, bounded attempts', () =
     try {
       const client = emulatorClient(slow.url, rec);
       const task = await client.createMysticTask(ctx, { prompt: 'forever' });
-      const e = await failure(client.waitForMysticTask(ctx, task.taskId, { deadline: Date.now() + 300 }));
+      const e = await rejectionOf(client.waitForMysticTask(ctx, task.taskId, { deadline: Date.now() + 300 }));
       expect(e).toMatchObject({ code: 'upstream_unavailable', retryable: true, detail: { reason: 'deadline' } });
     } finally {
       await slow.close();
@@ -242,7 +232,7 @@ describe('hostile downloads are refused, not retried', () => {
     const client = emulatorClient(emu.url, rec);
     const id = (await client.search(ctx, { term: 'harbour' })).items[0].id;
     emu.setFaults(fault);
-    return failure(client.downloadResource(ctx, id));
+    return rejectionOf(client.downloadResource(ctx, id));
   }
 
   test('non-image bytes behind an image content type', async () => {
@@ -327,7 +317,7 @@ describe('the image-source use case on the emulator', () => {
         aspect: 'wide',
       });
       expect(got.license.type).toBe('freemium');
-      const premiumTry = await failure(
+      const premiumTry = await rejectionOf(
         client.downloadResource(
           ctx,
           (await client.search(ctx, { term: 'x', filters: { license: ['premium'] } })).items[0].id,

@@ -12,6 +12,8 @@ import { defaultPricing } from '../../../functions/adapters/freepik/config.js';
 import { createPgQuotaGuard } from '../../../functions/adapters/limits/pg-quota.js';
 import { createPgTokenBucket } from '../../../functions/adapters/limits/pg-token-bucket.js';
 import { createPgUsageRecorder } from '../../../functions/adapters/limits/pg-usage-recorder.js';
+import type { FreepikClient } from '../../../functions/adapters/freepik/client.js';
+import type { UsageRecord } from '../../../functions/domain/sourcing-ports.js';
 import { AppError } from '../../../functions/shared/errors.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { emulatorClient, expectRowsMatchCalls } from './support.js';
@@ -31,6 +33,44 @@ async function usageRows(orgId: string) {
     from api_usage where organization_id = ${orgId} order by id`;
 }
 
+/** Two "Lambda instances": separate pools, separate clients, one bucket row. */
+function clientsSharingBucket(key: string, bucket: { capacity: number; refillPerSecond: number }, deadlineMs: number) {
+  return [t.app, second].map((h) =>
+    emulatorClient(
+      emu.url,
+      createPgUsageRecorder(h.db),
+      { deadlineMs },
+      { rateLimiter: createPgTokenBucket(h.db, { key, ...bucket }) },
+    ),
+  );
+}
+/** Three searches from each caller at once. */
+const threeSearchesEach = (callers: FreepikClient[], orgId: string, label: string) =>
+  Promise.allSettled(callers.flatMap((c) => [1, 2, 3].map((i) => c.search({ orgId }, { term: `${label} ${i}` }))));
+
+/** The image source as a Lambda wires it: emulator client, PostgreSQL usage rows and quota. */
+const pgImageSource = () =>
+  createImageSource({
+    client: emulatorClient(emu.url, createPgUsageRecorder(t.app.db)),
+    quota: createPgQuotaGuard(t.app.db),
+    pricing: defaultPricing,
+  });
+
+/** A usage row for `orgId`; the fields a test does not care about have plausible values. */
+const usageRecord = (organizationId: string, over: Partial<UsageRecord> = {}): UsageRecord => ({
+  organizationId,
+  provider: 'freepik',
+  endpoint: 'GET /v1/resources',
+  method: 'GET',
+  statusCode: 200,
+  outcome: 'success',
+  latencyMs: 5,
+  credits: 0,
+  costUsd: 0,
+  retryNumber: 0,
+  ...over,
+});
+
 beforeAll(async () => {
   t = await createTestDatabase();
   second = connect(t.appUrl, { max: 3, appName: 'svp-test-2' });
@@ -47,20 +87,8 @@ describe('global token bucket (rate_limit_buckets)', () => {
   test('two concurrent callers share one bucket: exactly its capacity gets through, the rest is refused without an HTTP call', async () => {
     const orgId = await org('bucket-a');
     const key = 'freepik:global:test-share';
-    // Two "Lambda instances": separate pools, separate clients, one bucket row.
-    const callers = [t.app, second].map((h) =>
-      emulatorClient(
-        emu.url,
-        createPgUsageRecorder(h.db),
-        { deadlineMs: 2_000 },
-        {
-          rateLimiter: createPgTokenBucket(h.db, { key, capacity: 3, refillPerSecond: 0.0001 }),
-        },
-      ),
-    );
-    const results = await Promise.allSettled(
-      callers.flatMap((c) => [1, 2, 3].map((i) => c.search({ orgId }, { term: `share ${i}` }))),
-    );
+    const callers = clientsSharingBucket(key, { capacity: 3, refillPerSecond: 0.0001 }, 2_000);
+    const results = await threeSearchesEach(callers, orgId, 'share');
     const ok = results.filter((r) => r.status === 'fulfilled');
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(ok).toHaveLength(3);
@@ -80,19 +108,8 @@ describe('global token bucket (rate_limit_buckets)', () => {
   test('callers wait for refill instead of failing when the deadline allows it', async () => {
     const orgId = await org('bucket-b');
     const key = 'freepik:global:test-wait';
-    const callers = [t.app, second].map((h) =>
-      emulatorClient(
-        emu.url,
-        createPgUsageRecorder(h.db),
-        { deadlineMs: 10_000 },
-        {
-          rateLimiter: createPgTokenBucket(h.db, { key, capacity: 1, refillPerSecond: 25 }),
-        },
-      ),
-    );
-    const results = await Promise.allSettled(
-      callers.flatMap((c) => [1, 2, 3].map((i) => c.search({ orgId }, { term: `wait ${i}` }))),
-    );
+    const callers = clientsSharingBucket(key, { capacity: 1, refillPerSecond: 25 }, 10_000);
+    const results = await threeSearchesEach(callers, orgId, 'wait');
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     expect(emu.calls()).toHaveLength(6);
     expect(await usageRows(orgId)).toHaveLength(6);
@@ -102,11 +119,7 @@ describe('global token bucket (rate_limit_buckets)', () => {
 describe('per-tenant monthly quota', () => {
   test('a tenant over its credit quota is stopped before any HTTP call; spend was recorded atomically before', async () => {
     const orgId = await org('quota-credits', { credits: 1 });
-    const src = createImageSource({
-      client: emulatorClient(emu.url, createPgUsageRecorder(t.app.db)),
-      quota: createPgQuotaGuard(t.app.db),
-      pricing: defaultPricing,
-    });
+    const src = pgImageSource();
     const first = await src.source({ orgId, spec: { source: 'ai', prompt: 'a paper boat' } });
     expect(first.creditsSpent).toBe(1);
     const [counter] =
@@ -130,11 +143,7 @@ describe('per-tenant monthly quota', () => {
 
   test('a money budget too small for an AI image refuses it with zero calls, while free stock still works', async () => {
     const orgId = await org('quota-budget', { usd: '0.0010' });
-    const src = createImageSource({
-      client: emulatorClient(emu.url, createPgUsageRecorder(t.app.db)),
-      quota: createPgQuotaGuard(t.app.db),
-      pricing: defaultPricing,
-    });
+    const src = pgImageSource();
     await expect(src.source({ orgId, spec: { source: 'ai', prompt: 'too expensive' } })).rejects.toMatchObject({
       code: 'quota_exceeded',
       detail: { limit: 'budget_usd' },
@@ -164,11 +173,7 @@ describe('metering (api_usage)', () => {
   test('one row per HTTP attempt, retries and failures included, matching the emulator one for one', async () => {
     const orgId = await org('meter');
     const requestId = '5e1ec7ed-0000-4000-8000-0000000000aa';
-    const src = createImageSource({
-      client: emulatorClient(emu.url, createPgUsageRecorder(t.app.db)),
-      quota: createPgQuotaGuard(t.app.db),
-      pricing: defaultPricing,
-    });
+    const src = pgImageSource();
     emu.setFaults({
       rules: [
         { match: 'GET /v1/resources', times: 1, fault: { kind: 'status', status: 429 } },
@@ -215,18 +220,7 @@ describe('metering (api_usage)', () => {
   test('rows are tenant data: another tenant sees none of them', async () => {
     const a = await org('rls-a');
     const b = await org('rls-b');
-    await createPgUsageRecorder(t.app.db).record({
-      organizationId: a,
-      provider: 'freepik',
-      endpoint: 'GET /v1/resources',
-      method: 'GET',
-      statusCode: 200,
-      outcome: 'success',
-      latencyMs: 5,
-      credits: 0,
-      costUsd: 0,
-      retryNumber: 0,
-    });
+    await createPgUsageRecorder(t.app.db).record(usageRecord(a));
     const seen = (orgId: string) =>
       withTenant(
         t.app.db,
@@ -242,19 +236,16 @@ describe('metering (api_usage)', () => {
     const rec = createPgUsageRecorder(t.app.db);
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        rec.record({
-          organizationId: orgId,
-          provider: 'freepik',
-          endpoint: 'POST /v1/ai/mystic',
-          method: 'POST',
-          statusCode: 200,
-          outcome: 'success',
-          latencyMs: 1,
-          credits: 1,
-          costUsd: 0.11,
-          retryNumber: 0,
-          requestId: i % 2 ? 'not-a-uuid' : null,
-        }),
+        rec.record(
+          usageRecord(orgId, {
+            endpoint: 'POST /v1/ai/mystic',
+            method: 'POST',
+            latencyMs: 1,
+            credits: 1,
+            costUsd: 0.11,
+            requestId: i % 2 ? 'not-a-uuid' : null,
+          }),
+        ),
       ),
     );
     const [c] =

@@ -15,7 +15,7 @@ import {
   type DownloadPolicy,
   type HopReport,
 } from '../../../functions/adapters/safe-fetch/safe-fetch.js';
-import { AppError } from '../../../functions/shared/errors.js';
+import { refusalReason } from '../../support/app-error.js';
 
 let server: http.Server;
 let port: number;
@@ -103,17 +103,7 @@ const policy = (over: Partial<DownloadPolicy> = {}): DownloadPolicy => ({
 });
 const base = () => `http://cdn.test:${port}`;
 
-async function refused(p: Promise<unknown>, code = 'unsafe_download') {
-  const e = await p.then(
-    () => {
-      throw new Error('expected refusal');
-    },
-    (x) => x,
-  );
-  expect(e).toBeInstanceOf(AppError);
-  expect((e as AppError).code).toBe(code);
-  return (e as AppError).detail?.reason;
-}
+const refused = (p: Promise<unknown>, code = 'unsafe_download') => refusalReason(p, code);
 
 describe('allowed downloads', () => {
   test('a JPEG: bytes, type from magic bytes, dimensions, sha256; one hop reported', async () => {

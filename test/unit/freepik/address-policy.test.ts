@@ -6,7 +6,7 @@ import {
   type Resolver,
 } from '../../../functions/adapters/safe-fetch/address-policy.js';
 import { FREEPIK_DOWNLOAD_HOSTS } from '../../../functions/adapters/safe-fetch/safe-fetch.js';
-import { AppError } from '../../../functions/shared/errors.js';
+import { refusalReason } from '../../support/app-error.js';
 
 describe('address classes', () => {
   test.each([
@@ -63,17 +63,7 @@ const fakeDns =
     return a.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
   };
 const policy = { allowedHosts: [...FREEPIK_DOWNLOAD_HOSTS] };
-async function refusal(p: Promise<unknown>) {
-  const e = await p.then(
-    () => {
-      throw new Error('expected refusal');
-    },
-    (x) => x,
-  );
-  expect(e).toBeInstanceOf(AppError);
-  expect((e as AppError).code).toBe('unsafe_download');
-  return (e as AppError).detail?.reason;
-}
+const refusal = (p: Promise<unknown>) => refusalReason(p, 'unsafe_download');
 
 describe('checkTarget', () => {
   const dns = fakeDns({
@@ -88,38 +78,48 @@ describe('checkTarget', () => {
     const t = await checkTarget('https://img.freepik.com/a.jpg?token=x', policy, dns);
     expect(t.addresses).toEqual([{ address: '151.101.2.2', family: 4 }]);
   });
+  /** Each URL is refused under `p`, for the reason given. */
+  async function expectRefused(p: Parameters<typeof checkTarget>[1], cases: [url: string, reason: string][]) {
+    for (const [url, reason] of cases) expect(await refusal(checkTarget(url, p, dns)), url).toBe(reason);
+  }
   test('http, credentials and unlisted hosts are refused', async () => {
-    expect(await refusal(checkTarget('http://img.freepik.com/a.jpg', policy, dns))).toBe('scheme');
-    expect(await refusal(checkTarget('ftp://img.freepik.com/a.jpg', policy, dns))).toBe('scheme');
-    expect(await refusal(checkTarget('https://u:p@img.freepik.com/a.jpg', policy, dns))).toBe('credentials');
-    expect(await refusal(checkTarget('https://example.com/a.jpg', policy, dns))).toBe('host_not_allowed');
-    expect(await refusal(checkTarget('not a url', policy, dns))).toBe('bad_url');
+    await expectRefused(policy, [
+      ['http://img.freepik.com/a.jpg', 'scheme'],
+      ['ftp://img.freepik.com/a.jpg', 'scheme'],
+      ['https://u:p@img.freepik.com/a.jpg', 'credentials'],
+      ['https://example.com/a.jpg', 'host_not_allowed'],
+      ['not a url', 'bad_url'],
+    ]);
   });
   test('an allow-listed name resolving to a private, metadata or loopback address is refused (every address checked)', async () => {
-    expect(await refusal(checkTarget('https://downloadscdn7.freepik.com/a.jpg', policy, dns))).toBe('private_address');
-    expect(await refusal(checkTarget('https://downloadscdn8.freepik.com/a.jpg', policy, dns))).toBe('private_address');
-    expect(await refusal(checkTarget('https://downloadscdn9.freepik.com/a.jpg', policy, dns))).toBe('private_address');
-    expect(await refusal(checkTarget('https://ai-statics.freepik.com/a.jpg', policy, dns))).toBe('private_address');
-    expect(await refusal(checkTarget('https://downloadscdn1.freepik.com/a.jpg', policy, dns))).toBe('dns_failed');
+    await expectRefused(policy, [
+      ['https://downloadscdn7.freepik.com/a.jpg', 'private_address'],
+      ['https://downloadscdn8.freepik.com/a.jpg', 'private_address'],
+      ['https://downloadscdn9.freepik.com/a.jpg', 'private_address'],
+      ['https://ai-statics.freepik.com/a.jpg', 'private_address'],
+      ['https://downloadscdn1.freepik.com/a.jpg', 'dns_failed'],
+    ]);
   });
   test('IP literals are checked even when someone allow-lists them', async () => {
     const wide = { allowedHosts: ['127.0.0.1', '10.0.0.1', '169.254.169.254', '[fd00::1]', '2130706433'] };
-    expect(await refusal(checkTarget('https://127.0.0.1/x', wide, dns))).toBe('private_address');
-    expect(await refusal(checkTarget('https://10.0.0.1/x', wide, dns))).toBe('private_address');
-    expect(await refusal(checkTarget('https://169.254.169.254/latest/meta-data/', wide, dns))).toBe('private_address');
-    expect(await refusal(checkTarget('https://[fd00::1]/x', wide, dns))).toBe('private_address');
-    // WHATWG URL parsing normalises the decimal form to 127.0.0.1 before we look at it.
-    expect(await refusal(checkTarget('https://2130706433/x', wide, dns))).toBe('private_address');
+    await expectRefused(wide, [
+      ['https://127.0.0.1/x', 'private_address'],
+      ['https://10.0.0.1/x', 'private_address'],
+      ['https://169.254.169.254/latest/meta-data/', 'private_address'],
+      ['https://[fd00::1]/x', 'private_address'],
+      // WHATWG URL parsing normalises the decimal form to 127.0.0.1 before we look at it.
+      ['https://2130706433/x', 'private_address'],
+    ]);
   });
   test('the local-http exception covers the configured local hosts only, and only loopback', async () => {
     const local = { allowedHosts: [...FREEPIK_DOWNLOAD_HOSTS], localHttpHosts: ['emulator.test', '127.0.0.1'] };
     await expect(checkTarget('http://emulator.test:4010/files/x', local, dns)).resolves.toBeTruthy();
     await expect(checkTarget('http://127.0.0.1:4010/files/x', local, dns)).resolves.toBeTruthy();
-    expect(await refusal(checkTarget('http://127.0.0.2:4010/files/x', local, dns))).toBe('scheme');
-    expect(await refusal(checkTarget('https://127.0.0.2/x', { ...local, allowedHosts: ['127.0.0.2'] }, dns))).toBe(
-      'private_address',
-    );
-    expect(await refusal(checkTarget('http://img.freepik.com/a.jpg', local, dns))).toBe('scheme');
-    expect(await refusal(checkTarget('https://ai-statics.freepik.com/a.jpg', local, dns))).toBe('private_address');
+    await expectRefused(local, [
+      ['http://127.0.0.2:4010/files/x', 'scheme'],
+      ['http://img.freepik.com/a.jpg', 'scheme'],
+      ['https://ai-statics.freepik.com/a.jpg', 'private_address'],
+    ]);
+    await expectRefused({ ...local, allowedHosts: ['127.0.0.2'] }, [['https://127.0.0.2/x', 'private_address']]);
   });
 });

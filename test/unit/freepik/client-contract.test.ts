@@ -7,7 +7,7 @@ import { createFreepikClient, type ClientConfig } from '../../../functions/adapt
 import { defaultPricing } from '../../../functions/adapters/freepik/config.js';
 import { createMemoryUsageRecorder } from '../../../local/in-memory/sourcing-limits.js';
 import { defaultDownloadPolicy } from '../../../functions/adapters/safe-fetch/safe-fetch.js';
-import { AppError } from '../../../functions/shared/errors.js';
+import { rejectionOf } from '../../support/app-error.js';
 import { connectionReset, fakeClock, scriptedFetch, tinyJpeg, tinyPng, type ScriptedResponse } from './fakes.js';
 
 const ORG = '0b5c7c1e-1111-4222-8333-444455556666';
@@ -26,7 +26,9 @@ const SEARCH_BODY = `{"data":[{"id":15667327,"title":"White t-shirt","url":"http
 const DOWNLOAD_BODY = `{"data":{"filename":"9126.jpg","url":"https://downloadscdn7.freepik.com/9126.jpg?token=exp=1~hmac=abc","signed_url":null}}`;
 const MYSTIC_CREATED = `{"data":{"task_id":"2ebf4829-0000-4000-8000-000000000001","status":"CREATED","generated":[]}}`;
 const textToImageBody = (b64: string) =>
-  `{"data":[{"base64":"${b64}","has_nsfw":false}],"meta":{"prompt":"a cat","seed":-1,"image":{"size":"square","width":1024,"height":1024},"num_inference_steps":8,"guidance_scale":1.5}}`;
+  `{"data":[{"base64":"${b64}","has_nsfw":false}],
+    "meta":{"prompt":"a cat","seed":-1,"image":{"size":"square","width":1024,"height":1024},
+            "num_inference_steps":8,"guidance_scale":1.5}}`;
 
 function setup(script: ScriptedResponse[], over: Partial<ClientConfig> = {}) {
   const clock = fakeClock();
@@ -48,17 +50,6 @@ function setup(script: ScriptedResponse[], over: Partial<ClientConfig> = {}) {
   };
   const client = createFreepikClient({ config, recorder, fetch: f.fetch, clock, random: () => 0.5 });
   return { client, clock, recorder, ...f, ctx: { orgId: ORG, requestId: REQ } };
-}
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  const e = await p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (err) => err,
-  );
-  expect(e).toBeInstanceOf(AppError);
-  return e as AppError;
 }
 
 describe('requests follow the contract', () => {
@@ -148,14 +139,15 @@ describe('requests follow the contract', () => {
 
   test('a base64 payload that is not an image is refused, whatever it claims', async () => {
     const s = setup([{ body: textToImageBody(Buffer.from('<html>nope</html>').toString('base64')) }]);
-    const e = await rejection(s.client.textToImage(s.ctx, { prompt: 'a cat' }));
+    const e = await rejectionOf(s.client.textToImage(s.ctx, { prompt: 'a cat' }));
     expect(e.code).toBe('invalid_image');
     expect(e.detail?.reason).toBe('not_image');
   });
 
   test('Mystic: create, poll CREATED -> IN_PROGRESS -> COMPLETED with growing intervals', async () => {
     const poll = (status: string, generated: string[] = []) => ({
-      body: `{"data":{"task_id":"2ebf4829-0000-4000-8000-000000000001","status":"${status}","generated":${JSON.stringify(generated)}${status === 'COMPLETED' ? ',"has_nsfw":[false]' : ''}}}`,
+      body: `{"data":{"task_id":"2ebf4829-0000-4000-8000-000000000001","status":"${status}",
+        "generated":${JSON.stringify(generated)}${status === 'COMPLETED' ? ',"has_nsfw":[false]' : ''}}}`,
     });
     const s = setup([
       { body: MYSTIC_CREATED },
@@ -196,7 +188,7 @@ describe('requests follow the contract', () => {
     'Mystic status %s is a terminal failure, not polled further',
     async (status) => {
       const s = setup([{ body: `{"data":{"task_id":"t1","status":"${status}","generated":[]}}` }, { body: '{}' }]);
-      const e = await rejection(s.client.waitForMysticTask(s.ctx, 't1'));
+      const e = await rejectionOf(s.client.waitForMysticTask(s.ctx, 't1'));
       expect(e.code).toBe('upstream_rejected');
       expect(e.retryable).toBe(false);
       expect(e.detail).toMatchObject({ taskId: 't1', status });
@@ -208,7 +200,7 @@ describe('requests follow the contract', () => {
     const s = setup(
       Array.from({ length: 200 }, () => ({ body: '{"data":{"task_id":"t1","status":"IN_PROGRESS","generated":[]}}' })),
     );
-    const e = await rejection(s.client.waitForMysticTask(s.ctx, 't1', { deadline: s.clock.now() + 20_000 }));
+    const e = await rejectionOf(s.client.waitForMysticTask(s.ctx, 't1', { deadline: s.clock.now() + 20_000 }));
     expect(e.code).toBe('upstream_unavailable');
     expect(e.retryable).toBe(true);
     expect(e.detail?.reason).toBe('deadline');
@@ -224,7 +216,7 @@ describe('errors are typed, and only transient ones are retried', () => {
         body: '{"message":"Your request parameters didn\'t validate.","invalid_params":[{"name":"page","reason":"must be <= 100"}]}',
       },
     ]);
-    const e = await rejection(s.client.search(s.ctx, { term: 'x', page: 101 }));
+    const e = await rejectionOf(s.client.search(s.ctx, { term: 'x', page: 101 }));
     expect(e.code).toBe('upstream_rejected');
     expect(e.retryable).toBe(false);
     expect(e.fields).toEqual([{ path: 'page', message: 'must be <= 100' }]);
@@ -238,14 +230,14 @@ describe('errors are typed, and only transient ones are retried', () => {
         body: '{"message":"Validation error","invalid_params":[{"field":"prompt","reason":"too short"}]}',
       },
     ]);
-    const e = await rejection(s.client.textToImage(s.ctx, { prompt: 'ab' }));
+    const e = await rejectionOf(s.client.textToImage(s.ctx, { prompt: 'ab' }));
     expect(e.code).toBe('upstream_rejected');
     expect(e.fields).toEqual([{ path: 'prompt', message: 'too short' }]);
   });
 
   test('401 is a configuration error, not transient, and is not retried', async () => {
     const s = setup([{ status: 401, body: '{"message":"Invalid API key"}' }]);
-    const e = await rejection(s.client.search(s.ctx, { term: 'x' }));
+    const e = await rejectionOf(s.client.search(s.ctx, { term: 'x' }));
     expect(e.code).toBe('provider_misconfigured');
     expect(e.retryable).toBe(false);
     expect(e.name).toBe('Permanent.provider_misconfigured');
@@ -260,7 +252,7 @@ describe('errors are typed, and only transient ones are retried', () => {
     [404, 'not_found'],
   ])('%i -> upstream_rejected (%s), not retried', async (status, reason) => {
     const s = setup([{ status, body: '{"message":"nope"}' }]);
-    const e = await rejection(s.client.getResource(s.ctx, 1));
+    const e = await rejectionOf(s.client.getResource(s.ctx, 1));
     expect(e.code).toBe('upstream_rejected');
     expect(e.detail?.reason).toBe(reason);
     expect(s.seen).toHaveLength(1);
@@ -291,7 +283,7 @@ describe('errors are typed, and only transient ones are retried', () => {
       'You have exceeded the download limit for today',
     ]) {
       const s = setup([{ status: 429, body: JSON.stringify({ message }) }, { body: DOWNLOAD_BODY }]);
-      const e = await rejection(s.client.getDownloadLink(s.ctx, 9126));
+      const e = await rejectionOf(s.client.getDownloadLink(s.ctx, 9126));
       expect(e).toMatchObject({
         code: 'provider_quota_exceeded',
         retryable: false,
@@ -316,13 +308,13 @@ describe('errors are typed, and only transient ones are retried', () => {
       Array.from({ length: 10 }, () => ({ status: 500 })),
       { maxRetries: 9, deadlineMs: 3_000, backoff: { baseMs: 1_000, maxMs: 8_000 } },
     );
-    await rejection(long.client.search({ ...long.ctx, deadline: long.clock.now() + 600_000 }, { term: 'x' }));
+    await rejectionOf(long.client.search({ ...long.ctx, deadline: long.clock.now() + 600_000 }, { term: 'x' }));
     expect(long.clock.sleeps.reduce((a, b) => a + b, 0)).toBeLessThan(3_000);
     const short = setup(
       Array.from({ length: 10 }, () => ({ status: 500 })),
       { maxRetries: 9, deadlineMs: 60_000, backoff: { baseMs: 1_000, maxMs: 8_000 } },
     );
-    await rejection(short.client.search({ ...short.ctx, deadline: short.clock.now() + 2_000 }, { term: 'x' }));
+    await rejectionOf(short.client.search({ ...short.ctx, deadline: short.clock.now() + 2_000 }, { term: 'x' }));
     expect(short.clock.sleeps.reduce((a, b) => a + b, 0)).toBeLessThan(2_000);
   });
 
@@ -340,7 +332,7 @@ describe('errors are typed, and only transient ones are retried', () => {
 
   test('a Retry-After longer than allowed fails at once (retryable), without sleeping', async () => {
     const s = setup([{ status: 429, headers: { 'retry-after': '3600' } }]);
-    const e = await rejection(s.client.search(s.ctx, { term: 'x' }));
+    const e = await rejectionOf(s.client.search(s.ctx, { term: 'x' }));
     expect(e.code).toBe('upstream_unavailable');
     expect(e.retryable).toBe(true);
     expect(e.detail?.reason).toBe('retry_after_too_long');
@@ -350,7 +342,7 @@ describe('errors are typed, and only transient ones are retried', () => {
 
   test('exhausted retries -> upstream_unavailable, retryable, after maxRetries + 1 attempts', async () => {
     const s = setup(Array.from({ length: 4 }, () => ({ status: 503, body: 'Service Unavailable' })));
-    const e = await rejection(s.client.search(s.ctx, { term: 'x' }));
+    const e = await rejectionOf(s.client.search(s.ctx, { term: 'x' }));
     expect(e.code).toBe('upstream_unavailable');
     expect(e.retryable).toBe(true);
     expect(e.name).toBe('Transient.upstream_unavailable');
@@ -365,7 +357,7 @@ describe('errors are typed, and only transient ones are retried', () => {
       Array.from({ length: 10 }, () => ({ status: 500 })),
       { maxRetries: 9, deadlineMs: 3_000, backoff: { baseMs: 1_000, maxMs: 8_000 } },
     );
-    const e = await rejection(s.client.search(s.ctx, { term: 'x' }));
+    const e = await rejectionOf(s.client.search(s.ctx, { term: 'x' }));
     expect(e.detail?.reason).toBe('deadline');
     expect(s.clock.sleeps.reduce((a, b) => a + b, 0)).toBeLessThan(3_000);
     expect(s.seen.length).toBeLessThan(10);
@@ -388,7 +380,7 @@ describe('errors are typed, and only transient ones are retried', () => {
 
   test('a 200 whose JSON is not the contract shape is not retried', async () => {
     const s = setup([{ body: '{"items":[]}' }, { body: SEARCH_BODY }]);
-    const e = await rejection(s.client.search(s.ctx, { term: 'x' }));
+    const e = await rejectionOf(s.client.search(s.ctx, { term: 'x' }));
     expect(e.code).toBe('upstream_rejected');
     expect(e.detail?.reason).toBe('unexpected_response');
     expect(s.seen).toHaveLength(1);
@@ -429,7 +421,7 @@ describe('errors are typed, and only transient ones are retried', () => {
       { body: '{"data":[{"base64":"/9j' },
     ]) {
       const s = setup([first, ok], { timeoutMs: 30 });
-      const e = await rejection(s.client.textToImage(s.ctx, { prompt: 'a cat' }));
+      const e = await rejectionOf(s.client.textToImage(s.ctx, { prompt: 'a cat' }));
       expect(e.code).toBe('upstream_uncertain');
       expect(e.retryable).toBe(false);
       expect(e.name).toBe('Permanent.upstream_uncertain');
@@ -438,7 +430,7 @@ describe('errors are typed, and only transient ones are retried', () => {
     }
     // Mystic's create is a paid POST too; its status polls (GET) stay freely retried.
     const m = setup([{ status: 502 }, { body: MYSTIC_CREATED }]);
-    expect((await rejection(m.client.createMysticTask(m.ctx, { prompt: 'a cat' }))).code).toBe('upstream_uncertain');
+    expect((await rejectionOf(m.client.createMysticTask(m.ctx, { prompt: 'a cat' }))).code).toBe('upstream_uncertain');
   });
 
   test('a caller abort stops at once and is not retried', async () => {

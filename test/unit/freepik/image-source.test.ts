@@ -4,6 +4,7 @@ import { defaultPricing } from '../../../functions/adapters/freepik/config.js';
 import { createImageSource } from '../../../functions/adapters/freepik/image-source.js';
 import { createMemoryQuotaGuard, createMemoryUsageRecorder } from '../../../local/in-memory/sourcing-limits.js';
 import { inspectImage } from '../../../functions/adapters/safe-fetch/inspect-image.js';
+import type { QuotaGuard } from '../../../functions/domain/sourcing-ports.js';
 import { AppError } from '../../../functions/shared/errors.js';
 import { tinyJpeg } from './fakes.js';
 
@@ -24,6 +25,12 @@ function fakeClient(h: Partial<FreepikClient>) {
   });
   return { client, calls };
 }
+
+/** The image source under test, over a fake client; unlimited quota unless one is given. */
+const sourceOver = (
+  client: FreepikClient,
+  quota: QuotaGuard = createMemoryQuotaGuard({}, createMemoryUsageRecorder()),
+) => createImageSource({ client, quota, pricing: defaultPricing });
 
 const item = (id: number, o: Partial<StockItem> = {}): StockItem => ({
   id,
@@ -51,11 +58,7 @@ describe('image source', () => {
       retryNumber: 0,
     });
     const { client, calls } = fakeClient({});
-    const src = createImageSource({
-      client,
-      quota: createMemoryQuotaGuard({ [ORG]: { monthlyCreditQuota: 5 } }, usage),
-      pricing: defaultPricing,
-    });
+    const src = sourceOver(client, createMemoryQuotaGuard({ [ORG]: { monthlyCreditQuota: 5 } }, usage));
     for (const spec of [
       { source: 'ai' as const, prompt: 'a red bicycle' },
       { source: 'stock' as const, query: 'bicycle' },
@@ -92,11 +95,7 @@ describe('image source', () => {
         return { image };
       },
     });
-    const src = createImageSource({
-      client,
-      quota: createMemoryQuotaGuard({}, createMemoryUsageRecorder()),
-      pricing: defaultPricing,
-    });
+    const src = sourceOver(client);
     const got = await src.source({
       orgId: ORG,
       spec: { source: 'stock', query: 'mountain lake' },
@@ -134,11 +133,7 @@ describe('image source', () => {
     const { client } = fakeClient({
       search: async () => ({ items: [item(1, { imageType: 'psd' })], page: { current: 1 } }),
     });
-    const src = createImageSource({
-      client,
-      quota: createMemoryQuotaGuard({}, createMemoryUsageRecorder()),
-      pricing: defaultPricing,
-    });
+    const src = sourceOver(client);
     await expect(src.source({ orgId: ORG, spec: { source: 'stock', query: 'zzz' } })).rejects.toMatchObject({
       code: 'not_found',
       message: 'No stock photo matches "zzz"',
@@ -149,11 +144,7 @@ describe('image source', () => {
         throw new AppError('upstream_unavailable', 'down', { retryable: true });
       },
     });
-    const s2 = createImageSource({
-      client: c2,
-      quota: createMemoryQuotaGuard({}, createMemoryUsageRecorder()),
-      pricing: defaultPricing,
-    });
+    const s2 = sourceOver(c2);
     await expect(s2.source({ orgId: ORG, spec: { source: 'stock', query: 'zzz' } })).rejects.toMatchObject({
       code: 'upstream_unavailable',
     });
@@ -169,11 +160,7 @@ describe('image source', () => {
         return { images: [{ bytes: jpeg, ...info, hasNsfw: false }], spent: { credits: 1, costUsd: 0.005 } };
       },
     });
-    const src = createImageSource({
-      client,
-      quota: createMemoryQuotaGuard({}, createMemoryUsageRecorder()),
-      pricing: defaultPricing,
-    });
+    const src = sourceOver(client);
     const got = await src.source({
       orgId: ORG,
       spec: { source: 'ai', prompt: 'a lighthouse at dusk' },
@@ -199,11 +186,7 @@ describe('image source', () => {
         spent: { credits: 1, costUsd: 0.005 },
       }),
     });
-    const s2 = createImageSource({
-      client: c2,
-      quota: createMemoryQuotaGuard({}, createMemoryUsageRecorder()),
-      pricing: defaultPricing,
-    });
+    const s2 = sourceOver(c2);
     await expect(s2.source({ orgId: ORG, spec: { source: 'ai', prompt: 'x y z' } })).rejects.toMatchObject({
       code: 'invalid_image',
     });
@@ -211,14 +194,10 @@ describe('image source', () => {
 
   test('a bad request is refused before quota or provider', async () => {
     const { client, calls } = fakeClient({});
-    const src = createImageSource({
-      client,
-      quota: {
-        assertWithinQuota: async () => {
-          calls.push('quota');
-        },
+    const src = sourceOver(client, {
+      assertWithinQuota: async () => {
+        calls.push('quota');
       },
-      pricing: defaultPricing,
     });
     await expect(src.source({ orgId: 'nope', spec: { source: 'ai', prompt: 'hello' } })).rejects.toMatchObject({
       code: 'validation_failed',

@@ -3,20 +3,10 @@ import sharp from 'sharp';
 import { createHash } from 'node:crypto';
 import { inspectImage } from '../../../functions/adapters/safe-fetch/inspect-image.js';
 import { NON_IMAGE_BYTES, pixelBombPng } from '../../../local/emulators/freepik/images.js';
-import { AppError } from '../../../functions/shared/errors.js';
+import { refusalReason } from '../../support/app-error.js';
 import { tinyJpeg, tinyPng, tinyWebp } from './fakes.js';
 
-async function reason(p: Promise<unknown>) {
-  const e = await p.then(
-    () => {
-      throw new Error('expected refusal');
-    },
-    (x) => x,
-  );
-  expect(e).toBeInstanceOf(AppError);
-  expect((e as AppError).code).toBe('invalid_image');
-  return (e as AppError).detail?.reason;
-}
+const reason = (p: Promise<unknown>) => refusalReason(p, 'invalid_image');
 
 describe('inspectImage', () => {
   test('real JPEG/PNG/WebP: type from bytes, dimensions, sha256', async () => {
