@@ -43,11 +43,15 @@ const body = {
   platforms: ['instagram_square', 'instagram_story', 'facebook', 'linkedin'],
 };
 const api = stack.apiUrl;
+const freepik =
+  stack.freepik.mode === 'emulator'
+    ? `emulator at ${stack.freepik.baseUrl} (set FREEPIK_API_KEY to use the real API)`
+    : `the real API at ${stack.freepik.baseUrl}`;
 log(`
 Ready in ${Math.round((Date.now() - started) / 1000)} s.
   API         ${api}
   S3 (s3rver) ${stack.s3Endpoint}  bucket ${stack.bucket}
-  Freepik     ${stack.freepik.mode === 'emulator' ? `emulator at ${stack.freepik.baseUrl} (set FREEPIK_API_KEY to use the real API)` : `the real API at ${stack.freepik.baseUrl}`}
+  Freepik     ${freepik}
   Data        ${process.env.LOCAL_DATA_DIR ?? '.local'}/ (delete it to start from scratch)
 
 Submit a content request for the seeded Acme Coffee brand as ${creator} (token valid 12 h):
