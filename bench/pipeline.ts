@@ -205,7 +205,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     concurrency: concArg || undefined,
   });
   console.log(
-    `Pipeline: POST /content-requests -> approval wait, ${r.platforms.length} platforms (${r.platforms.join(', ')}), emulator latency 0, ${r.machine.cpus} CPUs`,
+    `Pipeline: POST /content-requests -> approval wait, ${r.platforms.length} platforms (${r.platforms.join(', ')}), ` +
+      `emulator latency 0, ${r.machine.cpus} CPUs`,
   );
   console.table([
     {
@@ -225,7 +226,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   ]);
   console.table(Object.entries(r.stages_p50_ms).map(([state, ms]) => ({ state, p50_ms: ms })));
   console.log(
-    `goal p95 < ${r.goal.p95_ms} ms: ${r.goal.met ? 'met' : 'NOT met'}; ${r.sustained.failed} failed under load; load average ${r.machine.loadavgAtStart.join('/')} -> ${r.machine.loadavgAtEnd.join('/')}; wrote bench/results/pipeline.json`,
+    `goal p95 < ${r.goal.p95_ms} ms: ${r.goal.met ? 'met' : 'NOT met'}; ${r.sustained.failed} failed under load; ` +
+      `load average ${r.machine.loadavgAtStart.join('/')} -> ${r.machine.loadavgAtEnd.join('/')}; wrote bench/results/pipeline.json`,
   );
   process.exit(0);
 }
