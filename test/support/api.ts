@@ -170,7 +170,8 @@ export async function startTestApi(opts: StartTestApiOptions = {}): Promise<Test
       const id = randomUUID();
       const name = o.name ?? `Org ${id.slice(0, 8)}`;
       const slug = `org-${id.slice(0, 12)}`;
-      await db.owner`insert into organizations (id, name, slug, api_rate_limit_per_minute) values (${id}, ${name}, ${slug}, ${o.apiRateLimitPerMinute ?? 100_000})`;
+      await db.owner`insert into organizations (id, name, slug, api_rate_limit_per_minute)
+        values (${id}, ${name}, ${slug}, ${o.apiRateLimitPerMinute ?? 100_000})`;
       const owner = await member(id, o.ownerEmail, 'owner');
       return { org: { id, name, slug }, owner };
     },

@@ -226,7 +226,8 @@ describe('approval workflows', () => {
     });
     await api.db
       .owner`insert into content_requests (organization_id, brand_id, workflow_id, requested_by, brief, image_spec, platforms)
-      values (${orgId}, ${brandId}, ${w.id}, ${owner.id}, ${api.db.owner.json({ headline: 'x' })}, ${api.db.owner.json({ source: 'stock', query: 'coffee' })}, ${['linkedin']})`;
+      values (${orgId}, ${brandId}, ${w.id}, ${owner.id}, ${api.db.owner.json({ headline: 'x' })},
+        ${api.db.owner.json({ source: 'stock', query: 'coffee' })}, ${['linkedin']})`;
     expect(
       (await api.call('DELETE', `/v1/orgs/${orgId}/approval-workflows/${w.id}`, { token: manager.token })).status,
     ).toBe(409);

@@ -94,7 +94,8 @@ const status = async (requestId: string) =>
 const decisions = (requestId: string) => api.db.owner<
   { approver_id: string; decision: string; comment: string | null }[]
 >`
-  select d.approver_id, d.decision, d.comment from approval_decisions d join content_approvals a on a.id = d.approval_id where a.request_id = ${requestId} order by d.created_at`;
+  select d.approver_id, d.decision, d.comment from approval_decisions d join content_approvals a on a.id = d.approval_id
+    where a.request_id = ${requestId} order by d.created_at`;
 const auditActions = async (requestId: string) =>
   (
     await api.db.owner<{ action: string; actor: string | null }[]>`
@@ -415,7 +416,8 @@ describe('creators and concurrency', () => {
     const forged = generateLinkToken();
     await api.db
       .owner`insert into approval_links (organization_id, approval_id, approver_id, token_hash, variant_checksums, expires_at)
-      select organization_id, id, ${acme.users.creator.id}, ${forged.hash}, variant_checksums, now() + interval '1 day' from content_approvals where id = ${w.approvalId}`;
+      select organization_id, id, ${acme.users.creator.id}, ${forged.hash}, variant_checksums, now() + interval '1 day' from content_approvals
+        where id = ${w.approvalId}`;
     const page = await getPage(`${api.url}/review/${forged.token}`);
     expect(page.status).toBe(403);
     expect(page.html).toContain('You cannot review your own request');

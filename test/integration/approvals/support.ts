@@ -201,7 +201,8 @@ export async function createWorkflow(
   const parsed = workflowStepsSchema.parse(steps);
   const [w] = await owner<{ id: string }[]>`
     insert into approval_workflows (organization_id, name, steps, allow_auto_approve)
-    values (${f.orgId}, ${opts.name ?? `wf-${randomBytes(4).toString('hex')}`}, ${owner.json(parsed as never)}, ${opts.allowAutoApprove ?? false}) returning id`;
+    values (${f.orgId}, ${opts.name ?? `wf-${randomBytes(4).toString('hex')}`}, ${owner.json(parsed as never)}, ${opts.allowAutoApprove ?? false})
+      returning id`;
   return w.id;
 }
 
@@ -228,7 +229,8 @@ export async function createRequest(
   };
   const [r] = await owner<{ id: string }[]>`
     insert into content_requests (organization_id, brand_id, requested_by, status, brief, image_spec, platforms, workflow_id, run, compliance)
-    values (${f.orgId}, ${f.brandId}, ${opts.creatorId ?? f.users.creator.id}, 'rendering', ${owner.json(brief)}, ${owner.json({ source: 'stock', query: 'spring' })},
+    values (${f.orgId}, ${f.brandId}, ${opts.creatorId ?? f.users.creator.id}, 'rendering', ${owner.json(brief)},
+      ${owner.json({ source: 'stock', query: 'spring' })},
             ${[...PLATFORMS]}, ${workflowId}, 1, ${owner.json(compliance as never)}) returning id`;
   const master = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#FFB000' } })
     .png()
@@ -237,7 +239,8 @@ export async function createRequest(
   await store.put(masterKey, master, 'image/png');
   const [asset] = await owner<{ id: string }[]>`
     insert into generated_assets (organization_id, request_id, brand_id, source, license, s3_key, content_type, width, height, bytes, sha256)
-    values (${f.orgId}, ${r.id}, ${f.brandId}, 'stock', ${owner.json({ type: 'freemium', attributionRequired: false })}, ${masterKey}, 'image/png', 64, 64, ${master.length},
+    values (${f.orgId}, ${r.id}, ${f.brandId}, 'stock', ${owner.json({ type: 'freemium', attributionRequired: false })}, ${masterKey}, 'image/png',
+      64, 64, ${master.length},
             ${createHash('sha256').update(master).digest('hex')}) returning id`;
   const variants = [];
   for (const [i, platform] of PLATFORMS.entries()) {
@@ -250,7 +253,8 @@ export async function createRequest(
     const key = `orgs/${f.orgId}/requests/${r.id}/variants/${platform}.png`;
     await store.put(key, png, 'image/png');
     const sha256 = createHash('sha256').update(png).digest('hex');
-    await owner`insert into asset_variants (organization_id, request_id, generated_asset_id, platform, width, height, format, bytes, sha256, s3_key, compliance_score, compliance_decision)
+    await owner`insert into asset_variants (organization_id, request_id, generated_asset_id, platform, width, height, format, bytes, sha256, s3_key,
+      compliance_score, compliance_decision)
       values (${f.orgId}, ${r.id}, ${asset.id}, ${platform}, ${w}, ${h}, 'png', ${png.length}, ${sha256}, ${key}, 80, 'pass')`;
     variants.push({ platform, key, sha256 });
   }

@@ -264,7 +264,7 @@ describe('infrastructure going away', () => {
     }
   });
 
-  test('the process killed mid-render (no checkpoint) and restarted: the same run is re-driven from rendering to its approval wait, nothing bought twice', async () => {
+  test('killed mid-render (no checkpoint) and restarted: the same run is re-driven from rendering to its approval wait, nothing bought twice', async () => {
     const { requestId, executionName } = await h.submit({
       platforms: ['instagram_square', 'facebook', 'instagram_story'],
     });

@@ -68,7 +68,7 @@ async function acmeKit() {
 }
 
 describe('AI for mixed layouts', () => {
-  test('square + story + wide: an image per layout that covers it, every variant without a resolution finding; the extra generation is metered and shown', async () => {
+  test('square + story + wide: an image per layout that covers it, no resolution finding; the extra generation is metered and shown', async () => {
     const callsBefore = emulatorCalls(/^POST \/v1\/ai\/text-to-image$/).length;
     const { requestId, executionName } = await h.submit({
       imageSpec: { source: 'ai', prompt: 'a ceramic cup of coffee on a wooden table at dawn' },
@@ -158,7 +158,7 @@ describe('stock candidates', () => {
       ).toEqual([]);
   });
 
-  test('without previews the off-palette first hit is downloaded, refused on its real colours, and the next one bought: both downloads metered and on the request', async () => {
+  test('without previews the off-palette first hit is downloaded, refused on its real colours, the next one bought; both metered on the request', async () => {
     setEnv({ FREEPIK_STOCK_PREVIEW_CHECKS: '0' });
     try {
       const first = await firstHitIsOffPalette();
@@ -348,7 +348,7 @@ describe('Mystic outlives the invocation that paid for it', () => {
     }
   });
 
-  test('the deadline comes from the Lambda context: with 18 s left the handler gives up after ~3 s, the task id already stored; a second invocation finishes it unpaid', async () => {
+  test('deadline from the Lambda context: with 18 s left the handler gives up after ~3 s, task id stored; a second call finishes it unpaid', async () => {
     setEnv({
       FREEPIK_AI_MODE: 'mystic',
       FREEPIK_MYSTIC_POLL_MS: '50',

@@ -124,8 +124,10 @@ export async function startWorkflowHarness(opts: Partial<LocalStackOptions> = {}
     },
     steps: (id, run) =>
       run === undefined
-        ? (t.owner`SELECT run, step, status, duration_ms, detail FROM request_steps WHERE request_id = ${id} ORDER BY run, started_at, step` as any)
-        : (t.owner`SELECT run, step, status, duration_ms, detail FROM request_steps WHERE request_id = ${id} AND run = ${run} ORDER BY started_at, step` as any),
+        ? (t.owner`SELECT run, step, status, duration_ms, detail FROM request_steps
+            WHERE request_id = ${id} ORDER BY run, started_at, step` as any)
+        : (t.owner`SELECT run, step, status, duration_ms, detail FROM request_steps
+            WHERE request_id = ${id} AND run = ${run} ORDER BY started_at, step` as any),
     async close() {
       await stack.stop();
       await t.drop();
