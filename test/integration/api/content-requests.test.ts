@@ -28,13 +28,12 @@ const path = () => `/v1/orgs/${orgId}/content-requests`;
 
 beforeAll(async () => {
   api = await startTestApi();
-  const o = await api.org();
-  orgId = o.org.id;
-  owner = o.owner;
-  creator = await api.member(orgId, undefined, 'creator');
-  viewer = await api.member(orgId, undefined, 'viewer');
-  approver = await api.member(orgId, undefined, 'approver');
-  outsider = (await api.org()).owner;
+  ({
+    orgId,
+    owner,
+    outsider,
+    members: { creator, viewer, approver },
+  } = await api.team(['creator', 'viewer', 'approver']));
   brandId = (await api.call('POST', `/v1/orgs/${orgId}/brands`, { token: owner.token, body: brandBody('CR') })).body.id;
   templateId = (
     await api.call('POST', `/v1/orgs/${orgId}/templates`, {

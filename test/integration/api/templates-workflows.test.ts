@@ -18,13 +18,12 @@ const layers = templateLayers;
 
 beforeAll(async () => {
   api = await startTestApi();
-  const o = await api.org();
-  orgId = o.org.id;
-  owner = o.owner;
-  manager = await api.member(orgId, undefined, 'brand_manager');
-  creator = await api.member(orgId, undefined, 'creator');
-  approver = await api.member(orgId, undefined, 'approver');
-  outsider = (await api.org()).owner;
+  ({
+    orgId,
+    owner,
+    outsider,
+    members: { brand_manager: manager, creator, approver },
+  } = await api.team(['brand_manager', 'creator', 'approver']));
   brandId = (await api.call('POST', `/v1/orgs/${orgId}/brands`, { token: owner.token, body: brandBody('TW') })).body.id;
 });
 afterAll(async () => {
