@@ -5,10 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypto/envelope.js';
-import { LocalEventRecorder } from '../../../functions/adapters/approvals/event-publisher.js';
 import { listOutbox } from '../../../functions/adapters/notify/outbox.js';
-import { approvalServices, provideApprovals, resetApprovals } from '../../../functions/app/approvals/services.js';
+import { approvalServices, resetApprovals } from '../../../functions/app/approvals/services.js';
 import {
   beginStepWait,
   escalateStep,
@@ -27,6 +25,7 @@ import {
   getPage,
   imageUrls,
   postForm,
+  provideTestApprovals,
   RecordingCallbacks,
   reviewForm,
   type Fixture,
@@ -54,14 +53,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   callbacks = new RecordingCallbacks();
-  provideApprovals({
-    callbacks,
-    publicBaseUrl: api.url,
-    appMode: 'local',
-    sleep: async () => {},
-    secrets: new FieldCipher(new LocalKeyProvider(randomBytes(32))),
-    events: new LocalEventRecorder(),
-  });
+  provideTestApprovals(api.url, { callbacks });
 });
 
 const ref = (f: Fixture, requestId: string) => ({ orgId: f.orgId, requestId, run: 1 });

@@ -10,6 +10,9 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import type postgres from 'postgres';
 import type { CallbackResult, TaskCallbacks } from '../../../functions/domain/approvals/ports.js';
+import { LocalEventRecorder } from '../../../functions/adapters/approvals/event-publisher.js';
+import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypto/envelope.js';
+import { provideApprovals, type ApprovalServices } from '../../../functions/app/approvals/services.js';
 import type { z } from 'zod';
 import { workflowStepsSchema } from '../../../functions/domain/workflow-types.js';
 import type { ObjectStore } from '../../../functions/adapters/storage/object-store.js';
@@ -62,6 +65,23 @@ const unescapeHtml = (s: string) =>
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
+
+/**
+ * The approval services as these tests run them: recorded callbacks and events, no real waits
+ * between webhook attempts, links under `publicBaseUrl`, secrets sealed with a fresh key unless
+ * `over` brings one (a key that outlives one test keeps secrets stored by another readable).
+ */
+export function provideTestApprovals(publicBaseUrl: string, over: Partial<ApprovalServices> = {}): void {
+  provideApprovals({
+    callbacks: new RecordingCallbacks(),
+    publicBaseUrl,
+    appMode: 'local',
+    sleep: async () => {},
+    secrets: new FieldCipher(new LocalKeyProvider(randomBytes(32))),
+    events: new LocalEventRecorder(),
+    ...over,
+  });
+}
 
 export function reviewForm(html: string): { approval: string; form_token: string } {
   const field = (name: string) => {
