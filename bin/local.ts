@@ -5,6 +5,7 @@
  */
 import { startLocalStack } from '../local/stack/stack.js';
 import { createProgressLogger } from '../local/stack/progress-log.js';
+import { sampleContentRequest } from '../local/stack/sample-request.js';
 
 // Node 20 is what this machine has; the SDK's upgrade notice is noise on the console.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -31,17 +32,7 @@ try {
 const acme = stack.seed.orgs.find((o) => o.slug === 'acme-coffee')!;
 const creator = 'creator@acme.test';
 const token = await stack.mintToken(creator, { ttl: 12 * 3600 });
-const body = {
-  brandId: acme.brandId,
-  brief: {
-    headline: 'Slow mornings, fresh roasts',
-    body: 'Our new single origin is in. Offer valid at participating stores only.',
-    callToAction: 'Visit us today',
-    hashtags: ['#AcmeCoffee'],
-  },
-  image: { source: 'stock', query: 'latte art' },
-  platforms: ['instagram_square', 'instagram_story', 'facebook', 'linkedin'],
-};
+const body = sampleContentRequest(acme.brandId);
 const api = stack.apiUrl;
 const freepik =
   stack.freepik.mode === 'emulator'
