@@ -12,16 +12,12 @@ import { getContentRequest } from '../../../functions/app/content-requests.js';
 import { brandKitSchema } from '../../../functions/domain/brand-types.js';
 import { checkPalette } from '../../../functions/domain/compliance/image-checks.js';
 import { resetWorkflowDeps } from '../../../functions/handlers/workflow/task.js';
-import { ACME_BRIEF, startWorkflowHarness, type WorkflowHarness } from './support.js';
+import { ACME_BRIEF, envOverrides, startWorkflowHarness, type WorkflowHarness } from './support.js';
 
 let h: WorkflowHarness;
-const savedEnv: Record<string, string | undefined> = {};
+const env = envOverrides();
 const setEnv = (vars: Record<string, string | undefined>) => {
-  for (const [k, v] of Object.entries(vars)) {
-    if (!(k in savedEnv)) savedEnv[k] = process.env[k];
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  env.set(vars);
   // The "Source image" wiring reads FREEPIK_* once per container: start a fresh one.
   resetWorkflowDeps();
 };
@@ -31,16 +27,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.close();
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  env.restore();
 });
-afterEach(async () => {
-  h.stack.freepik.emulator!.reset();
-  for (const e of h.stack.runner.list({ status: 'RUNNING' }))
-    await h.stack.runner.stop({ executionName: e.executionName, reason: 'test over' });
-});
+afterEach(() => h.settle());
 
 const emulatorCalls = (pattern: RegExp) => h.stack.freepik.emulator!.calls().filter((c) => pattern.test(c.endpoint));
 const usage = (requestId: string) => h.t.owner<
