@@ -62,6 +62,9 @@ async function wait(f: Fixture, requestId: string, stepIndex = 0, phase: 'initia
   const r = await beginStepWait(approvalServices(), { ...ref(f, requestId), stepIndex, phase, taskToken });
   return { taskToken, ...r };
 }
+/** A signed-in member's decision through the API (no link). */
+const decideSignedIn = (f: Fixture, approvalId: string, token: string, decision: string) =>
+  api.call('POST', `/v1/orgs/${f.orgId}/approvals/${approvalId}/decision`, { token, body: { decision } });
 /** The newest review link mailed to `email` about `requestId`'s headline. */
 async function linkFor(email: string, requestId: string): Promise<string | undefined> {
   const [req] = await api.db.owner<
@@ -289,46 +292,19 @@ describe('signed-in approvers', () => {
       ),
     ).not.toContain(w.approvalId);
     // The viewer role may not decide at all; a reject without a reason is a 400.
-    expect(
-      (
-        await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, {
-          token: viewer,
-          body: { decision: 'approve' },
-        })
-      ).status,
-    ).toBe(403);
-    expect(
-      (
-        await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, {
-          token,
-          body: { decision: 'reject' },
-        })
-      ).status,
-    ).toBe(400);
-    const r = await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, {
-      token,
-      body: { decision: 'approve' },
-    });
+    expect((await decideSignedIn(acme, w.approvalId, viewer, 'approve')).status).toBe(403);
+    expect((await decideSignedIn(acme, w.approvalId, token, 'reject')).status).toBe(400);
+    const r = await decideSignedIn(acme, w.approvalId, token, 'approve');
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ status: 'approved' });
     expect(callbacks.successesFor(w.taskToken)).toHaveLength(1);
     // The emailed link of the same approver is retired.
     expect((await getPage(await mustLink(acme.users.approver2.email, requestId))).status).toBe(409);
-    const again = await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, {
-      token,
-      body: { decision: 'approve' },
-    });
+    const again = await decideSignedIn(acme, w.approvalId, token, 'approve');
     expect(again.status).toBe(409);
     // Another tenant cannot even see the step.
     const outsider = await api.token(other.users.owner.email);
-    expect(
-      (
-        await api.call('POST', `/v1/orgs/${other.orgId}/approvals/${w.approvalId}/decision`, {
-          token: outsider,
-          body: { decision: 'approve' },
-        })
-      ).status,
-    ).toBe(404);
+    expect((await decideSignedIn(other, w.approvalId, outsider, 'approve')).status).toBe(404);
   });
 });
 
@@ -417,10 +393,7 @@ describe('creators and concurrency', () => {
     const own = await createRequest(api.db.owner, api.store, acme, twoStep, { creatorId: acme.users.owner.id });
     const ow = await wait(acme, own.requestId);
     const ownerToken = await api.token(acme.users.owner.email);
-    const r = await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${ow.approvalId}/decision`, {
-      token: ownerToken,
-      body: { decision: 'approve' },
-    });
+    const r = await decideSignedIn(acme, ow.approvalId, ownerToken, 'approve');
     expect(r.status).toBe(403);
     expect(r.body.detail).toContain('your own request');
     expect(await decisions(requestId)).toEqual([]);
