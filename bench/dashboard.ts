@@ -124,7 +124,8 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
     await owner.unsafe(`SET synchronous_commit = off; SET maintenance_work_mem = '512MB'; SET work_mem = '128MB'`);
     const t0 = performance.now();
     log(
-      `seeding ${rows.toLocaleString()} samples: ${tenants} tenants, ${requests} requests, ${variants} variants, ${apiUsageRows.toLocaleString()} api_usage rows`,
+      `seeding ${rows.toLocaleString()} samples: ${tenants} tenants, ${requests} requests, ${variants} variants, ` +
+        `${apiUsageRows.toLocaleString()} api_usage rows`,
     );
     // Monthly partitions for the whole window, so no row lands in the default partition.
     await owner`SELECT app.maintain_partitions(3, 24)`;
@@ -160,7 +161,9 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
           compliance_score, compliance_decision, findings, created_at)
         SELECT org, id, brand, 'stock', '{}', 'k/' || id, 'image/png', 1, 1, 1, 'x', 40 + (r * 37) % 60,
           CASE WHEN r % 10 < 7 THEN 'pass' WHEN r % 10 < 9 THEN 'review' ELSE 'reject' END,
-          CASE WHEN r % 10 < 7 THEN '[]'::jsonb ELSE jsonb_build_array(jsonb_build_object('check', CASE WHEN r % 2 = 0 THEN 'text_contrast' ELSE 'logo_clearspace' END)) END,
+          CASE WHEN r % 10 < 7 THEN '[]'::jsonb
+            ELSE jsonb_build_array(jsonb_build_object('check', CASE WHEN r % 2 = 0 THEN 'text_contrast' ELSE 'logo_clearspace' END))
+          END,
           created_at
         FROM b_req;
       INSERT INTO asset_variants (organization_id, request_id, generated_asset_id, platform, width, height, format, bytes, sha256, s3_key)
@@ -215,7 +218,8 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
     await owner`SELECT app.rollup_daily_usage(${from.toISOString().slice(0, 10)}::date, ${to.toISOString().slice(0, 10)}::date + 1)`;
     await owner`SELECT app.rollup_brand_compliance(${from.toISOString().slice(0, 10)}::date, ${to.toISOString().slice(0, 10)}::date + 1)`;
     await owner`SELECT app.refresh_analytics_views()`;
-    await owner`INSERT INTO background_jobs (job_name, period_key, status, finished_at) VALUES ('rollup-content-hourly', 'bench', 'succeeded', now()), ('rollup-usage', 'bench', 'succeeded', now())`;
+    await owner`INSERT INTO background_jobs (job_name, period_key, status, finished_at)
+      VALUES ('rollup-content-hourly', 'bench', 'succeeded', now()), ('rollup-usage', 'bench', 'succeeded', now())`;
     const rollupS = (performance.now() - t1) / 1000;
     log(`rollups in ${round(rollupS)} s`);
     const t2 = performance.now();
@@ -380,10 +384,14 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
 
 export function printDashboardBench(r: BenchDashboardResult): void {
   console.log(
-    `\nDashboard API at ${r.rows.toLocaleString()} content_analytics rows (${r.tenants} tenants, ${r.variants.toLocaleString()} variants; measured tenant: ${r.measuredTenant.rawRows.toLocaleString()} raw rows, ${r.measuredTenant.dailyRows.toLocaleString()} daily rollup rows)`,
+    `\nDashboard API at ${r.rows.toLocaleString()} content_analytics rows ` +
+      `(${r.tenants} tenants, ${r.variants.toLocaleString()} variants; ` +
+      `measured tenant: ${r.measuredTenant.rawRows.toLocaleString()} raw rows, ` +
+      `${r.measuredTenant.dailyRows.toLocaleString()} daily rollup rows)`,
   );
   console.log(
-    `seed ${r.timingsSeconds.seed} s, rollups ${r.timingsSeconds.rollup} s, vacuum ${r.timingsSeconds.vacuum} s; ${r.machine.cpus} cpus (load average ${r.machine.loadAverage1m}), node ${r.machine.node}, PostgreSQL ${r.machine.postgres}\n`,
+    `seed ${r.timingsSeconds.seed} s, rollups ${r.timingsSeconds.rollup} s, vacuum ${r.timingsSeconds.vacuum} s; ` +
+      `${r.machine.cpus} cpus (load average ${r.machine.loadAverage1m}), node ${r.machine.node}, PostgreSQL ${r.machine.postgres}\n`,
   );
   const head = [
     'endpoint',

@@ -16,13 +16,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startLocalStack, type LocalStack } from '../local/stack/stack.js';
+import { SAMPLE_PLATFORMS, sampleContentRequest } from '../local/stack/sample-request.js';
+import type { PlatformName } from '../functions/domain/platforms.js';
 import type { WorkflowEvent } from '../local/workflow/local-runner.js';
 
 export interface BenchPipelineOptions {
   sequential?: number;
   sustainSeconds?: number;
   concurrency?: number;
-  platforms?: string[];
+  platforms?: PlatformName[];
 }
 
 export interface BenchPipelineResult {
@@ -53,7 +55,7 @@ export async function benchPipeline(opts: BenchPipelineOptions = {}): Promise<Be
   const sequentialN = opts.sequential ?? 20;
   const sustainSeconds = opts.sustainSeconds ?? 60;
   const concurrency = opts.concurrency ?? 4;
-  const platforms = opts.platforms ?? ['instagram_square', 'instagram_story', 'facebook', 'linkedin'];
+  const platforms = opts.platforms ?? [...SAMPLE_PLATFORMS];
   const loadavgAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'svp-bench-pipeline-'));
   chmodSync(dataDir, 0o755); // initdb runs as the postgres OS user when we are root
@@ -94,19 +96,9 @@ export async function benchPipeline(opts: BenchPipelineOptions = {}): Promise<Be
       const res = await fetch(`${stack.apiUrl}/v1/orgs/${acme.id}/content-requests`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          brandId: acme.brandId,
-          brief: {
-            headline: 'Slow mornings, fresh roasts',
-            body: 'Our new single origin is in. Offer valid at participating stores only.',
-            callToAction: 'Visit us today',
-            hashtags: ['#AcmeCoffee'],
-          },
-          // Each request is new (own image download, master, variants); the content is fixed so
-          // every request passes compliance and reaches the approval wait.
-          image: { source: 'stock', query: 'latte art' },
-          platforms,
-        }),
+        // Each request is new (own image download, master, variants); the content is fixed so
+        // every request passes compliance and reaches the approval wait.
+        body: JSON.stringify(sampleContentRequest(acme.brandId, platforms)),
       });
       if (res.status !== 202) throw new Error(`POST answered ${res.status}: ${await res.text()}`);
       const { id } = (await res.json()) as { id: string };
@@ -205,7 +197,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     concurrency: concArg || undefined,
   });
   console.log(
-    `Pipeline: POST /content-requests -> approval wait, ${r.platforms.length} platforms (${r.platforms.join(', ')}), emulator latency 0, ${r.machine.cpus} CPUs`,
+    `Pipeline: POST /content-requests -> approval wait, ${r.platforms.length} platforms (${r.platforms.join(', ')}), ` +
+      `emulator latency 0, ${r.machine.cpus} CPUs`,
   );
   console.table([
     {
@@ -225,7 +218,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   ]);
   console.table(Object.entries(r.stages_p50_ms).map(([state, ms]) => ({ state, p50_ms: ms })));
   console.log(
-    `goal p95 < ${r.goal.p95_ms} ms: ${r.goal.met ? 'met' : 'NOT met'}; ${r.sustained.failed} failed under load; load average ${r.machine.loadavgAtStart.join('/')} -> ${r.machine.loadavgAtEnd.join('/')}; wrote bench/results/pipeline.json`,
+    `goal p95 < ${r.goal.p95_ms} ms: ${r.goal.met ? 'met' : 'NOT met'}; ${r.sustained.failed} failed under load; ` +
+      `load average ${r.machine.loadavgAtStart.join('/')} -> ${r.machine.loadavgAtEnd.join('/')}; wrote bench/results/pipeline.json`,
   );
   process.exit(0);
 }

@@ -454,7 +454,14 @@ async function createBrand(
       INSERT INTO brand_profiles (organization_id, name, description, colors, fonts, voice_rules, compliance_thresholds, default_workflow_id, created_by)
       VALUES (${org.id}, ${spec.name!}, 'Quality bench brand', ${tx.json(brandColorsSchema.parse({ palette: spec.palette, maxDeltaE: 20 }))},
         ${tx.json(brandFontsSchema.parse({ headline: 'Inter', body: 'Inter', allowed: ['Inter'] }))},
-        ${tx.json(voiceRulesSchema.parse({ bannedWords: [spec.bannedWord], requiredDisclaimer: spec.disclaimer, requiredHashtags: [spec.hashtag], maxHashtags: 5 }))},
+        ${tx.json(
+          voiceRulesSchema.parse({
+            bannedWords: [spec.bannedWord],
+            requiredDisclaimer: spec.disclaimer,
+            requiredHashtags: [spec.hashtag],
+            maxHashtags: 5,
+          }),
+        )},
         ${tx.json(complianceThresholdsSchema.parse(spec.thresholds ?? {}) as never)}, ${org.workflowId}, ${ownerId})
       RETURNING id`;
     const key = `orgs/${org.id}/brands/${brand.id}/assets/logo.png`;

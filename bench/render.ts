@@ -29,6 +29,7 @@ import { FALLBACK_TEMPLATE } from '../functions/app/pipeline/tasks.js';
 import { checkBriefAgainstBrand, checkMaster, checkVariant, summarize } from '../functions/domain/compliance/index.js';
 import { platformNames } from '../functions/domain/platforms.js';
 import type { BrandKitInput, Brief } from '../functions/domain/brand-types.js';
+import { layers } from '../test/unit/render/fixtures.js';
 
 export interface Timing {
   medianMs: number;
@@ -72,31 +73,9 @@ const BRAND: BrandKitInput = {
   fonts: { headline: 'Inter', body: 'Inter', allowed: ['Inter'] },
   voiceRules: { bannedWords: ['cheap'], requiredHashtags: ['#acme'] },
 };
-const LAYERS = {
-  image: { focus: 'attention' },
-  overlay: { kind: 'gradient', colorRole: 'primary', opacity: 0.9 },
-  headline: {
-    box: { default: { x: 0, y: 0.5, w: 1, h: 0.25 }, wide: { x: 0, y: 0.1, w: 0.55, h: 0.4 } },
-    minSize: 28,
-    maxSize: 76,
-    maxLines: 3,
-  },
-  body: {
-    box: { default: { x: 0, y: 0.76, w: 1, h: 0.12 }, wide: { x: 0, y: 0.52, w: 0.55, h: 0.26 } },
-    weight: 'regular',
-    minSize: 18,
-    maxSize: 34,
-    maxLines: 3,
-  },
-  cta: {
-    box: { default: { x: 0, y: 0.89, w: 0.6, h: 0.11 }, wide: { x: 0, y: 0.8, w: 0.45, h: 0.2 } },
-    colorRole: 'accent',
-    minSize: 18,
-    maxSize: 36,
-    maxLines: 1,
-  },
-  logo: { enabled: true },
-};
+// The unit tests' reference layout (text stacked low on square/tall, on the left half when wide),
+// under a gradient instead of their band.
+const LAYERS = { ...layers, overlay: { kind: 'gradient', colorRole: 'primary', opacity: 0.9 } };
 const BRIEF: Brief = {
   headline: 'Warm layers for cold days',
   body: 'New knitwear in store and online from Monday. Free returns.',
@@ -153,7 +132,8 @@ export async function benchRender(opts: { runs?: number; write?: boolean } = {})
   const source = await photo();
   const logo = await sharp(
     Buffer.from(
-      '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="160"><rect width="400" height="160" rx="20" fill="#FFFFFF"/><rect x="40" y="40" width="320" height="80" fill="#1E3A8A"/></svg>',
+      '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="160">' +
+        '<rect width="400" height="160" rx="20" fill="#FFFFFF"/><rect x="40" y="40" width="320" height="80" fill="#1E3A8A"/></svg>',
     ),
   )
     .png()
@@ -225,7 +205,9 @@ export async function benchRender(opts: { runs?: number; write?: boolean } = {})
   const fallbackBriefs: Brief[] = [
     {
       headline: 'Twelve weeks of coached strength training built around your own schedule',
-      body: 'Small groups, real coaches and a plan that adapts to you every week, from your first session to your first race. Consult your doctor before starting a new exercise program.',
+      body:
+        'Small groups, real coaches and a plan that adapts to you every week, from your first session to your first race. ' +
+        'Consult your doctor before starting a new exercise program.',
       callToAction: 'Book a class',
     },
     {
@@ -371,7 +353,8 @@ export function printRender(r: BenchResult): void {
     })),
   );
   console.log(
-    `fonts in a rendering bundle: ${r.fontBundleMb} MB; peak RSS ${r.peakRssMb} MB; goal < ${r.goalMs} ms ${r.metGoal ? 'met' : 'NOT met'}; wrote bench/results/render.json`,
+    `fonts in a rendering bundle: ${r.fontBundleMb} MB; peak RSS ${r.peakRssMb} MB; ` +
+      `goal < ${r.goalMs} ms ${r.metGoal ? 'met' : 'NOT met'}; wrote bench/results/render.json`,
   );
 }
 

@@ -473,7 +473,9 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
     const calls = emulator.calls();
     const emulatorDownloads = calls.filter((c) => c.endpoint === PAID_DOWNLOAD && c.status === 200).length;
     const failures = await owner<{ reason: string; n: number }[]>`
-      SELECT coalesce(failure->>'state', '?') || ': ' || coalesce(failure->>'code', '?') || ' (' || left(coalesce(failure->>'message', ''), 100) || ')' AS reason, count(*)::int AS n
+      SELECT coalesce(failure->>'state', '?') || ': ' || coalesce(failure->>'code', '?')
+          || ' (' || left(coalesce(failure->>'message', ''), 100) || ')' AS reason,
+        count(*)::int AS n
       FROM content_requests WHERE status = 'failed' GROUP BY 1 ORDER BY 2 DESC`;
     const unsettled = Object.entries(counts)
       .filter(([s]) => !SETTLED.has(s))
@@ -513,7 +515,8 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
     if (machineBusyPct >= 85) why.push(`the CPU: the machine was ${machineBusyPct}% busy across ${cores} cores`);
     if (nodeCpuPct >= 85)
       why.push(
-        `this Node process used ${nodeCpuPct}% of a core (API, runner and every task handler share its one JS thread; sharp's work runs on libuv's 4 threads); event-loop delay p99 ${elP99} ms`,
+        `this Node process used ${nodeCpuPct}% of a core (API, runner and every task handler share its one JS thread; ` +
+          `sharp's work runs on libuv's 4 threads); event-loop delay p99 ${elP99} ms`,
       );
     if (pgCpu / wallSeconds >= 0.5) why.push(`PostgreSQL used ${round((pgCpu / wallSeconds) * 100)}% of a core`);
     if (poolAvg >= poolMax * 0.8) why.push(`the DB pool: ${poolAvg} of ${poolMax} connections busy on average`);
@@ -710,10 +713,13 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
 
 export function printThroughput(r: BenchThroughputResult): void {
   console.log(
-    `Throughput: ${r.settings.n} requests x ${r.settings.platforms.length} platforms at once; Freepik emulator ${r.settings.latencyMs} ms, ${r.settings.rate429 * 100}% 429 / ${r.settings.rate503 * 100}% 503; executions in flight: ${r.settings.executionsInFlight}`,
+    `Throughput: ${r.settings.n} requests x ${r.settings.platforms.length} platforms at once; ` +
+      `Freepik emulator ${r.settings.latencyMs} ms, ${r.settings.rate429 * 100}% 429 / ${r.settings.rate503 * 100}% 503; ` +
+      `executions in flight: ${r.settings.executionsInFlight}`,
   );
   console.log(
-    `machine: ${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, load average ${r.machine.loadAverage1mAtStart} at start`,
+    `machine: ${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, ` +
+      `PostgreSQL ${r.machine.postgres}, load average ${r.machine.loadAverage1mAtStart} at start`,
   );
   console.table([
     {

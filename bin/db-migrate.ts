@@ -4,7 +4,7 @@
  * APP_DB_PASSWORD, when set, gives the app role LOGIN with that password.
  */
 import { z } from 'zod';
-import { runMigrations } from '../db/migrate.js';
+import { redactUrl, runMigrations } from '../db/migrate.js';
 
 /** An empty variable counts as unset (`DATABASE_URL= npm run db:migrate`). */
 const opt = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v === '' ? undefined : v), s.optional());
@@ -17,17 +17,6 @@ const env = z
   .refine((e) => e.DATABASE_OWNER_URL || e.DATABASE_URL, {
     message: 'set DATABASE_OWNER_URL (or DATABASE_URL) to an owner connection URL',
   });
-
-/** The URL with its password masked, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparseable url>';
-  }
-}
 
 async function main(): Promise<number> {
   const parsed = env.safeParse(process.env);

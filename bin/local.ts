@@ -5,6 +5,7 @@
  */
 import { startLocalStack } from '../local/stack/stack.js';
 import { createProgressLogger } from '../local/stack/progress-log.js';
+import { sampleContentRequest } from '../local/stack/sample-request.js';
 
 // Node 20 is what this machine has; the SDK's upgrade notice is noise on the console.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -31,23 +32,17 @@ try {
 const acme = stack.seed.orgs.find((o) => o.slug === 'acme-coffee')!;
 const creator = 'creator@acme.test';
 const token = await stack.mintToken(creator, { ttl: 12 * 3600 });
-const body = {
-  brandId: acme.brandId,
-  brief: {
-    headline: 'Slow mornings, fresh roasts',
-    body: 'Our new single origin is in. Offer valid at participating stores only.',
-    callToAction: 'Visit us today',
-    hashtags: ['#AcmeCoffee'],
-  },
-  image: { source: 'stock', query: 'latte art' },
-  platforms: ['instagram_square', 'instagram_story', 'facebook', 'linkedin'],
-};
+const body = sampleContentRequest(acme.brandId);
 const api = stack.apiUrl;
+const freepik =
+  stack.freepik.mode === 'emulator'
+    ? `emulator at ${stack.freepik.baseUrl} (set FREEPIK_API_KEY to use the real API)`
+    : `the real API at ${stack.freepik.baseUrl}`;
 log(`
 Ready in ${Math.round((Date.now() - started) / 1000)} s.
   API         ${api}
   S3 (s3rver) ${stack.s3Endpoint}  bucket ${stack.bucket}
-  Freepik     ${stack.freepik.mode === 'emulator' ? `emulator at ${stack.freepik.baseUrl} (set FREEPIK_API_KEY to use the real API)` : `the real API at ${stack.freepik.baseUrl}`}
+  Freepik     ${freepik}
   Data        ${process.env.LOCAL_DATA_DIR ?? '.local'}/ (delete it to start from scratch)
 
 Submit a content request for the seeded Acme Coffee brand as ${creator} (token valid 12 h):

@@ -20,7 +20,17 @@ const MARK = '/* svp-patch: null-socket guard */';
 const edits = [
   [
     '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)',
-    `  function nextWrite(fn) {\n    ${MARK}\n    if (!socket) {\n      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n      chunk = nextWriteTimer = null\n      error(Errors.connection('CONNECTION_CLOSED', options))\n      return false\n    }\n    const x = socket.write(chunk, fn)`,
+    [
+      '  function nextWrite(fn) {',
+      `    ${MARK}`,
+      '    if (!socket) {',
+      '      nextWriteTimer !== null && clearImmediate(nextWriteTimer)',
+      '      chunk = nextWriteTimer = null',
+      "      error(Errors.connection('CONNECTION_CLOSED', options))",
+      '      return false',
+      '    }',
+      '    const x = socket.write(chunk, fn)',
+    ].join('\n'),
   ],
   // The per-connection array-type lookup runs detached: a connection killed during it left an
   // unhandled rejection (a crash on Node >= 15). Its failure now fails the waiting query instead.

@@ -89,8 +89,10 @@ export async function checkIntegrity(sql: postgres.Sql): Promise<string[]> {
       CROSS JOIN LATERAL regexp_match(pg_get_expr(pc.relpartbound, pc.oid), $re$FROM \\('([^']+)'\\) TO \\('([^']+)'\\)$re$) AS b),
     months AS (SELECT date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS cur)
     SELECT p.relname AS parent, p.partdefid <> 0 AS has_default,
-      EXISTS (SELECT 1 FROM bounds b, months m WHERE b.parent = p.partrelid AND b.lo <= m.cur AND b.hi >= m.cur + interval '1 month') AS has_current,
-      EXISTS (SELECT 1 FROM bounds b, months m WHERE b.parent = p.partrelid AND b.lo <= m.cur + interval '1 month' AND b.hi >= m.cur + interval '2 months') AS has_next
+      EXISTS (SELECT 1 FROM bounds b, months m WHERE b.parent = p.partrelid
+        AND b.lo <= m.cur AND b.hi >= m.cur + interval '1 month') AS has_current,
+      EXISTS (SELECT 1 FROM bounds b, months m WHERE b.parent = p.partrelid
+        AND b.lo <= m.cur + interval '1 month' AND b.hi >= m.cur + interval '2 months') AS has_next
     FROM parents p ORDER BY p.relname`;
   for (const p of parts) {
     if (!p.has_default) problems.push(`${p.parent}: no DEFAULT partition`);

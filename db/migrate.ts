@@ -76,6 +76,17 @@ export function appUrlFrom(ownerUrl: string, password: string): string {
   return u.toString();
 }
 
+/** `url` with its password masked, for messages (postgres://user:***@host/db). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}
+
 /**
  * A digest of the committed migrations (journal + SQL). The deploy-time custom resource passes it
  * as a property so CloudFormation sends an Update (and migrations run) exactly when they change.

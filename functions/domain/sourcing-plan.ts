@@ -11,7 +11,7 @@
  */
 import { coverScale } from './compliance/image-checks.js';
 import { PLATFORM_PRESETS, type PlatformName } from './platforms.js';
-import type { Aspect } from './sourcing.js';
+import type { Aspect, StockCandidate } from './sourcing.js';
 
 export interface Dimensions {
   width: number;
@@ -251,16 +251,8 @@ export function planAiGenerations(groups: readonly AspectGroup[], o: AiPlanOptio
 export type PreviewVerdict = 'ok' | 'warning' | 'error' | 'unknown';
 const VERDICT_RANK: Record<PreviewVerdict, number> = { ok: 0, warning: 1, unknown: 1, error: 2 };
 
-/** A search hit as ranking sees it. */
-export interface StockHit {
-  id: number | string;
-  imageType?: string;
-  orientation?: string;
-  licenseTypes: string[];
-  /** Preview size from the search (`image.source.size`): its ratio is the original's. */
-  width?: number;
-  height?: number;
-}
+/** A search hit as ranking sees it: the same fields the single-layout choice reads. */
+export type StockHit = StockCandidate;
 
 const ORIENTATION_RATIO: Record<string, number> = { horizontal: 1.5, vertical: 2 / 3, square: 1, panoramic: 3 };
 

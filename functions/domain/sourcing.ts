@@ -56,7 +56,7 @@ export interface StockCandidate {
   imageType?: string;
   orientation?: string;
   licenseTypes: string[];
-  /** From `image.source.size` ("740x640"), when present. */
+  /** Preview size from the search (`image.source.size`, "740x640"), when present: its ratio is the original's. */
   width?: number;
   height?: number;
 }

@@ -108,7 +108,9 @@ export async function startMetaEmulator(
         code: 100,
         subcode: 33,
         type: 'GraphMethodException',
-        message: `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+        message:
+          `Unsupported get request. Object with ID '${id}' does not exist, ` +
+          'cannot be loaded due to missing permissions, or does not support this operation.',
       });
     }
 

@@ -13,13 +13,17 @@ export function renderSignInPage(opts: {
   const items = opts.users
     .map(
       (u) =>
-        `<li><form method="post" action="/dev/sign-in"><input type="hidden" name="email" value="${esc(u.email)}"><button type="submit" data-email="${esc(u.email)}"><strong>${esc(u.name)}</strong> &lt;${esc(u.email)}&gt;<br><small>${esc(u.orgs.join(', ') || 'no organization')}</small></button></form></li>`,
+        '<li><form method="post" action="/dev/sign-in">' +
+        `<input type="hidden" name="email" value="${esc(u.email)}"><button type="submit" data-email="${esc(u.email)}">` +
+        `<strong>${esc(u.name)}</strong> &lt;${esc(u.email)}&gt;<br><small>${esc(u.orgs.join(', ') || 'no organization')}</small>` +
+        '</button></form></li>',
     )
     .join('');
   const body = `<header><strong>Local sign-in</strong><span>development only</span></header><main>
 <p class="note">Local stand-in for the Cognito hosted sign-in: pick a seeded user. A token from the local issuer is kept in this tab only.</p>
 <ul class="users" data-list="users">${items || '<li class="note">No seeded users found.</li>'}</ul>
-<form method="post" action="/dev/sign-in" class="filters"><label>Another email<input type="email" name="email" required></label><button type="submit">Sign in</button></form></main>`;
+<form method="post" action="/dev/sign-in" class="filters">\
+<label>Another email<input type="email" name="email" required></label><button type="submit">Sign in</button></form></main>`;
   return page('Sign in (local)', opts.nonce, body);
 }
 

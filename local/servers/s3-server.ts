@@ -26,7 +26,9 @@ export async function startLocalS3(opts: {
       // browsers PUT to presigned URLs from the review/upload pages
       configs: [
         Buffer.from(
-          `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedMethod>HEAD</AllowedMethod><AllowedHeader>*</AllowedHeader></CORSRule></CORSConfiguration>`,
+          '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>' +
+            '<AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedMethod>HEAD</AllowedMethod>' +
+            '<AllowedHeader>*</AllowedHeader></CORSRule></CORSConfiguration>',
         ),
       ],
     })),

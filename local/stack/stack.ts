@@ -20,7 +20,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import postgres from 'postgres';
 import { fileURLToPath } from 'node:url';
-import { appUrlFrom, runMigrations } from '../../db/migrate.js';
+import { appUrlFrom, redactUrl, runMigrations } from '../../db/migrate.js';
 import { seedDemo, seedLogoObjects, type SeedResult } from '../../db/seed.js';
 import { connect, prepareFromEnv, type DbHandle } from '../../functions/adapters/db/client.js';
 import { EMULATOR_API_KEY, startFreepikEmulator, type FreepikEmulator } from '../emulators/freepik/emulator.js';
@@ -317,7 +317,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       const waiting = recovery.resumed.filter((r) => r.waiting).length;
       if (recovery.resumed.length) {
         log(
-          `resumed ${recovery.resumed.length} request(s) where they stood in ${recovery.ms} ms: ${waiting} waiting for a decision, ${recovery.resumed.length - waiting} working`,
+          `resumed ${recovery.resumed.length} request(s) where they stood in ${recovery.ms} ms: ` +
+            `${waiting} waiting for a decision, ${recovery.resumed.length - waiting} working`,
         );
       }
       for (const r of recovery.resumed.filter((x) => !x.waiting))
@@ -418,15 +419,4 @@ function positiveInt(v: string | undefined, name: string): number | undefined {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of at least 1 (got "${v}")`);
   return n;
-}
-
-/** postgres://user:***@host/db */
-export function redactUrl(u: string): string {
-  try {
-    const url = new URL(u);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
 }

@@ -206,7 +206,8 @@ class PgCheckpointStore implements CheckpointStore {
       await tx`
         INSERT INTO ${tx(SCHEMA)}.execution_checkpoints
           (execution_name, execution_input, started_at, state, state_input, wait_token, wait_issued_at, wait_timeout_ms, interruptions, updated_at)
-        SELECT execution_name, execution_input, started_at, state, coalesce(state_input, 'null'::jsonb), wait_token, wait_issued_at, wait_timeout_ms, interruptions, now()
+        SELECT execution_name, execution_input, started_at, state, coalesce(state_input, 'null'::jsonb),
+          wait_token, wait_issued_at, wait_timeout_ms, interruptions, now()
         FROM jsonb_to_recordset(${tx.json(upserts as never)}::jsonb) AS x(
           execution_name text, execution_input jsonb, started_at timestamptz, state text, state_input jsonb,
           wait_token text, wait_issued_at timestamptz, wait_timeout_ms bigint, interruptions integer)

@@ -9,6 +9,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack/stack.js';
+import { sampleContentRequest } from '../../local/stack/sample-request.js';
 import { PLATFORM_PRESETS, type PlatformName } from '../../functions/domain/platforms.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
@@ -49,17 +50,12 @@ test('a brief submitted through the API reaches the approval wait with every var
   const acme = stack.seed.orgs.find((o) => o.slug === 'acme-coffee')!;
   const token = await stack.mintToken('creator@acme.test');
   const platforms: PlatformName[] = ['instagram_square', 'instagram_story', 'facebook', 'linkedin'];
-  const created = await api('POST', `/v1/orgs/${acme.id}/content-requests`, token, {
-    brandId: acme.brandId,
-    brief: {
-      headline: 'Slow mornings, fresh roasts',
-      body: 'Our new single origin is in. Offer valid at participating stores only.',
-      callToAction: 'Visit us today',
-      hashtags: ['#AcmeCoffee'],
-    },
-    image: { source: 'stock', query: 'latte art' },
-    platforms,
-  });
+  const created = await api(
+    'POST',
+    `/v1/orgs/${acme.id}/content-requests`,
+    token,
+    sampleContentRequest(acme.brandId, platforms),
+  );
   expect(created.status).toBe(202);
   const id = created.body.id as string;
 

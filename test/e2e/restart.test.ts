@@ -127,7 +127,7 @@ async function snapshot(id: string) {
   return { request, timeline, approvals, links, mails, downloads };
 }
 
-test('three restarts: a request waiting at step 2 of 2 stays there untouched and its link completes it; one caught mid-render finishes once; a failed one stays failed', {
+test('three restarts: one waiting at step 2 of 2 stays there and its link completes it; one mid-render finishes once; a failed one stays failed', {
   timeout: 420_000,
 }, async () => {
   stack = await start();

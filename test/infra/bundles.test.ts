@@ -217,7 +217,11 @@ describe('Lambda bundles', () => {
         timeEpoch: Date.now(),
       },
     };
-    const script = `const m = await import(${JSON.stringify(file)}); const out = await m.handler(${JSON.stringify(event)}, { awsRequestId: 'r-1', functionName: 'system', callbackWaitsForEmptyEventLoop: false, getRemainingTimeInMillis: () => 10000 }); console.log(JSON.stringify(out)); process.exit(0);`;
+    const context =
+      "{ awsRequestId: 'r-1', functionName: 'system', callbackWaitsForEmptyEventLoop: false, getRemainingTimeInMillis: () => 10000 }";
+    const script =
+      `const m = await import(${JSON.stringify(file)}); const out = await m.handler(${JSON.stringify(event)}, ${context}); ` +
+      'console.log(JSON.stringify(out)); process.exit(0);';
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
       env: { ...process.env, NODE_OPTIONS: '', APP_MODE: 'aws', AWS_REGION: 'us-east-1' },
       timeout: 60_000,

@@ -343,8 +343,9 @@ describe('environment contract (prod templates)', () => {
             else if (o.result.statusCode >= 500)
               problem = `answered ${o.result.statusCode}: ${String(o.result.body).slice(0, 300)}`;
           }
+          const debug = process.env.CONTRACT_DEBUG ? ` ${JSON.stringify(o.result ?? o.error).slice(0, 300)}` : '';
           summary.push(
-            `${fn.entry}: ${o.ok ? (o.result?.statusCode ?? 'ok') : o.error?.name} [${o.calls.join(', ')}]${process.env.CONTRACT_DEBUG ? ` ${JSON.stringify(o.result ?? o.error).slice(0, 300)}` : ''}`,
+            `${fn.entry}: ${o.ok ? (o.result?.statusCode ?? 'ok') : o.error?.name} [${o.calls.join(', ')}]${debug}`,
           );
           if (problem) problems.push(`${fn.entry} (${fn.path}): ${problem}`);
         }

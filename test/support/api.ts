@@ -5,6 +5,7 @@
  *   const api = await startTestApi();                       // in beforeAll
  *   const { org, owner } = await api.org();                 // org + owner user (direct SQL, fast)
  *   const viewer = await api.member(org.id, 'v@x.test', 'viewer');
+ *   const { orgId, owner, members, outsider } = await api.team(['creator', 'viewer']);
  *   const r = await api.call('GET', `/v1/orgs/${org.id}/brands`, { token: viewer.token });
  *   expect(r.status).toBe(200); r.body.items ...
  *   await api.close();                                      // in afterAll
@@ -106,8 +107,20 @@ export interface TestApi {
   }): Promise<{ org: TestOrg; owner: TestUser }>;
   /** Adds a user with `role` to the organization. */
   member(orgId: string, email: string | undefined, role: OrgRole): Promise<TestUser>;
+  /**
+   * A new organization with its owner and a new member per role in `roles`, plus `outsider`: the
+   * owner of another organization (a valid token, no place in this one).
+   */
+  team<R extends OrgRole>(roles: readonly R[]): Promise<Team<R>>;
   call(method: string, path: string, opts?: CallOptions): Promise<ApiResponse>;
   close(): Promise<void>;
+}
+
+export interface Team<R extends OrgRole> {
+  orgId: string;
+  owner: TestUser;
+  members: Record<R, TestUser>;
+  outsider: TestUser;
 }
 
 export interface StartTestApiOptions {
@@ -152,6 +165,15 @@ export async function startTestApi(opts: StartTestApiOptions = {}): Promise<Test
       on conflict (organization_id, user_id) do update set role = excluded.role, status = 'active'`;
     return u;
   };
+  const org: TestApi['org'] = async (o = {}) => {
+    const id = randomUUID();
+    const name = o.name ?? `Org ${id.slice(0, 8)}`;
+    const slug = `org-${id.slice(0, 12)}`;
+    await db.owner`insert into organizations (id, name, slug, api_rate_limit_per_minute)
+      values (${id}, ${name}, ${slug}, ${o.apiRateLimitPerMinute ?? 100_000})`;
+    const owner = await member(id, o.ownerEmail, 'owner');
+    return { org: { id, name, slug }, owner };
+  };
 
   return {
     url: server.url,
@@ -166,13 +188,12 @@ export async function startTestApi(opts: StartTestApiOptions = {}): Promise<Test
     token,
     user,
     member,
-    async org(o = {}) {
-      const id = randomUUID();
-      const name = o.name ?? `Org ${id.slice(0, 8)}`;
-      const slug = `org-${id.slice(0, 12)}`;
-      await db.owner`insert into organizations (id, name, slug, api_rate_limit_per_minute) values (${id}, ${name}, ${slug}, ${o.apiRateLimitPerMinute ?? 100_000})`;
-      const owner = await member(id, o.ownerEmail, 'owner');
-      return { org: { id, name, slug }, owner };
+    org,
+    async team(roles) {
+      const { org: o, owner } = await org();
+      const members = {} as Record<(typeof roles)[number], TestUser>;
+      for (const role of roles) members[role] = await member(o.id, undefined, role);
+      return { orgId: o.id, owner, members, outsider: (await org()).owner };
     },
     async call(method, p, c = {}) {
       const headers: Record<string, string> = { ...c.headers };

@@ -67,7 +67,9 @@ export function createJobLedger(sql: postgres.Sql): JobLedger {
       return { claimed: true, jobId: row.id, attempts: retaken[0].attempts, decision };
     },
     async succeed(jobId, result) {
-      await sql`UPDATE background_jobs SET status = 'succeeded', finished_at = now(), result = ${JSON.stringify(toJson(result))}::jsonb, error = NULL WHERE id = ${jobId}`;
+      await sql`UPDATE background_jobs
+        SET status = 'succeeded', finished_at = now(), result = ${JSON.stringify(toJson(result))}::jsonb, error = NULL
+        WHERE id = ${jobId}`;
     },
     async fail(jobId, error) {
       await sql`UPDATE background_jobs SET status = 'failed', finished_at = now(), error = ${error.slice(0, 4000)} WHERE id = ${jobId}`;

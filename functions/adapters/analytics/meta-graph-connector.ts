@@ -223,10 +223,10 @@ function graphClient(opts: MetaGraphOptions) {
   return { getJson, objectUrl, insights };
 }
 
-function lifetimeValue(i: GraphInsight): number | undefined {
+/** The last value of a lifetime insight (its running total); checked where it becomes a point. */
+function lifetimeValue(i: GraphInsight): unknown {
   const values = i.values ?? [];
-  const v = values[values.length - 1]?.value;
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : undefined;
+  return values[values.length - 1]?.value;
 }
 
 /** Runs `one` per post; per-post failures skip the post, connection failures stop with what we have. */
@@ -263,68 +263,61 @@ const recordedNow = (opts: MetaGraphOptions) => {
   return new Date(Math.floor(d.getTime() / 1000) * 1000);
 };
 
-export function createInstagramConnector(opts: MetaGraphOptions): MetricsConnector {
+type GraphClient = ReturnType<typeof graphClient>;
+
+/** Where a post's points go: counts only (finite, not negative, whole), for metrics we map. */
+type PointSink = (metric: MetricName | undefined, value: unknown) => void;
+
+/** A lifetime-valued Meta connector; `collectPost` reads one post and hands what it finds to `push`. */
+function metaConnector(
+  platform: 'instagram' | 'facebook',
+  opts: MetaGraphOptions,
+  collectPost: (client: GraphClient, post: PublishedPostRef, token: string, push: PointSink) => Promise<void>,
+): MetricsConnector {
   const client = graphClient(opts);
-  const map = opts.instagramMetrics ?? DEFAULT_INSTAGRAM_METRICS;
   return {
-    platform: 'instagram',
+    platform,
     valueKind: 'lifetime',
     async collect(conn: SocialConnection, posts: PublishedPostRef[]) {
       const at = recordedNow(opts);
-      return collectPosts('instagram', posts, async (post) => {
-        const data = await client.insights(post.externalPostId, Object.keys(map), conn.accessToken);
+      return collectPosts(platform, posts, async (post) => {
         const points: MetricPoint[] = [];
-        for (const i of data) {
-          const metric = map[i.name];
-          const value = lifetimeValue(i);
-          if (metric && value !== undefined)
-            points.push({ variantId: post.variantId, platform: 'instagram', metric, value, recordedAt: at });
-        }
+        await collectPost(client, post, conn.accessToken, (metric, value) => {
+          if (metric && typeof value === 'number' && Number.isFinite(value) && value >= 0)
+            points.push({ variantId: post.variantId, platform, metric, value: Math.floor(value), recordedAt: at });
+        });
         return points;
       });
     },
   };
 }
 
+export function createInstagramConnector(opts: MetaGraphOptions): MetricsConnector {
+  const map = opts.instagramMetrics ?? DEFAULT_INSTAGRAM_METRICS;
+  return metaConnector('instagram', opts, async (client, post, token, push) => {
+    for (const i of await client.insights(post.externalPostId, Object.keys(map), token))
+      push(map[i.name], lifetimeValue(i));
+  });
+}
+
 export function createFacebookConnector(opts: MetaGraphOptions): MetricsConnector {
-  const client = graphClient(opts);
   const map = opts.facebookInsightMetrics ?? DEFAULT_FACEBOOK_INSIGHT_METRICS;
-  return {
-    platform: 'facebook',
-    valueKind: 'lifetime',
-    async collect(conn: SocialConnection, posts: PublishedPostRef[]) {
-      const at = recordedNow(opts);
-      return collectPosts('facebook', posts, async (post) => {
-        const points: MetricPoint[] = [];
-        const push = (metric: MetricName, value: unknown) => {
-          if (typeof value === 'number' && Number.isFinite(value) && value >= 0)
-            points.push({
-              variantId: post.variantId,
-              platform: 'facebook',
-              metric,
-              value: Math.floor(value),
-              recordedAt: at,
-            });
-        };
-        for (const i of await client.insights(post.externalPostId, Object.keys(map), conn.accessToken)) {
-          if (map[i.name]) push(map[i.name], lifetimeValue(i));
-        }
-        const obj = await client.getJson(
-          client.objectUrl(
-            post.externalPostId,
-            undefined,
-            { fields: 'shares,comments.limit(0).summary(true),reactions.limit(0).summary(true)' },
-            conn.accessToken,
-          ),
-        );
-        push('likes', (obj.reactions as { summary?: { total_count?: unknown } } | undefined)?.summary?.total_count);
-        push('comments', (obj.comments as { summary?: { total_count?: unknown } } | undefined)?.summary?.total_count);
-        // A post nobody shared has no `shares` field at all.
-        push('shares', (obj.shares as { count?: unknown } | undefined)?.count ?? 0);
-        return points;
-      });
-    },
-  };
+  return metaConnector('facebook', opts, async (client, post, token, push) => {
+    for (const i of await client.insights(post.externalPostId, Object.keys(map), token))
+      push(map[i.name], lifetimeValue(i));
+    const obj = await client.getJson(
+      client.objectUrl(
+        post.externalPostId,
+        undefined,
+        { fields: 'shares,comments.limit(0).summary(true),reactions.limit(0).summary(true)' },
+        token,
+      ),
+    );
+    push('likes', (obj.reactions as { summary?: { total_count?: unknown } } | undefined)?.summary?.total_count);
+    push('comments', (obj.comments as { summary?: { total_count?: unknown } } | undefined)?.summary?.total_count);
+    // A post nobody shared has no `shares` field at all.
+    push('shares', (obj.shares as { count?: unknown } | undefined)?.count ?? 0);
+  });
 }
 
 /** Both Meta connectors from env (META_GRAPH_BASE_URL). */

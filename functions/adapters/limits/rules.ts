@@ -22,7 +22,8 @@ export function quotaVerdict(s: QuotaState, estimate: SpendEstimate): void {
     if (s.usedCredits >= s.creditQuota - EPS || s.usedCredits + estimate.credits > s.creditQuota + EPS) {
       throw new AppError(
         'quota_exceeded',
-        `Monthly image credit quota reached: ${fmt(s.usedCredits)} of ${fmt(s.creditQuota)} credits used this month${estimate.credits ? `, this image needs ${fmt(estimate.credits)}` : ''}`,
+        `Monthly image credit quota reached: ${fmt(s.usedCredits)} of ${fmt(s.creditQuota)} credits used this month` +
+          (estimate.credits ? `, this image needs ${fmt(estimate.credits)}` : ''),
         {
           detail: { limit: 'credits', used: s.usedCredits, quota: s.creditQuota, needed: estimate.credits },
         },
@@ -33,7 +34,8 @@ export function quotaVerdict(s: QuotaState, estimate: SpendEstimate): void {
     if (s.usedUsd >= s.budgetUsd - EPS || s.usedUsd + estimate.costUsd > s.budgetUsd + EPS) {
       throw new AppError(
         'quota_exceeded',
-        `Monthly image budget reached: $${s.usedUsd.toFixed(2)} of $${s.budgetUsd.toFixed(2)} spent this month${estimate.costUsd ? `, this image costs $${estimate.costUsd.toFixed(4)}` : ''}`,
+        `Monthly image budget reached: $${s.usedUsd.toFixed(2)} of $${s.budgetUsd.toFixed(2)} spent this month` +
+          (estimate.costUsd ? `, this image costs $${estimate.costUsd.toFixed(4)}` : ''),
         {
           detail: { limit: 'budget_usd', used: s.usedUsd, quota: s.budgetUsd, needed: estimate.costUsd },
         },

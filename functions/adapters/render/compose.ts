@@ -34,10 +34,15 @@ export function rasterizeOverlay(
 
 async function rasterize(o: PlannedOverlay, W: number, H: number): Promise<{ layer: RgbaLayer; strip: boolean }> {
   const vertical = o.opaqueEdge === 'top' || o.opaqueEdge === 'bottom';
+  const stop = (offset: string, opacity: string | number) =>
+    `<stop offset="${offset}" stop-color="${o.color}" stop-opacity="${opacity}"/>`;
   const stops =
     o.kind === 'band'
-      ? `<stop offset="0" stop-color="${o.color}" stop-opacity="${o.opacity}"/><stop offset="1" stop-color="${o.color}" stop-opacity="${o.opacity}"/>`
-      : `<stop offset="0" stop-color="${o.color}" stop-opacity="0"/><stop offset="${(o.ramp * 0.6).toFixed(4)}" stop-color="${o.color}" stop-opacity="${(o.opacity * 0.55).toFixed(4)}"/><stop offset="${o.ramp.toFixed(4)}" stop-color="${o.color}" stop-opacity="${o.opacity}"/><stop offset="1" stop-color="${o.color}" stop-opacity="${o.opacity}"/>`;
+      ? stop('0', o.opacity) + stop('1', o.opacity)
+      : stop('0', '0') +
+        stop((o.ramp * 0.6).toFixed(4), (o.opacity * 0.55).toFixed(4)) +
+        stop(o.ramp.toFixed(4), o.opacity) +
+        stop('1', o.opacity);
   // The gradient runs from the transparent side (offset 0) to the opaque edge (offset 1).
   const [x1, y1, x2, y2] = { bottom: [0, 0, 0, 1], top: [0, 1, 0, 0], right: [0, 0, 1, 0], left: [1, 0, 0, 0] }[
     o.opaqueEdge
@@ -48,16 +53,22 @@ async function rasterize(o: PlannedOverlay, W: number, H: number): Promise<{ lay
   if (strip) {
     const [sw, sh] = vertical ? [1, H] : [W, 1];
     const [rx, ry, rw, rh] = vertical ? [0, o.box.y, 1, o.box.h] : [o.box.x, 0, o.box.w, 1];
-    svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${sw}" height="${sh}"><defs>${grad}</defs><rect x="${rx}" y="${ry}" width="${rw}" height="${rh}" fill="url(#g)"/></svg>`;
+    svg =
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${sw}" height="${sh}"><defs>${grad}</defs>` +
+      `<rect x="${rx}" y="${ry}" width="${rw}" height="${rh}" fill="url(#g)"/></svg>`;
   } else {
-    svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${o.box.w}" height="${o.box.h}"><defs>${grad}</defs><rect width="${o.box.w}" height="${o.box.h}" fill="url(#g)"/></svg>`;
+    svg =
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${o.box.w}" height="${o.box.h}"><defs>${grad}</defs>` +
+      `<rect width="${o.box.w}" height="${o.box.h}" fill="url(#g)"/></svg>`;
   }
   const { data, info } = await sharp(Buffer.from(svg)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   return { layer: { data, width: info.width, height: info.height }, strip };
 }
 
 export async function rasterizePlate(p: PlannedPlate): Promise<RgbaLayer> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${p.box.w}" height="${p.box.h}"><rect width="${p.box.w}" height="${p.box.h}" rx="${p.radius}" fill="${p.color}" fill-opacity="${p.opacity}"/></svg>`;
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${p.box.w}" height="${p.box.h}">` +
+    `<rect width="${p.box.w}" height="${p.box.h}" rx="${p.radius}" fill="${p.color}" fill-opacity="${p.opacity}"/></svg>`;
   const { data, info } = await sharp(Buffer.from(svg)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }

@@ -74,7 +74,10 @@ export async function composeLegible(
       kind: 'overlay_opacity',
       from: overlay!.opacity,
       to: to.opacity,
-      reason: `The ${list(backed.map((t) => SLOT_LABEL[t.slot]))} read${backed.length > 1 ? '' : 's'} at ${ratioText(to.before)} on the ${overlay!.kind}; its opacity went from ${pct(overlay!.opacity)} to ${pct(to.opacity)} (brand maximum ${pct(rules.maxOverlayOpacity)}) for ${min}:1.`,
+      reason:
+        `The ${list(backed.map((t) => SLOT_LABEL[t.slot]))} read${backed.length > 1 ? '' : 's'} at ${ratioText(to.before)} ` +
+        `on the ${overlay!.kind}; its opacity went from ${pct(overlay!.opacity)} to ${pct(to.opacity)} ` +
+        `(brand maximum ${pct(rules.maxOverlayOpacity)}) for ${min}:1.`,
       contrast: { before: r2(to.before), after: r2(to.after), min },
     });
     overlay = { ...overlay!, opacity: to.opacity };
@@ -107,7 +110,9 @@ export async function composeLegible(
       slot: t.slot,
       from: t.color,
       to: best.hex,
-      reason: `The ${SLOT_LABEL[t.slot]} in ${colorLabel(brand, t.color)} read at ${ratioText(before)} here; ${colorLabel(brand, best.hex)} reads at ${ratioText(best.ratio)} (needs ${min}:1).`,
+      reason:
+        `The ${SLOT_LABEL[t.slot]} in ${colorLabel(brand, t.color)} read at ${ratioText(before)} here; ` +
+        `${colorLabel(brand, best.hex)} reads at ${ratioText(best.ratio)} (needs ${min}:1).`,
       contrast: { before: r2(before), after: r2(best.ratio), min },
     });
     t.color = best.hex;
@@ -150,7 +155,11 @@ export async function composeLegible(
         slot: t.slot,
         from: null,
         to: chosen.plate.box,
-        reason: `The ${SLOT_LABEL[t.slot]} read at ${ratioText(before)} over the photo; a plate in ${colorLabel(brand, chosen.plate.color)} at ${pct(chosen.plate.opacity)} behind it${switched ? `, with the text in ${colorLabel(brand, chosen.text)},` : ''} reads at ${ratioText(chosen.after)} (needs ${min}:1).`,
+        reason:
+          `The ${SLOT_LABEL[t.slot]} read at ${ratioText(before)} over the photo; ` +
+          `a plate in ${colorLabel(brand, chosen.plate.color)} at ${pct(chosen.plate.opacity)} behind it` +
+          (switched ? `, with the text in ${colorLabel(brand, chosen.text)},` : '') +
+          ` reads at ${ratioText(chosen.after)} (needs ${min}:1).`,
         contrast: { before: r2(before), after: r2(chosen.after), min },
       });
       if (switched) {

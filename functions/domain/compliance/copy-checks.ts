@@ -147,10 +147,13 @@ export function checkShownOnImage(brief: Brief, template: TemplateLayers, rules?
     const text = brief[field]?.trim();
     if (shown || !text) continue;
     const carriesDisclaimer = !!disclaimer && norm(text).includes(norm(disclaimer).replace(/[.!]+$/, ''));
+    const quoted = text.length > 60 ? `${[...text].slice(0, 57).join('').trimEnd()}…` : text;
     findings.push({
       check: 'copy_length',
       severity: 'info',
-      message: `The template shows no ${FIELD_LABEL[field]} on the image, so "${text.length > 60 ? `${[...text].slice(0, 57).join('').trimEnd()}…` : text}" appears in the post text only${carriesDisclaimer ? ', and with it the required disclaimer' : ''}.`,
+      message:
+        `The template shows no ${FIELD_LABEL[field]} on the image, so "${quoted}" appears in the post text only` +
+        `${carriesDisclaimer ? ', and with it the required disclaimer' : ''}.`,
       fixHint: `Pick a template with a ${FIELD_LABEL[field]} area if ${carriesDisclaimer ? 'the disclaimer' : 'it'} must be on the image.`,
       details: { field, shownOnImage: false, ...(carriesDisclaimer ? { carriesDisclaimer: true } : {}) },
     });
@@ -187,7 +190,9 @@ export function checkCopyLength(
     findings.push({
       check: 'copy_length',
       severity: 'warning',
-      message: `The ${FIELD_LABEL[field]} has ${len} characters; on ${over.map((p) => p.label).join(', ')} it reads best under ${tightest} and may be shrunk or cut.`,
+      message:
+        `The ${FIELD_LABEL[field]} has ${len} characters; on ${over.map((p) => p.label).join(', ')} ` +
+        `it reads best under ${tightest} and may be shrunk or cut.`,
       fixHint: `Shorten the ${FIELD_LABEL[field]} to ${tightest} characters or fewer.`,
       details: { field, length: len, limits: Object.fromEntries(over.map((p) => [p.name, limit(p)])) },
     });
@@ -199,7 +204,9 @@ export function checkCopyLength(
     findings.push({
       check: 'copy_length',
       severity: 'error',
-      message: `The post text (body, call to action and hashtags) has ${caption} characters; ${overCaption.map((p) => `${p.label} allows ${p.copy.caption}`).join(', ')}.`,
+      message:
+        `The post text (body, call to action and hashtags) has ${caption} characters; ` +
+        `${overCaption.map((p) => `${p.label} allows ${p.copy.caption}`).join(', ')}.`,
       fixHint: `Cut the post text to ${tightest} characters or fewer (hashtags count too).`,
       details: {
         field: 'caption',

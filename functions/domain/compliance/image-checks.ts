@@ -187,7 +187,9 @@ export function checkFonts(layout: RenderedLayout, brand: BrandKit, where?: Wher
         check: 'fonts',
         severity: 'warning',
         platform: where?.name,
-        message: `Some characters in the ${SLOT_LABEL[t.slot]} (${t.missingGlyphs.join(' ')}) are in none of the fonts the renderer ships and show as empty boxes.`,
+        message:
+          `Some characters in the ${SLOT_LABEL[t.slot]} (${t.missingGlyphs.join(' ')}) ` +
+          'are in none of the fonts the renderer ships and show as empty boxes.',
         fixHint: 'Remove these characters from on-image text (they can stay in the post text).',
         details: { slot: t.slot, missing: t.missingGlyphs },
       });
@@ -227,7 +229,9 @@ export function checkSafeZone(layout: RenderedLayout, preset: PlatformPreset): F
       severity: 'error',
       platform: preset.name,
       message: `On ${preset.label} the ${el.name} reaches ${where}, where the app's interface or cropping can hide it.`,
-      fixHint: `Move the ${el.name} inside the safe area (${preset.safeZone.top} px from the top, ${preset.safeZone.bottom} px from the bottom, ${preset.safeZone.left} px from the sides).`,
+      fixHint:
+        `Move the ${el.name} inside the safe area (${preset.safeZone.top} px from the top, ` +
+        `${preset.safeZone.bottom} px from the bottom, ${preset.safeZone.left} px from the sides).`,
       details: { element: el.name, box: el.box, safe, overlays: covered },
     });
   }
@@ -270,7 +274,9 @@ export function checkUpscale(
       check: 'resolution',
       severity: 'error',
       platform: preset.name,
-      message: `The photo (${source.width}x${source.height}) has to be enlarged ${scale.toFixed(1)}x for ${preset.label} and will look blurry (your limit is ${maxUpscale}x).`,
+      message:
+        `The photo (${source.width}x${source.height}) has to be enlarged ${scale.toFixed(1)}x for ${preset.label} ` +
+        `and will look blurry (your limit is ${maxUpscale}x).`,
       fixHint: `Use a larger image: at least ${need.width}x${need.height} px covering this format (download the 'large' or 'original' size).`,
       details: {
         scale: Math.round(scale * 100) / 100,

@@ -430,7 +430,8 @@ function planOverlay(
           to: ext.box,
           reason: contains(opaque, ink)
             ? `On ${preset.label} the ${names} would touch the edge of the ${o.kind}, so the ${o.kind} was extended to leave a margin around ${them}.`
-            : `On ${preset.label} the ${names} would sit ${o.kind === 'band' ? 'off the band' : 'on the faded part of the gradient'}, so the ${o.kind} was extended under ${them}.`,
+            : `On ${preset.label} the ${names} would sit ${o.kind === 'band' ? 'off the band' : 'on the faded part of the gradient'}, ` +
+              `so the ${o.kind} was extended under ${them}.`,
         });
         b = ext.box;
         ramp = ext.ramp;
@@ -486,7 +487,10 @@ function layoutReason(
       .join('')}.`;
   }
   if (l.grown)
-    return `The ${label} did not fit its template box on ${preset.label} even at the smallest size the template allows, so the box was grown into free space${linesNote ? ` and ${linesNote}` : ''}.`;
+    return (
+      `The ${label} did not fit its template box on ${preset.label} even at the smallest size the template allows, ` +
+      `so the box was grown into free space${linesNote ? ` and ${linesNote}` : ''}.`
+    );
   return `The ${label} did not fit on ${preset.label} in the ${slot.maxLines} lines the template allows, so it was ${linesNote}.`;
 }
 

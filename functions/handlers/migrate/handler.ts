@@ -6,11 +6,12 @@
  * the deployment loudly instead of starting new code on an unmigrated schema.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { runMigrations } from '../../../db/migrate.js';
 import { parseEnv } from '../../shared/env.js';
-import { dbSecret, ownerUrlFrom, type DbSecret } from './owner-url.js';
+import { ownerUrlFrom } from './owner-url.js';
+import { readDbSecret } from './read-db-secret.js';
 
 const migrateEnv = z.object({
   /** Owner credentials (the RDS-generated secret: username, password, host, port, dbname). */
@@ -28,20 +29,7 @@ const migrateEnv = z.object({
 const env = parseEnv(migrateEnv);
 const secrets = new SecretsManagerClient(env.AWS_REGION ? { region: env.AWS_REGION } : {});
 
-async function readSecret(arn: string): Promise<DbSecret> {
-  const out = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
-  if (!out.SecretString) throw new Error(`secret ${arn} has no SecretString`);
-  let json: unknown;
-  try {
-    json = JSON.parse(out.SecretString);
-  } catch {
-    throw new Error(`secret ${arn} is not JSON`);
-  }
-  const r = dbSecret.safeParse(json);
-  // Never include the secret's content in the error.
-  if (!r.success) throw new Error(`secret ${arn} lacks ${r.error.issues.map((i) => i.path.join('.')).join(', ')}`);
-  return r.data;
-}
+const readSecret = (arn: string) => readDbSecret(secrets, arn);
 
 export interface MigrateResponse {
   PhysicalResourceId: string;

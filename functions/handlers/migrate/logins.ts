@@ -7,11 +7,12 @@
  * come much later. Create/Update (re)apply the role and its password; Delete does nothing.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { parseEnv } from '../../shared/env.js';
 import { ensureLogin } from './ensure-login.js';
-import { dbSecret, ownerUrlFrom, type DbSecret } from './owner-url.js';
+import { ownerUrlFrom } from './owner-url.js';
+import { readDbSecret } from './read-db-secret.js';
 
 const loginsEnv = z.object({
   DB_OWNER_SECRET_ARN: z.string().min(20),
@@ -23,13 +24,7 @@ const loginsEnv = z.object({
 const env = parseEnv(loginsEnv);
 const secrets = new SecretsManagerClient(env.AWS_REGION ? { region: env.AWS_REGION } : {});
 
-async function readSecret(arn: string): Promise<DbSecret> {
-  const out = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
-  const r = dbSecret.safeParse(JSON.parse(out.SecretString ?? 'null'));
-  // Never include the secret's content in the error.
-  if (!r.success) throw new Error(`secret ${arn} lacks ${r.error.issues.map((i) => i.path.join('.')).join(', ')}`);
-  return r.data;
-}
+const readSecret = (arn: string) => readDbSecret(secrets, arn);
 
 export async function handler(
   event: CloudFormationCustomResourceEvent,

@@ -24,7 +24,8 @@ export async function seedOrg(
   const orgId = randomUUID();
   const brandId = randomUUID();
   await owner`insert into organizations (id, name, slug, api_rate_limit_per_minute, monthly_budget_usd, monthly_credit_quota)
-    values (${orgId}, ${opts.name ?? `Org ${orgId.slice(0, 6)}`}, ${`org-${orgId.slice(0, 12)}`}, 100000, ${opts.budgetUsd ?? null}, ${opts.creditQuota ?? null})`;
+    values (${orgId}, ${opts.name ?? `Org ${orgId.slice(0, 6)}`}, ${`org-${orgId.slice(0, 12)}`}, 100000, ${opts.budgetUsd ?? null},
+      ${opts.creditQuota ?? null})`;
   let userId = opts.userId;
   if (!userId) {
     const email = `seed-${orgId.slice(0, 8)}@example.test`;
@@ -34,7 +35,8 @@ export async function seedOrg(
     userId = u.id;
     await owner`insert into user_organizations (organization_id, user_id, role) values (${orgId}, ${userId}, 'owner')`;
   }
-  await owner`insert into brand_profiles (id, organization_id, name, colors, fonts) values (${brandId}, ${orgId}, ${`Brand ${orgId.slice(0, 4)}`}, '{}'::jsonb, '{}'::jsonb)`;
+  await owner`insert into brand_profiles (id, organization_id, name, colors, fonts)
+    values (${brandId}, ${orgId}, ${`Brand ${orgId.slice(0, 4)}`}, '{}'::jsonb, '{}'::jsonb)`;
   return { orgId, brandId, userId, content: [] };
 }
 
@@ -57,7 +59,8 @@ export async function seedContent(
   const createdAt = (opts.createdAt ?? new Date()).toISOString();
   const brandId = opts.brandId ?? org.brandId;
   await owner`insert into content_requests (id, organization_id, brand_id, requested_by, status, brief, image_spec, platforms, created_at)
-    values (${requestId}, ${org.orgId}, ${brandId}, ${org.userId}, 'published', ${owner.json({ headline: opts.headline ?? `Headline ${requestId.slice(0, 6)}`, body: 'b' })},
+    values (${requestId}, ${org.orgId}, ${brandId}, ${org.userId}, 'published',
+      ${owner.json({ headline: opts.headline ?? `Headline ${requestId.slice(0, 6)}`, body: 'b' })},
       '{}'::jsonb, ${platforms}, ${createdAt})`;
   await owner`insert into generated_assets (id, organization_id, request_id, brand_id, source, license, s3_key, content_type, width, height, bytes, sha256,
       compliance_score, compliance_decision, findings, created_at)
@@ -89,8 +92,10 @@ export interface UsageRow {
 
 export async function seedUsage(owner: postgres.Sql, orgId: string, rows: UsageRow[]): Promise<void> {
   for (const r of rows) {
-    await owner`insert into api_usage (organization_id, provider, endpoint, method, status_code, outcome, latency_ms, credits, cost_usd, retry_number, created_at)
-      values (${orgId}, ${r.provider}, ${r.endpoint}, 'POST', ${r.outcome === 'success' ? 200 : 503}, ${r.outcome}, ${r.latencyMs}, ${r.credits}, ${r.costUsd}, ${r.retryNumber}, ${r.createdAt.toISOString()})`;
+    await owner`insert into api_usage (organization_id, provider, endpoint, method, status_code, outcome, latency_ms, credits, cost_usd, retry_number,
+      created_at)
+      values (${orgId}, ${r.provider}, ${r.endpoint}, 'POST', ${r.outcome === 'success' ? 200 : 503}, ${r.outcome}, ${r.latencyMs}, ${r.credits},
+        ${r.costUsd}, ${r.retryNumber}, ${r.createdAt.toISOString()})`;
   }
 }
 

@@ -176,11 +176,13 @@ describe('the collect-metrics job', () => {
     cipher = new FieldCipher(new LocalKeyProvider(randomBytes(32)));
     const [row] = await t.owner<
       { id: string }[]
-    >`insert into social_connections (organization_id, platform, account_id, access_token_enc) values (${org.orgId}, 'instagram', '1784', 'pending') returning id`;
+    >`insert into social_connections (organization_id, platform, account_id, access_token_enc) values (${org.orgId}, 'instagram', '1784', 'pending')
+      returning id`;
     connectionId = row.id;
     const enc = await cipher.encrypt('tok-good', tokenFieldContext({ orgId: org.orgId, id: connectionId }));
     await t.owner`update social_connections set access_token_enc = ${enc} where id = ${connectionId}`;
-    await t.owner`insert into published_posts (organization_id, variant_id, platform, external_post_id, connection_id) values (${org.orgId}, ${c.variants[0].id}, 'instagram', '17890001', ${connectionId})`;
+    await t.owner`insert into published_posts (organization_id, variant_id, platform, external_post_id, connection_id)
+      values (${org.orgId}, ${c.variants[0].id}, 'instagram', '17890001', ${connectionId})`;
   });
   afterAll(async () => {
     await t?.drop();

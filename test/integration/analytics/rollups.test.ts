@@ -77,7 +77,8 @@ describe('content rollups', () => {
       [v2.id, at(15), 300, 0],
     ]);
     const daily =
-      await t.owner`select sum(impressions)::int as imp, sum(clicks)::int as clicks from content_analytics_daily where organization_id = ${a.orgId} and day = ${dayKey(yesterday)}`;
+      await t.owner`select sum(impressions)::int as imp, sum(clicks)::int as clicks from content_analytics_daily where organization_id = ${a.orgId}
+        and day = ${dayKey(yesterday)}`;
     expect(daily[0]).toEqual({ imp: 1800, clicks: 7 });
 
     // The tenant view over the materialized view shows A's numbers to A only.
@@ -156,7 +157,8 @@ describe('usage rollup', () => {
         sum(credits)::text as credits, sum(cost_usd)::text as cost
       from api_usage group by 1, 2, 3, 4 order by 1, 2, 3, 4`;
     const sums = await t.owner`
-      select organization_id, day::text as day, provider, endpoint, calls, failures, retries, credits::numeric(14,4)::text as credits, cost_usd::numeric(14,6)::text as cost
+      select organization_id, day::text as day, provider, endpoint, calls, failures, retries, credits::numeric(14,4)::text as credits,
+        cost_usd::numeric(14,6)::text as cost
       from daily_usage_summaries order by 1, 2, 3, 4`;
     const norm = (rows: typeof raw) =>
       rows.map((x) => ({ ...x, credits: Number(x.credits).toFixed(4), cost: Number(x.cost).toFixed(6) }));
@@ -189,7 +191,8 @@ describe('brand compliance rollup', () => {
     const r = await job('rollup-brand-compliance');
     expect(r.status).toBe('succeeded');
     const [row] =
-      await t.owner`select requests, passed, review, rejected, avg_score::float8 as avg, top_findings from brand_compliance_analytics where organization_id = ${a.orgId}`;
+      await t.owner`select requests, passed, review, rejected, avg_score::float8 as avg, top_findings from brand_compliance_analytics
+        where organization_id = ${a.orgId}`;
     expect(row).toMatchObject({ requests: 2, passed: 1, review: 1, rejected: 0, avg: 81.5 });
     expect(row.top_findings).toEqual([
       { check: 'logo_clearspace', count: 2 },
@@ -258,7 +261,8 @@ describe('cross-tenant functions when the definer is not a superuser (as in RDS/
     // Here the migration role is a superuser, which RLS never applies to. Re-own the usage rollup
     // by a plain role and give that role the same policy the migration gives the owner role.
     await t.owner.unsafe(`
-      DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'svp_definer_sim') THEN CREATE ROLE svp_definer_sim NOLOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$;
+      DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'svp_definer_sim')
+        THEN CREATE ROLE svp_definer_sim NOLOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$;
       GRANT USAGE ON SCHEMA app TO svp_definer_sim;
       GRANT SELECT, INSERT, UPDATE, DELETE ON api_usage, daily_usage_summaries TO svp_definer_sim;
       ALTER FUNCTION app.rollup_daily_usage(date, date) OWNER TO svp_definer_sim;

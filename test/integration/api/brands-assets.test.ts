@@ -13,13 +13,12 @@ let outsider: TestUser;
 
 beforeAll(async () => {
   api = await startTestApi();
-  const o = await api.org();
-  orgId = o.org.id;
-  owner = o.owner;
-  manager = await api.member(orgId, undefined, 'brand_manager');
-  creator = await api.member(orgId, undefined, 'creator');
-  viewer = await api.member(orgId, undefined, 'viewer');
-  outsider = (await api.org()).owner;
+  ({
+    orgId,
+    owner,
+    outsider,
+    members: { brand_manager: manager, creator, viewer },
+  } = await api.team(['brand_manager', 'creator', 'viewer']));
 });
 afterAll(async () => {
   await api?.close();

@@ -28,13 +28,12 @@ const path = () => `/v1/orgs/${orgId}/content-requests`;
 
 beforeAll(async () => {
   api = await startTestApi();
-  const o = await api.org();
-  orgId = o.org.id;
-  owner = o.owner;
-  creator = await api.member(orgId, undefined, 'creator');
-  viewer = await api.member(orgId, undefined, 'viewer');
-  approver = await api.member(orgId, undefined, 'approver');
-  outsider = (await api.org()).owner;
+  ({
+    orgId,
+    owner,
+    outsider,
+    members: { creator, viewer, approver },
+  } = await api.team(['creator', 'viewer', 'approver']));
   brandId = (await api.call('POST', `/v1/orgs/${orgId}/brands`, { token: owner.token, body: brandBody('CR') })).body.id;
   templateId = (
     await api.call('POST', `/v1/orgs/${orgId}/templates`, {
@@ -284,8 +283,10 @@ describe('detail, cancel, retry', () => {
     const r = (await api.call('POST', path(), { token: creator.token, body: body() })).body;
     // Arrange what the pipeline would have written.
     const [ga] = await api.db
-      .owner`insert into generated_assets (organization_id, request_id, brand_id, source, license, s3_key, content_type, width, height, bytes, sha256, compliance_score, compliance_decision)
-      values (${orgId}, ${r.id}, ${brandId}, 'stock', ${api.db.owner.json({ type: 'freemium', attributionRequired: true })}, ${`orgs/${orgId}/requests/${r.id}/master.jpg`}, 'image/jpeg', 2000, 1500, 1234, 'abc', 91, 'pass') returning id`;
+      .owner`insert into generated_assets (organization_id, request_id, brand_id, source, license, s3_key, content_type, width, height, bytes, sha256,
+        compliance_score, compliance_decision)
+      values (${orgId}, ${r.id}, ${brandId}, 'stock', ${api.db.owner.json({ type: 'freemium', attributionRequired: true })},
+        ${`orgs/${orgId}/requests/${r.id}/master.jpg`}, 'image/jpeg', 2000, 1500, 1234, 'abc', 91, 'pass') returning id`;
     const key = `orgs/${orgId}/requests/${r.id}/r1/linkedin.jpg`;
     await api.store.put(key, Buffer.from('variant-bytes'), 'image/jpeg');
     const adjustments = [
@@ -299,17 +300,21 @@ describe('detail, cancel, retry', () => {
       },
     ];
     await api.db
-      .owner`insert into asset_variants (organization_id, request_id, generated_asset_id, platform, width, height, format, bytes, sha256, s3_key, compliance_score, compliance_decision, findings, adjustments)
-      values (${orgId}, ${r.id}, ${ga.id}, 'linkedin', 1200, 627, 'jpeg', 13, 'def', ${key}, 88, 'pass', ${api.db.owner.json([{ check: 'contrast', severity: 'info' }])}, ${api.db.owner.json(adjustments)})`;
+      .owner`insert into asset_variants (organization_id, request_id, generated_asset_id, platform, width, height, format, bytes, sha256, s3_key,
+        compliance_score, compliance_decision, findings, adjustments)
+      values (${orgId}, ${r.id}, ${ga.id}, 'linkedin', 1200, 627, 'jpeg', 13, 'def', ${key}, 88, 'pass',
+        ${api.db.owner.json([{ check: 'contrast', severity: 'info' }])}, ${api.db.owner.json(adjustments)})`;
     await api.db
-      .owner`insert into request_steps (organization_id, request_id, run, step, status, finished_at, duration_ms) values (${orgId}, ${r.id}, 1, 'source', 'succeeded', now(), 1200)`;
+      .owner`insert into request_steps (organization_id, request_id, run, step, status, finished_at, duration_ms)
+        values (${orgId}, ${r.id}, 1, 'source', 'succeeded', now(), 1200)`;
     const [ap] = await api.db
       .owner`insert into content_approvals (organization_id, request_id, run, step_index, step_name, task_token_enc, quorum, variant_checksums)
-      values (${orgId}, ${r.id}, 1, 0, 'Brand check', 'SECRET-TASK-TOKEN', ${api.db.owner.json({ type: 'any' })}, ${api.db.owner.json({ linkedin: 'def' })}) returning id`;
-    await api.db
-      .owner`insert into approval_decisions (organization_id, approval_id, approver_id, decision, comment) values (${orgId}, ${ap.id}, ${approver.id}, 'approve', 'lovely')`;
-    await api.db
-      .owner`update content_requests set status = 'awaiting_approval', compliance = ${api.db.owner.json({ score: 91, decision: 'pass', findings: [] })} where id = ${r.id}`;
+      values (${orgId}, ${r.id}, 1, 0, 'Brand check', 'SECRET-TASK-TOKEN', ${api.db.owner.json({ type: 'any' })},
+        ${api.db.owner.json({ linkedin: 'def' })}) returning id`;
+    await api.db.owner`insert into approval_decisions (organization_id, approval_id, approver_id, decision, comment)
+        values (${orgId}, ${ap.id}, ${approver.id}, 'approve', 'lovely')`;
+    await api.db.owner`update content_requests set status = 'awaiting_approval', compliance =
+        ${api.db.owner.json({ score: 91, decision: 'pass', findings: [] })} where id = ${r.id}`;
 
     const d = await api.call('GET', `${path()}/${r.id}`, { token: viewer.token });
     expect(d.status).toBe(200);

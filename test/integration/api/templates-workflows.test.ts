@@ -18,13 +18,12 @@ const layers = templateLayers;
 
 beforeAll(async () => {
   api = await startTestApi();
-  const o = await api.org();
-  orgId = o.org.id;
-  owner = o.owner;
-  manager = await api.member(orgId, undefined, 'brand_manager');
-  creator = await api.member(orgId, undefined, 'creator');
-  approver = await api.member(orgId, undefined, 'approver');
-  outsider = (await api.org()).owner;
+  ({
+    orgId,
+    owner,
+    outsider,
+    members: { brand_manager: manager, creator, approver },
+  } = await api.team(['brand_manager', 'creator', 'approver']));
   brandId = (await api.call('POST', `/v1/orgs/${orgId}/brands`, { token: owner.token, body: brandBody('TW') })).body.id;
 });
 afterAll(async () => {
@@ -226,7 +225,8 @@ describe('approval workflows', () => {
     });
     await api.db
       .owner`insert into content_requests (organization_id, brand_id, workflow_id, requested_by, brief, image_spec, platforms)
-      values (${orgId}, ${brandId}, ${w.id}, ${owner.id}, ${api.db.owner.json({ headline: 'x' })}, ${api.db.owner.json({ source: 'stock', query: 'coffee' })}, ${['linkedin']})`;
+      values (${orgId}, ${brandId}, ${w.id}, ${owner.id}, ${api.db.owner.json({ headline: 'x' })},
+        ${api.db.owner.json({ source: 'stock', query: 'coffee' })}, ${['linkedin']})`;
     expect(
       (await api.call('DELETE', `/v1/orgs/${orgId}/approval-workflows/${w.id}`, { token: manager.token })).status,
     ).toBe(409);

@@ -5,10 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypto/envelope.js';
-import { LocalEventRecorder } from '../../../functions/adapters/approvals/event-publisher.js';
 import { listOutbox } from '../../../functions/adapters/notify/outbox.js';
-import { approvalServices, provideApprovals, resetApprovals } from '../../../functions/app/approvals/services.js';
+import { approvalServices, resetApprovals } from '../../../functions/app/approvals/services.js';
 import {
   beginStepWait,
   escalateStep,
@@ -27,6 +25,7 @@ import {
   getPage,
   imageUrls,
   postForm,
+  provideTestApprovals,
   RecordingCallbacks,
   reviewForm,
   type Fixture,
@@ -54,14 +53,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   callbacks = new RecordingCallbacks();
-  provideApprovals({
-    callbacks,
-    publicBaseUrl: api.url,
-    appMode: 'local',
-    sleep: async () => {},
-    secrets: new FieldCipher(new LocalKeyProvider(randomBytes(32))),
-    events: new LocalEventRecorder(),
-  });
+  provideTestApprovals(api.url, { callbacks });
 });
 
 const ref = (f: Fixture, requestId: string) => ({ orgId: f.orgId, requestId, run: 1 });
@@ -70,6 +62,9 @@ async function wait(f: Fixture, requestId: string, stepIndex = 0, phase: 'initia
   const r = await beginStepWait(approvalServices(), { ...ref(f, requestId), stepIndex, phase, taskToken });
   return { taskToken, ...r };
 }
+/** A signed-in member's decision through the API (no link). */
+const decideSignedIn = (f: Fixture, approvalId: string, token: string, decision: string) =>
+  api.call('POST', `/v1/orgs/${f.orgId}/approvals/${approvalId}/decision`, { token, body: { decision } });
 /** The newest review link mailed to `email` about `requestId`'s headline. */
 async function linkFor(email: string, requestId: string): Promise<string | undefined> {
   const [req] = await api.db.owner<
@@ -94,7 +89,8 @@ const status = async (requestId: string) =>
 const decisions = (requestId: string) => api.db.owner<
   { approver_id: string; decision: string; comment: string | null }[]
 >`
-  select d.approver_id, d.decision, d.comment from approval_decisions d join content_approvals a on a.id = d.approval_id where a.request_id = ${requestId} order by d.created_at`;
+  select d.approver_id, d.decision, d.comment from approval_decisions d join content_approvals a on a.id = d.approval_id
+    where a.request_id = ${requestId} order by d.created_at`;
 const auditActions = async (requestId: string) =>
   (
     await api.db.owner<{ action: string; actor: string | null }[]>`
@@ -296,46 +292,19 @@ describe('signed-in approvers', () => {
       ),
     ).not.toContain(w.approvalId);
     // The viewer role may not decide at all; a reject without a reason is a 400.
-    expect(
-      (
-        await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, {
-          token: viewer,
-          body: { decision: 'approve' },
-        })
-      ).status,
-    ).toBe(403);
-    expect(
-      (
-        await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, {
-          token,
-          body: { decision: 'reject' },
-        })
-      ).status,
-    ).toBe(400);
-    const r = await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, {
-      token,
-      body: { decision: 'approve' },
-    });
+    expect((await decideSignedIn(acme, w.approvalId, viewer, 'approve')).status).toBe(403);
+    expect((await decideSignedIn(acme, w.approvalId, token, 'reject')).status).toBe(400);
+    const r = await decideSignedIn(acme, w.approvalId, token, 'approve');
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ status: 'approved' });
     expect(callbacks.successesFor(w.taskToken)).toHaveLength(1);
     // The emailed link of the same approver is retired.
     expect((await getPage(await mustLink(acme.users.approver2.email, requestId))).status).toBe(409);
-    const again = await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${w.approvalId}/decision`, {
-      token,
-      body: { decision: 'approve' },
-    });
+    const again = await decideSignedIn(acme, w.approvalId, token, 'approve');
     expect(again.status).toBe(409);
     // Another tenant cannot even see the step.
     const outsider = await api.token(other.users.owner.email);
-    expect(
-      (
-        await api.call('POST', `/v1/orgs/${other.orgId}/approvals/${w.approvalId}/decision`, {
-          token: outsider,
-          body: { decision: 'approve' },
-        })
-      ).status,
-    ).toBe(404);
+    expect((await decideSignedIn(other, w.approvalId, outsider, 'approve')).status).toBe(404);
   });
 });
 
@@ -415,7 +384,8 @@ describe('creators and concurrency', () => {
     const forged = generateLinkToken();
     await api.db
       .owner`insert into approval_links (organization_id, approval_id, approver_id, token_hash, variant_checksums, expires_at)
-      select organization_id, id, ${acme.users.creator.id}, ${forged.hash}, variant_checksums, now() + interval '1 day' from content_approvals where id = ${w.approvalId}`;
+      select organization_id, id, ${acme.users.creator.id}, ${forged.hash}, variant_checksums, now() + interval '1 day' from content_approvals
+        where id = ${w.approvalId}`;
     const page = await getPage(`${api.url}/review/${forged.token}`);
     expect(page.status).toBe(403);
     expect(page.html).toContain('You cannot review your own request');
@@ -423,10 +393,7 @@ describe('creators and concurrency', () => {
     const own = await createRequest(api.db.owner, api.store, acme, twoStep, { creatorId: acme.users.owner.id });
     const ow = await wait(acme, own.requestId);
     const ownerToken = await api.token(acme.users.owner.email);
-    const r = await api.call('POST', `/v1/orgs/${acme.orgId}/approvals/${ow.approvalId}/decision`, {
-      token: ownerToken,
-      body: { decision: 'approve' },
-    });
+    const r = await decideSignedIn(acme, ow.approvalId, ownerToken, 'approve');
     expect(r.status).toBe(403);
     expect(r.body.detail).toContain('your own request');
     expect(await decisions(requestId)).toEqual([]);

@@ -10,6 +10,9 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import type postgres from 'postgres';
 import type { CallbackResult, TaskCallbacks } from '../../../functions/domain/approvals/ports.js';
+import { LocalEventRecorder } from '../../../functions/adapters/approvals/event-publisher.js';
+import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypto/envelope.js';
+import { provideApprovals, type ApprovalServices } from '../../../functions/app/approvals/services.js';
 import type { z } from 'zod';
 import { workflowStepsSchema } from '../../../functions/domain/workflow-types.js';
 import type { ObjectStore } from '../../../functions/adapters/storage/object-store.js';
@@ -62,6 +65,23 @@ const unescapeHtml = (s: string) =>
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
+
+/**
+ * The approval services as these tests run them: recorded callbacks and events, no real waits
+ * between webhook attempts, links under `publicBaseUrl`, secrets sealed with a fresh key unless
+ * `over` brings one (a key that outlives one test keeps secrets stored by another readable).
+ */
+export function provideTestApprovals(publicBaseUrl: string, over: Partial<ApprovalServices> = {}): void {
+  provideApprovals({
+    callbacks: new RecordingCallbacks(),
+    publicBaseUrl,
+    appMode: 'local',
+    sleep: async () => {},
+    secrets: new FieldCipher(new LocalKeyProvider(randomBytes(32))),
+    events: new LocalEventRecorder(),
+    ...over,
+  });
+}
 
 export function reviewForm(html: string): { approval: string; form_token: string } {
   const field = (name: string) => {
@@ -201,7 +221,8 @@ export async function createWorkflow(
   const parsed = workflowStepsSchema.parse(steps);
   const [w] = await owner<{ id: string }[]>`
     insert into approval_workflows (organization_id, name, steps, allow_auto_approve)
-    values (${f.orgId}, ${opts.name ?? `wf-${randomBytes(4).toString('hex')}`}, ${owner.json(parsed as never)}, ${opts.allowAutoApprove ?? false}) returning id`;
+    values (${f.orgId}, ${opts.name ?? `wf-${randomBytes(4).toString('hex')}`}, ${owner.json(parsed as never)}, ${opts.allowAutoApprove ?? false})
+      returning id`;
   return w.id;
 }
 
@@ -228,7 +249,8 @@ export async function createRequest(
   };
   const [r] = await owner<{ id: string }[]>`
     insert into content_requests (organization_id, brand_id, requested_by, status, brief, image_spec, platforms, workflow_id, run, compliance)
-    values (${f.orgId}, ${f.brandId}, ${opts.creatorId ?? f.users.creator.id}, 'rendering', ${owner.json(brief)}, ${owner.json({ source: 'stock', query: 'spring' })},
+    values (${f.orgId}, ${f.brandId}, ${opts.creatorId ?? f.users.creator.id}, 'rendering', ${owner.json(brief)},
+      ${owner.json({ source: 'stock', query: 'spring' })},
             ${[...PLATFORMS]}, ${workflowId}, 1, ${owner.json(compliance as never)}) returning id`;
   const master = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#FFB000' } })
     .png()
@@ -237,7 +259,8 @@ export async function createRequest(
   await store.put(masterKey, master, 'image/png');
   const [asset] = await owner<{ id: string }[]>`
     insert into generated_assets (organization_id, request_id, brand_id, source, license, s3_key, content_type, width, height, bytes, sha256)
-    values (${f.orgId}, ${r.id}, ${f.brandId}, 'stock', ${owner.json({ type: 'freemium', attributionRequired: false })}, ${masterKey}, 'image/png', 64, 64, ${master.length},
+    values (${f.orgId}, ${r.id}, ${f.brandId}, 'stock', ${owner.json({ type: 'freemium', attributionRequired: false })}, ${masterKey}, 'image/png',
+      64, 64, ${master.length},
             ${createHash('sha256').update(master).digest('hex')}) returning id`;
   const variants = [];
   for (const [i, platform] of PLATFORMS.entries()) {
@@ -250,7 +273,8 @@ export async function createRequest(
     const key = `orgs/${f.orgId}/requests/${r.id}/variants/${platform}.png`;
     await store.put(key, png, 'image/png');
     const sha256 = createHash('sha256').update(png).digest('hex');
-    await owner`insert into asset_variants (organization_id, request_id, generated_asset_id, platform, width, height, format, bytes, sha256, s3_key, compliance_score, compliance_decision)
+    await owner`insert into asset_variants (organization_id, request_id, generated_asset_id, platform, width, height, format, bytes, sha256, s3_key,
+      compliance_score, compliance_decision)
       values (${f.orgId}, ${r.id}, ${asset.id}, ${platform}, ${w}, ${h}, 'png', ${png.length}, ${sha256}, ${key}, 80, 'pass')`;
     variants.push({ platform, key, sha256 });
   }

@@ -21,7 +21,7 @@ import {
   createTenant,
   createWorkflow,
   decide,
-  RecordingCallbacks,
+  provideTestApprovals,
   startReceiver,
   type Fixture,
   type Receiver,
@@ -54,14 +54,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   events = new LocalEventRecorder();
-  provideApprovals({
-    callbacks: new RecordingCallbacks(),
-    publicBaseUrl: api.url,
-    appMode: 'local',
-    sleep: async () => {},
-    events,
-    secrets: new FieldCipher(new LocalKeyProvider(Buffer.alloc(32, 7))),
-  });
+  provideTestApprovals(api.url, { events, secrets: new FieldCipher(new LocalKeyProvider(Buffer.alloc(32, 7))) });
 });
 
 const pipeline = (): PipelineDeps => ({

@@ -70,7 +70,8 @@ test('rows written by the app land in the partition of their month; strays land 
   // identity columns work for the app role without any sequence grant, on every partitioned table
   await withTenant(t.app.db, { orgId: org }, async (tx) => {
     await tx.execute(
-      dsql`INSERT INTO api_usage (organization_id, provider, endpoint, method, outcome, latency_ms, credits, cost_usd) VALUES (${org}, 'freepik', '/v1/resources', 'GET', 'success', 120, 1, 0.004)`,
+      dsql`INSERT INTO api_usage (organization_id, provider, endpoint, method, outcome, latency_ms, credits, cost_usd)
+        VALUES (${org}, 'freepik', '/v1/resources', 'GET', 'success', 120, 1, 0.004)`,
     );
     await tx.execute(
       dsql`INSERT INTO user_activity_logs (organization_id, action, resource_type) VALUES (${org}, 'brand.update', 'brand')`,
@@ -135,7 +136,8 @@ test('maintenance moves parked rows out of DEFAULT, drops months past retention 
 test('retention defaults to system_settings.partition_retention_months, then 24', async () => {
   const [{ r: dflt }] = await t.owner<{ r: { retention_months: number } }[]>`SELECT app.maintain_partitions() AS r`;
   expect(dflt.retention_months).toBe(24);
-  await t.owner`INSERT INTO system_settings (key, value, description) VALUES ('partition_retention_months', '13', 'test') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`;
+  await t.owner`INSERT INTO system_settings (key, value, description) VALUES ('partition_retention_months', '13', 'test') ON CONFLICT (key) DO UPDATE
+    SET value = EXCLUDED.value`;
   const [{ r: cfg }] = await t.owner<{ r: { retention_months: number } }[]>`SELECT app.maintain_partitions() AS r`;
   expect(cfg.retention_months).toBe(13);
   await expect(t.owner`SELECT app.maintain_partitions(3, 0)`).rejects.toThrow(/retention must be >= 1/);

@@ -86,7 +86,8 @@ export async function furnishTenant(api: TestApi, label: string): Promise<Tenant
             ${`orgs/${org.id}/requests/${requestId}/source.jpg`}, 'image/jpeg', 100, 100, 10, ${'0'.repeat(64)})
     returning id`;
   const [variant] = await db<{ id: string }[]>`
-    insert into asset_variants (organization_id, request_id, generated_asset_id, platform, width, height, format, bytes, sha256, s3_key, compliance_score, compliance_decision, findings)
+    insert into asset_variants (organization_id, request_id, generated_asset_id, platform, width, height, format, bytes, sha256, s3_key,
+      compliance_score, compliance_decision, findings)
     values (${org.id}, ${requestId}, ${ga.id}, 'instagram_square', 1080, 1080, 'jpeg', 10, ${'1'.repeat(64)},
             ${`orgs/${org.id}/requests/${requestId}/variants/instagram_square.jpg`}, 95, 'pass', ${db.json([])})
     returning id`;

@@ -20,7 +20,7 @@ import { isTerminal, type RequestStatus } from '../../../functions/domain/reques
 import { provide } from '../../../functions/shared/container.js';
 import { resetWorkflowDeps } from '../../../functions/handlers/workflow/task.js';
 import { LOCAL_BUCKET } from '../../../local/stack/stack.js';
-import { startWorkflowHarness, type RequestRowView, type WorkflowHarness } from '../workflow/support.js';
+import { envOverrides, startWorkflowHarness, type RequestRowView, type WorkflowHarness } from '../workflow/support.js';
 
 let h: WorkflowHarness;
 let s3: LocalS3;
@@ -34,13 +34,10 @@ const ENV: Record<string, string> = {
   FREEPIK_DOWNLOAD_TIMEOUT_MS: '800',
   FREEPIK_DEADLINE_MS: '4000',
 };
-const savedEnv: Record<string, string | undefined> = {};
+const env = envOverrides();
 
 beforeAll(async () => {
-  for (const [k, v] of Object.entries(ENV)) {
-    savedEnv[k] = process.env[k];
-    process.env[k] = v;
-  }
+  env.set(ENV);
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'svp-proof-faults-'));
   // State machine retry pauses shortened (the definition's 1 s, 2 s, 4 s... would only slow the suite).
   h = await startWorkflowHarness({ dataDir, retryDelayMs: 300 });
@@ -54,18 +51,10 @@ afterAll(async () => {
   await h?.close();
   await s3?.close().catch(() => {});
   rmSync(dataDir, { recursive: true, force: true });
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  env.restore();
 });
 
-afterEach(async () => {
-  h.stack.freepik.emulator!.reset();
-  // Leave nothing running for the next test: stop what is still executing or waiting.
-  for (const e of h.stack.runner.list({ status: 'RUNNING' }))
-    await h.stack.runner.stop({ executionName: e.executionName, reason: 'test over' });
-});
+afterEach(() => h.settle());
 
 const SETTLED: RequestStatus[] = [
   'awaiting_approval',
@@ -268,7 +257,7 @@ describe('infrastructure going away', () => {
     }
   });
 
-  test('the process killed mid-render (no checkpoint) and restarted: the same run is re-driven from rendering to its approval wait, nothing bought twice', async () => {
+  test('killed mid-render (no checkpoint) and restarted: the same run is re-driven from rendering to its approval wait, nothing bought twice', async () => {
     const { requestId, executionName } = await h.submit({
       platforms: ['instagram_square', 'facebook', 'instagram_story'],
     });

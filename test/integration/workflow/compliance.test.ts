@@ -32,7 +32,8 @@ test('a brief with a banned word is rejected before any image is bought', async 
 
 test('a brand whose threshold no image can reach rejects the request at the compliance check, without rendering variants', async () => {
   await h.t
-    .owner`UPDATE brand_profiles SET compliance_thresholds = compliance_thresholds || '{"autoReject": 100, "autoPass": 100}'::jsonb WHERE id = ${h.acme.brandId}`;
+    .owner`UPDATE brand_profiles SET compliance_thresholds = compliance_thresholds || '{"autoReject": 100, "autoPass": 100}'::jsonb
+      WHERE id = ${h.acme.brandId}`;
   try {
     const { requestId, executionName } = await h.submit({ platforms: ['instagram_square'] });
     const end = await h.stack.runner.waitForEnd(executionName, 90_000);

@@ -152,7 +152,8 @@ test('Retry re-runs a task on a matching error and only on that one', async () =
   await runner.close();
 });
 
-test("a handler's context counts down to the earlier of its state's TimeoutSeconds and its function's Timeout; past the function's, the task fails Sandbox.Timedout like Lambda", async () => {
+// Past the function's Timeout the task fails Sandbox.Timedout, as it does on Lambda.
+test("a handler's context counts down to the earlier of its state's TimeoutSeconds and its function's Timeout", async () => {
   const clock = (timeoutSeconds: number): AslDefinition => ({
     StartAt: 'Clock',
     States: {

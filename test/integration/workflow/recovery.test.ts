@@ -41,7 +41,8 @@ const checkpoints = async () =>
   await h.t.owner<{ execution_name: string; state: string; interruptions: number }[]>`
   SELECT execution_name, state, interruptions FROM local_runner.execution_checkpoints ORDER BY execution_name`;
 
-test('without checkpoints, the same run is re-driven from the interrupted step (a waiting request back to its wait, nobody mailed twice); a request interrupted again and again is failed', async () => {
+// A waiting request goes back to its wait and nobody is mailed twice.
+test('without checkpoints, the same run is re-driven from the interrupted step; one interrupted again and again is failed', async () => {
   // 1. One request waiting for approval, one caught while sourcing, one never started, one interrupted three times before.
   const waiting = await h.submit({ platforms: ['instagram_square'] });
   await h.stack.runner.waitForToken(waiting.executionName, undefined, 90_000);
@@ -122,7 +123,8 @@ test('without checkpoints, the same run is re-driven from the interrupted step (
   expect(steps.filter((s) => s.step === 'source')).toHaveLength(1);
   // The mid-flight one bought its image once.
   const [{ n }] = await h.t
-    .owner`SELECT count(*)::int AS n FROM api_usage WHERE request_id = ${midFlight.requestId} AND outcome = 'success' AND endpoint = 'GET /v1/resources/{id}/download'`;
+    .owner`SELECT count(*)::int AS n FROM api_usage WHERE request_id = ${midFlight.requestId} AND outcome = 'success'
+      AND endpoint = 'GET /v1/resources/{id}/download'`;
   expect(n).toBe(1);
   const failed = await h.row(unlucky);
   expect(failed.status).toBe('failed');

@@ -12,16 +12,12 @@ import { getContentRequest } from '../../../functions/app/content-requests.js';
 import { brandKitSchema } from '../../../functions/domain/brand-types.js';
 import { checkPalette } from '../../../functions/domain/compliance/image-checks.js';
 import { resetWorkflowDeps } from '../../../functions/handlers/workflow/task.js';
-import { ACME_BRIEF, startWorkflowHarness, type WorkflowHarness } from './support.js';
+import { ACME_BRIEF, envOverrides, startWorkflowHarness, type WorkflowHarness } from './support.js';
 
 let h: WorkflowHarness;
-const savedEnv: Record<string, string | undefined> = {};
+const env = envOverrides();
 const setEnv = (vars: Record<string, string | undefined>) => {
-  for (const [k, v] of Object.entries(vars)) {
-    if (!(k in savedEnv)) savedEnv[k] = process.env[k];
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  env.set(vars);
   // The "Source image" wiring reads FREEPIK_* once per container: start a fresh one.
   resetWorkflowDeps();
 };
@@ -31,16 +27,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.close();
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  env.restore();
 });
-afterEach(async () => {
-  h.stack.freepik.emulator!.reset();
-  for (const e of h.stack.runner.list({ status: 'RUNNING' }))
-    await h.stack.runner.stop({ executionName: e.executionName, reason: 'test over' });
-});
+afterEach(() => h.settle());
 
 const emulatorCalls = (pattern: RegExp) => h.stack.freepik.emulator!.calls().filter((c) => pattern.test(c.endpoint));
 const usage = (requestId: string) => h.t.owner<
@@ -68,7 +57,7 @@ async function acmeKit() {
 }
 
 describe('AI for mixed layouts', () => {
-  test('square + story + wide: an image per layout that covers it, every variant without a resolution finding; the extra generation is metered and shown', async () => {
+  test('square + story + wide: an image per layout that covers it, no resolution finding; the extra generation is metered and shown', async () => {
     const callsBefore = emulatorCalls(/^POST \/v1\/ai\/text-to-image$/).length;
     const { requestId, executionName } = await h.submit({
       imageSpec: { source: 'ai', prompt: 'a ceramic cup of coffee on a wooden table at dawn' },
@@ -158,7 +147,7 @@ describe('stock candidates', () => {
       ).toEqual([]);
   });
 
-  test('without previews the off-palette first hit is downloaded, refused on its real colours, and the next one bought: both downloads metered and on the request', async () => {
+  test('without previews the off-palette first hit is downloaded, refused on its real colours, the next one bought; both metered on the request', async () => {
     setEnv({ FREEPIK_STOCK_PREVIEW_CHECKS: '0' });
     try {
       const first = await firstHitIsOffPalette();
@@ -348,7 +337,7 @@ describe('Mystic outlives the invocation that paid for it', () => {
     }
   });
 
-  test('the deadline comes from the Lambda context: with 18 s left the handler gives up after ~3 s, the task id already stored; a second invocation finishes it unpaid', async () => {
+  test('deadline from the Lambda context: with 18 s left the handler gives up after ~3 s, task id stored; a second call finishes it unpaid', async () => {
     setEnv({
       FREEPIK_AI_MODE: 'mystic',
       FREEPIK_MYSTIC_POLL_MS: '50',

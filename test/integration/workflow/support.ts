@@ -29,6 +29,8 @@ export interface WorkflowHarness {
     requestId: string,
     run?: number,
   ): Promise<Array<{ run: number; step: string; status: string; duration_ms: number | null; detail: any }>>;
+  /** Between tests: the emulator forgets its faults and calls; nothing is left running or waiting. */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -124,8 +126,15 @@ export async function startWorkflowHarness(opts: Partial<LocalStackOptions> = {}
     },
     steps: (id, run) =>
       run === undefined
-        ? (t.owner`SELECT run, step, status, duration_ms, detail FROM request_steps WHERE request_id = ${id} ORDER BY run, started_at, step` as any)
-        : (t.owner`SELECT run, step, status, duration_ms, detail FROM request_steps WHERE request_id = ${id} AND run = ${run} ORDER BY started_at, step` as any),
+        ? (t.owner`SELECT run, step, status, duration_ms, detail FROM request_steps
+            WHERE request_id = ${id} ORDER BY run, started_at, step` as any)
+        : (t.owner`SELECT run, step, status, duration_ms, detail FROM request_steps
+            WHERE request_id = ${id} AND run = ${run} ORDER BY started_at, step` as any),
+    async settle() {
+      stack.freepik.emulator!.reset();
+      for (const e of stack.runner.list({ status: 'RUNNING' }))
+        await stack.runner.stop({ executionName: e.executionName, reason: 'test over' });
+    },
     async close() {
       await stack.stop();
       await t.drop();
@@ -135,6 +144,26 @@ export async function startWorkflowHarness(opts: Partial<LocalStackOptions> = {}
 }
 
 export const execName = executionNameFor;
+
+/** Changes process.env for a test file; `restore()` (in afterAll) puts back what each variable was before. */
+export function envOverrides() {
+  const saved: Record<string, string | undefined> = {};
+  const put = (k: string, v: string | undefined) => {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  };
+  return {
+    set(vars: Record<string, string | undefined>) {
+      for (const [k, v] of Object.entries(vars)) {
+        if (!(k in saved)) saved[k] = process.env[k];
+        put(k, v);
+      }
+    },
+    restore() {
+      for (const [k, v] of Object.entries(saved)) put(k, v);
+    },
+  };
+}
 
 function describeEvents(events: WorkflowEvent[], requestId: string): string {
   return events

@@ -21,7 +21,8 @@ describe('contentSecurityPolicy', () => {
 
   it('gives the dashboard pages their nonce for style and script, same-origin fetches and inline images', () => {
     expect(pageCsp('n0')).toBe(
-      "default-src 'none'; script-src 'nonce-n0'; style-src 'nonce-n0'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+      "default-src 'none'; script-src 'nonce-n0'; style-src 'nonce-n0'; img-src 'self' data:; connect-src 'self'; " +
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     );
   });
 

@@ -28,7 +28,8 @@ const failing = (r: ComplianceResult) =>
 const shapes = (w: number, h: number, a: string, b: string) =>
   sharp(
     Buffer.from(
-      `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="${w}" height="${h}" fill="${a}"/><circle cx="${w * 0.6}" cy="${h * 0.4}" r="${h * 0.3}" fill="${b}"/></svg>`,
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="${w}" height="${h}" fill="${a}"/>` +
+        `<circle cx="${w * 0.6}" cy="${h * 0.4}" r="${h * 0.3}" fill="${b}"/></svg>`,
     ),
   )
     .jpeg({ quality: 92 })
@@ -171,7 +172,8 @@ describe('each rule, broken on purpose', () => {
     const long = {
       ...brief,
       headline:
-        'An extremely long headline that keeps going and going, then adds another clause, and another one after that, and will never fit into three lines on a small video thumbnail at all',
+        'An extremely long headline that keeps going and going, then adds another clause, ' +
+        'and another one after that, and will never fit into three lines on a small video thumbnail at all',
     };
     // Copy is cut only when no room on the canvas holds it, even in more lines: a headline that
     // must stay large (minimum 60 px at 1080) has none on a thumbnail.

@@ -158,7 +158,8 @@ describe('a slot that runs into earlier text', () => {
   };
   const headline = 'Twelve weeks of coached strength training built around your own schedule';
   const body =
-    'Small groups, real coaches and a plan that adapts to you every week, from your first session to your first race. Consult your doctor before starting a new exercise program.';
+    'Small groups, real coaches and a plan that adapts to you every week, from your first session to your first race. ' +
+    'Consult your doctor before starting a new exercise program.';
 
   it('is placed below it in its own column, whole (Top headline, the wide presets: the body carries the disclaimer)', async () => {
     const logo = await renderLogo(DEMO_TENANTS[1].wordmark, DEMO_TENANTS[1].palette);

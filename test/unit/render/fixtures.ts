@@ -42,7 +42,10 @@ export async function noise(width = 2000, height = 1500, seed = 1): Promise<Buff
 
 /** A brand logo: a white badge with a navy mark (on-palette and neutral colors only). */
 export async function brandLogo(width = 400, height = 160): Promise<Buffer> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="${width}" height="${height}" rx="20" fill="${WHITE}"/><rect x="${width * 0.1}" y="${height * 0.25}" width="${width * 0.8}" height="${height * 0.5}" fill="${NAVY}"/></svg>`;
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
+    `<rect width="${width}" height="${height}" rx="20" fill="${WHITE}"/>` +
+    `<rect x="${width * 0.1}" y="${height * 0.25}" width="${width * 0.8}" height="${height * 0.5}" fill="${NAVY}"/></svg>`;
   return sharp(Buffer.from(svg)).png().toBuffer();
 }
 

@@ -37,7 +37,8 @@ function pngHeader(w: number, h: number): Buffer {
 const halves = (w: number, h: number, left: string, right: string) =>
   sharp(
     Buffer.from(
-      `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="${w / 2}" height="${h}" fill="${left}"/><rect x="${w / 2}" width="${w / 2}" height="${h}" fill="${right}"/></svg>`,
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="${w / 2}" height="${h}" fill="${left}"/>` +
+        `<rect x="${w / 2}" width="${w / 2}" height="${h}" fill="${right}"/></svg>`,
     ),
   );
 
