@@ -13,7 +13,9 @@ import type { AssetLicense } from '../domain/brand-types.js';
 import { AppError } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
 import { loadBrand } from './brands.js';
-import { cursorTs, decodeCursor, encodeCursor, isoReq, likeEscape } from './util.js';
+import { isoReq } from './dto-dates.js';
+import { decodeCursor, encodeCursor } from './pagination.js';
+import { cursorTs, likeEscape } from '../adapters/db/keyset.js';
 
 export const ASSET_MAX_BYTES = 20 * 1024 * 1024;
 /** Decoding bigger images could exhaust Lambda memory; 50 MP covers any sane brand asset. */

@@ -30,7 +30,9 @@ import { canCancel, userRetryableStatuses, type RequestStatus } from '../domain/
 import { AppError, type FieldProblem } from '../shared/errors.js';
 import { logError } from '../shared/http/log.js';
 import { audit, type ActorContext } from './audit.js';
-import { cursorTs, decodeCursor, encodeCursor, iso, isoReq } from './util.js';
+import { iso, isoReq } from './dto-dates.js';
+import { decodeCursor, encodeCursor } from './pagination.js';
+import { cursorTs } from '../adapters/db/keyset.js';
 
 export const IDEMPOTENCY_TTL_HOURS = 24;
 export const VARIANT_URL_TTL_SECONDS = 300;

@@ -10,7 +10,7 @@ import { canAssignRole } from '../domain/permissions.js';
 import type { OrgRole } from '../domain/roles.js';
 import { AppError } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
-import { isoReq } from './util.js';
+import { isoReq } from './dto-dates.js';
 
 export interface MemberDto {
   userId: string;

@@ -6,7 +6,8 @@ import { organizations, userOrganizations, users } from '../../db/schema/index.j
 import type { OrgRole } from '../domain/roles.js';
 import { AppError } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
-import { isoReq, isUniqueViolation } from './util.js';
+import { isoReq } from './dto-dates.js';
+import { isUniqueViolation } from '../adapters/db/pg-errors.js';
 
 export interface OrgDto {
   id: string;

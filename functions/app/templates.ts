@@ -13,7 +13,9 @@ import {
 import type { PlatformName } from '../domain/platforms.js';
 import { AppError, type FieldProblem } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
-import { cursorTs, decodeCursor, encodeCursor, isoReq } from './util.js';
+import { isoReq } from './dto-dates.js';
+import { decodeCursor, encodeCursor } from './pagination.js';
+import { cursorTs } from '../adapters/db/keyset.js';
 
 type TemplateRow = typeof contentTemplates.$inferSelect;
 export const toTemplate = (t: TemplateRow) => ({

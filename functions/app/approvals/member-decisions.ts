@@ -10,7 +10,7 @@ import { contentApprovals, contentRequests } from '../../../db/schema/index.js';
 import type { ApiDecision } from '../../domain/approvals/decision.js';
 import { AppError } from '../../shared/errors.js';
 import type { ActorContext } from '../audit.js';
-import { iso } from '../util.js';
+import { iso } from '../dto-dates.js';
 import { applyDecision, DecisionConflict, sendStepCallback, type DecisionRefusal } from './engine.js';
 import type { ApprovalServices } from './services.js';
 

@@ -22,7 +22,7 @@ import {
 import { AppError } from '../../shared/errors.js';
 import { pipelineMetric } from '../../shared/metrics.js';
 import { audit, type ActorContext } from '../audit.js';
-import { iso } from '../util.js';
+import { iso } from '../dto-dates.js';
 import type { ApprovalServices } from './services.js';
 
 export const WEBHOOK_EVENTS = ['content.published'] as const;
