@@ -3,10 +3,10 @@ import type { Tx } from '../adapters/db/client.js';
 import {
   BRAND_NAME_CONSTRAINT,
   findBrand,
-  hasReadyBrandAsset,
   insertBrand,
   listBrandRows,
   markBrandDeleted,
+  readyBrandAssetKey,
   updateBrandRow,
   type BrandRow,
 } from '../adapters/db/stores/brand-store.js';
@@ -103,7 +103,7 @@ async function checkBrand(
       problems.push({ path: 'body.defaultWorkflowId', message: 'no such active approval workflow' });
   }
   if (input.logo?.assetId) {
-    const ready = brandId ? await hasReadyBrandAsset(tx, orgId, brandId, input.logo.assetId) : false;
+    const ready = brandId ? await readyBrandAssetKey(tx, orgId, brandId, input.logo.assetId) : undefined;
     if (!ready)
       problems.push({
         path: 'body.logo.assetId',

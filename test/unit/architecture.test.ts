@@ -40,7 +40,6 @@ const NOT_YET_MOVED = new Set<string>([
   'functions/app/access.ts',
   'functions/app/assets.ts',
   'functions/app/content-requests.ts',
-  'functions/app/templates.ts',
   'functions/app/approvals/member-decisions.ts',
   'functions/app/approvals/reminders.ts',
   'functions/app/approvals/webhooks.ts',

@@ -40,10 +40,15 @@ export async function listBrandRows(tx: Tx, orgId: string, q: { limit: number; a
   return rows.map(({ b, ts }) => ({ row: b, cursor: { t: ts, id: b.id } }));
 }
 
-/** Is `assetId` a ready, live asset of this brand (the only kind a logo may point at)? */
-export async function hasReadyBrandAsset(tx: Tx, orgId: string, brandId: string, assetId: string): Promise<boolean> {
+/** The object key of `assetId` when it is a ready, live asset of this brand (the only kind a logo may be). */
+export async function readyBrandAssetKey(
+  tx: Tx,
+  orgId: string,
+  brandId: string,
+  assetId: string,
+): Promise<string | undefined> {
   const [a] = await tx
-    .select({ id: brandAssets.id })
+    .select({ s3Key: brandAssets.s3Key })
     .from(brandAssets)
     .where(
       and(
@@ -54,7 +59,7 @@ export async function hasReadyBrandAsset(tx: Tx, orgId: string, brandId: string,
         isNull(brandAssets.deletedAt),
       ),
     );
-  return !!a;
+  return a?.s3Key;
 }
 
 export async function insertBrand(tx: Tx, row: NewBrandRow): Promise<BrandRow> {
