@@ -38,7 +38,6 @@ const isPersistence = (target: string): boolean =>
  */
 const NOT_YET_MOVED = new Set<string>([
   'functions/app/access.ts',
-  'functions/app/assets.ts',
   'functions/app/content-requests.ts',
   'functions/app/approvals/member-decisions.ts',
   'functions/app/approvals/reminders.ts',

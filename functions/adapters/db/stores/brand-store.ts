@@ -96,3 +96,18 @@ export async function clearDefaultWorkflow(tx: Tx, orgId: string, workflowId: st
     .set({ defaultWorkflowId: null, updatedAt: new Date() })
     .where(and(eq(brandProfiles.organizationId, orgId), eq(brandProfiles.defaultWorkflowId, workflowId)));
 }
+
+/** Does a live brand of the tenant show this asset as its logo? */
+export async function isBrandLogo(tx: Tx, orgId: string, assetId: string): Promise<boolean> {
+  const [logoOf] = await tx
+    .select({ id: brandProfiles.id })
+    .from(brandProfiles)
+    .where(
+      and(
+        eq(brandProfiles.organizationId, orgId),
+        isNull(brandProfiles.deletedAt),
+        sql`${brandProfiles.logo}->>'assetId' = ${assetId}`,
+      ),
+    );
+  return !!logoOf;
+}
