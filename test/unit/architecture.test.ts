@@ -38,6 +38,8 @@ const isPersistence = (target: string): boolean =>
  */
 const NOT_YET_MOVED = new Set<string>([
   'functions/app/access.ts',
+  // Only its list and detail reads (listContentRequests, getContentRequest): the API read-path
+  // work moves them into a store; everything else of the file is in content-request-store.
   'functions/app/content-requests.ts',
   'functions/app/approvals/member-decisions.ts',
   'functions/app/approvals/reminders.ts',
