@@ -41,9 +41,6 @@ const NOT_YET_MOVED = new Set<string>([
   // Only its list and detail reads (listContentRequests, getContentRequest): the API read-path
   // work moves them into a store; everything else of the file is in content-request-store.
   'functions/app/content-requests.ts',
-  'functions/app/approvals/member-decisions.ts',
-  'functions/app/approvals/reminders.ts',
-  'functions/app/approvals/webhooks.ts',
   'functions/app/pipeline/sourcing.ts',
   'functions/app/pipeline/steps.ts',
   'functions/app/pipeline/tasks.ts',
