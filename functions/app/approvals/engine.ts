@@ -25,7 +25,7 @@ import { BUILTIN_WORKFLOW, type WorkflowLike } from '../../domain/approvals/work
 import { workflowStepsSchema, type WorkflowStep } from '../../domain/workflow-types.js';
 import { AppError } from '../../shared/errors.js';
 import { audit, type ActorContext } from '../audit.js';
-import { closeStep as closeTimelineStep } from '../pipeline/steps.js';
+import { closeStep as closeTimelineStep } from '../../adapters/db/stores/request-step-store.js';
 import { reviewEmail, type LinkReason } from './emails.js';
 import type { ApprovalServices } from './services.js';
 

@@ -41,7 +41,8 @@ import { AppError } from '../../shared/errors.js';
 import type { ImageSource } from '../../adapters/freepik/image-source.js';
 import type { PipelineDeps, PublishManifest } from './ports.js';
 import { sourceForRequest, type GroupOutcome } from './sourcing.js';
-import { closeStep, lockRequest, moveStatus, runStep, type RequestRow } from './steps.js';
+import { closeStep } from '../../adapters/db/stores/request-step-store.js';
+import { lockRequest, moveStatus, runStep, type RequestRow } from './steps.js';
 
 type BrandRow = typeof brandProfiles.$inferSelect;
 type AssetRow = typeof generatedAssets.$inferSelect;
