@@ -142,3 +142,12 @@ export async function markAssetDeleted(tx: Tx, orgId: string, assetId: string): 
     .set({ deletedAt: new Date(), updatedAt: new Date() })
     .where(and(eq(brandAssets.organizationId, orgId), eq(brandAssets.id, assetId)));
 }
+
+/** The object key of a ready, live asset of the tenant (a brand's logo, for the renderer). */
+export async function readyAssetKey(tx: Tx, assetId: string): Promise<string | undefined> {
+  const [a] = await tx
+    .select({ s3Key: brandAssets.s3Key })
+    .from(brandAssets)
+    .where(and(eq(brandAssets.id, assetId), eq(brandAssets.status, 'ready'), isNull(brandAssets.deletedAt)));
+  return a?.s3Key;
+}

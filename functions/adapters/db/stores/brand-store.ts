@@ -111,3 +111,9 @@ export async function isBrandLogo(tx: Tx, orgId: string, assetId: string): Promi
     );
   return !!logoOf;
 }
+
+/** A brand by id, deleted or not (a running request keeps its brand's row to say what happened). */
+export async function findBrandById(tx: Tx, brandId: string): Promise<BrandRow | undefined> {
+  const [b] = await tx.select().from(brandProfiles).where(eq(brandProfiles.id, brandId));
+  return b;
+}

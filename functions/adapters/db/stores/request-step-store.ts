@@ -3,7 +3,7 @@
  * timeline (request_steps: one row per run and step, the latest attempt). Every function runs
  * in withTenant's transaction.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, or, sql } from 'drizzle-orm';
 import { contentRequests, requestSteps } from '../../../../db/schema/index.js';
 import type { RequestRef, StepName } from '../../../domain/pipeline.js';
 import type { RequestStatus } from '../../../domain/request-status.js';
@@ -86,5 +86,57 @@ export async function closeStep(
         eq(requestSteps.step, step),
         eq(requestSteps.status, 'started'),
       ),
+    );
+}
+
+/** The latest compliance verdict of the request (brief, master or final stage). */
+export async function setRequestCompliance(tx: Tx, requestId: string, compliance: unknown): Promise<void> {
+  await tx
+    .update(contentRequests)
+    .set({ compliance: compliance as RequestRow['compliance'], updatedAt: new Date() })
+    .where(eq(contentRequests.id, requestId));
+}
+
+/** Records a step that opens once per run (publish, reject); a repeat is a no-op. */
+export async function insertStepOnce(
+  tx: Tx,
+  ref: RequestRef,
+  step: string,
+  row: { status: 'started' | 'succeeded'; finishedAt?: Date; durationMs?: number; detail?: Record<string, unknown> },
+): Promise<void> {
+  await tx
+    .insert(requestSteps)
+    .values({ organizationId: ref.orgId, requestId: ref.requestId, run: ref.run, step, ...row })
+    .onConflictDoNothing();
+}
+
+/** The step that broke in this run: the latest that recorded a failure or was left open (timeouts). */
+export async function findBrokenStep(tx: Tx, ref: RequestRef): Promise<{ step: string } | undefined> {
+  const [step] = await tx
+    .select({ step: requestSteps.step })
+    .from(requestSteps)
+    .where(
+      and(
+        eq(requestSteps.requestId, ref.requestId),
+        eq(requestSteps.run, ref.run),
+        or(eq(requestSteps.status, 'failed'), eq(requestSteps.status, 'started')),
+      ),
+    )
+    .orderBy(desc(requestSteps.startedAt))
+    .limit(1);
+  return step;
+}
+
+/** Closes every step of the run still open as failed, with its duration. */
+export async function failOpenSteps(tx: Tx, ref: RequestRef): Promise<void> {
+  await tx
+    .update(requestSteps)
+    .set({
+      status: 'failed',
+      finishedAt: sql`clock_timestamp()`,
+      durationMs: sql`greatest(0, round(extract(epoch from (clock_timestamp() - ${requestSteps.startedAt})) * 1000))::int`,
+    })
+    .where(
+      and(eq(requestSteps.requestId, ref.requestId), eq(requestSteps.run, ref.run), eq(requestSteps.status, 'started')),
     );
 }

@@ -1,5 +1,5 @@
 /** Layered templates of the current tenant (every function runs in withTenant's transaction). */
-import { and, desc, eq, isNull, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, type SQL } from 'drizzle-orm';
 import { contentTemplates } from '../../../../db/schema/index.js';
 import type { Tx } from '../client.js';
 import { cursorTs, keysetBefore, type KeysetPosition } from '../keyset.js';
@@ -71,4 +71,27 @@ export async function markTemplateDeleted(tx: Tx, orgId: string, templateId: str
     .update(contentTemplates)
     .set({ deletedAt: new Date(), isActive: false, updatedAt: new Date() })
     .where(and(eq(contentTemplates.organizationId, orgId), eq(contentTemplates.id, templateId)));
+}
+
+/** A template by id, deleted or not. */
+export async function findTemplateById(tx: Tx, templateId: string): Promise<TemplateRow | undefined> {
+  const [t] = await tx.select().from(contentTemplates).where(eq(contentTemplates.id, templateId));
+  return t;
+}
+
+/** The brand's oldest active template: what a request naming none renders with. */
+export async function firstActiveTemplate(tx: Tx, brandId: string): Promise<TemplateRow | undefined> {
+  const [t] = await tx
+    .select()
+    .from(contentTemplates)
+    .where(
+      and(
+        eq(contentTemplates.brandId, brandId),
+        eq(contentTemplates.isActive, true),
+        isNull(contentTemplates.deletedAt),
+      ),
+    )
+    .orderBy(asc(contentTemplates.createdAt))
+    .limit(1);
+  return t;
 }

@@ -96,3 +96,15 @@ export async function deleteWorkflowRow(tx: Tx, orgId: string, id: string): Prom
     .delete(approvalWorkflows)
     .where(and(eq(approvalWorkflows.organizationId, orgId), eq(approvalWorkflows.id, id)));
 }
+
+/** What routing after compliance needs of a workflow. */
+export async function findWorkflowRouting(
+  tx: Tx,
+  id: string,
+): Promise<{ allowAutoApprove: boolean; isActive: boolean } | undefined> {
+  const [w] = await tx
+    .select({ allowAutoApprove: approvalWorkflows.allowAutoApprove, isActive: approvalWorkflows.isActive })
+    .from(approvalWorkflows)
+    .where(eq(approvalWorkflows.id, id));
+  return w;
+}
