@@ -8,7 +8,8 @@
  */
 import type { z } from 'zod';
 import { AppError, type FieldProblem } from '../../shared/errors.js';
-import type { Clock, RateLimiter, UsageOutcome, UsageRecorder } from '../../domain/sourcing-ports.js';
+import type { Clock } from '../../domain/ports.js';
+import type { RateLimiter, UsageOutcome, UsageRecorder } from '../../domain/sourcing-ports.js';
 import { parseRetryAfter, parseSize } from '../../domain/sourcing.js';
 import { realClock } from '../limits/clock.js';
 import type { Resolver } from '../safe-fetch/address-policy.js';

@@ -5,7 +5,7 @@
  * fails now (retryable, so the workflow may try again later).
  */
 import { fullJitterDelay } from '../../domain/sourcing.js';
-import type { Clock } from '../../domain/sourcing-ports.js';
+import type { Clock } from '../../domain/ports.js';
 import { AppError, isAppError, isTransientError } from '../../shared/errors.js';
 
 export interface RetryPolicy {

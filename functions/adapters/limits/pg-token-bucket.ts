@@ -5,7 +5,8 @@
  * adapter adds the waiting: sleep until the next token is due, never past the caller's deadline.
  */
 import { sql } from 'drizzle-orm';
-import type { Clock, RateLimiter } from '../../domain/sourcing-ports.js';
+import type { Clock } from '../../domain/ports.js';
+import type { RateLimiter } from '../../domain/sourcing-ports.js';
 import { takeToken } from '../db/stores/rate-limit-store.js';
 import type { Db } from '../db/client.js';
 import { realClock } from './clock.js';

@@ -347,7 +347,7 @@ export async function sendStepCallback(
   for (let n = 1; ; n++) {
     try {
       const r = await deps.callbacks.sendSuccess(token, answer);
-      await withTenant(deps.db, { orgId }, (tx) => store.markCallbackSent(tx, approvalId, deps.clock.now()));
+      await withTenant(deps.db, { orgId }, (tx) => store.markCallbackSent(tx, approvalId, new Date(deps.clock.now())));
       return r;
     } catch (e) {
       if (n >= attempts) {

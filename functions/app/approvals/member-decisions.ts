@@ -93,7 +93,7 @@ export async function decideAsMember(
   approvalId: string,
   body: ApiDecision,
 ): Promise<{ stepOutcome: string | null; status: string }> {
-  const now = deps.clock.now();
+  const now = new Date(deps.clock.now());
   let closed = false;
   let outcome: string | null = null;
   try {

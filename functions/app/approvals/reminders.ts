@@ -17,7 +17,7 @@ export async function sendDueReminders(
   let emails = 0;
   for (const d of due) {
     emails += await withTenant(deps.db, { orgId: d.organization_id }, async (tx) => {
-      const now = deps.clock.now();
+      const now = new Date(deps.clock.now());
       const first = await store.getApproval(tx, d.approval_id);
       if (!first) return 0;
       const request = await store.getRequest(tx, first.requestId, { forUpdate: true });

@@ -18,14 +18,14 @@ import { createEventBridgePublisher, LocalEventRecorder } from '../../adapters/a
 import { createHttpWebhookTransport } from '../../adapters/approvals/webhook-transport.js';
 import { createSfnTaskCallbacks } from '../../adapters/workflow/task-callbacks.js';
 import type {
-  Clock,
   EventPublisher,
   SecretBox,
   TaskCallbacks,
   UrlSigner,
   WebhookTransport,
 } from '../../domain/approvals/ports.js';
-import { systemClock } from '../../domain/approvals/ports.js';
+import type { Clock } from '../../domain/ports.js';
+import { realClock } from '../../adapters/limits/clock.js';
 import { services } from '../../shared/container.js';
 import { linksEnv, localEnv, parseEnv } from '../../shared/env.js';
 import { runsInAws } from '../../shared/runtime.js';
@@ -54,7 +54,8 @@ export interface ApprovalServices {
   /** Base of every link we send; never derived from a request's Host header. */
   publicBaseUrl: string;
   appMode: 'aws' | 'local';
-  clock: Clock;
+  /** Reads the time only; waits go through `sleep`. */
+  clock: Pick<Clock, 'now'>;
   log: ApprovalLog;
   /** Pause between callback / webhook attempts (tests shorten it). */
   sleep(ms: number): Promise<void>;
@@ -147,7 +148,7 @@ export function approvalServices(): ApprovalServices {
       return overrides.appMode ?? parseEnv(localEnv).APP_MODE;
     },
     get clock() {
-      return overrides.clock ?? systemClock;
+      return overrides.clock ?? realClock;
     },
     get log() {
       return overrides.log ?? consoleLog;

@@ -213,7 +213,7 @@ export async function attemptDelivery(
   deliveryId: string,
   opts: { baseDelayMs?: number } = {},
 ): Promise<DeliveryOutcome> {
-  const now = deps.clock.now();
+  const now = new Date(deps.clock.now());
   const claimed = await withTenant(deps.db, { orgId }, async (tx) => {
     const d = await hooks.claimDueDelivery(tx, deliveryId, now, new Date(now.getTime() + LEASE_MS));
     if (!d) return undefined;
@@ -234,7 +234,7 @@ export async function attemptDelivery(
       endpoint.url,
       body,
       {
-        ...webhookSignatureHeaders(secret, { id: d.eventId, body, at: deps.clock.now() }),
+        ...webhookSignatureHeaders(secret, { id: d.eventId, body, at: new Date(deps.clock.now()) }),
         'x-svp-event-type': d.eventType,
         'x-svp-delivery-attempt': String(attempt),
       },
@@ -246,7 +246,7 @@ export async function attemptDelivery(
   const delivered = status !== undefined && status >= 200 && status < 300;
   const giveUp = !delivered && (attempt >= MAX_DELIVERY_ATTEMPTS || !endpoint || !endpoint.isActive);
   const outcome: DeliveryOutcome = delivered ? 'delivered' : giveUp ? 'failed' : 'retry';
-  const after = deps.clock.now();
+  const after = new Date(deps.clock.now());
   await withTenant(deps.db, { orgId }, (tx) =>
     hooks.recordDeliveryAttempt(tx, d.id, {
       attempts: attempt,
@@ -284,7 +284,7 @@ export async function deliverEvent(
         // Inline retries use a short schedule of their own; the row's backoff applies after them.
         if (n > 1) {
           await deps.sleep(inlineDelay * 2 ** (n - 2));
-          await withTenant(deps.db, { orgId }, (tx) => hooks.makeDeliveryDue(tx, id, deps.clock.now()));
+          await withTenant(deps.db, { orgId }, (tx) => hooks.makeDeliveryDue(tx, id, new Date(deps.clock.now())));
         }
         out[id] = await attemptDelivery(deps, orgId, id);
         if (out[id] !== 'retry') break;

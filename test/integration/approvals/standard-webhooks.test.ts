@@ -190,7 +190,7 @@ describe('Standard Webhooks, as a receiver built on the standardwebhooks library
 
     // The timestamp is the attempt's own (our clock): six minutes behind, the receiver refuses it
     // and the delivery is kept for a retry, with the receiver's answer in the log.
-    const behind = () => new Date(Date.now() - 6 * 60_000);
+    const behind = () => Date.now() - 6 * 60_000;
     provideApprovals({ clock: { now: behind } });
     const { event, outcome } = await publishAndDeliver({ dueSince: new Date(Date.now() - 10 * 60_000) });
     expect(outcome).toBe('retry');
