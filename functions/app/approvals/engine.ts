@@ -27,7 +27,7 @@ import { AppError } from '../../shared/errors.js';
 import { audit, type ActorContext } from '../audit.js';
 import { closeStep as closeTimelineStep } from '../../adapters/db/stores/request-step-store.js';
 import { reviewEmail, type LinkReason } from './emails.js';
-import type { ApprovalServices } from './services.js';
+import type { ApprovalServices } from './deps.js';
 
 export const TASK_TOKEN_FIELD = 'content_approvals.task_token_enc';
 export const tokenContext = (orgId: string, approvalId: string) => ({

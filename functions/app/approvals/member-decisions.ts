@@ -10,7 +10,7 @@ import { AppError } from '../../shared/errors.js';
 import type { ActorContext } from '../audit.js';
 import { iso } from '../dto-dates.js';
 import { applyDecision, DecisionConflict, sendStepCallback, type DecisionRefusal } from './engine.js';
-import type { ApprovalServices } from './services.js';
+import type { ApprovalServices } from './deps.js';
 
 export interface ApprovalItem {
   id: string;

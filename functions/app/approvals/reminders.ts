@@ -7,7 +7,7 @@ import { withTenant } from '../../adapters/db/client.js';
 import * as store from '../../adapters/approvals/approval-store.js';
 import { audit } from '../audit.js';
 import { issueLink, resolveWorkflow, systemActor } from './engine.js';
-import type { ApprovalServices } from './services.js';
+import type { ApprovalServices } from './deps.js';
 
 export async function sendDueReminders(
   deps: Pick<ApprovalServices, 'db' | 'publicBaseUrl' | 'clock'>,

@@ -33,7 +33,7 @@ import {
   sendStepCallback,
   type DecisionRefusal,
 } from './engine.js';
-import type { ApprovalServices } from './services.js';
+import type { ApprovalServices } from './deps.js';
 
 /** Presigned image URLs on the page live this long. */
 export const REVIEW_URL_TTL_SECONDS = 900;

@@ -33,7 +33,7 @@ import {
   votersFor,
   type StepAnswer,
 } from './engine.js';
-import type { ApprovalServices } from './services.js';
+import type { ApprovalServices } from './deps.js';
 
 export interface StepRef {
   orgId: string;

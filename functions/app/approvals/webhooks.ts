@@ -22,7 +22,7 @@ import { AppError } from '../../shared/errors.js';
 import { pipelineMetric } from '../../shared/metrics.js';
 import { audit, type ActorContext } from '../audit.js';
 import { iso } from '../dto-dates.js';
-import type { ApprovalServices } from './services.js';
+import type { ApprovalServices } from './deps.js';
 
 export const WEBHOOK_EVENTS = ['content.published'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];

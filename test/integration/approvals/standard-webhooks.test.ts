@@ -12,7 +12,11 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { withTenant } from '../../../functions/adapters/db/client.js';
 import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypto/envelope.js';
-import { approvalServices, provideApprovals, resetApprovals } from '../../../functions/app/approvals/services.js';
+import {
+  approvalServices,
+  provideApprovals,
+  resetApprovals,
+} from '../../../functions/handlers/composition/approvals.js';
 import {
   deliverEvent,
   enqueueDeliveries,
