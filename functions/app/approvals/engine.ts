@@ -67,7 +67,14 @@ export const checksumFingerprint = (c: Record<string, string>) =>
 
 /** The outbox key of the link email for (step, phase, approver, variants): re-drives reuse it. */
 export const linkDedupeKey = (approval: store.ApprovalRow, approverId: string, reason: LinkReason, n = 0) =>
-  `approval-link:${approval.id}:${approval.phase}:${reason === 'reminder' ? `reminder${n}` : 'link'}:${approverId}:${checksumFingerprint(approval.variantChecksums)}`;
+  [
+    'approval-link',
+    approval.id,
+    approval.phase,
+    reason === 'reminder' ? `reminder${n}` : 'link',
+    approverId,
+    checksumFingerprint(approval.variantChecksums),
+  ].join(':');
 
 export interface IssueLinkInput {
   approval: store.ApprovalRow;

@@ -536,10 +536,8 @@ function complianceReason(c: unknown): string {
   if (r.stage === 'brief' && r.blocking?.length) {
     // Stopped before any image was bought: say what to change, in the findings' own words.
     const errors = (r.findings ?? []).filter((f) => f.severity === 'error' && r.blocking!.includes(f.check));
-    return `The brief cannot be published as written, so no image was bought. ${errors.map((f) => `${f.message.trim()} Fix: ${f.fixHint.trim()}`).join(' ')}`.slice(
-      0,
-      1000,
-    );
+    const fixes = errors.map((f) => `${f.message.trim()} Fix: ${f.fixHint.trim()}`).join(' ');
+    return `The brief cannot be published as written, so no image was bought. ${fixes}`.slice(0, 1000);
   }
   const worst = (r.findings ?? [])
     .filter((f) => f.severity === 'error')
