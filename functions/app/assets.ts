@@ -5,15 +5,25 @@
  * sha256) and marks the asset ready, or rejected with a reason (and deletes the object).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { and, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { withTenant, type Db, type Tx } from '../adapters/db/client.js';
+import {
+  findAsset,
+  insertAsset,
+  listAssetRows,
+  markAssetDeleted,
+  markAssetReady,
+  markAssetRejected,
+  updateAssetRow,
+  type AssetRow,
+} from '../adapters/db/stores/asset-store.js';
+import { isBrandLogo } from '../adapters/db/stores/brand-store.js';
 import type { ObjectStore } from '../adapters/storage/object-store.js';
-import { brandAssets, brandProfiles } from '../../db/schema/index.js';
 import type { AssetLicense } from '../domain/brand-types.js';
 import { AppError } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
 import { loadBrand } from './brands.js';
-import { cursorTs, decodeCursor, encodeCursor, isoReq, likeEscape } from './util.js';
+import { isoReq } from './dto-dates.js';
+import { decodeCursor, keysetPage } from './pagination.js';
 
 export const ASSET_MAX_BYTES = 20 * 1024 * 1024;
 /** Decoding bigger images could exhaust Lambda memory; 50 MP covers any sane brand asset. */
@@ -37,35 +47,6 @@ export function sniffImageType(buf: Buffer): string | undefined {
     return 'image/webp';
   return undefined;
 }
-
-const assetCols = {
-  id: brandAssets.id,
-  brandId: brandAssets.brandId,
-  kind: brandAssets.kind,
-  name: brandAssets.name,
-  status: brandAssets.status,
-  contentType: brandAssets.contentType,
-  bytes: brandAssets.bytes,
-  width: brandAssets.width,
-  height: brandAssets.height,
-  sha256: brandAssets.sha256,
-  tags: brandAssets.tags,
-  license: brandAssets.license,
-  metadata: brandAssets.metadata,
-  s3Key: brandAssets.s3Key,
-  usageCount: brandAssets.usageCount,
-  createdAt: brandAssets.createdAt,
-  updatedAt: brandAssets.updatedAt,
-  // Uses recorded by the pipeline plus live references: brands using it as their logo.
-  // (Raw column names: drizzle renders columns unqualified here, which would bind to bp.)
-  logoUses: sql<number>`(select count(*)::int from brand_profiles bp where bp.organization_id = brand_assets.organization_id
-    and bp.deleted_at is null and bp.logo->>'assetId' = brand_assets.id::text)`,
-};
-type AssetRow = {
-  [K in keyof typeof assetCols]: K extends 'logoUses'
-    ? number
-    : (typeof brandAssets.$inferSelect)[K & keyof typeof brandAssets.$inferSelect];
-};
 
 const toAsset = (a: AssetRow) => ({
   id: a.id,
@@ -94,20 +75,9 @@ async function loadAsset(
   assetId: string,
   forUpdate = false,
 ): Promise<AssetRow> {
-  const q = tx
-    .select(assetCols)
-    .from(brandAssets)
-    .where(
-      and(
-        eq(brandAssets.organizationId, orgId),
-        eq(brandAssets.brandId, brandId),
-        eq(brandAssets.id, assetId),
-        isNull(brandAssets.deletedAt),
-      ),
-    );
-  const [a] = forUpdate ? await q.for('update', { of: brandAssets }) : await q;
+  const a = await findAsset(tx, orgId, brandId, assetId, { forUpdate });
   if (!a) throw new AppError('not_found', 'Asset not found');
-  return a as AssetRow;
+  return a;
 }
 
 export async function createAsset(
@@ -126,7 +96,7 @@ export async function createAsset(
   await loadBrand(tx, ctx.orgId, brandId);
   const id = randomUUID();
   const key = assetKey(ctx.orgId, brandId, id, input.contentType);
-  await tx.insert(brandAssets).values({
+  await insertAsset(tx, {
     id,
     organizationId: ctx.orgId,
     brandId,
@@ -242,17 +212,7 @@ export async function confirmAsset(
     const now = await loadAsset(tx, ctx.orgId, brandId, assetId, true);
     if (now.status !== 'pending') return now; // a concurrent confirm settled it first
     if (v.ok) {
-      await tx
-        .update(brandAssets)
-        .set({
-          status: 'ready',
-          bytes: v.bytes,
-          width: v.width,
-          height: v.height,
-          sha256: v.sha256,
-          updatedAt: new Date(),
-        })
-        .where(eq(brandAssets.id, assetId));
+      await markAssetReady(tx, assetId, { bytes: v.bytes, width: v.width, height: v.height, sha256: v.sha256 });
       await audit(tx, ctx, {
         action: 'asset.confirm',
         resourceType: 'brand_asset',
@@ -260,14 +220,7 @@ export async function confirmAsset(
         details: { bytes: v.bytes, width: v.width, height: v.height },
       });
     } else {
-      await tx
-        .update(brandAssets)
-        .set({
-          status: 'rejected',
-          metadata: sql`${brandAssets.metadata} || ${JSON.stringify({ rejectionReason: v.reason })}::jsonb`,
-          updatedAt: new Date(),
-        })
-        .where(eq(brandAssets.id, assetId));
+      await markAssetRejected(tx, assetId, v.reason);
       await audit(tx, ctx, {
         action: 'asset.reject',
         resourceType: 'brand_asset',
@@ -303,34 +256,9 @@ export async function listAssets(
   },
 ) {
   await loadBrand(tx, orgId, brandId);
-  const c = decodeCursor(q.cursor);
-  const where: SQL[] = [
-    eq(brandAssets.organizationId, orgId),
-    eq(brandAssets.brandId, brandId),
-    isNull(brandAssets.deletedAt),
-  ];
-  if (q.kind) where.push(eq(brandAssets.kind, q.kind));
-  if (q.status) where.push(inArray(brandAssets.status, q.status));
-  if (q.q) {
-    // Substring (ILIKE) or typo-tolerant word similarity (<%), both served by the trigram index;
-    // whole words (tsvector); or an exact tag.
-    where.push(sql`(${brandAssets.name} ilike ${`%${likeEscape(q.q)}%`} or ${q.q} <% ${brandAssets.name}
-      or ${brandAssets.search} @@ websearch_to_tsquery('simple', ${q.q}) or ${q.q.toLowerCase()} = any(${brandAssets.tags}))`);
-  }
-  if (c) where.push(sql`(${brandAssets.createdAt}, ${brandAssets.id}) < (${c.t}::timestamptz, ${c.id}::uuid)`);
-  const rows = await tx
-    .select({ ...assetCols, ts: cursorTs(brandAssets.createdAt) })
-    .from(brandAssets)
-    .where(and(...where))
-    .orderBy(desc(brandAssets.createdAt), desc(brandAssets.id))
-    .limit(q.limit + 1);
-  const more = rows.length > q.limit;
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  return {
-    items: page.map((r) => toAsset(r as unknown as AssetRow)),
-    nextCursor: more && last ? encodeCursor({ t: last.ts, id: last.id }) : null,
-  };
+  const { cursor, ...filter } = q;
+  const rows = await listAssetRows(tx, orgId, brandId, { ...filter, after: decodeCursor(cursor) });
+  return keysetPage(rows, q.limit, toAsset);
 }
 
 export async function getAsset(tx: Tx, orgId: string, store: ObjectStore, brandId: string, assetId: string) {
@@ -349,10 +277,7 @@ export async function updateAsset(
 ) {
   await loadBrand(tx, ctx.orgId, brandId);
   await loadAsset(tx, ctx.orgId, brandId, assetId, true);
-  await tx
-    .update(brandAssets)
-    .set({ ...input, ...(input.tags ? { tags: normTags(input.tags) } : {}), updatedAt: new Date() })
-    .where(and(eq(brandAssets.organizationId, ctx.orgId), eq(brandAssets.id, assetId)));
+  await updateAssetRow(tx, ctx.orgId, assetId, { ...input, ...(input.tags ? { tags: normTags(input.tags) } : {}) });
   await audit(tx, ctx, {
     action: 'asset.update',
     resourceType: 'brand_asset',
@@ -365,20 +290,8 @@ export async function updateAsset(
 export async function deleteAsset(tx: Tx, ctx: ActorContext, brandId: string, assetId: string): Promise<void> {
   await loadBrand(tx, ctx.orgId, brandId);
   await loadAsset(tx, ctx.orgId, brandId, assetId, true);
-  const [logoOf] = await tx
-    .select({ id: brandProfiles.id })
-    .from(brandProfiles)
-    .where(
-      and(
-        eq(brandProfiles.organizationId, ctx.orgId),
-        isNull(brandProfiles.deletedAt),
-        sql`${brandProfiles.logo}->>'assetId' = ${assetId}`,
-      ),
-    );
+  const logoOf = await isBrandLogo(tx, ctx.orgId, assetId);
   if (logoOf) throw new AppError('conflict', 'The brand uses this asset as its logo; set another logo first');
-  await tx
-    .update(brandAssets)
-    .set({ deletedAt: new Date(), updatedAt: new Date() })
-    .where(and(eq(brandAssets.organizationId, ctx.orgId), eq(brandAssets.id, assetId)));
+  await markAssetDeleted(tx, ctx.orgId, assetId);
   await audit(tx, ctx, { action: 'asset.delete', resourceType: 'brand_asset', resourceId: assetId });
 }

@@ -2,9 +2,8 @@
  * The audit log (user_activity_logs, monthly partitions). Written inside the same transaction as
  * the change it records, so a change without its audit row (or the reverse) cannot exist.
  */
-import { isIP } from 'node:net';
 import type { Tx } from '../adapters/db/client.js';
-import { userActivityLogs } from '../../db/schema/index.js';
+import { insertAuditRow } from '../adapters/db/stores/audit-store.js';
 
 /** Who acted and where from: built once per request by the API (or by a job/link handler). */
 export interface ActorContext {
@@ -29,7 +28,7 @@ export interface AuditEntry {
 }
 
 export async function audit(tx: Tx, ctx: ActorContext, entry: AuditEntry): Promise<void> {
-  await tx.insert(userActivityLogs).values({
+  await insertAuditRow(tx, {
     organizationId: ctx.orgId,
     userId: ctx.userId,
     actor: ctx.actor ?? null,
@@ -37,8 +36,7 @@ export async function audit(tx: Tx, ctx: ActorContext, entry: AuditEntry): Promi
     resourceType: entry.resourceType,
     resourceId: entry.resourceId ?? null,
     requestId: ctx.requestId ?? null,
-    // inet rejects anything that is not an address; a bad header must not fail the change.
-    ip: ctx.ip && isIP(ctx.ip) ? ctx.ip : null,
+    ip: ctx.ip ?? null,
     userAgent: ctx.userAgent ? ctx.userAgent.slice(0, 512) : null,
     details: entry.details ?? null,
   });

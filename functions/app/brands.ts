@@ -1,7 +1,16 @@
 /** Use cases: brand profiles (palette, fonts, logo, voice rules, compliance thresholds). */
-import { and, desc, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '../adapters/db/client.js';
-import { approvalWorkflows, brandAssets, brandProfiles } from '../../db/schema/index.js';
+import {
+  BRAND_NAME_CONSTRAINT,
+  findBrand,
+  insertBrand,
+  listBrandRows,
+  markBrandDeleted,
+  readyBrandAssetKey,
+  updateBrandRow,
+  type BrandRow,
+} from '../adapters/db/stores/brand-store.js';
+import { hasActiveWorkflow } from '../adapters/db/stores/workflow-store.js';
 import {
   brandLogoSchema,
   complianceThresholdsSchema,
@@ -15,9 +24,10 @@ import {
 } from '../domain/brand-types.js';
 import { AppError, type FieldProblem } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
-import { cursorTs, decodeCursor, encodeCursor, isoReq, isUniqueViolation, likeEscape } from './util.js';
+import { isoReq } from './dto-dates.js';
+import { uniqueName } from './name-taken.js';
+import { decodeCursor, keysetPage } from './pagination.js';
 
-type BrandRow = typeof brandProfiles.$inferSelect;
 export const toBrand = (b: BrandRow) => ({
   id: b.id,
   name: b.name,
@@ -53,13 +63,7 @@ export async function loadBrand(
   brandId: string,
   opts: { forUpdate?: boolean } = {},
 ): Promise<BrandRow> {
-  const q = tx
-    .select()
-    .from(brandProfiles)
-    .where(
-      and(eq(brandProfiles.organizationId, orgId), eq(brandProfiles.id, brandId), isNull(brandProfiles.deletedAt)),
-    );
-  const [b] = opts.forUpdate ? await q.for('update') : await q;
+  const b = await findBrand(tx, orgId, brandId, opts);
   if (!b) throw new AppError('not_found', 'Brand not found');
   return b;
 }
@@ -95,34 +99,12 @@ async function checkBrand(
   if (t && t.autoReject > t.autoPass)
     problems.push({ path: 'body.complianceThresholds.autoReject', message: 'must not exceed autoPass' });
   if (input.defaultWorkflowId) {
-    const [w] = await tx
-      .select({ id: approvalWorkflows.id })
-      .from(approvalWorkflows)
-      .where(
-        and(
-          eq(approvalWorkflows.organizationId, orgId),
-          eq(approvalWorkflows.id, input.defaultWorkflowId),
-          eq(approvalWorkflows.isActive, true),
-        ),
-      );
-    if (!w) problems.push({ path: 'body.defaultWorkflowId', message: 'no such active approval workflow' });
+    if (!(await hasActiveWorkflow(tx, orgId, input.defaultWorkflowId)))
+      problems.push({ path: 'body.defaultWorkflowId', message: 'no such active approval workflow' });
   }
   if (input.logo?.assetId) {
-    const [a] = brandId
-      ? await tx
-          .select({ id: brandAssets.id })
-          .from(brandAssets)
-          .where(
-            and(
-              eq(brandAssets.organizationId, orgId),
-              eq(brandAssets.brandId, brandId),
-              eq(brandAssets.id, input.logo.assetId),
-              eq(brandAssets.status, 'ready'),
-              isNull(brandAssets.deletedAt),
-            ),
-          )
-      : [];
-    if (!a)
+    const ready = brandId ? await readyBrandAssetKey(tx, orgId, brandId, input.logo.assetId) : undefined;
+    if (!ready)
       problems.push({
         path: 'body.logo.assetId',
         message: brandId ? 'must be a ready asset of this brand' : 'upload the logo to the brand first, then set it',
@@ -131,31 +113,9 @@ async function checkBrand(
   if (problems.length) throw new AppError('validation_failed', 'The brand is not consistent', { fields: problems });
 }
 
-const nameTaken = (e: unknown) =>
-  isUniqueViolation(e, 'brand_profiles_org_name_uq')
-    ? new AppError('conflict', 'A brand with this name exists', {
-        fields: [{ path: 'body.name', message: 'already in use' }],
-      })
-    : e;
-
 export async function listBrands(tx: Tx, orgId: string, q: { limit: number; cursor?: string; q?: string }) {
-  const c = decodeCursor(q.cursor);
-  const where: SQL[] = [eq(brandProfiles.organizationId, orgId), isNull(brandProfiles.deletedAt)];
-  if (q.q) where.push(sql`${brandProfiles.name} ilike ${`%${likeEscape(q.q)}%`}`);
-  if (c) where.push(sql`(${brandProfiles.createdAt}, ${brandProfiles.id}) < (${c.t}::timestamptz, ${c.id}::uuid)`);
-  const rows = await tx
-    .select({ b: brandProfiles, ts: cursorTs(brandProfiles.createdAt) })
-    .from(brandProfiles)
-    .where(and(...where))
-    .orderBy(desc(brandProfiles.createdAt), desc(brandProfiles.id))
-    .limit(q.limit + 1);
-  const more = rows.length > q.limit;
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  return {
-    items: page.map((r) => toBrand(r.b)),
-    nextCursor: more && last ? encodeCursor({ t: last.ts, id: last.b.id }) : null,
-  };
+  const rows = await listBrandRows(tx, orgId, { limit: q.limit, q: q.q, after: decodeCursor(q.cursor) });
+  return keysetPage(rows, q.limit, toBrand);
 }
 
 export async function getBrand(tx: Tx, orgId: string, brandId: string): Promise<BrandDto> {
@@ -168,22 +128,19 @@ export async function createBrand(
   input: BrandInput & { name: string; colors: BrandColors; fonts: BrandFonts },
 ): Promise<BrandDto> {
   await checkBrand(tx, ctx.orgId, undefined, input);
-  try {
-    const [b] = await tx
-      .insert(brandProfiles)
-      .values({
-        organizationId: ctx.orgId,
-        name: input.name,
-        description: input.description ?? null,
-        colors: input.colors,
-        fonts: input.fonts,
-        logo: input.logo ?? brandLogoSchema.parse({}),
-        voiceRules: input.voiceRules ?? voiceRulesSchema.parse({}),
-        complianceThresholds: input.complianceThresholds ?? complianceThresholdsSchema.parse({}),
-        defaultWorkflowId: input.defaultWorkflowId ?? null,
-        createdBy: ctx.userId,
-      })
-      .returning();
+  return uniqueName(BRAND_NAME_CONSTRAINT, 'brand', async () => {
+    const b = await insertBrand(tx, {
+      organizationId: ctx.orgId,
+      name: input.name,
+      description: input.description ?? null,
+      colors: input.colors,
+      fonts: input.fonts,
+      logo: input.logo ?? brandLogoSchema.parse({}),
+      voiceRules: input.voiceRules ?? voiceRulesSchema.parse({}),
+      complianceThresholds: input.complianceThresholds ?? complianceThresholdsSchema.parse({}),
+      defaultWorkflowId: input.defaultWorkflowId ?? null,
+      createdBy: ctx.userId,
+    });
     await audit(tx, ctx, {
       action: 'brand.create',
       resourceType: 'brand',
@@ -191,20 +148,14 @@ export async function createBrand(
       details: { name: b.name },
     });
     return toBrand(b);
-  } catch (e) {
-    throw nameTaken(e);
-  }
+  });
 }
 
 export async function updateBrand(tx: Tx, ctx: ActorContext, brandId: string, input: BrandInput): Promise<BrandDto> {
   const cur = await loadBrand(tx, ctx.orgId, brandId, { forUpdate: true });
   await checkBrand(tx, ctx.orgId, brandId, input, cur);
-  try {
-    const [b] = await tx
-      .update(brandProfiles)
-      .set({ ...input, updatedAt: new Date() })
-      .where(and(eq(brandProfiles.organizationId, ctx.orgId), eq(brandProfiles.id, brandId)))
-      .returning();
+  return uniqueName(BRAND_NAME_CONSTRAINT, 'brand', async () => {
+    const b = await updateBrandRow(tx, ctx.orgId, brandId, input);
     await audit(tx, ctx, {
       action: 'brand.update',
       resourceType: 'brand',
@@ -212,16 +163,11 @@ export async function updateBrand(tx: Tx, ctx: ActorContext, brandId: string, in
       details: { fields: Object.keys(input) },
     });
     return toBrand(b);
-  } catch (e) {
-    throw nameTaken(e);
-  }
+  });
 }
 
 export async function deleteBrand(tx: Tx, ctx: ActorContext, brandId: string): Promise<void> {
   await loadBrand(tx, ctx.orgId, brandId, { forUpdate: true });
-  await tx
-    .update(brandProfiles)
-    .set({ deletedAt: new Date(), isActive: false, updatedAt: new Date() })
-    .where(and(eq(brandProfiles.organizationId, ctx.orgId), eq(brandProfiles.id, brandId)));
+  await markBrandDeleted(tx, ctx.orgId, brandId);
   await audit(tx, ctx, { action: 'brand.delete', resourceType: 'brand', resourceId: brandId });
 }

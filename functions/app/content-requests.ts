@@ -6,20 +6,34 @@
  * failed with the reason (never left silently queued).
  */
 import { createHash } from 'node:crypto';
-import { and, asc, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { withTenant, type Db, type Tx } from '../adapters/db/client.js';
+import { findBrand } from '../adapters/db/stores/brand-store.js';
+import {
+  cancelRequestAndReviews,
+  claimIdempotencyKey,
+  failQueuedRun,
+  findIdempotencyKey,
+  findRequest,
+  insertRequest,
+  recordExecution,
+  requeueAsRun,
+  storeIdempotentResponse,
+  summaryCols,
+  type SummaryRow,
+} from '../adapters/db/stores/content-request-store.js';
+import { findTemplate } from '../adapters/db/stores/template-store.js';
+import { hasActiveWorkflow } from '../adapters/db/stores/workflow-store.js';
 import type { ObjectStore } from '../adapters/storage/object-store.js';
+// The list and detail reads below still query directly: the API read-path work moves them into a
+// store of their own (then these schema and drizzle imports go).
 import {
   apiUsage,
   approvalDecisions,
-  approvalWorkflows,
   assetVariants,
-  brandProfiles,
   contentApprovals,
   contentRequests,
-  contentTemplates,
   generatedAssets,
-  idempotencyKeys,
   requestSourcing,
   requestSteps,
 } from '../../db/schema/index.js';
@@ -30,31 +44,13 @@ import { canCancel, userRetryableStatuses, type RequestStatus } from '../domain/
 import { AppError, type FieldProblem } from '../shared/errors.js';
 import { logError } from '../shared/http/log.js';
 import { audit, type ActorContext } from './audit.js';
-import { cursorTs, decodeCursor, encodeCursor, iso, isoReq } from './util.js';
+import { iso, isoReq } from './dto-dates.js';
+import { decodeCursor, encodeCursor } from './pagination.js';
+import { cursorTs } from '../adapters/db/keyset.js';
 
 export const IDEMPOTENCY_TTL_HOURS = 24;
 export const VARIANT_URL_TTL_SECONDS = 300;
 
-const summaryCols = {
-  id: contentRequests.id,
-  brandId: contentRequests.brandId,
-  templateId: contentRequests.templateId,
-  workflowId: contentRequests.workflowId,
-  requestedBy: contentRequests.requestedBy,
-  status: contentRequests.status,
-  brief: contentRequests.brief,
-  image: contentRequests.imageSpec,
-  platforms: contentRequests.platforms,
-  run: contentRequests.run,
-  failure: contentRequests.failure,
-  createdAt: contentRequests.createdAt,
-  updatedAt: contentRequests.updatedAt,
-};
-type SummaryRow = {
-  [K in keyof typeof summaryCols]:
-    | (typeof summaryCols)[K]['_']['data']
-    | ((typeof summaryCols)[K]['_']['notNull'] extends true ? never : null);
-};
 const toSummary = (r: SummaryRow) => ({
   id: r.id,
   brandId: r.brandId,
@@ -97,15 +93,7 @@ export const requestHash = (route: string, body: unknown) =>
   createHash('sha256').update(route).update('\n').update(canonical(body)).digest('hex');
 
 async function loadRequest(tx: Tx, orgId: string, id: string, forUpdate = false) {
-  const q = tx
-    .select({
-      ...summaryCols,
-      executionName: contentRequests.executionName,
-      executionArn: contentRequests.executionArn,
-    })
-    .from(contentRequests)
-    .where(and(eq(contentRequests.organizationId, orgId), eq(contentRequests.id, id)));
-  const [r] = forUpdate ? await q.for('update') : await q;
+  const r = await findRequest(tx, orgId, id, { forUpdate });
   if (!r) throw new AppError('not_found', 'Content request not found');
   return r;
 }
@@ -117,37 +105,11 @@ async function resolveRefs(
   input: CreateContentRequestInput,
 ): Promise<{ workflowId: string | null }> {
   const problems: FieldProblem[] = [];
-  const [brand] = await tx
-    .select({
-      id: brandProfiles.id,
-      isActive: brandProfiles.isActive,
-      defaultWorkflowId: brandProfiles.defaultWorkflowId,
-    })
-    .from(brandProfiles)
-    .where(
-      and(
-        eq(brandProfiles.organizationId, orgId),
-        eq(brandProfiles.id, input.brandId),
-        isNull(brandProfiles.deletedAt),
-      ),
-    );
+  const brand = await findBrand(tx, orgId, input.brandId);
   if (!brand) problems.push({ path: 'body.brandId', message: 'no such brand' });
   else if (!brand.isActive) problems.push({ path: 'body.brandId', message: 'the brand is inactive' });
   if (input.templateId) {
-    const [t] = await tx
-      .select({
-        brandId: contentTemplates.brandId,
-        isActive: contentTemplates.isActive,
-        platforms: contentTemplates.platforms,
-      })
-      .from(contentTemplates)
-      .where(
-        and(
-          eq(contentTemplates.organizationId, orgId),
-          eq(contentTemplates.id, input.templateId),
-          isNull(contentTemplates.deletedAt),
-        ),
-      );
+    const t = await findTemplate(tx, orgId, input.templateId);
     if (!t?.isActive) problems.push({ path: 'body.templateId', message: 'no such active template' });
     else if (t.brandId !== input.brandId)
       problems.push({ path: 'body.templateId', message: 'belongs to another brand' });
@@ -160,16 +122,7 @@ async function resolveRefs(
   }
   const workflowId = input.approvalWorkflowId ?? brand?.defaultWorkflowId ?? null;
   if (workflowId) {
-    const [w] = await tx
-      .select({ id: approvalWorkflows.id })
-      .from(approvalWorkflows)
-      .where(
-        and(
-          eq(approvalWorkflows.organizationId, orgId),
-          eq(approvalWorkflows.id, workflowId),
-          eq(approvalWorkflows.isActive, true),
-        ),
-      );
+    const w = await hasActiveWorkflow(tx, orgId, workflowId);
     if (!w)
       problems.push({
         path: input.approvalWorkflowId ? 'body.approvalWorkflowId' : 'body.brandId',
@@ -201,27 +154,11 @@ export async function createContentRequest(
     | { created: ContentRequestSummary; replay?: undefined };
   const outcome = await withTenant(db, { orgId: ctx.orgId, userId: ctx.userId }, async (tx): Promise<Outcome> => {
     if (idempotencyKey) {
-      // Claims the key, or (an expired key) re-claims it. A concurrent claimer blocks here on the
-      // unique index until the first transaction ends, then sees its committed row below.
-      const claimed = await tx.execute<{ id: string }>(sql`
-        insert into idempotency_keys (organization_id, user_id, key, route, request_hash, expires_at)
-        values (${ctx.orgId}, ${ctx.userId}, ${idempotencyKey}, ${route}, ${hash}, now() + make_interval(hours => ${IDEMPOTENCY_TTL_HOURS}))
-        on conflict (organization_id, user_id, key) do update set
-          route = excluded.route, request_hash = excluded.request_hash, response_status = null, response_body = null,
-          created_at = now(), expires_at = excluded.expires_at
-        where idempotency_keys.expires_at < now()
-        returning id`);
-      if (!claimed.length) {
-        const [prev] = await tx
-          .select()
-          .from(idempotencyKeys)
-          .where(
-            and(
-              eq(idempotencyKeys.organizationId, ctx.orgId),
-              eq(idempotencyKeys.userId, ctx.userId),
-              eq(idempotencyKeys.key, idempotencyKey),
-            ),
-          );
+      // A concurrent claimer blocks in the claim until the first transaction ends, then sees its
+      // committed row below.
+      const ref = { orgId: ctx.orgId, userId: ctx.userId, key: idempotencyKey };
+      if (!(await claimIdempotencyKey(tx, ref, route, hash, IDEMPOTENCY_TTL_HOURS))) {
+        const prev = await findIdempotencyKey(tx, ref);
         if (!prev || prev.route !== route || prev.requestHash !== hash) {
           throw new AppError('idempotency_conflict', 'This Idempotency-Key was used with a different request body');
         }
@@ -231,20 +168,16 @@ export async function createContentRequest(
       }
     }
     const { workflowId } = await resolveRefs(tx, ctx.orgId, input);
-    const [row] = await tx
-      .insert(contentRequests)
-      .values({
-        organizationId: ctx.orgId,
-        brandId: input.brandId,
-        templateId: input.templateId ?? null,
-        workflowId,
-        requestedBy: ctx.userId,
-        brief: input.brief,
-        imageSpec: input.image,
-        platforms: input.platforms,
-        run: 1,
-      })
-      .returning(summaryCols);
+    const row = await insertRequest(tx, {
+      organizationId: ctx.orgId,
+      brandId: input.brandId,
+      templateId: input.templateId ?? null,
+      workflowId,
+      requestedBy: ctx.userId,
+      brief: input.brief,
+      imageSpec: input.image,
+      platforms: input.platforms,
+    });
     await audit(tx, ctx, {
       action: 'content_request.create',
       resourceType: 'content_request',
@@ -267,16 +200,7 @@ async function storeResponse(
   status: number,
   body: unknown,
 ) {
-  await tx
-    .update(idempotencyKeys)
-    .set({ responseStatus: status, responseBody: body })
-    .where(
-      and(
-        eq(idempotencyKeys.organizationId, ctx.orgId),
-        eq(idempotencyKeys.userId, ctx.userId),
-        eq(idempotencyKeys.key, key),
-      ),
-    );
+  await storeIdempotentResponse(tx, { orgId: ctx.orgId, userId: ctx.userId, key }, status, body);
 }
 
 /**
@@ -294,37 +218,21 @@ async function startRun(
   try {
     const exec = await workflow.start({ orgId: ctx.orgId, requestId, run });
     return await withTenant(db, { orgId: ctx.orgId, userId: ctx.userId }, async (tx) => {
-      await tx
-        .update(contentRequests)
-        .set({ executionName: exec.executionName, executionArn: exec.executionArn ?? null })
-        .where(
-          and(
-            eq(contentRequests.organizationId, ctx.orgId),
-            eq(contentRequests.id, requestId),
-            eq(contentRequests.run, run),
-          ),
-        );
+      await recordExecution(tx, ctx.orgId, requestId, run, {
+        executionName: exec.executionName,
+        executionArn: exec.executionArn ?? null,
+      });
       return toSummary(await loadRequest(tx, ctx.orgId, requestId));
     });
   } catch (e) {
     logError('workflow start failed', e, { requestId, run });
     const message = e instanceof AppError ? e.message : 'The workflow could not be started; retry the request';
     return withTenant(db, { orgId: ctx.orgId, userId: ctx.userId }, async (tx) => {
-      await tx
-        .update(contentRequests)
-        .set({
-          status: 'failed',
-          failure: { state: 'StartExecution', code: 'workflow_start_failed', message },
-          updatedAt: new Date(),
-        })
-        .where(
-          and(
-            eq(contentRequests.organizationId, ctx.orgId),
-            eq(contentRequests.id, requestId),
-            eq(contentRequests.run, run),
-            eq(contentRequests.status, 'queued'),
-          ),
-        );
+      await failQueuedRun(tx, ctx.orgId, requestId, run, {
+        state: 'StartExecution',
+        code: 'workflow_start_failed',
+        message,
+      });
       await audit(tx, ctx, {
         action: 'content_request.start_failed',
         resourceType: 'content_request',
@@ -569,21 +477,7 @@ export async function cancelContentRequest(
       throw new AppError('invalid_state', `A ${r.status} request cannot be cancelled`, {
         detail: { status: r.status },
       });
-    await tx
-      .update(contentRequests)
-      .set({ status: 'cancelled', updatedAt: new Date() })
-      .where(eq(contentRequests.id, id));
-    // Open review steps end with the request (their links stop working).
-    await tx
-      .update(contentApprovals)
-      .set({ status: 'cancelled', outcomeReason: 'request cancelled', updatedAt: new Date() })
-      .where(
-        and(
-          eq(contentApprovals.organizationId, ctx.orgId),
-          eq(contentApprovals.requestId, id),
-          eq(contentApprovals.status, 'pending'),
-        ),
-      );
+    await cancelRequestAndReviews(tx, ctx.orgId, id);
     await audit(tx, ctx, {
       action: 'content_request.cancel',
       resourceType: 'content_request',
@@ -624,18 +518,7 @@ export async function retryContentRequest(
       );
     }
     const next = r.run + 1;
-    await tx
-      .update(contentRequests)
-      .set({
-        status: 'queued',
-        run: next,
-        failure: null,
-        rejectionReason: null,
-        executionName: null,
-        executionArn: null,
-        updatedAt: new Date(),
-      })
-      .where(eq(contentRequests.id, id));
+    await requeueAsRun(tx, id, next);
     await audit(tx, ctx, {
       action: 'content_request.retry',
       resourceType: 'content_request',

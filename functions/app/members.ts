@@ -3,14 +3,21 @@
  * owner role (canAssignRole), and the last active owner can be neither demoted nor removed (409).
  * Owner rows are locked FOR UPDATE first, so two concurrent demotions cannot both pass the check.
  */
-import { and, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../adapters/db/client.js';
-import { userOrganizations, users } from '../../db/schema/index.js';
+import {
+  addOrRestoreMember,
+  ensureUserByEmail,
+  findMember,
+  listActiveMembers,
+  lockOwnersAndMember,
+  updateMembership,
+  type MemberRow,
+} from '../adapters/db/stores/member-store.js';
 import { canAssignRole } from '../domain/permissions.js';
 import type { OrgRole } from '../domain/roles.js';
 import { AppError } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
-import { isoReq } from './util.js';
+import { isoReq } from './dto-dates.js';
 
 export interface MemberDto {
   userId: string;
@@ -21,43 +28,17 @@ export interface MemberDto {
   createdAt: string;
 }
 
-const memberCols = {
-  userId: userOrganizations.userId,
-  email: users.email,
-  displayName: users.displayName,
-  role: userOrganizations.role,
-  status: userOrganizations.status,
-  createdAt: userOrganizations.createdAt,
-};
-const toDto = (r: {
-  userId: string;
-  email: string;
-  displayName: string;
-  role: OrgRole;
-  status: string;
-  createdAt: Date;
-}): MemberDto => ({ ...r, createdAt: isoReq(r.createdAt) });
+const toDto = (r: MemberRow): MemberDto => ({ ...r, createdAt: isoReq(r.createdAt) });
 
 export async function listMembers(tx: Tx, orgId: string): Promise<{ items: MemberDto[] }> {
-  const rows = await tx
-    .select(memberCols)
-    .from(userOrganizations)
-    .innerJoin(users, eq(users.id, userOrganizations.userId))
-    .where(and(eq(userOrganizations.organizationId, orgId), eq(userOrganizations.status, 'active')))
-    .orderBy(users.email);
-  return { items: rows.map(toDto) };
+  return { items: (await listActiveMembers(tx, orgId)).map(toDto) };
 }
 
 async function getMember(tx: Tx, orgId: string, userId: string): Promise<MemberDto> {
-  const [r] = await tx
-    .select(memberCols)
-    .from(userOrganizations)
-    .innerJoin(users, eq(users.id, userOrganizations.userId))
-    .where(and(eq(userOrganizations.organizationId, orgId), eq(userOrganizations.userId, userId)));
+  const r = await findMember(tx, orgId, userId);
   if (!r) throw new AppError('not_found', 'No such member');
   return toDto(r);
 }
-
 export async function addMember(
   tx: Tx,
   ctx: ActorContext,
@@ -66,21 +47,15 @@ export async function addMember(
 ): Promise<MemberDto> {
   if (!canAssignRole(actorRole, undefined, input.role))
     throw new AppError('forbidden', 'Only an owner can add an owner');
-  const res = await tx.execute<{ id: string }>(
-    sql`select app.ensure_user_by_email(${input.email}, ${input.name ?? null}) as id`,
-  );
-  const userId = res[0].id;
+  const userId = await ensureUserByEmail(tx, input.email, input.name ?? null);
   // A removed membership comes back to life with the new role; an active one is a conflict.
-  const rows = await tx
-    .insert(userOrganizations)
-    .values({ organizationId: ctx.orgId, userId, role: input.role, invitedBy: ctx.userId })
-    .onConflictDoUpdate({
-      target: [userOrganizations.organizationId, userOrganizations.userId],
-      set: { role: input.role, status: 'active', invitedBy: ctx.userId, updatedAt: new Date() },
-      setWhere: sql`${userOrganizations.status} <> 'active'`,
-    })
-    .returning({ id: userOrganizations.id });
-  if (!rows.length) throw new AppError('conflict', `${input.email} is already a member`);
+  const added = await addOrRestoreMember(tx, {
+    organizationId: ctx.orgId,
+    userId,
+    role: input.role,
+    invitedBy: ctx.userId,
+  });
+  if (!added) throw new AppError('conflict', `${input.email} is already a member`);
   await audit(tx, ctx, {
     action: 'member.add',
     resourceType: 'member',
@@ -92,12 +67,9 @@ export async function addMember(
 
 /** Locks the org's active owner rows and the target row; returns the target and the owner count. */
 async function lockForChange(tx: Tx, orgId: string, userId: string) {
-  const owners = await tx.execute<{ user_id: string }>(sql`
-    select user_id from user_organizations where organization_id = ${orgId} and role = 'owner' and status = 'active' for update`);
-  const target = await tx.execute<{ role: OrgRole }>(sql`
-    select role from user_organizations where organization_id = ${orgId} and user_id = ${userId} and status = 'active' for update`);
-  if (!target[0]) throw new AppError('not_found', 'No such member');
-  return { role: target[0].role, owners: owners.length };
+  const { role, owners } = await lockOwnersAndMember(tx, orgId, userId);
+  if (!role) throw new AppError('not_found', 'No such member');
+  return { role, owners };
 }
 
 export async function updateMemberRole(
@@ -114,10 +86,7 @@ export async function updateMemberRole(
     throw new AppError('conflict', 'The last owner cannot be demoted; make someone else owner first');
   }
   if (cur.role !== role) {
-    await tx
-      .update(userOrganizations)
-      .set({ role, updatedAt: new Date() })
-      .where(and(eq(userOrganizations.organizationId, ctx.orgId), eq(userOrganizations.userId, userId)));
+    await updateMembership(tx, ctx.orgId, userId, { role });
     await audit(tx, ctx, {
       action: 'member.role_change',
       resourceType: 'member',
@@ -133,10 +102,7 @@ export async function removeMember(tx: Tx, ctx: ActorContext, actorRole: OrgRole
   if (!canAssignRole(actorRole, cur.role, undefined))
     throw new AppError('forbidden', 'Only an owner can remove an owner');
   if (cur.role === 'owner' && cur.owners <= 1) throw new AppError('conflict', 'The last owner cannot be removed');
-  await tx
-    .update(userOrganizations)
-    .set({ status: 'removed', updatedAt: new Date() })
-    .where(and(eq(userOrganizations.organizationId, ctx.orgId), eq(userOrganizations.userId, userId)));
+  await updateMembership(tx, ctx.orgId, userId, { status: 'removed' });
   await audit(tx, ctx, {
     action: 'member.remove',
     resourceType: 'member',

@@ -1,12 +1,21 @@
 /** Use cases: the signed-in user, their organizations, creating and renaming one. */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
 import { withTenant, withUser, type Db, type Tx } from '../adapters/db/client.js';
-import { organizations, userOrganizations, users } from '../../db/schema/index.js';
+import {
+  findOrg,
+  findUser,
+  insertOrgWithOwner,
+  listMyMemberships,
+  listMyOrgRows,
+  ORG_SLUG_CONSTRAINT,
+  updateOrgRow,
+  type OrgRow,
+} from '../adapters/db/stores/org-store.js';
 import type { OrgRole } from '../domain/roles.js';
 import { AppError } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
-import { isoReq, isUniqueViolation } from './util.js';
+import { isoReq } from './dto-dates.js';
+import { isUniqueViolation } from '../adapters/db/pg-errors.js';
 
 export interface OrgDto {
   id: string;
@@ -18,7 +27,6 @@ export interface OrgDto {
   role: OrgRole;
   createdAt: string;
 }
-type OrgRow = typeof organizations.$inferSelect;
 const toOrg = (o: OrgRow, role: OrgRole): OrgDto => ({
   id: o.id,
   name: o.name,
@@ -32,46 +40,15 @@ const toOrg = (o: OrgRow, role: OrgRole): OrgDto => ({
 
 export async function getMe(db: Db, userId: string) {
   return withUser(db, userId, async (tx) => {
-    const [u] = await tx
-      .select({ id: users.id, email: users.email, displayName: users.displayName })
-      .from(users)
-      .where(eq(users.id, userId));
+    const u = await findUser(tx, userId);
     if (!u) throw new AppError('unauthenticated', 'Unknown user');
-    const memberships = await tx
-      .select({
-        orgId: organizations.id,
-        orgName: organizations.name,
-        orgSlug: organizations.slug,
-        role: userOrganizations.role,
-      })
-      .from(userOrganizations)
-      .innerJoin(organizations, eq(organizations.id, userOrganizations.organizationId))
-      .where(
-        and(
-          eq(userOrganizations.userId, userId),
-          eq(userOrganizations.status, 'active'),
-          sql`${organizations.deletedAt} is null`,
-        ),
-      )
-      .orderBy(organizations.name);
-    return { user: u, memberships };
+    return { user: u, memberships: await listMyMemberships(tx, userId) };
   });
 }
 
 export async function listMyOrgs(db: Db, userId: string): Promise<{ items: OrgDto[] }> {
   return withUser(db, userId, async (tx) => {
-    const rows = await tx
-      .select({ o: organizations, role: userOrganizations.role })
-      .from(userOrganizations)
-      .innerJoin(organizations, eq(organizations.id, userOrganizations.organizationId))
-      .where(
-        and(
-          eq(userOrganizations.userId, userId),
-          eq(userOrganizations.status, 'active'),
-          sql`${organizations.deletedAt} is null`,
-        ),
-      )
-      .orderBy(organizations.name);
+    const rows = await listMyOrgRows(tx, userId);
     return { items: rows.map((r) => toOrg(r.o, r.role)) };
   });
 }
@@ -99,8 +76,7 @@ export async function createOrg(
   const slug = input.slug ?? `${slugify(input.name)}-${randomBytes(3).toString('hex')}`;
   try {
     return await withTenant(db, { orgId: id, userId: ctx.userId }, async (tx) => {
-      const [org] = await tx.insert(organizations).values({ id, name: input.name, slug }).returning();
-      await tx.insert(userOrganizations).values({ organizationId: id, userId: ctx.userId, role: 'owner' });
+      const org = await insertOrgWithOwner(tx, { id, name: input.name, slug }, ctx.userId);
       await audit(
         tx,
         { ...ctx, orgId: id },
@@ -109,7 +85,7 @@ export async function createOrg(
       return toOrg(org, 'owner');
     });
   } catch (e) {
-    if (isUniqueViolation(e, 'organizations_slug_uq')) {
+    if (isUniqueViolation(e, ORG_SLUG_CONSTRAINT)) {
       throw new AppError('conflict', 'That slug is taken', {
         fields: [{ path: 'body.slug', message: 'already in use' }],
       });
@@ -119,17 +95,13 @@ export async function createOrg(
 }
 
 export async function getOrg(tx: Tx, orgId: string, role: OrgRole): Promise<OrgDto> {
-  const [o] = await tx.select().from(organizations).where(eq(organizations.id, orgId));
+  const o = await findOrg(tx, orgId);
   if (!o) throw new AppError('not_found');
   return toOrg(o, role);
 }
 
 export async function updateOrg(tx: Tx, ctx: ActorContext, role: OrgRole, input: { name?: string }): Promise<OrgDto> {
-  const [o] = await tx
-    .update(organizations)
-    .set({ ...input, updatedAt: new Date() })
-    .where(eq(organizations.id, ctx.orgId))
-    .returning();
+  const o = await updateOrgRow(tx, ctx.orgId, input);
   if (!o) throw new AppError('not_found');
   await audit(tx, ctx, {
     action: 'org.update',

@@ -1,8 +1,15 @@
 /** Use cases: layered templates, validated against their brand (color roles exist, fonts renderable). */
-import { and, desc, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { withTenant, type Db, type Tx } from '../adapters/db/client.js';
+import { findBrand, readyBrandAssetKey } from '../adapters/db/stores/brand-store.js';
+import {
+  findTemplate,
+  insertTemplate,
+  listTemplateRows,
+  markTemplateDeleted,
+  updateTemplateRow,
+  type TemplateRow,
+} from '../adapters/db/stores/template-store.js';
 import type { ObjectStore } from '../adapters/storage/object-store.js';
-import { brandAssets, brandProfiles, contentTemplates } from '../../db/schema/index.js';
 import {
   SHIPPED_FONTS,
   type BrandColors,
@@ -13,9 +20,9 @@ import {
 import type { PlatformName } from '../domain/platforms.js';
 import { AppError, type FieldProblem } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
-import { cursorTs, decodeCursor, encodeCursor, isoReq } from './util.js';
+import { isoReq } from './dto-dates.js';
+import { decodeCursor, keysetPage } from './pagination.js';
 
-type TemplateRow = typeof contentTemplates.$inferSelect;
 export const toTemplate = (t: TemplateRow) => ({
   id: t.id,
   brandId: t.brandId,
@@ -69,51 +76,20 @@ export function templateProblems(
 }
 
 async function brandFor(tx: Tx, orgId: string, brandId: string, path = 'body.brandId') {
-  const [b] = await tx
-    .select({ id: brandProfiles.id, colors: brandProfiles.colors, fonts: brandProfiles.fonts })
-    .from(brandProfiles)
-    .where(
-      and(eq(brandProfiles.organizationId, orgId), eq(brandProfiles.id, brandId), isNull(brandProfiles.deletedAt)),
-    );
+  const b = await findBrand(tx, orgId, brandId);
   if (!b) throw new AppError('validation_failed', 'Unknown brand', { fields: [{ path, message: 'no such brand' }] });
   return b;
 }
 
 export async function loadTemplate(tx: Tx, orgId: string, templateId: string, forUpdate = false): Promise<TemplateRow> {
-  const q = tx
-    .select()
-    .from(contentTemplates)
-    .where(
-      and(
-        eq(contentTemplates.organizationId, orgId),
-        eq(contentTemplates.id, templateId),
-        isNull(contentTemplates.deletedAt),
-      ),
-    );
-  const [t] = forUpdate ? await q.for('update') : await q;
+  const t = await findTemplate(tx, orgId, templateId, { forUpdate });
   if (!t) throw new AppError('not_found', 'Template not found');
   return t;
 }
 
 export async function listTemplates(tx: Tx, orgId: string, q: { limit: number; cursor?: string; brandId?: string }) {
-  const c = decodeCursor(q.cursor);
-  const where: SQL[] = [eq(contentTemplates.organizationId, orgId), isNull(contentTemplates.deletedAt)];
-  if (q.brandId) where.push(eq(contentTemplates.brandId, q.brandId));
-  if (c)
-    where.push(sql`(${contentTemplates.createdAt}, ${contentTemplates.id}) < (${c.t}::timestamptz, ${c.id}::uuid)`);
-  const rows = await tx
-    .select({ t: contentTemplates, ts: cursorTs(contentTemplates.createdAt) })
-    .from(contentTemplates)
-    .where(and(...where))
-    .orderBy(desc(contentTemplates.createdAt), desc(contentTemplates.id))
-    .limit(q.limit + 1);
-  const more = rows.length > q.limit;
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  return {
-    items: page.map((r) => toTemplate(r.t)),
-    nextCursor: more && last ? encodeCursor({ t: last.ts, id: last.t.id }) : null,
-  };
+  const rows = await listTemplateRows(tx, orgId, { limit: q.limit, brandId: q.brandId, after: decodeCursor(q.cursor) });
+  return keysetPage(rows, q.limit, toTemplate);
 }
 
 export async function createTemplate(
@@ -131,18 +107,15 @@ export async function createTemplate(
   const problems = templateProblems(input.layers, brand);
   if (problems.length)
     throw new AppError('validation_failed', 'The template does not fit the brand', { fields: problems });
-  const [t] = await tx
-    .insert(contentTemplates)
-    .values({
-      organizationId: ctx.orgId,
-      brandId: input.brandId,
-      name: input.name,
-      description: input.description ?? null,
-      layers: input.layers,
-      platforms: [...new Set(input.platforms)],
-      createdBy: ctx.userId,
-    })
-    .returning();
+  const t = await insertTemplate(tx, {
+    organizationId: ctx.orgId,
+    brandId: input.brandId,
+    name: input.name,
+    description: input.description ?? null,
+    layers: input.layers,
+    platforms: [...new Set(input.platforms)],
+    createdBy: ctx.userId,
+  });
   await audit(tx, ctx, {
     action: 'template.create',
     resourceType: 'template',
@@ -171,17 +144,12 @@ export async function updateTemplate(
     if (problems.length)
       throw new AppError('validation_failed', 'The template does not fit the brand', { fields: problems });
   }
-  const [t] = await tx
-    .update(contentTemplates)
-    .set({
-      ...input,
-      ...(input.platforms ? { platforms: [...new Set(input.platforms)] } : {}),
-      // Requests record which version they rendered with; only a layout change is a new version.
-      ...(input.layers ? { version: cur.version + 1 } : {}),
-      updatedAt: new Date(),
-    })
-    .where(and(eq(contentTemplates.organizationId, ctx.orgId), eq(contentTemplates.id, templateId)))
-    .returning();
+  const t = await updateTemplateRow(tx, ctx.orgId, templateId, {
+    ...input,
+    ...(input.platforms ? { platforms: [...new Set(input.platforms)] } : {}),
+    // Requests record which version they rendered with; only a layout change is a new version.
+    ...(input.layers ? { version: cur.version + 1 } : {}),
+  });
   await audit(tx, ctx, {
     action: 'template.update',
     resourceType: 'template',
@@ -193,10 +161,7 @@ export async function updateTemplate(
 
 export async function deleteTemplate(tx: Tx, ctx: ActorContext, templateId: string): Promise<void> {
   await loadTemplate(tx, ctx.orgId, templateId, true);
-  await tx
-    .update(contentTemplates)
-    .set({ deletedAt: new Date(), isActive: false, updatedAt: new Date() })
-    .where(and(eq(contentTemplates.organizationId, ctx.orgId), eq(contentTemplates.id, templateId)));
+  await markTemplateDeleted(tx, ctx.orgId, templateId);
   await audit(tx, ctx, { action: 'template.delete', resourceType: 'template', resourceId: templateId });
 }
 
@@ -215,46 +180,25 @@ export async function previewTemplate(
   templateId: string,
   input: { platform: PlatformName; brief: Brief; assetId: string },
 ) {
-  const { template, brand, asset, logoKey } = await withTenant(
+  const { template, brand, assetKey, logoKey } = await withTenant(
     db,
     { orgId: ctx.orgId, userId: ctx.userId },
     async (tx) => {
       const template = await loadTemplate(tx, ctx.orgId, templateId);
-      const [brand] = await tx
-        .select()
-        .from(brandProfiles)
-        .where(
-          and(
-            eq(brandProfiles.organizationId, ctx.orgId),
-            eq(brandProfiles.id, template.brandId),
-            isNull(brandProfiles.deletedAt),
-          ),
-        );
+      const brand = await findBrand(tx, ctx.orgId, template.brandId);
       if (!brand) throw new AppError('invalid_state', "The template's brand was deleted");
-      const readyAsset = (id: string) =>
-        tx
-          .select({ s3Key: brandAssets.s3Key })
-          .from(brandAssets)
-          .where(
-            and(
-              eq(brandAssets.organizationId, ctx.orgId),
-              eq(brandAssets.brandId, template.brandId),
-              eq(brandAssets.id, id),
-              eq(brandAssets.status, 'ready'),
-              isNull(brandAssets.deletedAt),
-            ),
-          );
-      const [asset] = await readyAsset(input.assetId);
-      if (!asset)
+      const readyKey = (id: string) => readyBrandAssetKey(tx, ctx.orgId, template.brandId, id);
+      const assetKey = await readyKey(input.assetId);
+      if (!assetKey)
         throw new AppError('validation_failed', 'Unknown asset', {
           fields: [{ path: 'body.assetId', message: "must be a ready asset of the template's brand" }],
         });
-      const [logo] = brand.logo?.assetId ? await readyAsset(brand.logo.assetId) : [];
-      return { template, brand, asset, logoKey: logo?.s3Key };
+      const logoKey = brand.logo?.assetId ? await readyKey(brand.logo.assetId) : undefined;
+      return { template, brand, assetKey, logoKey };
     },
   );
   const [source, logo] = await Promise.all([
-    store.get(asset.s3Key),
+    store.get(assetKey),
     logoKey ? store.get(logoKey) : Promise.resolve(undefined),
   ]);
   // sharp and the fonts load only when a preview is asked for, not on every cold start of this Lambda.

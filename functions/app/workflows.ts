@@ -1,14 +1,25 @@
 /** Use cases: approval workflows (ordered steps; every named approver must be an active member). */
-import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '../adapters/db/client.js';
-import { approvalWorkflows, brandProfiles, contentRequests, userOrganizations } from '../../db/schema/index.js';
+import { clearDefaultWorkflow } from '../adapters/db/stores/brand-store.js';
+import { activeMemberIds } from '../adapters/db/stores/member-store.js';
+import {
+  deleteWorkflowRow,
+  findWorkflow,
+  insertWorkflow,
+  isWorkflowInUse,
+  listWorkflowRows,
+  updateWorkflowRow,
+  WORKFLOW_NAME_CONSTRAINT,
+  type WorkflowRow,
+} from '../adapters/db/stores/workflow-store.js';
 import { inFlightStatuses } from '../domain/request-status.js';
 import type { WorkflowStep } from '../domain/workflow-types.js';
 import { AppError, type FieldProblem } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
-import { cursorTs, decodeCursor, encodeCursor, isoReq, isUniqueViolation } from './util.js';
+import { isoReq } from './dto-dates.js';
+import { uniqueName } from './name-taken.js';
+import { decodeCursor, keysetPage } from './pagination.js';
 
-type WorkflowRow = typeof approvalWorkflows.$inferSelect;
 const toWorkflow = (w: WorkflowRow) => ({
   id: w.id,
   name: w.name,
@@ -38,17 +49,7 @@ async function checkApprovers(tx: Tx, orgId: string, steps: WorkflowStep[]): Pro
   });
   if (refs.length) {
     const ids = [...new Set(refs.map((r) => r.userId))];
-    const found = await tx
-      .select({ userId: userOrganizations.userId })
-      .from(userOrganizations)
-      .where(
-        and(
-          eq(userOrganizations.organizationId, orgId),
-          eq(userOrganizations.status, 'active'),
-          inArray(userOrganizations.userId, ids),
-        ),
-      );
-    const members = new Set(found.map((f) => f.userId));
+    const members = await activeMemberIds(tx, orgId, ids);
     for (const r of refs)
       if (!members.has(r.userId)) problems.push({ path: r.path, message: 'is not a member of this organization' });
   }
@@ -56,41 +57,15 @@ async function checkApprovers(tx: Tx, orgId: string, steps: WorkflowStep[]): Pro
     throw new AppError('validation_failed', 'The workflow steps are not valid', { fields: problems });
 }
 
-const nameTaken = (e: unknown) =>
-  isUniqueViolation(e, 'approval_workflows_org_name_uq')
-    ? new AppError('conflict', 'A workflow with this name exists', {
-        fields: [{ path: 'body.name', message: 'already in use' }],
-      })
-    : e;
-
 async function loadWorkflow(tx: Tx, orgId: string, id: string, forUpdate = false): Promise<WorkflowRow> {
-  const q = tx
-    .select()
-    .from(approvalWorkflows)
-    .where(and(eq(approvalWorkflows.organizationId, orgId), eq(approvalWorkflows.id, id)));
-  const [w] = forUpdate ? await q.for('update') : await q;
+  const w = await findWorkflow(tx, orgId, id, { forUpdate });
   if (!w) throw new AppError('not_found', 'Approval workflow not found');
   return w;
 }
 
 export async function listWorkflows(tx: Tx, orgId: string, q: { limit: number; cursor?: string }) {
-  const c = decodeCursor(q.cursor);
-  const where: SQL[] = [eq(approvalWorkflows.organizationId, orgId)];
-  if (c)
-    where.push(sql`(${approvalWorkflows.createdAt}, ${approvalWorkflows.id}) < (${c.t}::timestamptz, ${c.id}::uuid)`);
-  const rows = await tx
-    .select({ w: approvalWorkflows, ts: cursorTs(approvalWorkflows.createdAt) })
-    .from(approvalWorkflows)
-    .where(and(...where))
-    .orderBy(desc(approvalWorkflows.createdAt), desc(approvalWorkflows.id))
-    .limit(q.limit + 1);
-  const more = rows.length > q.limit;
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  return {
-    items: page.map((r) => toWorkflow(r.w)),
-    nextCursor: more && last ? encodeCursor({ t: last.ts, id: last.w.id }) : null,
-  };
+  const rows = await listWorkflowRows(tx, orgId, { limit: q.limit, after: decodeCursor(q.cursor) });
+  return keysetPage(rows, q.limit, toWorkflow);
 }
 
 export async function getWorkflow(tx: Tx, orgId: string, id: string): Promise<WorkflowDto> {
@@ -103,18 +78,15 @@ export async function createWorkflow(
   input: { name: string; description?: string | null; steps: WorkflowStep[]; allowAutoApprove: boolean },
 ) {
   await checkApprovers(tx, ctx.orgId, input.steps);
-  try {
-    const [w] = await tx
-      .insert(approvalWorkflows)
-      .values({
-        organizationId: ctx.orgId,
-        name: input.name,
-        description: input.description ?? null,
-        steps: input.steps,
-        allowAutoApprove: input.allowAutoApprove,
-        createdBy: ctx.userId,
-      })
-      .returning();
+  return uniqueName(WORKFLOW_NAME_CONSTRAINT, 'workflow', async () => {
+    const w = await insertWorkflow(tx, {
+      organizationId: ctx.orgId,
+      name: input.name,
+      description: input.description ?? null,
+      steps: input.steps,
+      allowAutoApprove: input.allowAutoApprove,
+      createdBy: ctx.userId,
+    });
     await audit(tx, ctx, {
       action: 'workflow.create',
       resourceType: 'approval_workflow',
@@ -122,9 +94,7 @@ export async function createWorkflow(
       details: { name: w.name, steps: w.steps.length },
     });
     return toWorkflow(w);
-  } catch (e) {
-    throw nameTaken(e);
-  }
+  });
 }
 
 export async function updateWorkflow(
@@ -141,12 +111,8 @@ export async function updateWorkflow(
 ) {
   await loadWorkflow(tx, ctx.orgId, id, true);
   if (input.steps) await checkApprovers(tx, ctx.orgId, input.steps);
-  try {
-    const [w] = await tx
-      .update(approvalWorkflows)
-      .set({ ...input, updatedAt: new Date() })
-      .where(and(eq(approvalWorkflows.organizationId, ctx.orgId), eq(approvalWorkflows.id, id)))
-      .returning();
+  return uniqueName(WORKFLOW_NAME_CONSTRAINT, 'workflow', async () => {
+    const w = await updateWorkflowRow(tx, ctx.orgId, id, input);
     await audit(tx, ctx, {
       action: 'workflow.update',
       resourceType: 'approval_workflow',
@@ -154,33 +120,16 @@ export async function updateWorkflow(
       details: { fields: Object.keys(input) },
     });
     return toWorkflow(w);
-  } catch (e) {
-    throw nameTaken(e);
-  }
+  });
 }
 
 /** Hard delete, refused while a request that has not finished still uses the workflow. */
 export async function deleteWorkflow(tx: Tx, ctx: ActorContext, id: string): Promise<void> {
   await loadWorkflow(tx, ctx.orgId, id, true);
-  const [busy] = await tx
-    .select({ id: contentRequests.id })
-    .from(contentRequests)
-    .where(
-      and(
-        eq(contentRequests.organizationId, ctx.orgId),
-        eq(contentRequests.workflowId, id),
-        inArray(contentRequests.status, [...inFlightStatuses, 'awaiting_approval']),
-      ),
-    )
-    .limit(1);
+  const busy = await isWorkflowInUse(tx, ctx.orgId, id, [...inFlightStatuses, 'awaiting_approval']);
   if (busy)
     throw new AppError('conflict', 'Requests in progress use this workflow; deactivate it instead (isActive: false)');
-  await tx
-    .update(brandProfiles)
-    .set({ defaultWorkflowId: null, updatedAt: new Date() })
-    .where(and(eq(brandProfiles.organizationId, ctx.orgId), eq(brandProfiles.defaultWorkflowId, id)));
-  await tx
-    .delete(approvalWorkflows)
-    .where(and(eq(approvalWorkflows.organizationId, ctx.orgId), eq(approvalWorkflows.id, id)));
+  await clearDefaultWorkflow(tx, ctx.orgId, id);
+  await deleteWorkflowRow(tx, ctx.orgId, id);
   await audit(tx, ctx, { action: 'workflow.delete', resourceType: 'approval_workflow', resourceId: id });
 }

@@ -19,3 +19,14 @@ export interface WorkflowStarter {
 
 /** Derives the execution name (<= 80 chars, [A-Za-z0-9-_]). */
 export const executionNameFor = (requestId: string, run: number) => `req-${requestId}-r${run}`;
+
+/**
+ * Time, injectable so tests never wait for real: sourcing deadlines, rate-limit waits, approval
+ * due dates and webhook timestamps all read it.
+ */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}

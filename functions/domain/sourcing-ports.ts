@@ -57,10 +57,3 @@ export interface RateLimiter {
    */
   acquire(opts: { deadline: number; signal?: AbortSignal }): Promise<void>;
 }
-
-/** Time, injectable so tests never wait for real. */
-export interface Clock {
-  now(): number;
-  /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}

@@ -2,8 +2,8 @@
  * In-memory implementations of the sourcing ports, for unit tests and single-process tools.
  * They behave like the Postgres ones (same errors, same arithmetic) but hold state in this process.
  */
+import type { Clock } from '../../functions/domain/ports.js';
 import type {
-  Clock,
   QuotaGuard,
   RateLimiter,
   SpendEstimate,

@@ -301,7 +301,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
       try {
         const [{ approvalServices }, { sendStepCallback }] = await Promise.all([
-          import('../../functions/app/approvals/services.js'),
+          import('../../functions/handlers/composition/approvals.js'),
           import('../../functions/app/approvals/engine.js'),
         ]);
         recovery = await recoverInterruptedRequests({

@@ -3,12 +3,12 @@
  * runner issues a token per waiting state and parks the state on it until someone calls
  * sendTaskSuccess / sendTaskFailure here — the same calls, arguments and error names as the
  * Step Functions API (SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat), so code written
- * against TaskCallbacks behaves the same locally and in AWS. A runner resuming a parked wait after
+ * against TaskTokenClient behaves the same locally and in AWS. A runner resuming a parked wait after
  * a restart registers the token it issued before again (same token, deadline from the original
  * issue), so links and callbacks holding that token keep working.
  */
 import { randomBytes } from 'node:crypto';
-import type { TaskCallbacks } from '../../functions/adapters/workflow/task-callbacks.js';
+import type { TaskTokenClient } from '../../functions/adapters/workflow/task-callbacks.js';
 
 /** Same names as the Step Functions API errors, so one `catch` handles both. */
 export type TaskTokenErrorName = 'InvalidToken' | 'TaskTimedOut' | 'TaskDoesNotExist' | 'InvalidOutput';
@@ -65,7 +65,7 @@ const PREFIX = 'lsfn1.';
 const CLOSED_TTL_MS = 6 * 60 * 60 * 1000;
 const MAX_OUTPUT_BYTES = 256 * 1024; // the Step Functions payload limit
 
-export class TaskTokenBroker implements TaskCallbacks {
+export class TaskTokenBroker implements TaskTokenClient {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners = new Set<(t: PendingTask) => void>();
 

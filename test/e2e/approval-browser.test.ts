@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { FieldCipher, LocalKeyProvider } from '../../functions/adapters/crypto/envelope.js';
 import { LocalEventRecorder } from '../../functions/adapters/approvals/event-publisher.js';
 import { listOutbox } from '../../functions/adapters/notify/outbox.js';
-import { approvalServices, provideApprovals, resetApprovals } from '../../functions/app/approvals/services.js';
+import { approvalServices, provideApprovals, resetApprovals } from '../../functions/handlers/composition/approvals.js';
 import { beginStepWait } from '../../functions/app/approvals/step-tasks.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import {

@@ -18,7 +18,8 @@
  *    from X-Business-Use-Case-Usage `estimated_time_to_regain_access` (minutes) when present;
  *  - 190 (OAuthException: expired/revoked token), 102 (session), 200-299 (permission removed):
  *    the connection needs a person to reconnect;
- *  - 1, 2 and HTTP 5xx, network errors, timeouts: transient;
+ *  - 1, 2 and the HTTP answers shared/errors.ts counts as transient (5xx, 408, 429), network
+ *    errors, timeouts: transient;
  *  - 10, 100, 803 on one post (too few viewers, deleted, unsupported media): that post is skipped.
  * The access token travels as the documented `access_token` query parameter; URLs are never logged.
  */
@@ -31,6 +32,7 @@ import {
   type SocialConnection,
 } from '../../domain/analytics/connector.js';
 import type { MetricName, MetricPoint } from '../../domain/analytics/metrics.js';
+import { isTransientStatus } from '../../shared/errors.js';
 
 export const metaGraphEnv = z.object({
   /** Versioned Graph API base URL (the local emulator under `npm start` and tests). */
@@ -113,8 +115,7 @@ export function classifyGraphError(
   if (code === 190 || code === 102 || (code !== undefined && code >= 200 && code <= 299)) {
     return { ...base, scope: 'connection', kind: 'reauth_required' };
   }
-  if (code === 1 || code === 2 || status >= 500 || status === 0)
-    return { ...base, scope: 'connection', kind: 'transient' };
+  if (code === 1 || code === 2 || isTransientStatus(status)) return { ...base, scope: 'connection', kind: 'transient' };
   if (code === 10 || code === 100 || code === 803) return { ...base, scope: 'post', kind: 'skip' };
   return { ...base, scope: 'connection', kind: 'permanent' };
 }

@@ -3,7 +3,7 @@
  * withTenant(), so RLS scopes each query to the tenant; the few cross-tenant questions go through
  * the SECURITY DEFINER functions of migration 0009 (ids only).
  */
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import {
   approvalDecisions,
@@ -370,4 +370,31 @@ export async function findLinkByHash(db: Db, hash: Buffer): Promise<{ orgId: str
   );
   const r = rows[0];
   return r && { orgId: r.organization_id, linkId: r.link_id };
+}
+
+/** Approval steps of the tenant with their request's headline, newest first (1..200 rows). */
+export async function listApprovalsWithHeadline(
+  tx: Tx,
+  q: { status?: string; voterId?: string; limit: number },
+): Promise<{ a: ApprovalRow; headline: string }[]> {
+  const conds = [];
+  if (q.status) conds.push(eq(contentApprovals.status, q.status));
+  if (q.voterId) conds.push(sql`${q.voterId}::uuid = ANY(${contentApprovals.approverIds})`);
+  return tx
+    .select({ a: contentApprovals, headline: sql<string>`${contentRequests.brief}->>'headline'` })
+    .from(contentApprovals)
+    .innerJoin(contentRequests, eq(contentRequests.id, contentApprovals.requestId))
+    .where(conds.length ? and(...conds) : undefined)
+    .orderBy(desc(contentApprovals.createdAt))
+    .limit(Math.min(Math.max(q.limit, 1), 200));
+}
+
+/** Pending steps whose reminder time has passed, across tenants (app.due_approval_reminders). */
+export async function dueApprovalReminders(
+  db: Db,
+  limit: number,
+): Promise<{ organization_id: string; approval_id: string }[]> {
+  return db.execute<{ organization_id: string; approval_id: string }>(
+    sql`select * from app.due_approval_reminders(${limit})`,
+  );
 }

@@ -4,14 +4,11 @@
  * longer waiting (TaskTimedOut / InvalidToken / TaskDoesNotExist) means someone already answered
  * it, or it timed out and escalated: reported as `already_decided`, never as a failure.
  */
-import { isTaskClosedError } from '../workflow/task-callbacks.js';
+import { isTaskClosedError, type TaskTokenClient } from '../workflow/task-callbacks.js';
 import type { CallbackResult, TaskCallbacks } from '../../domain/approvals/ports.js';
 
-/** The subset of functions/adapters/workflow/task-callbacks.ts TaskCallbacks used here. */
-export interface TaskCallbackClient {
-  sendTaskSuccess(token: string, output: unknown): Promise<void>;
-  sendTaskFailure(token: string, error?: string, cause?: string): Promise<void>;
-}
+/** What the port needs of the task-token API (no heartbeats). */
+export type TaskCallbackClient = Pick<TaskTokenClient, 'sendTaskSuccess' | 'sendTaskFailure'>;
 
 export function createCallbackPort(client: TaskCallbackClient): TaskCallbacks {
   const guard = async (fn: () => Promise<void>): Promise<CallbackResult> => {

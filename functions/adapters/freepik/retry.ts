@@ -5,8 +5,8 @@
  * fails now (retryable, so the workflow may try again later).
  */
 import { fullJitterDelay } from '../../domain/sourcing.js';
-import type { Clock } from '../../domain/sourcing-ports.js';
-import { AppError, isAppError } from '../../shared/errors.js';
+import type { Clock } from '../../domain/ports.js';
+import { AppError, isAppError, isTransientError } from '../../shared/errors.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -28,8 +28,9 @@ export interface RetryContext {
 
 // Errors that already mean "gave up" (deadline, retries spent) must not be retried again.
 const final = new WeakSet<AppError>();
-const isTransient = (e: unknown): e is AppError =>
-  isAppError(e) && e.retryable && e.code === 'upstream_unavailable' && !final.has(e);
+// Only provider outages: a denied rate-limit take (also transient) has already waited for its token.
+const isRetriedHere = (e: unknown): e is AppError =>
+  isTransientError(e) && isAppError(e) && e.code === 'upstream_unavailable' && !final.has(e);
 
 /** Runs `attempt(retryNumber)` until it succeeds, fails permanently, or retries/deadline run out. */
 export async function withRetries<T>(
@@ -41,7 +42,7 @@ export async function withRetries<T>(
     try {
       return await attempt(n);
     } catch (e) {
-      if (!isTransient(e)) throw e;
+      if (!isRetriedHere(e)) throw e;
       const attempts = n + 1;
       if (n >= policy.maxRetries) throw exhausted(rc.label, attempts, e, 'retries_exhausted');
       const retryAfterMs = typeof e.detail?.retryAfterMs === 'number' ? e.detail.retryAfterMs : undefined;

@@ -6,7 +6,8 @@
  * to read the answer.
  */
 import type { z } from 'zod';
-import type { Clock, RateLimiter, UsageOutcome, UsageRecorder } from '../../domain/sourcing-ports.js';
+import type { Clock } from '../../domain/ports.js';
+import type { RateLimiter, UsageOutcome, UsageRecorder } from '../../domain/sourcing-ports.js';
 import { parseRetryAfter } from '../../domain/sourcing.js';
 import { AppError } from '../../shared/errors.js';
 import { realClock } from '../limits/clock.js';

@@ -4,7 +4,7 @@
  * and the paid-POST guard in the transport decide from these reasons, so they are named once here.
  */
 import { z } from 'zod';
-import { AppError, type FieldProblem } from '../../shared/errors.js';
+import { AppError, type FieldProblem, isNetworkErrorCode } from '../../shared/errors.js';
 
 export const errorBodySchema = z.object({
   message: z.string().nullish(),
@@ -12,23 +12,6 @@ export const errorBodySchema = z.object({
     .array(z.object({ name: z.string().nullish(), field: z.string().nullish(), reason: z.string().nullish() }))
     .nullish(),
 });
-
-/** Socket-level failures worth another attempt (the network, not Freepik, said no). */
-const RETRYABLE_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CLOSED',
-]);
 
 /** Failures that say the request never reached Freepik's work: safe to repeat even when paid. */
 const NOT_SENT_CODES = new Set([
@@ -62,7 +45,7 @@ export function timeoutError(endpoint: string, status: number | null, cause: unk
 
 export function networkError(endpoint: string, code: string, status: number | null, cause: unknown): AppError {
   return new AppError('upstream_unavailable', `${endpoint} failed (${code})`, {
-    retryable: RETRYABLE_CODES.has(code) || code === 'network',
+    retryable: isNetworkErrorCode(code) || code === 'network',
     detail: { endpoint, reason: 'network', code, status },
     cause,
   });

@@ -1,4 +1,4 @@
-import type { Clock } from '../../domain/sourcing-ports.js';
+import type { Clock } from '../../domain/ports.js';
 
 /** Wall-clock time and real timers. */
 export const realClock: Clock = {

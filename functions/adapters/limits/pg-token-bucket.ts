@@ -1,12 +1,13 @@
 /**
  * The global Freepik rate as a PostgreSQL token bucket (rate_limit_buckets, key `freepik:global`),
  * so every Lambda instance draws from the same budget. The take itself is the shared one-statement
- * bucket (functions/app/rate-limit.ts: row lock, refill computed in SQL from updated_at); this
+ * bucket (functions/adapters/db/stores/rate-limit-store.ts: row lock, refill computed in SQL from updated_at); this
  * adapter adds the waiting: sleep until the next token is due, never past the caller's deadline.
  */
 import { sql } from 'drizzle-orm';
-import type { Clock, RateLimiter } from '../../domain/sourcing-ports.js';
-import { takeToken } from '../../app/rate-limit.js';
+import type { Clock } from '../../domain/ports.js';
+import type { RateLimiter } from '../../domain/sourcing-ports.js';
+import { takeToken } from '../db/stores/rate-limit-store.js';
 import type { Db } from '../db/client.js';
 import { realClock } from './clock.js';
 import { rateLimitedError } from './rules.js';

@@ -8,7 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { AppError, isAppError } from '../../shared/errors.js';
+import { AppError, isAppError, isTransientStatus } from '../../shared/errors.js';
 import type { UsageOutcome } from '../../domain/sourcing-ports.js';
 import { parseRetryAfter } from '../../domain/sourcing.js';
 import {
@@ -133,7 +133,7 @@ export async function safeFetch(
     }
     if (status !== 200) {
       res.resume();
-      const retryable = status === 408 || status === 429 || status >= 500;
+      const retryable = isTransientStatus(status);
       await report({
         statusCode: status,
         outcome: retryable ? 'retryable_error' : 'error',

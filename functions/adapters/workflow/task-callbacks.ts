@@ -11,7 +11,11 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { AdapterPermissions } from '../aws-permissions.js';
 
-export interface TaskCallbacks {
+/**
+ * The Step Functions task-token API (SendTask*), as the SFN client and the local runner's broker
+ * both offer it. The approval engine's own port over it is `TaskCallbacks` (domain/approvals/ports.ts).
+ */
+export interface TaskTokenClient {
   /** Resumes the waiting state with `output` (an object, or a JSON string). */
   sendTaskSuccess(token: string, output: unknown): Promise<void>;
   /** Fails the waiting state with error name `error` (matched by the state's Retry/Catch). */
@@ -24,13 +28,13 @@ export const TASK_CALLBACK_PERMISSIONS = {
   sendTaskSuccess: [{ action: 'states:SendTaskSuccess', on: 'any' }],
   sendTaskFailure: [{ action: 'states:SendTaskFailure', on: 'any' }],
   sendTaskHeartbeat: [{ action: 'states:SendTaskHeartbeat', on: 'any' }],
-} as const satisfies AdapterPermissions<keyof TaskCallbacks, 'any'>;
+} as const satisfies AdapterPermissions<keyof TaskTokenClient, 'any'>;
 
 /** True for the errors that mean the task is no longer waiting (answered, timed out, stopped). */
 export const isTaskClosedError = (e: unknown) =>
   e instanceof Error && (e.name === 'TaskTimedOut' || e.name === 'InvalidToken' || e.name === 'TaskDoesNotExist');
 
-export function createSfnTaskCallbacks(client: Pick<SFNClient, 'send'> = new SFNClient({})): TaskCallbacks {
+export function createSfnTaskCallbacks(client: Pick<SFNClient, 'send'> = new SFNClient({})): TaskTokenClient {
   return {
     async sendTaskSuccess(token, output) {
       await client.send(

@@ -25,9 +25,9 @@ import { BUILTIN_WORKFLOW, type WorkflowLike } from '../../domain/approvals/work
 import { workflowStepsSchema, type WorkflowStep } from '../../domain/workflow-types.js';
 import { AppError } from '../../shared/errors.js';
 import { audit, type ActorContext } from '../audit.js';
-import { closeStep as closeTimelineStep } from '../pipeline/steps.js';
+import { closeStep as closeTimelineStep } from '../../adapters/db/stores/request-step-store.js';
 import { reviewEmail, type LinkReason } from './emails.js';
-import type { ApprovalServices } from './services.js';
+import type { ApprovalServices } from './deps.js';
 
 export const TASK_TOKEN_FIELD = 'content_approvals.task_token_enc';
 export const tokenContext = (orgId: string, approvalId: string) => ({
@@ -67,7 +67,14 @@ export const checksumFingerprint = (c: Record<string, string>) =>
 
 /** The outbox key of the link email for (step, phase, approver, variants): re-drives reuse it. */
 export const linkDedupeKey = (approval: store.ApprovalRow, approverId: string, reason: LinkReason, n = 0) =>
-  `approval-link:${approval.id}:${approval.phase}:${reason === 'reminder' ? `reminder${n}` : 'link'}:${approverId}:${checksumFingerprint(approval.variantChecksums)}`;
+  [
+    'approval-link',
+    approval.id,
+    approval.phase,
+    reason === 'reminder' ? `reminder${n}` : 'link',
+    approverId,
+    checksumFingerprint(approval.variantChecksums),
+  ].join(':');
 
 export interface IssueLinkInput {
   approval: store.ApprovalRow;
@@ -347,7 +354,7 @@ export async function sendStepCallback(
   for (let n = 1; ; n++) {
     try {
       const r = await deps.callbacks.sendSuccess(token, answer);
-      await withTenant(deps.db, { orgId }, (tx) => store.markCallbackSent(tx, approvalId, deps.clock.now()));
+      await withTenant(deps.db, { orgId }, (tx) => store.markCallbackSent(tx, approvalId, new Date(deps.clock.now())));
       return r;
     } catch (e) {
       if (n >= attempts) {

@@ -3,16 +3,14 @@
  * Same rules as the review links (applyDecision): creators cannot approve their own request,
  * only current voters decide, one decision per approver and step, one callback per step.
  */
-import { and, desc, eq, sql } from 'drizzle-orm';
 import { withTenant, type Tx } from '../../adapters/db/client.js';
 import * as store from '../../adapters/approvals/approval-store.js';
-import { contentApprovals, contentRequests } from '../../../db/schema/index.js';
 import type { ApiDecision } from '../../domain/approvals/decision.js';
 import { AppError } from '../../shared/errors.js';
 import type { ActorContext } from '../audit.js';
-import { iso } from '../util.js';
+import { iso } from '../dto-dates.js';
 import { applyDecision, DecisionConflict, sendStepCallback, type DecisionRefusal } from './engine.js';
-import type { ApprovalServices } from './services.js';
+import type { ApprovalServices } from './deps.js';
 
 export interface ApprovalItem {
   id: string;
@@ -35,16 +33,11 @@ export async function listApprovalItems(
   tx: Tx,
   input: { userId: string; status?: string; mine?: boolean; limit?: number },
 ): Promise<ApprovalItem[]> {
-  const conds = [];
-  if (input.status) conds.push(eq(contentApprovals.status, input.status));
-  if (input.mine) conds.push(sql`${input.userId}::uuid = ANY(${contentApprovals.approverIds})`);
-  const rows = await tx
-    .select({ a: contentApprovals, headline: sql<string>`${contentRequests.brief}->>'headline'` })
-    .from(contentApprovals)
-    .innerJoin(contentRequests, eq(contentRequests.id, contentApprovals.requestId))
-    .where(conds.length ? and(...conds) : undefined)
-    .orderBy(desc(contentApprovals.createdAt))
-    .limit(Math.min(Math.max(input.limit ?? 50, 1), 200));
+  const rows = await store.listApprovalsWithHeadline(tx, {
+    status: input.status,
+    voterId: input.mine ? input.userId : undefined,
+    limit: input.limit ?? 50,
+  });
   return rows.map(({ a, headline }) => ({
     id: a.id,
     requestId: a.requestId,
@@ -100,7 +93,7 @@ export async function decideAsMember(
   approvalId: string,
   body: ApiDecision,
 ): Promise<{ stepOutcome: string | null; status: string }> {
-  const now = deps.clock.now();
+  const now = new Date(deps.clock.now());
   let closed = false;
   let outcome: string | null = null;
   try {

@@ -21,7 +21,7 @@ import { AppError } from '../../shared/errors.js';
 import { audit } from '../audit.js';
 import type { PipelineDeps, PublishManifest } from '../pipeline/ports.js';
 import { resolveWorkflow, systemActor } from './engine.js';
-import type { ApprovalServices } from './services.js';
+import type { ApprovalServices } from './deps.js';
 import { enqueueDeliveries, type WebhookBody } from './webhooks.js';
 
 export const CONTENT_PUBLISHED = 'content.published';

@@ -3,24 +3,21 @@
  * not answered gets a fresh link (their previous one is revoked: one live link per approver) and
  * an email. One reminder per step phase (the outbox key makes a repeated sweep a no-op).
  */
-import { sql } from 'drizzle-orm';
 import { withTenant } from '../../adapters/db/client.js';
 import * as store from '../../adapters/approvals/approval-store.js';
 import { audit } from '../audit.js';
 import { issueLink, resolveWorkflow, systemActor } from './engine.js';
-import type { ApprovalServices } from './services.js';
+import type { ApprovalServices } from './deps.js';
 
 export async function sendDueReminders(
   deps: Pick<ApprovalServices, 'db' | 'publicBaseUrl' | 'clock'>,
   opts: { limit?: number } = {},
 ): Promise<{ steps: number; emails: number }> {
-  const due = await deps.db.execute<{ organization_id: string; approval_id: string }>(
-    sql`select * from app.due_approval_reminders(${opts.limit ?? 100})`,
-  );
+  const due = await store.dueApprovalReminders(deps.db, opts.limit ?? 100);
   let emails = 0;
   for (const d of due) {
     emails += await withTenant(deps.db, { orgId: d.organization_id }, async (tx) => {
-      const now = deps.clock.now();
+      const now = new Date(deps.clock.now());
       const first = await store.getApproval(tx, d.approval_id);
       if (!first) return 0;
       const request = await store.getRequest(tx, first.requestId, { forUpdate: true });

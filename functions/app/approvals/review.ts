@@ -33,7 +33,7 @@ import {
   sendStepCallback,
   type DecisionRefusal,
 } from './engine.js';
-import type { ApprovalServices } from './services.js';
+import type { ApprovalServices } from './deps.js';
 
 /** Presigned image URLs on the page live this long. */
 export const REVIEW_URL_TTL_SECONDS = 900;
@@ -227,7 +227,7 @@ export async function viewReview(
 ): Promise<ReviewPage> {
   const found = await resolveToken(deps, token);
   if (!found) return refused('invalid');
-  const now = deps.clock.now();
+  const now = new Date(deps.clock.now());
   return withTenant(deps.db, { orgId: found.orgId }, async (tx) => {
     const l = await load(tx, found.linkId, false);
     if (!l) return refused('invalid');
@@ -393,7 +393,7 @@ export async function decideByLink(deps: ApprovalServices, input: DecideByLinkIn
     return refused('cross_origin');
   const found = await resolveToken(deps, input.token);
   if (!found) return refused('invalid');
-  const now = deps.clock.now();
+  const now = new Date(deps.clock.now());
   const meta = input.meta ?? {};
   let result: { page: ReviewPage; callback?: string };
   try {

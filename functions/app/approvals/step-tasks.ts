@@ -33,7 +33,7 @@ import {
   votersFor,
   type StepAnswer,
 } from './engine.js';
-import type { ApprovalServices } from './services.js';
+import type { ApprovalServices } from './deps.js';
 
 export interface StepRef {
   orgId: string;
@@ -103,7 +103,7 @@ export async function beginStepWait(
 ): Promise<{ approvalId: string; notified: number; alreadyDecided: boolean }> {
   if (typeof input.taskToken !== 'string' || input.taskToken.length < 8)
     throw new AppError('validation_failed', 'the wait task needs its task token');
-  const now = deps.clock.now();
+  const now = new Date(deps.clock.now());
   const r = await withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
     const request = await loadRequest(tx, input, { forUpdate: true });
     if (!['rendering', 'awaiting_approval'].includes(request.status)) {
@@ -259,7 +259,7 @@ async function lockStartedStep(tx: Tx, input: StepRef & { stepIndex: number }) {
  * returned instead (the state machine routes on it).
  */
 export async function escalateStep(deps: ApprovalServices, input: StepRef & { stepIndex: number }): Promise<StepCheck> {
-  const now = deps.clock.now();
+  const now = new Date(deps.clock.now());
   return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
     const { request, approval } = await lockStartedStep(tx, input);
     const answered = answerFor(approval);
@@ -335,7 +335,7 @@ export async function escalateStep(deps: ApprovalServices, input: StepRef & { st
  * system failure, and a retry re-drives it as a new run).
  */
 export async function expireStep(deps: ApprovalServices, input: StepRef & { stepIndex: number }): Promise<StepAnswer> {
-  const now = deps.clock.now();
+  const now = new Date(deps.clock.now());
   return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
     const { request, approval } = await lockStartedStep(tx, input);
     const answered = answerFor(approval);

@@ -9,10 +9,9 @@
  * dedupe on `webhook-id`, the event id.
  */
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, lte, sql } from 'drizzle-orm';
-import { withTenant, type Db, type Tx } from '../../adapters/db/client.js';
+import * as hooks from '../../adapters/approvals/webhook-store.js';
 import { webhookUrlProblem } from '../../adapters/approvals/webhook-transport.js';
-import { webhookDeliveries, webhookEndpoints } from '../../../db/schema/index.js';
+import { withTenant, type Tx } from '../../adapters/db/client.js';
 import {
   MAX_DELIVERY_ATTEMPTS,
   newWebhookSecret,
@@ -22,8 +21,8 @@ import {
 import { AppError } from '../../shared/errors.js';
 import { pipelineMetric } from '../../shared/metrics.js';
 import { audit, type ActorContext } from '../audit.js';
-import { iso } from '../util.js';
-import type { ApprovalServices } from './services.js';
+import { iso } from '../dto-dates.js';
+import type { ApprovalServices } from './deps.js';
 
 export const WEBHOOK_EVENTS = ['content.published'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -39,7 +38,7 @@ export interface WebhookEndpointDto {
   updatedAt: string;
 }
 
-const dto = (r: typeof webhookEndpoints.$inferSelect): WebhookEndpointDto => ({
+const dto = (r: hooks.EndpointRow): WebhookEndpointDto => ({
   id: r.id,
   url: r.url,
   events: r.events,
@@ -57,12 +56,11 @@ function checkUrl(url: string, appMode: 'aws' | 'local'): void {
 }
 
 export async function listEndpoints(tx: Tx): Promise<WebhookEndpointDto[]> {
-  const rows = await tx.select().from(webhookEndpoints).orderBy(desc(webhookEndpoints.createdAt));
-  return rows.map(dto);
+  return (await hooks.listEndpointRows(tx)).map(dto);
 }
 
 async function endpointRow(tx: Tx, id: string) {
-  const [row] = await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
+  const row = await hooks.findEndpoint(tx, id);
   if (!row) throw new AppError('not_found', 'Webhook endpoint not found');
   return row;
 }
@@ -82,16 +80,13 @@ export async function createEndpoint(
   const id = randomUUID();
   const secret = newWebhookSecret();
   const secretEnc = await deps.secrets.encrypt(secret, secretContext(actor.orgId, id));
-  const [row] = await tx
-    .insert(webhookEndpoints)
-    .values({
-      id,
-      organizationId: actor.orgId,
-      url: input.url,
-      secretEnc,
-      events: [...new Set(input.events ?? ['content.published'])],
-    })
-    .returning();
+  const row = await hooks.insertEndpoint(tx, {
+    id,
+    organizationId: actor.orgId,
+    url: input.url,
+    secretEnc,
+    events: [...new Set(input.events ?? ['content.published'])],
+  });
   await audit(tx, actor, {
     action: 'webhook.create',
     resourceType: 'webhook_endpoint',
@@ -110,16 +105,11 @@ export async function updateEndpoint(
 ): Promise<WebhookEndpointDto> {
   await endpointRow(tx, id);
   if (patch.url !== undefined) checkUrl(patch.url, deps.appMode);
-  const [row] = await tx
-    .update(webhookEndpoints)
-    .set({
-      ...(patch.url !== undefined ? { url: patch.url } : {}),
-      ...(patch.events !== undefined ? { events: [...new Set(patch.events)] } : {}),
-      ...(patch.isActive !== undefined ? { isActive: patch.isActive } : {}),
-      updatedAt: new Date(),
-    })
-    .where(eq(webhookEndpoints.id, id))
-    .returning();
+  const row = await hooks.updateEndpointRow(tx, id, {
+    ...(patch.url !== undefined ? { url: patch.url } : {}),
+    ...(patch.events !== undefined ? { events: [...new Set(patch.events)] } : {}),
+    ...(patch.isActive !== undefined ? { isActive: patch.isActive } : {}),
+  });
   await audit(tx, actor, {
     action: 'webhook.update',
     resourceType: 'webhook_endpoint',
@@ -139,18 +129,14 @@ export async function rotateSecret(
   await endpointRow(tx, id);
   const secret = newWebhookSecret();
   const secretEnc = await deps.secrets.encrypt(secret, secretContext(actor.orgId, id));
-  const [row] = await tx
-    .update(webhookEndpoints)
-    .set({ secretEnc, updatedAt: new Date() })
-    .where(eq(webhookEndpoints.id, id))
-    .returning();
+  const row = await hooks.updateEndpointRow(tx, id, { secretEnc });
   await audit(tx, actor, { action: 'webhook.rotate_secret', resourceType: 'webhook_endpoint', resourceId: id });
   return { ...dto(row), secret };
 }
 
 export async function deleteEndpoint(tx: Tx, actor: ActorContext, id: string): Promise<void> {
   await endpointRow(tx, id);
-  await tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id));
+  await hooks.deleteEndpointRow(tx, id);
   await audit(tx, actor, { action: 'webhook.delete', resourceType: 'webhook_endpoint', resourceId: id });
 }
 
@@ -169,12 +155,7 @@ export interface DeliveryDto {
 
 export async function listDeliveries(tx: Tx, endpointId: string, limit = 50): Promise<DeliveryDto[]> {
   await endpointRow(tx, endpointId);
-  const rows = await tx
-    .select()
-    .from(webhookDeliveries)
-    .where(eq(webhookDeliveries.endpointId, endpointId))
-    .orderBy(desc(webhookDeliveries.createdAt))
-    .limit(Math.min(Math.max(limit, 1), 200));
+  const rows = await hooks.listDeliveryRows(tx, endpointId, limit);
   return rows.map((d) => ({
     id: d.id,
     eventId: d.eventId,
@@ -202,18 +183,16 @@ export interface WebhookBody {
  * caller's transaction). The same event id twice is a no-op per endpoint (unique constraint).
  */
 export async function enqueueDeliveries(tx: Tx, orgId: string, event: WebhookBody): Promise<number> {
-  const endpoints = await tx
-    .select({ id: webhookEndpoints.id })
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.isActive, true), sql`${event.type} = ANY(${webhookEndpoints.events})`));
   let n = 0;
-  for (const e of endpoints) {
-    const rows = await tx
-      .insert(webhookDeliveries)
-      .values({ organizationId: orgId, endpointId: e.id, eventId: event.id, eventType: event.type, payload: event })
-      .onConflictDoNothing({ target: [webhookDeliveries.endpointId, webhookDeliveries.eventId] })
-      .returning({ id: webhookDeliveries.id });
-    n += rows.length;
+  for (const endpointId of await hooks.subscribedEndpointIds(tx, event.type)) {
+    const queued = await hooks.insertDeliveryOnce(tx, {
+      organizationId: orgId,
+      endpointId,
+      eventId: event.id,
+      eventType: event.type,
+      payload: event,
+    });
+    if (queued) n++;
   }
   return n;
 }
@@ -234,21 +213,11 @@ export async function attemptDelivery(
   deliveryId: string,
   opts: { baseDelayMs?: number } = {},
 ): Promise<DeliveryOutcome> {
-  const now = deps.clock.now();
+  const now = new Date(deps.clock.now());
   const claimed = await withTenant(deps.db, { orgId }, async (tx) => {
-    const [d] = await tx
-      .update(webhookDeliveries)
-      .set({ nextAttemptAt: new Date(now.getTime() + LEASE_MS) })
-      .where(
-        and(
-          eq(webhookDeliveries.id, deliveryId),
-          eq(webhookDeliveries.status, 'pending'),
-          lte(webhookDeliveries.nextAttemptAt, now),
-        ),
-      )
-      .returning();
+    const d = await hooks.claimDueDelivery(tx, deliveryId, now, new Date(now.getTime() + LEASE_MS));
     if (!d) return undefined;
-    const [endpoint] = await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, d.endpointId));
+    const endpoint = await hooks.findEndpoint(tx, d.endpointId);
     return { d, endpoint };
   });
   if (!claimed) return 'skipped';
@@ -265,7 +234,7 @@ export async function attemptDelivery(
       endpoint.url,
       body,
       {
-        ...webhookSignatureHeaders(secret, { id: d.eventId, body, at: deps.clock.now() }),
+        ...webhookSignatureHeaders(secret, { id: d.eventId, body, at: new Date(deps.clock.now()) }),
         'x-svp-event-type': d.eventType,
         'x-svp-delivery-attempt': String(attempt),
       },
@@ -277,21 +246,18 @@ export async function attemptDelivery(
   const delivered = status !== undefined && status >= 200 && status < 300;
   const giveUp = !delivered && (attempt >= MAX_DELIVERY_ATTEMPTS || !endpoint || !endpoint.isActive);
   const outcome: DeliveryOutcome = delivered ? 'delivered' : giveUp ? 'failed' : 'retry';
-  const after = deps.clock.now();
+  const after = new Date(deps.clock.now());
   await withTenant(deps.db, { orgId }, (tx) =>
-    tx
-      .update(webhookDeliveries)
-      .set({
-        attempts: attempt,
-        status: delivered ? 'delivered' : giveUp ? 'failed' : 'pending',
-        lastStatusCode: status ?? null,
-        lastError: error?.slice(0, 500) ?? null,
-        deliveredAt: delivered ? after : null,
-        nextAttemptAt: new Date(
-          after.getTime() + (delivered || giveUp ? 0 : retryDelayMs(attempt, { baseMs: opts.baseDelayMs })),
-        ),
-      })
-      .where(eq(webhookDeliveries.id, d.id)),
+    hooks.recordDeliveryAttempt(tx, d.id, {
+      attempts: attempt,
+      status: delivered ? 'delivered' : giveUp ? 'failed' : 'pending',
+      lastStatusCode: status ?? null,
+      lastError: error?.slice(0, 500) ?? null,
+      deliveredAt: delivered ? after : null,
+      nextAttemptAt: new Date(
+        after.getTime() + (delivered || giveUp ? 0 : retryDelayMs(attempt, { baseMs: opts.baseDelayMs })),
+      ),
+    }),
   );
   if (!delivered)
     deps.log.warn('webhook delivery failed', { deliveryId: d.id, eventId: d.eventId, attempt, status, error, outcome });
@@ -309,26 +275,16 @@ export async function deliverEvent(
   eventId: string,
   opts: { inlineAttempts?: number; inlineDelayMs?: number } = {},
 ): Promise<Record<string, DeliveryOutcome>> {
-  const ids = await withTenant(deps.db, { orgId }, (tx) =>
-    tx
-      .select({ id: webhookDeliveries.id })
-      .from(webhookDeliveries)
-      .where(and(eq(webhookDeliveries.eventId, eventId), eq(webhookDeliveries.status, 'pending'))),
-  );
+  const ids = await withTenant(deps.db, { orgId }, (tx) => hooks.pendingDeliveryIds(tx, eventId));
   const out: Record<string, DeliveryOutcome> = {};
   await Promise.all(
-    ids.map(async ({ id }) => {
+    ids.map(async (id) => {
       const inlineDelay = opts.inlineDelayMs ?? 500;
       for (let n = 1; n <= (opts.inlineAttempts ?? 3); n++) {
         // Inline retries use a short schedule of their own; the row's backoff applies after them.
         if (n > 1) {
           await deps.sleep(inlineDelay * 2 ** (n - 2));
-          await withTenant(deps.db, { orgId }, (tx) =>
-            tx
-              .update(webhookDeliveries)
-              .set({ nextAttemptAt: deps.clock.now() })
-              .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.status, 'pending'))),
-          );
+          await withTenant(deps.db, { orgId }, (tx) => hooks.makeDeliveryDue(tx, id, new Date(deps.clock.now())));
         }
         out[id] = await attemptDelivery(deps, orgId, id);
         if (out[id] !== 'retry') break;
@@ -343,15 +299,8 @@ export async function retryDueDeliveries(
   deps: Pick<ApprovalServices, 'db' | 'secrets' | 'webhooks' | 'clock' | 'log'>,
   opts: { limit?: number } = {},
 ): Promise<{ attempted: number; delivered: number }> {
-  const due = await dueDeliveries(deps.db, opts.limit ?? 100);
+  const due = await hooks.dueDeliveries(deps.db, opts.limit ?? 100);
   let delivered = 0;
   for (const d of due) if ((await attemptDelivery(deps, d.orgId, d.deliveryId)) === 'delivered') delivered++;
   return { attempted: due.length, delivered };
-}
-
-async function dueDeliveries(db: Db, limit: number): Promise<{ orgId: string; deliveryId: string }[]> {
-  const rows = await db.execute<{ organization_id: string; delivery_id: string }>(
-    sql`select * from app.due_webhook_deliveries(${limit})`,
-  );
-  return rows.map((r) => ({ orgId: r.organization_id, deliveryId: r.delivery_id }));
 }

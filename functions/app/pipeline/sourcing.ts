@@ -15,9 +15,14 @@
  * stored before its result is awaited, so an attempt cut short by its deadline (the Lambda's
  * remaining time) resumes the same task on the state machine's retry instead of paying again.
  */
-import { eq, sql } from 'drizzle-orm';
-import { generatedAssets, requestSourcing } from '../../../db/schema/index.js';
 import { withTenant, type Db, type Tx } from '../../adapters/db/client.js';
+import {
+  listGeneratedAssets,
+  listSourcingGroups,
+  saveSourcingGroup,
+  upsertGeneratedAsset,
+  type GeneratedAssetRow,
+} from '../../adapters/db/stores/sourcing-store.js';
 import type { ImageSize, StockItem } from '../../adapters/freepik/client.js';
 import type {
   ImageSource,
@@ -83,7 +88,7 @@ export interface SourcingOutcome {
   costUsd: number;
 }
 
-type AssetRow = typeof generatedAssets.$inferSelect;
+type AssetRow = GeneratedAssetRow;
 
 /** What one group's sourcing did (appended to its request_sourcing row). */
 interface GroupLedger {
@@ -155,15 +160,7 @@ export async function sourceForRequest(deps: SourcingDeps, input: SourcingInput)
   const tenant = <T>(fn: (tx: Tx) => Promise<T>) => withTenant(deps.db, { orgId: ref.orgId }, fn);
 
   const [assets, rows] = await tenant(
-    async (tx) =>
-      [
-        await tx
-          .select()
-          .from(generatedAssets)
-          .where(eq(generatedAssets.requestId, ref.requestId))
-          .orderBy(generatedAssets.createdAt),
-        await tx.select().from(requestSourcing).where(eq(requestSourcing.requestId, ref.requestId)),
-      ] as const,
+    async (tx) => [await listGeneratedAssets(tx, ref.requestId), await listSourcingGroups(tx, ref.requestId)] as const,
   );
   const live: AssetRow[] = [];
   for (const a of assets) if (await deps.store.head(a.s3Key)) live.push(a);
@@ -212,44 +209,21 @@ export async function sourceForRequest(deps: SourcingDeps, input: SourcingInput)
   ) {
     const l = ledger(g.aspect);
     ledgers.set(g.aspect, emptyLedger());
-    const values = {
-      organizationId: ref.orgId,
-      requestId: ref.requestId,
-      aspectGroup: g.aspect,
-      platforms: g.platforms,
-      source: spec.source,
-      status: patch.status,
-      plan: patch.plan ?? null,
-      providerTaskId: patch.providerTaskId ?? null,
-      generatedAssetId: patch.generatedAssetId ?? null,
-      attempts: l.attempts,
-      candidatesConsidered: l.candidatesConsidered,
-      downloads: l.downloads,
-      generations: l.generations,
-      credits: String(l.credits),
-      costUsd: String(l.costUsd),
-    };
     await tenant((tx) =>
-      tx
-        .insert(requestSourcing)
-        .values(values)
-        .onConflictDoUpdate({
-          target: [requestSourcing.requestId, requestSourcing.aspectGroup],
-          set: {
-            status: patch.status,
-            platforms: g.platforms,
-            ...(patch.plan !== undefined ? { plan: patch.plan } : {}),
-            ...(patch.providerTaskId !== undefined ? { providerTaskId: patch.providerTaskId } : {}),
-            ...(patch.generatedAssetId !== undefined ? { generatedAssetId: patch.generatedAssetId } : {}),
-            attempts: sql`${requestSourcing.attempts} || ${JSON.stringify(l.attempts)}::jsonb`,
-            candidatesConsidered: sql`${requestSourcing.candidatesConsidered} + ${l.candidatesConsidered}`,
-            downloads: sql`${requestSourcing.downloads} + ${l.downloads}`,
-            generations: sql`${requestSourcing.generations} + ${l.generations}`,
-            credits: sql`${requestSourcing.credits} + ${l.credits}`,
-            costUsd: sql`${requestSourcing.costUsd} + ${l.costUsd}`,
-            updatedAt: new Date(),
-          },
-        }),
+      saveSourcingGroup(tx, {
+        organizationId: ref.orgId,
+        requestId: ref.requestId,
+        aspectGroup: g.aspect,
+        platforms: g.platforms,
+        source: spec.source,
+        ...patch,
+        attempts: l.attempts,
+        candidatesConsidered: l.candidatesConsidered,
+        downloads: l.downloads,
+        generations: l.generations,
+        credits: l.credits,
+        costUsd: l.costUsd,
+      }),
     );
   }
 
@@ -285,16 +259,7 @@ export async function sourceForRequest(deps: SourcingDeps, input: SourcingInput)
       bytes: img.bytes.length,
       sha256: img.sha256,
     };
-    const [asset] = await tenant((tx) =>
-      tx
-        .insert(generatedAssets)
-        .values(row)
-        .onConflictDoUpdate({
-          target: [generatedAssets.requestId, generatedAssets.aspectGroup],
-          set: { ...row, complianceScore: null, complianceDecision: null, findings: null, updatedAt: new Date() },
-        })
-        .returning(),
-    );
+    const asset = await tenant((tx) => upsertGeneratedAsset(tx, row));
     live.push(asset);
     await saveGroup(g, { status, generatedAssetId: asset.id, ...(plan !== undefined ? { plan } : {}) });
     outcome.groups.push({ aspect: g.aspect, platforms: g.platforms, status, assetId: asset.id });

@@ -5,14 +5,20 @@
  * sharp and S3 take seconds), then closes the step with its duration, or records it as failed
  * with the error before rethrowing it to Step Functions.
  */
-import { and, eq, sql } from 'drizzle-orm';
-import { contentRequests, requestSteps } from '../../../db/schema/index.js';
 import { withTenant, type Db, type Tx } from '../../adapters/db/client.js';
+import {
+  closeStep,
+  openStep,
+  selectRequestForUpdate,
+  updateRequest,
+  type RequestPatch,
+  type RequestRow,
+} from '../../adapters/db/stores/request-step-store.js';
 import { statusForStep, type RequestRef, type StepName } from '../../domain/pipeline.js';
 import { canTransition, isTerminal, type RequestStatus } from '../../domain/request-status.js';
 import { AppError, isAppError } from '../../shared/errors.js';
 
-export type RequestRow = typeof contentRequests.$inferSelect;
+export type { RequestRow };
 
 /** Loads and locks the request of this run, refusing old runs and finished requests. */
 export async function lockRequest(
@@ -20,11 +26,7 @@ export async function lockRequest(
   ref: RequestRef,
   opts: { allowTerminal?: boolean } = {},
 ): Promise<RequestRow> {
-  const [req] = await tx
-    .select()
-    .from(contentRequests)
-    .where(and(eq(contentRequests.id, ref.requestId), eq(contentRequests.organizationId, ref.orgId)))
-    .for('update');
+  const req = await selectRequestForUpdate(tx, ref);
   if (!req) throw new AppError('not_found', 'The content request no longer exists');
   if (req.run !== ref.run) {
     throw new AppError('invalid_state', `Run ${ref.run} was superseded by run ${req.run}`, {
@@ -44,7 +46,7 @@ export async function moveStatus(
   tx: Tx,
   req: RequestRow,
   to: RequestStatus,
-  extra: Partial<typeof contentRequests.$inferInsert> = {},
+  extra: RequestPatch = {},
 ): Promise<RequestRow> {
   if (req.status === to && Object.keys(extra).length === 0) return req;
   if (!canTransition(req.status, to)) {
@@ -52,64 +54,7 @@ export async function moveStatus(
       detail: { from: req.status, to },
     });
   }
-  const [row] = await tx
-    .update(contentRequests)
-    .set({ status: to, updatedAt: new Date(), ...extra })
-    .where(eq(contentRequests.id, req.id))
-    .returning();
-  return row;
-}
-
-async function openStep(tx: Tx, _req: RequestRow, ref: RequestRef, step: StepName): Promise<void> {
-  await tx
-    .insert(requestSteps)
-    .values({
-      organizationId: ref.orgId,
-      requestId: ref.requestId,
-      run: ref.run,
-      step,
-      status: 'started',
-      detail: { attempts: 1 },
-    })
-    .onConflictDoUpdate({
-      target: [requestSteps.requestId, requestSteps.run, requestSteps.step],
-      // A retried or re-delivered task: the timeline shows the latest attempt and counts them.
-      set: {
-        status: 'started',
-        startedAt: sql`now()`,
-        finishedAt: null,
-        durationMs: null,
-        detail: sql`jsonb_build_object('attempts', coalesce((${requestSteps.detail}->>'attempts')::int, 1) + 1)`,
-      },
-    });
-}
-
-/** Closes a step (succeeded/failed/skipped) with its duration. No-op when it is not open. */
-export async function closeStep(
-  tx: Tx,
-  ref: RequestRef,
-  step: string,
-  status: 'succeeded' | 'failed' | 'skipped',
-  detail?: Record<string, unknown>,
-): Promise<void> {
-  await tx
-    .update(requestSteps)
-    .set({
-      status,
-      finishedAt: sql`clock_timestamp()`,
-      durationMs: sql`greatest(0, round(extract(epoch from (clock_timestamp() - ${requestSteps.startedAt})) * 1000))::int`,
-      detail: detail
-        ? sql`coalesce(${requestSteps.detail}, '{}'::jsonb) || ${JSON.stringify(detail)}::jsonb`
-        : requestSteps.detail,
-    })
-    .where(
-      and(
-        eq(requestSteps.requestId, ref.requestId),
-        eq(requestSteps.run, ref.run),
-        eq(requestSteps.step, step),
-        eq(requestSteps.status, 'started'),
-      ),
-    );
+  return updateRequest(tx, req.id, to, extra);
 }
 
 export interface StepContext {
@@ -145,7 +90,7 @@ export async function runStep<T>(
     if (isTerminal(locked.status)) await lockRequest(tx, ref); // throws the terminal refusal
     const to = opts.status === undefined ? statusForStep(step) : opts.status;
     const req = to ? await moveStatus(tx, locked, to) : locked;
-    await openStep(tx, req, ref, step);
+    await openStep(tx, ref, step);
     return { req };
   });
   if ('done' in opened) return opened.done as T;

@@ -6,18 +6,25 @@
  * happened (publishing, rejection, failure records).
  */
 import { createHash } from 'node:crypto';
-import { and, asc, desc, eq, inArray, isNull, ne, or, sql } from 'drizzle-orm';
-import {
-  approvalWorkflows,
-  assetVariants,
-  brandAssets,
-  brandProfiles,
-  contentRequests,
-  contentTemplates,
-  generatedAssets,
-  requestSteps,
-} from '../../../db/schema/index.js';
 import { withTenant, type Db, type Tx } from '../../adapters/db/client.js';
+import { readyAssetKey } from '../../adapters/db/stores/asset-store.js';
+import { findBrandById, type BrandRow } from '../../adapters/db/stores/brand-store.js';
+import {
+  closeStep,
+  failOpenSteps,
+  findBrokenStep,
+  insertStepOnce,
+  selectRequestForUpdate,
+  setRequestCompliance,
+} from '../../adapters/db/stores/request-step-store.js';
+import {
+  listGeneratedAssets,
+  setAssetCompliance,
+  type GeneratedAssetRow,
+} from '../../adapters/db/stores/sourcing-store.js';
+import { findTemplateById, firstActiveTemplate } from '../../adapters/db/stores/template-store.js';
+import { listVariantsOf, saveVariant } from '../../adapters/db/stores/variant-store.js';
+import { findWorkflowRouting } from '../../adapters/db/stores/workflow-store.js';
 import {
   brandKitSchema,
   templateLayersSchema,
@@ -41,10 +48,9 @@ import { AppError } from '../../shared/errors.js';
 import type { ImageSource } from '../../adapters/freepik/image-source.js';
 import type { PipelineDeps, PublishManifest } from './ports.js';
 import { sourceForRequest, type GroupOutcome } from './sourcing.js';
-import { closeStep, lockRequest, moveStatus, runStep, type RequestRow } from './steps.js';
+import { lockRequest, moveStatus, runStep, type RequestRow } from './steps.js';
 
-type BrandRow = typeof brandProfiles.$inferSelect;
-type AssetRow = typeof generatedAssets.$inferSelect;
+type AssetRow = GeneratedAssetRow;
 
 export { sourceKey } from './sourcing.js';
 
@@ -100,32 +106,20 @@ function platformsOf(req: RequestRow): PlatformName[] {
 }
 
 async function loadBrand(tx: Tx, req: RequestRow): Promise<BrandRow> {
-  const [brand] = await tx.select().from(brandProfiles).where(eq(brandProfiles.id, req.brandId));
+  const brand = await findBrandById(tx, req.brandId);
   if (!brand || brand.deletedAt) throw new AppError('invalid_state', 'The brand of this request was deleted');
   return brand;
 }
 
 async function loadTemplate(tx: Tx, req: RequestRow): Promise<TemplateLayers> {
-  const [tpl] = req.templateId
-    ? await tx.select().from(contentTemplates).where(eq(contentTemplates.id, req.templateId))
-    : await tx
-        .select()
-        .from(contentTemplates)
-        .where(
-          and(
-            eq(contentTemplates.brandId, req.brandId),
-            eq(contentTemplates.isActive, true),
-            isNull(contentTemplates.deletedAt),
-          ),
-        )
-        .orderBy(asc(contentTemplates.createdAt))
-        .limit(1);
+  const tpl = req.templateId ? await findTemplateById(tx, req.templateId) : await firstActiveTemplate(tx, req.brandId);
   if (req.templateId && (!tpl || tpl.deletedAt))
     throw new AppError('invalid_state', 'The template of this request was deleted');
   return tpl ? templateLayersSchema.parse(tpl.layers) : FALLBACK_TEMPLATE;
 }
 
-const read = <T>(db: Db, ref: RequestRef, fn: (tx: Tx) => Promise<T>) => withTenant(db, { orgId: ref.orgId }, fn);
+/** One short transaction as the request's tenant (reads and writes alike; work outside it takes seconds). */
+const inTenantTx = <T>(db: Db, ref: RequestRef, fn: (tx: Tx) => Promise<T>) => withTenant(db, { orgId: ref.orgId }, fn);
 
 /** An image of the request with the requested presets it serves (its layout groups'). */
 interface AssetInUse {
@@ -138,11 +132,7 @@ interface AssetInUse {
  * it, else one that covers it. Empty when nothing was sourced; throws when a group has none.
  */
 async function assetsInUse(tx: Tx, request: RequestRow): Promise<AssetInUse[]> {
-  const assets = await tx
-    .select()
-    .from(generatedAssets)
-    .where(eq(generatedAssets.requestId, request.id))
-    .orderBy(asc(generatedAssets.createdAt));
+  const assets = await listGeneratedAssets(tx, request.id);
   if (assets.length === 0) return [];
   const out: AssetInUse[] = [];
   for (const g of aspectGroups(platformsOf(request))) {
@@ -170,7 +160,7 @@ export function validateBrief(deps: PipelineDeps, ref: RequestRef): Promise<Vali
   return runStep(deps.db, ref, 'validate', async ({ request }) => {
     const platforms = platformsOf(request);
     if (platforms.length === 0) throw new AppError('validation_failed', 'The request names no platform');
-    const { brand, template } = await read(deps.db, ref, async (tx) => ({
+    const { brand, template } = await inTenantTx(deps.db, ref, async (tx) => ({
       brand: await loadBrand(tx, request),
       template: await loadTemplate(tx, request),
     }));
@@ -181,14 +171,13 @@ export function validateBrief(deps: PipelineDeps, ref: RequestRef): Promise<Vali
     const weights = brandKitSchema.parse(brandKit(brand)).complianceThresholds.weights;
     const blocking = result.findings.filter((f) => f.severity === 'error' && (weights[f.check] ?? 1) > 0);
     const decision = blocking.length > 0 ? 'reject' : result.decision;
-    await read(deps.db, ref, (tx) =>
-      tx
-        .update(contentRequests)
-        .set({
-          compliance: { stage: 'brief', ...result, decision, blocking: blocking.map((f) => f.check) },
-          updatedAt: new Date(),
-        })
-        .where(eq(contentRequests.id, ref.requestId)),
+    await inTenantTx(deps.db, ref, (tx) =>
+      setRequestCompliance(tx, ref.requestId, {
+        stage: 'brief',
+        ...result,
+        decision,
+        blocking: blocking.map((f) => f.check),
+      }),
     );
     return {
       result: { decision, score: result.score },
@@ -220,7 +209,7 @@ export function sourceImage(
   opts: { deadline?: number } = {},
 ): Promise<SourceResult> {
   return runStep<SourceResult>(deps.db, ref, 'source', async ({ request }) => {
-    const brand = await read(deps.db, ref, (tx) => loadBrand(tx, request));
+    const brand = await inTenantTx(deps.db, ref, (tx) => loadBrand(tx, request));
     let source: ImageSource | undefined;
     const outcome = await sourceForRequest(
       {
@@ -265,7 +254,7 @@ export function sourceImage(
 
 export function composeMaster(deps: PipelineDeps, ref: RequestRef): Promise<{ keys: string[] }> {
   return runStep(deps.db, ref, 'compose', async ({ request }) => {
-    const { inUse, brand } = await read(deps.db, ref, async (tx) => ({
+    const { inUse, brand } = await inTenantTx(deps.db, ref, async (tx) => ({
       inUse: await assetsInUse(tx, request),
       brand: await loadBrand(tx, request),
     }));
@@ -299,7 +288,7 @@ export interface CheckResult {
 export function checkMaster(deps: PipelineDeps, ref: RequestRef): Promise<CheckResult> {
   return runStep(deps.db, ref, 'check', async ({ request }) => {
     const platforms = platformsOf(request);
-    const { inUse, brand, template } = await read(deps.db, ref, async (tx) => ({
+    const { inUse, brand, template } = await inTenantTx(deps.db, ref, async (tx) => ({
       inUse: await assetsInUse(tx, request),
       brand: await loadBrand(tx, request),
       template: await loadTemplate(tx, request),
@@ -321,22 +310,9 @@ export function checkMaster(deps: PipelineDeps, ref: RequestRef): Promise<CheckR
       'brief',
       'master',
     ]);
-    await read(deps.db, ref, async (tx) => {
-      for (const { asset, result } of results) {
-        await tx
-          .update(generatedAssets)
-          .set({
-            complianceScore: result.score,
-            complianceDecision: result.decision,
-            findings: result.findings,
-            updatedAt: new Date(),
-          })
-          .where(eq(generatedAssets.id, asset.id));
-      }
-      await tx
-        .update(contentRequests)
-        .set({ compliance: { stage: 'master', ...sofar }, updatedAt: new Date() })
-        .where(eq(contentRequests.id, ref.requestId));
+    await inTenantTx(deps.db, ref, async (tx) => {
+      for (const { asset, result } of results) await setAssetCompliance(tx, asset.id, result);
+      await setRequestCompliance(tx, ref.requestId, { stage: 'master', ...sofar });
     });
     return {
       result: { decision: sofar.decision, score: sofar.score, platforms },
@@ -362,25 +338,16 @@ export function renderVariant(deps: PipelineDeps, ref: VariantRef): Promise<Vari
   const platform = platformName.safeParse(ref.platform);
   if (!platform.success) return Promise.reject(new AppError('validation_failed', `Unknown platform "${ref.platform}"`));
   return runStep(deps.db, ref, `render:${platform.data}`, async ({ request }) => {
-    const { asset, brand, template, logoKey } = await read(deps.db, ref, async (tx) => {
+    const { asset, brand, template, logoKey } = await inTenantTx(deps.db, ref, async (tx) => {
       const b = await loadBrand(tx, request);
       const logoId = b.logo?.assetId;
-      const [logo] = logoId
-        ? await tx
-            .select({ s3Key: brandAssets.s3Key })
-            .from(brandAssets)
-            .where(and(eq(brandAssets.id, logoId), eq(brandAssets.status, 'ready'), isNull(brandAssets.deletedAt)))
-        : [];
-      const assets = await tx
-        .select()
-        .from(generatedAssets)
-        .where(eq(generatedAssets.requestId, ref.requestId))
-        .orderBy(asc(generatedAssets.createdAt));
+      const logoKey = logoId ? await readyAssetKey(tx, logoId) : undefined;
+      const assets = await listGeneratedAssets(tx, ref.requestId);
       return {
         asset: assetFor(assets, aspectOf(platform.data)),
         brand: b,
         template: await loadTemplate(tx, request),
-        logoKey: logo?.s3Key,
+        logoKey,
       };
     });
     if (!asset) throw new AppError('invalid_state', 'No sourced image to render from');
@@ -420,25 +387,7 @@ export function renderVariant(deps: PipelineDeps, ref: VariantRef): Promise<Vari
       findings: compliance.findings,
       adjustments,
     };
-    await read(deps.db, ref, async (tx) => {
-      await tx
-        .insert(assetVariants)
-        .values(row)
-        .onConflictDoUpdate({
-          target: [assetVariants.generatedAssetId, assetVariants.platform],
-          set: { ...row, updatedAt: new Date() },
-        });
-      // One variant per platform: a row rendered earlier from another image of the request goes.
-      await tx
-        .delete(assetVariants)
-        .where(
-          and(
-            eq(assetVariants.requestId, ref.requestId),
-            eq(assetVariants.platform, platform.data),
-            ne(assetVariants.generatedAssetId, asset.id),
-          ),
-        );
-    });
+    await inTenantTx(deps.db, ref, (tx) => saveVariant(tx, row));
     return {
       result: { platform: platform.data, key, score: compliance.score, decision: compliance.decision },
       detail: {
@@ -464,30 +413,16 @@ export interface DecideResult {
 export function decide(deps: PipelineDeps, ref: RequestRef): Promise<DecideResult> {
   return runStep(deps.db, ref, 'decide', async ({ request }) => {
     const platforms = platformsOf(request);
-    const ctx = await read(deps.db, ref, async (tx) => {
+    const ctx = await inTenantTx(deps.db, ref, async (tx) => {
       const brand = await loadBrand(tx, request);
       const inUse = await assetsInUse(tx, request);
-      const variants = inUse.length
-        ? await tx
-            .select()
-            .from(assetVariants)
-            .where(
-              and(
-                inArray(
-                  assetVariants.generatedAssetId,
-                  inUse.map((u) => u.asset.id),
-                ),
-                inArray(assetVariants.platform, platforms),
-              ),
-            )
-        : [];
+      const variants = await listVariantsOf(
+        tx,
+        inUse.map((u) => u.asset.id),
+        platforms,
+      );
       const workflowId = request.workflowId ?? brand.defaultWorkflowId;
-      const [workflow] = workflowId
-        ? await tx
-            .select({ allowAutoApprove: approvalWorkflows.allowAutoApprove, isActive: approvalWorkflows.isActive })
-            .from(approvalWorkflows)
-            .where(eq(approvalWorkflows.id, workflowId))
-        : [];
+      const workflow = workflowId ? await findWorkflowRouting(tx, workflowId) : undefined;
       return { brand, inUse, variants, workflow, template: await loadTemplate(tx, request) };
     });
     if (ctx.inUse.length === 0) throw new AppError('invalid_state', 'No sourced image to decide on');
@@ -512,7 +447,7 @@ export function decide(deps: PipelineDeps, ref: RequestRef): Promise<DecideResul
     }
     const decision = final.decision;
     const outcome = routeAfterCompliance(decision, ctx.workflow?.isActive ? ctx.workflow : null);
-    await read(deps.db, ref, async (tx) => {
+    await inTenantTx(deps.db, ref, async (tx) => {
       const req = await lockRequest(tx, ref);
       await moveStatus(tx, req, outcome === 'auto_approve' ? 'approved' : req.status, {
         compliance: { stage: 'final', ...final, decision },
@@ -535,26 +470,14 @@ export function publish(deps: PipelineDeps, ref: RequestRef): Promise<PublishMan
       req = await moveStatus(tx, req, 'approved');
     }
     req = await moveStatus(tx, req, 'publishing');
-    await tx
-      .insert(requestSteps)
-      .values({ organizationId: ref.orgId, requestId: ref.requestId, run: ref.run, step: 'publish', status: 'started' })
-      .onConflictDoNothing();
+    await insertStepOnce(tx, ref, 'publish', { status: 'started' });
     const inUse = await assetsInUse(tx, req);
-    const variants = inUse.length
-      ? await tx
-          .select()
-          .from(assetVariants)
-          .where(
-            and(
-              inArray(
-                assetVariants.generatedAssetId,
-                inUse.map((u) => u.asset.id),
-              ),
-              inArray(assetVariants.platform, req.platforms),
-            ),
-          )
-          .orderBy(asc(assetVariants.platform))
-      : [];
+    const variants = await listVariantsOf(
+      tx,
+      inUse.map((u) => u.asset.id),
+      req.platforms,
+      { byPlatform: true },
+    );
     if (variants.length === 0) throw new AppError('invalid_state', 'Nothing to publish: no variants were rendered');
     // Copies under published/ (the only prefix CloudFront serves), named by content: a retried
     // Publish copies onto the same keys. Done before the status changes, so `published` is never
@@ -613,10 +536,8 @@ function complianceReason(c: unknown): string {
   if (r.stage === 'brief' && r.blocking?.length) {
     // Stopped before any image was bought: say what to change, in the findings' own words.
     const errors = (r.findings ?? []).filter((f) => f.severity === 'error' && r.blocking!.includes(f.check));
-    return `The brief cannot be published as written, so no image was bought. ${errors.map((f) => `${f.message.trim()} Fix: ${f.fixHint.trim()}`).join(' ')}`.slice(
-      0,
-      1000,
-    );
+    const fixes = errors.map((f) => `${f.message.trim()} Fix: ${f.fixHint.trim()}`).join(' ');
+    return `The brief cannot be published as written, so no image was bought. ${fixes}`.slice(0, 1000);
   }
   const worst = (r.findings ?? [])
     .filter((f) => f.severity === 'error')
@@ -646,19 +567,12 @@ export function recordRejection(
       input.approval?.reason?.trim() || (byReviewer ? `Rejected by a reviewer` : complianceReason(req.compliance))
     ).slice(0, 1000);
     if (byReviewer) await closeStep(tx, ref, 'await_approval', 'succeeded', { decision: status });
-    await tx
-      .insert(requestSteps)
-      .values({
-        organizationId: ref.orgId,
-        requestId: ref.requestId,
-        run: ref.run,
-        step: 'reject',
-        status: 'succeeded',
-        finishedAt: new Date(),
-        durationMs: 0,
-        detail: { status, by: byReviewer ? 'reviewer' : 'compliance' },
-      })
-      .onConflictDoNothing();
+    await insertStepOnce(tx, ref, 'reject', {
+      status: 'succeeded',
+      finishedAt: new Date(),
+      durationMs: 0,
+      detail: { status, by: byReviewer ? 'reviewer' : 'compliance' },
+    });
     await moveStatus(tx, req, status, { rejectionReason: reason });
     return { status, reason };
   });
@@ -682,37 +596,12 @@ export function recordFailure(
 ): Promise<{ error: string; cause: string }> {
   const ref = { orgId: input.orgId, requestId: input.requestId, run: input.run };
   return withTenant(deps.db, { orgId: ref.orgId }, async (tx) => {
-    const [req] = await tx.select().from(contentRequests).where(eq(contentRequests.id, ref.requestId)).for('update');
-    // The step that broke: the one that recorded a failure, else the one left open (timeouts).
-    const [step] = await tx
-      .select()
-      .from(requestSteps)
-      .where(
-        and(
-          eq(requestSteps.requestId, ref.requestId),
-          eq(requestSteps.run, ref.run),
-          or(eq(requestSteps.status, 'failed'), eq(requestSteps.status, 'started')),
-        ),
-      )
-      .orderBy(desc(requestSteps.startedAt))
-      .limit(1);
+    const req = await selectRequestForUpdate(tx, ref);
+    const step = await findBrokenStep(tx, ref);
     const failure = failureFrom(input.error ?? undefined, step ? stateLabel(step.step) : 'Workflow');
     const answer = { error: failure.error, cause: `${failure.state}: ${failure.message}` };
     if (!req || req.run !== ref.run || isTerminal(req.status)) return answer;
-    await tx
-      .update(requestSteps)
-      .set({
-        status: 'failed',
-        finishedAt: sql`clock_timestamp()`,
-        durationMs: sql`greatest(0, round(extract(epoch from (clock_timestamp() - ${requestSteps.startedAt})) * 1000))::int`,
-      })
-      .where(
-        and(
-          eq(requestSteps.requestId, ref.requestId),
-          eq(requestSteps.run, ref.run),
-          eq(requestSteps.status, 'started'),
-        ),
-      );
+    await failOpenSteps(tx, ref);
     await moveStatus(tx, req, 'failed', { failure });
     return answer;
   });

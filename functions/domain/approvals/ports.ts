@@ -75,8 +75,3 @@ export interface WebhookTransport {
 export interface UrlSigner {
   presignGet(key: string, ttlSeconds?: number): Promise<string>;
 }
-
-export interface Clock {
-  now(): Date;
-}
-export const systemClock: Clock = { now: () => new Date() };

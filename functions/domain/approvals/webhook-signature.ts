@@ -55,6 +55,3 @@ export function retryDelayMs(
 
 /** Attempts after which a delivery is given up (about a day with the default schedule). */
 export const MAX_DELIVERY_ATTEMPTS = 12;
-
-/** Status codes worth retrying: timeouts, rate limits and server errors (not 4xx answers). */
-export const retryableStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500;

@@ -3,7 +3,7 @@
  * It alone holds states:SendTask* (it resumes the workflow when a decision completes a step).
  */
 import { decideAsMember, listApprovalItems } from '../../app/approvals/member-decisions.js';
-import { approvalServices } from '../../app/approvals/services.js';
+import { approvalServices } from '../../handlers/composition/approvals.js';
 import { actorOf, defineHandler, inTenant, ok } from './define.js';
 import { reviewGet, reviewPost } from './review-pages.js';
 

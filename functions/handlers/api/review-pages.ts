@@ -5,7 +5,7 @@
  */
 import { decideByLink, viewReview } from '../../app/approvals/review.js';
 import { renderReviewPage } from '../../app/approvals/review-html.js';
-import { approvalServices } from '../../app/approvals/services.js';
+import { approvalServices } from '../../handlers/composition/approvals.js';
 import type { ApiReply } from '../../shared/http/api-handler.js';
 
 interface LinkReq {

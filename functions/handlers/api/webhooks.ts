@@ -1,5 +1,5 @@
 /** Tenant webhook endpoints: CRUD (the signing secret is returned once), secret rotation, the delivery log. */
-import { approvalServices } from '../../app/approvals/services.js';
+import { approvalServices } from '../../handlers/composition/approvals.js';
 import {
   createEndpoint,
   deleteEndpoint,

@@ -4,7 +4,7 @@
  * Locally the event recorder calls the same delivery in-process.
  */
 import type { EventBridgeEvent } from 'aws-lambda';
-import { approvalServices } from '../../app/approvals/services.js';
+import { approvalServices } from '../../handlers/composition/approvals.js';
 import { deliverEvent } from '../../app/approvals/webhooks.js';
 import { AppError } from '../../shared/errors.js';
 

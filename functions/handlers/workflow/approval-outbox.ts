@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { createSesMailer } from '../../adapters/approvals/ses-mailer.js';
 import { dispatchOutbox } from '../../adapters/notify/outbox.js';
-import { approvalServices } from '../../app/approvals/services.js';
+import { approvalServices } from '../../handlers/composition/approvals.js';
 import { parseEnv } from '../../shared/env.js';
 
 const mailEnv = z.object({

@@ -9,7 +9,7 @@
  * The task token is never logged: failures log the request id and the error only.
  */
 import { z } from 'zod';
-import { approvalServices } from '../../app/approvals/services.js';
+import { approvalServices } from '../../handlers/composition/approvals.js';
 import {
   beginStepWait,
   escalateStep,

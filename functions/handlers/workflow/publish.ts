@@ -4,7 +4,7 @@
  * and the publication emits `content.published` (EventBridge -> signed webhooks).
  */
 import { publishApproved } from '../../app/approvals/publication.js';
-import { approvalServices } from '../../app/approvals/services.js';
+import { approvalServices } from '../../handlers/composition/approvals.js';
 import { publish } from '../../app/pipeline/tasks.js';
 import { pipelineMetric } from '../../shared/metrics.js';
 import { refSchema, workflowTask } from './task.js';

@@ -11,7 +11,7 @@ import { createComplianceOnlyImaging } from '../../app/pipeline/imaging-pure.js'
 import type { PipelineDeps, PipelineImaging } from '../../app/pipeline/ports.js';
 import { services } from '../../shared/container.js';
 import { dbEnv, parseEnv, storageEnv } from '../../shared/env.js';
-import { AppError } from '../../shared/errors.js';
+import { AppError, asTransient } from '../../shared/errors.js';
 import { flushMetrics } from '../../shared/metrics.js';
 
 /** Every workflow task needs the database and the asset bucket. */
@@ -68,64 +68,6 @@ export function pipelineDeps(wiring?: TaskWiring): PipelineDeps {
 export function resetWorkflowDeps(): void {
   depsByWiring.clear();
   for (const h of resetHooks) h();
-}
-
-/** Node socket errors: the peer (PostgreSQL, S3) was unreachable or went away mid-call. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-]);
-/** postgres.js connection errors, and SQLSTATEs that mean "the server is going/coming back, try again". */
-const PG_CONNECTION_CODES = new Set([
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  'CONNECT_TIMEOUT',
-  '57P01',
-  '57P02',
-  '57P03',
-  '53300',
-  '40001',
-  '40P01',
-]);
-
-/**
- * A database restart or failover, or an S3 blip, surfaces as a raw driver error that Step Functions
- * would treat as permanent (not `Transient.*`): the request then fails — or, when recording the
- * failure also hits the outage, stays stuck in its working status. Such errors become
- * `Transient.upstream_unavailable`, so the state machine's Retry rides the outage out.
- */
-export function asTransient(e: unknown): unknown {
-  if (e instanceof AppError) return e;
-  // biome-ignore lint/suspicious/noExplicitAny: walks an unknown error's cause chain
-  for (let cur: any = e, depth = 0; cur && depth < 4; cur = cur.cause, depth++) {
-    const code = typeof cur.code === 'string' ? cur.code : undefined;
-    const sdkStatus: number | undefined = cur.$metadata?.httpStatusCode;
-    const transient =
-      (code && (NETWORK_CODES.has(code) || PG_CONNECTION_CODES.has(code) || code.startsWith('08'))) ||
-      (cur.name === 'PostgresError' &&
-        /not currently accepting connections|the database system is (starting up|shutting down)/.test(
-          String(cur.message),
-        )) ||
-      cur.$retryable !== undefined ||
-      (sdkStatus !== undefined && (sdkStatus >= 500 || sdkStatus === 429)) ||
-      ['TimeoutError', 'SlowDown', 'ServiceUnavailable', 'InternalError', 'RequestTimeout'].includes(cur.name);
-    if (transient) {
-      return new AppError(
-        'upstream_unavailable',
-        `A dependency is unavailable: ${String(cur.message ?? code).slice(0, 200)}`,
-        { retryable: true, cause: e },
-      );
-    }
-  }
-  return e;
 }
 
 /**

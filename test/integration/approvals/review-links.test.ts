@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { listOutbox } from '../../../functions/adapters/notify/outbox.js';
-import { approvalServices, resetApprovals } from '../../../functions/app/approvals/services.js';
+import { approvalServices, resetApprovals } from '../../../functions/handlers/composition/approvals.js';
 import {
   beginStepWait,
   escalateStep,

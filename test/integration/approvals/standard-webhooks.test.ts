@@ -12,7 +12,11 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { withTenant } from '../../../functions/adapters/db/client.js';
 import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypto/envelope.js';
-import { approvalServices, provideApprovals, resetApprovals } from '../../../functions/app/approvals/services.js';
+import {
+  approvalServices,
+  provideApprovals,
+  resetApprovals,
+} from '../../../functions/handlers/composition/approvals.js';
 import {
   deliverEvent,
   enqueueDeliveries,
@@ -190,7 +194,7 @@ describe('Standard Webhooks, as a receiver built on the standardwebhooks library
 
     // The timestamp is the attempt's own (our clock): six minutes behind, the receiver refuses it
     // and the delivery is kept for a retry, with the receiver's answer in the log.
-    const behind = () => new Date(Date.now() - 6 * 60_000);
+    const behind = () => Date.now() - 6 * 60_000;
     provideApprovals({ clock: { now: behind } });
     const { event, outcome } = await publishAndDeliver({ dueSince: new Date(Date.now() - 10 * 60_000) });
     expect(outcome).toBe('retry');

@@ -9,7 +9,11 @@ import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypt
 import { LocalEventRecorder } from '../../../functions/adapters/approvals/event-publisher.js';
 import { listOutbox } from '../../../functions/adapters/notify/outbox.js';
 import { publishApproved } from '../../../functions/app/approvals/publication.js';
-import { approvalServices, provideApprovals, resetApprovals } from '../../../functions/app/approvals/services.js';
+import {
+  approvalServices,
+  provideApprovals,
+  resetApprovals,
+} from '../../../functions/handlers/composition/approvals.js';
 import { beginStepWait, nextApprovalStep } from '../../../functions/app/approvals/step-tasks.js';
 import { deliverEvent, retryDueDeliveries } from '../../../functions/app/approvals/webhooks.js';
 import type { PipelineDeps } from '../../../functions/app/pipeline/ports.js';

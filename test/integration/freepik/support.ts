@@ -7,7 +7,8 @@ import {
 } from '../../../functions/adapters/freepik/client.js';
 import { configForEmulator, loadFreepikConfig } from '../../../functions/adapters/freepik/config.js';
 import type { EmulatorCall } from '../../../local/emulators/freepik/emulator.js';
-import type { Clock, RateLimiter, UsageRecord, UsageRecorder } from '../../../functions/domain/sourcing-ports.js';
+import type { Clock } from '../../../functions/domain/ports.js';
+import type { RateLimiter, UsageRecord, UsageRecorder } from '../../../functions/domain/sourcing-ports.js';
 
 /** Real time, but waits are recorded and shortened to 1 ms so retry tests stay quick. */
 export function fastClock(): Clock & { sleeps: number[] } {

@@ -13,7 +13,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypto/envelope.js';
-import { provideApprovals, resetApprovals } from '../../../functions/app/approvals/services.js';
+import { provideApprovals, resetApprovals } from '../../../functions/handlers/composition/approvals.js';
 import { routes } from '../../../functions/handlers/api/routes.js';
 import { can } from '../../../functions/domain/permissions.js';
 import { orgRoles, type OrgRole } from '../../../functions/domain/roles.js';

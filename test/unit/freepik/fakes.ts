@@ -1,6 +1,6 @@
 /** Test doubles for the Freepik client: a clock that never waits, and a scripted fetch. */
 import sharp from 'sharp';
-import type { Clock } from '../../../functions/domain/sourcing-ports.js';
+import type { Clock } from '../../../functions/domain/ports.js';
 
 export interface FakeClock extends Clock {
   /** Every sleep asked for, in ms. */

@@ -5,7 +5,7 @@
  * the same SQL function through app.api_gate (functions/app/access.ts).
  */
 import { sql } from 'drizzle-orm';
-import type { Db, Tx } from '../adapters/db/client.js';
+import type { Db, Tx } from '../client.js';
 
 export interface BucketSpec {
   /** e.g. `api:org:<orgId>`. */

@@ -1,7 +1,9 @@
 /**
- * Dependencies of the approval use cases, created once per process from env (the same lazy pattern
- * as functions/shared/container.ts, kept separate so the approval engine plugs in without editing
- * the shared container). Tests and the local stack override pieces with `provideApprovals()`.
+ * The approval use cases' dependencies (app/approvals/deps.ts), created once per process from env
+ * with the same lazy pattern as the process container (functions/shared/container.ts). A module of
+ * its own so that only the handlers that approve, publish or deliver webhooks load the EventBridge,
+ * KMS and Step Functions adapters. Tests and the local stack override pieces with
+ * `provideApprovals()`.
  *
  * Defaults:
  *  - task callbacks: Step Functions when STATE_MACHINE_ARN is set; otherwise the task-token broker
@@ -11,21 +13,14 @@
  *  - webhooks: HTTPS POSTs to public addresses only (plain http and loopback in local mode).
  */
 import { z } from 'zod';
-import type { Db } from '../../adapters/db/client.js';
 import { fieldCipher } from '../../adapters/crypto/envelope.js';
 import { createCallbackPort, type TaskCallbackClient } from '../../adapters/approvals/task-callbacks.js';
 import { createEventBridgePublisher, LocalEventRecorder } from '../../adapters/approvals/event-publisher.js';
 import { createHttpWebhookTransport } from '../../adapters/approvals/webhook-transport.js';
 import { createSfnTaskCallbacks } from '../../adapters/workflow/task-callbacks.js';
-import type {
-  Clock,
-  EventPublisher,
-  SecretBox,
-  TaskCallbacks,
-  UrlSigner,
-  WebhookTransport,
-} from '../../domain/approvals/ports.js';
-import { systemClock } from '../../domain/approvals/ports.js';
+import type { ApprovalLog, ApprovalServices } from '../../app/approvals/deps.js';
+import type { EventPublisher, TaskCallbacks, WebhookTransport } from '../../domain/approvals/ports.js';
+import { realClock } from '../../adapters/limits/clock.js';
 import { services } from '../../shared/container.js';
 import { linksEnv, localEnv, parseEnv } from '../../shared/env.js';
 import { runsInAws } from '../../shared/runtime.js';
@@ -37,28 +32,6 @@ export const approvalsEnv = z.object({
   STATE_MACHINE_ARN: z.string().optional(),
   AWS_REGION: z.string().optional(),
 });
-
-export interface ApprovalLog {
-  info(message: string, data?: Record<string, unknown>): void;
-  warn(message: string, data?: Record<string, unknown>): void;
-}
-
-export interface ApprovalServices {
-  db: Db;
-  secrets: SecretBox;
-  callbacks: TaskCallbacks;
-  /** Presigned GETs for the review page and the object bytes for the publish checksum check. */
-  store: UrlSigner & { get(key: string): Promise<Buffer> };
-  events: EventPublisher;
-  webhooks: WebhookTransport;
-  /** Base of every link we send; never derived from a request's Host header. */
-  publicBaseUrl: string;
-  appMode: 'aws' | 'local';
-  clock: Clock;
-  log: ApprovalLog;
-  /** Pause between callback / webhook attempts (tests shorten it). */
-  sleep(ms: number): Promise<void>;
-}
 
 const consoleLog: ApprovalLog = {
   info: (m, d) => console.log(JSON.stringify({ level: 'INFO', service: 'svp-approvals', message: m, ...d })),
@@ -106,7 +79,9 @@ export function approvalServices(): ApprovalServices {
       );
     // Locally the "rule" delivers the webhooks in-process, as the content-published Lambda does in AWS.
     const recorder = new LocalEventRecorder(built.log);
-    recorder.subscribe(async (ev) => (await import('./webhooks.js')).deliverEvent(built, ev.organizationId, ev.id));
+    recorder.subscribe(async (ev) =>
+      (await import('../../app/approvals/webhooks.js')).deliverEvent(built, ev.organizationId, ev.id),
+    );
     return recorder;
   });
   const sfnCallbacks = lazy<TaskCallbacks>(() => createCallbackPort(createSfnTaskCallbacks()));
@@ -147,7 +122,7 @@ export function approvalServices(): ApprovalServices {
       return overrides.appMode ?? parseEnv(localEnv).APP_MODE;
     },
     get clock() {
-      return overrides.clock ?? systemClock;
+      return overrides.clock ?? realClock;
     },
     get log() {
       return overrides.log ?? consoleLog;
