@@ -7,6 +7,7 @@
  * inline styles and scripts without a nonce.
  */
 import { escapeHtml as esc } from '../../shared/http/html.js';
+import { type AxisTicks, axisTicks } from '../../domain/analytics/axis-ticks.js';
 import type { ContentAnalytics, Dashboard } from './dashboard.js';
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -23,18 +24,15 @@ const W = 600;
 const H = 180;
 const PAD = { l: 48, r: 12, t: 12, b: 28 };
 
-function niceMax(v: number): number {
-  if (v <= 0) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
-}
-
-function axes(max: number, labels: string[], slots = false): string {
+function axes(y: AxisTicks, labels: string[], slots = false): string {
   const innerH = H - PAD.t - PAD.b;
-  const ticks = [0, 0.5, 1].map((f) => {
-    const y = PAD.t + innerH * (1 - f);
-    return `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y}" y2="${y}" stroke="#e5e7eb"/><text x="${PAD.l - 6}" y="${y + 4}" text-anchor="end" font-size="11" fill="#6b7280">${esc(fmtInt(max * f))}</text>`;
+  const ticks = y.ticks.map((v) => {
+    const at = (PAD.t + innerH * (1 - v / y.max)).toFixed(1);
+    return (
+      `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${at}" y2="${at}" stroke="#e5e7eb"/>` +
+      `<text x="${PAD.l - 6}" y="${(Number(at) + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#6b7280" data-tick="${v}">` +
+      `${esc(fmtInt(v))}</text>`
+    );
   });
   const step = Math.max(1, Math.ceil(labels.length / 6));
   const innerW = W - PAD.l - PAD.r;
@@ -60,7 +58,8 @@ export function lineChart(
   unit: string,
   color = '#2563eb',
 ): string {
-  const max = niceMax(Math.max(0, ...points.map((p) => p.value)));
+  const yAxis = axisTicks(Math.max(0, ...points.map((p) => p.value)));
+  const max = yAxis.max;
   const innerW = W - PAD.l - PAD.r;
   const innerH = H - PAD.t - PAD.b;
   const xy = points.map((p, i) => ({
@@ -79,7 +78,7 @@ export function lineChart(
   return `<figure class="chart"><figcaption>${esc(title)}</figcaption>
 <svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${esc(title)}" data-chart="${esc(id)}" data-total="${total}" data-points="${points.length}">
 ${axes(
-  max,
+  yAxis,
   points.map((p) => p.label),
 )}<polyline points="${line}" fill="none" stroke="${color}" stroke-width="2"/>${dots}</svg></figure>`;
 }
@@ -117,7 +116,8 @@ export function stackedColumns(
   days: { label: string; parts: { key: string; value: number; color: string }[] }[],
 ): string {
   const totals = days.map((d) => d.parts.reduce((a, p) => a + p.value, 0));
-  const max = niceMax(Math.max(0, ...totals));
+  const yAxis = axisTicks(Math.max(0, ...totals));
+  const max = yAxis.max;
   const innerW = W - PAD.l - PAD.r;
   const innerH = H - PAD.t - PAD.b;
   const colW = innerW / Math.max(1, days.length);
@@ -140,7 +140,7 @@ export function stackedColumns(
   return `<figure class="chart"><figcaption>${esc(title)}</figcaption>
 <svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${esc(title)}" data-chart="${esc(id)}" data-total="${totals.reduce((a, b) => a + b, 0)}" data-points="${days.length}">
 ${axes(
-  max,
+  yAxis,
   days.map((d) => d.label),
   true,
 )}${cols}</svg></figure>`;
