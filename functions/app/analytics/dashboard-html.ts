@@ -7,6 +7,7 @@
  * inline styles and scripts without a nonce.
  */
 import { escapeHtml as esc } from '../../shared/http/html.js';
+import { FAVICON_LINK } from '../favicon.js';
 import { type AxisTicks, axisTicks } from '../../domain/analytics/axis-ticks.js';
 import type { ContentAnalytics, Dashboard } from './dashboard.js';
 
@@ -279,7 +280,8 @@ ul.users{list-style:none;padding:0}ul.users li{margin:.5rem 0}ul.users button{wi
 /** The frame every dashboard page shares (style, no-referrer), with its nonce'd style and script. */
 export function page(title: string, nonce: string, body: string, script = ''): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${esc(title)}</title><style nonce="${esc(nonce)}">${STYLE}</style></head>
+<meta name="referrer" content="no-referrer">${FAVICON_LINK}<title>${esc(title)}</title>
+<style nonce="${esc(nonce)}">${STYLE}</style></head>
 <body>${body}${script ? `<script nonce="${esc(nonce)}">${script}</script>` : ''}</body></html>`;
 }
 
