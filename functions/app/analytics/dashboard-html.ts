@@ -158,13 +158,60 @@ export function budgetBar(spent: number, budget: number | null): string {
 const kpi = (key: string, label: string, value: string, sub?: string) =>
   `<div class="kpi" data-kpi="${esc(key)}"><div class="kpi-label">${esc(label)}</div><div class="kpi-value">${esc(value)}</div>${sub ? `<div class="kpi-sub">${esc(sub)}</div>` : ''}</div>`;
 
+const utc = (iso: string) => `${iso.replace('T', ' ').slice(0, 16)} UTC`;
+
+const ROLLUP_LABELS: Record<Dashboard['rollups'][number]['job'], string> = {
+  'rollup-content-hourly': 'content',
+  'rollup-brand-compliance': 'compliance',
+  'rollup-usage': 'usage',
+};
+
+/** Where the fragment is served, for the "run one now" hint. */
+export interface FragmentContext {
+  /** `npm start` (APP_MODE=local) or a deployed stage. */
+  mode: 'local' | 'aws';
+  /** Schedule expressions by job name (functions/handlers/scheduled/schedules.ts). */
+  schedules: Partial<Record<string, string>>;
+}
+
+/** When each rollup last ran and how to run one now; says so when none has run yet. */
+export function rollupsNote(rollups: Dashboard['rollups'], ctx: FragmentContext): string {
+  const ran = rollups.filter((r) => r.lastRunAt);
+  const items = rollups.map(
+    (r) =>
+      `<span data-rollup="${esc(r.job)}" data-last-run="${esc(r.lastRunAt ?? '')}">${esc(ROLLUP_LABELS[r.job])} ` +
+      `${r.lastRunAt ? `<time datetime="${esc(r.lastRunAt)}">${esc(utc(r.lastRunAt))}</time>` : 'not yet'}</span>`,
+  );
+  const status = ran.length
+    ? `Rollups last ran (for every organization): ${items.join(' · ')}.`
+    : 'No rollup has run yet: the numbers appear after the first one.';
+  const main = 'rollup-content-hourly';
+  const how =
+    ctx.mode === 'local'
+      ? `Run one now: <code>npm run job -- ${main}</code> (likewise <code>rollup-brand-compliance</code>, ` +
+        '<code>rollup-usage</code>; <code>npm run job -- --list</code> shows every job).'
+      : `They run on EventBridge Scheduler (UTC): ${rollups
+          .map((r) => `${esc(ROLLUP_LABELS[r.job])} <code>${esc(ctx.schedules[r.job] ?? 'not scheduled')}</code>`)
+          .join(', ')}. ` +
+        `To run one now, invoke the job's Lambda function with <code>{"job":"${main}"}</code> ` +
+        '(<code>aws lambda invoke --payload</code>).';
+  return `<section class="rollups note" data-section="rollups" data-ran="${ran.length}"><p>${status}</p><p>${how}</p></section>`;
+}
+
 /** The dashboard body (inserted into the shell). */
-export function renderDashboardFragment(d: Dashboard): string {
+export function renderDashboardFragment(d: Dashboard, ctx: FragmentContext = { mode: 'aws', schedules: {} }): string {
   const t = d.totals;
   const parts: string[] = [];
+  const asOf = d.dataAsOf ? utc(d.dataAsOf) : 'no rollup yet';
+  const demo = d.demo
+    ? ' <span class="demo-badge" data-demo="true" title="Seeded by the local stack on its first start">demo data</span>'
+    : '';
   parts.push(
-    `<section class="meta" data-range-from="${esc(d.range.from)}" data-range-to="${esc(d.range.to)}">${esc(d.range.from)} – ${esc(d.range.to)} (${d.range.days} days)${d.brandId ? ' · one brand' : ''} · data as of ${esc(d.dataAsOf ? `${d.dataAsOf.replace('T', ' ').slice(0, 16)} UTC` : 'no rollup yet')}</section>`,
+    `<section class="meta" data-range-from="${esc(d.range.from)}" data-range-to="${esc(d.range.to)}">` +
+      `${esc(d.range.from)} – ${esc(d.range.to)} (${d.range.days} days)${d.brandId ? ' · one brand' : ''}` +
+      ` · data as of ${esc(asOf)}${demo}</section>`,
   );
+  parts.push(rollupsNote(d.rollups, ctx));
   parts.push(
     `<section class="kpis">${[
       kpi('impressions', 'Impressions', fmtInt(t.impressions)),
@@ -272,7 +319,8 @@ header a,header button{color:#fff}main{padding:1rem;max-width:1200px;margin:0 au
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:.75rem}
 .chart{margin:0;background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:.75rem}figcaption{font-weight:600;margin-bottom:.5rem}
 .table-wrap{overflow-x:auto}table{width:100%;border-collapse:collapse;background:#fff}th,td{padding:.5rem;border-bottom:1px solid #e5e7eb;text-align:left}
-.num{text-align:right}.meta,.note{color:#6b7280;font-size:.85rem}.notice{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:1.5rem;text-align:center}
+.num{text-align:right}.meta,.note{color:#6b7280;font-size:.85rem}.rollups p{margin:.25rem 0}
+.demo-badge{display:inline-block;margin-left:.25rem;padding:0 .5rem;border-radius:99px;background:#fef3c7;color:#92400e;font-size:.75rem}.notice{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:1.5rem;text-align:center}
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{font-size:.8rem;display:flex;flex-direction:column}
 ul.users{list-style:none;padding:0}ul.users li{margin:.5rem 0}ul.users button{width:100%;text-align:left;padding:.75rem;border:1px solid #d1d5db;border-radius:8px;background:#fff;cursor:pointer}
 `;
