@@ -139,6 +139,27 @@ test('the Acme Coffee dashboard shows demo data in every chart, with distinct ti
   await page.close();
 });
 
+test('every seeded tenant has its own demo data from the first start (Globex Fitness: Instagram, Facebook, Pinterest)', async () => {
+  const globex = stack!.seed.orgs.find((o) => o.slug === 'globex-fitness')!;
+  const token = await stack!.mintToken('owner@globex.test');
+  const r = await fetch(`${stack!.apiUrl}/v1/orgs/${globex.id}/analytics/dashboard`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(r.status).toBe(200);
+  const d = (await r.json()) as {
+    demo: boolean;
+    trend: { impressions: number }[];
+    byPlatform: { platform: string; impressions: number }[];
+    compliance: { trend: { requests: number }[] };
+    topContent: { brandName: string }[];
+  };
+  expect(d.demo).toBe(true);
+  expect(d.trend.filter((p) => p.impressions > 0).length).toBeGreaterThan(20);
+  expect(d.byPlatform.map((p) => p.platform).sort()).toEqual(['facebook', 'instagram', 'pinterest']);
+  expect(d.compliance.trend.reduce((a, c) => a + c.requests, 0)).toBeGreaterThan(3);
+  expect(new Set(d.topContent.map((c) => c.brandName))).toEqual(new Set(['Globex Fitness']));
+});
+
 test('demo data is marked, never collected, and a restart adds nothing', async () => {
   const counts = async () => {
     const owner = postgres(stack!.ownerUrl, { max: 1, onnotice: () => {} });
