@@ -46,6 +46,7 @@ const api = stack.apiUrl;
 log(`
 Ready in ${Math.round((Date.now() - started) / 1000)} s.
   API         ${api}
+  Dashboard   ${api}/dashboard (sign in as owner@acme.test: demo analytics for the seeded tenants)
   S3 (s3rver) ${stack.s3Endpoint}  bucket ${stack.bucket}
   Freepik     ${stack.freepik.mode === 'emulator' ? `emulator at ${stack.freepik.baseUrl} (set FREEPIK_API_KEY to use the real API)` : `the real API at ${stack.freepik.baseUrl}`}
   Data        ${process.env.LOCAL_DATA_DIR ?? '.local'}/ (delete it to start from scratch)
