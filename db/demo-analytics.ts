@@ -329,8 +329,9 @@ export function monthsBetween(from: Date, to: Date): string[] {
 
 async function insertTenant(tx: postgres.TransactionSql, org: SeedResult['orgs'][number], posts: DemoPost[]) {
   const spec = TENANTS[org.slug] ?? TENANTS['acme-coffee'];
-  const requester = org.userIds[Object.keys(org.userIds).find((e) => e.startsWith('creator@')) ?? ''] ?? '';
-  const requestedBy = requester || Object.values(org.userIds)[0];
+  // Briefs come from the tenant's creator (the first member if it has none).
+  const creator = Object.entries(org.userIds).find(([email]) => email.startsWith('creator@'));
+  const requestedBy = creator?.[1] ?? Object.values(org.userIds)[0];
   const connections: Record<string, string> = {};
   for (const platform of spec.platforms) {
     const accountId = `demo-${org.slug}-${platform}`;

@@ -329,7 +329,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       const waiting = recovery.resumed.filter((r) => r.waiting).length;
       if (recovery.resumed.length) {
         log(
-          `resumed ${recovery.resumed.length} request(s) where they stood in ${recovery.ms} ms: ${waiting} waiting for a decision, ${recovery.resumed.length - waiting} working`,
+          `resumed ${recovery.resumed.length} request(s) where they stood in ${recovery.ms} ms: ` +
+            `${waiting} waiting for a decision, ${recovery.resumed.length - waiting} working`,
         );
       }
       for (const r of recovery.resumed.filter((x) => !x.waiting))

@@ -28,7 +28,8 @@ figure{margin:0;background:#fff;border-radius:10px;overflow:hidden;box-shadow:0 
 figure img{display:block;width:100%;height:auto;background:#e5e5ea}figcaption{padding:8px 10px;font-size:.85rem}
 .badge{display:inline-block;padding:1px 8px;border-radius:99px;font-size:.8rem;background:#e5e5ea}
 .pass{background:#d1f5dc}.review{background:#fff3c4}.reject,.fail{background:#ffd6d6}
-ul.findings{padding-left:1.1em;margin:.3em 0}.adjusted{background:#e3ecfb}textarea,select{width:100%;font:inherit;padding:8px;border:1px solid #c7c7cc;border-radius:8px}
+ul.findings{padding-left:1.1em;margin:.3em 0}.adjusted{background:#e3ecfb}
+textarea,select{width:100%;font:inherit;padding:8px;border:1px solid #c7c7cc;border-radius:8px}
 textarea{min-height:90px}.actions{display:flex;flex-wrap:wrap;gap:8px;margin-top:10px}
 button{font:inherit;padding:10px 16px;border-radius:8px;border:0;cursor:pointer;flex:1 1 140px}
 .approve{background:#1f8f4e;color:#fff}.changes{background:#f0ad2b}.rejectb{background:#c62828;color:#fff}.delegate{background:#e5e5ea}
@@ -60,7 +61,9 @@ function layout(title: string, body: string, nonce: string): string {
 
 function findingsList(f: FindingView[]): string {
   if (!f.length) return '<p class="muted">No findings.</p>';
-  return `<ul class="findings">${f.map((x) => `<li><span class="badge ${esc(x.severity)}">${esc(x.severity)}</span> <strong>${esc(x.check)}</strong>: ${esc(x.message)}</li>`).join('')}</ul>`;
+  const item = (x: FindingView) =>
+    `<li><span class="badge ${esc(x.severity)}">${esc(x.severity)}</span> <strong>${esc(x.check)}</strong>: ${esc(x.message)}</li>`;
+  return `<ul class="findings">${f.map(item).join('')}</ul>`;
 }
 
 const adjustmentWords: Record<string, string> = {
@@ -74,7 +77,24 @@ const adjustmentWords: Record<string, string> = {
 /** What the renderer changed on its own, so a reviewer can tell the variant from the template. */
 function adjustmentsList(a: AdjustmentView[]): string {
   if (!a.length) return '';
-  return `<p class="muted">Adjusted automatically to keep the brand rules:</p><ul class="findings adjustments">${a.map((x) => `<li><span class="badge adjusted">${esc(adjustmentWords[x.kind] ?? x.kind)}</span> ${esc(x.reason)}</li>`).join('')}</ul>`;
+  const item = (x: AdjustmentView) =>
+    `<li><span class="badge adjusted">${esc(adjustmentWords[x.kind] ?? x.kind)}</span> ${esc(x.reason)}</li>`;
+  return (
+    '<p class="muted">Adjusted automatically to keep the brand rules:</p>' +
+    `<ul class="findings adjustments">${a.map(item).join('')}</ul>`
+  );
+}
+
+function scoreBadge(c: ReviewView['compliance']): string {
+  if (c.score === null) return '';
+  const decision = c.decision ? ` · ${esc(c.decision)}` : '';
+  return `<span class="badge ${esc(c.decision ?? '')}">score ${esc(c.score)}${decision}</span>`;
+}
+
+function decisionItem(d: ReviewView['history'][number]['decisions'][number]): string {
+  const to = d.delegateName ? ` to ${esc(d.delegateName)}` : '';
+  const comment = d.comment ? `: “${esc(d.comment)}”` : '';
+  return `<li>${esc(d.who)} ${esc(decisionWords[d.decision] ?? d.decision)}${to}${comment} <span class="muted">(${esc(date(d.at))})</span></li>`;
 }
 
 function reviewBody(v: ReviewView, action: string): string {
@@ -86,7 +106,9 @@ function reviewBody(v: ReviewView, action: string): string {
 <header class="card">
   <p class="muted">${esc(v.brandName)} · step ${v.step.index + 1} of ${v.step.count}: ${esc(v.step.name)}${v.step.escalated ? ' (escalated)' : ''}</p>
   <h1>${esc(brief.headline)}</h1>
-  <p class="muted">Requested by ${esc(brief.creatorName)} on ${esc(date(brief.createdAt))}. Reviewer: ${esc(v.approverName)}. ${esc(v.step.quorumText)}.${v.step.dueAt ? ` Answer by ${esc(date(v.step.dueAt))}.` : ''}</p>
+  <p class="muted">Requested by ${esc(brief.creatorName)} on ${esc(date(brief.createdAt))}. Reviewer: ${esc(v.approverName)}. ${esc(
+    v.step.quorumText,
+  )}.${v.step.dueAt ? ` Answer by ${esc(date(v.step.dueAt))}.` : ''}</p>
 </header>
 <section class="card" aria-label="Brief">
   <h2>Brief</h2>
@@ -96,7 +118,7 @@ function reviewBody(v: ReviewView, action: string): string {
   <p class="muted">Platforms: ${esc(brief.platforms.join(', '))}</p>
 </section>
 <section class="card" aria-label="Compliance">
-  <h2>Compliance ${v.compliance.score !== null ? `<span class="badge ${esc(v.compliance.decision ?? '')}">score ${esc(v.compliance.score)}${v.compliance.decision ? ` · ${esc(v.compliance.decision)}` : ''}</span>` : ''}</h2>
+  <h2>Compliance ${scoreBadge(v.compliance)}</h2>
   ${findingsList(v.compliance.findings)}
 </section>
 <section aria-label="Variants">
@@ -121,7 +143,7 @@ ${
         .map(
           (h) => `
   <li><strong>Step ${h.stepIndex + 1}: ${esc(h.stepName)}</strong> — ${esc(h.status)}${h.decidedAt ? ` on ${esc(date(h.decidedAt))}` : ''}
-  ${h.decisions.length ? `<ul>${h.decisions.map((d) => `<li>${esc(d.who)} ${esc(decisionWords[d.decision] ?? d.decision)}${d.delegateName ? ` to ${esc(d.delegateName)}` : ''}${d.comment ? `: “${esc(d.comment)}”` : ''} <span class="muted">(${esc(date(d.at))})</span></li>`).join('')}</ul>` : ''}</li>`,
+  ${h.decisions.length ? `<ul>${h.decisions.map(decisionItem).join('')}</ul>` : ''}</li>`,
         )
         .join('')}
 </ul></section>`
@@ -147,7 +169,13 @@ ${
     <h2>Delegate</h2>
     <label for="delegate_to">Hand this review to a colleague (they get their own link)</label>
     <select id="delegate_to" name="delegate_to"><option value="">Choose a member…</option>
-      ${v.delegates.map((d) => `<option value="${esc(d.userId)}"${v.values?.delegate_to === d.userId ? ' selected' : ''}>${esc(d.name)} (${esc(d.role)})</option>`).join('')}
+      ${v.delegates
+        .map(
+          (d) =>
+            `<option value="${esc(d.userId)}"${v.values?.delegate_to === d.userId ? ' selected' : ''}>` +
+            `${esc(d.name)} (${esc(d.role)})</option>`,
+        )
+        .join('')}
     </select>
     ${err('delegate_to')}
     <div class="actions"><button class="delegate" type="submit" name="decision" value="delegate">Delegate</button></div>`
@@ -194,7 +222,11 @@ function refusedBody(v: RefusedView): string {
 
 function usedBody(v: UsedView): string {
   return `<section class="card"><h1>This link was already used</h1>
-<p>${v.decision ? `You ${esc(decisionWords[v.decision])} “${esc(v.headline)}” (${esc(v.stepName)})${v.decidedAt ? ` on ${esc(date(v.decidedAt))}` : ''}.` : 'Each review link works once.'}</p></section>`;
+<p>${
+    v.decision
+      ? `You ${esc(decisionWords[v.decision])} “${esc(v.headline)}” (${esc(v.stepName)})${v.decidedAt ? ` on ${esc(date(v.decidedAt))}` : ''}.`
+      : 'Each review link works once.'
+  }</p></section>`;
 }
 
 function doneBody(v: DoneView): string {
