@@ -451,6 +451,7 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
     scheduler: false,
     outbox: false,
     recover: false,
+    demoData: false,
     freepik: 'emulator',
     log: () => {},
   });

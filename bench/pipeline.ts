@@ -82,6 +82,7 @@ export async function benchPipeline(opts: BenchPipelineOptions = {}): Promise<Be
     emulatorLatencyMs: 0,
     scheduler: false,
     outbox: false,
+    demoData: false,
     log: () => {},
     onWorkflowEvent: onEvent,
   });

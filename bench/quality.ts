@@ -591,6 +591,7 @@ export async function benchQuality(opts: { concurrency?: number; dumpDir?: strin
     freepik: 'emulator',
     scheduler: false,
     outbox: false,
+    demoData: false,
     log: () => {},
     onWorkflowEvent: onEvent,
   });

@@ -271,6 +271,8 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
     freepik: 'emulator',
     scheduler: false,
     outbox: false,
+    // Its invariants count every content request: the seed's demo requests are not part of the burst.
+    demoData: false,
     log: () => {},
     onWorkflowEvent: onEvent,
     retryDelayMs: opts.retryDelayMs,

@@ -41,6 +41,7 @@ const freepik =
 log(`
 Ready in ${Math.round((Date.now() - started) / 1000)} s.
   API         ${api}
+  Dashboard   ${api}/dashboard (sign in as owner@acme.test: demo analytics for the seeded tenants)
   S3 (s3rver) ${stack.s3Endpoint}  bucket ${stack.bucket}
   Freepik     ${freepik}
   Data        ${process.env.LOCAL_DATA_DIR ?? '.local'}/ (delete it to start from scratch)

@@ -40,26 +40,38 @@ interface TenantSpec {
   requiredHashtag: string;
 }
 
+const PALETTE_ROLES = ['primary', 'secondary', 'accent', 'background', 'text'] as const;
+/** A brand palette from [name, hex] pairs in role order: primary, secondary, accent, background, text. */
+const palette = (...colors: Array<[name: string, hex: string]>): BrandColors['palette'] =>
+  colors.map(([name, hex], i) => ({ name, hex, role: PALETTE_ROLES[i] }));
+/** Members by role, each signing in as `<role>@<domain>`. */
+const members = (domain: string, names: Partial<Record<OrgRole, string>>): TenantSpec['users'] =>
+  Object.entries(names).map(([role, name]) => ({
+    email: `${role}@${domain}`,
+    name: name ?? role,
+    role: role as OrgRole,
+  }));
+
 export const DEMO_TENANTS: readonly TenantSpec[] = [
   {
     slug: 'acme-coffee',
     name: 'Acme Coffee',
     monthlyCreditQuota: 5000,
     monthlyBudgetUsd: '250.0000',
-    users: [
-      { email: 'owner@acme.test', name: 'Ava Owner', role: 'owner' },
-      { email: 'creator@acme.test', name: 'Cole Creator', role: 'creator' },
-      { email: 'approver@acme.test', name: 'April Approver', role: 'approver' },
-      { email: 'viewer@acme.test', name: 'Vic Viewer', role: 'viewer' },
-    ],
+    users: members('acme.test', {
+      owner: 'Ava Owner',
+      creator: 'Cole Creator',
+      approver: 'April Approver',
+      viewer: 'Vic Viewer',
+    }),
     wordmark: 'ACME',
-    palette: [
-      { name: 'Espresso', hex: '#4B2E1F', role: 'primary' },
-      { name: 'Crema', hex: '#C8A27A', role: 'secondary' },
-      { name: 'Cherry', hex: '#C0392B', role: 'accent' },
-      { name: 'Foam', hex: '#FFF8F0', role: 'background' },
-      { name: 'Roast', hex: '#1E1410', role: 'text' },
-    ],
+    palette: palette(
+      ['Espresso', '#4B2E1F'],
+      ['Crema', '#C8A27A'],
+      ['Cherry', '#C0392B'],
+      ['Foam', '#FFF8F0'],
+      ['Roast', '#1E1410'],
+    ),
     tone: 'Warm, neighbourly and unhurried; speaks about craft, never about price.',
     bannedWords: ['cheap', 'instant', 'best coffee in the world'],
     requiredDisclaimer: 'Offer valid at participating stores only.',
@@ -70,19 +82,15 @@ export const DEMO_TENANTS: readonly TenantSpec[] = [
     name: 'Globex Fitness',
     monthlyCreditQuota: 2000,
     monthlyBudgetUsd: '100.0000',
-    users: [
-      { email: 'owner@globex.test', name: 'Gus Owner', role: 'owner' },
-      { email: 'creator@globex.test', name: 'Gia Creator', role: 'creator' },
-      { email: 'approver@globex.test', name: 'Gil Approver', role: 'approver' },
-    ],
+    users: members('globex.test', { owner: 'Gus Owner', creator: 'Gia Creator', approver: 'Gil Approver' }),
     wordmark: 'GLOBEX',
-    palette: [
-      { name: 'Electric', hex: '#0057FF', role: 'primary' },
-      { name: 'Volt', hex: '#C6FF00', role: 'secondary' },
-      { name: 'Flame', hex: '#FF5A1F', role: 'accent' },
-      { name: 'Chalk', hex: '#FFFFFF', role: 'background' },
-      { name: 'Iron', hex: '#111827', role: 'text' },
-    ],
+    palette: palette(
+      ['Electric', '#0057FF'],
+      ['Volt', '#C6FF00'],
+      ['Flame', '#FF5A1F'],
+      ['Chalk', '#FFFFFF'],
+      ['Iron', '#111827'],
+    ),
     tone: 'Energetic and encouraging; short sentences; no body shaming.',
     bannedWords: ['guaranteed results', 'miracle', 'skinny'],
     requiredDisclaimer: 'Consult your doctor before starting a new exercise program.',
@@ -289,7 +297,8 @@ export async function seedDemo(ownerUrl: string): Promise<SeedResult> {
         const s3Key = logoKey(org.id, brand.id);
         const r = rendered.get(spec.slug)!;
         await tx`
-          INSERT INTO brand_assets (organization_id, brand_id, kind, name, s3_key, content_type, bytes, width, height, sha256, status, tags, license, created_by)
+          INSERT INTO brand_assets (organization_id, brand_id, kind, name, s3_key, content_type, bytes, width, height, sha256,
+                                    status, tags, license, created_by)
           VALUES (${org.id}, ${brand.id}, 'logo', ${`${spec.name} logo`}, ${s3Key}, 'image/png', ${r.bytes}, ${r.width}, ${r.height}, ${r.sha256},
                   'ready', ${['logo']}, ${tx.json({ type: 'owned', attributionRequired: false })}, ${ownerId})
           ON CONFLICT (s3_key) DO NOTHING`;

@@ -21,6 +21,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { fileURLToPath } from 'node:url';
 import { appUrlFrom, redactUrl, runMigrations } from '../../db/migrate.js';
+import { DEMO_DAYS, seedDemoAnalytics } from '../../db/demo-analytics.js';
 import { seedDemo, seedLogoObjects, type SeedResult } from '../../db/seed.js';
 import { connect, prepareFromEnv, type DbHandle } from '../../functions/adapters/db/client.js';
 import { EMULATOR_API_KEY, startFreepikEmulator, type FreepikEmulator } from '../emulators/freepik/emulator.js';
@@ -59,6 +60,12 @@ export interface LocalStackOptions {
   scheduler?: boolean;
   /** Print the outbox (default true). */
   outbox?: boolean;
+  /**
+   * Demo performance data for the seeded tenants on first start, rolled up by the scheduled jobs'
+   * runner (default true unless LOCAL_DEMO_DATA=false; db/demo-analytics.ts). Later starts find it
+   * and change nothing.
+   */
+  demoData?: boolean;
   /** Resume (or fail) the requests a previous process left unfinished (default true). */
   recover?: boolean;
   /**
@@ -256,6 +263,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     });
     provide('dbHandle', db);
     provide('store', store);
+    if (opts.demoData ?? process.env.LOCAL_DEMO_DATA !== 'false') {
+      const demo = await seedDemoAnalytics(ownerUrl, seed, db);
+      for (const t of demo.seeded)
+        log(`Demo data: ${t.posts} posts and ${t.samples} metric samples for ${t.slug} (${DEMO_DAYS} days), rolled up`);
+    }
 
     // ---- workflow -------------------------------------------------------------------------------
     // The AWS stack's "execution ended" rule, played locally (./execution-ended.ts).

@@ -116,8 +116,9 @@ test('the review page shows the images, approves, and confirms', async () => {
   await page.locator('#confirmation').waitFor({ timeout: 15_000 });
   expect(await page.locator('#confirmation h1').textContent()).toContain('your decision was recorded');
   expect(await page.locator('#confirmation').textContent()).toContain('This step is approved.');
-  // Nothing blocked by the page's CSP (the only failed load is the browser's own /favicon.ico probe).
-  expect(errors.filter((e) => !/status of 404/.test(e))).toEqual([]);
+  // Nothing blocked by the page's CSP, and no failed load: the page brings its own icon (no /favicon.ico probe).
+  expect(await page.locator('link[rel="icon"]').getAttribute('href')).toMatch(/^data:image\/svg\+xml,/);
+  expect(errors).toEqual([]);
 
   const [d] = await api.db.owner<
     { decision: string }[]

@@ -169,6 +169,9 @@ test('after the local sign-in the charts render the seeded numbers', async () =>
   ]);
   expect(await page.locator('svg[data-chart="compliance-trend"]').getAttribute('data-total')).toBe('2');
   expect(await page.locator('svg[data-chart="budget"]').getAttribute('data-budget')).toBe('50');
+  // Real samples, not the local seed's demo data: no label.
+  expect(await page.locator('[data-demo]').count()).toBe(0);
+  expect(await page.locator('[data-rollup="rollup-usage"]').getAttribute('data-last-run')).not.toBe('');
   expect(await page.locator('table[data-table="top-content"] tbody tr td:first-child').allTextContents()).toEqual([
     'Autumn campaign',
     'Winter preview',

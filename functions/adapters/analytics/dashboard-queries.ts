@@ -320,3 +320,34 @@ export const mapLastJob = (rows: Row[]): { periodKey: string; finishedAt: string
   rows[0]
     ? { periodKey: String(rows[0].period_key), finishedAt: new Date(rows[0].finished_at as string).toISOString() }
     : null;
+
+/** The last successful run of each named job (background_jobs is global: the same for every tenant). */
+export const lastJobRunsSql = (jobNames: readonly string[]) => sql`
+  SELECT DISTINCT ON (job_name) job_name, period_key, finished_at FROM background_jobs
+  WHERE job_name IN (${sql.join(
+    jobNames.map((j) => sql`${j}`),
+    sql`, `,
+  )}) AND status = 'succeeded'
+  ORDER BY job_name, finished_at DESC`;
+export const mapJobRuns = (rows: Row[]): Map<string, { periodKey: string; finishedAt: string }> =>
+  new Map(
+    rows.map((r) => [
+      String(r.job_name),
+      { periodKey: String(r.period_key), finishedAt: new Date(r.finished_at as string).toISOString() },
+    ]),
+  );
+
+/**
+ * Whether the range shows demo data (the local stack's seed, db/demo-analytics.ts): a request whose
+ * sourced asset has provider `demo` has metrics in the range, or was checked in it.
+ */
+export const demoDataSql = (from: Date, to: Date, brandId?: string) => sql`
+  SELECT (EXISTS (
+      SELECT 1 FROM analytics_request_daily a
+      JOIN generated_assets g ON g.request_id = a.request_id AND g.organization_id = app.current_org() AND g.provider = 'demo'
+      WHERE a.day >= ${d(from)}::date AND a.day <= ${d(to)}::date${brandFilter(sql`a.brand_id`, brandId)})
+    OR EXISTS (
+      SELECT 1 FROM generated_assets g
+      WHERE g.organization_id = app.current_org() AND g.provider = 'demo' AND g.created_at >= ${d(from)}::date
+        AND g.created_at < ${d(to)}::date + 1${brandFilter(sql`g.brand_id`, brandId)})) AS demo`;
+export const mapDemoData = (rows: Row[]): boolean => rows[0]?.demo === true;

@@ -49,6 +49,10 @@ export interface Dashboard {
   brandId: string | null;
   /** When the content rollup last completed (numbers include samples up to that hour). */
   dataAsOf: string | null;
+  /** The last successful run of each rollup the dashboard reads (null: never ran). */
+  rollups: { job: RollupJob; lastRunAt: string | null; periodKey: string | null }[];
+  /** What the range shows includes the local stack's demo data. */
+  demo: boolean;
   totals: TotalsView;
   trend: TrendPoint[];
   byPlatform: PlatformSlice[];
@@ -67,6 +71,10 @@ export interface Dashboard {
 
 export const TOP_CONTENT_LIMIT = 5;
 
+/** The rollups behind the dashboard's numbers: content (charts, top content), compliance, spend. */
+export const DASHBOARD_ROLLUPS = ['rollup-content-hourly', 'rollup-brand-compliance', 'rollup-usage'] as const;
+export type RollupJob = (typeof DASHBOARD_ROLLUPS)[number];
+
 export async function getDashboard(tx: Tx, input: RangeQuery, now: Date = new Date()): Promise<Dashboard> {
   const range = rangeOrThrow(input, now);
   const { from, to } = range;
@@ -77,6 +85,8 @@ export async function getDashboard(tx: Tx, input: RangeQuery, now: Date = new Da
     complianceDays: q.complianceDaysSql(from, to, input.brandId),
     findings: q.complianceFindingsSql(from, to, input.brandId),
     lastJob: q.lastJobSuccessSql('rollup-content-hourly'),
+    rollups: q.lastJobRunsSql(DASHBOARD_ROLLUPS),
+    demo: q.demoDataSql(from, to, input.brandId),
     spend: input.includeSpend ? q.spendByDaySql(from, to) : undefined,
     mtd: input.includeSpend ? q.monthToDateSql(monthStart) : undefined,
   });
@@ -85,6 +95,8 @@ export async function getDashboard(tx: Tx, input: RangeQuery, now: Date = new Da
     range: { from: dayKey(from), to: dayKey(to), days: range.days },
     brandId: input.brandId ?? null,
     dataAsOf: q.mapLastJob(b.lastJob)?.finishedAt ?? null,
+    rollups: rollupRuns(q.mapJobRuns(b.rollups)),
+    demo: q.mapDemoData(b.demo),
     ...s,
     topContent: q
       .mapTopContent(b.top)
@@ -95,6 +107,13 @@ export async function getDashboard(tx: Tx, input: RangeQuery, now: Date = new Da
       : null,
   };
 }
+
+const rollupRuns = (runs: ReturnType<typeof q.mapJobRuns>): Dashboard['rollups'] =>
+  DASHBOARD_ROLLUPS.map((job) => ({
+    job,
+    lastRunAt: runs.get(job)?.finishedAt ?? null,
+    periodKey: runs.get(job)?.periodKey ?? null,
+  }));
 
 function spendOf(
   spendRows: q.SpendDayRow[],

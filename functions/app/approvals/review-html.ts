@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { DecisionKind } from '../../domain/approvals/quorum.js';
 import { contentSecurityPolicy, escapeHtml as esc } from '../../shared/http/html.js';
 import type { AdjustmentView, DoneView, FindingView, RefusedView, ReviewPage, ReviewView, UsedView } from './review.js';
+import { FAVICON_LINK } from '../favicon.js';
 
 const date = (d: Date | null | undefined) => (d ? new Date(d).toUTCString().replace(' GMT', ' UTC') : '');
 const kb = (n: number) =>
@@ -35,7 +36,10 @@ button{font:inherit;padding:10px 16px;border-radius:8px;border:0;cursor:pointer;
 .error{color:#b00020}.history li{margin:.3em 0}@media (max-width:600px){main{padding:10px}h1{font-size:1.2rem}}
 `;
 
-/** Security headers for every review response. `imgOrigins`: where the presigned images live. */
+/**
+ * Security headers for every review response. `imgOrigins`: where the presigned images live;
+ * `data:` is the page icon (FAVICON_LINK).
+ */
 export function reviewHeaders(nonce: string, imgOrigins: string[] = []): Record<string, string> {
   return {
     'content-type': 'text/html; charset=utf-8',
@@ -43,14 +47,14 @@ export function reviewHeaders(nonce: string, imgOrigins: string[] = []): Record<
     'referrer-policy': 'no-referrer',
     'x-frame-options': 'DENY',
     'x-content-type-options': 'nosniff',
-    'content-security-policy': contentSecurityPolicy({ nonce, img: ["'self'", ...imgOrigins] }),
+    'content-security-policy': contentSecurityPolicy({ nonce, img: ["'self'", 'data:', ...imgOrigins] }),
   };
 }
 
 function layout(title: string, body: string, nonce: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex,nofollow">
+<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex,nofollow">${FAVICON_LINK}
 <title>${esc(title)}</title><style nonce="${nonce}">${CSS}</style></head>
 <body><main>${body}</main></body></html>`;
 }

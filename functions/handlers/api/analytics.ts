@@ -1,9 +1,11 @@
 /** Analytics and usage API: ingestion, dashboard (JSON and HTML fragment), per-request analytics, usage. */
 import { getContentAnalytics, getDashboard, getUsage } from '../../app/analytics/dashboard.js';
-import { renderDashboardFragment } from '../../app/analytics/dashboard-html.js';
+import { type FragmentContext, renderDashboardFragment } from '../../app/analytics/dashboard-html.js';
 import { ingestMetrics } from '../../app/analytics/ingest-metrics.js';
 import { can } from '../../domain/permissions.js';
+import { localEnv, parseEnv } from '../../shared/env.js';
 import { contentSecurityPolicy } from '../../shared/http/html.js';
+import { schedules } from '../scheduled/schedules.js';
 import { defineHandler, inTenant, ok } from './define.js';
 
 const FRAGMENT_HEADERS = {
@@ -12,6 +14,10 @@ const FRAGMENT_HEADERS = {
   'x-content-type-options': 'nosniff',
   vary: 'authorization',
 };
+
+const scheduleExpressions = Object.fromEntries(schedules.map((s) => [s.name, s.expression]));
+/** Where this is served (local or AWS) and the rollup schedules, for the dashboard's "run one now". */
+const fragmentContext = (): FragmentContext => ({ mode: parseEnv(localEnv).APP_MODE, schedules: scheduleExpressions });
 
 export const handler = defineHandler('analytics', {
   ingestMetrics: async (req) => ok(await inTenant(req, (tx) => ingestMetrics(tx, req.tenant.orgId, req.body))),
@@ -25,7 +31,7 @@ export const handler = defineHandler('analytics', {
     );
     return {
       status: 200,
-      body: renderDashboardFragment(d),
+      body: renderDashboardFragment(d, fragmentContext()),
       contentType: 'text/html; charset=utf-8',
       headers: FRAGMENT_HEADERS,
     };

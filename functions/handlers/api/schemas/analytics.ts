@@ -61,6 +61,16 @@ export const dashboardResponse = z
     range: z.object({ from: day, to: day, days: z.number().int() }),
     brandId: z.string().nullable(),
     dataAsOf: z.string().nullable().meta({ description: 'When the content rollup last completed' }),
+    rollups: z
+      .array(
+        z.object({
+          job: z.enum(['rollup-content-hourly', 'rollup-brand-compliance', 'rollup-usage']),
+          lastRunAt: z.string().nullable(),
+          periodKey: z.string().nullable(),
+        }),
+      )
+      .meta({ description: 'Last successful run of each rollup behind the numbers (jobs run for every tenant)' }),
+    demo: z.boolean().meta({ description: 'The range includes demo data (local stack seed)' }),
     totals,
     trend: z.array(trendPoint),
     byPlatform: z.array(platformSlice),
