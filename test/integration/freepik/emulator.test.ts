@@ -66,7 +66,9 @@ describe('emulator contract', () => {
     expect(await missing.json()).toEqual({ message: 'Resource not found' });
   });
 
-  test("stock results vary like real ones, the same for the same query: mostly in the query's colours, some off them, some too small, every orientation; previews in the same colours, free", async () => {
+  // Mostly in the query's colours, some off them, some too small, every orientation; previews in the
+  // same colours, free.
+  test('stock results vary like real ones, the same for the same query', async () => {
     const page = await j(get('/v1/resources?term=coffee%20beans&limit=24&filters[content_type][photo]=1'));
     expect(page.data.length).toBeGreaterThanOrEqual(15);
     const rows = [];
