@@ -13,7 +13,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { authorizeTenant, type TenantAccess } from '../../app/access.js';
+import { authorizeTenant, type GateInput, type TenantAccess } from '../../app/access.js';
 import { claimsFromEvent, resolveCaller, type Caller } from '../auth/caller.js';
 import { services } from '../container.js';
 import { AppError, isAppError } from '../errors.js';
@@ -45,8 +45,13 @@ export interface ApiRequest<R extends RouteDef = RouteDef> {
   userAgent?: string;
   /** The signed-in user ('jwt' routes). */
   caller: R['auth'] extends 'jwt' ? Caller : undefined;
-  /** Membership verified for the path's orgId (tenant routes). */
+  /**
+   * Membership verified for the path's orgId (tenant routes). On a gated read (`gatedReads`) it is
+   * set by the read that carried the gate (functions/handlers/api/define.ts `readInTenant`).
+   */
   tenant: IsTenant<R> extends true ? TenantAccess : undefined;
+  /** A gated read's gate, not yet run: it travels with the route's read in one round trip. */
+  gate?: GateInput;
   event: APIGatewayProxyEventV2;
 }
 
@@ -80,6 +85,7 @@ interface ApiState {
   requestId: string;
   caller?: Caller;
   tenant?: TenantAccess;
+  gate?: GateInput;
 }
 type ApiContext = Context & { api?: ApiState };
 type MiddyReq = middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ApiContext>;
@@ -87,6 +93,12 @@ type MiddyReq = middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredR
 export interface ApiHandlerOptions {
   /** Extra middlewares after authorization, before the implementation (e.g. metrics). */
   middlewares?: middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ApiContext>[];
+  /**
+   * Tenant read routes whose implementation sends the gate with its reads (`readInTenant`): one
+   * round trip instead of the gate's own. The verdict is the same and judged first; input that
+   * fails validation still gets the gate's verdict before its 400 (a non-member learns nothing).
+   */
+  gatedReads?: readonly string[];
 }
 
 export function apiHandler<T extends Record<string, RouteDef>, F extends string>(
@@ -104,6 +116,12 @@ export function apiHandler<T extends Record<string, RouteDef>, F extends string>
       throw new Error(`api handler '${fn}': route '${e.id}' has no implementation`);
     if (isTenantRoute(e) && !e.permission)
       throw new Error(`api handler '${fn}': tenant route '${e.id}' declares no permission`);
+  }
+  const gated = new Set(opts.gatedReads ?? []);
+  for (const id of gated) {
+    const e = entries.find((r) => r.id === id);
+    if (!e || !isTenantRoute(e) || e.method !== 'GET')
+      throw new Error(`api handler '${fn}': gated read '${id}' is not a GET tenant route of this function`);
   }
   for (const id of Object.keys(implById)) {
     if (!entries.some((e) => e.id === id))
@@ -145,13 +163,14 @@ export function apiHandler<T extends Record<string, RouteDef>, F extends string>
     before: async (request) => {
       const api = request.context.api!;
       if (!isTenantRoute(api.route)) return;
-      const orgId = parseParams(api.route, request.event).orgId;
-      api.tenant = await authorizeTenant(services.db(), {
-        orgId,
+      const gate: GateInput = {
+        orgId: parseParams(api.route, request.event).orgId,
         userId: api.caller!.userId,
         permission: api.route.permission!,
         rateLimit: !api.route.skipRateLimit,
-      });
+      };
+      if (gated.has(api.route.id)) api.gate = gate;
+      else api.tenant = await authorizeTenant(services.db(), gate);
     },
   };
 
@@ -162,18 +181,31 @@ export function apiHandler<T extends Record<string, RouteDef>, F extends string>
     const api = context.api!;
     const route = api.route;
     const headers = normalizeHeaders(event.headers);
+    let params: Record<string, string>;
+    let query: unknown;
+    let body: unknown;
+    try {
+      params = parseParams(route, event);
+      query = parseQuery(route, event);
+      body = parseBody(route, event, headers);
+    } catch (e) {
+      // A gated read's gate has not run yet: its refusal comes before any verdict on the input.
+      if (api.gate) await authorizeTenant(services.db(), api.gate);
+      throw e;
+    }
     const req: ApiRequest<RouteDef> = {
       routeId: route.id,
       route,
-      params: parseParams(route, event) as never,
-      query: parseQuery(route, event) as never,
-      body: parseBody(route, event, headers) as never,
+      params: params as never,
+      query: query as never,
+      body: body as never,
       headers,
       requestId: api.requestId,
       ip: event.requestContext?.http?.sourceIp,
       userAgent: headers['user-agent'] ?? event.requestContext?.http?.userAgent,
       caller: api.caller as never,
       tenant: api.tenant as never,
+      gate: api.gate,
       event,
     };
     const reply = await implById[route.id](req);
