@@ -86,6 +86,8 @@ interface ApiState {
   caller?: Caller;
   tenant?: TenantAccess;
   gate?: GateInput;
+  /** Path params, once parsed (the gate needs the orgId before the rest of the input). */
+  params?: Record<string, string>;
 }
 type ApiContext = Context & { api?: ApiState };
 type MiddyReq = middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ApiContext>;
@@ -163,8 +165,9 @@ export function apiHandler<T extends Record<string, RouteDef>, F extends string>
     before: async (request) => {
       const api = request.context.api!;
       if (!isTenantRoute(api.route)) return;
+      api.params = parseParams(api.route, request.event);
       const gate: GateInput = {
-        orgId: parseParams(api.route, request.event).orgId,
+        orgId: api.params.orgId,
         userId: api.caller!.userId,
         permission: api.route.permission!,
         rateLimit: !api.route.skipRateLimit,
@@ -185,7 +188,7 @@ export function apiHandler<T extends Record<string, RouteDef>, F extends string>
     let query: unknown;
     let body: unknown;
     try {
-      params = parseParams(route, event);
+      params = api.params ?? parseParams(route, event);
       query = parseQuery(route, event);
       body = parseBody(route, event, headers);
     } catch (e) {
