@@ -8,7 +8,9 @@
  *
  * Chain: route -> authenticate (verified claims -> users row) -> authorize tenant (membership 404,
  * rate limit 429, permission 403) -> parse input (413/415/400) -> implementation -> JSON response.
- * Every error, anywhere, leaves through problemErrors() as application/problem+json.
+ * Routes declared `gatedReads` send the tenant check with their reads instead (one round trip to
+ * PostgreSQL; same verdict, judged first). Every error, anywhere, leaves through problemErrors()
+ * as application/problem+json.
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
