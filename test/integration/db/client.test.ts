@@ -145,7 +145,15 @@ test('a gated read waiting for a pooled connection is served when that connectio
     const waiting = gatedTenantRead(h.db, { ...owner, roles: ['owner'], rateLimit: false }, orgAsTenant(owner.orgId));
     await new Promise((r) => setTimeout(r, 100));
     await t.owner`select pg_terminate_backend(${pid}::int)`;
-    await new Promise((r) => setTimeout(r, 300)); // the pool sees the connection go and opens another
+    // The backend is gone (polled, 5 s at most), then the pool sees its socket close and opens another.
+    for (let i = 0; i < 50; i++) {
+      const [{ n }] = await t.owner<
+        { n: number }[]
+      >`select count(*)::int as n from pg_stat_activity where pid = ${pid}::int`;
+      if (n === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 300));
     held.release();
     const r = await Promise.race([
       waiting,
