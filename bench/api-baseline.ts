@@ -97,7 +97,8 @@ const DETAIL = [
     from content_requests where organization_id = $1 and id = $2`,
   `select run, step, status, started_at as "startedAt", finished_at as "finishedAt", duration_ms as "durationMs", detail
     from request_steps where organization_id = $1 and request_id = $2 order by run, started_at`,
-  `select id, aspect_group as "aspectGroup", covers, source, width, height, license, compliance_score as "complianceScore", compliance_decision as "complianceDecision"
+  `select id, aspect_group as "aspectGroup", covers, source, width, height, license,
+      compliance_score as "complianceScore", compliance_decision as "complianceDecision"
     from generated_assets where organization_id = $1 and request_id = $2 order by created_at`,
   `select id, platform, width, height, format, bytes, sha256, s3_key as "s3Key", compliance_score as "complianceScore",
       compliance_decision as "complianceDecision", findings, adjustments

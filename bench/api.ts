@@ -188,12 +188,15 @@ export async function benchApi(
   await owner`insert into user_organizations (organization_id, user_id, role) values (${orgId}, ${userId}, 'owner')`;
   const [{ id: brandId }] =
     await owner`insert into brand_profiles (organization_id, name, colors, fonts) values (${orgId}, 'Bench brand',
-    ${owner.json({ palette: [{ name: 'Ink', hex: '#111111', role: 'text' }], maxDeltaE: 20 })}, ${owner.json({ headline: 'Inter', body: 'Inter', allowed: ['Inter'] })}) returning id`;
+    ${owner.json({ palette: [{ name: 'Ink', hex: '#111111', role: 'text' }], maxDeltaE: 20 })},
+    ${owner.json({ headline: 'Inter', body: 'Inter', allowed: ['Inter'] })}) returning id`;
   await owner`
     insert into content_requests (organization_id, brand_id, requested_by, status, brief, image_spec, platforms, run, created_at)
     select ${orgId}, ${brandId}, ${userId},
       (array['queued','rendering','awaiting_approval','published','failed'])[1 + g % 5]::request_status,
-      jsonb_build_object('headline', 'Launch ' || g || ' ' || (array['espresso','latte','cold brew','mocha'])[1 + g % 4], 'body', 'Body copy number ' || g),
+      jsonb_build_object(
+        'headline', 'Launch ' || g || ' ' || (array['espresso','latte','cold brew','mocha'])[1 + g % 4],
+        'body', 'Body copy number ' || g),
       '{"source":"stock","query":"coffee"}'::jsonb, array['instagram_square','linkedin'], 1, now() - (g || ' seconds')::interval
     from generate_series(1, ${seeded}) g`;
   await owner`
@@ -207,18 +210,29 @@ export async function benchApi(
   // metered calls), so the equality check below covers every mapping, not only the timeline.
   const rich = ids[0];
   const [{ id: assetId }] =
-    await owner`insert into generated_assets (organization_id, request_id, brand_id, aspect_group, covers, source, license, s3_key, content_type, width, height, bytes, sha256, compliance_score, compliance_decision)
-    values (${orgId}, ${rich}, ${brandId}, 'square', array['square','wide'], 'stock', ${owner.json({ type: 'freepik', resourceId: '42' })}, 'masters/x.jpg', 'image/jpeg', 2000, 2000, 123456, 'abc', 91, 'pass') returning id`;
-  await owner`insert into request_sourcing (organization_id, request_id, aspect_group, platforms, status, source, plan, generated_asset_id, candidates_considered, downloads, credits, cost_usd)
-    values (${orgId}, ${rich}, 'square', array['instagram_square','linkedin'], 'sourced', 'stock', ${owner.json({ query: 'coffee' })}, ${assetId}, 12, 1, 1.5, 0.0125)`;
-  await owner`insert into asset_variants (organization_id, request_id, generated_asset_id, platform, width, height, format, bytes, sha256, s3_key, compliance_score, compliance_decision, findings)
-    values (${orgId}, ${rich}, ${assetId}, 'linkedin', 1200, 627, 'jpeg', 98765, 'def', ${`orgs/${orgId}/variants/linkedin.jpg`}, 88, 'pass', ${owner.json([{ rule: 'contrast', ok: true }])})`;
+    await owner`insert into generated_assets (organization_id, request_id, brand_id, aspect_group, covers, source, license,
+      s3_key, content_type, width, height, bytes, sha256, compliance_score, compliance_decision)
+    values (${orgId}, ${rich}, ${brandId}, 'square', array['square','wide'], 'stock',
+      ${owner.json({ type: 'freepik', resourceId: '42' })}, 'masters/x.jpg', 'image/jpeg', 2000, 2000, 123456, 'abc', 91, 'pass')
+    returning id`;
+  await owner`insert into request_sourcing (organization_id, request_id, aspect_group, platforms, status, source, plan,
+      generated_asset_id, candidates_considered, downloads, credits, cost_usd)
+    values (${orgId}, ${rich}, 'square', array['instagram_square','linkedin'], 'sourced', 'stock',
+      ${owner.json({ query: 'coffee' })}, ${assetId}, 12, 1, 1.5, 0.0125)`;
+  await owner`insert into asset_variants (organization_id, request_id, generated_asset_id, platform, width, height, format,
+      bytes, sha256, s3_key, compliance_score, compliance_decision, findings)
+    values (${orgId}, ${rich}, ${assetId}, 'linkedin', 1200, 627, 'jpeg', 98765, 'def', ${`orgs/${orgId}/variants/linkedin.jpg`},
+      88, 'pass', ${owner.json([{ rule: 'contrast', ok: true }])})`;
   const [{ id: approvalId }] =
-    await owner`insert into content_approvals (organization_id, request_id, run, step_index, step_name, status, quorum, variant_checksums, due_at)
-    values (${orgId}, ${rich}, 1, 0, 'Brand review', 'approved', ${owner.json({ kind: 'any' })}, ${owner.json({ linkedin: 'def' })}, now() + interval '1 day') returning id`;
-  await owner`insert into approval_decisions (organization_id, approval_id, approver_id, decision, comment) values (${orgId}, ${approvalId}, ${userId}, 'approve', 'Looks good')`;
+    await owner`insert into content_approvals (organization_id, request_id, run, step_index, step_name, status, quorum,
+      variant_checksums, due_at)
+    values (${orgId}, ${rich}, 1, 0, 'Brand review', 'approved', ${owner.json({ kind: 'any' })},
+      ${owner.json({ linkedin: 'def' })}, now() + interval '1 day') returning id`;
+  await owner`insert into approval_decisions (organization_id, approval_id, approver_id, decision, comment)
+    values (${orgId}, ${approvalId}, ${userId}, 'approve', 'Looks good')`;
   await owner`insert into api_usage (organization_id, request_id, provider, endpoint, method, outcome, latency_ms, credits, cost_usd)
-    values (${orgId}, ${rich}, 'freepik', '/v1/resources', 'GET', 'success', 120, 0, 0), (${orgId}, ${rich}, 'freepik', '/v1/resources/42/download', 'GET', 'retryable_error', 80, 1.5, 0.0125)`;
+    values (${orgId}, ${rich}, 'freepik', '/v1/resources', 'GET', 'success', 120, 0, 0),
+      (${orgId}, ${rich}, 'freepik', '/v1/resources/42/download', 'GET', 'retryable_error', 80, 1.5, 0.0125)`;
   await owner`analyze`;
 
   const keysDir = path.join(tmp, 'keys');
@@ -458,7 +472,9 @@ export async function benchApi(
   const failures = runs.filter((r) => r.non2xx || r.errors);
   if (failures.length)
     console.log(
-      `non-2xx or errors in ${failures.length} runs: ${failures.map((r) => `${r.server} ${r.route} @${r.connections}: ${r.non2xx} non-2xx, ${r.errors} errors`).join('; ')}`,
+      `non-2xx or errors in ${failures.length} runs: ${failures
+        .map((r) => `${r.server} ${r.route} @${r.connections}: ${r.non2xx} non-2xx, ${r.errors} errors`)
+        .join('; ')}`,
     );
   const goalMet = cells.every((c) => c.goal_met);
   console.log(

@@ -470,7 +470,12 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
       const [{ id }] =
         await sql`insert into content_requests (organization_id, brand_id, workflow_id, requested_by, status, brief, image_spec, platforms, run)
         values (${acme.id}, ${acme.brandId}, ${workflowId}, ${ownerUserId}, ${status}::request_status,
-          ${sql.json({ headline: 'Slow mornings, fresh roasts', body: 'Our new single origin is in. Offer valid at participating stores only.', callToAction: 'Visit us today', hashtags: ['#AcmeCoffee'] })},
+          ${sql.json({
+            headline: 'Slow mornings, fresh roasts',
+            body: 'Our new single origin is in. Offer valid at participating stores only.',
+            callToAction: 'Visit us today',
+            hashtags: ['#AcmeCoffee'],
+          })},
           ${sql.json({ source: 'stock', query: 'latte art' })}, ${platforms}, 1) returning id`;
       return id as string;
     };
@@ -710,13 +715,18 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
   const goalRows = rows.filter((r) => r.goal_ms);
   const missed = goalRows.filter((r) => !r.goal_met);
   console.log(
-    `goal: API bundles < ${API_GOAL_MS} ms, render-variant < ${RENDER_GOAL_MS} ms to first response: ${missed.length ? `missed by ${missed.length} of ${goalRows.length} (${missed.map((r) => r.name).join(', ')})` : `met by all ${goalRows.length}`}`,
+    `goal: API bundles < ${API_GOAL_MS} ms, render-variant < ${RENDER_GOAL_MS} ms to first response: ${
+      missed.length
+        ? `missed by ${missed.length} of ${goalRows.length} (${missed.map((r) => r.name).join(', ')})`
+        : `met by all ${goalRows.length}`
+    }`,
   );
   console.log(
     `load average (1 min) at the end: ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} CPUs; Node ${process.version}`,
   );
   console.log(
-    `profiles (open in Chrome DevTools): ${path.relative(PROJECT_ROOT, path.join(WORK, 'profiles'))}/<bundle>/{init,invoke}.cpuprofile; synth output kept for BENCH_CDK_OUT: ${path.relative(PROJECT_ROOT, cdkOut)}`,
+    `profiles (open in Chrome DevTools): ${path.relative(PROJECT_ROOT, path.join(WORK, 'profiles'))}` +
+      `/<bundle>/{init,invoke}.cpuprofile; synth output kept for BENCH_CDK_OUT: ${path.relative(PROJECT_ROOT, cdkOut)}`,
   );
   mkdirSync(path.join(PROJECT_ROOT, 'bench/results'), { recursive: true });
   writeFileSync(

@@ -6,8 +6,13 @@
  * failed with the reason (never left silently queued).
  */
 import { createHash } from 'node:crypto';
-import { and, asc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import { withTenant, type Db, type Tx } from '../adapters/db/client.js';
+import { withTenant, type Db, type TenantRead, type Tx } from '../adapters/db/client.js';
+import {
+  contentRequestDetail,
+  contentRequestPage,
+  type ContentRequestDetailRows,
+  type ContentRequestPageFilter,
+} from '../adapters/db/stores/content-request-reads.js';
 import { findBrand } from '../adapters/db/stores/brand-store.js';
 import {
   cancelRequestAndReviews,
@@ -19,24 +24,11 @@ import {
   recordExecution,
   requeueAsRun,
   storeIdempotentResponse,
-  summaryCols,
   type SummaryRow,
 } from '../adapters/db/stores/content-request-store.js';
 import { findTemplate } from '../adapters/db/stores/template-store.js';
 import { hasActiveWorkflow } from '../adapters/db/stores/workflow-store.js';
 import type { ObjectStore } from '../adapters/storage/object-store.js';
-// The list and detail reads below still query directly: the API read-path work moves them into a
-// store of their own (then these schema and drizzle imports go).
-import {
-  apiUsage,
-  approvalDecisions,
-  assetVariants,
-  contentApprovals,
-  contentRequests,
-  generatedAssets,
-  requestSourcing,
-  requestSteps,
-} from '../../db/schema/index.js';
 import type { Brief, ImageSpec } from '../domain/brand-types.js';
 import type { Adjustment } from '../domain/rendering/types.js';
 import type { WorkflowStarter } from '../domain/ports.js';
@@ -46,7 +38,6 @@ import { logError } from '../shared/http/log.js';
 import { audit, type ActorContext } from './audit.js';
 import { iso, isoReq } from './dto-dates.js';
 import { decodeCursor, encodeCursor } from './pagination.js';
-import { cursorTs } from '../adapters/db/keyset.js';
 
 export const IDEMPOTENCY_TTL_HOURS = 24;
 export const VARIANT_URL_TTL_SECONDS = 300;
@@ -246,8 +237,8 @@ async function startRun(
   }
 }
 
-export async function listContentRequests(
-  tx: Tx,
+/** A page of the tenant's requests (read through `readAsTenant`: the gate travels with it). */
+export function listContentRequests(
   orgId: string,
   q: {
     limit: number;
@@ -258,141 +249,60 @@ export async function listContentRequests(
     to?: string;
     q?: string;
   },
-) {
-  const c = decodeCursor(q.cursor);
-  const where: SQL[] = [eq(contentRequests.organizationId, orgId)];
-  if (q.status) where.push(inArray(contentRequests.status, q.status));
-  if (q.brandId) where.push(eq(contentRequests.brandId, q.brandId));
-  if (q.from) where.push(gte(contentRequests.createdAt, new Date(q.from)));
-  if (q.to) where.push(lt(contentRequests.createdAt, new Date(q.to)));
-  if (q.q) where.push(sql`${contentRequests.search} @@ websearch_to_tsquery('simple', ${q.q})`);
-  if (c) where.push(sql`(${contentRequests.createdAt}, ${contentRequests.id}) < (${c.t}::timestamptz, ${c.id}::uuid)`);
-  const rows = await tx
-    .select({ ...summaryCols, ts: cursorTs(contentRequests.createdAt) })
-    .from(contentRequests)
-    .where(and(...where))
-    // NULLS LAST matches content_requests_org_created_idx exactly; plain DESC (NULLS FIRST) would
-    // not, and PostgreSQL would sort the whole tenant instead of reading 21 index entries.
-    .orderBy(sql`${contentRequests.createdAt} desc nulls last`, sql`${contentRequests.id} desc nulls last`)
-    .limit(q.limit + 1);
-  const more = rows.length > q.limit;
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  return {
-    items: page.map((r) => toSummary(r)),
-    nextCursor: more && last ? encodeCursor({ t: last.ts, id: last.id }) : null,
+): TenantRead<{ items: ContentRequestSummary[]; nextCursor: string | null }> {
+  const filter: ContentRequestPageFilter = {
+    rows: q.limit + 1,
+    after: decodeCursor(q.cursor),
+    status: q.status,
+    brandId: q.brandId,
+    from: q.from ? new Date(q.from) : undefined,
+    to: q.to ? new Date(q.to) : undefined,
+    q: q.q,
+  };
+  return (c) => {
+    const read = contentRequestPage(c, orgId, filter);
+    return {
+      queries: read.queries,
+      map: async (results) => {
+        const rows = await read.map(results);
+        const more = rows.length > q.limit;
+        const page = more ? rows.slice(0, q.limit) : rows;
+        const last = page.at(-1);
+        return {
+          items: page.map(toSummary),
+          nextCursor: more && last ? encodeCursor({ t: last.ts, id: last.id }) : null,
+        };
+      },
+    };
   };
 }
 
-const toMaster = (m: {
-  id: string;
-  aspectGroup: string;
-  covers: string[];
-  source: string;
-  width: number;
-  height: number;
-  license: unknown;
-  complianceScore: number | null;
-  complianceDecision: string | null;
-}) => ({ ...m, complianceScore: m.complianceScore ?? null, complianceDecision: m.complianceDecision ?? null });
+const toMaster = (m: ContentRequestDetailRows['masters'][number]) => ({
+  ...m,
+  complianceScore: m.complianceScore ?? null,
+  complianceDecision: m.complianceDecision ?? null,
+});
 
 /**
  * Status, timeline, the sourced images (one per layout group) + variants (short-lived URLs),
  * how the images were sourced and what that cost, compliance and approvals. Task tokens never leave.
+ * Read through `readAsTenant`: the gate and every read travel together.
  */
-export async function getContentRequest(tx: Tx, orgId: string, store: ObjectStore, id: string) {
-  // All reads are independent: issued together they share round trips on the transaction's connection.
-  const [[r], steps, masters, variants, approvals, sourcing, [usage]] = await Promise.all([
-    tx
-      .select({
-        ...summaryCols,
-        compliance: contentRequests.compliance,
-        manifest: contentRequests.manifest,
-        rejectionReason: contentRequests.rejectionReason,
-        publishedAt: contentRequests.publishedAt,
-      })
-      .from(contentRequests)
-      .where(and(eq(contentRequests.organizationId, orgId), eq(contentRequests.id, id))),
-    tx
-      .select()
-      .from(requestSteps)
-      .where(and(eq(requestSteps.organizationId, orgId), eq(requestSteps.requestId, id)))
-      .orderBy(asc(requestSteps.run), asc(requestSteps.startedAt)),
-    tx
-      .select({
-        id: generatedAssets.id,
-        aspectGroup: generatedAssets.aspectGroup,
-        covers: generatedAssets.covers,
-        source: generatedAssets.source,
-        width: generatedAssets.width,
-        height: generatedAssets.height,
-        license: generatedAssets.license,
-        complianceScore: generatedAssets.complianceScore,
-        complianceDecision: generatedAssets.complianceDecision,
-      })
-      .from(generatedAssets)
-      .where(and(eq(generatedAssets.organizationId, orgId), eq(generatedAssets.requestId, id)))
-      .orderBy(asc(generatedAssets.createdAt)),
-    tx
-      .select()
-      .from(assetVariants)
-      .where(and(eq(assetVariants.organizationId, orgId), eq(assetVariants.requestId, id)))
-      .orderBy(asc(assetVariants.platform)),
-    tx
-      .select({
-        id: contentApprovals.id,
-        run: contentApprovals.run,
-        stepIndex: contentApprovals.stepIndex,
-        stepName: contentApprovals.stepName,
-        status: contentApprovals.status,
-        dueAt: contentApprovals.dueAt,
-        decidedAt: contentApprovals.decidedAt,
-        outcomeReason: contentApprovals.outcomeReason,
-      })
-      .from(contentApprovals)
-      .where(and(eq(contentApprovals.organizationId, orgId), eq(contentApprovals.requestId, id)))
-      .orderBy(asc(contentApprovals.run), asc(contentApprovals.stepIndex)),
-    tx
-      .select()
-      .from(requestSourcing)
-      .where(and(eq(requestSourcing.organizationId, orgId), eq(requestSourcing.requestId, id)))
-      .orderBy(asc(requestSourcing.createdAt)),
-    // Every Freepik HTTP attempt made for this request (searches, previews, downloads, generations, retries).
-    tx
-      .select({
-        calls: sql<number>`count(*)::int`,
-        credits: sql<string>`coalesce(sum(${apiUsage.credits}), 0)::text`,
-        costUsd: sql<string>`coalesce(sum(${apiUsage.costUsd}), 0)::text`,
-        failed: sql<number>`(count(*) filter (where ${apiUsage.outcome} <> 'success'))::int`,
-      })
-      .from(apiUsage)
-      .where(and(eq(apiUsage.organizationId, orgId), eq(apiUsage.requestId, id))),
-  ]);
+export function getContentRequest(orgId: string, store: ObjectStore, id: string): TenantRead<ContentRequestDetail> {
+  return (c) => {
+    const read = contentRequestDetail(c, orgId, id);
+    return { queries: read.queries, map: async (results) => toDetail(await read.map(results), store) };
+  };
+}
+
+async function toDetail(
+  { request: r, steps, masters, variants, approvals, sourcing, usage, decisions }: ContentRequestDetailRows,
+  store: ObjectStore,
+) {
   if (!r) throw new AppError('not_found', 'Content request not found');
-  const decisions = approvals.length
-    ? await tx
-        .select({
-          approvalId: approvalDecisions.approvalId,
-          approverId: approvalDecisions.approverId,
-          decision: approvalDecisions.decision,
-          comment: approvalDecisions.comment,
-          createdAt: approvalDecisions.createdAt,
-        })
-        .from(approvalDecisions)
-        .where(
-          and(
-            eq(approvalDecisions.organizationId, orgId),
-            inArray(
-              approvalDecisions.approvalId,
-              approvals.map((a) => a.id),
-            ),
-          ),
-        )
-        .orderBy(asc(approvalDecisions.createdAt))
-    : [];
   const urlExpiresAt = new Date(Date.now() + VARIANT_URL_TTL_SECONDS * 1000).toISOString();
   return {
-    ...toSummary(r as SummaryRow),
+    ...toSummary(r),
     timeline: steps.map((s) => ({
       run: s.run,
       step: s.step,
@@ -410,7 +320,7 @@ export async function getContentRequest(tx: Tx, orgId: string, store: ObjectStor
         platforms: g.platforms,
         status: g.status,
         source: g.source,
-        assetId: g.generatedAssetId ?? null,
+        assetId: g.assetId ?? null,
         plan: g.plan ?? null,
         candidatesConsidered: g.candidatesConsidered,
         downloads: g.downloads,
@@ -463,6 +373,7 @@ export async function getContentRequest(tx: Tx, orgId: string, store: ObjectStor
     publishedAt: iso(r.publishedAt),
   };
 }
+export type ContentRequestDetail = Awaited<ReturnType<typeof toDetail>>;
 
 /** Cancels a request that has not finished; stops its execution after the commit. */
 export async function cancelContentRequest(

@@ -32,18 +32,6 @@ function imports(file: string): string[] {
 const isPersistence = (target: string): boolean =>
   /^(drizzle-orm|postgres)(\/|$)/.test(target) || /^db\/schema(\/|\.|$)/.test(target);
 
-/**
- * Use cases whose SQL has not moved into a store yet. Each entry must still import persistence
- * (the list only shrinks); delete an entry when its file moves.
- */
-const NOT_YET_MOVED = new Set<string>([
-  // The API gate (one app.api_gate round trip) belongs to the API hot-path work, which moves it.
-  'functions/app/access.ts',
-  // Only its list and detail reads (listContentRequests, getContentRequest): the API read-path
-  // work moves them into a store; everything else of the file is in content-request-store.
-  'functions/app/content-requests.ts',
-]);
-
 describe('functions/app', () => {
   const files = sourceFiles('functions/app');
 
@@ -53,18 +41,11 @@ describe('functions/app', () => {
     expect(imports('functions/adapters/approvals/approval-store.ts').filter(isPersistence)).toEqual(
       expect.arrayContaining(['drizzle-orm', 'db/schema/index.js']),
     );
-    const offenders = files
-      .filter((f) => !NOT_YET_MOVED.has(f))
-      .flatMap((f) =>
-        imports(f)
-          .filter(isPersistence)
-          .map((t) => `${f} -> ${t}`),
-      );
+    const offenders = files.flatMap((f) =>
+      imports(f)
+        .filter(isPersistence)
+        .map((t) => `${f} -> ${t}`),
+    );
     expect(offenders).toEqual([]);
-  });
-
-  it('keeps its list of files not yet moved honest', () => {
-    const stale = [...NOT_YET_MOVED].filter((f) => !files.includes(f) || !imports(f).some(isPersistence));
-    expect(stale).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
  * Domain events out: EventBridge in AWS (`content.published` on the configured bus), and locally
  * a recorder that logs each event and keeps the last ones in memory (tests read them).
  */
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { AdapterPermissions } from '../aws-permissions.js';
 
 /** `event-bus` = the bus's ARN (EVENT_BUS_NAME). */
@@ -14,16 +14,23 @@ import type { DomainEvent, EventPublisher } from '../../domain/approvals/ports.j
 
 export const EVENT_SOURCE = 'svp.content';
 
+type EventBridgeSdk = typeof import('@aws-sdk/client-eventbridge');
+// Loaded at the first event, not at module load.
+let eventBridgeSdk: Promise<EventBridgeSdk> | undefined;
+const loadEventBridge = (): Promise<EventBridgeSdk> => (eventBridgeSdk ??= import('@aws-sdk/client-eventbridge'));
+
 export function createEventBridgePublisher(opts: {
   busName: string;
   region?: string;
   client?: Pick<EventBridgeClient, 'send'>;
 }): EventPublisher {
-  const client = opts.client ?? new EventBridgeClient(opts.region ? { region: opts.region } : {});
+  let client = opts.client;
   return {
     async publish(event) {
+      const sdk = await loadEventBridge();
+      client ??= new sdk.EventBridgeClient(opts.region ? { region: opts.region } : {});
       const out = await client.send(
-        new PutEventsCommand({
+        new sdk.PutEventsCommand({
           Entries: [
             {
               EventBusName: opts.busName,

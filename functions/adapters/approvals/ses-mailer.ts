@@ -2,7 +2,7 @@
  * Emails through Amazon SES (v2 API). The outbox dispatcher calls it for each pending row; locally
  * the outbox printer replaces it.
  */
-import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { AppError } from '../../shared/errors.js';
 import type { Mailer } from '../../domain/approvals/ports.js';
 import type { AdapterPermissions } from '../aws-permissions.js';
@@ -32,13 +32,20 @@ export interface SesMailerOptions {
   client?: Pick<SESv2Client, 'send'>;
 }
 
+type SesSdk = typeof import('@aws-sdk/client-sesv2');
+// Loaded at the first email, not at module load (~70 ms of a cold start).
+let sesSdk: Promise<SesSdk> | undefined;
+const loadSes = (): Promise<SesSdk> => (sesSdk ??= import('@aws-sdk/client-sesv2'));
+
 export function createSesMailer(opts: SesMailerOptions): Mailer {
-  const client = opts.client ?? new SESv2Client(opts.region ? { region: opts.region } : {});
+  let client = opts.client;
   return {
     async send(email) {
+      const sdk = await loadSes();
+      client ??= new sdk.SESv2Client(opts.region ? { region: opts.region } : {});
       try {
         await client.send(
-          new SendEmailCommand({
+          new sdk.SendEmailCommand({
             FromEmailAddress: opts.from,
             Destination: { ToAddresses: [email.to] },
             ConfigurationSetName: opts.configurationSet,

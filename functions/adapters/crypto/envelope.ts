@@ -15,7 +15,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import type { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { runsInAws } from '../../shared/runtime.js';
@@ -224,6 +224,10 @@ export class LocalKeyProvider implements KeyProvider {
   }
 }
 
+type KmsSdk = typeof import('@aws-sdk/client-kms');
+let kmsSdk: Promise<KmsSdk> | undefined;
+const loadKms = (): Promise<KmsSdk> => (kmsSdk ??= import('@aws-sdk/client-kms'));
+
 /** The subset of KMSClient used here (lets unit tests pass an in-memory fake). */
 export interface KmsLike {
   send(
@@ -240,16 +244,24 @@ export const FIELD_CIPHER_PERMISSIONS = {
 /** KEK in AWS KMS: GenerateDataKey to seal, Decrypt to open; the context is the KMS encryption context. */
 export class KmsKeyProvider implements KeyProvider {
   readonly kid = 'kms';
-  private readonly client: KmsLike;
+  private client: KmsLike | undefined;
 
   constructor(private readonly opts: { keyId: string; client?: KmsLike; region?: string }) {
-    this.client = opts.client ?? (new KMSClient(opts.region ? { region: opts.region } : {}) as unknown as KmsLike);
+    this.client = opts.client;
+  }
+
+  /** The SDK, loaded at the first key operation rather than at module load (~60 ms of a cold start). */
+  private async kms() {
+    const sdk = await loadKms();
+    this.client ??= new sdk.KMSClient(this.opts.region ? { region: this.opts.region } : {}) as unknown as KmsLike;
+    return { sdk, client: this.client };
   }
 
   async generateDataKey(context: Record<string, string>): Promise<DataKey> {
+    const { sdk, client } = await this.kms();
     const out = await this.call(() =>
-      this.client.send(
-        new GenerateDataKeyCommand({ KeyId: this.opts.keyId, KeySpec: 'AES_256', EncryptionContext: context }),
+      client.send(
+        new sdk.GenerateDataKeyCommand({ KeyId: this.opts.keyId, KeySpec: 'AES_256', EncryptionContext: context }),
       ),
     );
     if (!out.Plaintext || !out.CiphertextBlob) throw new AppError('internal', 'KMS GenerateDataKey returned no key');
@@ -258,9 +270,10 @@ export class KmsKeyProvider implements KeyProvider {
 
   async unwrapDataKey(wrapped: Buffer, context: Record<string, string>): Promise<Buffer> {
     // KeyId pins the KEK: a blob produced under another key is refused rather than decrypted.
+    const { sdk, client } = await this.kms();
     const out = await this.call(() =>
-      this.client.send(
-        new DecryptCommand({ KeyId: this.opts.keyId, CiphertextBlob: wrapped, EncryptionContext: context }),
+      client.send(
+        new sdk.DecryptCommand({ KeyId: this.opts.keyId, CiphertextBlob: wrapped, EncryptionContext: context }),
       ),
     );
     if (!out.Plaintext) throw new AppError('internal', 'KMS Decrypt returned no key');

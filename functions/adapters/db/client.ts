@@ -160,3 +160,112 @@ function transact<T>(
     return out;
   }) as Promise<T>;
 }
+
+/** The connection a gated read builds its queries on (postgres.js tagged templates, not yet sent). */
+export type ReadConnection = postgres.Sql;
+
+/** The read of a gated request: its queries, issued on the given connection, and how their rows become the result. */
+export interface TenantReads<T> {
+  /** Sent in this order, after the tenant settings and before COMMIT; they must not have been awaited. */
+  queries: Array<
+    postgres.PendingQuery<postgres.Row[]> | postgres.PendingQuery<postgres.Row[] & Iterable<postgres.Row>[]>
+  >;
+  map(results: postgres.Row[][]): T | Promise<T>;
+}
+
+/** A read as the tenant, built on the connection it will run on. */
+export type TenantRead<T> = (c: ReadConnection) => TenantReads<T>;
+
+/** The API gate's verdict (app.api_gate); no row: not an active member. */
+export type GateRow = {
+  role: string | null;
+  rate_limit_per_minute: number;
+  allowed: boolean;
+  retry_after_seconds: number;
+};
+
+export interface GatedReadInput {
+  orgId: string;
+  userId: string;
+  /** Roles whose permission covers the route: the tenant is set only for a caller admitted with one of them. */
+  roles: readonly string[];
+  rateLimit: boolean;
+}
+
+// The gate stays a statement of its own, outside the transaction: inside it the bucket row's lock
+// would be held until COMMIT and a busy tenant's requests would queue behind each other. Its
+// verdict reaches the transaction through a session setting that names "<org>|<user>" only when
+// the caller was admitted with a role allowed on the route; the tenant settings are derived from
+// it inside PostgreSQL, and it is cleared after COMMIT. So a refused caller (not a member, no
+// token left, wrong role) or a gate that failed leaves the reads with no tenant: RLS returns nothing.
+const GATE = `select g.role::text as role, g.rate_limit_per_minute, g.allowed, g.retry_after_seconds,
+  set_config('app.gate', case when g.allowed and g.role::text = any($3::text[])
+    then $1::uuid::text || '|' || $2::uuid::text else '' end, false) as admitted
+  from app.api_gate($1::uuid, $2::uuid, $4::boolean) g`;
+const TENANT_FROM_GATE = `select
+  set_config('app.org_id', case when split_part(f, '|', 1) = $1 then $1 else '' end, true),
+  set_config('app.user_id', case when split_part(f, '|', 1) = $1 then split_part(f, '|', 2) else '' end, true)
+  from (select coalesce(current_setting('app.gate', true), '') as f) s`;
+const CLEAR_GATE = `select set_config('app.gate', '', false)`;
+
+/**
+ * A gated tenant read in ONE round trip: the API gate, BEGIN, the tenant settings, every read and
+ * COMMIT are queued on one reserved connection and leave in one write (postgres.js pipelines a
+ * connection's queue; with prepared statements none of them waits for a Describe). Returns the
+ * gate's row (undefined: not a member) and, when the caller was admitted, the reads' result; the
+ * caller judges the verdict (functions/app/access.ts) before using anything.
+ *
+ * Every read runs inside the transaction that set the tenant: the queries are issued in order
+ * before COMMIT, and all of them settle before the connection goes back. With `prepare: false`
+ * (RDS Proxy) it stays correct, but postgres.js then describes each parameterised statement
+ * before sending it, so the pipeline takes several round trips.
+ */
+export async function gatedTenantRead<T>(
+  db: Db,
+  input: GatedReadInput,
+  reads: TenantRead<T>,
+): Promise<{ gate: GateRow | undefined; result: T | undefined }> {
+  const client = (db as unknown as { $client: postgres.Sql }).$client;
+  const c = await client.reserve();
+  try {
+    const gate = c.unsafe(GATE, [input.orgId, input.userId, input.roles as string[], input.rateLimit], {
+      prepare: true,
+    });
+    const begin = c.unsafe('begin');
+    const tenant = c.unsafe(TENANT_FROM_GATE, [input.orgId], { prepare: true });
+    const plan = reads(c);
+    const commit = c.unsafe('commit');
+    const clear = c.unsafe(CLEAR_GATE, [], { prepare: true });
+    const sent = [gate, begin, tenant, ...plan.queries, commit, clear];
+    for (const q of sent) q.execute(); // in this order, before anything is awaited
+    const settled = await Promise.allSettled(sent);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    const rows = settled.map((s) => (s as PromiseFulfilledResult<postgres.Row[]>).value);
+    const g = rows[0][0] as GateRow | undefined;
+    const admitted = (rows[0][0] as { admitted?: string } | undefined)?.admitted;
+    return { gate: g, result: admitted ? await plan.map(rows.slice(3, 3 + plan.queries.length)) : undefined };
+  } finally {
+    c.release();
+  }
+}
+
+/**
+ * A tenant read without the API gate, for callers that already know their tenant (the workflow,
+ * jobs, tests): the settings and the reads pipelined in one transaction, like `withTenant`.
+ */
+export function tenantRead<T>(db: Db, ctx: TenantContext, read: TenantRead<T>): Promise<T> {
+  const client = (db as unknown as { $client: postgres.Sql }).$client;
+  return client.begin(async (c) => {
+    const set = c.unsafe(
+      `select set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)`,
+      [ctx.orgId, ctx.userId ?? ''],
+      { prepare: true },
+    );
+    const plan = read(c as unknown as ReadConnection);
+    const sent = [set, ...plan.queries];
+    for (const q of sent) q.execute();
+    const rows = (await Promise.all(sent)) as postgres.Row[][];
+    return plan.map(rows.slice(1));
+  }) as Promise<T>;
+}

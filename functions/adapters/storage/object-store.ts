@@ -2,15 +2,7 @@
  * The object store port and its S3 implementation (AWS S3, or s3rver locally via S3_ENDPOINT).
  * Keys are namespaced by tenant by the callers (orgs/<orgId>/...).
  */
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { PUBLISHED_PREFIX } from '../../domain/rendering/keys.js';
 import { AppError } from '../../shared/errors.js';
 import type { AdapterPermissions } from '../aws-permissions.js';
@@ -87,7 +79,16 @@ export interface S3Options {
   cdnDomain?: string;
 }
 
-export function createS3Client(opts: Omit<S3Options, 'bucket'> & { endpoint?: string }): S3Client {
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+// The SDK is loaded where first used, not at module load: it is 80-95 ms of a cold start, paid
+// otherwise by every function that imports the container (/health, dashboard pages, jobs).
+let s3Sdk: Promise<S3Sdk> | undefined;
+const loadS3 = (): Promise<S3Sdk> => (s3Sdk ??= import('@aws-sdk/client-s3'));
+let presigner: Promise<typeof import('@aws-sdk/s3-request-presigner')> | undefined;
+const loadPresigner = () => (presigner ??= import('@aws-sdk/s3-request-presigner'));
+
+export async function createS3Client(opts: Omit<S3Options, 'bucket'> & { endpoint?: string }): Promise<S3Client> {
+  const { S3Client } = await loadS3();
   return new S3Client({
     region: opts.region ?? 'us-east-1',
     endpoint: opts.endpoint,
@@ -101,16 +102,26 @@ export function createS3Client(opts: Omit<S3Options, 'bucket'> & { endpoint?: st
 }
 
 export function createObjectStore(opts: S3Options): ObjectStore {
-  const s3 = createS3Client(opts);
-  const signer =
-    opts.publicEndpoint && opts.publicEndpoint !== opts.endpoint
-      ? createS3Client({ ...opts, endpoint: opts.publicEndpoint })
-      : s3;
+  let clients: Promise<{ sdk: S3Sdk; s3: S3Client; signer: S3Client }> | undefined;
+  const ready = () =>
+    (clients ??= (async () => {
+      const sdk = await loadS3();
+      const s3 = await createS3Client(opts);
+      const signer =
+        opts.publicEndpoint && opts.publicEndpoint !== opts.endpoint
+          ? await createS3Client({ ...opts, endpoint: opts.publicEndpoint })
+          : s3;
+      return { sdk, s3, signer };
+    })().catch((e) => {
+      clients = undefined; // a failed load is tried again by the next call
+      throw e;
+    }));
   const Bucket = opts.bucket;
   return {
     async put(key, body, contentType, meta) {
+      const { sdk, s3 } = await ready();
       await s3.send(
-        new PutObjectCommand({
+        new sdk.PutObjectCommand({
           Bucket,
           Key: key,
           Body: body,
@@ -121,12 +132,14 @@ export function createObjectStore(opts: S3Options): ObjectStore {
       );
     },
     async get(key) {
-      const out = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
+      const { sdk, s3 } = await ready();
+      const out = await s3.send(new sdk.GetObjectCommand({ Bucket, Key: key }));
       return Buffer.from(await out.Body!.transformToByteArray());
     },
     async head(key) {
+      const { sdk, s3 } = await ready();
       try {
-        const h = await s3.send(new HeadObjectCommand({ Bucket, Key: key }));
+        const h = await s3.send(new sdk.HeadObjectCommand({ Bucket, Key: key }));
         return { bytes: Number(h.ContentLength ?? 0), contentType: h.ContentType, etag: h.ETag };
       } catch (e) {
         const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -143,19 +156,23 @@ export function createObjectStore(opts: S3Options): ObjectStore {
       }
     },
     async delete(key) {
-      await s3.send(new DeleteObjectCommand({ Bucket, Key: key }));
+      const { sdk, s3 } = await ready();
+      await s3.send(new sdk.DeleteObjectCommand({ Bucket, Key: key }));
     },
-    presignGet(key, ttlSeconds = 300) {
-      return getSignedUrl(signer, new GetObjectCommand({ Bucket, Key: key }), { expiresIn: ttlSeconds });
+    async presignGet(key, ttlSeconds = 300) {
+      const [{ sdk, signer }, { getSignedUrl }] = await Promise.all([ready(), loadPresigner()]);
+      return getSignedUrl(signer, new sdk.GetObjectCommand({ Bucket, Key: key }), { expiresIn: ttlSeconds });
     },
-    presignPut(key, contentType, ttlSeconds = 300) {
-      return getSignedUrl(signer, new PutObjectCommand({ Bucket, Key: key, ContentType: contentType }), {
+    async presignPut(key, contentType, ttlSeconds = 300) {
+      const [{ sdk, signer }, { getSignedUrl }] = await Promise.all([ready(), loadPresigner()]);
+      return getSignedUrl(signer, new sdk.PutObjectCommand({ Bucket, Key: key, ContentType: contentType }), {
         expiresIn: ttlSeconds,
       });
     },
     async copy(fromKey, toKey, headers) {
+      const { sdk, s3 } = await ready();
       await s3.send(
-        new CopyObjectCommand({
+        new sdk.CopyObjectCommand({
           Bucket,
           Key: toKey,
           CopySource: `${Bucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`,

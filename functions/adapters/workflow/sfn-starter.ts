@@ -3,7 +3,7 @@
  * Step Functions itself refuses to run the same run twice: a duplicate start of a run that is
  * still running is a no-op; of a run that already ended, a conflict (the caller must start a new run).
  */
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { executionNameFor, type WorkflowStarter } from '../../domain/ports.js';
 import { AppError } from '../../shared/errors.js';
 import type { AdapterPermissions } from '../aws-permissions.js';
@@ -33,14 +33,25 @@ export function executionArnFor(stateMachineArn: string, executionName: string):
   return [...parts.slice(0, 5), 'execution', parts[6], executionName].join(':');
 }
 
+type SfnSdk = typeof import('@aws-sdk/client-sfn');
+// Loaded at the first start or stop, not at module load (most functions never start a workflow).
+let sfnSdk: Promise<SfnSdk> | undefined;
+export const loadSfn = (): Promise<SfnSdk> => (sfnSdk ??= import('@aws-sdk/client-sfn'));
+
 export function createSfnStarter(opts: SfnStarterOptions): WorkflowStarter {
-  const client = opts.client ?? new SFNClient({});
+  let client: Pick<SFNClient, 'send'> | undefined = opts.client;
+  const ready = async () => {
+    const sdk = await loadSfn();
+    client ??= new sdk.SFNClient({});
+    return { sdk, client };
+  };
   return {
     async start({ orgId, requestId, run }) {
       const name = executionNameFor(requestId, run);
+      const { sdk, client } = await ready();
       try {
         const out = await client.send(
-          new StartExecutionCommand({
+          new sdk.StartExecutionCommand({
             stateMachineArn: opts.stateMachineArn,
             name,
             input: JSON.stringify({ orgId, requestId, run }),
@@ -52,15 +63,16 @@ export function createSfnStarter(opts: SfnStarterOptions): WorkflowStarter {
           throw new AppError('upstream_unavailable', 'Could not start the workflow', { retryable: true, cause: e });
         }
         const executionArn = executionArnFor(opts.stateMachineArn, name);
-        const d = await client.send(new DescribeExecutionCommand({ executionArn }));
+        const d = await client.send(new sdk.DescribeExecutionCommand({ executionArn }));
         if (d.status === 'RUNNING') return { executionName: name, executionArn };
         throw new AppError('conflict', `Run ${run} of this request already ended (${d.status}); start a new run`);
       }
     },
     async stop({ executionName, executionArn, reason }) {
       const arn = executionArn ?? executionArnFor(opts.stateMachineArn, executionName);
+      const { sdk, client } = await ready();
       try {
-        await client.send(new StopExecutionCommand({ executionArn: arn, cause: reason.slice(0, 32_768) }));
+        await client.send(new sdk.StopExecutionCommand({ executionArn: arn, cause: reason.slice(0, 32_768) }));
       } catch (e) {
         // Already finished or never started: nothing to stop.
         if ((e as Error).name === 'ExecutionDoesNotExist') return;

@@ -3,13 +3,9 @@
  * Both raise errors named like the SFN API (`TaskTimedOut`, `InvalidToken`, `TaskDoesNotExist`,
  * `InvalidOutput`): a TaskTimedOut/InvalidToken on a second answer means "already decided".
  */
-import {
-  SendTaskFailureCommand,
-  SendTaskHeartbeatCommand,
-  SendTaskSuccessCommand,
-  SFNClient,
-} from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { AdapterPermissions } from '../aws-permissions.js';
+import { loadSfn } from './sfn-starter.js';
 
 /**
  * The Step Functions task-token API (SendTask*), as the SFN client and the local runner's broker
@@ -34,11 +30,19 @@ export const TASK_CALLBACK_PERMISSIONS = {
 export const isTaskClosedError = (e: unknown) =>
   e instanceof Error && (e.name === 'TaskTimedOut' || e.name === 'InvalidToken' || e.name === 'TaskDoesNotExist');
 
-export function createSfnTaskCallbacks(client: Pick<SFNClient, 'send'> = new SFNClient({})): TaskTokenClient {
+export function createSfnTaskCallbacks(given?: Pick<SFNClient, 'send'>): TaskTokenClient {
+  // The SDK is loaded at the first answer, not at module load.
+  let client = given;
+  const ready = async () => {
+    const sdk = await loadSfn();
+    client ??= new sdk.SFNClient({});
+    return { sdk, client };
+  };
   return {
     async sendTaskSuccess(token, output) {
+      const { sdk, client } = await ready();
       await client.send(
-        new SendTaskSuccessCommand({
+        new sdk.SendTaskSuccessCommand({
           taskToken: token,
           output: typeof output === 'string' ? output : JSON.stringify(output ?? null),
         }),
@@ -46,12 +50,18 @@ export function createSfnTaskCallbacks(client: Pick<SFNClient, 'send'> = new SFN
     },
     async sendTaskFailure(token, error, cause) {
       // SFN limits: error 256 chars, cause 32768.
+      const { sdk, client } = await ready();
       await client.send(
-        new SendTaskFailureCommand({ taskToken: token, error: error?.slice(0, 256), cause: cause?.slice(0, 32_768) }),
+        new sdk.SendTaskFailureCommand({
+          taskToken: token,
+          error: error?.slice(0, 256),
+          cause: cause?.slice(0, 32_768),
+        }),
       );
     },
     async sendTaskHeartbeat(token) {
-      await client.send(new SendTaskHeartbeatCommand({ taskToken: token }));
+      const { sdk, client } = await ready();
+      await client.send(new sdk.SendTaskHeartbeatCommand({ taskToken: token }));
     },
   };
 }

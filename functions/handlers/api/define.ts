@@ -14,13 +14,15 @@ export function defineHandler<F extends FnName>(fn: F, impls: ImplsFor<ApiTable,
 
 export { accepted, created, noContent, ok } from '../../shared/http/api-handler.js';
 
-import { withTenant, type Tx } from '../../adapters/db/client.js';
+import { withTenant, type TenantRead, type Tx } from '../../adapters/db/client.js';
 import type { ActorContext } from '../../app/audit.js';
-import type { TenantAccess } from '../../app/access.js';
+import { readAsTenant, type TenantAccess } from '../../app/access.js';
 import { services } from '../../shared/container.js';
 import type { RouteDef } from '../../shared/http/route-def.js';
 
-type TenantReq = Pick<ApiRequest<RouteDef>, 'requestId' | 'ip' | 'userAgent'> & { tenant: TenantAccess | undefined };
+type TenantReq = Pick<ApiRequest<RouteDef>, 'requestId' | 'ip' | 'userAgent' | 'gate'> & {
+  tenant: TenantAccess | undefined;
+};
 
 /** The audit actor for a tenant request (always a signed-in user). */
 export function actorOf(req: TenantReq): ActorContext & { userId: string } {
@@ -38,4 +40,15 @@ export function actorOf(req: TenantReq): ActorContext & { userId: string } {
 export function inTenant<T>(req: TenantReq, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const t = req.tenant!;
   return withTenant(services.db(), { orgId: t.orgId, userId: t.userId }, fn);
+}
+
+/**
+ * A gated read (the route is in the handler's `gatedReads`): the gate, the tenant settings and
+ * `read` in one round trip; the gate's refusal (404/429/403) is thrown before anything read is used.
+ */
+export async function readInTenant<T>(req: TenantReq, read: TenantRead<T>): Promise<T> {
+  if (!req.gate) throw new Error('readInTenant: the route is not declared in gatedReads');
+  const { access, result } = await readAsTenant(services.db(), req.gate, read);
+  req.tenant = access;
+  return result;
 }

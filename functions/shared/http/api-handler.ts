@@ -8,12 +8,14 @@
  *
  * Chain: route -> authenticate (verified claims -> users row) -> authorize tenant (membership 404,
  * rate limit 429, permission 403) -> parse input (413/415/400) -> implementation -> JSON response.
- * Every error, anywhere, leaves through problemErrors() as application/problem+json.
+ * Routes declared `gatedReads` send the tenant check with their reads instead (one round trip to
+ * PostgreSQL; same verdict, judged first). Every error, anywhere, leaves through problemErrors()
+ * as application/problem+json.
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { authorizeTenant, type TenantAccess } from '../../app/access.js';
+import { authorizeTenant, type GateInput, type TenantAccess } from '../../app/access.js';
 import { claimsFromEvent, resolveCaller, type Caller } from '../auth/caller.js';
 import { services } from '../container.js';
 import { AppError, isAppError } from '../errors.js';
@@ -45,8 +47,13 @@ export interface ApiRequest<R extends RouteDef = RouteDef> {
   userAgent?: string;
   /** The signed-in user ('jwt' routes). */
   caller: R['auth'] extends 'jwt' ? Caller : undefined;
-  /** Membership verified for the path's orgId (tenant routes). */
+  /**
+   * Membership verified for the path's orgId (tenant routes). On a gated read (`gatedReads`) it is
+   * set by the read that carried the gate (functions/handlers/api/define.ts `readInTenant`).
+   */
   tenant: IsTenant<R> extends true ? TenantAccess : undefined;
+  /** A gated read's gate, not yet run: it travels with the route's read in one round trip. */
+  gate?: GateInput;
   event: APIGatewayProxyEventV2;
 }
 
@@ -80,6 +87,9 @@ interface ApiState {
   requestId: string;
   caller?: Caller;
   tenant?: TenantAccess;
+  gate?: GateInput;
+  /** Path params, once parsed (the gate needs the orgId before the rest of the input). */
+  params?: Record<string, string>;
 }
 type ApiContext = Context & { api?: ApiState };
 type MiddyReq = middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ApiContext>;
@@ -87,6 +97,12 @@ type MiddyReq = middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredR
 export interface ApiHandlerOptions {
   /** Extra middlewares after authorization, before the implementation (e.g. metrics). */
   middlewares?: middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ApiContext>[];
+  /**
+   * Tenant read routes whose implementation sends the gate with its reads (`readInTenant`): one
+   * round trip instead of the gate's own. The verdict is the same and judged first; input that
+   * fails validation still gets the gate's verdict before its 400 (a non-member learns nothing).
+   */
+  gatedReads?: readonly string[];
 }
 
 export function apiHandler<T extends Record<string, RouteDef>, F extends string>(
@@ -104,6 +120,12 @@ export function apiHandler<T extends Record<string, RouteDef>, F extends string>
       throw new Error(`api handler '${fn}': route '${e.id}' has no implementation`);
     if (isTenantRoute(e) && !e.permission)
       throw new Error(`api handler '${fn}': tenant route '${e.id}' declares no permission`);
+  }
+  const gated = new Set(opts.gatedReads ?? []);
+  for (const id of gated) {
+    const e = entries.find((r) => r.id === id);
+    if (!e || !isTenantRoute(e) || e.method !== 'GET')
+      throw new Error(`api handler '${fn}': gated read '${id}' is not a GET tenant route of this function`);
   }
   for (const id of Object.keys(implById)) {
     if (!entries.some((e) => e.id === id))
@@ -145,13 +167,15 @@ export function apiHandler<T extends Record<string, RouteDef>, F extends string>
     before: async (request) => {
       const api = request.context.api!;
       if (!isTenantRoute(api.route)) return;
-      const orgId = parseParams(api.route, request.event).orgId;
-      api.tenant = await authorizeTenant(services.db(), {
-        orgId,
+      api.params = parseParams(api.route, request.event);
+      const gate: GateInput = {
+        orgId: api.params.orgId,
         userId: api.caller!.userId,
         permission: api.route.permission!,
         rateLimit: !api.route.skipRateLimit,
-      });
+      };
+      if (gated.has(api.route.id)) api.gate = gate;
+      else api.tenant = await authorizeTenant(services.db(), gate);
     },
   };
 
@@ -162,18 +186,31 @@ export function apiHandler<T extends Record<string, RouteDef>, F extends string>
     const api = context.api!;
     const route = api.route;
     const headers = normalizeHeaders(event.headers);
+    let params: Record<string, string>;
+    let query: unknown;
+    let body: unknown;
+    try {
+      params = api.params ?? parseParams(route, event);
+      query = parseQuery(route, event);
+      body = parseBody(route, event, headers);
+    } catch (e) {
+      // A gated read's gate has not run yet: its refusal comes before any verdict on the input.
+      if (api.gate) await authorizeTenant(services.db(), api.gate);
+      throw e;
+    }
     const req: ApiRequest<RouteDef> = {
       routeId: route.id,
       route,
-      params: parseParams(route, event) as never,
-      query: parseQuery(route, event) as never,
-      body: parseBody(route, event, headers) as never,
+      params: params as never,
+      query: query as never,
+      body: body as never,
       headers,
       requestId: api.requestId,
       ip: event.requestContext?.http?.sourceIp,
       userAgent: headers['user-agent'] ?? event.requestContext?.http?.userAgent,
       caller: api.caller as never,
       tenant: api.tenant as never,
+      gate: api.gate,
       event,
     };
     const reply = await implById[route.id](req);

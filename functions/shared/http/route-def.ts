@@ -62,8 +62,15 @@ export type RouteEntry = RouteDef & { id: string };
 export const route = <const T extends RouteDef>(def: T): T => def;
 
 /** `{orgId}` etc. in order of appearance. */
-export function pathParamNames(path: string): string[] {
-  return [...path.matchAll(/\{([A-Za-z0-9_]+)\+?\}/g)].map((m) => m[1]);
+// Asked on every request for the same few route paths: parsed once per path.
+const paramNamesByPath = new Map<string, readonly string[]>();
+export function pathParamNames(path: string): readonly string[] {
+  let names = paramNamesByPath.get(path);
+  if (!names) {
+    names = [...path.matchAll(/\{([A-Za-z0-9_]+)\+?\}/g)].map((m) => m[1]);
+    paramNamesByPath.set(path, names);
+  }
+  return names;
 }
 
 /** True for routes that act inside one organization (membership + permission + rate limit). */

@@ -276,6 +276,31 @@ describe('list', () => {
     );
     expect((await api.call('GET', `/v1/orgs/${o.org.id}/content-requests`)).status).toBe(401);
   });
+
+  test('the gate that travels with the list and the detail refuses as before: 404 before 400, then 429', async () => {
+    const bad = `/v1/orgs/${o.org.id}/content-requests?limit=0`;
+    const outsiderBad = await api.call('GET', bad, { token: outsider.token });
+    expect([outsiderBad.status, outsiderBad.body.code]).toEqual([404, 'not_found']);
+    const memberBad = await api.call('GET', bad, { token: o.owner.token });
+    expect([memberBad.status, memberBad.body.code]).toEqual([400, 'validation_failed']);
+    const mine = (await api.call('GET', `/v1/orgs/${orgId}/content-requests?limit=1`, { token: viewer.token })).body;
+    const detail = `/v1/orgs/${o.org.id}/content-requests/${mine.items[0].id}`;
+    expect((await api.call('GET', detail, { token: outsider.token })).status).toBe(404);
+    // Another tenant's request id under the caller's own org: RLS and the filter find nothing.
+    const crossed = await api.call('GET', `/v1/orgs/${o.org.id}/content-requests/${mine.items[0].id}`, {
+      token: o.owner.token,
+    });
+    expect(crossed.status).toBe(404);
+
+    const limited = await api.org({ apiRateLimitPerMinute: 2 });
+    const list = `/v1/orgs/${limited.org.id}/content-requests`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await api.call('GET', list, { token: limited.owner.token })).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    const refused = await api.call('GET', `${list}/${mine.items[0].id}`, { token: limited.owner.token });
+    expect([refused.status, refused.body.code]).toEqual([429, 'rate_limited']);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
 });
 
 describe('detail, cancel, retry', () => {

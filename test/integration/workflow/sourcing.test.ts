@@ -6,7 +6,7 @@
  * it, and a provider's daily cap ends the request with a clear quota error.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { withTenant } from '../../../functions/adapters/db/client.js';
+import { tenantRead } from '../../../functions/adapters/db/client.js';
 import { analyzeImage } from '../../../functions/adapters/render/analyze.js';
 import { getContentRequest } from '../../../functions/app/content-requests.js';
 import { brandKitSchema } from '../../../functions/domain/brand-types.js';
@@ -37,9 +37,7 @@ const usage = (requestId: string) => h.t.owner<
 >`
   SELECT endpoint, outcome, credits::text, status_code FROM api_usage WHERE request_id = ${requestId} ORDER BY id`;
 const detail = (requestId: string) =>
-  withTenant(h.stack.db.db, { orgId: h.acme.orgId }, (tx) =>
-    getContentRequest(tx, h.acme.orgId, h.stack.store, requestId),
-  );
+  tenantRead(h.stack.db.db, { orgId: h.acme.orgId }, getContentRequest(h.acme.orgId, h.stack.store, requestId));
 const variantFindings = (requestId: string) => h.t.owner<
   { platform: string; findings: Array<{ check: string; severity: string }> }[]
 >`

@@ -2,10 +2,10 @@
  * A token bucket in PostgreSQL (rate_limit_buckets), shared by every Lambda instance. One statement
  * per take: the row lock is held only for that statement (when run outside a transaction), so a
  * hot tenant serialises on a short update rather than on whole requests. The tenant API limit uses
- * the same SQL function through app.api_gate (functions/app/access.ts).
+ * the same SQL function through app.api_gate (runApiGate below).
  */
 import { sql } from 'drizzle-orm';
-import type { Db, Tx } from '../client.js';
+import type { Db, GateRow, Tx } from '../client.js';
 
 export interface BucketSpec {
   /** e.g. `api:org:<orgId>`. */
@@ -37,4 +37,21 @@ export async function takeToken(db: Db | Tx, spec: BucketSpec): Promise<TakeResu
     remaining: avail,
     retryAfterSeconds: Math.max(1, Math.ceil((1 - avail) / spec.refillPerSecond)),
   };
+}
+
+/**
+ * The API gate on its own (migration 0010): membership under the tenant policies + one take from
+ * the tenant's bucket, in one round trip. `gatedTenantRead` (client.ts) sends the same statement
+ * with the reads that follow it.
+ */
+export async function runApiGate(
+  db: Db,
+  orgId: string,
+  userId: string,
+  rateLimit: boolean,
+): Promise<GateRow | undefined> {
+  const rows = await db.execute<GateRow>(
+    sql`select * from app.api_gate(${orgId}::uuid, ${userId}::uuid, ${rateLimit})`,
+  );
+  return rows[0];
 }
