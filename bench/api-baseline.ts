@@ -5,7 +5,7 @@
  *   GET /v1/orgs/{orgId}/content-requests[?limit=&cursor=]   (list, same page and cursor)
  *   GET /v1/orgs/{orgId}/content-requests/{requestId}        (detail, same body)
  *
- * Per request, the same checks as the product (functions/shared/http/api-handler.ts and the local
+ * Per request, the same checks as the product (functions/handlers/api/api-handler.ts and the local
  * API server in front of it):
  *  - the bearer JWT verified against the same JWKS, issuer and audience (ES256/RS256, exp, sub),
  *    the verified claims kept until the token's exp, like the local server does;

@@ -50,7 +50,7 @@ import { decodeJwt } from 'jose';
 import postgres from 'postgres';
 import { claimsAsApiGateway } from '../local/auth/jwt-verifier.js';
 import { routes } from '../functions/handlers/api/routes.js';
-import { pathParamNames, type RouteEntry } from '../functions/shared/http/route-def.js';
+import { pathParamNames, type RouteEntry } from '../functions/handlers/api/route-def.js';
 import { EMULATOR_API_KEY } from '../local/emulators/freepik/emulator.js';
 import { startLocalStack, type LocalStack } from '../local/stack/stack.js';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './cpu-profile.js';

@@ -19,7 +19,7 @@ import { acknowledge } from './nag.js';
  */
 export const HTTP_API_INTEGRATION_TIMEOUT = Duration.seconds(30);
 
-/** The subset of a route table entry (functions/shared/http/route-def.ts RouteEntry) the API needs. */
+/** The subset of a route table entry (functions/handlers/api/route-def.ts RouteEntry) the API needs. */
 export interface ApiRoute {
   /** Unique id in the table: also this route's construct id. */
   readonly id: string;

@@ -25,7 +25,7 @@ import { ensureLocalKeys, jwksPath, type LocalAuthConfig } from '../auth/local-i
 import { logError } from '../../functions/shared/http/log.js';
 import { problemResponse } from '../../functions/shared/http/problem.js';
 import { createMatcher } from './route-match.js';
-import type { RouteEntry } from '../../functions/shared/http/route-def.js';
+import type { RouteEntry } from '../../functions/handlers/api/route-def.js';
 
 /** A Lambda handler for HTTP API payload v2 events. */
 export type LambdaHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;

@@ -2,7 +2,7 @@
  * Matches a method + path against the route table the way API Gateway HTTP APIs do: literal
  * segments beat `{param}` segments, `{proxy+}` is greedy and weakest. Used by the local server.
  */
-import { routeKeyOf, type RouteEntry } from '../../functions/shared/http/route-def.js';
+import { routeKeyOf, type RouteEntry } from '../../functions/handlers/api/route-def.js';
 
 interface Compiled {
   route: RouteEntry;

@@ -31,7 +31,7 @@ import {
 } from '../../local/auth/local-issuer.js';
 import { clearCallerCache } from '../../functions/shared/auth/caller.js';
 import { provide, resetServices } from '../../functions/shared/container.js';
-import type { RouteEntry } from '../../functions/shared/http/route-def.js';
+import type { RouteEntry } from '../../functions/handlers/api/route-def.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 /** A WorkflowStarter that records calls (and can be told to fail the next start). */

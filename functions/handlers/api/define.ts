@@ -2,7 +2,7 @@
  * `defineHandler(fn, impls)`: the middy chain bound to this API's route table. The type checker
  * requires exactly one implementation per route whose `fn` is `fn`, typed from the route's schemas.
  */
-import { apiHandler, type ApiHandlerOptions, type ApiRequest, type ImplsFor } from '../../shared/http/api-handler.js';
+import { apiHandler, type ApiHandlerOptions, type ApiRequest, type ImplsFor } from './api-handler.js';
 import { api, type ApiTable, type RouteId } from './routes.js';
 
 export type FnName = ApiTable[RouteId]['fn'];
@@ -12,13 +12,13 @@ export function defineHandler<F extends FnName>(fn: F, impls: ImplsFor<ApiTable,
   return apiHandler(api, fn, impls, opts);
 }
 
-export { accepted, created, noContent, ok } from '../../shared/http/api-handler.js';
+export { accepted, created, noContent, ok } from './api-handler.js';
 
 import { withTenant, type TenantRead, type Tx } from '../../adapters/db/client.js';
 import type { ActorContext } from '../../app/audit.js';
 import { readAsTenant, type TenantAccess } from '../../app/access.js';
 import { services } from '../../shared/container.js';
-import type { RouteDef } from '../../shared/http/route-def.js';
+import type { RouteDef } from './route-def.js';
 
 type TenantReq = Pick<ApiRequest<RouteDef>, 'requestId' | 'ip' | 'userAgent' | 'gate'> & {
   tenant: TenantAccess | undefined;

@@ -6,7 +6,7 @@
 import { decideByLink, viewReview } from '../../app/approvals/review.js';
 import { renderReviewPage } from '../../app/approvals/review-html.js';
 import { approvalServices } from '../../handlers/composition/approvals.js';
-import type { ApiReply } from '../../shared/http/api-handler.js';
+import type { ApiReply } from './api-handler.js';
 
 interface LinkReq {
   params: { token: string };

@@ -20,7 +20,7 @@
  *  3. Tests: test/support/api.ts starts the local server with this table against a fresh DB.
  */
 import { z } from 'zod';
-import { route, toEntries, type RouteDef } from '../../shared/http/route-def.js';
+import { route, toEntries, type RouteDef } from './route-def.js';
 import { healthSchema } from './schemas/common.js';
 import {
   addMemberRequest,

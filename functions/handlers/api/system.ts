@@ -1,5 +1,5 @@
 /** Public system routes: liveness and the OpenAPI document (generated from the route table). */
-import { buildOpenApi } from '../../shared/openapi.js';
+import { buildOpenApi } from './openapi.js';
 import { defineHandler, ok } from './define.js';
 import { routes } from './routes.js';
 

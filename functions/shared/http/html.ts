@@ -4,7 +4,7 @@
  * nonce per response: inline styles and scripts run only when they carry it.
  */
 import { randomBytes } from 'node:crypto';
-import type { ApiReply } from './api-handler.js';
+import type { ApiReply } from './reply.js';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

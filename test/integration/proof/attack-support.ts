@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { generateKeyPair, SignJWT } from 'jose';
 import type { z } from 'zod';
 import { jwksPath, subjectForEmail } from '../../../local/auth/local-issuer.js';
-import type { RouteEntry } from '../../../functions/shared/http/route-def.js';
+import type { RouteEntry } from '../../../functions/handlers/api/route-def.js';
 import { brandBody, templateLayers, type TestApi, type TestUser } from '../../support/api.js';
 
 /** Every id a route path or body can name, for one tenant. */

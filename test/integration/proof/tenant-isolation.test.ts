@@ -18,8 +18,8 @@ import { routes } from '../../../functions/handlers/api/routes.js';
 import { can } from '../../../functions/domain/permissions.js';
 import { orgRoles, type OrgRole } from '../../../functions/domain/roles.js';
 import { errorCodes } from '../../../functions/shared/errors.js';
-import { DEFAULT_MAX_BODY_BYTES } from '../../../functions/shared/http/input.js';
-import { isTenantRoute, type RouteEntry } from '../../../functions/shared/http/route-def.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../../../functions/handlers/api/input.js';
+import { isTenantRoute, type RouteEntry } from '../../../functions/handlers/api/route-def.js';
 import { startTestApi, type ApiResponse, type TestApi, type TestUser } from '../../support/api.js';
 import {
   describeResponse,

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { describe, expect, test } from 'vitest';
-import { apiHandler, ok } from '../../../functions/shared/http/api-handler.js';
-import { route } from '../../../functions/shared/http/route-def.js';
+import { apiHandler, ok } from '../../../functions/handlers/api/api-handler.js';
+import { route } from '../../../functions/handlers/api/route-def.js';
 import { AppError } from '../../../functions/shared/errors.js';
 
 // The 500 case logs the (expected) error; keep the test output clean.

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { functionNames, routes } from '../../../functions/handlers/api/routes.js';
 import { handlerModuleFor } from '../../../local/servers/api-server.js';
 import { createMatcher } from '../../../local/servers/route-match.js';
-import { isTenantRoute, pathParamNames, routeKeyOf } from '../../../functions/shared/http/route-def.js';
+import { isTenantRoute, pathParamNames, routeKeyOf } from '../../../functions/handlers/api/route-def.js';
 
 describe('route table', () => {
   test('route keys are unique; every tenant route names a permission; ids are camelCase', () => {

@@ -4,9 +4,9 @@
  * types), security from `auth`, error responses as application/problem+json.
  */
 import { z } from 'zod';
-import { errorCodes } from './errors.js';
-import { problemSchema } from './http/problem.js';
-import { isTenantRoute, pathParamNames, type RouteEntry } from './http/route-def.js';
+import { errorCodes } from '../../shared/errors.js';
+import { problemSchema } from '../../shared/http/problem.js';
+import { isTenantRoute, pathParamNames, type RouteEntry } from './route-def.js';
 
 type Json = Record<string, unknown>;
 

@@ -16,13 +16,14 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { authorizeTenant, type GateInput, type TenantAccess } from '../../app/access.js';
-import { claimsFromEvent, resolveCaller, type Caller } from '../auth/caller.js';
-import { services } from '../container.js';
-import { AppError, isAppError } from '../errors.js';
-import { flushMetrics } from '../metrics.js';
+import { claimsFromEvent, resolveCaller, type Caller } from '../../shared/auth/caller.js';
+import { services } from '../../shared/container.js';
+import { AppError, isAppError } from '../../shared/errors.js';
+import { flushMetrics } from '../../shared/metrics.js';
 import { normalizeHeaders, parseBody, parseParams, parseQuery } from './input.js';
-import { logError } from './log.js';
-import { problemResponse } from './problem.js';
+import { logError } from '../../shared/http/log.js';
+import type { ApiReply } from '../../shared/http/reply.js';
+import { problemResponse } from '../../shared/http/problem.js';
 import { isTenantRoute, routeKeyOf, toEntries, type PathParams, type RouteDef, type RouteEntry } from './route-def.js';
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -58,14 +59,7 @@ export interface ApiRequest<R extends RouteDef = RouteDef> {
 }
 
 /** What an implementation returns. JSON unless `contentType` says otherwise. */
-export interface ApiReply {
-  status?: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-  /** Non-JSON responses (HTML, images): `body` must then be a string or Buffer. */
-  contentType?: string;
-  cookies?: string[];
-}
+export type { ApiReply };
 
 export const ok = (body: unknown, headers?: Record<string, string>): ApiReply => ({ status: 200, body, headers });
 export const created = (body: unknown, location?: string): ApiReply => ({

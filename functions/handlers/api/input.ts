@@ -5,8 +5,8 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { z } from 'zod';
-import { AppError } from '../errors.js';
-import { validationError } from './problem.js';
+import { AppError } from '../../shared/errors.js';
+import { validationError } from '../../shared/http/problem.js';
 import { pathParamNames, type RouteDef } from './route-def.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
