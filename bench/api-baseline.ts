@@ -16,7 +16,9 @@
  *    then the permission (403), judged by the product's own role matrix;
  *  - the data read as the app role under FORCEd RLS, with app.org_id / app.user_id set by
  *    set_config(..., true) in the same transaction;
- *  - the same JSON body and headers (x-request-id, cache-control: no-store).
+ *  - the same JSON body and headers (x-request-id, cache-control: no-store): the detail reads are the
+ *    store's own SQL, and the bodies come from the product's toSummary / toDetail, so the floor cannot
+ *    drift from what it is compared with;
  *
  * What makes it the floor: every request is ONE round trip to PostgreSQL. The gate, BEGIN, the
  * tenant settings, every read and COMMIT are queued on one reserved connection and leave in one
@@ -32,6 +34,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import postgres from 'postgres';
+import type { ContentRequestDetailRows } from '../functions/adapters/db/stores/content-request-reads.js';
+import type { SummaryRow } from '../functions/adapters/db/stores/content-request-store.js';
+import { CONTENT_REQUEST_DETAIL_SQL } from '../functions/adapters/db/stores/content-request-reads.js';
+import { toDetail, toSummary } from '../functions/app/content-requests.js';
 import { can } from '../functions/domain/permissions.js';
 import { orgRoles } from '../functions/domain/roles.js';
 
@@ -44,7 +50,7 @@ export interface BaselineServerOptions {
   issuer: string;
   audience: string;
   /** Presigns variant URLs (the product's object store), for requests that have variants. */
-  presign?: (key: string, ttlSeconds: number) => Promise<string>;
+  presign: (key: string, ttlSeconds: number) => Promise<string>;
 }
 
 export interface BaselineServer {
@@ -56,7 +62,6 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const LIST_RE = /^\/v1\/orgs\/([^/]+)\/content-requests$/;
 const DETAIL_RE = /^\/v1\/orgs\/([^/]+)\/content-requests\/([^/]+)$/;
 const MAX_PAGE_SIZE = 100;
-const VARIANT_URL_TTL_SECONDS = 300;
 const USER_TTL_MS = 60_000;
 /** Roles allowed to read requests: the product's permission matrix, not a copy of it. */
 const READERS = orgRoles.filter((r) => can(r, 'requests:read'));
@@ -92,32 +97,6 @@ const LIST = `select ${SUMMARY_COLS}, ${CURSOR_TS} from content_requests where o
 const LIST_AFTER = `select ${SUMMARY_COLS}, ${CURSOR_TS} from content_requests where organization_id = $1
   and (created_at, id) < ($3::timestamptz, $4::uuid) order by created_at desc nulls last, id desc nulls last limit $2`;
 
-const DETAIL = [
-  `select ${SUMMARY_COLS}, compliance, manifest, rejection_reason as "rejectionReason", published_at as "publishedAt"
-    from content_requests where organization_id = $1 and id = $2`,
-  `select run, step, status, started_at as "startedAt", finished_at as "finishedAt", duration_ms as "durationMs", detail
-    from request_steps where organization_id = $1 and request_id = $2 order by run, started_at`,
-  `select id, aspect_group as "aspectGroup", covers, source, width, height, license,
-      compliance_score as "complianceScore", compliance_decision as "complianceDecision"
-    from generated_assets where organization_id = $1 and request_id = $2 order by created_at`,
-  `select id, platform, width, height, format, bytes, sha256, s3_key as "s3Key", compliance_score as "complianceScore",
-      compliance_decision as "complianceDecision", findings, adjustments
-    from asset_variants where organization_id = $1 and request_id = $2 order by platform`,
-  `select id, run, step_index as "stepIndex", step_name as "stepName", status, due_at as "dueAt", decided_at as "decidedAt", outcome_reason as "outcomeReason"
-    from content_approvals where organization_id = $1 and request_id = $2 order by run, step_index`,
-  `select aspect_group as "aspectGroup", platforms, status, source, generated_asset_id as "assetId", plan, candidates_considered as "candidatesConsidered",
-      downloads, generations, credits, cost_usd as "costUsd", attempts
-    from request_sourcing where organization_id = $1 and request_id = $2 order by created_at`,
-  `select count(*)::int as calls, coalesce(sum(credits), 0)::text as credits, coalesce(sum(cost_usd), 0)::text as "costUsd",
-      (count(*) filter (where outcome <> 'success'))::int as failed
-    from api_usage where organization_id = $1 and request_id = $2`,
-  // The product reads decisions in a second round trip once it knows the approval ids; joined on
-  // the request they need no ids, so they travel with the rest.
-  `select d.approval_id as "approvalId", d.approver_id as "approverId", d.decision, d.comment, d.created_at as "createdAt"
-    from approval_decisions d join content_approvals a on a.id = d.approval_id and a.organization_id = d.organization_id
-    where d.organization_id = $1 and a.request_id = $2 order by d.created_at`,
-];
-
 type Row = Record<string, any>;
 interface Reply {
   status: number;
@@ -145,28 +124,6 @@ function problem(code: keyof typeof TITLES, detail?: string, headers?: Record<st
   };
 }
 
-const iso = (d: Date | string | null | undefined): string | null =>
-  d == null ? null : d instanceof Date ? d.toISOString() : new Date(d).toISOString();
-const summary = (r: Row) => ({
-  id: r.id,
-  brandId: r.brandId,
-  templateId: r.templateId ?? null,
-  workflowId: r.workflowId ?? null,
-  requestedBy: r.requestedBy,
-  status: r.status,
-  brief: r.brief,
-  image: r.image,
-  platforms: r.platforms,
-  run: r.run,
-  failure: r.failure ?? null,
-  createdAt: iso(r.createdAt),
-  updatedAt: iso(r.updatedAt),
-});
-const master = (m: Row) => ({
-  ...m,
-  complianceScore: m.complianceScore ?? null,
-  complianceDecision: m.complianceDecision ?? null,
-});
 const CURSOR_TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
 export async function startBaselineServer(opts: BaselineServerOptions): Promise<BaselineServer> {
@@ -322,7 +279,7 @@ export async function startBaselineServer(opts: BaselineServerOptions): Promise<
     return {
       status: 200,
       body: {
-        items: page.map(summary),
+        items: page.map((r) => toSummary(r as SummaryRow)),
         nextCursor: more && last ? Buffer.from(JSON.stringify([last.ts, last.id])).toString('base64url') : null,
       },
     };
@@ -338,74 +295,17 @@ export async function startBaselineServer(opts: BaselineServerOptions): Promise<
     const { gate, rows, resolving } = await inTenant(
       orgId,
       who,
-      DETAIL.map((text) => [text, [orgId, id]]),
+      CONTENT_REQUEST_DETAIL_SQL.map((text) => [text, [orgId, id]]),
     );
     const refused = refusal(gate, resolving);
     if (refused) return refused;
     const [[r], steps, masters, variants, approvals, sourcing, [usage], decisions] = rows;
     if (!r) return problem('not_found', 'Content request not found');
-    const urlExpiresAt = new Date(Date.now() + VARIANT_URL_TTL_SECONDS * 1000).toISOString();
-    return {
-      status: 200,
-      body: {
-        ...summary(r),
-        timeline: steps.map((s) => ({
-          run: s.run,
-          step: s.step,
-          status: s.status,
-          startedAt: iso(s.startedAt),
-          finishedAt: iso(s.finishedAt),
-          durationMs: s.durationMs ?? null,
-          detail: s.detail ?? null,
-        })),
-        master: masters[0] ? master(masters[0]) : null,
-        masters: masters.map(master),
-        sourcing: {
-          groups: sourcing.map((g) => ({
-            ...g,
-            assetId: g.assetId ?? null,
-            plan: g.plan ?? null,
-            credits: Number(g.credits),
-            costUsd: Number(g.costUsd),
-          })),
-          usage: {
-            calls: usage?.calls ?? 0,
-            failedCalls: usage?.failed ?? 0,
-            credits: Number(usage?.credits ?? 0),
-            costUsd: Number(usage?.costUsd ?? 0),
-          },
-        },
-        variants: await Promise.all(
-          variants.map(async ({ s3Key, ...v }) => ({
-            ...v,
-            complianceScore: v.complianceScore ?? null,
-            complianceDecision: v.complianceDecision ?? null,
-            findings: v.findings ?? null,
-            adjustments: v.adjustments ?? null,
-            url: opts.presign ? await opts.presign(s3Key, VARIANT_URL_TTL_SECONDS) : null,
-            urlExpiresAt,
-          })),
-        ),
-        compliance: r.compliance ?? null,
-        approvals: approvals.map((a) => ({
-          ...a,
-          dueAt: iso(a.dueAt),
-          decidedAt: iso(a.decidedAt),
-          outcomeReason: a.outcomeReason ?? null,
-          decisions: decisions
-            .filter((d) => d.approvalId === a.id)
-            .map((d) => ({
-              approverId: d.approverId,
-              decision: d.decision,
-              comment: d.comment ?? null,
-              createdAt: iso(d.createdAt),
-            })),
-        })),
-        manifest: r.manifest ?? null,
-        rejectionReason: r.rejectionReason ?? null,
-        publishedAt: iso(r.publishedAt),
-      },
-    };
+    const body = await toDetail(
+      { request: r, steps, masters, variants, approvals, sourcing, usage, decisions } as ContentRequestDetailRows,
+      { presignGet: opts.presign },
+    );
+    return { status: 200, body };
   }
 
   async function handle(req: http.IncomingMessage): Promise<Reply> {

@@ -252,7 +252,7 @@ function bundlesOf(cdkOut: string): Bundle[] {
  */
 async function buildSdkBundled(b: Bundle): Promise<void> {
   if (!b.entry || !b.externals.some((x) => x.startsWith('@aws-sdk/client-'))) return;
-  const [{ build }, { BUNDLE_OPTIONS, SHARP_NODE_MODULES }] = await Promise.all([
+  const [{ build }, { ESBUILD_OPTIONS, SHARP_NODE_MODULES }] = await Promise.all([
     import('esbuild'),
     import('../lib/constructs/app-function.js'),
   ]);
@@ -260,15 +260,7 @@ async function buildSdkBundled(b: Bundle): Promise<void> {
   await build({
     entryPoints: [path.join(PROJECT_ROOT, b.entry)],
     outfile: file,
-    bundle: true,
-    format: BUNDLE_OPTIONS.format,
-    platform: BUNDLE_OPTIONS.platform,
-    target: BUNDLE_OPTIONS.target,
-    mainFields: BUNDLE_OPTIONS.mainFields,
-    minify: BUNDLE_OPTIONS.minify,
-    sourcemap: BUNDLE_OPTIONS.sourcemap,
-    sourcesContent: BUNDLE_OPTIONS.sourcesContent,
-    banner: { js: BUNDLE_OPTIONS.banner },
+    ...ESBUILD_OPTIONS,
     external: b.externals.filter((x) => SHARP_NODE_MODULES.includes(x)),
     logLevel: 'error',
   });

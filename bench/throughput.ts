@@ -34,6 +34,7 @@ import { startLocalStack, type LocalStack, type LocalStackOptions } from '../loc
 import type { WorkflowEvent } from '../local/workflow/local-runner.js';
 import type { PlatformName } from '../functions/domain/platforms.js';
 import { aspectGroups } from '../functions/domain/sourcing-plan.js';
+import { requestStatuses } from '../functions/domain/request-status.js';
 
 export interface BenchThroughputOptions {
   /** Requests submitted at once (default 1000). */
@@ -163,16 +164,8 @@ export interface BenchThroughputResult {
   ok: boolean;
 }
 
-const SETTLED = new Set([
-  'awaiting_approval',
-  'approved',
-  'publishing',
-  'published',
-  'rejected',
-  'changes_requested',
-  'failed',
-  'cancelled',
-]);
+// From awaiting_approval on, the pipeline's paid work for the run is done.
+const SETTLED = new Set<string>(requestStatuses.slice(requestStatuses.indexOf('awaiting_approval')));
 const PAID_DOWNLOAD = 'GET /v1/resources/{id}/download';
 
 const pct = (xs: number[], p: number) => {

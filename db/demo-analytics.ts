@@ -29,6 +29,7 @@ import type { DbHandle } from '../functions/adapters/db/client.js';
 import { runJob, type JobRunResult } from '../functions/app/analytics/run-job.js';
 import { addDays, addHours, dayKey, monthKey, startOfDay } from '../functions/domain/analytics/periods.js';
 import { PLATFORM_PRESETS, type PlatformName } from '../functions/domain/platforms.js';
+import { hash32, seededRandom } from '../local/seeded-random.js';
 import type { SeedResult } from './seed.js';
 
 /** generated_assets.provider of demo requests. */
@@ -148,19 +149,6 @@ const POST_CHANCE = [0.1, 0.55, 0.45, 0.55, 0.45, 0.5, 0.15];
 const DECAY = [0.5, 1, 0.62, 0.4, 0.27, 0.19, 0.14, 0.1, 0.08, 0.06, 0.05, 0.04, 0.035, 0.03];
 const DECAY_SUM = DECAY.reduce((a, b) => a + b, 0);
 const COMPLIANCE_FINDINGS = ['contrast', 'palette', 'logo', 'copy_length', 'safe_zone', 'hashtags'];
-
-/** mulberry32: same seed, same sequence. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const hash32 = (s: string) => [...s].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0, 2166136261);
 
 export interface DemoPost {
   headline: string;

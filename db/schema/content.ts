@@ -16,28 +16,15 @@ import { createdAt, id, updatedAt } from './common.js';
 import { orgId, users } from './tenancy.js';
 import { brandProfiles, contentTemplates } from './brand.js';
 import type { AssetLicense, Brief, ImageSpec } from '../../functions/domain/brand-types.js';
+import { requestStatuses } from '../../functions/domain/request-status.js';
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
 /**
- * The request status machine. Allowed transitions live in functions/domain/request-status.ts.
+ * The request status machine; its values and allowed transitions live in
+ * functions/domain/request-status.ts (the enum's order there is the migration's order).
  */
-export const requestStatus = pgEnum('request_status', [
-  'queued',
-  'validating',
-  'sourcing',
-  'composing',
-  'checking',
-  'rendering',
-  'awaiting_approval',
-  'approved',
-  'publishing',
-  'published',
-  'rejected',
-  'changes_requested',
-  'failed',
-  'cancelled',
-]);
+export const requestStatus = pgEnum('request_status', requestStatuses);
 
 export const contentRequests = pgTable(
   'content_requests',

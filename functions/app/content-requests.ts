@@ -42,7 +42,8 @@ import { decodeCursor, encodeCursor } from './pagination.js';
 export const IDEMPOTENCY_TTL_HOURS = 24;
 export const VARIANT_URL_TTL_SECONDS = 300;
 
-const toSummary = (r: SummaryRow) => ({
+/** A request as the list and every write return it (exported for the API bench's floor, like `toDetail`). */
+export const toSummary = (r: SummaryRow) => ({
   id: r.id,
   brandId: r.brandId,
   templateId: r.templateId ?? null,
@@ -295,9 +296,10 @@ export function getContentRequest(orgId: string, store: ObjectStore, id: string)
   };
 }
 
-async function toDetail(
+/** The detail body from its rows (exported for the API bench's floor, which must answer the same body). */
+export async function toDetail(
   { request: r, steps, masters, variants, approvals, sourcing, usage, decisions }: ContentRequestDetailRows,
-  store: ObjectStore,
+  store: Pick<ObjectStore, 'presignGet'>,
 ) {
   if (!r) throw new AppError('not_found', 'Content request not found');
   const urlExpiresAt = new Date(Date.now() + VARIANT_URL_TTL_SECONDS * 1000).toISOString();

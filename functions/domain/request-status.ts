@@ -31,17 +31,10 @@ export const terminalStatuses: readonly RequestStatus[] = [
   'failed',
   'cancelled',
 ];
-/** A workflow execution is working on the request (or is about to). */
-export const inFlightStatuses: readonly RequestStatus[] = [
-  'queued',
-  'validating',
-  'sourcing',
-  'composing',
-  'checking',
-  'rendering',
-  'approved',
-  'publishing',
-];
+/** A workflow execution is working on the request (or is about to): neither final nor waiting on a person. */
+export const inFlightStatuses: readonly RequestStatus[] = requestStatuses.filter(
+  (s) => s !== 'awaiting_approval' && !terminalStatuses.includes(s),
+);
 
 export const isTerminal = (s: RequestStatus) => terminalStatuses.includes(s);
 export const isInFlight = (s: RequestStatus) => inFlightStatuses.includes(s);

@@ -46,6 +46,19 @@ export const BUNDLE_OPTIONS = {
   external: ['@aws-sdk/client-*'],
 };
 
+/** BUNDLE_OPTIONS in esbuild's own terms, for the tests and benches that bundle a function like synth does. */
+export const ESBUILD_OPTIONS = {
+  bundle: true,
+  format: BUNDLE_OPTIONS.format,
+  platform: BUNDLE_OPTIONS.platform,
+  target: BUNDLE_OPTIONS.target,
+  mainFields: BUNDLE_OPTIONS.mainFields,
+  minify: BUNDLE_OPTIONS.minify,
+  sourcemap: BUNDLE_OPTIONS.sourcemap,
+  sourcesContent: BUNDLE_OPTIONS.sourcesContent,
+  banner: { js: BUNDLE_OPTIONS.banner },
+};
+
 /** Amazon's CA certificates (RDS CAs included) in the Lambda Node.js runtime, not loaded by default since Node.js 20. */
 export const LAMBDA_AMAZON_CA_FILE = '/var/runtime/ca-cert.pem';
 

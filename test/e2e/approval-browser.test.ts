@@ -3,11 +3,8 @@
  * variant images load from their short-lived URLs under the page's CSP, the reviewer approves and
  * sees the confirmation; the decision is recorded and the waiting task answered once.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { FieldCipher, LocalKeyProvider } from '../../functions/adapters/crypto/envelope.js';
 import { LocalEventRecorder } from '../../functions/adapters/approvals/event-publisher.js';
@@ -15,6 +12,7 @@ import { listOutbox } from '../../functions/adapters/notify/outbox.js';
 import { approvalServices, provideApprovals, resetApprovals } from '../../functions/handlers/composition/approvals.js';
 import { beginStepWait } from '../../functions/app/approvals/step-tasks.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
 import {
   createRequest,
   createTenant,
@@ -23,7 +21,6 @@ import {
   type Fixture,
 } from '../integration/approvals/support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** The bits of HTMLImageElement read in the page (no DOM lib in this tsconfig). */
 interface Img {
   complete: boolean;
@@ -31,12 +28,12 @@ interface Img {
 }
 let api: TestApi;
 let ctx: BrowserContext;
-let profile: string;
+let browser: TestBrowser | undefined;
 let f: Fixture;
 const callbacks = new RecordingCallbacks();
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  requireChromium();
   api = await startTestApi();
   provideApprovals({
     callbacks,
@@ -46,29 +43,14 @@ beforeAll(async () => {
     secrets: new FieldCipher(new LocalKeyProvider(randomBytes(32))),
   });
   f = await createTenant(api.db.owner, 'Browser');
-  profile = mkdtempSync(path.join(os.tmpdir(), 'svp-chromium-'));
-  ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 390, height: 844 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser({ width: 390, height: 844 });
+  ctx = browser.ctx;
 });
 
 afterAll(async () => {
-  await ctx?.close();
+  await browser?.close();
   resetApprovals();
   await api?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 test('the review page shows the images, approves, and confirms', async () => {

@@ -3,20 +3,19 @@
  * token it refuses; after the local sign-in it loads the tenant's dashboard from the API and the
  * SVG charts carry the seeded numbers.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { runJob } from '../../functions/app/analytics/run-job.js';
 import { addDays, dayKey, startOfDay } from '../../functions/domain/analytics/periods.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
 import { seedBrandFor, seedContent, seedUsage, usageRowsFor } from '../integration/analytics/fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 let api: TestApi;
 let ctx: BrowserContext;
-let profile: string;
+let browser: TestBrowser | undefined;
 let orgId: string;
 const today = startOfDay(new Date());
 const d1 = addDays(today, -3);
@@ -24,7 +23,7 @@ const d2 = addDays(today, -1);
 const saved: Record<string, string | undefined> = {};
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  requireChromium();
   api = await startTestApi();
   // The page handlers read these at request time: local mode, and the test issuer's keys.
   for (const [k, v] of Object.entries({
@@ -98,28 +97,13 @@ beforeAll(async () => {
   ] as const) {
     expect((await runJob(job, { period }, { db: api.appDb })).status).toBe('succeeded');
   }
-  profile = mkdtempSync(path.join(os.tmpdir(), 'svp-chromium-'));
-  ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 412, height: 900 }, // a phone-sized window: the layout must hold up
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser({ width: 412, height: 900 }); // a phone-sized window: the layout must hold up
+  ctx = browser.ctx;
 });
 
 afterAll(async () => {
-  await ctx?.close();
+  await browser?.close();
   await api?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
   for (const [k, v] of Object.entries(saved)) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;

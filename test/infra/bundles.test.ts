@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/config/handlers.js';
-import { AppFunction, BUNDLE_OPTIONS, SHARP_NODE_MODULES } from '../../lib/constructs/app-function.js';
+import { AppFunction, BUNDLE_OPTIONS, ESBUILD_OPTIONS, SHARP_NODE_MODULES } from '../../lib/constructs/app-function.js';
 import { removeOutdirs, synthesize } from './support.js';
 
 const run = promisify(execFile);
@@ -48,15 +48,7 @@ beforeAll(async () => {
     entryPoints,
     outdir: OUT,
     outExtension: { '.js': '.mjs' },
-    bundle: true,
-    format: BUNDLE_OPTIONS.format,
-    platform: BUNDLE_OPTIONS.platform,
-    target: BUNDLE_OPTIONS.target,
-    mainFields: BUNDLE_OPTIONS.mainFields,
-    minify: BUNDLE_OPTIONS.minify,
-    sourcemap: BUNDLE_OPTIONS.sourcemap,
-    sourcesContent: BUNDLE_OPTIONS.sourcesContent,
-    banner: { js: BUNDLE_OPTIONS.banner },
+    ...ESBUILD_OPTIONS,
     // sharp external for all: which bundles import it is what is checked below.
     external: [...BUNDLE_OPTIONS.external, ...SHARP_NODE_MODULES],
     metafile: true,

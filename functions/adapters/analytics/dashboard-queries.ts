@@ -7,6 +7,8 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
+import type { ComplianceDay, DailyPlatformInput } from '../../domain/analytics/dashboard.js';
+import type { MetricTotals } from '../../domain/analytics/metrics.js';
 import { dayKey } from '../../domain/analytics/periods.js';
 
 const d = (x: Date) => dayKey(x);
@@ -31,34 +33,24 @@ export async function bundle<P extends Record<string, SQL | undefined>>(
 }
 const run = async (tx: Tx, frag: SQL): Promise<Row[]> => [...(await tx.execute<Row>(frag))];
 
-export interface DailyPlatformRow {
-  day: string;
-  platform: string;
-  impressions: number;
-  reach: number;
-  likes: number;
-  comments: number;
-  shares: number;
-  saves: number;
-  clicks: number;
-  videoViews: number;
-}
+/** The rollup row is the domain's input as it is: one shape, defined where the arithmetic lives. */
+export type DailyPlatformRow = DailyPlatformInput;
 const SUMS = sql`sum(impressions)::float8 AS impressions, sum(reach)::float8 AS reach, sum(likes)::float8 AS likes,
   sum(comments)::float8 AS comments, sum(shares)::float8 AS shares, sum(saves)::float8 AS saves,
   sum(clicks)::float8 AS clicks, sum(video_views)::float8 AS video_views`;
+/** The measures SUMS selects, as numbers. */
+const sumsOf = (r: Row): MetricTotals => ({
+  impressions: n(r.impressions),
+  reach: n(r.reach),
+  likes: n(r.likes),
+  comments: n(r.comments),
+  shares: n(r.shares),
+  saves: n(r.saves),
+  clicks: n(r.clicks),
+  videoViews: n(r.video_views),
+});
 const mapDaily = (rows: Row[]): DailyPlatformRow[] =>
-  rows.map((r) => ({
-    day: String(r.day),
-    platform: String(r.platform),
-    impressions: n(r.impressions),
-    reach: n(r.reach),
-    likes: n(r.likes),
-    comments: n(r.comments),
-    shares: n(r.shares),
-    saves: n(r.saves),
-    clicks: n(r.clicks),
-    videoViews: n(r.video_views),
-  }));
+  rows.map((r) => ({ day: String(r.day), platform: String(r.platform), ...sumsOf(r) }));
 
 /** Per day and platform sums for the range (from the materialized view, through the tenant view). */
 export const dailyByPlatformSql = (from: Date, to: Date, brandId?: string) => sql`
@@ -113,14 +105,7 @@ export const mapTopContent = (rows: Row[]): TopContentRow[] =>
 export const topContent = async (tx: Tx, from: Date, to: Date, limit: number, brandId?: string) =>
   mapTopContent(await run(tx, topContentSql(from, to, limit, brandId)));
 
-export interface ComplianceDayRow {
-  day: string;
-  requests: number;
-  passed: number;
-  review: number;
-  rejected: number;
-  avgScore: number | null;
-}
+export type ComplianceDayRow = ComplianceDay;
 
 export const complianceDaysSql = (from: Date, to: Date, brandId?: string) => sql`
   SELECT to_char(day, 'YYYY-MM-DD') AS day, sum(requests)::int AS requests, sum(passed)::int AS passed,
@@ -281,14 +266,7 @@ export const mapVariants = (rows: Row[]): VariantRow[] =>
       width: r.width === null || r.width === undefined ? null : n(r.width),
       height: r.height === null || r.height === undefined ? null : n(r.height),
       complianceDecision: (r.compliance_decision as string) ?? null,
-      impressions: n(r.impressions),
-      reach: n(r.reach),
-      likes: n(r.likes),
-      comments: n(r.comments),
-      shares: n(r.shares),
-      saves: n(r.saves),
-      clicks: n(r.clicks),
-      videoViews: n(r.video_views),
+      ...sumsOf(r),
     }))
     .sort((a, b) => b.impressions - a.impressions || a.variantId.localeCompare(b.variantId));
 

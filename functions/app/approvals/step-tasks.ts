@@ -241,6 +241,14 @@ function escalation(
 
 export type StepCheck = StepAnswer | { decision: 'pending'; stepIndex: number; approvalId: string };
 
+/** What every audit entry about a deadline names: the step and the run it belongs to. */
+const stepDetails = (approval: store.ApprovalRow) => ({
+  approvalId: approval.id,
+  step: approval.stepName,
+  stepIndex: approval.stepIndex,
+  run: approval.run,
+});
+
 /** The request and its started approval step, both locked; a step never started is a state error. */
 async function lockStartedStep(tx: Tx, input: StepRef & { stepIndex: number }) {
   const request = await loadRequest(tx, input, { forUpdate: true });
@@ -277,13 +285,7 @@ export async function escalateStep(deps: ApprovalServices, input: StepRef & { st
         action: 'approval.expired',
         resourceType: 'content_request',
         resourceId: request.id,
-        details: {
-          approvalId: approval.id,
-          step: approval.stepName,
-          stepIndex: approval.stepIndex,
-          run: approval.run,
-          why: 'no escalation target',
-        },
+        details: { ...stepDetails(approval), why: 'no escalation target' },
       });
       return { decision: 'rejected', reason: EXPIRED_REASON, stepIndex: approval.stepIndex, approvalId: approval.id };
     }
@@ -293,14 +295,7 @@ export async function escalateStep(deps: ApprovalServices, input: StepRef & { st
       action: 'approval.escalated',
       resourceType: 'content_request',
       resourceId: request.id,
-      details: {
-        approvalId: approval.id,
-        step: approval.stepName,
-        stepIndex: approval.stepIndex,
-        run: approval.run,
-        to: set.approverIds,
-        linksRevoked: revoked,
-      },
+      details: { ...stepDetails(approval), to: set.approverIds, linksRevoked: revoked },
     });
     // An escalation target who had already approved in the first phase may complete the step now.
     const escalated = { ...approval, ...set } as store.ApprovalRow;
@@ -345,7 +340,7 @@ export async function expireStep(deps: ApprovalServices, input: StepRef & { step
       action: 'approval.expired',
       resourceType: 'content_request',
       resourceId: request.id,
-      details: { approvalId: approval.id, step: approval.stepName, stepIndex: approval.stepIndex, run: approval.run },
+      details: stepDetails(approval),
     });
     return { decision: 'rejected', reason: EXPIRED_REASON, stepIndex: approval.stepIndex, approvalId: approval.id };
   });

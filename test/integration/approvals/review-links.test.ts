@@ -80,6 +80,18 @@ async function mustLink(email: string, requestId: string) {
   if (!l) throw new Error(`no link mailed to ${email}`);
   return l;
 }
+/** Acme's two approvers open their mailed links, then post "approve" at the same moment, `rounds` times each. */
+async function approveTogether(requestId: string, rounds = 1): Promise<number[]> {
+  const links = [
+    await mustLink(acme.users.approver1.email, requestId),
+    await mustLink(acme.users.approver2.email, requestId),
+  ];
+  const forms = [reviewForm((await getPage(links[0]!)).html), reviewForm((await getPage(links[1]!)).html)];
+  const posts = Array.from({ length: rounds }, () =>
+    links.map((l, i) => postForm(l, { ...forms[i], decision: 'approve' }, api.url)),
+  ).flat();
+  return (await Promise.all(posts)).map((r) => r.status).sort();
+}
 const status = async (requestId: string) =>
   (
     await api.db.owner<
@@ -407,16 +419,7 @@ describe('creators and concurrency', () => {
     ]);
     const { requestId } = await createRequest(api.db.owner, api.store, acme, all);
     const w = await wait(acme, requestId);
-    const l1 = await mustLink(acme.users.approver1.email, requestId);
-    const l2 = await mustLink(acme.users.approver2.email, requestId);
-    const [f1, f2] = [reviewForm((await getPage(l1)).html), reviewForm((await getPage(l2)).html)];
-    const results = await Promise.all([
-      postForm(l1, { ...f1, decision: 'approve' }, api.url),
-      postForm(l2, { ...f2, decision: 'approve' }, api.url),
-      postForm(l1, { ...f1, decision: 'approve' }, api.url),
-      postForm(l2, { ...f2, decision: 'approve' }, api.url),
-    ]);
-    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 410, 410]);
+    expect(await approveTogether(requestId, 2)).toEqual([200, 200, 410, 410]);
     const ds = await decisions(requestId);
     expect(ds.map((d) => d.approver_id).sort()).toEqual([acme.users.approver1.id, acme.users.approver2.id].sort());
     expect(callbacks.successesFor(w.taskToken)).toHaveLength(1);
@@ -426,14 +429,7 @@ describe('creators and concurrency', () => {
   test('with "any one" quorum, the second of two simultaneous approvers is told the step is decided', async () => {
     const { requestId } = await createRequest(api.db.owner, api.store, acme, twoStep);
     const w = await wait(acme, requestId);
-    const l1 = await mustLink(acme.users.approver1.email, requestId);
-    const l2 = await mustLink(acme.users.approver2.email, requestId);
-    const [f1, f2] = [reviewForm((await getPage(l1)).html), reviewForm((await getPage(l2)).html)];
-    const results = await Promise.all([
-      postForm(l1, { ...f1, decision: 'approve' }, api.url),
-      postForm(l2, { ...f2, decision: 'approve' }, api.url),
-    ]);
-    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(await approveTogether(requestId)).toEqual([200, 409]);
     expect(await decisions(requestId)).toHaveLength(1);
     expect(callbacks.successesFor(w.taskToken)).toHaveLength(1);
   });

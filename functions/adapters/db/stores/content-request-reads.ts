@@ -153,7 +153,8 @@ export interface ContentRequestDetailRows {
   }[];
 }
 
-const DETAIL = [
+/** The detail's eight reads, each taking ($1 org id, $2 request id), in the order `contentRequestDetail` maps them. */
+export const CONTENT_REQUEST_DETAIL_SQL = [
   `select ${SUMMARY}, compliance, manifest, rejection_reason as "rejectionReason", published_at as "publishedAt"
     from content_requests where organization_id = $1 and id = $2`,
   `select run, step, status, started_at as "startedAt", finished_at as "finishedAt", duration_ms as "durationMs", detail
@@ -189,7 +190,7 @@ export function contentRequestDetail(
   id: string,
 ): TenantReads<ContentRequestDetailRows> {
   const params = [orgId, id];
-  const queries = DETAIL.map((text) => c.unsafe(text, params, PREPARED));
+  const queries = CONTENT_REQUEST_DETAIL_SQL.map((text) => c.unsafe(text, params, PREPARED));
   return {
     queries,
     map: ([[request], steps, masters, variants, approvals, sourcing, [usage], decisions]) =>
