@@ -12,7 +12,8 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { FieldCipher, LocalKeyProvider } from '../../functions/adapters/crypto/envelope.js';
 import { LocalEventRecorder } from '../../functions/adapters/approvals/event-publisher.js';
 import { listOutbox } from '../../functions/adapters/notify/outbox.js';
-import { approvalServices, provideApprovals, resetApprovals } from '../../functions/handlers/composition/approvals.js';
+import { approvalServices } from '../../functions/handlers/composition/approvals.js';
+import { provide } from '../../functions/handlers/composition/root.js';
 import { beginStepWait } from '../../functions/app/approvals/step-tasks.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import {
@@ -38,7 +39,7 @@ const callbacks = new RecordingCallbacks();
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   api = await startTestApi();
-  provideApprovals({
+  provide({
     callbacks,
     publicBaseUrl: api.url,
     appMode: 'local',
@@ -66,7 +67,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ctx?.close();
-  resetApprovals();
   await api?.close();
   if (profile) rmSync(profile, { recursive: true, force: true });
 });

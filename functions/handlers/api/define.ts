@@ -17,7 +17,7 @@ export { accepted, created, noContent, ok } from '../../shared/http/api-handler.
 import { withTenant, type Tx } from '../../adapters/db/client.js';
 import type { ActorContext } from '../../app/audit.js';
 import type { TenantAccess } from '../../app/access.js';
-import { services } from '../../shared/container.js';
+import { services } from '../composition/root.js';
 import type { RouteDef } from '../../shared/http/route-def.js';
 
 type TenantReq = Pick<ApiRequest<RouteDef>, 'requestId' | 'ip' | 'userAgent'> & { tenant: TenantAccess | undefined };

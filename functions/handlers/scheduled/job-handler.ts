@@ -11,7 +11,7 @@ import { metaConnectorsFromEnv, metaGraphEnv } from '../../adapters/analytics/me
 import { fieldCipher } from '../../adapters/crypto/envelope.js';
 import { AppError } from '../../shared/errors.js';
 import { parseEnv } from '../../shared/env.js';
-import { services } from '../../shared/container.js';
+import { services } from '../composition/root.js';
 
 /** What EventBridge Scheduler (or the local scheduler, or `npm run job`) sends. */
 export interface ScheduledJobEvent {

@@ -15,7 +15,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { z } from 'zod';
 import { authorizeTenant, type TenantAccess } from '../../app/access.js';
 import { claimsFromEvent, resolveCaller, type Caller } from '../auth/caller.js';
-import { services } from '../container.js';
+import { services } from '../../handlers/composition/root.js';
 import { AppError, isAppError } from '../errors.js';
 import { flushMetrics } from '../metrics.js';
 import { normalizeHeaders, parseBody, parseParams, parseQuery } from './input.js';
