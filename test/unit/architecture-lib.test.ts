@@ -174,6 +174,9 @@ const BUILDERS = [
   'createPgTokenBucket',
   'createPgQuotaGuard',
   'createPgUsageRecorder',
+  'createSesMailer',
+  'metaConnectorsFromEnv',
+  'fieldCipher',
 ];
 const COMPOSITION_ROOT = 'functions/handlers/composition/';
 

@@ -12,7 +12,9 @@ import type { DbHandle } from '../../adapters/db/client.js';
 import type { FreepikConfig } from '../../adapters/freepik/config.js';
 import type { ImageSource } from '../../adapters/freepik/image-source.js';
 import type { ObjectStore } from '../../adapters/storage/object-store.js';
+import type { JobContext } from '../../app/analytics/jobs.js';
 import type { ApprovalServices } from '../../app/approvals/deps.js';
+import type { Mailer } from '../../domain/approvals/ports.js';
 import type { WorkflowStarter } from '../../domain/ports.js';
 
 /** Every value the composition root builds or a test / the local stack may provide. */
@@ -23,6 +25,10 @@ export interface Composed extends Omit<ApprovalServices, 'db' | 'store'> {
   /** Loaded at the "Source image" cold start (the key may come from Secrets Manager). */
   freepikConfig: FreepikConfig;
   imageSource: ImageSource;
+  /** The outbox function's SES mailer. */
+  mailer: Mailer;
+  /** The metrics collector job's connectors and token cipher. */
+  collector: NonNullable<JobContext['collector']>;
 }
 export type ComposedName = keyof Composed;
 
