@@ -43,7 +43,7 @@ import { startLocalS3 } from '../local/servers/s3-server.js';
 import { createObjectStore } from '../functions/adapters/storage/object-store.js';
 import { executionNameFor } from '../functions/domain/ports.js';
 import { issueLocalToken, jwksPath, subjectForEmail } from '../local/auth/local-issuer.js';
-import { provide } from '../functions/shared/container.js';
+import { provide } from '../functions/handlers/composition/root.js';
 import { startBaselineServer } from './api-baseline.js';
 import { startProfiler, summarizeProfile, type ProfileSummary } from './cpu-profile.js';
 

@@ -27,7 +27,7 @@ import { sql as dsql, type SQL } from 'drizzle-orm';
 import { startApiServer } from '../local/servers/api-server.js';
 import { startLocalPostgres, type LocalPostgres } from '../local/servers/embedded-postgres.js';
 import { issueLocalToken, subjectForEmail } from '../local/auth/local-issuer.js';
-import { provide, resetServices } from '../functions/shared/container.js';
+import { provide, resetComposition } from '../functions/handlers/composition/root.js';
 
 export interface BenchDashboardOptions {
   /** content_analytics rows to seed (default 10,000,000). */
@@ -270,7 +270,7 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
     const auth = { keysDir: path.join(tmp, 'keys'), issuer: 'https://auth.bench.svp.dev', audience: 'svp-bench' };
     const appDb = connect(appUrlFrom(ownerUrl, appPassword), { max: 10, appName: 'svp-bench-api' });
     closers.push(() => appDb.close());
-    resetServices();
+    resetComposition();
     provide('dbHandle', appDb);
     const server = await startApiServer({ auth });
     closers.push(() => server.close());
@@ -375,7 +375,7 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
     };
   } finally {
     for (const c of closers.reverse()) await c().catch(() => {});
-    resetServices();
+    resetComposition();
     await owner.end({ timeout: 5 });
     await pg?.stop().catch(() => {});
     rmSync(tmp, { recursive: true, force: true });

@@ -10,7 +10,7 @@
 import { sql } from 'drizzle-orm';
 import { listOutbox } from '../../functions/adapters/notify/outbox.js';
 import { defineHandler, ok } from '../../functions/handlers/api/define.js';
-import { services } from '../../functions/shared/container.js';
+import { services } from '../../functions/handlers/composition/root.js';
 import { localEnv, parseEnv } from '../../functions/shared/env.js';
 import { AppError } from '../../functions/shared/errors.js';
 import { htmlReply } from '../../functions/shared/http/html.js';

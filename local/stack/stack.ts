@@ -36,8 +36,7 @@ import { bridgeExecutionEnded } from './execution-ended.js';
 import type { TaskTokenBroker } from '../workflow/task-token-broker.js';
 import { recoverInterruptedRequests, type RecoveryReport } from '../workflow/recovery.js';
 import { issueLocalToken, type LocalAuthConfig, LOCAL_AUDIENCE, LOCAL_ISSUER, jwksPath } from '../auth/local-issuer.js';
-import { provide, resetServices } from '../../functions/shared/container.js';
-import { resetWorkflowDeps } from '../../functions/handlers/workflow/task.js';
+import { provide, resetComposition } from '../../functions/handlers/composition/root.js';
 
 const PROJECT_ROOT_FOR_JOBS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -248,8 +247,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       ...freepikEnv,
     });
     cleanups.push(() => restoreEnv());
-    resetServices();
-    resetWorkflowDeps();
+    resetComposition();
     const db = connect(appUrl, {
       max: Number(process.env.DB_POOL_MAX ?? 10),
       appName: 'svp-local',
@@ -257,8 +255,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       prepare: prepareFromEnv(process.env.DATABASE_PREPARE),
     });
     cleanups.push(async () => {
-      resetServices();
-      resetWorkflowDeps();
+      resetComposition();
       await db.close();
     });
     provide('dbHandle', db);

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { FieldCipher, LocalKeyProvider } from '../../functions/adapters/crypto/envelope.js';
 import { LocalEventRecorder } from '../../functions/adapters/approvals/event-publisher.js';
 import { listOutbox } from '../../functions/adapters/notify/outbox.js';
-import { approvalServices, provideApprovals, resetApprovals } from '../../functions/handlers/composition/approvals.js';
+import { approvalServices } from '../../functions/handlers/composition/approvals.js';
+import { provide } from '../../functions/handlers/composition/root.js';
 import { beginStepWait } from '../../functions/app/approvals/step-tasks.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { launchBrowser, requireChromium, type TestBrowser } from '../support/browser.js';
@@ -35,7 +36,7 @@ const callbacks = new RecordingCallbacks();
 beforeAll(async () => {
   requireChromium();
   api = await startTestApi();
-  provideApprovals({
+  provide({
     callbacks,
     publicBaseUrl: api.url,
     appMode: 'local',
@@ -49,7 +50,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  resetApprovals();
   await api?.close();
 });
 

@@ -30,7 +30,7 @@ import {
   type LocalTokenInput,
 } from '../../local/auth/local-issuer.js';
 import { clearCallerCache } from '../../functions/shared/auth/caller.js';
-import { provide, resetServices } from '../../functions/shared/container.js';
+import { provide, resetComposition } from '../../functions/handlers/composition/root.js';
 import type { RouteEntry } from '../../functions/handlers/api/route-def.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
@@ -145,7 +145,7 @@ export async function startTestApi(opts: StartTestApiOptions = {}): Promise<Test
   // With a custom starter, `api.workflow` is that starter (typed as the recording one for convenience).
   const workflow = (opts.workflow ?? new RecordingWorkflow()) as RecordingWorkflow;
   const appDb = connect(db.appUrl, { max: opts.poolMax ?? 10, appName: 'svp-test-api' });
-  resetServices();
+  resetComposition();
   clearCallerCache();
   provide('dbHandle', appDb);
   provide('store', store);
@@ -221,7 +221,7 @@ export async function startTestApi(opts: StartTestApiOptions = {}): Promise<Test
       await appDb.close();
       await s3.close();
       await db.drop();
-      resetServices();
+      resetComposition();
       rmSync(tmp, { recursive: true, force: true });
     },
   };

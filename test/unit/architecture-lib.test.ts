@@ -3,7 +3,9 @@
  * functions/ (a circle makes module initialization order decide whether a value is defined yet,
  * and means neither side can be understood or moved alone), and runtime code never imports the
  * CDK app (a Lambda bundle would pull in lib/ and, through it, aws-cdk-lib). Type-only imports
- * count: a type shared by two modules belongs in a third.
+ * count: a type shared by two modules belongs in a third. shared/ is the bottom layer (README
+ * "Layout"; domain/ imports its errors), and the process's dependencies are built in one place,
+ * the composition root (functions/handlers/composition/), so no builder is duplicated.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -124,5 +126,109 @@ describe('import structure of lib/ and functions/', () => {
         .map((t) => `${f} -> ${t}`),
     );
     expect(offenders).toEqual([]);
+  });
+});
+
+/**
+ * shared/ imports that reach a layer above it, allowed for now (`from -> to`). Remove an entry
+ * when its import is gone; the test fails on an entry that no longer matches anything.
+ */
+const SHARED_UPWARD_ALLOWED: ReadonlyMap<string, string> = new Map();
+
+const ABOVE_SHARED = /^functions\/(adapters|app|handlers|domain)\//;
+
+/** `from -> to` for every import of a shared/ file that reaches adapters/, app/, handlers/ or domain/. */
+function sharedUpward(g: ReadonlyMap<string, readonly string[]>): string[] {
+  return [...g.keys()]
+    .filter((f) => f.startsWith('functions/shared/'))
+    .flatMap((f) =>
+      g
+        .get(f)!
+        .filter((t) => ABOVE_SHARED.test(t))
+        .map((t) => `${f} -> ${t}`),
+    );
+}
+
+/**
+ * The builders of process-wide dependencies: called only by the composition root (and by local/,
+ * test/ and bench/, which compose their own), never by a handler, a use case or another adapter.
+ */
+const BUILDERS = [
+  'connect',
+  'createObjectStore',
+  'createSfnStarter',
+  'createSfnTaskCallbacks',
+  'createCallbackPort',
+  'createEventBridgePublisher',
+  'createHttpWebhookTransport',
+  'createFreepikClient',
+  'createImageSource',
+  'createPgImageSource',
+  'createPgTokenBucket',
+  'createPgQuotaGuard',
+  'createPgUsageRecorder',
+  'createSesMailer',
+  'metaConnectorsFromEnv',
+  'fieldCipher',
+];
+const COMPOSITION_ROOT = 'functions/handlers/composition/';
+
+/** `file: builder` for every call of a builder outside the root and outside the file defining it. */
+function builderCalls(sources: ReadonlyMap<string, string>): string[] {
+  return [...sources].flatMap(([file, src]) =>
+    file.startsWith(COMPOSITION_ROOT)
+      ? []
+      : BUILDERS.filter(
+          (b) => new RegExp(`(?<![\\w.])${b}\\s*\\(`).test(src) && !new RegExp(`function\\s+${b}\\s*[(<]`).test(src),
+        ).map((b) => `${file}: ${b}`),
+  );
+}
+
+describe('layers and the composition root', () => {
+  it('finds an upward import of shared/ when there is one', () => {
+    const g = new Map([
+      ['functions/shared/a.ts', ['functions/shared/b.ts', 'functions/adapters/db/client.ts']],
+      ['functions/shared/b.ts', ['functions/domain/x.ts']],
+      ['functions/app/c.ts', ['functions/adapters/db/client.ts']],
+    ]);
+    expect(sharedUpward(g)).toEqual([
+      'functions/shared/a.ts -> functions/adapters/db/client.ts',
+      'functions/shared/b.ts -> functions/domain/x.ts',
+    ]);
+  });
+
+  it('keeps shared/ from importing adapters/, app/, handlers/ or domain/ beyond the listed imports', () => {
+    const found = sharedUpward(graph);
+    expect(found.filter((e) => !SHARED_UPWARD_ALLOWED.has(e))).toEqual([]);
+    const stale = [...SHARED_UPWARD_ALLOWED.keys()].filter((e) => !found.includes(e));
+    expect(stale.map((e) => `allowed but gone: ${e}`)).toEqual([]);
+  });
+
+  it('finds a builder called outside the root, and not its definition or a method of that name', () => {
+    const found = builderCalls(
+      new Map([
+        ['functions/app/x.ts', 'const s = createImageSource({ client });'],
+        ['functions/adapters/freepik/image-source.ts', 'export function createImageSource(deps) { return deps; }'],
+        ['functions/adapters/y.ts', 'await pool.connect(); const c = createFreepikClient ({});'],
+        ['functions/handlers/composition/freepik.ts', 'createImageSource({ client });'],
+      ]),
+    );
+    expect(found).toEqual(['functions/app/x.ts: createImageSource', 'functions/adapters/y.ts: createFreepikClient']);
+  });
+
+  it('builds process-wide dependencies only in functions/handlers/composition/', () => {
+    const sources = new Map(
+      sourceFiles('functions').map((f) => [f, withoutComments(readFileSync(path.join(ROOT, f), 'utf8'))]),
+    );
+    // The scan sees the root's own calls (a broken pattern would make the check vacuous).
+    const root = new Map([...sources].filter(([f]) => f.startsWith(COMPOSITION_ROOT)));
+    expect(builderCalls(new Map([...root].map(([f, s]) => [f.replace(COMPOSITION_ROOT, 'x/'), s])))).toEqual(
+      expect.arrayContaining([
+        'x/root.ts: connect',
+        'x/freepik.ts: createImageSource',
+        'x/approvals.ts: createCallbackPort',
+      ]),
+    );
+    expect(builderCalls(sources)).toEqual([]);
   });
 });

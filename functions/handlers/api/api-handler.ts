@@ -17,7 +17,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { z } from 'zod';
 import { authorizeTenant, type GateInput, type TenantAccess } from '../../app/access.js';
 import { claimsFromEvent, resolveCaller, type Caller } from '../../shared/auth/caller.js';
-import { services } from '../../shared/container.js';
+import { services } from '../composition/root.js';
 import { AppError, isAppError } from '../../shared/errors.js';
 import { flushMetrics } from '../../shared/metrics.js';
 import { normalizeHeaders, parseBody, parseParams, parseQuery } from './input.js';

@@ -1,6 +1,6 @@
 /** /v1/orgs/{orgId}/brands/{brandId}/assets: the asset library (presigned upload + server-side confirm). */
 import { confirmAsset, createAsset, deleteAsset, getAsset, listAssets, updateAsset } from '../../app/assets.js';
-import { services } from '../../shared/container.js';
+import { services } from '../composition/root.js';
 import { actorOf, created, defineHandler, inTenant, noContent, ok } from './define.js';
 
 export const handler = defineHandler('assets', {

@@ -6,7 +6,7 @@ import {
   listContentRequests,
   retryContentRequest,
 } from '../../app/content-requests.js';
-import { services } from '../../shared/container.js';
+import { services } from '../composition/root.js';
 import { AppError } from '../../shared/errors.js';
 import { pipelineMetric } from '../../shared/metrics.js';
 import { accepted, actorOf, defineHandler, ok, readInTenant } from './define.js';

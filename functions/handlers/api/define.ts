@@ -17,7 +17,7 @@ export { accepted, created, noContent, ok } from './api-handler.js';
 import { withTenant, type TenantRead, type Tx } from '../../adapters/db/client.js';
 import type { ActorContext } from '../../app/audit.js';
 import { readAsTenant, type TenantAccess } from '../../app/access.js';
-import { services } from '../../shared/container.js';
+import { services } from '../composition/root.js';
 import type { RouteDef } from './route-def.js';
 
 type TenantReq = Pick<ApiRequest<RouteDef>, 'requestId' | 'ip' | 'userAgent' | 'gate'> & {

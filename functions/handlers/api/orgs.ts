@@ -1,6 +1,6 @@
 /** /v1/me and /v1/orgs: identity and organizations. */
 import { createOrg, getMe, getOrg, listMyOrgs, updateOrg } from '../../app/orgs.js';
-import { services } from '../../shared/container.js';
+import { services } from '../composition/root.js';
 import { actorOf, created, defineHandler, inTenant, ok } from './define.js';
 
 export const handler = defineHandler('orgs', {

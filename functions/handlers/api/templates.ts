@@ -7,7 +7,7 @@ import {
   previewTemplate,
   updateTemplate,
 } from '../../app/templates.js';
-import { services } from '../../shared/container.js';
+import { services } from '../composition/root.js';
 import { actorOf, created, defineHandler, inTenant, noContent, ok } from './define.js';
 
 export const handler = defineHandler('templates', {

@@ -13,7 +13,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { recordFailure } from '../../app/pipeline/tasks.js';
 import { EXECUTION_ENDED_STATUSES } from '../../domain/pipeline.js';
-import { services } from '../../shared/container.js';
+import { services } from '../composition/root.js';
 import { AppError, isAppError } from '../../shared/errors.js';
 import { refSchema } from '../workflow/task.js';
 

@@ -7,11 +7,9 @@
  * makes Lambda's async retry / the schedule's retry policy deliver it again (same period).
  */
 import { runJob, type JobDeps, type JobRunResult } from '../../app/analytics/run-job.js';
-import { metaConnectorsFromEnv, metaGraphEnv } from '../../adapters/analytics/meta-graph-connector.js';
-import { fieldCipher } from '../../adapters/crypto/envelope.js';
 import { AppError } from '../../shared/errors.js';
-import { parseEnv } from '../../shared/env.js';
-import { services } from '../../shared/container.js';
+import { metricsCollector } from '../composition/jobs.js';
+import { services } from '../composition/root.js';
 
 /** What EventBridge Scheduler (or the local scheduler, or `npm run job`) sends. */
 export interface ScheduledJobEvent {
@@ -27,11 +25,11 @@ export interface ScheduledJobEvent {
 export const jobLog = (msg: string, data: Record<string, unknown> = {}) =>
   console.log(JSON.stringify({ level: 'info', msg, ...data, time: new Date().toISOString() }));
 
-/** Dependencies from the process container and env, created at first use. */
+/** Dependencies from the composition root, created at first use. */
 export function jobDepsFromEnv(jobName: string): JobDeps {
   const deps: JobDeps = { db: services.dbHandle(), log: jobLog };
   if (jobName === 'collect-metrics') {
-    deps.collector = { connectors: metaConnectorsFromEnv(parseEnv(metaGraphEnv)), cipher: fieldCipher() };
+    deps.collector = metricsCollector();
   }
   return deps;
 }

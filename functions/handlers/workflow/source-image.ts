@@ -2,7 +2,8 @@
 import { createSourcingImaging } from '../../app/pipeline/imaging-sourcing.js';
 import type { PipelineDeps } from '../../app/pipeline/ports.js';
 import { sourceImage } from '../../app/pipeline/tasks.js';
-import { imageSourceFromEnv, loadSourceConfig, sourcingDeadline } from './source-image-wiring.js';
+import { imageSourceFromEnv, loadSourceConfig } from '../composition/freepik.js';
+import { sourcingDeadline } from './source-image-deadline.js';
 import { refSchema, workflowTask } from './task.js';
 
 const wiring = { imageSource: imageSourceFromEnv, imaging: createSourcingImaging };

@@ -1,15 +1,12 @@
 /**
  * What every workflow task handler shares: the env check at cold start, the pipeline's
- * dependencies from the process container, strict input parsing and one log line per failure.
+ * dependencies from the composition root, strict input parsing and one log line per failure.
  * A handler file is then: `export const handler = workflowTask(refSchema, useCase)`.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
-import type { Db } from '../../adapters/db/client.js';
-import type { ImageSource } from '../../adapters/freepik/image-source.js';
-import { createComplianceOnlyImaging } from '../../app/pipeline/imaging-pure.js';
-import type { PipelineDeps, PipelineImaging } from '../../app/pipeline/ports.js';
-import { services } from '../../shared/container.js';
+import type { PipelineDeps } from '../../app/pipeline/ports.js';
+import { pipelineDeps, type TaskWiring } from '../composition/pipeline.js';
 import { dbEnv, parseEnv, storageEnv } from '../../shared/env.js';
 import { AppError, asTransient } from '../../shared/errors.js';
 import { flushMetrics } from '../../shared/metrics.js';
@@ -26,49 +23,6 @@ export const variantRefSchema = refSchema.extend({ platform: z.string().min(1).m
 
 let logger: Logger | undefined;
 const log = () => (logger ??= new Logger({ serviceName: 'svp-workflow' }));
-
-/**
- * What a task needs beyond the database and the bucket. Each handler file wires only what it
- * uses, so tasks that never touch pixels or Freepik bundle neither sharp nor the Freepik client
- * (the bundle test checks which Lambda carries sharp's binaries).
- */
-export interface TaskWiring {
-  /** The rendering tasks pass createPipelineImaging (sharp); others get copy checks + scoring. */
-  imaging?: () => PipelineImaging;
-  /** "Source image" passes the Freepik image source (see source-image-wiring.ts). */
-  imageSource?: (db: Db) => ImageSource;
-}
-
-const depsByWiring = new Map<TaskWiring | undefined, PipelineDeps>();
-const resetHooks = new Set<() => void>();
-
-/** Wiring modules that cache clients register here, so resetWorkflowDeps() reaches them. */
-export function onWorkflowDepsReset(hook: () => void): void {
-  resetHooks.add(hook);
-}
-
-export function pipelineDeps(wiring?: TaskWiring): PipelineDeps {
-  let deps = depsByWiring.get(wiring);
-  if (!deps) {
-    deps = {
-      db: services.db(),
-      store: services.store(),
-      imageSource: () => {
-        if (!wiring?.imageSource) throw new AppError('internal', 'This task has no image source wired');
-        return wiring.imageSource(services.db());
-      },
-      imaging: (wiring?.imaging ?? createComplianceOnlyImaging)(),
-    };
-    depsByWiring.set(wiring, deps);
-  }
-  return deps;
-}
-
-/** Test/local hook: forget cached dependencies (after the container changed). */
-export function resetWorkflowDeps(): void {
-  depsByWiring.clear();
-  for (const h of resetHooks) h();
-}
 
 /**
  * Wraps a use case as a Lambda handler. Input problems are permanent (a retry cannot fix them);

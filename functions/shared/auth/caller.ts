@@ -5,7 +5,7 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { sql } from 'drizzle-orm';
-import type { Db } from '../../adapters/db/client.js';
+import type { SqlRunner as Db } from '../sql-runner.js';
 import { AppError } from '../errors.js';
 
 export interface VerifiedClaims {

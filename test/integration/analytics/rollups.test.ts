@@ -290,10 +290,10 @@ describe('cross-tenant functions when the definer is not a superuser (as in RDS/
 
 describe('the scheduled Lambda handlers', () => {
   test("EventBridge Scheduler input -> the job for that firing's period; a duplicate delivery is skipped", async () => {
-    const { provide, resetServices } = await import('../../../functions/shared/container.js');
+    const { provide, resetComposition } = await import('../../../functions/handlers/composition/root.js');
     const { invokeSchedule } = await import('../../../local/schedules/invoke-schedule.js');
     const { schedules } = await import('../../../functions/handlers/scheduled/schedules.js');
-    resetServices();
+    resetComposition();
     provide('dbHandle', t.app);
     try {
       const s = schedules.find((x) => x.name === 'refresh-materialized-views')!;
@@ -307,7 +307,7 @@ describe('the scheduled Lambda handlers', () => {
         /runs rollup-usage/,
       );
     } finally {
-      resetServices();
+      resetComposition();
     }
   });
 });

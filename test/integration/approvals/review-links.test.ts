@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { listOutbox } from '../../../functions/adapters/notify/outbox.js';
-import { approvalServices, resetApprovals } from '../../../functions/handlers/composition/approvals.js';
+import { approvalServices } from '../../../functions/handlers/composition/approvals.js';
 import {
   beginStepWait,
   escalateStep,
@@ -47,7 +47,6 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  resetApprovals();
   await api?.close();
 });
 

@@ -12,11 +12,9 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { withTenant } from '../../../functions/adapters/db/client.js';
 import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypto/envelope.js';
-import {
-  approvalServices,
-  provideApprovals,
-  resetApprovals,
-} from '../../../functions/handlers/composition/approvals.js';
+import { approvalServices } from '../../../functions/handlers/composition/approvals.js';
+import { provide } from '../../../functions/handlers/composition/root.js';
+import { realClock } from '../../../functions/adapters/limits/clock.js';
 import {
   deliverEvent,
   enqueueDeliveries,
@@ -90,14 +88,14 @@ beforeAll(async () => {
   receiver = await startVerifyingReceiver();
 });
 afterAll(async () => {
-  resetApprovals();
   await receiver?.close();
   await api?.close();
 });
 
 beforeEach(async () => {
-  resetApprovals();
-  provideApprovals({
+  // The real clock again after a test that set it back.
+  provide({
+    clock: realClock,
     appMode: 'local',
     sleep: async () => {},
     secrets: new FieldCipher(new LocalKeyProvider(Buffer.alloc(32, 7))),
@@ -195,7 +193,7 @@ describe('Standard Webhooks, as a receiver built on the standardwebhooks library
     // The timestamp is the attempt's own (our clock): six minutes behind, the receiver refuses it
     // and the delivery is kept for a retry, with the receiver's answer in the log.
     const behind = () => Date.now() - 6 * 60_000;
-    provideApprovals({ clock: { now: behind } });
+    provide('clock', { now: behind });
     const { event, outcome } = await publishAndDeliver({ dueSince: new Date(Date.now() - 10 * 60_000) });
     expect(outcome).toBe('retry');
     expect(receiver.received.at(-1)).toMatchObject({ status: 401, error: expect.stringMatching(/too old/i) });

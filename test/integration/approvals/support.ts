@@ -12,8 +12,7 @@ import type postgres from 'postgres';
 import type { CallbackResult, TaskCallbacks } from '../../../functions/domain/approvals/ports.js';
 import { LocalEventRecorder } from '../../../functions/adapters/approvals/event-publisher.js';
 import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypto/envelope.js';
-import { provideApprovals } from '../../../functions/handlers/composition/approvals.js';
-import type { ApprovalServices } from '../../../functions/app/approvals/deps.js';
+import { provide, type Composed } from '../../../functions/handlers/composition/root.js';
 import type { z } from 'zod';
 import { workflowStepsSchema } from '../../../functions/domain/workflow-types.js';
 import type { ObjectStore } from '../../../functions/adapters/storage/object-store.js';
@@ -72,8 +71,8 @@ const unescapeHtml = (s: string) =>
  * between webhook attempts, links under `publicBaseUrl`, secrets sealed with a fresh key unless
  * `over` brings one (a key that outlives one test keeps secrets stored by another readable).
  */
-export function provideTestApprovals(publicBaseUrl: string, over: Partial<ApprovalServices> = {}): void {
-  provideApprovals({
+export function provideTestApprovals(publicBaseUrl: string, over: Partial<Composed> = {}): void {
+  provide({
     callbacks: new RecordingCallbacks(),
     publicBaseUrl,
     appMode: 'local',

@@ -9,11 +9,8 @@ import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypt
 import { LocalEventRecorder } from '../../../functions/adapters/approvals/event-publisher.js';
 import { listOutbox } from '../../../functions/adapters/notify/outbox.js';
 import { publishApproved } from '../../../functions/app/approvals/publication.js';
-import {
-  approvalServices,
-  provideApprovals,
-  resetApprovals,
-} from '../../../functions/handlers/composition/approvals.js';
+import { approvalServices } from '../../../functions/handlers/composition/approvals.js';
+import { provide } from '../../../functions/handlers/composition/root.js';
 import { beginStepWait, nextApprovalStep } from '../../../functions/app/approvals/step-tasks.js';
 import { deliverEvent, retryDueDeliveries } from '../../../functions/app/approvals/webhooks.js';
 import type { PipelineDeps } from '../../../functions/app/pipeline/ports.js';
@@ -51,7 +48,6 @@ beforeAll(async () => {
   ownerToken = await api.token(acme.users.owner.email);
 });
 afterAll(async () => {
-  resetApprovals();
   await receiver?.close();
   await api?.close();
 });
@@ -159,7 +155,7 @@ describe('webhook endpoints API', () => {
   });
 
   test('deployed, only public https URLs are accepted', async () => {
-    provideApprovals({ appMode: 'aws' });
+    provide('appMode', 'aws');
     for (const url of [
       receiver.url,
       'https://10.1.2.3/hook',

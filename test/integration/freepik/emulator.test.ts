@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFreepikEmulator, type FreepikEmulator } from '../../../local/emulators/freepik/emulator.js';
 import { parseMysticWebhook } from '../../../functions/adapters/freepik/webhook.js';
-import { createPgImageSource } from '../../../functions/adapters/freepik/pg-image-source.js';
+import { createPgImageSource } from '../../../functions/handlers/composition/freepik.js';
 import { startLocalFreepik } from '../../../local/emulators/freepik/local-freepik.js';
 import {
   searchResponseSchema,

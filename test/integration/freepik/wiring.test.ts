@@ -1,13 +1,13 @@
 /**
- * The "Source image" Lambda's wiring (functions/handlers/workflow/source-image-wiring.ts) builds
+ * The "Source image" Lambda's wiring (functions/handlers/composition/freepik.ts) builds
  * its image source with the same builder as everything else: every FREEPIK_* setting reaches the
  * Lambda. Shown on the one that once did not: the longest wait for a rate-bucket token.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startFreepikEmulator, type FreepikEmulator } from '../../../local/emulators/freepik/emulator.js';
-import { imageSourceFromEnv, loadSourceConfig } from '../../../functions/handlers/workflow/source-image-wiring.js';
-import { resetWorkflowDeps } from '../../../functions/handlers/workflow/task.js';
+import { imageSourceFromEnv, loadSourceConfig } from '../../../functions/handlers/composition/freepik.js';
+import { provide, resetComposition } from '../../../functions/handlers/composition/root.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 
 let t: TestDatabase;
@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   process.env = saved;
-  resetWorkflowDeps();
+  resetComposition();
   await emu?.close();
   await t?.drop();
 });
@@ -40,9 +40,10 @@ async function lambdaImageSource(maxWaitMs: number) {
     FREEPIK_RATE_PER_SECOND: '1',
     FREEPIK_RATE_MAX_WAIT_MS: String(maxWaitMs),
   });
-  resetWorkflowDeps();
+  resetComposition();
+  provide('dbHandle', t.app);
   await loadSourceConfig();
-  return imageSourceFromEnv(t.app.db);
+  return imageSourceFromEnv();
 }
 
 test('FREEPIK_RATE_MAX_WAIT_MS=0: with the shared bucket empty the second call is refused at once, without an HTTP call', async () => {

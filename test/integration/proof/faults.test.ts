@@ -17,8 +17,7 @@ import type { FaultPlan } from '../../../local/emulators/freepik/emulator.js';
 import { recoverInterruptedRequests } from '../../../local/workflow/recovery.js';
 import { executionNameFor } from '../../../functions/domain/ports.js';
 import { isTerminal, type RequestStatus } from '../../../functions/domain/request-status.js';
-import { provide } from '../../../functions/shared/container.js';
-import { resetWorkflowDeps } from '../../../functions/handlers/workflow/task.js';
+import { provide } from '../../../functions/handlers/composition/root.js';
 import { LOCAL_BUCKET } from '../../../local/stack/stack.js';
 import { envOverrides, startWorkflowHarness, type RequestRowView, type WorkflowHarness } from '../workflow/support.js';
 
@@ -43,8 +42,8 @@ beforeAll(async () => {
   h = await startWorkflowHarness({ dataDir, retryDelayMs: 300 });
   // Our own s3rver over the stack's S3 directory (same objects), so the test can take it down.
   s3 = await startLocalS3({ dir: path.join(dataDir, 's3'), buckets: [LOCAL_BUCKET] });
+  // Also drops whatever was built on the stack's store (providing replaces it everywhere).
   provide('store', createObjectStore({ bucket: LOCAL_BUCKET, endpoint: s3.endpoint }));
-  resetWorkflowDeps();
 }, 180_000);
 
 afterAll(async () => {

@@ -13,7 +13,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypto/envelope.js';
-import { provideApprovals, resetApprovals } from '../../../functions/handlers/composition/approvals.js';
+import { provide } from '../../../functions/handlers/composition/root.js';
 import { routes } from '../../../functions/handlers/api/routes.js';
 import { can } from '../../../functions/domain/permissions.js';
 import { orgRoles, type OrgRole } from '../../../functions/domain/roles.js';
@@ -44,7 +44,7 @@ const seen: { route: string; status: number }[] = [];
 
 beforeAll(async () => {
   api = await startTestApi();
-  provideApprovals({
+  provide({
     publicBaseUrl: api.url,
     appMode: 'local',
     sleep: async () => {},
@@ -61,7 +61,6 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  resetApprovals();
   await api?.close();
 });
 

@@ -55,7 +55,7 @@ test("each Task state knows its function's timeout (the local runner gives handl
   expect(Object.keys(wf.lambdaTimeouts ?? {}).sort()).toEqual([...tasks].sort());
   const source = wf.lambdaTimeouts!['Source image'];
   const { loadFreepikConfig } = await import('../../../functions/adapters/freepik/config.js');
-  const { SOURCING_SAFETY_MS } = await import('../../../functions/handlers/workflow/source-image-wiring.js');
+  const { SOURCING_SAFETY_MS } = await import('../../../functions/handlers/workflow/source-image-deadline.js');
   // Mystic polling (by default) ends, with the safety margin to spare, before the function does.
   expect(loadFreepikConfig({}).mystic.deadlineMs + SOURCING_SAFETY_MS).toBeLessThanOrEqual(source * 1000);
 });

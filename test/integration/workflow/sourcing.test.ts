@@ -11,15 +11,17 @@ import { analyzeImage } from '../../../functions/adapters/render/analyze.js';
 import { getContentRequest } from '../../../functions/app/content-requests.js';
 import { brandKitSchema } from '../../../functions/domain/brand-types.js';
 import { checkPalette } from '../../../functions/domain/compliance/image-checks.js';
-import { resetWorkflowDeps } from '../../../functions/handlers/workflow/task.js';
+import { loadFreepikConfig } from '../../../functions/adapters/freepik/config.js';
+import { provide } from '../../../functions/handlers/composition/root.js';
 import { ACME_BRIEF, envOverrides, startWorkflowHarness, type WorkflowHarness } from './support.js';
 
 let h: WorkflowHarness;
 const env = envOverrides();
 const setEnv = (vars: Record<string, string | undefined>) => {
   env.set(vars);
-  // The "Source image" wiring reads FREEPIK_* once per container: start a fresh one.
-  resetWorkflowDeps();
+  // The "Source image" task reads FREEPIK_* once per container: give it the new configuration
+  // (which also drops the image source built on the old one).
+  provide('freepikConfig', loadFreepikConfig());
 };
 
 beforeAll(async () => {
