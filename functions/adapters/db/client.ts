@@ -193,20 +193,18 @@ export interface GatedReadInput {
 }
 
 // The gate stays a statement of its own, outside the transaction: inside it the bucket row's lock
-// would be held until COMMIT and a busy tenant's requests would queue behind each other. Its
-// verdict reaches the transaction through a session setting that names "<org>|<user>" only when
-// the caller was admitted with a role allowed on the route; the tenant settings are derived from
-// it inside PostgreSQL, and it is cleared after COMMIT. So a refused caller (not a member, no
-// token left, wrong role) or a gate that failed leaves the reads with no tenant: RLS returns nothing.
-const GATE = `select g.role::text as role, g.rate_limit_per_minute, g.allowed, g.retry_after_seconds,
-  set_config('app.gate', case when g.allowed and g.role::text = any($3::text[])
-    then $1::uuid::text || '|' || $2::uuid::text else '' end, false) as admitted
-  from app.api_gate($1::uuid, $2::uuid, $4::boolean) g`;
-const TENANT_FROM_GATE = `select
-  set_config('app.org_id', case when split_part(f, '|', 1) = $1 then $1 else '' end, true),
-  set_config('app.user_id', case when split_part(f, '|', 1) = $1 then split_part(f, '|', 2) else '' end, true)
-  from (select coalesce(current_setting('app.gate', true), '') as f) s`;
-const CLEAR_GATE = `select set_config('app.gate', '', false)`;
+// would be held until COMMIT and a busy tenant's requests would queue behind each other. The
+// transaction does not trust anything the gate left behind (through RDS Proxy the two may run on
+// different server connections): it sets the tenant from the membership itself, read again with
+// the same function and no token taken, and only for a role allowed on the route. So a caller who
+// is not a member or has the wrong role reads with no tenant: RLS returns nothing. A member out of
+// tokens reads as the tenant, but the verdict (429) is judged before anything read is used.
+const GATE = `select g.role::text as role, g.rate_limit_per_minute, g.allowed, g.retry_after_seconds
+  from app.api_gate($1::uuid, $2::uuid, $3::boolean) g`;
+const TENANT_FROM_MEMBERSHIP = `select
+  set_config('app.org_id', case when m.role = any($3::text[]) then $1::uuid::text else '' end, true),
+  set_config('app.user_id', case when m.role = any($3::text[]) then $2::uuid::text else '' end, true)
+  from (select (select g.role::text from app.api_gate($1::uuid, $2::uuid, false) g) as role) m`;
 
 /**
  * A gated tenant read in ONE round trip: the API gate, BEGIN, the tenant settings, every read and
@@ -228,22 +226,21 @@ export async function gatedTenantRead<T>(
   const client = (db as unknown as { $client: postgres.Sql }).$client;
   const c = await client.reserve();
   try {
-    const gate = c.unsafe(GATE, [input.orgId, input.userId, input.roles as string[], input.rateLimit], {
+    const gate = c.unsafe(GATE, [input.orgId, input.userId, input.rateLimit], { prepare: true });
+    const begin = c.unsafe('begin');
+    const tenant = c.unsafe(TENANT_FROM_MEMBERSHIP, [input.orgId, input.userId, input.roles as string[]], {
       prepare: true,
     });
-    const begin = c.unsafe('begin');
-    const tenant = c.unsafe(TENANT_FROM_GATE, [input.orgId], { prepare: true });
     const plan = reads(c);
     const commit = c.unsafe('commit');
-    const clear = c.unsafe(CLEAR_GATE, [], { prepare: true });
-    const sent = [gate, begin, tenant, ...plan.queries, commit, clear];
+    const sent = [gate, begin, tenant, ...plan.queries, commit];
     for (const q of sent) q.execute(); // in this order, before anything is awaited
     const settled = await Promise.allSettled(sent);
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
     const rows = settled.map((s) => (s as PromiseFulfilledResult<postgres.Row[]>).value);
     const g = rows[0][0] as GateRow | undefined;
-    const admitted = (rows[0][0] as { admitted?: string } | undefined)?.admitted;
+    const admitted = g?.role != null && g.allowed && input.roles.includes(g.role);
     return { gate: g, result: admitted ? await plan.map(rows.slice(3, 3 + plan.queries.length)) : undefined };
   } finally {
     c.release();
