@@ -31,6 +31,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../local/stack/stack.js';
+import { benchStackOptions } from './bench-stack.js';
 import type { WorkflowEvent } from '../local/workflow/local-runner.js';
 import type { PlatformName } from '../functions/domain/platforms.js';
 import { aspectGroups } from '../functions/domain/sourcing-plan.js';
@@ -258,19 +259,13 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
     }
   };
 
-  const stackOptions: LocalStackOptions = {
-    dataDir,
-    port: 0,
-    freepik: 'emulator',
-    scheduler: false,
-    outbox: false,
-    // Its invariants count every content request: the seed's demo requests are not part of the burst.
-    demoData: false,
-    log: () => {},
+  // No demo requests (benchStackOptions): its invariants count every content request, and the
+  // seed's demo requests are not part of the burst.
+  const stackOptions = benchStackOptions(dataDir, {
     onWorkflowEvent: onEvent,
     retryDelayMs: opts.retryDelayMs,
     ...opts.stack,
-  };
+  });
   let stack: LocalStack = await startLocalStack(stackOptions);
   let owner = postgres(stack.ownerUrl, { max: 2, onnotice: () => {} });
   const elDelay = monitorEventLoopDelay({ resolution: 20 });
