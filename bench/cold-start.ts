@@ -53,6 +53,7 @@ import { routes } from '../functions/handlers/api/routes.js';
 import { pathParamNames, type RouteEntry } from '../functions/handlers/api/route-def.js';
 import { EMULATOR_API_KEY } from '../local/emulators/freepik/emulator.js';
 import { startLocalStack, type LocalStack } from '../local/stack/stack.js';
+import { benchStackOptions } from './bench-stack.js';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './cpu-profile.js';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -436,17 +437,7 @@ export async function benchColdStart(): Promise<ColdStartRow[]> {
 
   const dataDir = path.join(WORK, 'stack');
   rmSync(dataDir, { recursive: true, force: true });
-  const stack = await startLocalStack({
-    dataDir,
-    port: 0,
-    api: false,
-    scheduler: false,
-    outbox: false,
-    recover: false,
-    demoData: false,
-    freepik: 'emulator',
-    log: () => {},
-  });
+  const stack = await startLocalStack(benchStackOptions(dataDir, { api: false, recover: false }));
   const rows: ColdStartRow[] = [];
   const profiles: Record<string, { init?: ProfileSummary; invoke?: ProfileSummary }> = {};
   try {

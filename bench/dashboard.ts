@@ -80,6 +80,21 @@ const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 const round = (x: number) => Math.round(x * 100) / 100;
 
+/** The latency spread (ms) of one endpoint's measured calls. */
+function endpointStats(endpoint: string, ms: number[], errors: number): EndpointStats {
+  const lat = [...ms].sort((a, b) => a - b);
+  return {
+    endpoint,
+    n: lat.length,
+    p50: round(quantile(lat, 0.5)),
+    p95: round(quantile(lat, 0.95)),
+    p99: round(quantile(lat, 0.99)),
+    mean: round(lat.reduce((a, b) => a + b, 0) / lat.length),
+    max: round(lat[lat.length - 1]),
+    errors,
+  };
+}
+
 export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<BenchDashboardResult> {
   const rows = opts.rows ?? 10_000_000;
   const tenants = opts.tenants ?? 20;
@@ -308,20 +323,7 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
       ).stdout,
     ) as Record<string, { ms: number[]; errors: number }>;
     const stats: EndpointStats[] = [];
-    for (const [name] of endpoints) {
-      const { ms, errors } = probe[name];
-      const lat = [...ms].sort((a, b) => a - b);
-      stats.push({
-        endpoint: name,
-        n: lat.length,
-        p50: round(quantile(lat, 0.5)),
-        p95: round(quantile(lat, 0.95)),
-        p99: round(quantile(lat, 0.99)),
-        mean: round(lat.reduce((a, b) => a + b, 0) / lat.length),
-        max: round(lat[lat.length - 1]),
-        errors,
-      });
-    }
+    for (const [name] of endpoints) stats.push(endpointStats(name, probe[name].ms, probe[name].errors));
     // The dashboard use case alone (one tenant transaction, one statement), without HTTP or auth.
     const uc: number[] = [];
     for (let i = 0; i < 30 + measured; i++) {
@@ -331,17 +333,7 @@ export async function benchDashboard(opts: BenchDashboardOptions = {}): Promise<
       );
       if (i >= 30) uc.push(performance.now() - s);
     }
-    uc.sort((a, b) => a - b);
-    stats.push({
-      endpoint: 'use case only: getDashboard (30 days)',
-      n: uc.length,
-      p50: round(quantile(uc, 0.5)),
-      p95: round(quantile(uc, 0.95)),
-      p99: round(quantile(uc, 0.99)),
-      mean: round(uc.reduce((a, b) => a + b, 0) / uc.length),
-      max: round(uc[uc.length - 1]),
-      errors: 0,
-    });
+    stats.push(endpointStats('use case only: getDashboard (30 days)', uc, 0));
     // Plans of the dashboard's fragments as the tenant (to see which index each read uses).
     const plans: Record<string, string> = {};
     const from30 = new Date(Date.now() - 29 * 86_400_000);

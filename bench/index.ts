@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(dir, 'results');
-/** Modules the benches share (servers, profilers): not benches themselves. */
-const HELPERS = new Set(['index', 'api-baseline', 'cpu-profile']);
+/** Modules the benches share (servers, profilers, stack options): not benches themselves. */
+const HELPERS = new Set(['index', 'api-baseline', 'bench-stack', 'cpu-profile']);
 const all = readdirSync(dir)
   .filter((f) => f.endsWith('.ts') && !HELPERS.has(f.slice(0, -3)))
   .map((f) => f.slice(0, -3))

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startLocalStack, type LocalStack } from '../local/stack/stack.js';
+import { benchStackOptions } from './bench-stack.js';
 import { SAMPLE_PLATFORMS, sampleContentRequest } from '../local/stack/sample-request.js';
 import type { PlatformName } from '../functions/domain/platforms.js';
 import type { WorkflowEvent } from '../local/workflow/local-runner.js';
@@ -75,17 +76,9 @@ export async function benchPipeline(opts: BenchPipelineOptions = {}): Promise<Be
       waiters.get(e.requestId)?.(e);
   };
 
-  const stack: LocalStack = await startLocalStack({
-    dataDir,
-    port: 0,
-    freepik: 'emulator',
-    emulatorLatencyMs: 0,
-    scheduler: false,
-    outbox: false,
-    demoData: false,
-    log: () => {},
-    onWorkflowEvent: onEvent,
-  });
+  const stack: LocalStack = await startLocalStack(
+    benchStackOptions(dataDir, { emulatorLatencyMs: 0, onWorkflowEvent: onEvent }),
+  );
   try {
     const acme = stack.seed.orgs.find((o) => o.slug === 'acme-coffee')!;
     const token = await stack.mintToken('creator@acme.test', { ttl: 3600 * 4 });

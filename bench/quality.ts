@@ -46,6 +46,7 @@ import type { Adjustment } from '../functions/domain/rendering/types.js';
 import { platformNames, type PlatformName } from '../functions/domain/platforms.js';
 import type { WorkflowEvent } from '../local/workflow/local-runner.js';
 import { startLocalStack, type LocalStack } from '../local/stack/stack.js';
+import { benchStackOptions } from './bench-stack.js';
 
 // ---- corpus -------------------------------------------------------------------------------------
 
@@ -585,16 +586,7 @@ export async function benchQuality(opts: { concurrency?: number; dumpDir?: strin
     if (e.type === 'waiting_for_token' || e.type === 'execution_failed' || e.type === 'execution_succeeded')
       settled.get(e.requestId)?.(e);
   };
-  const stack = await startLocalStack({
-    dataDir,
-    port: 0,
-    freepik: 'emulator',
-    scheduler: false,
-    outbox: false,
-    demoData: false,
-    log: () => {},
-    onWorkflowEvent: onEvent,
-  });
+  const stack = await startLocalStack(benchStackOptions(dataDir, { onWorkflowEvent: onEvent }));
   const owner = postgres(stack.ownerUrl, { max: 2, onnotice: () => {} });
   try {
     const acmeOrg = stack.seed.orgs.find((o) => o.slug === 'acme-coffee')!;

@@ -29,7 +29,7 @@ import { FALLBACK_TEMPLATE } from '../functions/app/pipeline/tasks.js';
 import { checkBriefAgainstBrand, checkMaster, checkVariant, summarize } from '../functions/domain/compliance/index.js';
 import { platformNames } from '../functions/domain/platforms.js';
 import type { BrandKitInput, Brief } from '../functions/domain/brand-types.js';
-import { layers } from '../test/unit/render/fixtures.js';
+import { brand, layers } from '../test/unit/render/fixtures.js';
 
 export interface Timing {
   medianMs: number;
@@ -62,17 +62,8 @@ export interface BenchResult {
   peakRssMb: number;
 }
 
-const BRAND: BrandKitInput = {
-  colors: {
-    palette: [
-      { name: 'Navy', hex: '#1E3A8A', role: 'primary' },
-      { name: 'Gold', hex: '#F59E0B', role: 'accent' },
-      { name: 'White', hex: '#FFFFFF', role: 'text' },
-    ],
-  },
-  fonts: { headline: 'Inter', body: 'Inter', allowed: ['Inter'] },
-  voiceRules: { bannedWords: ['cheap'], requiredHashtags: ['#acme'] },
-};
+// The unit tests' reference brand (navy, gold and white; Inter; the default logo rule).
+const BRAND: BrandKitInput = brand();
 // The unit tests' reference layout (text stacked low on square/tall, on the left half when wide),
 // under a gradient instead of their band.
 const LAYERS = { ...layers, overlay: { kind: 'gradient', colorRole: 'primary', opacity: 0.9 } };

@@ -31,6 +31,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../local/stack/stack.js';
+import { benchStackOptions } from './bench-stack.js';
 import type { WorkflowEvent } from '../local/workflow/local-runner.js';
 import type { PlatformName } from '../functions/domain/platforms.js';
 import { aspectGroups } from '../functions/domain/sourcing-plan.js';
@@ -68,6 +69,13 @@ export interface BenchThroughputOptions {
   log?: (line: string) => void;
 }
 
+/** How many, and the median and 95th percentile of their milliseconds. */
+export interface Spread {
+  n: number;
+  p50Ms: number;
+  p95Ms: number;
+}
+
 export interface BenchThroughputResult {
   at: string;
   machine: {
@@ -93,14 +101,11 @@ export interface BenchThroughputResult {
   wallSeconds: number;
   requestsPerSecond: number;
   submit: { accepted: number; refused: number; retriedPosts: number; p50Ms: number; p95Ms: number; seconds: number };
-  toApprovalWait: {
-    n: number;
-    p50Ms: number;
-    p95Ms: number;
+  toApprovalWait: Spread & {
     maxMs: number;
     /** The first and the last tenth of the burst, in the order the API accepted them (those that reached a wait). */
-    firstTenth: { n: number; p50Ms: number; p95Ms: number };
-    lastTenth: { n: number; p50Ms: number; p95Ms: number };
+    firstTenth: Spread;
+    lastTenth: Spread;
     /** When the first request of the burst reached its wait. */
     firstMs: number;
   };
@@ -173,6 +178,7 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return Math.round(s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]);
 };
+const spread = (xs: number[]): Spread => ({ n: xs.length, p50Ms: pct(xs, 50), p95Ms: pct(xs, 95) });
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 
 /** Busy and total jiffies of the whole machine (Linux /proc/stat). */
@@ -258,19 +264,13 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
     }
   };
 
-  const stackOptions: LocalStackOptions = {
-    dataDir,
-    port: 0,
-    freepik: 'emulator',
-    scheduler: false,
-    outbox: false,
-    // Its invariants count every content request: the seed's demo requests are not part of the burst.
-    demoData: false,
-    log: () => {},
+  // No demo requests (benchStackOptions): its invariants count every content request, and the
+  // seed's demo requests are not part of the burst.
+  const stackOptions = benchStackOptions(dataDir, {
     onWorkflowEvent: onEvent,
     retryDelayMs: opts.retryDelayMs,
     ...opts.stack,
-  };
+  });
   let stack: LocalStack = await startLocalStack(stackOptions);
   let owner = postgres(stack.ownerUrl, { max: 2, onnotice: () => {} });
   const elDelay = monitorEventLoopDelay({ resolution: 20 });
@@ -554,12 +554,10 @@ export async function benchThroughput(opts: BenchThroughputOptions = {}): Promis
         seconds: round(submitSeconds),
       },
       toApprovalWait: {
-        n: toWait.length,
-        p50Ms: pct(toWait, 50),
-        p95Ms: pct(toWait, 95),
+        ...spread(toWait),
         maxMs: toWait.length ? Math.max(...toWait) : 0,
-        firstTenth: { n: firstTenth.length, p50Ms: pct(firstTenth, 50), p95Ms: pct(firstTenth, 95) },
-        lastTenth: { n: lastTenth.length, p50Ms: pct(lastTenth, 50), p95Ms: pct(lastTenth, 95) },
+        firstTenth: spread(firstTenth),
+        lastTenth: spread(lastTenth),
         firstMs: toWait.length ? Math.min(...toWait) : 0,
       },
       outcomes: counts,

@@ -57,39 +57,30 @@ interface Source {
   emoji?: boolean;
 }
 
+/**
+ * A fallback face from the @expo-google-fonts packages, whose layout follows from the family and
+ * the variant: package `@expo-google-fonts/noto-sans-sc`, folder `400Regular`, file
+ * `NotoSansSC_400Regular.ttf`.
+ */
+function googleFallback(
+  family: string,
+  weight: FontWeight,
+  variant: '400Regular' | '700Bold',
+  more: Pick<Source, 'synthetic'> = {},
+): Source {
+  const pkg = `@expo-google-fonts/${family.toLowerCase().replaceAll(' ', '-')}`;
+  const file = `${family.replaceAll(' ', '')}_${variant}.ttf`;
+  return { family, weight, role: 'fallback', file, pkg: { name: pkg, dir: variant }, ...more };
+}
+
 /** Fallback order is fontconfig's order: first face that has the character draws it. */
 export const FONT_SOURCES: readonly Source[] = [
   { family: 'Inter', weight: 'bold', role: 'primary', file: 'Inter-Bold.ttf' },
   { family: 'Inter', weight: 'regular', role: 'primary', file: 'Inter-Regular.ttf' },
-  {
-    family: 'Noto Sans Arabic',
-    weight: 'bold',
-    role: 'fallback',
-    file: 'NotoSansArabic_700Bold.ttf',
-    pkg: { name: '@expo-google-fonts/noto-sans-arabic', dir: '700Bold' },
-  },
-  {
-    family: 'Noto Sans Arabic',
-    weight: 'regular',
-    role: 'fallback',
-    file: 'NotoSansArabic_400Regular.ttf',
-    pkg: { name: '@expo-google-fonts/noto-sans-arabic', dir: '400Regular' },
-  },
-  {
-    family: 'Noto Sans SC',
-    weight: 'regular',
-    role: 'fallback',
-    file: 'NotoSansSC_400Regular.ttf',
-    pkg: { name: '@expo-google-fonts/noto-sans-sc', dir: '400Regular' },
-  },
-  {
-    family: 'Noto Sans SC',
-    weight: 'bold',
-    role: 'fallback',
-    file: 'NotoSansSC_400Regular.ttf',
-    pkg: { name: '@expo-google-fonts/noto-sans-sc', dir: '400Regular' },
-    synthetic: true,
-  },
+  googleFallback('Noto Sans Arabic', 'bold', '700Bold'),
+  googleFallback('Noto Sans Arabic', 'regular', '400Regular'),
+  googleFallback('Noto Sans SC', 'regular', '400Regular'),
+  googleFallback('Noto Sans SC', 'bold', '400Regular', { synthetic: true }),
   {
     family: 'Noto Color Emoji',
     weight: 'regular',

@@ -22,6 +22,7 @@ import {
 import { PLATFORM_PRESETS, type PlatformName, type PlatformPreset } from '../../domain/platforms.js';
 import type { RenderedLayout } from '../../domain/rendering/types.js';
 import { AppError } from '../../shared/errors.js';
+import { parseInput } from './parse-input.js';
 import { renderVariant } from './renderer.js';
 
 export interface PreviewInput {
@@ -48,32 +49,22 @@ export interface PreviewResult {
 }
 
 export async function previewTemplate(input: PreviewInput): Promise<PreviewResult> {
-  const brief = briefSchema.safeParse(input.brief);
-  if (!brief.success)
-    throw new AppError('validation_failed', 'The brief is not valid', { detail: { issues: brief.error.issues } });
-  const brand = brandKitSchema.safeParse(input.brand);
-  if (!brand.success)
-    throw new AppError('validation_failed', 'The brand settings are not valid', {
-      detail: { issues: brand.error.issues },
-    });
-  const layers = templateLayersSchema.safeParse(input.template);
-  if (!layers.success)
-    throw new AppError('validation_failed', 'The template layers are not valid', {
-      detail: { issues: layers.error.issues },
-    });
+  const brief = parseInput(briefSchema, input.brief, 'The brief is not valid');
+  const brand = parseInput(brandKitSchema, input.brand, 'The brand settings are not valid');
+  const layers = parseInput(templateLayersSchema, input.template, 'The template layers are not valid');
   const preset = typeof input.preset === 'string' ? PLATFORM_PRESETS[input.preset] : input.preset;
   if (!preset) throw new AppError('validation_failed', `Unknown platform preset: ${String(input.preset)}`);
 
   const variant = await renderVariant({
     source: input.source,
     preset,
-    layers: layers.data,
-    brand: brand.data,
-    brief: brief.data,
+    layers,
+    brand,
+    brief,
     logo: input.logo ?? null,
   });
-  const copy = checkBriefAgainstBrand(brief.data, brand.data, [preset], { template: layers.data });
-  const image = checkVariant({ variant, brand: brand.data, preset });
+  const copy = checkBriefAgainstBrand(brief, brand, [preset], { template: layers });
+  const image = checkVariant({ variant, brand, preset });
   const evaluated = (Object.keys(copy.checks) as ComplianceCheckId[]).filter(
     (k) => copy.checks[k] !== 'skipped' || image.checks[k] !== 'skipped',
   );
@@ -82,7 +73,7 @@ export async function previewTemplate(input: PreviewInput): Promise<PreviewResul
     contentType: variant.contentType,
     width: variant.width,
     height: variant.height,
-    compliance: summarize([...copy.findings, ...image.findings], brand.data.complianceThresholds, evaluated),
+    compliance: summarize([...copy.findings, ...image.findings], brand.complianceThresholds, evaluated),
     layout: variant.layout,
   };
 }

@@ -38,6 +38,7 @@ import type {
 } from '../../domain/rendering/types.js';
 import { dominantColors, sampleBackground, type RawImage } from './analyze.js';
 import { shippedFonts } from './fonts.js';
+import { parseInput } from './parse-input.js';
 import { decodeImage, encodeUnderLimit, sha256Hex, type DecodedImage } from './image-io.js';
 import { composeLegible } from './legibility.js';
 import { INPUT_LIMITS, mapPool, sharpSettings } from './sharp-config.js';
@@ -254,16 +255,8 @@ function logoAt(p: Prepared, box: Box): Promise<Buffer> {
 }
 
 async function prepare(input: RenderInput): Promise<Prepared> {
-  const layersParsed = templateLayersSchema.safeParse(input.layers);
-  if (!layersParsed.success)
-    throw new AppError('validation_failed', 'The template layers are not valid', {
-      detail: { issues: layersParsed.error.issues },
-    });
-  const brandParsed = brandKitSchema.safeParse(input.brand);
-  if (!brandParsed.success)
-    throw new AppError('validation_failed', 'The brand settings are not valid', {
-      detail: { issues: brandParsed.error.issues },
-    });
+  const layers = parseInput(templateLayersSchema, input.layers, 'The template layers are not valid');
+  const brand = parseInput(brandKitSchema, input.brand, 'The brand settings are not valid');
   const [src, logo] = await Promise.all([
     Buffer.isBuffer(input.source) ? decodeImage(input.source) : Promise.resolve(input.source),
     !input.logo
@@ -272,7 +265,7 @@ async function prepare(input: RenderInput): Promise<Prepared> {
         ? prepareLogo(input.logo)
         : Promise.resolve(input.logo),
   ]);
-  return { src, layers: layersParsed.data, brand: brandParsed.data, logo, logoSizes: new Map() };
+  return { src, layers, brand, logo, logoSizes: new Map() };
 }
 
 async function renderPrepared(
