@@ -91,6 +91,13 @@ export const requestSteps = pgTable(
   ],
 );
 
+/** The compliance check's verdict on an image (a master or a variant); empty until it has been checked. */
+const complianceVerdict = () => ({
+  complianceScore: integer('compliance_score'),
+  complianceDecision: text('compliance_decision'), // pass | review | reject
+  findings: jsonb('findings'),
+});
+
 /**
  * A sourced image of a request: one per layout group that needs its own (tall / square / wide),
  * keyed by the group it was bought for; `covers` lists every group it serves within the brand's
@@ -117,9 +124,7 @@ export const generatedAssets = pgTable(
     height: integer('height').notNull(),
     bytes: integer('bytes').notNull(),
     sha256: text('sha256').notNull(),
-    complianceScore: integer('compliance_score'),
-    complianceDecision: text('compliance_decision'), // pass | review | reject
-    findings: jsonb('findings'),
+    ...complianceVerdict(),
     ...timestamps(),
   },
   (t) => [
@@ -179,9 +184,7 @@ export const assetVariants = pgTable(
     bytes: integer('bytes').notNull(),
     sha256: text('sha256').notNull(),
     s3Key: text('s3_key').notNull(),
-    complianceScore: integer('compliance_score'),
-    complianceDecision: text('compliance_decision'),
-    findings: jsonb('findings'),
+    ...complianceVerdict(),
     /** What the renderer changed on its own to meet the brand's rules (what and why), for reviewers. */
     adjustments: jsonb('adjustments'),
     ...timestamps(),
