@@ -12,3 +12,5 @@ export const timestamps = () => ({ createdAt: createdAt(), updatedAt: updatedAt(
 
 /** PostgreSQL full-text document; columns of this type are GENERATED and only read in WHERE clauses. */
 export const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+/** Raw bytes (drizzle's pg-core has no bytea builder). */
+export const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });

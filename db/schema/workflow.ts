@@ -1,22 +1,9 @@
 import { sql } from 'drizzle-orm';
-import {
-  boolean,
-  customType,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from 'drizzle-orm/pg-core';
-import { createdAt, timestamps } from './common.js';
+import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bytea, createdAt, timestamps } from './common.js';
 import { tenantKeys, userRef } from './tenancy.js';
 import { requestRef } from './content.js';
 import type { WorkflowStep } from '../../functions/domain/workflow-types.js';
-
-const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
 
 export const approvalWorkflows = pgTable(
   'approval_workflows',
