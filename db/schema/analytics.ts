@@ -11,27 +11,37 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { id, updatedAt } from './common.js';
-import { orgId } from './tenancy.js';
+import { updatedAt } from './common.js';
+import { orgId, tenantKeys } from './tenancy.js';
+
+/** Which published variant a metric row is about; the rollups keep these keys of content_analytics. */
+export const variantKeys = () => ({
+  brandId: uuid('brand_id').notNull(),
+  requestId: uuid('request_id').notNull(),
+  variantId: uuid('variant_id').notNull(),
+  platform: text('platform').notNull(),
+});
+
+/** A counter per engagement metric (`metricNames`, functions/domain/analytics/metrics.ts); the rollups sum them. */
+const metricTotals = () => ({
+  impressions: bigint('impressions', { mode: 'number' }).notNull().default(0),
+  reach: bigint('reach', { mode: 'number' }).notNull().default(0),
+  likes: bigint('likes', { mode: 'number' }).notNull().default(0),
+  comments: bigint('comments', { mode: 'number' }).notNull().default(0),
+  shares: bigint('shares', { mode: 'number' }).notNull().default(0),
+  saves: bigint('saves', { mode: 'number' }).notNull().default(0),
+  clicks: bigint('clicks', { mode: 'number' }).notNull().default(0),
+  videoViews: bigint('video_views', { mode: 'number' }).notNull().default(0),
+});
 
 /** Hourly rollup of content_analytics (one row per variant, platform and hour). */
 export const contentAnalyticsHourly = pgTable(
   'content_analytics_hourly',
   {
     organizationId: orgId(),
-    brandId: uuid('brand_id').notNull(),
-    requestId: uuid('request_id').notNull(),
-    variantId: uuid('variant_id').notNull(),
-    platform: text('platform').notNull(),
+    ...variantKeys(),
     hour: timestamp('hour', { withTimezone: true }).notNull(),
-    impressions: bigint('impressions', { mode: 'number' }).notNull().default(0),
-    reach: bigint('reach', { mode: 'number' }).notNull().default(0),
-    likes: bigint('likes', { mode: 'number' }).notNull().default(0),
-    comments: bigint('comments', { mode: 'number' }).notNull().default(0),
-    shares: bigint('shares', { mode: 'number' }).notNull().default(0),
-    saves: bigint('saves', { mode: 'number' }).notNull().default(0),
-    clicks: bigint('clicks', { mode: 'number' }).notNull().default(0),
-    videoViews: bigint('video_views', { mode: 'number' }).notNull().default(0),
+    ...metricTotals(),
     updatedAt: updatedAt(),
   },
   (t) => [
@@ -45,19 +55,9 @@ export const contentAnalyticsDaily = pgTable(
   'content_analytics_daily',
   {
     organizationId: orgId(),
-    brandId: uuid('brand_id').notNull(),
-    requestId: uuid('request_id').notNull(),
-    variantId: uuid('variant_id').notNull(),
-    platform: text('platform').notNull(),
+    ...variantKeys(),
     day: date('day').notNull(),
-    impressions: bigint('impressions', { mode: 'number' }).notNull().default(0),
-    reach: bigint('reach', { mode: 'number' }).notNull().default(0),
-    likes: bigint('likes', { mode: 'number' }).notNull().default(0),
-    comments: bigint('comments', { mode: 'number' }).notNull().default(0),
-    shares: bigint('shares', { mode: 'number' }).notNull().default(0),
-    saves: bigint('saves', { mode: 'number' }).notNull().default(0),
-    clicks: bigint('clicks', { mode: 'number' }).notNull().default(0),
-    videoViews: bigint('video_views', { mode: 'number' }).notNull().default(0),
+    ...metricTotals(),
     updatedAt: updatedAt(),
   },
   (t) => [
@@ -70,8 +70,7 @@ export const contentAnalyticsDaily = pgTable(
 export const brandComplianceAnalytics = pgTable(
   'brand_compliance_analytics',
   {
-    id: id(),
-    organizationId: orgId(),
+    ...tenantKeys(),
     brandId: uuid('brand_id').notNull(),
     day: date('day').notNull(),
     requests: integer('requests').notNull(),
@@ -90,8 +89,7 @@ export const brandComplianceAnalytics = pgTable(
 export const socialConnections = pgTable(
   'social_connections',
   {
-    id: id(),
-    organizationId: orgId(),
+    ...tenantKeys(),
     platform: text('platform').notNull(), // instagram | facebook
     accountId: text('account_id').notNull(),
     accessTokenEnc: text('access_token_enc').notNull(),
@@ -116,8 +114,7 @@ export const socialConnections = pgTable(
 export const publishedPosts = pgTable(
   'published_posts',
   {
-    id: id(),
-    organizationId: orgId(),
+    ...tenantKeys(),
     variantId: uuid('variant_id').notNull(),
     platform: text('platform').notNull(),
     externalPostId: text('external_post_id').notNull(),

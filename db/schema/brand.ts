@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { createdAt, deletedAt, id, tsvector, updatedAt } from './common.js';
-import { orgId, users } from './tenancy.js';
+import { deletedAt, timestamps, tsvector } from './common.js';
+import { tenantKeys, userRef } from './tenancy.js';
 import type {
   BrandColors,
   BrandFonts,
@@ -15,8 +15,7 @@ import type {
 export const brandProfiles = pgTable(
   'brand_profiles',
   {
-    id: id(),
-    organizationId: orgId(),
+    ...tenantKeys(),
     name: text('name').notNull(),
     description: text('description'),
     colors: jsonb('colors').$type<BrandColors>().notNull(),
@@ -29,9 +28,8 @@ export const brandProfiles = pgTable(
       .default(sql`'{}'::jsonb`),
     defaultWorkflowId: uuid('default_workflow_id'),
     isActive: boolean('is_active').notNull().default(true),
-    createdBy: uuid('created_by').references(() => users.id),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    createdBy: userRef('created_by'),
+    ...timestamps(),
     deletedAt: deletedAt(),
   },
   (t) => [
@@ -43,14 +41,17 @@ export const brandProfiles = pgTable(
   ],
 );
 
+/** The brand a row belongs to. */
+export const brandRef = () =>
+  uuid('brand_id')
+    .notNull()
+    .references(() => brandProfiles.id);
+
 export const brandAssets = pgTable(
   'brand_assets',
   {
-    id: id(),
-    organizationId: orgId(),
-    brandId: uuid('brand_id')
-      .notNull()
-      .references(() => brandProfiles.id),
+    ...tenantKeys(),
+    brandId: brandRef(),
     kind: text('kind').notNull(), // logo | image | font | other
     name: text('name').notNull(),
     s3Key: text('s3_key').notNull(),
@@ -70,9 +71,8 @@ export const brandAssets = pgTable(
      * one serves word search: `search @@ websearch_to_tsquery('simple', $q)`).
      */
     search: tsvector('search').generatedAlwaysAs(sql`to_tsvector('simple', coalesce(name, ''))`),
-    createdBy: uuid('created_by').references(() => users.id),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    createdBy: userRef('created_by'),
+    ...timestamps(),
     deletedAt: deletedAt(),
   },
   (t) => [
@@ -88,20 +88,16 @@ export const brandAssets = pgTable(
 export const contentTemplates = pgTable(
   'content_templates',
   {
-    id: id(),
-    organizationId: orgId(),
-    brandId: uuid('brand_id')
-      .notNull()
-      .references(() => brandProfiles.id),
+    ...tenantKeys(),
+    brandId: brandRef(),
     name: text('name').notNull(),
     description: text('description'),
     layers: jsonb('layers').$type<TemplateLayers>().notNull(),
     platforms: text('platforms').array().notNull().default(sql`'{}'::text[]`),
     version: integer('version').notNull().default(1),
     isActive: boolean('is_active').notNull().default(true),
-    createdBy: uuid('created_by').references(() => users.id),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    createdBy: userRef('created_by'),
+    ...timestamps(),
     deletedAt: deletedAt(),
   },
   (t) => [

@@ -7,5 +7,10 @@ export const createdAt = () => timestamp('created_at', { withTimezone: true }).n
 export const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 export const deletedAt = () => timestamp('deleted_at', { withTimezone: true });
 
+/** The created/updated pair that closes most tables (spread it last to keep the column order). */
+export const timestamps = () => ({ createdAt: createdAt(), updatedAt: updatedAt() });
+
 /** PostgreSQL full-text document; columns of this type are GENERATED and only read in WHERE clauses. */
 export const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+/** Raw bytes (drizzle's pg-core has no bytea builder). */
+export const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });

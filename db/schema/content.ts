@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import {
-  customType,
   index,
   integer,
   jsonb,
@@ -12,13 +11,11 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { createdAt, id, updatedAt } from './common.js';
-import { orgId, users } from './tenancy.js';
-import { brandProfiles, contentTemplates } from './brand.js';
+import { timestamps, tsvector } from './common.js';
+import { tenantKeys, userRef } from './tenancy.js';
+import { brandRef, contentTemplates } from './brand.js';
 import type { AssetLicense, Brief, ImageSpec } from '../../functions/domain/brand-types.js';
 import { requestStatuses } from '../../functions/domain/request-status.js';
-
-const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
 /**
  * The request status machine; its values and allowed transitions live in
@@ -29,16 +26,11 @@ export const requestStatus = pgEnum('request_status', requestStatuses);
 export const contentRequests = pgTable(
   'content_requests',
   {
-    id: id(),
-    organizationId: orgId(),
-    brandId: uuid('brand_id')
-      .notNull()
-      .references(() => brandProfiles.id),
+    ...tenantKeys(),
+    brandId: brandRef(),
     templateId: uuid('template_id').references(() => contentTemplates.id),
     workflowId: uuid('workflow_id'),
-    requestedBy: uuid('requested_by')
-      .notNull()
-      .references(() => users.id),
+    requestedBy: userRef('requested_by').notNull(),
     status: requestStatus('status').notNull().default('queued'),
     brief: jsonb('brief').$type<Brief>().notNull(),
     imageSpec: jsonb('image_spec').$type<ImageSpec>().notNull(),
@@ -59,8 +51,7 @@ export const contentRequests = pgTable(
     manifest: jsonb('manifest'),
     rejectionReason: text('rejection_reason'),
     publishedAt: timestamp('published_at', { withTimezone: true }),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...timestamps(),
   },
   (t) => [
     index('content_requests_org_created_idx').on(t.organizationId, t.createdAt.desc(), t.id.desc()),
@@ -74,15 +65,18 @@ export const contentRequests = pgTable(
   ],
 );
 
+/** The request a row belongs to; deleting the request deletes the row. */
+export const requestRef = () =>
+  uuid('request_id')
+    .notNull()
+    .references(() => contentRequests.id, { onDelete: 'cascade' });
+
 /** The timeline: one row per step per run, with durations. */
 export const requestSteps = pgTable(
   'request_steps',
   {
-    id: id(),
-    organizationId: orgId(),
-    requestId: uuid('request_id')
-      .notNull()
-      .references(() => contentRequests.id, { onDelete: 'cascade' }),
+    ...tenantKeys(),
+    requestId: requestRef(),
     run: integer('run').notNull(),
     step: text('step').notNull(),
     status: text('status').notNull(), // started | succeeded | failed | skipped
@@ -97,6 +91,13 @@ export const requestSteps = pgTable(
   ],
 );
 
+/** The compliance check's verdict on an image (a master or a variant); empty until it has been checked. */
+const complianceVerdict = () => ({
+  complianceScore: integer('compliance_score'),
+  complianceDecision: text('compliance_decision'), // pass | review | reject
+  findings: jsonb('findings'),
+});
+
 /**
  * A sourced image of a request: one per layout group that needs its own (tall / square / wide),
  * keyed by the group it was bought for; `covers` lists every group it serves within the brand's
@@ -105,14 +106,9 @@ export const requestSteps = pgTable(
 export const generatedAssets = pgTable(
   'generated_assets',
   {
-    id: id(),
-    organizationId: orgId(),
-    requestId: uuid('request_id')
-      .notNull()
-      .references(() => contentRequests.id, { onDelete: 'cascade' }),
-    brandId: uuid('brand_id')
-      .notNull()
-      .references(() => brandProfiles.id),
+    ...tenantKeys(),
+    requestId: requestRef(),
+    brandId: brandRef(),
     /** The layout group this image was sourced for (its master is masters/<group>). */
     aspectGroup: text('aspect_group').notNull().default('square'),
     /** Groups it serves (rows from before per-group sourcing served every group). */
@@ -128,11 +124,8 @@ export const generatedAssets = pgTable(
     height: integer('height').notNull(),
     bytes: integer('bytes').notNull(),
     sha256: text('sha256').notNull(),
-    complianceScore: integer('compliance_score'),
-    complianceDecision: text('compliance_decision'), // pass | review | reject
-    findings: jsonb('findings'),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...complianceVerdict(),
+    ...timestamps(),
   },
   (t) => [
     uniqueIndex('generated_assets_request_group_uq').on(t.requestId, t.aspectGroup),
@@ -150,11 +143,8 @@ export const generatedAssets = pgTable(
 export const requestSourcing = pgTable(
   'request_sourcing',
   {
-    id: id(),
-    organizationId: orgId(),
-    requestId: uuid('request_id')
-      .notNull()
-      .references(() => contentRequests.id, { onDelete: 'cascade' }),
+    ...tenantKeys(),
+    requestId: requestRef(),
     aspectGroup: text('aspect_group').notNull(),
     platforms: text('platforms').array().notNull(),
     /** generating (a Mystic task is pending) | sourced | covered (by another group's image) | fallback (best of what was tried) | failed */
@@ -171,8 +161,7 @@ export const requestSourcing = pgTable(
     generations: integer('generations').notNull().default(0),
     credits: numeric('credits', { precision: 12, scale: 4 }).notNull().default('0'),
     costUsd: numeric('cost_usd', { precision: 12, scale: 6 }).notNull().default('0'),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...timestamps(),
   },
   (t) => [
     uniqueIndex('request_sourcing_request_group_uq').on(t.requestId, t.aspectGroup),
@@ -183,11 +172,8 @@ export const requestSourcing = pgTable(
 export const assetVariants = pgTable(
   'asset_variants',
   {
-    id: id(),
-    organizationId: orgId(),
-    requestId: uuid('request_id')
-      .notNull()
-      .references(() => contentRequests.id, { onDelete: 'cascade' }),
+    ...tenantKeys(),
+    requestId: requestRef(),
     generatedAssetId: uuid('generated_asset_id')
       .notNull()
       .references(() => generatedAssets.id, { onDelete: 'cascade' }),
@@ -198,13 +184,10 @@ export const assetVariants = pgTable(
     bytes: integer('bytes').notNull(),
     sha256: text('sha256').notNull(),
     s3Key: text('s3_key').notNull(),
-    complianceScore: integer('compliance_score'),
-    complianceDecision: text('compliance_decision'),
-    findings: jsonb('findings'),
+    ...complianceVerdict(),
     /** What the renderer changed on its own to meet the brand's rules (what and why), for reviewers. */
     adjustments: jsonb('adjustments'),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...timestamps(),
   },
   (t) => [
     uniqueIndex('asset_variants_asset_platform_uq').on(t.generatedAssetId, t.platform),

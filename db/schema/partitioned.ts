@@ -5,12 +5,22 @@
  * Their primary keys include the partition column, as PostgreSQL requires.
  */
 import { bigint, inet, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { variantKeys } from './analytics.js';
+import { createdAt } from './common.js';
+
+/**
+ * The first two columns of each: an identity (the primary key pairs it with the partition column)
+ * and the owning tenant (the migration declares its foreign key to organizations).
+ */
+const partitionedRowKeys = () => ({
+  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  organizationId: uuid('organization_id').notNull(),
+});
 
 export const apiUsage = pgTable(
   'api_usage',
   {
-    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
-    organizationId: uuid('organization_id').notNull(),
+    ...partitionedRowKeys(),
     requestId: uuid('request_id'),
     provider: text('provider').notNull(),
     endpoint: text('endpoint').notNull(),
@@ -23,7 +33,7 @@ export const apiUsage = pgTable(
     costUsd: numeric('cost_usd', { precision: 12, scale: 6 }).notNull().default('0'),
     retryNumber: integer('retry_number').notNull().default(0),
     errorCode: text('error_code'),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.id, t.createdAt] })],
 );
@@ -31,12 +41,8 @@ export const apiUsage = pgTable(
 export const contentAnalytics = pgTable(
   'content_analytics',
   {
-    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
-    organizationId: uuid('organization_id').notNull(),
-    brandId: uuid('brand_id').notNull(),
-    requestId: uuid('request_id').notNull(),
-    variantId: uuid('variant_id').notNull(),
-    platform: text('platform').notNull(),
+    ...partitionedRowKeys(),
+    ...variantKeys(),
     /** impressions | reach | likes | comments | shares | saves | clicks | video_views */
     metric: text('metric').notNull(),
     value: bigint('value', { mode: 'number' }).notNull(),
@@ -49,8 +55,7 @@ export const contentAnalytics = pgTable(
 export const userActivityLogs = pgTable(
   'user_activity_logs',
   {
-    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
-    organizationId: uuid('organization_id').notNull(),
+    ...partitionedRowKeys(),
     userId: uuid('user_id'),
     /** Who acted when not a signed-in user: an approval link, a scheduled job. */
     actor: text('actor'),
@@ -61,7 +66,7 @@ export const userActivityLogs = pgTable(
     ip: inet('ip'),
     userAgent: text('user_agent'),
     details: jsonb('details'),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.id, t.createdAt] })],
 );

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from './common.js';
-import { orgId, users } from './tenancy.js';
+import { tenantKeys, userRef } from './tenancy.js';
 
 /** Global configuration (not tenant data): feature flags, defaults. */
 export const systemSettings = pgTable('system_settings', {
@@ -36,11 +36,8 @@ export const backgroundJobs = pgTable(
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {
-    id: id(),
-    organizationId: orgId(),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id),
+    ...tenantKeys(),
+    userId: userRef('user_id').notNull(),
     key: text('key').notNull(),
     route: text('route').notNull(),
     requestHash: text('request_hash').notNull(),

@@ -11,7 +11,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { createdAt, deletedAt, id, updatedAt } from './common.js';
+import { deletedAt, id, timestamps } from './common.js';
 
 export const orgRole = pgEnum('org_role', ['owner', 'admin', 'brand_manager', 'creator', 'approver', 'viewer']);
 
@@ -30,8 +30,7 @@ export const organizations = pgTable(
     /** Tenant API rate limit (requests per minute across all its users). */
     apiRateLimitPerMinute: integer('api_rate_limit_per_minute').notNull().default(600),
     settings: jsonb('settings').notNull().default({}),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...timestamps(),
     deletedAt: deletedAt(),
   },
   (t) => [
@@ -46,6 +45,9 @@ export const orgId = () =>
     .notNull()
     .references(() => organizations.id, { onDelete: 'cascade' });
 
+/** The first two columns of a tenant-owned table: its own key and the organization that owns the row. */
+export const tenantKeys = () => ({ id: id(), organizationId: orgId() });
+
 export const users = pgTable(
   'users',
   {
@@ -56,8 +58,7 @@ export const users = pgTable(
     externalSubject: text('external_subject'),
     status: text('status').notNull().default('active'),
     lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...timestamps(),
   },
   (t) => [
     uniqueIndex('users_email_uq').on(sql`lower(${t.email})`),
@@ -65,19 +66,18 @@ export const users = pgTable(
   ],
 );
 
+/** A column pointing at a user (add `.notNull()` where the row cannot exist without one). */
+export const userRef = (column: string) => uuid(column).references(() => users.id);
+
 export const userOrganizations = pgTable(
   'user_organizations',
   {
-    id: id(),
-    organizationId: orgId(),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id),
+    ...tenantKeys(),
+    userId: userRef('user_id').notNull(),
     role: orgRole('role').notNull(),
     status: text('status').notNull().default('active'),
-    invitedBy: uuid('invited_by').references(() => users.id),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    invitedBy: userRef('invited_by'),
+    ...timestamps(),
   },
   (t) => [
     uniqueIndex('user_organizations_org_user_uq').on(t.organizationId, t.userId),

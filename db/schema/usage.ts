@@ -1,13 +1,12 @@
-import { date, doublePrecision, integer, numeric, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import { createdAt, id, updatedAt } from './common.js';
-import { orgId } from './tenancy.js';
+import { date, doublePrecision, integer, numeric, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { createdAt, updatedAt } from './common.js';
+import { tenantKeys } from './tenancy.js';
 
 /** Rollup of api_usage per tenant, day, provider and endpoint (written by the usage rollup job). */
 export const dailyUsageSummaries = pgTable(
   'daily_usage_summaries',
   {
-    id: id(),
-    organizationId: orgId(),
+    ...tenantKeys(),
     day: date('day').notNull(),
     provider: text('provider').notNull(),
     endpoint: text('endpoint').notNull(),
@@ -26,8 +25,7 @@ export const dailyUsageSummaries = pgTable(
 export const usageCounters = pgTable(
   'usage_counters',
   {
-    id: id(),
-    organizationId: orgId(),
+    ...tenantKeys(),
     /** First day of the month (UTC). */
     month: date('month').notNull(),
     credits: numeric('credits', { precision: 14, scale: 4 }).notNull().default('0'),
@@ -47,6 +45,6 @@ export const rateLimitBuckets = pgTable('rate_limit_buckets', {
   tokens: doublePrecision('tokens').notNull(),
   capacity: doublePrecision('capacity').notNull(),
   refillPerSecond: doublePrecision('refill_per_second').notNull(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: updatedAt(),
   createdAt: createdAt(),
 });

@@ -1,37 +1,22 @@
 import { sql } from 'drizzle-orm';
-import {
-  boolean,
-  customType,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from 'drizzle-orm/pg-core';
-import { createdAt, id, updatedAt } from './common.js';
-import { orgId, users } from './tenancy.js';
-import { contentRequests } from './content.js';
+import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bytea, createdAt, timestamps } from './common.js';
+import { tenantKeys, userRef } from './tenancy.js';
+import { requestRef } from './content.js';
 import type { WorkflowStep } from '../../functions/domain/workflow-types.js';
-
-const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
 
 export const approvalWorkflows = pgTable(
   'approval_workflows',
   {
-    id: id(),
-    organizationId: orgId(),
+    ...tenantKeys(),
     name: text('name').notNull(),
     description: text('description'),
     steps: jsonb('steps').$type<WorkflowStep[]>().notNull(),
     /** A compliance auto-pass may skip approval only when this is true. */
     allowAutoApprove: boolean('allow_auto_approve').notNull().default(false),
     isActive: boolean('is_active').notNull().default(true),
-    createdBy: uuid('created_by').references(() => users.id),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    createdBy: userRef('created_by'),
+    ...timestamps(),
   },
   (t) => [uniqueIndex('approval_workflows_org_name_uq').on(t.organizationId, sql`lower(${t.name})`)],
 );
@@ -40,11 +25,8 @@ export const approvalWorkflows = pgTable(
 export const contentApprovals = pgTable(
   'content_approvals',
   {
-    id: id(),
-    organizationId: orgId(),
-    requestId: uuid('request_id')
-      .notNull()
-      .references(() => contentRequests.id, { onDelete: 'cascade' }),
+    ...tenantKeys(),
+    requestId: requestRef(),
     run: integer('run').notNull(),
     stepIndex: integer('step_index').notNull(),
     stepName: text('step_name').notNull(),
@@ -67,8 +49,7 @@ export const contentApprovals = pgTable(
     /** Set when SendTaskSuccess/Failure was acknowledged (or answered "already decided"). */
     callbackSentAt: timestamp('callback_sent_at', { withTimezone: true }),
     outcomeReason: text('outcome_reason'),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...timestamps(),
   },
   (t) => [
     uniqueIndex('content_approvals_step_uq').on(t.requestId, t.run, t.stepIndex),
@@ -76,20 +57,22 @@ export const contentApprovals = pgTable(
   ],
 );
 
+/** The approval step and the approver a decision or a review link is for (it goes with the step). */
+const approvalVoter = () => ({
+  approvalId: uuid('approval_id')
+    .notNull()
+    .references(() => contentApprovals.id, { onDelete: 'cascade' }),
+  approverId: userRef('approver_id').notNull(),
+});
+
 export const approvalDecisions = pgTable(
   'approval_decisions',
   {
-    id: id(),
-    organizationId: orgId(),
-    approvalId: uuid('approval_id')
-      .notNull()
-      .references(() => contentApprovals.id, { onDelete: 'cascade' }),
-    approverId: uuid('approver_id')
-      .notNull()
-      .references(() => users.id),
+    ...tenantKeys(),
+    ...approvalVoter(),
     decision: text('decision').notNull(), // approve | reject | request_changes | delegate
     comment: text('comment'),
-    delegatedTo: uuid('delegated_to').references(() => users.id),
+    delegatedTo: userRef('delegated_to'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('approval_decisions_approver_uq').on(t.approvalId, t.approverId)],
@@ -99,14 +82,8 @@ export const approvalDecisions = pgTable(
 export const approvalLinks = pgTable(
   'approval_links',
   {
-    id: id(),
-    organizationId: orgId(),
-    approvalId: uuid('approval_id')
-      .notNull()
-      .references(() => contentApprovals.id, { onDelete: 'cascade' }),
-    approverId: uuid('approver_id')
-      .notNull()
-      .references(() => users.id),
+    ...tenantKeys(),
+    ...approvalVoter(),
     tokenHash: bytea('token_hash').notNull(),
     variantChecksums: jsonb('variant_checksums').$type<Record<string, string>>().notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
@@ -123,15 +100,13 @@ export const approvalLinks = pgTable(
 export const webhookEndpoints = pgTable(
   'webhook_endpoints',
   {
-    id: id(),
-    organizationId: orgId(),
+    ...tenantKeys(),
     url: text('url').notNull(),
     /** HMAC secret, AES-256-GCM envelope (functions/adapters/crypto). */
     secretEnc: text('secret_enc').notNull(),
     events: text('events').array().notNull().default(sql`'{content.published}'::text[]`),
     isActive: boolean('is_active').notNull().default(true),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...timestamps(),
   },
   (t) => [index('webhook_endpoints_org_idx').on(t.organizationId).where(sql`is_active`)],
 );
@@ -139,8 +114,7 @@ export const webhookEndpoints = pgTable(
 export const webhookDeliveries = pgTable(
   'webhook_deliveries',
   {
-    id: id(),
-    organizationId: orgId(),
+    ...tenantKeys(),
     endpointId: uuid('endpoint_id')
       .notNull()
       .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
@@ -165,8 +139,7 @@ export const webhookDeliveries = pgTable(
 export const outbox = pgTable(
   'outbox',
   {
-    id: id(),
-    organizationId: orgId(),
+    ...tenantKeys(),
     kind: text('kind').notNull().default('email'),
     toAddress: text('to_address').notNull(),
     subject: text('subject').notNull(),
