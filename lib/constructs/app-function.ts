@@ -20,7 +20,7 @@ import { Construct } from 'constructs';
 import { metricsNamespace } from '../../functions/shared/metric-names.js';
 import { FREEPIK_APIS, type FunctionGroup, type LambdaArch, type StageConfig } from '../config/stages.js';
 import { APP_DB_USER, type Database } from './database.js';
-import { acknowledge, allowWildcards } from './nag.js';
+import { acknowledge, allowWildcards, type WildcardAllowance } from './nag.js';
 import { loadFreepikConfig } from '../../functions/adapters/freepik/config.js';
 import { OBJECT_STORE_PERMISSIONS, type ObjectStore } from '../../functions/adapters/storage/object-store.js';
 
@@ -86,6 +86,22 @@ function bucketActions(mode: BucketAccess, on: 'object' | 'bucket'): string[] {
 
 /** The Step Functions callback actions; IAM does not support resource-level scoping for them. */
 export const TASK_TOKEN_ACTIONS = ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'];
+
+/** Why the task-token actions carry `Resource: *` (bindTaskTokens). */
+const TASK_TOKENS_TAKE_NO_RESOURCE: WildcardAllowance = {
+  pattern: /^Resource::\*$/,
+  reason:
+    'states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat accept no resource ARN (IAM service ' +
+    'authorization reference); scoped by granting them to the approval-decision role alone.',
+};
+
+/** Why Stop/DescribeExecution name `execution:<machine>:*` (bindStateMachine). */
+const PER_REQUEST_EXECUTIONS: WildcardAllowance = {
+  pattern: /^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*:\*$/,
+  reason:
+    'StopExecution/DescribeExecution take an execution ARN; executions are named per request at runtime, ' +
+    'and the ARN prefix pins them to this one state machine.',
+};
 
 export interface FunctionBaselineProps {
   readonly config: StageConfig;
@@ -403,14 +419,7 @@ export class AppFunction extends nodejs.NodejsFunction {
     sm.grantStartExecution(this);
     // DescribeExecution: a repeated start asks whether the run's execution still runs (sfn-starter.ts).
     sm.grantExecution(this, 'states:StopExecution', 'states:DescribeExecution');
-    allowWildcards(this.executionRole, [
-      {
-        pattern: /^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*:\*$/,
-        reason:
-          'StopExecution/DescribeExecution take an execution ARN; executions are named per request at runtime, ' +
-          'and the ARN prefix pins them to this one state machine.',
-      },
-    ]);
+    allowWildcards(this.executionRole, [PER_REQUEST_EXECUTIONS]);
     return this;
   }
 
@@ -427,14 +436,7 @@ export class AppFunction extends nodejs.NodejsFunction {
     this.addToRolePolicy(
       new iam.PolicyStatement({ sid: 'ApprovalTaskCallbacks', actions: TASK_TOKEN_ACTIONS, resources: ['*'] }),
     );
-    allowWildcards(this.executionRole, [
-      {
-        pattern: /^Resource::\*$/,
-        reason:
-          'states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat accept no resource ARN (IAM service ' +
-          'authorization reference); scoped by granting them to the approval-decision role alone.',
-      },
-    ]);
+    allowWildcards(this.executionRole, [TASK_TOKENS_TAKE_NO_RESOURCE]);
     return this;
   }
 

@@ -26,9 +26,8 @@ export class Auth extends Construct {
   readonly client: cognito.UserPoolClient;
   readonly domain: cognito.UserPoolDomain;
 
-  constructor(scope: Construct, id: string, props: AuthProps) {
+  constructor(scope: Construct, id: string, { config, sesIdentities }: AuthProps) {
     super(scope, id);
-    const { config } = props;
     const plus = config.featurePlan === 'plus';
     this.userPool = new cognito.UserPool(this, 'UserPool', {
       selfSignUpEnabled: false,
@@ -54,9 +53,7 @@ export class Auth extends Construct {
       email: config.email ? this.sesEmail(config.email) : undefined,
     });
     const own =
-      config.email && !config.email.sesRegion
-        ? props.sesIdentities?.get(config.email.sesIdentity.toLowerCase())
-        : undefined;
+      config.email && !config.email.sesRegion ? sesIdentities?.get(config.email.sesIdentity.toLowerCase()) : undefined;
     // On the pool resource only: its client and domain need not wait for mail.
     if (own) this.userPool.node.defaultChild!.node.addDependency(own);
     if (config.mfa !== 'required') {
