@@ -14,6 +14,7 @@ import { dayKey } from '../../domain/analytics/periods.js';
 const d = (x: Date) => dayKey(x);
 const brandFilter = (col: SQL, brandId?: string) => (brandId ? sql` AND ${col} = ${brandId}::uuid` : sql``);
 const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const nOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : n(v));
 type Row = Record<string, unknown>;
 
 /**
@@ -165,14 +166,13 @@ export const monthToDateSql = (monthStart: Date) => sql`
   WHERE o.id = app.current_org()`;
 export const mapMonthToDate = (rows: Row[], monthStart: Date): MonthToDate => {
   const r = rows[0];
-  const nullable = (v: unknown) => (v === null || v === undefined ? null : n(v));
   return {
     month: d(monthStart).slice(0, 7),
     calls: n(r?.calls),
     credits: n(r?.credits),
     costUsd: n(r?.cost_usd),
-    monthlyCreditQuota: nullable(r?.monthly_credit_quota),
-    monthlyBudgetUsd: nullable(r?.budget),
+    monthlyCreditQuota: nOrNull(r?.monthly_credit_quota),
+    monthlyBudgetUsd: nOrNull(r?.budget),
   };
 };
 
@@ -263,8 +263,8 @@ export const mapVariants = (rows: Row[]): VariantRow[] =>
       variantId: String(r.variant_id),
       platform: String(r.platform),
       preset: (r.preset as string) ?? null,
-      width: r.width === null || r.width === undefined ? null : n(r.width),
-      height: r.height === null || r.height === undefined ? null : n(r.height),
+      width: nOrNull(r.width),
+      height: nOrNull(r.height),
       complianceDecision: (r.compliance_decision as string) ?? null,
       ...sumsOf(r),
     }))

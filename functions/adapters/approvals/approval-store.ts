@@ -5,6 +5,7 @@
  */
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
+import { rowExists, rowInserter } from '../db/tenant-rows.js';
 import {
   approvalDecisions,
   approvalLinks,
@@ -174,6 +175,10 @@ export async function insertApprovalIfMissing(tx: Tx, row: typeof contentApprova
     .onConflictDoNothing({ target: [contentApprovals.requestId, contentApprovals.run, contentApprovals.stepIndex] });
 }
 
+/** The approval steps of run `run` of the request. */
+const stepsOfRun = (requestId: string, run: number) =>
+  and(eq(contentApprovals.requestId, requestId), eq(contentApprovals.run, run));
+
 export async function lockApprovalByStep(
   tx: Tx,
   requestId: string,
@@ -183,13 +188,7 @@ export async function lockApprovalByStep(
   const rows = await tx
     .select()
     .from(contentApprovals)
-    .where(
-      and(
-        eq(contentApprovals.requestId, requestId),
-        eq(contentApprovals.run, run),
-        eq(contentApprovals.stepIndex, stepIndex),
-      ),
-    )
+    .where(and(stepsOfRun(requestId, run), eq(contentApprovals.stepIndex, stepIndex)))
     .for('update');
   return rows[0];
 }
@@ -246,11 +245,7 @@ export async function listApprovals(tx: Tx, requestId: string, run?: number): Pr
   return tx
     .select()
     .from(contentApprovals)
-    .where(
-      run === undefined
-        ? eq(contentApprovals.requestId, requestId)
-        : and(eq(contentApprovals.requestId, requestId), eq(contentApprovals.run, run)),
-    )
+    .where(run === undefined ? eq(contentApprovals.requestId, requestId) : stepsOfRun(requestId, run))
     .orderBy(asc(contentApprovals.run), asc(contentApprovals.stepIndex));
 }
 
@@ -294,10 +289,7 @@ export async function insertDecision(
   return rows[0];
 }
 
-export async function insertLink(tx: Tx, row: typeof approvalLinks.$inferInsert): Promise<LinkRow> {
-  const rows = await tx.insert(approvalLinks).values(row).returning();
-  return rows[0];
-}
+export const insertLink = rowInserter(approvalLinks);
 
 export async function getLink(
   tx: Tx,
@@ -337,8 +329,7 @@ export async function revokeLinks(tx: Tx, approvalId: string, now: Date, approve
 }
 
 export async function outboxHasKey(tx: Tx, dedupeKey: string): Promise<boolean> {
-  const rows = await tx.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, dedupeKey));
-  return rows.length > 0;
+  return rowExists(tx, outbox, eq(outbox.dedupeKey, dedupeKey));
 }
 
 /**

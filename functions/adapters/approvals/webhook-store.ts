@@ -6,6 +6,7 @@
 import { and, desc, eq, lte, sql } from 'drizzle-orm';
 import { webhookDeliveries, webhookEndpoints } from '../../../db/schema/index.js';
 import type { Db, Tx } from '../db/client.js';
+import { patchRow } from '../db/tenant-rows.js';
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
@@ -32,12 +33,7 @@ export async function updateEndpointRow(
   id: string,
   patch: { url?: string; events?: string[]; isActive?: boolean; secretEnc?: string },
 ): Promise<EndpointRow> {
-  const [r] = await tx
-    .update(webhookEndpoints)
-    .set({ ...patch, updatedAt: new Date() })
-    .where(eq(webhookEndpoints.id, id))
-    .returning();
-  return r;
+  return patchRow(tx, webhookEndpoints, eq(webhookEndpoints.id, id), patch);
 }
 
 export async function deleteEndpointRow(tx: Tx, id: string): Promise<void> {

@@ -3,6 +3,7 @@ import { and, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { brandAssets } from '../../../../db/schema/index.js';
 import type { Tx } from '../client.js';
 import { cursorTs, keysetBefore, likeEscape, type KeysetPosition } from '../keyset.js';
+import { liveTenantRow, tenantRow, tenantRowSoftDeleter } from '../tenant-rows.js';
 
 export type NewAssetRow = typeof brandAssets.$inferInsert;
 
@@ -38,7 +39,11 @@ export type AssetRow = {
     : (typeof brandAssets.$inferSelect)[K & keyof typeof brandAssets.$inferSelect];
 };
 
-/** A live (not deleted) asset of the brand, locked (its row only) with `forUpdate`. */
+/** The live (not deleted) asset `assetId` of the brand. */
+export const liveBrandAsset = (orgId: string, brandId: string, assetId: string) =>
+  and(liveTenantRow(brandAssets, orgId, assetId), eq(brandAssets.brandId, brandId));
+
+/** A live asset of the brand, locked (its row only) with `forUpdate`. */
 export async function findAsset(
   tx: Tx,
   orgId: string,
@@ -49,14 +54,7 @@ export async function findAsset(
   const q = tx
     .select(assetCols)
     .from(brandAssets)
-    .where(
-      and(
-        eq(brandAssets.organizationId, orgId),
-        eq(brandAssets.brandId, brandId),
-        eq(brandAssets.id, assetId),
-        isNull(brandAssets.deletedAt),
-      ),
-    );
+    .where(liveBrandAsset(orgId, brandId, assetId));
   const [a] = opts.forUpdate ? await q.for('update', { of: brandAssets }) : await q;
   return a as AssetRow | undefined;
 }
@@ -133,15 +131,10 @@ export async function updateAssetRow(
   await tx
     .update(brandAssets)
     .set({ ...patch, updatedAt: new Date() })
-    .where(and(eq(brandAssets.organizationId, orgId), eq(brandAssets.id, assetId)));
+    .where(tenantRow(brandAssets, orgId, assetId));
 }
 
-export async function markAssetDeleted(tx: Tx, orgId: string, assetId: string): Promise<void> {
-  await tx
-    .update(brandAssets)
-    .set({ deletedAt: new Date(), updatedAt: new Date() })
-    .where(and(eq(brandAssets.organizationId, orgId), eq(brandAssets.id, assetId)));
-}
+export const markAssetDeleted = tenantRowSoftDeleter(brandAssets);
 
 /** The object key of a ready, live asset of the tenant (a brand's logo, for the renderer). */
 export async function readyAssetKey(tx: Tx, assetId: string): Promise<string | undefined> {

@@ -3,10 +3,10 @@
  * the change it records, read newest first in keyset pages on (created_at, id).
  */
 import { isIP } from 'node:net';
-import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { eq, gte, lt, type SQL } from 'drizzle-orm';
 import { userActivityLogs } from '../../../../db/schema/index.js';
 import type { Tx } from '../client.js';
-import { cursorTs, keysetBefore, type KeysetPosition } from '../keyset.js';
+import { newestFirstPage, type KeysetPosition } from '../keyset.js';
 
 export type AuditRow = typeof userActivityLogs.$inferSelect;
 
@@ -49,12 +49,5 @@ export async function listAuditRows(tx: Tx, orgId: string, q: AuditFilter) {
   if (q.resourceId) where.push(eq(userActivityLogs.resourceId, q.resourceId));
   if (q.userId) where.push(eq(userActivityLogs.userId, q.userId));
   if (q.action) where.push(eq(userActivityLogs.action, q.action));
-  if (q.after) where.push(keysetBefore(userActivityLogs.createdAt, userActivityLogs.id, q.after, 'bigint'));
-  const rows = await tx
-    .select({ l: userActivityLogs, ts: cursorTs(userActivityLogs.createdAt) })
-    .from(userActivityLogs)
-    .where(and(...where))
-    .orderBy(desc(userActivityLogs.createdAt), desc(userActivityLogs.id))
-    .limit(q.limit + 1);
-  return rows.map(({ l, ts }) => ({ row: l, cursor: { t: ts, id: String(l.id) } }));
+  return newestFirstPage(tx, userActivityLogs, where, q, 'bigint');
 }

@@ -6,6 +6,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { contentApprovals, contentRequests, idempotencyKeys } from '../../../../db/schema/index.js';
 import type { Brief, ImageSpec } from '../../../domain/brand-types.js';
 import type { Tx } from '../client.js';
+import { tenantRow } from '../tenant-rows.js';
 
 /** The columns of a request as its summary shows it. */
 export const summaryCols = {
@@ -38,7 +39,7 @@ export async function findRequest(tx: Tx, orgId: string, id: string, opts: { for
       executionArn: contentRequests.executionArn,
     })
     .from(contentRequests)
-    .where(and(eq(contentRequests.organizationId, orgId), eq(contentRequests.id, id)));
+    .where(tenantRow(contentRequests, orgId, id));
   const [r] = opts.forUpdate ? await q.for('update') : await q;
   return r;
 }
@@ -63,6 +64,10 @@ export async function insertRequest(
   return r;
 }
 
+/** Run `run` of the request (not a later one it has moved on to). */
+const runOf = (orgId: string, requestId: string, run: number) =>
+  and(tenantRow(contentRequests, orgId, requestId), eq(contentRequests.run, run));
+
 /** Records the execution of run `run` (a request that has moved on to a later run is left alone). */
 export async function recordExecution(
   tx: Tx,
@@ -74,9 +79,7 @@ export async function recordExecution(
   await tx
     .update(contentRequests)
     .set(exec)
-    .where(
-      and(eq(contentRequests.organizationId, orgId), eq(contentRequests.id, requestId), eq(contentRequests.run, run)),
-    );
+    .where(runOf(orgId, requestId, run));
 }
 
 /** Fails run `run` of a request that is still queued (its execution never started). */
@@ -90,14 +93,7 @@ export async function failQueuedRun(
   await tx
     .update(contentRequests)
     .set({ status: 'failed', failure, updatedAt: new Date() })
-    .where(
-      and(
-        eq(contentRequests.organizationId, orgId),
-        eq(contentRequests.id, requestId),
-        eq(contentRequests.run, run),
-        eq(contentRequests.status, 'queued'),
-      ),
-    );
+    .where(and(runOf(orgId, requestId, run), eq(contentRequests.status, 'queued')));
 }
 
 /** Cancels the request and ends its open review steps (their links stop working). */
@@ -140,6 +136,10 @@ export interface IdempotencyKeyRef {
   key: string;
 }
 
+/** The key's row: one per organization, user and key. */
+const keyOf = ({ orgId, userId, key }: IdempotencyKeyRef) =>
+  and(eq(idempotencyKeys.organizationId, orgId), eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key));
+
 /**
  * Claims the key, or (an expired key) re-claims it. False when a live claim exists: a concurrent
  * claimer blocks on the unique index until the first transaction ends, then gets false too.
@@ -164,16 +164,7 @@ export async function claimIdempotencyKey(
 }
 
 export async function findIdempotencyKey(tx: Tx, ref: IdempotencyKeyRef) {
-  const [prev] = await tx
-    .select()
-    .from(idempotencyKeys)
-    .where(
-      and(
-        eq(idempotencyKeys.organizationId, ref.orgId),
-        eq(idempotencyKeys.userId, ref.userId),
-        eq(idempotencyKeys.key, ref.key),
-      ),
-    );
+  const [prev] = await tx.select().from(idempotencyKeys).where(keyOf(ref));
   return prev;
 }
 
@@ -184,14 +175,5 @@ export async function storeIdempotentResponse(
   status: number,
   body: unknown,
 ): Promise<void> {
-  await tx
-    .update(idempotencyKeys)
-    .set({ responseStatus: status, responseBody: body })
-    .where(
-      and(
-        eq(idempotencyKeys.organizationId, ref.orgId),
-        eq(idempotencyKeys.userId, ref.userId),
-        eq(idempotencyKeys.key, ref.key),
-      ),
-    );
+  await tx.update(idempotencyKeys).set({ responseStatus: status, responseBody: body }).where(keyOf(ref));
 }

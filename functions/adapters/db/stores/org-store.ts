@@ -7,6 +7,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { organizations, userOrganizations, users } from '../../../../db/schema/index.js';
 import type { OrgRole } from '../../../domain/roles.js';
 import type { Tx } from '../client.js';
+import { patchRow } from '../tenant-rows.js';
 
 export type OrgRow = typeof organizations.$inferSelect;
 /** Unique across organizations. */
@@ -69,10 +70,5 @@ export async function findOrg(tx: Tx, orgId: string): Promise<OrgRow | undefined
 }
 
 export async function updateOrgRow(tx: Tx, orgId: string, patch: { name?: string }): Promise<OrgRow | undefined> {
-  const [o] = await tx
-    .update(organizations)
-    .set({ ...patch, updatedAt: new Date() })
-    .where(eq(organizations.id, orgId))
-    .returning();
-  return o;
+  return patchRow(tx, organizations, eq(organizations.id, orgId), patch);
 }

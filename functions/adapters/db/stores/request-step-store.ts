@@ -8,6 +8,7 @@ import { contentRequests, requestSteps } from '../../../../db/schema/index.js';
 import type { RequestRef, StepName } from '../../../domain/pipeline.js';
 import type { RequestStatus } from '../../../domain/request-status.js';
 import type { Tx } from '../client.js';
+import { patchRow, tenantRow } from '../tenant-rows.js';
 
 export type RequestRow = typeof contentRequests.$inferSelect;
 export type RequestPatch = Partial<typeof contentRequests.$inferInsert>;
@@ -17,24 +18,14 @@ export async function selectRequestForUpdate(tx: Tx, ref: RequestRef): Promise<R
   const [req] = await tx
     .select()
     .from(contentRequests)
-    .where(and(eq(contentRequests.id, ref.requestId), eq(contentRequests.organizationId, ref.orgId)))
+    .where(tenantRow(contentRequests, ref.orgId, ref.requestId))
     .for('update');
   return req;
 }
 
-export async function updateRequest(
-  tx: Tx,
-  requestId: string,
-  status: RequestStatus,
-  extra: RequestPatch = {},
-): Promise<RequestRow> {
-  const [row] = await tx
-    .update(contentRequests)
-    .set({ status, updatedAt: new Date(), ...extra })
-    .where(eq(contentRequests.id, requestId))
-    .returning();
-  return row;
-}
+/** Sets the request's status (and the `extra` columns), returning the row as it is now. */
+export const updateRequest = (tx: Tx, requestId: string, status: RequestStatus, extra: RequestPatch = {}) =>
+  patchRow(tx, contentRequests, eq(contentRequests.id, requestId), { status, ...extra });
 
 /** Marks the step started; a retried or re-delivered task restarts it and counts the attempt. */
 export async function openStep(tx: Tx, ref: RequestRef, step: StepName): Promise<void> {

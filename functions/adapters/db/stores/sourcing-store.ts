@@ -80,19 +80,10 @@ export async function saveSourcingGroup(tx: Tx, p: SourcingProgress): Promise<vo
   await tx
     .insert(requestSourcing)
     .values({
-      organizationId: p.organizationId,
-      requestId: p.requestId,
-      aspectGroup: p.aspectGroup,
-      platforms: p.platforms,
-      source: p.source,
-      status: p.status,
+      ...p,
       plan: p.plan ?? null,
       providerTaskId: p.providerTaskId ?? null,
       generatedAssetId: p.generatedAssetId ?? null,
-      attempts: p.attempts,
-      candidatesConsidered: p.candidatesConsidered,
-      downloads: p.downloads,
-      generations: p.generations,
       credits: String(p.credits),
       costUsd: String(p.costUsd),
     } as typeof requestSourcing.$inferInsert)
