@@ -249,6 +249,28 @@ const stepDetails = (approval: store.ApprovalRow) => ({
   run: approval.run,
 });
 
+/**
+ * The step's time is up: it closes as expired (its links stop working), the audit log says so in
+ * the same transaction, and the state machine gets the rejection.
+ */
+async function expireNow(
+  tx: Tx,
+  orgId: string,
+  approval: store.ApprovalRow,
+  request: store.RequestRow,
+  now: Date,
+  why: Record<string, unknown> = {},
+): Promise<StepAnswer> {
+  await closeStep(tx, approval, request, 'expired', EXPIRED_REASON, now);
+  await audit(tx, systemActor(orgId, 'deadline'), {
+    action: 'approval.expired',
+    resourceType: 'content_request',
+    resourceId: request.id,
+    details: { ...stepDetails(approval), ...why },
+  });
+  return { decision: 'rejected', reason: EXPIRED_REASON, stepIndex: approval.stepIndex, approvalId: approval.id };
+}
+
 /** The request and its started approval step, both locked; a step never started is a state error. */
 async function lockStartedStep(tx: Tx, input: StepRef & { stepIndex: number }) {
   const request = await loadRequest(tx, input, { forUpdate: true });
@@ -280,14 +302,7 @@ export async function escalateStep(deps: ApprovalServices, input: StepRef & { st
     const set = escalation(approval, step, members, request.requestedBy, now);
     if (!set.approverIds.length) {
       // Nobody to escalate to: the step expires now instead of waiting a second deadline for no one.
-      await closeStep(tx, approval, request, 'expired', EXPIRED_REASON, now);
-      await audit(tx, systemActor(input.orgId, 'deadline'), {
-        action: 'approval.expired',
-        resourceType: 'content_request',
-        resourceId: request.id,
-        details: { ...stepDetails(approval), why: 'no escalation target' },
-      });
-      return { decision: 'rejected', reason: EXPIRED_REASON, stepIndex: approval.stepIndex, approvalId: approval.id };
+      return expireNow(tx, input.orgId, approval, request, now, { why: 'no escalation target' });
     }
     const revoked = await store.revokeLinks(tx, approval.id, now);
     await store.updateApproval(tx, approval.id, set);
@@ -335,13 +350,6 @@ export async function expireStep(deps: ApprovalServices, input: StepRef & { step
     const { request, approval } = await lockStartedStep(tx, input);
     const answered = answerFor(approval);
     if (answered) return answered;
-    await closeStep(tx, approval, request, 'expired', EXPIRED_REASON, now);
-    await audit(tx, systemActor(input.orgId, 'deadline'), {
-      action: 'approval.expired',
-      resourceType: 'content_request',
-      resourceId: request.id,
-      details: stepDetails(approval),
-    });
-    return { decision: 'rejected', reason: EXPIRED_REASON, stepIndex: approval.stepIndex, approvalId: approval.id };
+    return expireNow(tx, input.orgId, approval, request, now);
   });
 }
