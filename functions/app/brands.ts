@@ -24,24 +24,18 @@ import {
 } from '../domain/brand-types.js';
 import { AppError, type FieldProblem } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
-import { isoReq } from './dto-dates.js';
-import { namedWrites } from './name-taken.js';
+import { namedDto, namedWrites } from './named-resource.js';
 import { decodeCursor, keysetPage } from './pagination.js';
 
-export const toBrand = (b: BrandRow) => ({
-  id: b.id,
-  name: b.name,
-  description: b.description ?? null,
-  colors: b.colors,
-  fonts: b.fonts,
-  logo: b.logo,
-  voiceRules: b.voiceRules,
-  complianceThresholds: b.complianceThresholds,
-  defaultWorkflowId: b.defaultWorkflowId ?? null,
-  isActive: b.isActive,
-  createdAt: isoReq(b.createdAt),
-  updatedAt: isoReq(b.updatedAt),
-});
+export const toBrand = (b: BrandRow) =>
+  namedDto(b, {
+    colors: b.colors,
+    fonts: b.fonts,
+    logo: b.logo,
+    voiceRules: b.voiceRules,
+    complianceThresholds: b.complianceThresholds,
+    defaultWorkflowId: b.defaultWorkflowId ?? null,
+  });
 export type BrandDto = ReturnType<typeof toBrand>;
 
 const brandWrites = namedWrites({

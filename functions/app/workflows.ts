@@ -16,20 +16,10 @@ import { inFlightStatuses } from '../domain/request-status.js';
 import type { WorkflowStep } from '../domain/workflow-types.js';
 import { AppError, type FieldProblem } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
-import { isoReq } from './dto-dates.js';
-import { namedWrites } from './name-taken.js';
+import { namedDto, namedWrites } from './named-resource.js';
 import { decodeCursor, keysetPage } from './pagination.js';
 
-const toWorkflow = (w: WorkflowRow) => ({
-  id: w.id,
-  name: w.name,
-  description: w.description ?? null,
-  steps: w.steps,
-  allowAutoApprove: w.allowAutoApprove,
-  isActive: w.isActive,
-  createdAt: isoReq(w.createdAt),
-  updatedAt: isoReq(w.updatedAt),
-});
+const toWorkflow = (w: WorkflowRow) => namedDto(w, { steps: w.steps, allowAutoApprove: w.allowAutoApprove });
 export type WorkflowDto = ReturnType<typeof toWorkflow>;
 
 const workflowWrites = namedWrites({

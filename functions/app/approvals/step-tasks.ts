@@ -271,16 +271,27 @@ async function expireNow(
   return { decision: 'rejected', reason: EXPIRED_REASON, stepIndex: approval.stepIndex, approvalId: approval.id };
 }
 
-/** The request and its started approval step, both locked; a step never started is a state error. */
-async function lockStartedStep(tx: Tx, input: StepRef & { stepIndex: number }) {
-  const request = await loadRequest(tx, input, { forUpdate: true });
-  const approval = await store.lockApprovalByStep(tx, request.id, input.run, input.stepIndex);
-  if (!approval)
-    throw new AppError(
-      'invalid_state',
-      `Approval step ${input.stepIndex + 1} of request ${request.id} was never started`,
-    );
-  return { request, approval };
+/**
+ * Runs a deadline task with the request and its started approval step both locked (a step never
+ * started is a state error). A step decided in the meantime answers with its decision instead:
+ * the state machine routes on it, and `act` does not run.
+ */
+async function atDeadline<T>(
+  deps: ApprovalServices,
+  input: StepRef & { stepIndex: number },
+  act: (tx: Tx, request: store.RequestRow, approval: store.ApprovalRow, now: Date) => Promise<T>,
+): Promise<T | StepAnswer> {
+  const now = new Date(deps.clock.now());
+  return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
+    const request = await loadRequest(tx, input, { forUpdate: true });
+    const approval = await store.lockApprovalByStep(tx, request.id, input.run, input.stepIndex);
+    if (!approval)
+      throw new AppError(
+        'invalid_state',
+        `Approval step ${input.stepIndex + 1} of request ${request.id} was never started`,
+      );
+    return answerFor(approval) ?? act(tx, request, approval, now);
+  });
 }
 
 /**
@@ -289,11 +300,7 @@ async function lockStartedStep(tx: Tx, input: StepRef & { stepIndex: number }) {
  * returned instead (the state machine routes on it).
  */
 export async function escalateStep(deps: ApprovalServices, input: StepRef & { stepIndex: number }): Promise<StepCheck> {
-  const now = new Date(deps.clock.now());
-  return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
-    const { request, approval } = await lockStartedStep(tx, input);
-    const answered = answerFor(approval);
-    if (answered) return answered;
+  return atDeadline(deps, input, async (tx, request, approval, now): Promise<StepCheck> => {
     if (approval.phase === 'escalated')
       return { decision: 'pending', stepIndex: approval.stepIndex, approvalId: approval.id };
     const workflow = await resolveWorkflow(tx, request);
@@ -345,11 +352,5 @@ export async function escalateStep(deps: ApprovalServices, input: StepRef & { st
  * system failure, and a retry re-drives it as a new run).
  */
 export async function expireStep(deps: ApprovalServices, input: StepRef & { stepIndex: number }): Promise<StepAnswer> {
-  const now = new Date(deps.clock.now());
-  return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
-    const { request, approval } = await lockStartedStep(tx, input);
-    const answered = answerFor(approval);
-    if (answered) return answered;
-    return expireNow(tx, input.orgId, approval, request, now);
-  });
+  return atDeadline(deps, input, (tx, request, approval, now) => expireNow(tx, input.orgId, approval, request, now));
 }

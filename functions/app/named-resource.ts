@@ -1,8 +1,37 @@
-/** A unique name per organization, taken: the one 409 every named resource answers with. */
+/**
+ * Named resources of an organization (brands, templates, approval workflows): the DTO they share,
+ * and for those whose name is unique per organization, the one 409 a taken name answers with and
+ * the create/update sequence around it.
+ */
 import type { Tx } from '../adapters/db/client.js';
 import { isUniqueViolation } from '../adapters/db/pg-errors.js';
 import { AppError } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
+import { isoReq } from './dto-dates.js';
+
+interface NamedRow {
+  id: string;
+  name: string;
+  description?: string | null;
+  isActive: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * A named resource as the API returns it, in the order its schema lists the fields
+ * (handlers/api/schemas/common.ts `namedResource`): id, name, description, its own `fields`,
+ * isActive and the timestamps.
+ */
+export const namedDto = <F extends object>(r: NamedRow, fields: F) => ({
+  id: r.id,
+  name: r.name,
+  description: r.description ?? null,
+  ...fields,
+  isActive: r.isActive,
+  createdAt: isoReq(r.createdAt),
+  updatedAt: isoReq(r.updatedAt),
+});
 
 /**
  * Runs a write that may hit the name's unique constraint and turns that violation into a 409 on
