@@ -24,25 +24,26 @@ import {
 } from '../domain/brand-types.js';
 import { AppError, type FieldProblem } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
-import { isoReq } from './dto-dates.js';
-import { uniqueName } from './name-taken.js';
+import { namedDto, namedWrites } from './named-resource.js';
 import { decodeCursor, keysetPage } from './pagination.js';
 
-export const toBrand = (b: BrandRow) => ({
-  id: b.id,
-  name: b.name,
-  description: b.description ?? null,
-  colors: b.colors,
-  fonts: b.fonts,
-  logo: b.logo,
-  voiceRules: b.voiceRules,
-  complianceThresholds: b.complianceThresholds,
-  defaultWorkflowId: b.defaultWorkflowId ?? null,
-  isActive: b.isActive,
-  createdAt: isoReq(b.createdAt),
-  updatedAt: isoReq(b.updatedAt),
-});
+export const toBrand = (b: BrandRow) =>
+  namedDto(b, {
+    colors: b.colors,
+    fonts: b.fonts,
+    logo: b.logo,
+    voiceRules: b.voiceRules,
+    complianceThresholds: b.complianceThresholds,
+    defaultWorkflowId: b.defaultWorkflowId ?? null,
+  });
 export type BrandDto = ReturnType<typeof toBrand>;
+
+const brandWrites = namedWrites({
+  name: 'brand',
+  constraint: BRAND_NAME_CONSTRAINT,
+  resourceType: 'brand',
+  toDto: toBrand,
+});
 
 export interface BrandInput {
   name?: string;
@@ -128,42 +129,30 @@ export async function createBrand(
   input: BrandInput & { name: string; colors: BrandColors; fonts: BrandFonts },
 ): Promise<BrandDto> {
   await checkBrand(tx, ctx.orgId, undefined, input);
-  return uniqueName(BRAND_NAME_CONSTRAINT, 'brand', async () => {
-    const b = await insertBrand(tx, {
-      organizationId: ctx.orgId,
-      name: input.name,
-      description: input.description ?? null,
-      colors: input.colors,
-      fonts: input.fonts,
-      logo: input.logo ?? brandLogoSchema.parse({}),
-      voiceRules: input.voiceRules ?? voiceRulesSchema.parse({}),
-      complianceThresholds: input.complianceThresholds ?? complianceThresholdsSchema.parse({}),
-      defaultWorkflowId: input.defaultWorkflowId ?? null,
-      createdBy: ctx.userId,
-    });
-    await audit(tx, ctx, {
-      action: 'brand.create',
-      resourceType: 'brand',
-      resourceId: b.id,
-      details: { name: b.name },
-    });
-    return toBrand(b);
-  });
+  return brandWrites.create(
+    tx,
+    ctx,
+    () =>
+      insertBrand(tx, {
+        organizationId: ctx.orgId,
+        name: input.name,
+        description: input.description ?? null,
+        colors: input.colors,
+        fonts: input.fonts,
+        logo: input.logo ?? brandLogoSchema.parse({}),
+        voiceRules: input.voiceRules ?? voiceRulesSchema.parse({}),
+        complianceThresholds: input.complianceThresholds ?? complianceThresholdsSchema.parse({}),
+        defaultWorkflowId: input.defaultWorkflowId ?? null,
+        createdBy: ctx.userId,
+      }),
+    (b) => ({ name: b.name }),
+  );
 }
 
 export async function updateBrand(tx: Tx, ctx: ActorContext, brandId: string, input: BrandInput): Promise<BrandDto> {
   const cur = await loadBrand(tx, ctx.orgId, brandId, { forUpdate: true });
   await checkBrand(tx, ctx.orgId, brandId, input, cur);
-  return uniqueName(BRAND_NAME_CONSTRAINT, 'brand', async () => {
-    const b = await updateBrandRow(tx, ctx.orgId, brandId, input);
-    await audit(tx, ctx, {
-      action: 'brand.update',
-      resourceType: 'brand',
-      resourceId: brandId,
-      details: { fields: Object.keys(input) },
-    });
-    return toBrand(b);
-  });
+  return brandWrites.update(tx, ctx, input, () => updateBrandRow(tx, ctx.orgId, brandId, input));
 }
 
 export async function deleteBrand(tx: Tx, ctx: ActorContext, brandId: string): Promise<void> {

@@ -20,21 +20,11 @@ import {
 import type { PlatformName } from '../domain/platforms.js';
 import { AppError, type FieldProblem } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
-import { isoReq } from './dto-dates.js';
+import { namedDto } from './named-resource.js';
 import { decodeCursor, keysetPage } from './pagination.js';
 
-export const toTemplate = (t: TemplateRow) => ({
-  id: t.id,
-  brandId: t.brandId,
-  name: t.name,
-  description: t.description ?? null,
-  layers: t.layers,
-  platforms: t.platforms,
-  version: t.version,
-  isActive: t.isActive,
-  createdAt: isoReq(t.createdAt),
-  updatedAt: isoReq(t.updatedAt),
-});
+export const toTemplate = (t: TemplateRow) =>
+  namedDto(t, { brandId: t.brandId, layers: t.layers, platforms: t.platforms, version: t.version });
 export type TemplateDto = ReturnType<typeof toTemplate>;
 
 /**

@@ -16,21 +16,18 @@ import { inFlightStatuses } from '../domain/request-status.js';
 import type { WorkflowStep } from '../domain/workflow-types.js';
 import { AppError, type FieldProblem } from '../shared/errors.js';
 import { audit, type ActorContext } from './audit.js';
-import { isoReq } from './dto-dates.js';
-import { uniqueName } from './name-taken.js';
+import { namedDto, namedWrites } from './named-resource.js';
 import { decodeCursor, keysetPage } from './pagination.js';
 
-const toWorkflow = (w: WorkflowRow) => ({
-  id: w.id,
-  name: w.name,
-  description: w.description ?? null,
-  steps: w.steps,
-  allowAutoApprove: w.allowAutoApprove,
-  isActive: w.isActive,
-  createdAt: isoReq(w.createdAt),
-  updatedAt: isoReq(w.updatedAt),
-});
+const toWorkflow = (w: WorkflowRow) => namedDto(w, { steps: w.steps, allowAutoApprove: w.allowAutoApprove });
 export type WorkflowDto = ReturnType<typeof toWorkflow>;
+
+const workflowWrites = namedWrites({
+  name: 'workflow',
+  constraint: WORKFLOW_NAME_CONSTRAINT,
+  resourceType: 'approval_workflow',
+  toDto: toWorkflow,
+});
 
 async function checkApprovers(tx: Tx, orgId: string, steps: WorkflowStep[]): Promise<void> {
   const refs: { path: string; userId: string }[] = [];
@@ -78,23 +75,20 @@ export async function createWorkflow(
   input: { name: string; description?: string | null; steps: WorkflowStep[]; allowAutoApprove: boolean },
 ) {
   await checkApprovers(tx, ctx.orgId, input.steps);
-  return uniqueName(WORKFLOW_NAME_CONSTRAINT, 'workflow', async () => {
-    const w = await insertWorkflow(tx, {
-      organizationId: ctx.orgId,
-      name: input.name,
-      description: input.description ?? null,
-      steps: input.steps,
-      allowAutoApprove: input.allowAutoApprove,
-      createdBy: ctx.userId,
-    });
-    await audit(tx, ctx, {
-      action: 'workflow.create',
-      resourceType: 'approval_workflow',
-      resourceId: w.id,
-      details: { name: w.name, steps: w.steps.length },
-    });
-    return toWorkflow(w);
-  });
+  return workflowWrites.create(
+    tx,
+    ctx,
+    () =>
+      insertWorkflow(tx, {
+        organizationId: ctx.orgId,
+        name: input.name,
+        description: input.description ?? null,
+        steps: input.steps,
+        allowAutoApprove: input.allowAutoApprove,
+        createdBy: ctx.userId,
+      }),
+    (w) => ({ name: w.name, steps: w.steps.length }),
+  );
 }
 
 export async function updateWorkflow(
@@ -111,16 +105,7 @@ export async function updateWorkflow(
 ) {
   await loadWorkflow(tx, ctx.orgId, id, true);
   if (input.steps) await checkApprovers(tx, ctx.orgId, input.steps);
-  return uniqueName(WORKFLOW_NAME_CONSTRAINT, 'workflow', async () => {
-    const w = await updateWorkflowRow(tx, ctx.orgId, id, input);
-    await audit(tx, ctx, {
-      action: 'workflow.update',
-      resourceType: 'approval_workflow',
-      resourceId: id,
-      details: { fields: Object.keys(input) },
-    });
-    return toWorkflow(w);
-  });
+  return workflowWrites.update(tx, ctx, input, () => updateWorkflowRow(tx, ctx.orgId, id, input));
 }
 
 /** Hard delete, refused while a request that has not finished still uses the workflow. */

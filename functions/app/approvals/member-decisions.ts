@@ -6,6 +6,7 @@
 import { withTenant, type Tx } from '../../adapters/db/client.js';
 import * as store from '../../adapters/approvals/approval-store.js';
 import type { ApiDecision } from '../../domain/approvals/decision.js';
+import type { DelegationRefusal } from '../../domain/approvals/eligibility.js';
 import { AppError } from '../../shared/errors.js';
 import type { ActorContext } from '../audit.js';
 import { iso } from '../dto-dates.js';
@@ -55,6 +56,14 @@ export async function listApprovalItems(
   }));
 }
 
+/** A refused delegation: the message, and what is wrong with `delegateTo`. */
+const delegationProblems: Record<DelegationRefusal, [message: string, problem: string]> = {
+  self: ['You cannot delegate to yourself', 'is you'],
+  not_member: ['Delegate to an active member of this organization', 'not an active member'],
+  creator: ['The creator of the request cannot review it', 'is the creator'],
+  already_approver: ['That member already reviews this step', 'already an approver'],
+};
+
 const refusalError = (r: DecisionRefusal): AppError => {
   switch (r) {
     case 'own_request':
@@ -67,22 +76,10 @@ const refusalError = (r: DecisionRefusal): AppError => {
       return new AppError('invalid_state', 'This approval step is already decided');
     case 'request_closed':
       return new AppError('invalid_state', 'The request is no longer waiting for approval');
-    case 'self':
-      return new AppError('validation_failed', 'You cannot delegate to yourself', {
-        fields: [{ path: 'delegateTo', message: 'is you' }],
-      });
-    case 'not_member':
-      return new AppError('validation_failed', 'Delegate to an active member of this organization', {
-        fields: [{ path: 'delegateTo', message: 'not an active member' }],
-      });
-    case 'creator':
-      return new AppError('validation_failed', 'The creator of the request cannot review it', {
-        fields: [{ path: 'delegateTo', message: 'is the creator' }],
-      });
-    case 'already_approver':
-      return new AppError('validation_failed', 'That member already reviews this step', {
-        fields: [{ path: 'delegateTo', message: 'already an approver' }],
-      });
+    default: {
+      const [message, problem] = delegationProblems[r];
+      return new AppError('validation_failed', message, { fields: [{ path: 'delegateTo', message: problem }] });
+    }
   }
 };
 

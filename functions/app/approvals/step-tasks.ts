@@ -249,16 +249,49 @@ const stepDetails = (approval: store.ApprovalRow) => ({
   run: approval.run,
 });
 
-/** The request and its started approval step, both locked; a step never started is a state error. */
-async function lockStartedStep(tx: Tx, input: StepRef & { stepIndex: number }) {
-  const request = await loadRequest(tx, input, { forUpdate: true });
-  const approval = await store.lockApprovalByStep(tx, request.id, input.run, input.stepIndex);
-  if (!approval)
-    throw new AppError(
-      'invalid_state',
-      `Approval step ${input.stepIndex + 1} of request ${request.id} was never started`,
-    );
-  return { request, approval };
+/**
+ * The step's time is up: it closes as expired (its links stop working), the audit log says so in
+ * the same transaction, and the state machine gets the rejection.
+ */
+async function expireNow(
+  tx: Tx,
+  orgId: string,
+  approval: store.ApprovalRow,
+  request: store.RequestRow,
+  now: Date,
+  why: Record<string, unknown> = {},
+): Promise<StepAnswer> {
+  await closeStep(tx, approval, request, 'expired', EXPIRED_REASON, now);
+  await audit(tx, systemActor(orgId, 'deadline'), {
+    action: 'approval.expired',
+    resourceType: 'content_request',
+    resourceId: request.id,
+    details: { ...stepDetails(approval), ...why },
+  });
+  return { decision: 'rejected', reason: EXPIRED_REASON, stepIndex: approval.stepIndex, approvalId: approval.id };
+}
+
+/**
+ * Runs a deadline task with the request and its started approval step both locked (a step never
+ * started is a state error). A step decided in the meantime answers with its decision instead:
+ * the state machine routes on it, and `act` does not run.
+ */
+async function atDeadline<T>(
+  deps: ApprovalServices,
+  input: StepRef & { stepIndex: number },
+  act: (tx: Tx, request: store.RequestRow, approval: store.ApprovalRow, now: Date) => Promise<T>,
+): Promise<T | StepAnswer> {
+  const now = new Date(deps.clock.now());
+  return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
+    const request = await loadRequest(tx, input, { forUpdate: true });
+    const approval = await store.lockApprovalByStep(tx, request.id, input.run, input.stepIndex);
+    if (!approval)
+      throw new AppError(
+        'invalid_state',
+        `Approval step ${input.stepIndex + 1} of request ${request.id} was never started`,
+      );
+    return answerFor(approval) ?? act(tx, request, approval, now);
+  });
 }
 
 /**
@@ -267,11 +300,7 @@ async function lockStartedStep(tx: Tx, input: StepRef & { stepIndex: number }) {
  * returned instead (the state machine routes on it).
  */
 export async function escalateStep(deps: ApprovalServices, input: StepRef & { stepIndex: number }): Promise<StepCheck> {
-  const now = new Date(deps.clock.now());
-  return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
-    const { request, approval } = await lockStartedStep(tx, input);
-    const answered = answerFor(approval);
-    if (answered) return answered;
+  return atDeadline(deps, input, async (tx, request, approval, now): Promise<StepCheck> => {
     if (approval.phase === 'escalated')
       return { decision: 'pending', stepIndex: approval.stepIndex, approvalId: approval.id };
     const workflow = await resolveWorkflow(tx, request);
@@ -280,14 +309,7 @@ export async function escalateStep(deps: ApprovalServices, input: StepRef & { st
     const set = escalation(approval, step, members, request.requestedBy, now);
     if (!set.approverIds.length) {
       // Nobody to escalate to: the step expires now instead of waiting a second deadline for no one.
-      await closeStep(tx, approval, request, 'expired', EXPIRED_REASON, now);
-      await audit(tx, systemActor(input.orgId, 'deadline'), {
-        action: 'approval.expired',
-        resourceType: 'content_request',
-        resourceId: request.id,
-        details: { ...stepDetails(approval), why: 'no escalation target' },
-      });
-      return { decision: 'rejected', reason: EXPIRED_REASON, stepIndex: approval.stepIndex, approvalId: approval.id };
+      return expireNow(tx, input.orgId, approval, request, now, { why: 'no escalation target' });
     }
     const revoked = await store.revokeLinks(tx, approval.id, now);
     await store.updateApproval(tx, approval.id, set);
@@ -330,18 +352,5 @@ export async function escalateStep(deps: ApprovalServices, input: StepRef & { st
  * system failure, and a retry re-drives it as a new run).
  */
 export async function expireStep(deps: ApprovalServices, input: StepRef & { stepIndex: number }): Promise<StepAnswer> {
-  const now = new Date(deps.clock.now());
-  return withTenant(deps.db, { orgId: input.orgId }, async (tx) => {
-    const { request, approval } = await lockStartedStep(tx, input);
-    const answered = answerFor(approval);
-    if (answered) return answered;
-    await closeStep(tx, approval, request, 'expired', EXPIRED_REASON, now);
-    await audit(tx, systemActor(input.orgId, 'deadline'), {
-      action: 'approval.expired',
-      resourceType: 'content_request',
-      resourceId: request.id,
-      details: stepDetails(approval),
-    });
-    return { decision: 'rejected', reason: EXPIRED_REASON, stepIndex: approval.stepIndex, approvalId: approval.id };
-  });
+  return atDeadline(deps, input, (tx, request, approval, now) => expireNow(tx, input.orgId, approval, request, now));
 }

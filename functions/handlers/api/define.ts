@@ -13,6 +13,7 @@ export function defineHandler<F extends FnName>(fn: F, impls: ImplsFor<ApiTable,
 }
 
 export { accepted, created, noContent, ok } from './api-handler.js';
+import { created, noContent, ok, type ApiReply } from './api-handler.js';
 
 import { withTenant, type TenantRead, type Tx } from '../../adapters/db/client.js';
 import type { ActorContext } from '../../app/audit.js';
@@ -51,4 +52,56 @@ export async function readInTenant<T>(req: TenantReq, read: TenantRead<T>): Prom
   const { access, result } = await readAsTenant(services.db(), req.gate, read);
   req.tenant = access;
   return result;
+}
+
+type Actor = ActorContext & { userId: string };
+type OrgImpl<R> = (req: TenantReq & { tenant: TenantAccess } & R) => Promise<ApiReply>;
+
+/** The use cases behind the five routes of an organization's collection. */
+export interface CollectionUseCases<Q, C, U> {
+  list: (tx: Tx, orgId: string, query: Q) => Promise<unknown>;
+  create: (tx: Tx, actor: Actor, body: C) => Promise<{ id: string }>;
+  get: (tx: Tx, orgId: string, id: string) => Promise<unknown>;
+  update: (tx: Tx, actor: Actor, id: string, body: U) => Promise<unknown>;
+  remove: (tx: Tx, actor: Actor, id: string) => Promise<void>;
+}
+
+type ById<Id extends string> = { params: Record<Id, string> };
+
+/** Route ids `list<One>s`, `create<One>`, `get<One>`, `update<One>`, `delete<One>` with their implementations. */
+export type CollectionImpls<One extends string, Id extends string, Q, C, U> = {
+  [K in `list${One}s`]: OrgImpl<{ query: Q }>;
+} & {
+  [K in `create${One}`]: OrgImpl<{ body: C }>;
+} & {
+  [K in `get${One}` | `delete${One}`]: OrgImpl<ById<Id>>;
+} & {
+  [K in `update${One}`]: OrgImpl<ById<Id> & { body: U }>;
+};
+
+/**
+ * The list, create, get, update and delete routes of `/v1/orgs/{orgId}/<path>`, each one use case
+ * in one tenant transaction: create answers 201 with the new item's Location, delete 204.
+ */
+export function orgCollection<One extends string, Id extends string, Q, C, U>(
+  collection: { one: One; path: string; idParam: Id },
+  useCases: CollectionUseCases<Q, C, U>,
+): CollectionImpls<One, Id, Q, C, U> {
+  const { one, path, idParam } = collection;
+  const impls: Record<string, OrgImpl<ById<Id> & { query: Q; body: C & U }>> = {
+    [`list${one}s`]: async (req) => ok(await inTenant(req, (tx) => useCases.list(tx, req.tenant.orgId, req.query))),
+    [`create${one}`]: async (req) => {
+      const item = await inTenant(req, (tx) => useCases.create(tx, actorOf(req), req.body));
+      return created(item, `/v1/orgs/${req.tenant.orgId}/${path}/${item.id}`);
+    },
+    [`get${one}`]: async (req) =>
+      ok(await inTenant(req, (tx) => useCases.get(tx, req.tenant.orgId, req.params[idParam]))),
+    [`update${one}`]: async (req) =>
+      ok(await inTenant(req, (tx) => useCases.update(tx, actorOf(req), req.params[idParam], req.body))),
+    [`delete${one}`]: async (req) => {
+      await inTenant(req, (tx) => useCases.remove(tx, actorOf(req), req.params[idParam]));
+      return noContent();
+    },
+  };
+  return impls as CollectionImpls<One, Id, Q, C, U>;
 }

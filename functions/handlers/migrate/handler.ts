@@ -6,30 +6,22 @@
  * the deployment loudly instead of starting new code on an unmigrated schema.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { runMigrations } from '../../../db/migrate.js';
 import { parseEnv } from '../../shared/env.js';
 import { ownerUrlFrom } from './owner-url.js';
-import { readDbSecret } from './read-db-secret.js';
+import { dbSecretReader, ownerLoginEnv } from './read-db-secret.js';
 
 const migrateEnv = z.object({
-  /** Owner credentials (the RDS-generated secret: username, password, host, port, dbname). */
-  DB_OWNER_SECRET_ARN: z.string().min(20),
+  ...ownerLoginEnv,
   /** App role credentials; its password is (re)set on the role so the proxy can log in with it. */
   DB_APP_SECRET_ARN: z.string().min(20).optional(),
   /** Overrides the secret's host (e.g. the cluster writer endpoint rather than a proxy). */
   DB_HOST: z.string().min(1).optional(),
-  DB_NAME: z.string().min(1).optional(),
-  /** verify-full in AWS (the stack sets it, with NODE_EXTRA_CA_CERTS for the RDS CA). */
-  DB_SSLMODE: z.enum(['require', 'verify-full', 'disable']).default('verify-full'),
-  AWS_REGION: z.string().min(1).optional(),
 });
 /** Parsed at cold start: a missing variable fails the first invocation with a clear message. */
 const env = parseEnv(migrateEnv);
-const secrets = new SecretsManagerClient(env.AWS_REGION ? { region: env.AWS_REGION } : {});
-
-const readSecret = (arn: string) => readDbSecret(secrets, arn);
+const readSecret = dbSecretReader(env.AWS_REGION);
 
 export interface MigrateResponse {
   PhysicalResourceId: string;

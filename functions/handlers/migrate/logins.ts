@@ -7,24 +7,15 @@
  * come much later. Create/Update (re)apply the role and its password; Delete does nothing.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { parseEnv } from '../../shared/env.js';
 import { ensureLogin } from './ensure-login.js';
 import { ownerUrlFrom } from './owner-url.js';
-import { readDbSecret } from './read-db-secret.js';
+import { dbSecretReader, ownerLoginEnv } from './read-db-secret.js';
 
-const loginsEnv = z.object({
-  DB_OWNER_SECRET_ARN: z.string().min(20),
-  DB_APP_SECRET_ARN: z.string().min(20),
-  DB_NAME: z.string().min(1).optional(),
-  DB_SSLMODE: z.enum(['require', 'verify-full', 'disable']).default('verify-full'),
-  AWS_REGION: z.string().min(1).optional(),
-});
+const loginsEnv = z.object({ ...ownerLoginEnv, DB_APP_SECRET_ARN: z.string().min(20) });
 const env = parseEnv(loginsEnv);
-const secrets = new SecretsManagerClient(env.AWS_REGION ? { region: env.AWS_REGION } : {});
-
-const readSecret = (arn: string) => readDbSecret(secrets, arn);
+const readSecret = dbSecretReader(env.AWS_REGION);
 
 export async function handler(
   event: CloudFormationCustomResourceEvent,

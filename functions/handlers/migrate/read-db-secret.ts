@@ -1,6 +1,23 @@
 /** Reads the RDS-style database secrets both deploy-time handlers log in with. */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
 import { dbSecret, type DbSecret } from './owner-url.js';
+
+/** The variables both deploy-time handlers read to reach the database as its owner. */
+export const ownerLoginEnv = {
+  /** Owner credentials (the RDS-generated secret: username, password, host, port, dbname). */
+  DB_OWNER_SECRET_ARN: z.string().min(20),
+  DB_NAME: z.string().min(1).optional(),
+  /** verify-full in AWS (the stack sets it, with NODE_EXTRA_CA_CERTS for the RDS CA). */
+  DB_SSLMODE: z.enum(['require', 'verify-full', 'disable']).default('verify-full'),
+  AWS_REGION: z.string().min(1).optional(),
+};
+
+/** One Secrets Manager client for the handler's container, and a reader of its database secrets. */
+export function dbSecretReader(region: string | undefined): (arn: string) => Promise<DbSecret> {
+  const secrets = new SecretsManagerClient(region ? { region } : {});
+  return (arn) => readDbSecret(secrets, arn);
+}
 
 /**
  * The secret `arn` as a checked DbSecret. Errors name the secret and what is missing or wrong,

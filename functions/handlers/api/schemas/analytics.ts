@@ -32,22 +32,26 @@ const totals = z.object({
   engagements: z.number().meta({ description: 'likes + comments + shares + saves' }),
   engagementRate: rate.meta({ description: 'engagements / impressions' }),
 });
-const trendPoint = z.object({
-  day,
+/** The headline figures of a day, a platform or one piece of content. */
+const reachFigures = {
   impressions: z.number(),
   reach: z.number(),
   engagements: z.number(),
   clicks: z.number(),
   engagementRate: rate,
-});
-const platformSlice = z.object({
-  platform: z.string(),
-  impressions: z.number(),
-  reach: z.number(),
-  engagements: z.number(),
-  clicks: z.number(),
-  engagementRate: rate,
-});
+};
+const trendPoint = z.object({ day, ...reachFigures });
+const platformSlice = z.object({ platform: z.string(), ...reachFigures });
+/** Compliance verdicts counted over requests. */
+const verdictCounts = { requests: z.number(), passed: z.number(), review: z.number(), rejected: z.number() };
+/** Provider calls counted, with what they cost. */
+const callCounts = {
+  calls: z.number(),
+  failures: z.number(),
+  retries: z.number(),
+  credits: z.number(),
+  costUsd: z.number(),
+};
 const budget = {
   budgetUsd: z.number().nullable(),
   budgetRemainingUsd: z.number().nullable(),
@@ -81,33 +85,12 @@ export const dashboardResponse = z
         brandName: z.string().nullable(),
         headline: z.string().nullable(),
         status: z.string().nullable(),
-        impressions: z.number(),
-        reach: z.number(),
-        engagements: z.number(),
-        clicks: z.number(),
-        engagementRate: rate,
+        ...reachFigures,
       }),
     ),
     compliance: z.object({
-      totals: z.object({
-        requests: z.number(),
-        passed: z.number(),
-        review: z.number(),
-        rejected: z.number(),
-        passRate: rate,
-        avgScore: z.number().nullable(),
-      }),
-      trend: z.array(
-        z.object({
-          day,
-          requests: z.number(),
-          passed: z.number(),
-          review: z.number(),
-          rejected: z.number(),
-          avgScore: z.number().nullable(),
-          passRate: rate,
-        }),
-      ),
+      totals: z.object({ ...verdictCounts, passRate: rate, avgScore: z.number().nullable() }),
+      trend: z.array(z.object({ day, ...verdictCounts, avgScore: z.number().nullable(), passRate: rate })),
       topFindings: z.array(z.object({ check: z.string(), count: z.number() })),
     }),
     spend: z
@@ -160,24 +143,9 @@ export const usageResponse = z
       .string()
       .nullable()
       .meta({ description: 'When the usage rollup last completed (byEndpoint covers calls up to then)' }),
-    totals: z.object({
-      calls: z.number(),
-      failures: z.number(),
-      retries: z.number(),
-      credits: z.number(),
-      costUsd: z.number(),
-    }),
+    totals: z.object(callCounts),
     byEndpoint: z.array(
-      z.object({
-        provider: z.string(),
-        endpoint: z.string(),
-        calls: z.number(),
-        failures: z.number(),
-        retries: z.number(),
-        credits: z.number(),
-        costUsd: z.number(),
-        avgLatencyMs: z.number(),
-      }),
+      z.object({ provider: z.string(), endpoint: z.string(), ...callCounts, avgLatencyMs: z.number() }),
     ),
     quota: z.object({ calls: z.number(), credits: z.number(), costUsd: z.number(), ...budget }),
   })

@@ -8,30 +8,21 @@ import {
   templateLayersSchema,
   voiceRulesSchema,
 } from '../../../domain/brand-types.js';
-import { csv, page, pageQuery, timestamp, uuid } from './common.js';
+import { csv, nameAndDescription, namedResource, page, pageQuery, timestamp, timestamps, uuid } from './common.js';
 import { platformName } from './platforms.js';
 
 // ---- brands ----------------------------------------------------------------------------------
-export const brandSchema = z
-  .object({
-    id: uuid,
-    name: z.string(),
-    description: z.string().nullable(),
-    colors: brandColorsSchema,
-    fonts: brandFontsSchema,
-    logo: brandLogoSchema,
-    voiceRules: voiceRulesSchema,
-    complianceThresholds: complianceThresholdsSchema,
-    defaultWorkflowId: uuid.nullable(),
-    isActive: z.boolean(),
-    createdAt: timestamp,
-    updatedAt: timestamp,
-  })
-  .meta({ id: 'Brand' });
+export const brandSchema = namedResource('Brand', {
+  colors: brandColorsSchema,
+  fonts: brandFontsSchema,
+  logo: brandLogoSchema,
+  voiceRules: voiceRulesSchema,
+  complianceThresholds: complianceThresholdsSchema,
+  defaultWorkflowId: uuid.nullable(),
+});
 
 const brandFields = {
-  name: z.string().trim().min(1).max(120),
-  description: z.string().trim().max(2000).nullable().optional(),
+  ...nameAndDescription,
   colors: brandColorsSchema,
   fonts: brandFontsSchema,
   logo: brandLogoSchema.optional(),
@@ -74,8 +65,7 @@ export const assetSchema = z
     usageCount: z.number().int(),
     /** Why server-side verification refused the upload (status = rejected). */
     rejectionReason: z.string().nullable(),
-    createdAt: timestamp,
-    updatedAt: timestamp,
+    ...timestamps,
   })
   .meta({ id: 'BrandAsset' });
 
@@ -116,32 +106,23 @@ export const updateAssetRequest = z
   .refine((v) => Object.keys(v).length > 0, 'nothing to update');
 
 // ---- templates -------------------------------------------------------------------------------
-export const templateSchema = z
-  .object({
-    id: uuid,
-    brandId: uuid,
-    name: z.string(),
-    description: z.string().nullable(),
-    layers: templateLayersSchema,
-    platforms: z.array(z.string()),
-    version: z.number().int(),
-    isActive: z.boolean(),
-    createdAt: timestamp,
-    updatedAt: timestamp,
-  })
-  .meta({ id: 'Template' });
+export const templateSchema = namedResource('Template', {
+  brandId: uuid,
+  layers: templateLayersSchema,
+  platforms: z.array(z.string()),
+  version: z.number().int(),
+});
 export const createTemplateRequest = z.strictObject({
   brandId: uuid,
-  name: z.string().trim().min(1).max(120),
-  description: z.string().trim().max(2000).nullable().optional(),
+  ...nameAndDescription,
   layers: templateLayersSchema,
   /** Presets this template is meant for (empty = all). */
   platforms: z.array(platformName).max(20).default([]),
 });
 export const updateTemplateRequest = z
   .strictObject({
-    name: z.string().trim().min(1).max(120).optional(),
-    description: z.string().trim().max(2000).nullable().optional(),
+    ...nameAndDescription,
+    name: nameAndDescription.name.optional(),
     layers: templateLayersSchema.optional(),
     platforms: z.array(platformName).max(20).optional(),
     isActive: z.boolean().optional(),

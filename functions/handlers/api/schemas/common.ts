@@ -11,6 +11,30 @@ export const uuid = z
   .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID')
   .meta({ format: 'uuid' });
 export const timestamp = z.string().meta({ format: 'date-time', description: 'ISO 8601 timestamp (UTC)' });
+/** When a stored resource was created and last changed. */
+export const timestamps = { createdAt: timestamp, updatedAt: timestamp };
+
+/** The name and description a named resource (brand, template, approval workflow) is created with. */
+export const nameAndDescription = {
+  name: z.string().trim().min(1).max(120),
+  description: z.string().trim().max(2000).nullable().optional(),
+};
+
+/**
+ * A named resource as the API returns it: `id`, `name`, `description`, its own `fields`, then
+ * `isActive` and the timestamps; `id` names its OpenAPI component.
+ */
+export const namedResource = <S extends z.ZodRawShape>(id: string, fields: S) =>
+  z
+    .object({
+      id: uuid,
+      name: z.string(),
+      description: z.string().nullable(),
+      ...fields,
+      isActive: z.boolean(),
+      ...timestamps,
+    })
+    .meta({ id });
 
 /** `?limit=&cursor=` for keyset-paginated lists. */
 export const pageQuery = {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { briefSchema, imageSpecSchema } from '../../../domain/brand-types.js';
 import { requestStatuses } from '../../../domain/request-status.js';
 import { workflowStepsSchema } from '../../../domain/workflow-types.js';
-import { csv, dateRangeQuery, page, pageQuery, timestamp, uuid } from './common.js';
+import { csv, dateRangeQuery, nameAndDescription, namedResource, page, pageQuery, timestamp, uuid } from './common.js';
 import { platformName } from './platforms.js';
 
 // ---- variant adjustments ------------------------------------------------------------------
@@ -21,28 +21,19 @@ export const variantAdjustment = z
   .meta({ id: 'VariantAdjustment' });
 
 // ---- approval workflows ----------------------------------------------------------------------
-export const workflowSchema = z
-  .object({
-    id: uuid,
-    name: z.string(),
-    description: z.string().nullable(),
-    steps: workflowStepsSchema,
-    allowAutoApprove: z.boolean(),
-    isActive: z.boolean(),
-    createdAt: timestamp,
-    updatedAt: timestamp,
-  })
-  .meta({ id: 'ApprovalWorkflow' });
+export const workflowSchema = namedResource('ApprovalWorkflow', {
+  steps: workflowStepsSchema,
+  allowAutoApprove: z.boolean(),
+});
 export const createWorkflowRequest = z.strictObject({
-  name: z.string().trim().min(1).max(120),
-  description: z.string().trim().max(2000).nullable().optional(),
+  ...nameAndDescription,
   steps: workflowStepsSchema,
   allowAutoApprove: z.boolean().default(false),
 });
 export const updateWorkflowRequest = z
   .strictObject({
-    name: z.string().trim().min(1).max(120).optional(),
-    description: z.string().trim().max(2000).nullable().optional(),
+    ...nameAndDescription,
+    name: nameAndDescription.name.optional(),
     steps: workflowStepsSchema.optional(),
     allowAutoApprove: z.boolean().optional(),
     isActive: z.boolean().optional(),
