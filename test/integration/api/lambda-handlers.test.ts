@@ -3,19 +3,14 @@
  * requestContext.authorizer.jwt.claims were put there by the JWT authorizer (all values strings).
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { handler as brands } from '../../../functions/handlers/api/brands.js';
 import { handler as orgs } from '../../../functions/handlers/api/orgs.js';
 import { subjectForEmail } from '../../../local/auth/local-issuer.js';
-import { brandBody, startTestApi, type TestApi } from '../../support/api.js';
+import { brandBody, startTestApi } from '../../support/api.js';
+import { startForAll } from '../../support/lifecycle.js';
 
-let api: TestApi;
-beforeAll(async () => {
-  api = await startTestApi();
-});
-afterAll(async () => {
-  await api?.close();
-});
+const api = startForAll(startTestApi, (server) => server.close());
 
 function apiGatewayEvent(
   routeKey: string,
@@ -27,8 +22,8 @@ function apiGatewayEvent(
         sub: subjectForEmail(o.email),
         email: o.email,
         email_verified: 'true',
-        iss: api.auth.issuer,
-        aud: api.auth.audience,
+        iss: api().auth.issuer,
+        aud: api().auth.audience,
         token_use: 'id',
         exp: String(Math.floor(Date.now() / 1000) + 3600),
         iat: String(Math.floor(Date.now() / 1000)),
@@ -72,7 +67,7 @@ test('POST /v1/orgs then brands CRUD through the Lambda entry points, audited wi
     apiGatewayEvent('POST /v1/orgs/{orgId}/brands', { email, params: { orgId: org.body.id }, body: brandBody('L') }),
   );
   expect(created.status).toBe(201);
-  const [log] = await api.db
+  const [log] = await api().db
     .owner`select request_id, host(ip) as ip, user_agent from user_activity_logs where resource_id = ${created.body.id}`;
   expect(log).toEqual({ request_id: 'apigw-req-1', ip: '203.0.113.9', user_agent: 'lambda-test' });
   // Another identity, same org id in the path: not a member -> 404.
