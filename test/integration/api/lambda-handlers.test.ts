@@ -8,15 +8,16 @@ import { handler as brands } from '../../../functions/handlers/api/brands.js';
 import { handler as orgs } from '../../../functions/handlers/api/orgs.js';
 import { subjectForEmail } from '../../../local/auth/local-issuer.js';
 import { brandBody, startTestApi } from '../../support/api.js';
+import { httpApiEvent } from '../../support/api-gateway-event.js';
 import { startForAll } from '../../support/lifecycle.js';
 
 const api = startForAll(startTestApi, (server) => server.close());
 
+/** The event for `routeKey` as API Gateway passes it, signed in as `o.email` when given. */
 function apiGatewayEvent(
   routeKey: string,
   o: { params?: Record<string, string>; body?: unknown; email?: string },
 ): APIGatewayProxyEventV2 {
-  const [method, path] = routeKey.split(' ');
   const claims = o.email
     ? {
         sub: subjectForEmail(o.email),
@@ -29,29 +30,7 @@ function apiGatewayEvent(
         iat: String(Math.floor(Date.now() / 1000)),
       }
     : undefined;
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: path,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', 'user-agent': 'lambda-test' },
-    pathParameters: o.params,
-    body: o.body === undefined ? undefined : JSON.stringify(o.body),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '1',
-      apiId: 'a',
-      domainName: 'x',
-      domainPrefix: 'x',
-      requestId: 'apigw-req-1',
-      routeKey,
-      stage: '$default',
-      time: '',
-      timeEpoch: 0,
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'lambda-test' },
-      ...(claims ? { authorizer: { jwt: { claims, scopes: null } } } : {}),
-    },
-  } as unknown as APIGatewayProxyEventV2;
+  return httpApiEvent(routeKey, { params: o.params, body: o.body, claims });
 }
 const invoke = async (h: typeof brands, e: APIGatewayProxyEventV2) => {
   const r = (await h(e, { awsRequestId: 'lambda-1' } as Context)) as APIGatewayProxyStructuredResultV2;
