@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { startTestApi } from '../../support/api.js';
+import { startTestApi, type TestUser } from '../../support/api.js';
 import { startForAll } from '../../support/lifecycle.js';
 
 const api = startForAll(startTestApi, (server) => server.close());
@@ -204,33 +204,14 @@ describe('members', () => {
     const admin = await api().member(org.id, undefined, 'admin');
     const creator = await api().member(org.id, undefined, 'creator');
     const outsider = (await api().org()).owner;
-    expect(
-      (
-        await api().call('POST', `/v1/orgs/${org.id}/members`, {
-          token: admin.token,
-          body: { email: 'x1@example.test', role: 'viewer' },
-        })
-      ).status,
-    ).toBe(201);
-    expect(
-      (
-        await api().call('POST', `/v1/orgs/${org.id}/members`, {
-          token: admin.token,
-          body: { email: 'x2@example.test', role: 'owner' },
-        })
-      ).status,
-    ).toBe(403);
+    const invite = async (as: TestUser, email: string, role: string) =>
+      (await api().call('POST', `/v1/orgs/${org.id}/members`, { token: as.token, body: { email, role } })).status;
+    expect(await invite(admin, 'x1@example.test', 'viewer')).toBe(201);
+    expect(await invite(admin, 'x2@example.test', 'owner')).toBe(403);
     expect((await api().call('DELETE', `/v1/orgs/${org.id}/members/${owner.id}`, { token: admin.token })).status).toBe(
       403,
     );
-    expect(
-      (
-        await api().call('POST', `/v1/orgs/${org.id}/members`, {
-          token: creator.token,
-          body: { email: 'x3@example.test', role: 'viewer' },
-        })
-      ).status,
-    ).toBe(403);
+    expect(await invite(creator, 'x3@example.test', 'viewer')).toBe(403);
     expect((await api().call('GET', `/v1/orgs/${org.id}/members`, { token: outsider.token })).status).toBe(404);
     const bad = await api().call('POST', `/v1/orgs/${org.id}/members`, {
       token: admin.token,
