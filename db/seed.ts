@@ -13,15 +13,8 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import postgres from 'postgres';
 import sharp from 'sharp';
-import {
-  brandColorsSchema,
-  brandFontsSchema,
-  brandLogoSchema,
-  complianceThresholdsSchema,
-  templateLayersSchema,
-  voiceRulesSchema,
-  type BrandColors,
-} from '../functions/domain/brand-types.js';
+import * as brandTypes from '../functions/domain/brand-types.js';
+import type { BrandColors } from '../functions/domain/brand-types.js';
 import { workflowStepsSchema } from '../functions/domain/workflow-types.js';
 import { ensureFonts } from '../functions/adapters/render/fonts.js';
 import type { OrgRole } from '../functions/domain/roles.js';
@@ -270,16 +263,16 @@ export async function seedDemo(ownerUrl: string): Promise<SeedResult> {
         const [wf] = await tx<{ id: string }[]>`
           SELECT id FROM approval_workflows WHERE organization_id = ${org.id} AND lower(name) = lower(${WORKFLOW_NAME})`;
 
-        const colors = brandColorsSchema.parse({ palette: spec.palette, maxDeltaE: 22 });
-        const fonts = brandFontsSchema.parse({ headline: 'Inter', body: 'Inter', allowed: ['Inter'] });
-        const voice = voiceRulesSchema.parse({
+        const colors = brandTypes.brandColorsSchema.parse({ palette: spec.palette, maxDeltaE: 22 });
+        const fonts = brandTypes.brandFontsSchema.parse({ headline: 'Inter', body: 'Inter', allowed: ['Inter'] });
+        const voice = brandTypes.voiceRulesSchema.parse({
           tone: spec.tone,
           bannedWords: spec.bannedWords,
           requiredDisclaimer: spec.requiredDisclaimer,
           requiredHashtags: [spec.requiredHashtag],
           maxHashtags: 5,
         });
-        const thresholds = complianceThresholdsSchema.parse({
+        const thresholds = brandTypes.complianceThresholdsSchema.parse({
           autoPass: 85,
           autoReject: 50,
           minContrast: 4.5,
@@ -305,7 +298,7 @@ export async function seedDemo(ownerUrl: string): Promise<SeedResult> {
         const [asset] = await tx<{ id: string }[]>`SELECT id FROM brand_assets WHERE s3_key = ${s3Key}`;
         // Only fills in what a first run set; a logo someone changed later is left alone.
         if (!brand.logo?.assetId) {
-          const logo = brandLogoSchema.parse({
+          const logo = brandTypes.brandLogoSchema.parse({
             assetId: asset.id,
             placement: 'top-right',
             widthPct: 0.16,
@@ -324,7 +317,7 @@ export async function seedDemo(ownerUrl: string): Promise<SeedResult> {
             templateIds[tpl.name] = found.id;
             continue;
           }
-          const layers = templateLayersSchema.parse(tpl.layers);
+          const layers = brandTypes.templateLayersSchema.parse(tpl.layers);
           const [row] = await tx<{ id: string }[]>`
             INSERT INTO content_templates (organization_id, brand_id, name, description, layers, created_by)
             VALUES (${org.id}, ${brand.id}, ${tpl.name}, ${tpl.description}, ${tx.json(layers)}, ${ownerId})

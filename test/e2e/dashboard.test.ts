@@ -55,34 +55,23 @@ beforeAll(async () => {
     createdAt: d2,
   });
   const at = (d: Date, h: number) => new Date(d.getTime() + h * 3_600_000).toISOString();
+  const point = (variant: { id: string }, platform: string, metric: string, value: number, recordedAt: string) => ({
+    variantId: variant.id,
+    platform,
+    metric,
+    value,
+    recordedAt,
+  });
   const r = await api.call('POST', `/v1/orgs/${org.id}/analytics/metrics`, {
     token: owner.token,
     body: {
       points: [
-        {
-          variantId: c1.variants[0].id,
-          platform: 'instagram',
-          metric: 'impressions',
-          value: 4200,
-          recordedAt: at(d1, 10),
-        },
-        { variantId: c1.variants[0].id, platform: 'instagram', metric: 'likes', value: 300, recordedAt: at(d1, 10) },
-        {
-          variantId: c1.variants[1].id,
-          platform: 'facebook',
-          metric: 'impressions',
-          value: 1800,
-          recordedAt: at(d2, 8),
-        },
-        { variantId: c1.variants[1].id, platform: 'facebook', metric: 'comments', value: 45, recordedAt: at(d2, 8) },
-        {
-          variantId: c2.variants[0].id,
-          platform: 'instagram',
-          metric: 'impressions',
-          value: 900,
-          recordedAt: at(d2, 15),
-        },
-        { variantId: c2.variants[0].id, platform: 'instagram', metric: 'saves', value: 12, recordedAt: at(d2, 15) },
+        point(c1.variants[0], 'instagram', 'impressions', 4200, at(d1, 10)),
+        point(c1.variants[0], 'instagram', 'likes', 300, at(d1, 10)),
+        point(c1.variants[1], 'facebook', 'impressions', 1800, at(d2, 8)),
+        point(c1.variants[1], 'facebook', 'comments', 45, at(d2, 8)),
+        point(c2.variants[0], 'instagram', 'impressions', 900, at(d2, 15)),
+        point(c2.variants[0], 'instagram', 'saves', 12, at(d2, 15)),
       ],
     },
   });

@@ -15,19 +15,13 @@ import { loadFreepikConfig } from '../../functions/adapters/freepik/config.js';
 import { FREEPIK_APIS, stages, type StageConfig } from '../../lib/config/stages.js';
 import { freepikEnvironment } from '../../lib/constructs/app-function.js';
 import { ACCOUNT, AwsModel, REGION } from './aws-model.js';
-import { removeOutdirs, synthesize, type SynthesizedApp } from './support.js';
+import { realStagesForAll, synthesize, type SynthesizedApp } from './support.js';
 
-let prod: SynthesizedApp;
-let dev: SynthesizedApp;
-beforeAll(() => {
-  prod = synthesize('prod');
-  dev = synthesize('dev');
-});
-afterAll(removeOutdirs);
+const { prod, dev } = realStagesForAll();
 
 describe('database', () => {
   it('connects through the proxy with verify-full, and to the writer with the RDS CA loaded', () => {
-    const fns = new AwsModel(prod.templates as never).functions();
+    const fns = new AwsModel(prod().templates as never).functions();
     const users = fns.filter((f) => f.env.DATABASE_URL);
     expect(users.length).toBeGreaterThan(20);
     for (const f of users) expect(new URL(f.env.DATABASE_URL).searchParams.get('sslmode'), f.entry).toBe('verify-full');
@@ -41,7 +35,7 @@ describe('database', () => {
   });
 
   it('does not upgrade instances behind the pinned engine version', () => {
-    for (const s of [prod, dev]) {
+    for (const s of [prod(), dev()]) {
       const instances = Object.values(s.data.findResources('AWS::RDS::DBInstance'));
       expect(instances.length).toBeGreaterThan(0);
       for (const i of instances) expect(i.Properties.AutoMinorVersionUpgrade).toBe(false);
@@ -49,7 +43,7 @@ describe('database', () => {
   });
 
   it('keeps the data key wherever the cluster leaves a snapshot encrypted with it', () => {
-    for (const s of [prod, dev]) {
+    for (const s of [prod(), dev()]) {
       const [cluster] = Object.values(s.data.findResources('AWS::RDS::DBCluster'));
       expect(['Snapshot', 'Retain']).toContain(cluster.DeletionPolicy);
       const keyId = (cluster.Properties.KmsKeyId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
@@ -60,7 +54,7 @@ describe('database', () => {
   });
 
   it('alarms when proxy sessions stay pinned', () => {
-    prod.appT.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    prod().appT.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'svp-prod-db-proxy-pinned',
       MetricName: 'DatabaseConnectionsCurrentlySessionPinned',
       Namespace: 'AWS/RDS',
@@ -155,7 +149,7 @@ describe('Freepik API name', () => {
   });
 
   it('gives both stages the Freepik pair by default', () => {
-    for (const s of [prod, dev]) {
+    for (const s of [prod(), dev()]) {
       const [fn] = freepikFunctions(s);
       expect(fn.env).toMatchObject({
         FREEPIK_BASE_URL: 'https://api.freepik.com',
@@ -204,10 +198,10 @@ describe('Cognito mail', () => {
     Object.entries(s.templates[s.appStack.stackName].Resources).filter(([, r]) => r.Type === 'AWS::SES::EmailIdentity');
 
   it("sends prod invitations and resets through the stage's own SES identity, which the pool waits for", () => {
-    const model = new AwsModel(prod.templates as never);
-    const stack = prod.appStack.stackName;
-    const [[, pool]] = pools(prod);
-    const [identityLid] = identities(prod).find(
+    const model = new AwsModel(prod().templates as never);
+    const stack = prod().appStack.stackName;
+    const [[, pool]] = pools(prod());
+    const [identityLid] = identities(prod()).find(
       ([, r]) => r.Properties!.EmailIdentity === stages.prod.auth.email!.sesIdentity,
     )!;
     expect(model.resolve(stack, pool.Properties!.EmailConfiguration)).toEqual({
@@ -230,7 +224,7 @@ describe('Cognito mail', () => {
   });
 
   it("keeps Cognito's default sender in dev", () => {
-    const [[, pool]] = pools(dev);
+    const [[, pool]] = pools(dev());
     expect(stages.dev.auth.email).toBeUndefined();
     expect(pool.Properties!.EmailConfiguration).toBeUndefined();
   });

@@ -14,6 +14,7 @@ import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/config/handlers.js';
 import { AppFunction, BUNDLE_OPTIONS, ESBUILD_OPTIONS, SHARP_NODE_MODULES } from '../../lib/constructs/app-function.js';
+import { httpApiEvent } from '../support/api-gateway-event.js';
 import { removeOutdirs, synthesize } from './support.js';
 
 const run = promisify(execFile);
@@ -213,26 +214,7 @@ describe('Lambda bundles', () => {
 
   it('answers GET /health from the bundled system function', async () => {
     const file = path.join(OUT, 'Api-system.mjs');
-    const event = {
-      version: '2.0',
-      routeKey: 'GET /health',
-      rawPath: '/health',
-      rawQueryString: '',
-      headers: { accept: 'application/json' },
-      isBase64Encoded: false,
-      requestContext: {
-        accountId: '1',
-        apiId: 'a',
-        domainName: 'x',
-        domainPrefix: 'x',
-        http: { method: 'GET', path: '/health', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-        requestId: 'r-1',
-        routeKey: 'GET /health',
-        stage: '$default',
-        time: new Date().toUTCString(),
-        timeEpoch: Date.now(),
-      },
-    };
+    const event = httpApiEvent('GET /health', { headers: { accept: 'application/json' } });
     const context =
       "{ awsRequestId: 'r-1', functionName: 'system', callbackWaitsForEmptyEventLoop: false, getRemainingTimeInMillis: () => 10000 }";
     const script =

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnResource } from 'aws-cdk-lib';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp, type BuiltApp } from '../../lib/app.js';
 import type { StageConfig } from '../../lib/config/stages.js';
 
@@ -55,6 +56,25 @@ export function synthesize(
   const assembly = built.app.synth();
   const templates = Object.fromEntries(assembly.stacks.map((s) => [s.stackName, s.template as CfnTemplate]));
   return { ...built, data: Template.fromStack(built.dataStack), appT: Template.fromStack(built.appStack), templates };
+}
+
+/**
+ * The real prod and dev stages, synthesized once before the tests of the file; after them every
+ * synthesized output of the file (also the tests' own variants) is removed.
+ */
+export function realStagesForAll(): Record<'prod' | 'dev', () => SynthesizedApp> {
+  const apps: Partial<Record<'prod' | 'dev', SynthesizedApp>> = {};
+  beforeAll(() => {
+    apps.prod = synthesize('prod');
+    apps.dev = synthesize('dev');
+  });
+  afterAll(removeOutdirs);
+  const synthesized = (stage: 'prod' | 'dev') => () => {
+    const app = apps[stage];
+    if (!app) throw new Error(`the ${stage} stage is only synthesized for the tests of the file`);
+    return app;
+  };
+  return { prod: synthesized('prod'), dev: synthesized('dev') };
 }
 
 /** Logical id of a construct's CfnResource in its stack. */

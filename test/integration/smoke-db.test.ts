@@ -1,15 +1,10 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { expect, test } from 'vitest';
+import { createTestDatabase } from '../support/db.js';
+import { startForAll } from '../support/lifecycle.js';
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await createTestDatabase();
-});
-afterAll(async () => {
-  await t?.drop();
-});
+const t = startForAll(createTestDatabase, (db) => db.drop());
 
 test('migrated template has the tables', async () => {
-  const rows = await t.owner`select count(*)::int as n from information_schema.tables where table_schema = 'public'`;
+  const rows = await t().owner`select count(*)::int as n from information_schema.tables where table_schema = 'public'`;
   expect(rows[0].n).toBeGreaterThan(15);
 });

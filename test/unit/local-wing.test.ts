@@ -4,31 +4,14 @@
  * test (test/infra/bundles.test.ts) checks the Lambda side on the real bundles; this one covers
  * lib/ and any module of functions/ that no bundle happens to include yet.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(path.join(ROOT, dir), { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && /\.(ts|mts|js|mjs)$/.test(e.name))
-    .map((e) => path.relative(ROOT, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
-}
+import { importSpecifiers, isRelative, resolvedFrom, sourceFiles } from '../support/source-imports.js';
 
 /** Repo-relative targets of the relative imports (static, re-exports and dynamic with a literal). */
-function importTargets(file: string): string[] {
-  const src = readFileSync(path.join(ROOT, file), 'utf8');
-  const specs = [...src.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g)].map(
-    (m) => m[1]!,
-  );
-  return specs.map((s) =>
-    path
-      .relative(ROOT, path.resolve(ROOT, path.dirname(file), s))
-      .split(path.sep)
-      .join('/'),
-  );
-}
+const importTargets = (file: string): string[] =>
+  importSpecifiers(file)
+    .filter(isRelative)
+    .map((s) => resolvedFrom(file, s));
 
 describe('the local wing', () => {
   it('is imported by neither functions/ nor lib/', () => {

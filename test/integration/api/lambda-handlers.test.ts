@@ -3,60 +3,34 @@
  * requestContext.authorizer.jwt.claims were put there by the JWT authorizer (all values strings).
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { handler as brands } from '../../../functions/handlers/api/brands.js';
 import { handler as orgs } from '../../../functions/handlers/api/orgs.js';
 import { subjectForEmail } from '../../../local/auth/local-issuer.js';
-import { brandBody, startTestApi, type TestApi } from '../../support/api.js';
+import { brandBody, startTestApi } from '../../support/api.js';
+import { httpApiEvent } from '../../support/api-gateway-event.js';
+import { startForAll } from '../../support/lifecycle.js';
 
-let api: TestApi;
-beforeAll(async () => {
-  api = await startTestApi();
-});
-afterAll(async () => {
-  await api?.close();
-});
+const api = startForAll(startTestApi, (server) => server.close());
 
+/** The event for `routeKey` as API Gateway passes it, signed in as `o.email` when given. */
 function apiGatewayEvent(
   routeKey: string,
   o: { params?: Record<string, string>; body?: unknown; email?: string },
 ): APIGatewayProxyEventV2 {
-  const [method, path] = routeKey.split(' ');
   const claims = o.email
     ? {
         sub: subjectForEmail(o.email),
         email: o.email,
         email_verified: 'true',
-        iss: api.auth.issuer,
-        aud: api.auth.audience,
+        iss: api().auth.issuer,
+        aud: api().auth.audience,
         token_use: 'id',
         exp: String(Math.floor(Date.now() / 1000) + 3600),
         iat: String(Math.floor(Date.now() / 1000)),
       }
     : undefined;
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: path,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', 'user-agent': 'lambda-test' },
-    pathParameters: o.params,
-    body: o.body === undefined ? undefined : JSON.stringify(o.body),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '1',
-      apiId: 'a',
-      domainName: 'x',
-      domainPrefix: 'x',
-      requestId: 'apigw-req-1',
-      routeKey,
-      stage: '$default',
-      time: '',
-      timeEpoch: 0,
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'lambda-test' },
-      ...(claims ? { authorizer: { jwt: { claims, scopes: null } } } : {}),
-    },
-  } as unknown as APIGatewayProxyEventV2;
+  return httpApiEvent(routeKey, { params: o.params, body: o.body, claims });
 }
 const invoke = async (h: typeof brands, e: APIGatewayProxyEventV2) => {
   const r = (await h(e, { awsRequestId: 'lambda-1' } as Context)) as APIGatewayProxyStructuredResultV2;
@@ -72,7 +46,7 @@ test('POST /v1/orgs then brands CRUD through the Lambda entry points, audited wi
     apiGatewayEvent('POST /v1/orgs/{orgId}/brands', { email, params: { orgId: org.body.id }, body: brandBody('L') }),
   );
   expect(created.status).toBe(201);
-  const [log] = await api.db
+  const [log] = await api().db
     .owner`select request_id, host(ip) as ip, user_agent from user_activity_logs where resource_id = ${created.body.id}`;
   expect(log).toEqual({ request_id: 'apigw-req-1', ip: '203.0.113.9', user_agent: 'lambda-test' });
   // Another identity, same org id in the path: not a member -> 404.

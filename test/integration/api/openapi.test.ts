@@ -1,18 +1,13 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { routes } from '../../../functions/handlers/api/routes.js';
-import { startTestApi, type TestApi } from '../../support/api.js';
+import { startTestApi } from '../../support/api.js';
+import { startForAll } from '../../support/lifecycle.js';
 
-let api: TestApi;
-beforeAll(async () => {
-  api = await startTestApi();
-});
-afterAll(async () => {
-  await api?.close();
-});
+const api = startForAll(startTestApi, (server) => server.close());
 
 test('GET /openapi.json is a valid OpenAPI 3.1 document describing every route of the table', async () => {
-  const r = await api.call('GET', '/openapi.json');
+  const r = await api().call('GET', '/openapi.json');
   expect(r.status).toBe(200);
   const doc = r.body;
   const validator = new Validator();

@@ -31,127 +31,92 @@ afterAll(async () => {
 });
 
 describe('templates', () => {
+  const templates = () => `/v1/orgs/${orgId}/templates`;
+  const create = (as: TestUser, body: unknown) => api.call('POST', templates(), { token: as.token, body });
+  const preview = (as: TestUser, templateId: string, body: unknown) =>
+    api.call('POST', `${templates()}/${templateId}/preview`, { token: as.token, body });
+
   test('CRUD with defaults; a layers change bumps the version; soft delete', async () => {
-    const c = await api.call('POST', `/v1/orgs/${orgId}/templates`, {
-      token: manager.token,
-      body: { brandId, name: 'Promo', layers, platforms: ['instagram_square', 'linkedin'] },
-    });
+    const c = await create(manager, { brandId, name: 'Promo', layers, platforms: ['instagram_square', 'linkedin'] });
     expect(c.status).toBe(201);
     const t = templateSchema.parse(c.body);
     expect(t.version).toBe(1);
     expect(t.layers.headline.align).toBe('left');
     expect(t.layers.image.focus).toBe('attention');
-    const renamed = await api.call('PATCH', `/v1/orgs/${orgId}/templates/${t.id}`, {
+    const renamed = await api.call('PATCH', `${templates()}/${t.id}`, {
       token: manager.token,
       body: { name: 'Promo 2' },
     });
     expect(renamed.body.version).toBe(1);
-    const relaid = await api.call('PATCH', `/v1/orgs/${orgId}/templates/${t.id}`, {
+    const relaid = await api.call('PATCH', `${templates()}/${t.id}`, {
       token: manager.token,
       body: { layers: { ...layers, overlay: { kind: 'none' } } },
     });
     expect(relaid.body.version).toBe(2);
-    const list = await api.call('GET', `/v1/orgs/${orgId}/templates?brandId=${brandId}`, { token: approver.token });
+    const list = await api.call('GET', `${templates()}?brandId=${brandId}`, { token: approver.token });
     expect(list.body.items.map((x: { id: string }) => x.id)).toContain(t.id);
-    expect((await api.call('DELETE', `/v1/orgs/${orgId}/templates/${t.id}`, { token: manager.token })).status).toBe(
-      204,
-    );
-    expect((await api.call('GET', `/v1/orgs/${orgId}/templates/${t.id}`, { token: manager.token })).status).toBe(404);
+    expect((await api.call('DELETE', `${templates()}/${t.id}`, { token: manager.token })).status).toBe(204);
+    expect((await api.call('GET', `${templates()}/${t.id}`, { token: manager.token })).status).toBe(404);
   });
 
   test('validated against the brand: color roles must exist in the palette; unknown presets and fields refused', async () => {
-    const r = await api.call('POST', `/v1/orgs/${orgId}/templates`, {
-      token: manager.token,
-      body: {
-        brandId,
-        name: 'Off brand',
-        layers: { ...layers, headline: { ...layers.headline, colorRole: 'accent' } },
-      },
+    const r = await create(manager, {
+      brandId,
+      name: 'Off brand',
+      layers: { ...layers, headline: { ...layers.headline, colorRole: 'accent' } },
     });
     expect(r.status).toBe(400);
     expect(r.body.errors).toEqual([
       { path: 'body.layers.headline.colorRole', message: 'the brand palette has no "accent" color' },
     ]);
-    const bad = await api.call('POST', `/v1/orgs/${orgId}/templates`, {
-      token: manager.token,
-      body: { brandId, name: 'x', layers: { ...layers, sparkles: true }, platforms: ['myspace'] },
+    const bad = await create(manager, {
+      brandId,
+      name: 'x',
+      layers: { ...layers, sparkles: true },
+      platforms: ['myspace'],
     });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
       'body.layers.sparkles',
       'body.platforms[0]',
     ]);
-    const foreignBrand = await api.call('POST', `/v1/orgs/${orgId}/templates`, {
-      token: manager.token,
-      body: { brandId: '00000000-0000-4000-8000-000000000000', name: 'x', layers },
-    });
+    const foreignBrand = await create(manager, { brandId: '00000000-0000-4000-8000-000000000000', name: 'x', layers });
     expect(foreignBrand.status).toBe(400);
     expect(foreignBrand.body.errors[0].path).toBe('body.brandId');
   });
 
   test('roles and tenants', async () => {
-    const t = (
-      await api.call('POST', `/v1/orgs/${orgId}/templates`, {
-        token: manager.token,
-        body: { brandId, name: 'R', layers },
-      })
-    ).body;
+    const t = (await create(manager, { brandId, name: 'R', layers })).body;
+    expect((await create(creator, { brandId, name: 'R2', layers })).status).toBe(403);
     expect(
-      (
-        await api.call('POST', `/v1/orgs/${orgId}/templates`, {
-          token: creator.token,
-          body: { brandId, name: 'R2', layers },
-        })
-      ).status,
+      (await api.call('PATCH', `${templates()}/${t.id}`, { token: approver.token, body: { name: 'x' } })).status,
     ).toBe(403);
-    expect(
-      (await api.call('PATCH', `/v1/orgs/${orgId}/templates/${t.id}`, { token: approver.token, body: { name: 'x' } }))
-        .status,
-    ).toBe(403);
-    expect((await api.call('GET', `/v1/orgs/${orgId}/templates/${t.id}`, { token: outsider.token })).status).toBe(404);
-    expect((await api.call('GET', `/v1/orgs/${orgId}/templates`)).status).toBe(401);
+    expect((await api.call('GET', `${templates()}/${t.id}`, { token: outsider.token })).status).toBe(404);
+    expect((await api.call('GET', templates())).status).toBe(401);
   });
 
   test('preview: validates template, asset and preset before rendering; approvers may not preview', async () => {
-    const t = (
-      await api.call('POST', `/v1/orgs/${orgId}/templates`, {
-        token: manager.token,
-        body: { brandId, name: 'P', layers },
-      })
-    ).body;
-    const bad = await api.call('POST', `/v1/orgs/${orgId}/templates/${t.id}/preview`, {
-      token: creator.token,
-      body: { platform: 'myspace', brief: { headline: '' } },
-    });
+    const t = (await create(manager, { brandId, name: 'P', layers })).body;
+    const bad = await preview(creator, t.id, { platform: 'myspace', brief: { headline: '' } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
       'body.assetId',
       'body.brief.headline',
       'body.platform',
     ]);
-    const noAsset = await api.call('POST', `/v1/orgs/${orgId}/templates/${t.id}/preview`, {
-      token: creator.token,
-      body: { platform: 'linkedin', brief: { headline: 'Hi' }, assetId: '00000000-0000-4000-8000-000000000000' },
-    });
+    const unknownAsset = {
+      platform: 'linkedin',
+      brief: { headline: 'Hi' },
+      assetId: '00000000-0000-4000-8000-000000000000',
+    };
+    const noAsset = await preview(creator, t.id, unknownAsset);
     expect(noAsset.status).toBe(400);
     expect(noAsset.body.errors[0].path).toBe('body.assetId');
-    expect(
-      (
-        await api.call('POST', `/v1/orgs/${orgId}/templates/${t.id}/preview`, {
-          token: approver.token,
-          body: { platform: 'linkedin', brief: { headline: 'Hi' }, assetId: '00000000-0000-4000-8000-000000000000' },
-        })
-      ).status,
-    ).toBe(403);
+    expect((await preview(approver, t.id, unknownAsset)).status).toBe(403);
   });
 
   test('preview renders the preset from a brand asset and returns findings, writing nothing', async () => {
-    const t = (
-      await api.call('POST', `/v1/orgs/${orgId}/templates`, {
-        token: manager.token,
-        body: { brandId, name: 'Preview', layers },
-      })
-    ).body;
+    const t = (await create(manager, { brandId, name: 'Preview', layers })).body;
     const photo = await sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#8a5a3c' } })
       .jpeg()
       .toBuffer();
@@ -169,13 +134,10 @@ describe('templates', () => {
     ).toBe(200);
     const before = await api.db
       .owner`select (select count(*) from user_activity_logs)::int as logs, (select count(*) from generated_assets)::int as assets`;
-    const r = await api.call('POST', `/v1/orgs/${orgId}/templates/${t.id}/preview`, {
-      token: creator.token,
-      body: {
-        platform: 'linkedin',
-        brief: { headline: 'Cheap coffee for everyone', callToAction: 'Order' },
-        assetId: c.body.asset.id,
-      },
+    const r = await preview(creator, t.id, {
+      platform: 'linkedin',
+      brief: { headline: 'Cheap coffee for everyone', callToAction: 'Order' },
+      assetId: c.body.asset.id,
     });
     expect(r.status, r.text.slice(0, 300)).toBe(200);
     const p = previewResponse.parse(r.body);
@@ -195,25 +157,20 @@ describe('approval workflows', () => {
     { name: 'Brand check', approvers: { roles: ['brand_manager'] }, quorum: { type: 'any' } },
     { name: 'Legal', approvers: { userIds }, quorum: { type: 'all' }, deadlineHours: 24 },
   ];
+  const workflows = () => `/v1/orgs/${orgId}/approval-workflows`;
+  const create = (as: TestUser, body: unknown) => api.call('POST', workflows(), { token: as.token, body });
+  /** The status `as` gets for `method` on one workflow. */
+  const statusOn = async (method: 'GET' | 'DELETE', id: string, as: TestUser) =>
+    (await api.call(method, `${workflows()}/${id}`, { token: as.token })).status;
 
   test('CRUD with member approvers; names unique; delete refused while requests are in flight', async () => {
-    const c = await api.call('POST', `/v1/orgs/${orgId}/approval-workflows`, {
-      token: manager.token,
-      body: { name: 'Standard', steps: steps([approver.id]) },
-    });
+    const c = await create(manager, { name: 'Standard', steps: steps([approver.id]) });
     expect(c.status).toBe(201);
     const w = workflowSchema.parse(c.body);
     expect(w.steps[0].quorum).toEqual({ type: 'any' });
     expect(w.steps[1].approvers).toEqual({ userIds: [approver.id], roles: [] });
-    expect(
-      (
-        await api.call('POST', `/v1/orgs/${orgId}/approval-workflows`, {
-          token: manager.token,
-          body: { name: 'standard', steps: steps([]).slice(0, 1) },
-        })
-      ).status,
-    ).toBe(409);
-    const p = await api.call('PATCH', `/v1/orgs/${orgId}/approval-workflows/${w.id}`, {
+    expect((await create(manager, { name: 'standard', steps: steps([]).slice(0, 1) })).status).toBe(409);
+    const p = await api.call('PATCH', `${workflows()}/${w.id}`, {
       token: manager.token,
       body: { allowAutoApprove: true },
     });
@@ -227,64 +184,33 @@ describe('approval workflows', () => {
       .owner`insert into content_requests (organization_id, brand_id, workflow_id, requested_by, brief, image_spec, platforms)
       values (${orgId}, ${brandId}, ${w.id}, ${owner.id}, ${api.db.owner.json({ headline: 'x' })},
         ${api.db.owner.json({ source: 'stock', query: 'coffee' })}, ${['linkedin']})`;
-    expect(
-      (await api.call('DELETE', `/v1/orgs/${orgId}/approval-workflows/${w.id}`, { token: manager.token })).status,
-    ).toBe(409);
+    expect(await statusOn('DELETE', w.id, manager)).toBe(409);
     await api.db.owner`update content_requests set status = 'published' where workflow_id = ${w.id}`;
-    expect(
-      (await api.call('DELETE', `/v1/orgs/${orgId}/approval-workflows/${w.id}`, { token: manager.token })).status,
-    ).toBe(204);
+    expect(await statusOn('DELETE', w.id, manager)).toBe(204);
     expect(
       (await api.call('GET', `/v1/orgs/${orgId}/brands/${brandId}`, { token: manager.token })).body.defaultWorkflowId,
     ).toBeNull();
   });
 
   test('validation: approvers must be members of this organization; steps need approvers', async () => {
-    const r = await api.call('POST', `/v1/orgs/${orgId}/approval-workflows`, {
-      token: manager.token,
-      body: { name: 'Bad', steps: steps([approver.id, outsider.id]) },
-    });
+    const r = await create(manager, { name: 'Bad', steps: steps([approver.id, outsider.id]) });
     expect(r.status).toBe(400);
     expect(r.body.errors).toEqual([
       { path: 'body.steps[1].approvers.userIds[1]', message: 'is not a member of this organization' },
     ]);
-    const empty = await api.call('POST', `/v1/orgs/${orgId}/approval-workflows`, {
-      token: manager.token,
-      body: { name: 'Empty', steps: [{ name: 'x', approvers: {} }] },
-    });
+    const empty = await create(manager, { name: 'Empty', steps: [{ name: 'x', approvers: {} }] });
     expect(empty.status).toBe(400);
     expect(empty.body.errors[0].path).toBe('body.steps[0].approvers');
-    const none = await api.call('POST', `/v1/orgs/${orgId}/approval-workflows`, {
-      token: manager.token,
-      body: { name: 'None', steps: [] },
-    });
+    const none = await create(manager, { name: 'None', steps: [] });
     expect(none.status).toBe(400);
   });
 
   test('roles and tenants', async () => {
-    const w = (
-      await api.call('POST', `/v1/orgs/${orgId}/approval-workflows`, {
-        token: owner.token,
-        body: { name: 'Roles', steps: steps([]).slice(0, 1) },
-      })
-    ).body;
-    expect(
-      (await api.call('GET', `/v1/orgs/${orgId}/approval-workflows/${w.id}`, { token: approver.token })).status,
-    ).toBe(200);
-    expect(
-      (
-        await api.call('POST', `/v1/orgs/${orgId}/approval-workflows`, {
-          token: creator.token,
-          body: { name: 'X', steps: steps([]).slice(0, 1) },
-        })
-      ).status,
-    ).toBe(403);
-    expect(
-      (await api.call('DELETE', `/v1/orgs/${orgId}/approval-workflows/${w.id}`, { token: approver.token })).status,
-    ).toBe(403);
-    expect(
-      (await api.call('GET', `/v1/orgs/${orgId}/approval-workflows/${w.id}`, { token: outsider.token })).status,
-    ).toBe(404);
-    expect((await api.call('GET', `/v1/orgs/${orgId}/approval-workflows`)).status).toBe(401);
+    const w = (await create(owner, { name: 'Roles', steps: steps([]).slice(0, 1) })).body;
+    expect(await statusOn('GET', w.id, approver)).toBe(200);
+    expect((await create(creator, { name: 'X', steps: steps([]).slice(0, 1) })).status).toBe(403);
+    expect(await statusOn('DELETE', w.id, approver)).toBe(403);
+    expect(await statusOn('GET', w.id, outsider)).toBe(404);
+    expect((await api.call('GET', workflows())).status).toBe(401);
   });
 });

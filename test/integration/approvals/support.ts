@@ -212,6 +212,9 @@ export async function createTenant(owner: postgres.Sql, label: string): Promise<
   return { orgId: org.id, brandId: brand.id, users };
 }
 
+/** Workflow steps as a test writes them (defaults filled in by the schema). */
+export type WorkflowStepsInput = z.input<typeof workflowStepsSchema>;
+
 export async function createWorkflow(
   owner: postgres.Sql,
   f: Fixture,
@@ -224,6 +227,16 @@ export async function createWorkflow(
     values (${f.orgId}, ${opts.name ?? `wf-${randomBytes(4).toString('hex')}`}, ${owner.json(parsed as never)}, ${opts.allowAutoApprove ?? false})
       returning id`;
   return w.id;
+}
+
+/** The tenants "Acme" and "Other", and a workflow of Acme's with `steps`. */
+export async function createAcmeAndOther(
+  owner: postgres.Sql,
+  steps: WorkflowStepsInput,
+): Promise<{ acme: Fixture; other: Fixture; workflowId: string }> {
+  const acme = await createTenant(owner, 'Acme');
+  const other = await createTenant(owner, 'Other');
+  return { acme, other, workflowId: await createWorkflow(owner, acme, steps) };
 }
 
 export const PLATFORMS = ['instagram_square', 'facebook'] as const;

@@ -4,7 +4,7 @@
  * log; the webhook endpoint API.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { FieldCipher, LocalKeyProvider } from '../../../functions/adapters/crypto/envelope.js';
 import { LocalEventRecorder } from '../../../functions/adapters/approvals/event-publisher.js';
 import { listOutbox } from '../../../functions/adapters/notify/outbox.js';
@@ -16,50 +16,44 @@ import { deliverEvent, retryDueDeliveries } from '../../../functions/app/approva
 import type { PipelineDeps } from '../../../functions/app/pipeline/ports.js';
 import { publish } from '../../../functions/app/pipeline/tasks.js';
 import { Webhook } from 'standardwebhooks';
-import { startTestApi, type TestApi } from '../../support/api.js';
+import { startTestApi } from '../../support/api.js';
+import { startForAll } from '../../support/lifecycle.js';
 import {
+  createAcmeAndOther,
   createRequest,
-  createTenant,
   createWorkflow,
   decide,
   provideTestApprovals,
   startReceiver,
   type Fixture,
-  type Receiver,
+  type WorkflowStepsInput,
 } from './support.js';
 
-let api: TestApi;
+const api = startForAll(startTestApi, (server) => server.close());
+const receiver = startForAll(startReceiver, (server) => server.close());
 let acme: Fixture;
 let other: Fixture;
 let events: LocalEventRecorder;
-let receiver: Receiver;
 let wf: string;
 let ownerToken: string;
 
+const reviewThenSignOff: WorkflowStepsInput = [
+  { name: 'Review', approvers: { roles: ['approver'] } },
+  { name: 'Sign-off', approvers: { roles: ['owner'] } },
+];
 beforeAll(async () => {
-  api = await startTestApi();
-  acme = await createTenant(api.db.owner, 'Acme');
-  other = await createTenant(api.db.owner, 'Other');
-  wf = await createWorkflow(api.db.owner, acme, [
-    { name: 'Review', approvers: { roles: ['approver'] } },
-    { name: 'Sign-off', approvers: { roles: ['owner'] } },
-  ]);
-  receiver = await startReceiver();
-  ownerToken = await api.token(acme.users.owner.email);
-});
-afterAll(async () => {
-  await receiver?.close();
-  await api?.close();
+  ({ acme, other, workflowId: wf } = await createAcmeAndOther(api().db.owner, reviewThenSignOff));
+  ownerToken = await api().token(acme.users.owner.email);
 });
 
 beforeEach(() => {
   events = new LocalEventRecorder();
-  provideTestApprovals(api.url, { events, secrets: new FieldCipher(new LocalKeyProvider(Buffer.alloc(32, 7))) });
+  provideTestApprovals(api().url, { events, secrets: new FieldCipher(new LocalKeyProvider(Buffer.alloc(32, 7))) });
 });
 
 const pipeline = (): PipelineDeps => ({
-  db: api.appDb.db,
-  store: api.store,
+  db: api().appDb.db,
+  store: api().store,
   imageSource: () => {
     throw new Error('not used');
   },
@@ -67,7 +61,7 @@ const pipeline = (): PipelineDeps => ({
 });
 const status = async (id: string) =>
   (
-    await api.db.owner<
+    await api().db.owner<
       { status: string; manifest: any }[]
     >`select status, manifest from content_requests where id = ${id}`
   )[0];
@@ -86,7 +80,7 @@ async function approveAll(f: Fixture, requestId: string, steps = 2) {
       phase: 'initial',
       taskToken: `tok-${randomBytes(16).toString('hex')}`,
     });
-    const mail = (await listOutbox(api.appDb.db, { limit: 1000 }))
+    const mail = (await listOutbox(api().appDb.db, { limit: 1000 }))
       .filter((r) => r.links.length && r.subject.includes(`step ${i + 1} of`))
       .at(-1)!;
     expect((await decide(mail.links[0], { decision: 'approve' })).status).toBe(200);
@@ -97,57 +91,60 @@ async function approveAll(f: Fixture, requestId: string, steps = 2) {
 }
 
 async function createHook(url: string, token = ownerToken, orgId = acme.orgId) {
-  return api.call('POST', `/v1/orgs/${orgId}/webhooks`, { token, body: { url } });
+  return api().call('POST', `/v1/orgs/${orgId}/webhooks`, { token, body: { url } });
 }
 
 describe('webhook endpoints API', () => {
   test('the secret is shown once and stored encrypted; only owners/admins manage endpoints', async () => {
-    const r = await createHook(receiver.url);
+    const r = await createHook(receiver().url);
     expect(r.status).toBe(201);
     // Standard Webhooks form: whsec_ + base64 of 32 random bytes (what the receiver libraries take).
     expect(r.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(Buffer.from(r.body.secret.slice(6), 'base64')).toHaveLength(32);
     expect(r.body.events).toEqual(['content.published']);
-    const [row] = await api.db.owner<
+    const [row] = await api().db.owner<
       { secret_enc: string }[]
     >`select secret_enc from webhook_endpoints where id = ${r.body.id}`;
     expect(row.secret_enc).not.toContain(r.body.secret);
-    const list = await api.call('GET', `/v1/orgs/${acme.orgId}/webhooks`, { token: ownerToken });
+    const list = await api().call('GET', `/v1/orgs/${acme.orgId}/webhooks`, { token: ownerToken });
     expect(list.text).not.toContain(r.body.secret);
     expect(
-      (await api.call('GET', `/v1/orgs/${acme.orgId}/webhooks/${r.body.id}`, { token: ownerToken })).body,
+      (await api().call('GET', `/v1/orgs/${acme.orgId}/webhooks/${r.body.id}`, { token: ownerToken })).body,
     ).not.toHaveProperty('secret');
 
-    const creator = await api.token(acme.users.creator.email);
-    expect((await createHook(receiver.url, creator)).status).toBe(403);
+    const creator = await api().token(acme.users.creator.email);
+    expect((await createHook(receiver().url, creator)).status).toBe(403);
     expect(
-      (await api.call('GET', `/v1/orgs/${acme.orgId}/webhooks`, { token: await api.token(acme.users.approver1.email) }))
-        .status,
+      (
+        await api().call('GET', `/v1/orgs/${acme.orgId}/webhooks`, {
+          token: await api().token(acme.users.approver1.email),
+        })
+      ).status,
     ).toBe(403);
     // Another tenant's owner cannot see this endpoint.
-    const otherOwner = await api.token(other.users.owner.email);
-    expect((await api.call('GET', `/v1/orgs/${other.orgId}/webhooks/${r.body.id}`, { token: otherOwner })).status).toBe(
-      404,
-    );
+    const otherOwner = await api().token(other.users.owner.email);
+    expect(
+      (await api().call('GET', `/v1/orgs/${other.orgId}/webhooks/${r.body.id}`, { token: otherOwner })).status,
+    ).toBe(404);
 
-    const rotated = await api.call('POST', `/v1/orgs/${acme.orgId}/webhooks/${r.body.id}/rotate-secret`, {
+    const rotated = await api().call('POST', `/v1/orgs/${acme.orgId}/webhooks/${r.body.id}/rotate-secret`, {
       token: ownerToken,
     });
     expect(rotated.status).toBe(200);
     expect(rotated.body.secret).not.toBe(r.body.secret);
-    const paused = await api.call('PATCH', `/v1/orgs/${acme.orgId}/webhooks/${r.body.id}`, {
+    const paused = await api().call('PATCH', `/v1/orgs/${acme.orgId}/webhooks/${r.body.id}`, {
       token: ownerToken,
       body: { isActive: false },
     });
     expect(paused.body.isActive).toBe(false);
     expect(
-      (await api.call('DELETE', `/v1/orgs/${acme.orgId}/webhooks/${r.body.id}`, { token: ownerToken })).status,
+      (await api().call('DELETE', `/v1/orgs/${acme.orgId}/webhooks/${r.body.id}`, { token: ownerToken })).status,
     ).toBe(204);
-    expect((await api.call('GET', `/v1/orgs/${acme.orgId}/webhooks/${r.body.id}`, { token: ownerToken })).status).toBe(
-      404,
-    );
+    expect(
+      (await api().call('GET', `/v1/orgs/${acme.orgId}/webhooks/${r.body.id}`, { token: ownerToken })).status,
+    ).toBe(404);
     const actions = (
-      await api.db.owner<
+      await api().db.owner<
         { action: string }[]
       >`select action from user_activity_logs where resource_id = ${r.body.id} order by id`
     ).map((x) => x.action);
@@ -157,7 +154,7 @@ describe('webhook endpoints API', () => {
   test('deployed, only public https URLs are accepted', async () => {
     provide('appMode', 'aws');
     for (const url of [
-      receiver.url,
+      receiver().url,
       'https://10.1.2.3/hook',
       'https://127.0.0.1/hook',
       'https://localhost/hook',
@@ -169,14 +166,14 @@ describe('webhook endpoints API', () => {
     }
     const ok = await createHook('https://hooks.example.com/svp');
     expect(ok.status).toBe(201);
-    await api.call('DELETE', `/v1/orgs/${acme.orgId}/webhooks/${ok.body.id}`, { token: ownerToken });
+    await api().call('DELETE', `/v1/orgs/${acme.orgId}/webhooks/${ok.body.id}`, { token: ownerToken });
   });
 });
 
 describe('publish', () => {
   test('an approved request is published with its manifest, one event and a signed webhook (retried with backoff, logged)', async () => {
-    const hook = await createHook(receiver.url);
-    const { requestId, variants } = await createRequest(api.db.owner, api.store, acme, wf);
+    const hook = await createHook(receiver().url);
+    const { requestId, variants } = await createRequest(api().db.owner, api().store, acme, wf);
     await approveAll(acme, requestId);
     const manifest = await publishApproved(
       pipeline(),
@@ -195,12 +192,12 @@ describe('publish', () => {
     expect(event).toMatchObject({ type: 'content.published', organizationId: acme.orgId });
     expect((event.data as any).approvals.map((a: any) => a.outcome)).toEqual(['approved', 'approved']);
 
-    receiver.plan = [500, 503];
-    receiver.received.length = 0;
+    receiver().plan = [500, 503];
+    receiver().received.length = 0;
     const out = await deliverEvent(approvalServices(), acme.orgId, event.id, { inlineAttempts: 3, inlineDelayMs: 1 });
     expect(Object.values(out)).toEqual(['delivered']);
-    expect(receiver.received).toHaveLength(3);
-    for (const got of receiver.received) {
+    expect(receiver().received).toHaveLength(3);
+    for (const got of receiver().received) {
       expect(got.headers['webhook-id']).toBe(event.id);
       expect(new Webhook(hook.body.secret).verify(got.body, got.headers as Record<string, string>)).toMatchObject({
         id: event.id,
@@ -212,14 +209,14 @@ describe('publish', () => {
         ),
       ).toThrow(/signature/i);
     }
-    const body = JSON.parse(receiver.received[2].body);
+    const body = JSON.parse(receiver().received[2].body);
     expect(body).toMatchObject({
       id: event.id,
       type: 'content.published',
       data: { requestId, headline: expect.any(String) },
     });
     expect(body.data.variants).toHaveLength(2);
-    const log = await api.call('GET', `/v1/orgs/${acme.orgId}/webhooks/${hook.body.id}/deliveries`, {
+    const log = await api().call('GET', `/v1/orgs/${acme.orgId}/webhooks/${hook.body.id}/deliveries`, {
       token: ownerToken,
     });
     expect(log.body.items).toEqual([
@@ -236,15 +233,15 @@ describe('publish', () => {
     expect(again).toEqual(manifest);
     expect(events.events.map((e) => e.id)).toEqual([event.id, event.id]);
     await deliverEvent(approvalServices(), acme.orgId, event.id, { inlineDelayMs: 1 });
-    expect(receiver.received).toHaveLength(3);
-    expect((await api.db.owner`select 1 from webhook_deliveries where event_id = ${event.id}`).length).toBe(1);
-    await api.call('DELETE', `/v1/orgs/${acme.orgId}/webhooks/${hook.body.id}`, { token: ownerToken });
+    expect(receiver().received).toHaveLength(3);
+    expect((await api().db.owner`select 1 from webhook_deliveries where event_id = ${event.id}`).length).toBe(1);
+    await api().call('DELETE', `/v1/orgs/${acme.orgId}/webhooks/${hook.body.id}`, { token: ownerToken });
   });
 
   test('bytes changed after approval: nothing is published', async () => {
-    const { requestId, variants } = await createRequest(api.db.owner, api.store, acme, wf);
+    const { requestId, variants } = await createRequest(api().db.owner, api().store, acme, wf);
     await approveAll(acme, requestId);
-    await api.store.put(variants[1].key, Buffer.from('not the approved image'), 'image/png');
+    await api().store.put(variants[1].key, Buffer.from('not the approved image'), 'image/png');
     await expect(
       publishApproved(pipeline(), { orgId: acme.orgId, requestId, run: 1 }, publish, approvalServices()),
     ).rejects.toMatchObject({ code: 'invalid_state', message: expect.stringContaining('changed after approval') });
@@ -253,10 +250,10 @@ describe('publish', () => {
   });
 
   test('without approvals a request is published only on a compliance pass under a workflow that allows auto-approval', async () => {
-    const strict = await createRequest(api.db.owner, api.store, acme, wf, {
+    const strict = await createRequest(api().db.owner, api().store, acme, wf, {
       compliance: { score: 95, decision: 'pass', findings: [] },
     });
-    await api.db.owner`update content_requests set status = 'approved' where id = ${strict.requestId}`;
+    await api().db.owner`update content_requests set status = 'approved' where id = ${strict.requestId}`;
     await expect(
       publishApproved(
         pipeline(),
@@ -266,10 +263,13 @@ describe('publish', () => {
       ),
     ).rejects.toMatchObject({ code: 'invalid_state', message: expect.stringContaining('Not approved') });
 
-    const lenient = await createWorkflow(api.db.owner, acme, [{ name: 'Review', approvers: { roles: ['approver'] } }], {
-      allowAutoApprove: true,
-    });
-    const auto = await createRequest(api.db.owner, api.store, acme, lenient, {
+    const lenient = await createWorkflow(
+      api().db.owner,
+      acme,
+      [{ name: 'Review', approvers: { roles: ['approver'] } }],
+      { allowAutoApprove: true },
+    );
+    const auto = await createRequest(api().db.owner, api().store, acme, lenient, {
       compliance: { score: 95, decision: 'pass', findings: [] },
     });
     expect(
@@ -295,14 +295,14 @@ describe('publish', () => {
     const deadUrl = down.url;
     await down.close();
     const hook = await createHook(deadUrl);
-    const { requestId } = await createRequest(api.db.owner, api.store, acme, wf);
+    const { requestId } = await createRequest(api().db.owner, api().store, acme, wf);
     await approveAll(acme, requestId);
     await publishApproved(pipeline(), { orgId: acme.orgId, requestId, run: 1 }, publish, approvalServices());
     const eventId = events.events[0].id;
     expect(Object.values(await deliverEvent(approvalServices(), acme.orgId, eventId, { inlineAttempts: 1 }))).toEqual([
       'retry',
     ]);
-    const [d] = await api.db.owner<{ status: string; attempts: number; last_error: string; due_in: number }[]>`
+    const [d] = await api().db.owner<{ status: string; attempts: number; last_error: string; due_in: number }[]>`
       select status, attempts, last_error, extract(epoch from next_attempt_at - now())::float as due_in from webhook_deliveries where event_id = ${eventId}`;
     expect(d).toMatchObject({ status: 'pending', attempts: 1 });
     expect(d.last_error).toMatch(/ECONNREFUSED|connect/i);
@@ -310,15 +310,15 @@ describe('publish', () => {
     // Not due yet: the sweeper leaves it alone.
     expect(await retryDueDeliveries(approvalServices())).toEqual({ attempted: 0, delivered: 0 });
 
-    receiver.received.length = 0;
-    receiver.plan = [];
-    await api.call('PATCH', `/v1/orgs/${acme.orgId}/webhooks/${hook.body.id}`, {
+    receiver().received.length = 0;
+    receiver().plan = [];
+    await api().call('PATCH', `/v1/orgs/${acme.orgId}/webhooks/${hook.body.id}`, {
       token: ownerToken,
-      body: { url: receiver.url },
+      body: { url: receiver().url },
     });
-    await api.db.owner`update webhook_deliveries set next_attempt_at = now() where event_id = ${eventId}`;
+    await api().db.owner`update webhook_deliveries set next_attempt_at = now() where event_id = ${eventId}`;
     expect(await retryDueDeliveries(approvalServices())).toEqual({ attempted: 1, delivered: 1 });
-    expect(receiver.received).toHaveLength(1);
-    expect(receiver.received[0].headers['x-svp-delivery-attempt']).toBe('2');
+    expect(receiver().received).toHaveLength(1);
+    expect(receiver().received[0].headers['x-svp-delivery-attempt']).toBe('2');
   });
 });

@@ -5,25 +5,20 @@
  * tenant from its first query on.
  */
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { connect, gatedTenantRead, withTenant, type TenantRead } from '../../../functions/adapters/db/client.js';
 import { organizations } from '../../../db/schema/index.js';
-import { createTestDatabase, type TestDatabase } from '../../support/db.js';
+import { createTestDatabase } from '../../support/db.js';
+import { startForAll } from '../../support/lifecycle.js';
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await createTestDatabase();
-});
-afterAll(async () => {
-  await t?.drop();
-});
+const t = startForAll(createTestDatabase, (db) => db.drop());
 
 async function preparedAfterTwoReads(
   prepare: boolean | undefined,
 ): Promise<{ statements: string[]; org: string | undefined }> {
-  const h = connect(t.appUrl, { max: 1, prepare });
+  const h = connect(t().appUrl, { max: 1, prepare });
   try {
-    const [o] = await t.owner<
+    const [o] = await t().owner<
       { id: string }[]
     >`INSERT INTO organizations (name, slug) VALUES ('Prep', ${`prep-${Math.random().toString(36).slice(2, 8)}`}) RETURNING id`;
     let org: string | undefined;
@@ -60,11 +55,11 @@ test('prepare: false (RDS Proxy, DATABASE_PREPARE=false) prepares nothing, and R
 
 async function member(role: string): Promise<{ orgId: string; userId: string }> {
   const tag = Math.random().toString(36).slice(2, 10);
-  const [o] = await t.owner<{ id: string }[]>`
+  const [o] = await t().owner<{ id: string }[]>`
     INSERT INTO organizations (name, slug) VALUES (${`Gate ${tag}`}, ${`gate-${tag}`}) RETURNING id`;
-  const [u] = await t.owner<{ id: string }[]>`
+  const [u] = await t().owner<{ id: string }[]>`
     INSERT INTO users (email, display_name) VALUES (${`${tag}@gate.test`}, ${tag}) RETURNING id`;
-  await t.owner`INSERT INTO user_organizations (organization_id, user_id, role) VALUES (${o.id}, ${u.id}, ${role})`;
+  await t().owner`INSERT INTO user_organizations (organization_id, user_id, role) VALUES (${o.id}, ${u.id}, ${role})`;
   return { orgId: o.id, userId: u.id };
 }
 
@@ -81,7 +76,7 @@ const orgAsTenant =
 
 for (const prepare of [undefined, false]) {
   test(`a gated read admits a member and reads as the tenant; refuses others with no tenant set (prepare: ${prepare ?? 'default'})`, async () => {
-    const h = connect(t.appUrl, { max: 2, prepare });
+    const h = connect(t().appUrl, { max: 2, prepare });
     try {
       const owner = await member('owner');
       const ok = await gatedTenantRead(h.db, { ...owner, roles: ['owner'], rateLimit: true }, orgAsTenant(owner.orgId));
@@ -116,7 +111,7 @@ for (const prepare of [undefined, false]) {
 }
 
 test('a refused gated read runs its reads with no tenant: RLS returns nothing', async () => {
-  const h = connect(t.appUrl, { max: 1 });
+  const h = connect(t().appUrl, { max: 1 });
   try {
     const viewer = await member('viewer');
     let sent: Promise<unknown>[] = [];
@@ -136,7 +131,7 @@ test('a refused gated read runs its reads with no tenant: RLS returns nothing', 
 });
 
 test('a gated read waiting for a pooled connection is served when that connection is lost and replaced', async () => {
-  const h = connect(t.appUrl, { max: 1, appName: 'svp-test-reserve' });
+  const h = connect(t().appUrl, { max: 1, appName: 'svp-test-reserve' });
   try {
     const owner = await member('owner');
     const held = await h.sql.reserve();
@@ -144,10 +139,10 @@ test('a gated read waiting for a pooled connection is served when that connectio
     // Waits in the pool's queue: the only connection is held.
     const waiting = gatedTenantRead(h.db, { ...owner, roles: ['owner'], rateLimit: false }, orgAsTenant(owner.orgId));
     await new Promise((r) => setTimeout(r, 100));
-    await t.owner`select pg_terminate_backend(${pid}::int)`;
+    await t().owner`select pg_terminate_backend(${pid}::int)`;
     // The backend is gone (polled, 5 s at most), then the pool sees its socket close and opens another.
     for (let i = 0; i < 50; i++) {
-      const [{ n }] = await t.owner<
+      const [{ n }] = await t().owner<
         { n: number }[]
       >`select count(*)::int as n from pg_stat_activity where pid = ${pid}::int`;
       if (n === 0) break;

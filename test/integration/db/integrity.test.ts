@@ -2,18 +2,13 @@
  * The post-migration integrity check passes on a healthy database and names each kind of damage
  * (in a scratch database cloned for this file, so nothing else is affected).
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { checkIntegrity } from '../../../db/integrity.js';
 import { runMigrations } from '../../../db/migrate.js';
-import { createTestDatabase, type TestDatabase } from '../../support/db.js';
+import { createTestDatabase } from '../../support/db.js';
+import { startForAll } from '../../support/lifecycle.js';
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await createTestDatabase();
-});
-afterAll(async () => {
-  await t?.drop();
-});
+const t = startForAll(createTestDatabase, (db) => db.drop());
 
 const nextMonth = () => {
   const n = new Date();
@@ -22,22 +17,22 @@ const nextMonth = () => {
 };
 
 test('a freshly migrated database has no problems', async () => {
-  expect(await checkIntegrity(t.owner)).toEqual([]);
+  expect(await checkIntegrity(t().owner)).toEqual([]);
 });
 
 test('each kind of damage is reported by name', async () => {
-  await t.owner`ALTER TABLE brand_assets NO FORCE ROW LEVEL SECURITY`;
-  await t.owner`ALTER TABLE content_analytics_default DISABLE ROW LEVEL SECURITY`;
-  await t.owner`DROP POLICY tenant_isolation ON outbox`;
-  await t.owner`CREATE POLICY leak ON webhook_endpoints USING (true)`;
-  await t.owner`CREATE TABLE stray_tenant_table (id int PRIMARY KEY, organization_id uuid NOT NULL)`;
-  await t.owner`ALTER TABLE user_activity_logs DETACH PARTITION user_activity_logs_default`;
-  await t.owner.unsafe(`DROP TABLE api_usage_${nextMonth()}`);
-  await t.owner`CREATE TABLE app_owned (id int)`;
-  await t.owner`ALTER TABLE app_owned OWNER TO svp_app`;
-  await t.owner`DROP EXTENSION btree_gin`;
+  await t().owner`ALTER TABLE brand_assets NO FORCE ROW LEVEL SECURITY`;
+  await t().owner`ALTER TABLE content_analytics_default DISABLE ROW LEVEL SECURITY`;
+  await t().owner`DROP POLICY tenant_isolation ON outbox`;
+  await t().owner`CREATE POLICY leak ON webhook_endpoints USING (true)`;
+  await t().owner`CREATE TABLE stray_tenant_table (id int PRIMARY KEY, organization_id uuid NOT NULL)`;
+  await t().owner`ALTER TABLE user_activity_logs DETACH PARTITION user_activity_logs_default`;
+  await t().owner.unsafe(`DROP TABLE api_usage_${nextMonth()}`);
+  await t().owner`CREATE TABLE app_owned (id int)`;
+  await t().owner`ALTER TABLE app_owned OWNER TO svp_app`;
+  await t().owner`DROP EXTENSION btree_gin`;
 
-  const problems = await checkIntegrity(t.owner);
+  const problems = await checkIntegrity(t().owner);
   expect(problems).toEqual(
     expect.arrayContaining([
       'brand_assets: row level security is not forced',
@@ -60,8 +55,8 @@ test('each kind of damage is reported by name', async () => {
 });
 
 test('runMigrations repairs policies and partitions, and fails loudly on what it cannot repair', async () => {
-  await t.owner`DROP TABLE user_activity_logs_default`; // the detached leftover from the test above
-  const err = await runMigrations(t.ownerUrl).then(
+  await t().owner`DROP TABLE user_activity_logs_default`; // the detached leftover from the test above
+  const err = await runMigrations(t().ownerUrl).then(
     () => null,
     (e: Error) => e,
   );
@@ -77,8 +72,8 @@ test('runMigrations repairs policies and partitions, and fails loudly on what it
     'role svp_app owns relations: app_owned',
     'webhook_endpoints: policy leak is unconditionally true',
   ]);
-  await t.owner`DROP POLICY leak ON webhook_endpoints`;
-  await t.owner`DROP TABLE app_owned`;
-  await t.owner`CREATE EXTENSION btree_gin`;
-  await expect(runMigrations(t.ownerUrl)).resolves.toMatchObject({ appliedNow: 0 });
+  await t().owner`DROP POLICY leak ON webhook_endpoints`;
+  await t().owner`DROP TABLE app_owned`;
+  await t().owner`CREATE EXTENSION btree_gin`;
+  await expect(runMigrations(t().ownerUrl)).resolves.toMatchObject({ appliedNow: 0 });
 });

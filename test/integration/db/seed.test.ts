@@ -8,14 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { sql as dsql } from 'drizzle-orm';
 import { seedDemo, seedLogoObjects, type SeedResult } from '../../../db/seed.js';
-import {
-  brandColorsSchema,
-  brandFontsSchema,
-  brandLogoSchema,
-  complianceThresholdsSchema,
-  templateLayersSchema,
-  voiceRulesSchema,
-} from '../../../functions/domain/brand-types.js';
+import * as brandTypes from '../../../functions/domain/brand-types.js';
 import { workflowStepsSchema } from '../../../functions/domain/workflow-types.js';
 import { withTenant } from '../../../functions/adapters/db/client.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
@@ -68,15 +61,19 @@ test('brands, templates and workflows are valid against the domain schemas and w
   for (const org of first.orgs) {
     const [b] = await t.owner`SELECT * FROM brand_profiles WHERE id = ${org.brandId}`;
     expect(b.organization_id).toBe(org.id);
-    const colors = brandColorsSchema.parse(b.colors);
+    const colors = brandTypes.brandColorsSchema.parse(b.colors);
     expect(colors.palette.map((p) => p.role).sort()).toEqual(['accent', 'background', 'primary', 'secondary', 'text']);
-    expect(brandFontsSchema.parse(b.fonts)).toEqual({ headline: 'Inter', body: 'Inter', allowed: ['Inter'] });
-    const voice = voiceRulesSchema.parse(b.voice_rules);
+    expect(brandTypes.brandFontsSchema.parse(b.fonts)).toEqual({
+      headline: 'Inter',
+      body: 'Inter',
+      allowed: ['Inter'],
+    });
+    const voice = brandTypes.voiceRulesSchema.parse(b.voice_rules);
     expect(voice.bannedWords.length).toBeGreaterThan(0);
     expect(voice.requiredDisclaimer).toBeTruthy();
     expect(voice.requiredHashtags).toHaveLength(1);
-    complianceThresholdsSchema.parse(b.compliance_thresholds);
-    expect(brandLogoSchema.parse(b.logo).assetId).toBe(org.logoAssetId);
+    brandTypes.complianceThresholdsSchema.parse(b.compliance_thresholds);
+    expect(brandTypes.brandLogoSchema.parse(b.logo).assetId).toBe(org.logoAssetId);
     expect(b.default_workflow_id).toBe(org.workflowId);
 
     const [asset] = await t.owner`SELECT * FROM brand_assets WHERE id = ${org.logoAssetId}`;
@@ -90,7 +87,7 @@ test('brands, templates and workflows are valid against the domain schemas and w
     const tpls =
       await t.owner`SELECT name, layers FROM content_templates WHERE organization_id = ${org.id} ORDER BY name`;
     expect(tpls.map((x) => x.name)).toEqual(['Bottom band', 'Top headline']);
-    for (const tpl of tpls) templateLayersSchema.parse(tpl.layers);
+    for (const tpl of tpls) brandTypes.templateLayersSchema.parse(tpl.layers);
     expect(Object.keys(org.templateIds).sort()).toEqual(['Bottom band', 'Top headline']);
 
     const [wf] = await t.owner`SELECT steps FROM approval_workflows WHERE id = ${org.workflowId}`;

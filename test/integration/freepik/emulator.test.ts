@@ -5,8 +5,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startFreepikEmulator, type FreepikEmulator } from '../../../local/emulators/freepik/emulator.js';
+import { describe, expect, test } from 'vitest';
+import { startFreepikEmulator } from '../../../local/emulators/freepik/emulator.js';
 import { parseMysticWebhook } from '../../../functions/adapters/freepik/webhook.js';
 import { createPgImageSource } from '../../../functions/handlers/composition/freepik.js';
 import { startLocalFreepik } from '../../../local/emulators/freepik/local-freepik.js';
@@ -15,17 +15,12 @@ import {
   resourceDetailSchema,
   mysticResponseSchema,
 } from '../../../functions/adapters/freepik/schemas.js';
-import { createTestDatabase, type TestDatabase } from '../../support/db.js';
+import { createTestDatabase } from '../../support/db.js';
+import { startForAll } from '../../support/lifecycle.js';
 
-let emu: FreepikEmulator;
+const emu = startForAll(startFreepikEmulator, (server) => server.close());
 const key = { 'x-freepik-api-key': 'emulator-key' };
-beforeAll(async () => {
-  emu = await startFreepikEmulator();
-});
-afterAll(async () => {
-  await emu?.close();
-});
-const get = (path: string, headers: Record<string, string> = key) => fetch(`${emu.url}${path}`, { headers });
+const get = (path: string, headers: Record<string, string> = key) => fetch(`${emu().url}${path}`, { headers });
 // Raw contract JSON; the assertions check its shape.
 const j = async (r: Promise<Response>): Promise<any> => (await r).json();
 
@@ -104,7 +99,7 @@ describe('emulator contract', () => {
   test('AI images have the sizes the API returns per size and Mystic resolution, and take the colours asked for', async () => {
     const t2i = async (body: object) =>
       j(
-        fetch(`${emu.url}/v1/ai/text-to-image`, {
+        fetch(`${emu().url}/v1/ai/text-to-image`, {
           method: 'POST',
           headers: { ...key, 'content-type': 'application/json' },
           body: JSON.stringify(body),
@@ -132,7 +127,7 @@ describe('emulator contract', () => {
     const { dominant } = await sharp(Buffer.from(red.data[0].base64, 'base64')).stats();
     expect(dominant.r).toBeGreaterThan(dominant.g + 60);
     const create = await j(
-      fetch(`${emu.url}/v1/ai/mystic`, {
+      fetch(`${emu().url}/v1/ai/mystic`, {
         method: 'POST',
         headers: { ...key, 'content-type': 'application/json' },
         body: JSON.stringify({ prompt: 'a lighthouse', resolution: '4k', aspect_ratio: 'widescreen_16_9' }),
@@ -145,13 +140,15 @@ describe('emulator contract', () => {
   });
 
   test('the daily-cap fault answers 429 with a message naming the daily limit', async () => {
-    emu.setFaults({ rules: [{ match: 'GET /v1/resources/{id}/download', times: 1, fault: { kind: 'daily_limit' } }] });
+    emu().setFaults({
+      rules: [{ match: 'GET /v1/resources/{id}/download', times: 1, fault: { kind: 'daily_limit' } }],
+    });
     const first = (await j(get('/v1/resources?term=desk'))).data[0];
     const r = await get(`/v1/resources/${first.id}/download`);
     expect(r.status).toBe(429);
     expect(((await r.json()) as { message: string }).message).toMatch(/^Daily limit reached/);
     expect((await get(`/v1/resources/${first.id}/download`)).status).toBe(200);
-    emu.setFaults({});
+    emu().setFaults({});
   });
 
   test('a wrong or missing key is 401 with a message; a POST without the JSON content type is ignored', async () => {
@@ -159,7 +156,7 @@ describe('emulator contract', () => {
     expect(r.status).toBe(401);
     expect(await r.json()).toEqual({ message: 'Invalid API key' });
     expect((await get('/v1/resources?term=x', {})).status).toBe(401);
-    const plain = await fetch(`${emu.url}/v1/ai/text-to-image`, {
+    const plain = await fetch(`${emu().url}/v1/ai/text-to-image`, {
       method: 'POST',
       headers: { ...key, 'content-type': 'text/plain' },
       body: JSON.stringify({ prompt: 'a valid prompt' }),
@@ -170,7 +167,7 @@ describe('emulator contract', () => {
 
   test('Mystic: CREATED, then IN_PROGRESS, then COMPLETED with a signed URL; invalid colors are refused with `name`', async () => {
     const created = await j(
-      fetch(`${emu.url}/v1/ai/mystic`, {
+      fetch(`${emu().url}/v1/ai/mystic`, {
         method: 'POST',
         headers: { ...key, 'content-type': 'application/json' },
         body: JSON.stringify({ prompt: 'a fox', aspect_ratio: 'film_horizontal_21_9', resolution: '1k' }),
@@ -187,7 +184,7 @@ describe('emulator contract', () => {
     expect(states).toEqual(['IN_PROGRESS', 'IN_PROGRESS', 'COMPLETED']);
     const file = await fetch(last.data.generated[0]);
     expect(file.headers.get('content-type')).toBe('image/jpeg');
-    const bad = await fetch(`${emu.url}/v1/ai/mystic`, {
+    const bad = await fetch(`${emu().url}/v1/ai/mystic`, {
       method: 'POST',
       headers: { ...key, 'content-type': 'application/json' },
       body: JSON.stringify({ prompt: 'x', styling: { colors: [{ color: '#abcdef', weight: 0.5 }] } }),
@@ -249,21 +246,15 @@ describe('emulator contract', () => {
 });
 
 describe('local stack switch', () => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await t?.drop();
-  });
+  const t = startForAll(createTestDatabase, (db) => db.drop());
 
   test('no FREEPIK_API_KEY: the emulator is started, announced, and the whole Postgres-backed source works on it', async () => {
     const local = await startLocalFreepik({});
     try {
       expect(local.mode).toBe('emulator');
       expect(local.banner).toMatch(/^Image source: Freepik emulator at http:\/\/127\.0\.0\.1:\d+/);
-      const [o] = await t.owner`insert into organizations (name, slug) values ('Local', 'local') returning id`;
-      const { imageSource } = createPgImageSource(t.app.db, local.config);
+      const [o] = await t().owner`insert into organizations (name, slug) values ('Local', 'local') returning id`;
+      const { imageSource } = createPgImageSource(t().app.db, local.config);
       const img = await imageSource.source({
         orgId: o.id,
         spec: { source: 'stock', query: 'bicycle' },
@@ -271,7 +262,7 @@ describe('local stack switch', () => {
         preferredSize: 'small',
       });
       expect(img).toMatchObject({ contentType: 'image/jpeg', height: 1000 });
-      const [n] = await t.owner`select count(*)::int as n from api_usage where organization_id = ${o.id}`;
+      const [n] = await t().owner`select count(*)::int as n from api_usage where organization_id = ${o.id}`;
       expect(n.n).toBe(local.emulator!.calls().length);
     } finally {
       await local.close();

@@ -230,15 +230,18 @@ export async function forgedTokens(api: TestApi, email: string): Promise<Record<
   const kid = jwks.keys[0].kid;
   const claims = { email, name: 'Mallory', token_use: 'id' };
   const now = Math.floor(Date.now() / 1000);
+  /** The claims a genuine token carries, signed with `alg` and `key` instead of the issuer's key. */
+  const signedAs = (alg: string, key: Parameters<SignJWT['sign']>[0]) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg, kid })
+      .setIssuer(api.auth.issuer)
+      .setAudience(api.auth.audience)
+      .setSubject(subjectForEmail(email))
+      .setIssuedAt(now)
+      .setExpirationTime(now + 3600)
+      .sign(key);
   const { privateKey: otherKey } = await generateKeyPair('ES256');
-  const signedByOther = await new SignJWT(claims)
-    .setProtectedHeader({ alg: 'ES256', kid })
-    .setIssuer(api.auth.issuer)
-    .setAudience(api.auth.audience)
-    .setSubject(subjectForEmail(email))
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .sign(otherKey);
+  const signedByOther = await signedAs('ES256', otherKey);
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const payload = {
     ...claims,
@@ -251,14 +254,7 @@ export async function forgedTokens(api: TestApi, email: string): Promise<Record<
   const algNone = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`;
   // HS256 "signed" with the public key: the classic algorithm-confusion forgery.
   const pub = new TextEncoder().encode(JSON.stringify(jwks.keys[0]));
-  const hsConfused = await new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256', kid })
-    .setIssuer(api.auth.issuer)
-    .setAudience(api.auth.audience)
-    .setSubject(subjectForEmail(email))
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .sign(pub);
+  const hsConfused = await signedAs('HS256', pub);
   // A genuine token whose payload was edited to another subject (signature no longer matches).
   const genuine = await api.token(`someone-${randomBytes(3).toString('hex')}@example.test`);
   const [h, , s] = genuine.split('.');

@@ -23,6 +23,22 @@ const setEnv = (vars: Record<string, string | undefined>) => {
   // (which also drops the image source built on the old one).
   provide('freepikConfig', loadFreepikConfig());
 };
+/** Runs `body` with these settings, then unsets them again. */
+async function withEnv(vars: Record<string, string>, body: () => Promise<void>) {
+  setEnv(vars);
+  try {
+    await body();
+  } finally {
+    setEnv(Object.fromEntries(Object.keys(vars).map((k) => [k, undefined])));
+  }
+}
+/** Mystic generations, polled every `pollMs` until the invocation's `deadlineMs`. */
+const mysticEnv = (pollMs: number, deadlineMs: number) => ({
+  FREEPIK_AI_MODE: 'mystic',
+  FREEPIK_MYSTIC_POLL_MS: String(pollMs),
+  FREEPIK_MYSTIC_MAX_POLL_MS: String(pollMs),
+  FREEPIK_MYSTIC_DEADLINE_MS: String(deadlineMs),
+});
 
 beforeAll(async () => {
   h = await startWorkflowHarness({ retryDelayMs: 200 });
@@ -148,8 +164,7 @@ describe('stock candidates', () => {
   });
 
   test('without previews the off-palette first hit is downloaded, refused on its real colours, the next one bought; both metered on the request', async () => {
-    setEnv({ FREEPIK_STOCK_PREVIEW_CHECKS: '0' });
-    try {
+    await withEnv({ FREEPIK_STOCK_PREVIEW_CHECKS: '0' }, async () => {
       const first = await firstHitIsOffPalette();
       const { requestId, executionName } = await h.submit({
         imageSpec: { source: 'stock', query },
@@ -179,9 +194,7 @@ describe('stock candidates', () => {
       expect(
         (await h.t.owner`SELECT compliance FROM content_requests WHERE id = ${requestId}`)[0].compliance.checks.palette,
       ).not.toBe('error');
-    } finally {
-      setEnv({ FREEPIK_STOCK_PREVIEW_CHECKS: undefined });
-    }
+    });
   });
 });
 
@@ -226,8 +239,7 @@ describe('stock limits', () => {
   });
 
   test('out of download budget: the best image tried is kept and the compliance check says what is wrong with it (no failure, no endless buying)', async () => {
-    setEnv({ FREEPIK_STOCK_PREVIEW_CHECKS: '0', FREEPIK_STOCK_MAX_DOWNLOADS: '1' });
-    try {
+    await withEnv({ FREEPIK_STOCK_PREVIEW_CHECKS: '0', FREEPIK_STOCK_MAX_DOWNLOADS: '1' }, async () => {
       const { requestId, executionName } = await h.submit({
         imageSpec: { source: 'stock', query: 'latte art' },
         platforms: ['instagram_square'],
@@ -238,9 +250,7 @@ describe('stock limits', () => {
       expect(g).toMatchObject({ aspectGroup: 'square', status: 'fallback', downloads: 1 });
       expect((await usage(requestId)).filter((u) => u.endpoint === 'GET /v1/resources/{id}/download')).toHaveLength(1);
       expect(r.compliance.checks.palette).toBe('error');
-    } finally {
-      setEnv({ FREEPIK_STOCK_PREVIEW_CHECKS: undefined, FREEPIK_STOCK_MAX_DOWNLOADS: undefined });
-    }
+    });
   });
 });
 
@@ -294,13 +304,7 @@ describe('fail before paying', () => {
 
 describe('Mystic outlives the invocation that paid for it', () => {
   test('polling stops at the deadline, the state machine retries, and the retry resumes the same task: one paid generation', async () => {
-    setEnv({
-      FREEPIK_AI_MODE: 'mystic',
-      FREEPIK_MYSTIC_POLL_MS: '200',
-      FREEPIK_MYSTIC_MAX_POLL_MS: '200',
-      FREEPIK_MYSTIC_DEADLINE_MS: '2000',
-    });
-    try {
+    await withEnv(mysticEnv(200, 2_000), async () => {
       // Still running for the first 6 polls: longer than one invocation may wait (it polls for
       // about 1 s of its 2 s: the rate bucket keeps 1 s back for the call a token is for).
       h.stack.freepik.emulator!.setFaults({
@@ -327,24 +331,11 @@ describe('Mystic outlives the invocation that paid for it', () => {
       expect(kinds).toContain('waiting');
       expect(kinds).toContain('resume');
       expect(kinds.at(-1)).toBe('completed');
-    } finally {
-      setEnv({
-        FREEPIK_AI_MODE: undefined,
-        FREEPIK_MYSTIC_POLL_MS: undefined,
-        FREEPIK_MYSTIC_MAX_POLL_MS: undefined,
-        FREEPIK_MYSTIC_DEADLINE_MS: undefined,
-      });
-    }
+    });
   });
 
   test('deadline from the Lambda context: with 18 s left the handler gives up after ~3 s, task id stored; a second call finishes it unpaid', async () => {
-    setEnv({
-      FREEPIK_AI_MODE: 'mystic',
-      FREEPIK_MYSTIC_POLL_MS: '50',
-      FREEPIK_MYSTIC_MAX_POLL_MS: '50',
-      FREEPIK_MYSTIC_DEADLINE_MS: '60000',
-    });
-    try {
+    await withEnv(mysticEnv(50, 60_000), async () => {
       h.stack.freepik.emulator!.setFaults({
         rules: [{ match: 'GET /v1/ai/mystic/{task_id}', fault: { kind: 'mystic_status', status: 'IN_PROGRESS' } }],
       });
@@ -377,14 +368,7 @@ describe('Mystic outlives the invocation that paid for it', () => {
         { provider_task_id: string }[]
       >`SELECT provider_task_id FROM generated_assets WHERE request_id = ${requestId}`;
       expect(asset.provider_task_id).toBe(row.provider_task_id);
-    } finally {
-      setEnv({
-        FREEPIK_AI_MODE: undefined,
-        FREEPIK_MYSTIC_POLL_MS: undefined,
-        FREEPIK_MYSTIC_MAX_POLL_MS: undefined,
-        FREEPIK_MYSTIC_DEADLINE_MS: undefined,
-      });
-    }
+    });
   });
 });
 

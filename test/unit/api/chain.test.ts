@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { apiHandler, ok } from '../../../functions/handlers/api/api-handler.js';
 import { route } from '../../../functions/handlers/api/route-def.js';
 import { AppError } from '../../../functions/shared/errors.js';
+import { httpApiEvent } from '../../support/api-gateway-event.js';
 
 // The 500 case logs the (expected) error; keep the test output clean.
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -36,23 +37,10 @@ const handler = apiHandler(table, 't', {
   me: async () => ok({}),
 });
 
-function event(routeKey: string, o: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 {
-  const [method, path] = routeKey.split(' ');
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: path,
-    rawQueryString: '',
-    headers: {},
-    isBase64Encoded: false,
-    requestContext: {
-      requestId: 'req-1',
-      routeKey,
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '1.2.3.4', userAgent: 'ua' },
-    },
-    ...o,
-  } as APIGatewayProxyEventV2;
-}
+const event = (routeKey: string, o: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 => ({
+  ...httpApiEvent(routeKey, { headers: {}, requestId: 'req-1' }),
+  ...o,
+});
 const call = async (e: APIGatewayProxyEventV2) => {
   const r = (await handler(e, {} as Context)) as APIGatewayProxyStructuredResultV2;
   return { ...r, json: r.body ? JSON.parse(r.body) : undefined };

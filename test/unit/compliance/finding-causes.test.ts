@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { causeOf } from '../../../bench/quality.js';
-import { renderVariant } from '../../../functions/adapters/render/index.js';
+import { renderVariant, type RenderVariantInput } from '../../../functions/adapters/render/index.js';
 import { checkBriefAgainstBrand, checkVariant, type Finding } from '../../../functions/domain/compliance/index.js';
 import { templateLayersSchema } from '../../../functions/domain/brand-types.js';
 import { TEMPLATES } from '../../../db/seed.js';
@@ -24,34 +24,36 @@ describe('what caused a finding (quality bench)', () => {
     logo = await brandLogo();
   });
 
+  /**
+   * Renders the fixture brief on the fixture source (square, with the logo) with `input` changed,
+   * and classifies the `check` finding the real variant checks raise on it.
+   */
+  async function causeOfRendered(check: string, input: Partial<RenderVariantInput>) {
+    const brandUsed = input.brand ?? brand();
+    const variant = await renderVariant({
+      source,
+      preset: 'instagram_square',
+      logo,
+      brief,
+      layers,
+      ...input,
+      brand: brandUsed,
+    });
+    return causeOf(find(checkVariant({ variant, brand: brandUsed }).findings, check));
+  }
+
   it('our layout: copy cut from its slot, characters no shipped font draws, logo clear space', async () => {
     const long =
       'An extremely long headline that keeps going and going, then adds another clause, and another one after that, and will never fit';
-    const cut = await renderVariant({
-      source,
+    const cut = {
       preset: 'youtube_thumbnail',
-      logo,
-      brand: brand(),
       brief: { ...brief, headline: long },
       layers: { ...layers, headline: { ...layers.headline, minSize: 60 } },
-    });
-    expect(causeOf(find(checkVariant({ variant: cut, brand: brand() }).findings, 'copy_length'))).toBe('layout');
-    const tofu = await renderVariant({
-      source,
-      preset: 'instagram_square',
-      logo,
-      brand: brand(),
-      brief: { headline: 'Autumn \u0378 blend' },
-      layers,
-    });
-    expect(causeOf(find(checkVariant({ variant: tofu, brand: brand() }).findings, 'fonts'))).toBe('layout');
-    const crowded = await renderVariant({
-      source,
-      preset: 'instagram_square',
-      logo,
-      brand: brand(),
+    } as const;
+    expect(await causeOfRendered('copy_length', cut)).toBe('layout');
+    expect(await causeOfRendered('fonts', { brief: { headline: 'Autumn \u0378 blend' } })).toBe('layout');
+    const crowded = await causeOfRendered('logo', {
       brief: { headline: 'Top' },
-      layers,
       // The headline's box moved to just under the logo.
       adjustPlan: (p) => ({
         ...p,
@@ -62,7 +64,7 @@ describe('what caused a finding (quality bench)', () => {
         ),
       }),
     });
-    expect(causeOf(find(checkVariant({ variant: crowded, brand: brand() }).findings, 'logo'))).toBe('layout');
+    expect(crowded).toBe('layout');
   });
 
   it('the input: copy over platform limits, copy the template does not show, brand fonts we do not ship, a brand without a logo', async () => {
@@ -79,9 +81,7 @@ describe('what caused a finding (quality bench)', () => {
       expect.arrayContaining(['copy_length:warning', 'copy_length:error', 'copy_length:info']),
     );
     const montserrat = brand({ fonts: { headline: 'Montserrat', body: 'Inter', allowed: ['Montserrat', 'Inter'] } });
-    const font = await renderVariant({ source, preset: 'instagram_square', logo, brand: montserrat, brief, layers });
-    expect(causeOf(find(checkVariant({ variant: font, brand: montserrat }).findings, 'fonts'))).toBe('input');
-    const noLogo = await renderVariant({ source, preset: 'instagram_square', brand: brand(), brief, layers });
-    expect(causeOf(find(checkVariant({ variant: noLogo, brand: brand() }).findings, 'logo'))).toBe('input');
+    expect(await causeOfRendered('fonts', { brand: montserrat })).toBe('input');
+    expect(await causeOfRendered('logo', { logo: undefined })).toBe('input');
   });
 });
