@@ -8,17 +8,10 @@ export async function listActivity(tx: Tx, orgId: string, q: Omit<AuditFilter, '
   const { cursor, ...filter } = q;
   // Log rows have bigint ids.
   const rows = await listAuditRows(tx, orgId, { ...filter, after: decodeCursor(cursor, /^\d+$/) });
-  return keysetPage(rows, q.limit, (l) => ({
-    id: String(l.id),
-    userId: l.userId ?? null,
-    actor: l.actor ?? null,
-    action: l.action,
-    resourceType: l.resourceType,
-    resourceId: l.resourceId ?? null,
-    requestId: l.requestId ?? null,
-    ip: l.ip ?? null,
-    userAgent: l.userAgent ?? null,
-    details: l.details ?? null,
-    createdAt: isoReq(l.createdAt),
+  // An entry is its log row as stored, less the tenant column, with the id and the time as text.
+  return keysetPage(rows, q.limit, ({ id, organizationId: _tenant, createdAt, ...entry }) => ({
+    id: String(id),
+    ...entry,
+    createdAt: isoReq(createdAt),
   }));
 }

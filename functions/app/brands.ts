@@ -57,6 +57,9 @@ export interface BrandInput {
   isActive?: boolean;
 }
 
+/** A new brand: a name, its colors and its fonts are required; the rest have defaults. */
+export type NewBrandInput = BrandInput & { name: string; colors: BrandColors; fonts: BrandFonts };
+
 /** A live (not deleted) brand of the current tenant, or 404. */
 export async function loadBrand(
   tx: Tx,
@@ -123,11 +126,7 @@ export async function getBrand(tx: Tx, orgId: string, brandId: string): Promise<
   return toBrand(await loadBrand(tx, orgId, brandId));
 }
 
-export async function createBrand(
-  tx: Tx,
-  ctx: ActorContext,
-  input: BrandInput & { name: string; colors: BrandColors; fonts: BrandFonts },
-): Promise<BrandDto> {
+export async function createBrand(tx: Tx, ctx: ActorContext, input: NewBrandInput): Promise<BrandDto> {
   await checkBrand(tx, ctx.orgId, undefined, input);
   return brandWrites.create(
     tx,

@@ -317,20 +317,8 @@ export async function toDetail(
     master: masters[0] ? toMaster(masters[0]) : null,
     masters: masters.map(toMaster),
     sourcing: {
-      groups: sourcing.map((g) => ({
-        aspectGroup: g.aspectGroup,
-        platforms: g.platforms,
-        status: g.status,
-        source: g.source,
-        assetId: g.assetId ?? null,
-        plan: g.plan ?? null,
-        candidatesConsidered: g.candidatesConsidered,
-        downloads: g.downloads,
-        generations: g.generations,
-        credits: Number(g.credits),
-        costUsd: Number(g.costUsd),
-        attempts: g.attempts,
-      })),
+      // A group is its row as selected, with the money columns as numbers.
+      groups: sourcing.map((g) => ({ ...g, credits: Number(g.credits), costUsd: Number(g.costUsd) })),
       usage: {
         calls: usage?.calls ?? 0,
         failedCalls: usage?.failed ?? 0,

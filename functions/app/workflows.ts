@@ -29,6 +29,22 @@ const workflowWrites = namedWrites({
   toDto: toWorkflow,
 });
 
+/** The fields of a workflow an update may change. */
+export interface WorkflowInput {
+  name?: string;
+  description?: string | null;
+  steps?: WorkflowStep[];
+  allowAutoApprove?: boolean;
+  isActive?: boolean;
+}
+
+/** A new workflow: a name, its steps and whether it may auto-approve are required. */
+export type NewWorkflowInput = Omit<WorkflowInput, 'isActive'> & {
+  name: string;
+  steps: WorkflowStep[];
+  allowAutoApprove: boolean;
+};
+
 async function checkApprovers(tx: Tx, orgId: string, steps: WorkflowStep[]): Promise<void> {
   const refs: { path: string; userId: string }[] = [];
   steps.forEach((s, i) => {
@@ -69,11 +85,7 @@ export async function getWorkflow(tx: Tx, orgId: string, id: string): Promise<Wo
   return toWorkflow(await loadWorkflow(tx, orgId, id));
 }
 
-export async function createWorkflow(
-  tx: Tx,
-  ctx: ActorContext,
-  input: { name: string; description?: string | null; steps: WorkflowStep[]; allowAutoApprove: boolean },
-) {
+export async function createWorkflow(tx: Tx, ctx: ActorContext, input: NewWorkflowInput): Promise<WorkflowDto> {
   await checkApprovers(tx, ctx.orgId, input.steps);
   return workflowWrites.create(
     tx,
@@ -95,14 +107,8 @@ export async function updateWorkflow(
   tx: Tx,
   ctx: ActorContext,
   id: string,
-  input: {
-    name?: string;
-    description?: string | null;
-    steps?: WorkflowStep[];
-    allowAutoApprove?: boolean;
-    isActive?: boolean;
-  },
-) {
+  input: WorkflowInput,
+): Promise<WorkflowDto> {
   await loadWorkflow(tx, ctx.orgId, id, true);
   if (input.steps) await checkApprovers(tx, ctx.orgId, input.steps);
   return workflowWrites.update(tx, ctx, input, () => updateWorkflowRow(tx, ctx.orgId, id, input));

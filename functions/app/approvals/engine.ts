@@ -331,6 +331,14 @@ export function answerFor(
   return null;
 }
 
+/** How `sendStepCallback` gets the token and how often it tries. */
+export interface StepCallbackOptions {
+  /** The token, when the caller holds it already; otherwise the step's stored token is decrypted. */
+  taskToken?: string;
+  /** Tries before the step is left to the sweeper (default 3). */
+  attempts?: number;
+}
+
 /**
  * Answers the waiting task of a decided step, once: SendTaskSuccess with the step's answer. The
  * token is decrypted here and goes nowhere but the callback. "Already decided" (the task timed
@@ -341,7 +349,7 @@ export async function sendStepCallback(
   deps: Pick<ApprovalServices, 'db' | 'secrets' | 'callbacks' | 'clock' | 'log' | 'sleep'>,
   orgId: string,
   approvalId: string,
-  opts: { taskToken?: string; attempts?: number } = {},
+  opts: StepCallbackOptions = {},
 ): Promise<'sent' | 'already_decided' | 'pending' | 'failed'> {
   const row = await withTenant(deps.db, { orgId }, (tx) => store.getApproval(tx, approvalId));
   const answer = row && answerFor(row);

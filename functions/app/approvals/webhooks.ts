@@ -203,12 +203,23 @@ const ATTEMPT_TIMEOUT_MS = 10_000;
 
 export type DeliveryOutcome = 'delivered' | 'retry' | 'failed' | 'skipped';
 
+/** What a delivery attempt needs: the rows, the endpoint secrets, the HTTP sender, the clock and the log. */
+type DeliveryDeps = Pick<ApprovalServices, 'db' | 'secrets' | 'webhooks' | 'clock' | 'log'>;
+
+/** How hard `deliverEvent` tries before it leaves a delivery to the retry sweeper. */
+export interface InlineDeliveryOptions {
+  /** Tries per endpoint (default 3). */
+  inlineAttempts?: number;
+  /** The wait before the second try, doubled before each further one (default 500 ms). */
+  inlineDelayMs?: number;
+}
+
 /**
  * One delivery attempt of a due row (skipped when not due or claimed by someone else).
  * Returns what happened; the row records attempts, status code, error and the next attempt.
  */
 export async function attemptDelivery(
-  deps: Pick<ApprovalServices, 'db' | 'secrets' | 'webhooks' | 'clock' | 'log'>,
+  deps: DeliveryDeps,
   orgId: string,
   deliveryId: string,
   opts: { baseDelayMs?: number } = {},
@@ -270,10 +281,10 @@ export async function attemptDelivery(
  * tries with a short backoff; whatever still fails is left for the retry sweeper.
  */
 export async function deliverEvent(
-  deps: Pick<ApprovalServices, 'db' | 'secrets' | 'webhooks' | 'clock' | 'log' | 'sleep'>,
+  deps: DeliveryDeps & Pick<ApprovalServices, 'sleep'>,
   orgId: string,
   eventId: string,
-  opts: { inlineAttempts?: number; inlineDelayMs?: number } = {},
+  opts: InlineDeliveryOptions = {},
 ): Promise<Record<string, DeliveryOutcome>> {
   const ids = await withTenant(deps.db, { orgId }, (tx) => hooks.pendingDeliveryIds(tx, eventId));
   const out: Record<string, DeliveryOutcome> = {};
@@ -296,7 +307,7 @@ export async function deliverEvent(
 
 /** The sweeper: one attempt for every delivery whose retry is due (all tenants). */
 export async function retryDueDeliveries(
-  deps: Pick<ApprovalServices, 'db' | 'secrets' | 'webhooks' | 'clock' | 'log'>,
+  deps: DeliveryDeps,
   opts: { limit?: number } = {},
 ): Promise<{ attempted: number; delivered: number }> {
   const due = await hooks.dueDeliveries(deps.db, opts.limit ?? 100);
