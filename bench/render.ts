@@ -29,7 +29,7 @@ import { FALLBACK_TEMPLATE } from '../functions/app/pipeline/tasks.js';
 import { checkBriefAgainstBrand, checkMaster, checkVariant, summarize } from '../functions/domain/compliance/index.js';
 import { platformNames } from '../functions/domain/platforms.js';
 import type { BrandKitInput, Brief } from '../functions/domain/brand-types.js';
-import { brand, layers } from '../test/unit/render/fixtures.js';
+import { brand, grainyPhoto, layers } from '../test/unit/render/fixtures.js';
 
 export interface Timing {
   medianMs: number;
@@ -75,25 +75,17 @@ const BRIEF: Brief = {
 };
 
 /** A photo-like 2000x1500 JPEG: smooth gradients, shapes and fine grain (so JPEG sizes are realistic). */
-async function photo(): Promise<Buffer> {
+function photo(): Promise<Buffer> {
   const W = 2000;
   const H = 1500;
-  const raw = Buffer.alloc(W * H * 3);
-  let s = 42;
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      s = (s * 1103515245 + 12345) & 0x7fffffff;
-      const g = (s >> 24) - 64;
-      const i = (y * W + x) * 3;
-      const d = Math.hypot(x - 1300, y - 600) < 350 ? 1 : 0;
-      raw[i] = Math.max(0, Math.min(255, (d ? 240 : 60 + (x / W) * 120) + g / 8));
-      raw[i + 1] = Math.max(0, Math.min(255, (d ? 170 : 110 + (y / H) * 80) + g / 8));
-      raw[i + 2] = Math.max(0, Math.min(255, (d ? 40 : 170 - (y / H) * 60) + g / 8));
-    }
-  }
-  return sharp(raw, { raw: { width: W, height: H, channels: 3 } })
-    .jpeg({ quality: 90 })
-    .toBuffer();
+  return grainyPhoto({ width: W, height: H, seed: 42, quality: 90 }, (x, y, g) => {
+    const disc = Math.hypot(x - 1300, y - 600) < 350;
+    return [
+      (disc ? 240 : 60 + (x / W) * 120) + g / 8,
+      (disc ? 170 : 110 + (y / H) * 80) + g / 8,
+      (disc ? 40 : 170 - (y / H) * 60) + g / 8,
+    ];
+  });
 }
 
 async function time(fn: () => Promise<unknown> | unknown, runs: number, warmup: number): Promise<Timing> {

@@ -72,24 +72,24 @@ export async function insertDeliveryOnce(
   return rows.length > 0;
 }
 
-/**
- * Claims a due pending delivery by moving its next attempt to `leaseUntil` (another worker sees
- * it as not due); undefined when it is not due or not pending.
- */
-export async function claimDueDelivery(
-  tx: Tx,
-  deliveryId: string,
-  now: Date,
-  leaseUntil: Date,
-): Promise<DeliveryRow | undefined> {
+/** The window a claim holds a delivery for (two named dates, so they cannot be passed swapped). */
+export interface Lease {
+  /** A delivery whose next attempt is due by now can be claimed. */
+  now: Date;
+  /** The claimed delivery's next attempt moves here: until then other workers see it as not due. */
+  until: Date;
+}
+
+/** Claims a due pending delivery for the lease; undefined when it is not due or not pending. */
+export async function claimDueDelivery(tx: Tx, deliveryId: string, lease: Lease): Promise<DeliveryRow | undefined> {
   const [d] = await tx
     .update(webhookDeliveries)
-    .set({ nextAttemptAt: leaseUntil })
+    .set({ nextAttemptAt: lease.until })
     .where(
       and(
         eq(webhookDeliveries.id, deliveryId),
         eq(webhookDeliveries.status, 'pending'),
-        lte(webhookDeliveries.nextAttemptAt, now),
+        lte(webhookDeliveries.nextAttemptAt, lease.now),
       ),
     )
     .returning();

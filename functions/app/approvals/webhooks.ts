@@ -226,7 +226,7 @@ export async function attemptDelivery(
 ): Promise<DeliveryOutcome> {
   const now = new Date(deps.clock.now());
   const claimed = await withTenant(deps.db, { orgId }, async (tx) => {
-    const d = await hooks.claimDueDelivery(tx, deliveryId, now, new Date(now.getTime() + LEASE_MS));
+    const d = await hooks.claimDueDelivery(tx, deliveryId, { now, until: new Date(now.getTime() + LEASE_MS) });
     if (!d) return undefined;
     const endpoint = await hooks.findEndpoint(tx, d.endpointId);
     return { d, endpoint };

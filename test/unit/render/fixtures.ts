@@ -152,33 +152,59 @@ export function findColor(
   return count === 0 ? null : { box: { x: minX, y: minY, w: maxX - minX + 1, h: maxY - minY + 1 }, count };
 }
 
+/** An RGB pixel; each channel is clamped to 0..255 when written. */
+export type Rgb = readonly [number, number, number];
+
+/** The size, grain seed and JPEG quality of a synthetic photo. */
+export interface GrainyPhotoSpec {
+  width: number;
+  height: number;
+  seed: number;
+  quality: number;
+}
+
+/**
+ * A synthetic photo as JPEG: `pixel` colours each pixel from its position and `grain`, a seeded
+ * pseudo-random value in -64..63 (the same seed gives the same picture, byte for byte).
+ */
+export async function grainyPhoto(
+  spec: GrainyPhotoSpec,
+  pixel: (x: number, y: number, grain: number) => Rgb,
+): Promise<Buffer> {
+  const { width, height } = spec;
+  const raw = Buffer.alloc(width * height * 3);
+  let s = spec.seed;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      s = (s * 1103515245 + 12345) & 0x7fffffff;
+      const rgb = pixel(x, y, (s >> 24) - 64);
+      const i = (y * width + x) * 3;
+      for (let c = 0; c < 3; c++) raw[i + c] = Math.max(0, Math.min(255, rgb[c]));
+    }
+  }
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: spec.quality })
+    .toBuffer();
+}
+
+const STRIPES: Rgb[] = [
+  [255, 255, 255],
+  [10, 10, 10],
+  [230, 40, 40],
+  [250, 220, 30],
+  [30, 90, 230],
+  [40, 200, 120],
+];
+
 /**
  * The three backgrounds legibility must survive: near-white, near-black, and busy (fine diagonal
  * stripes of white, black and saturated colours, with grain), as JPEG like a sourced photo.
  */
-export async function photo(kind: 'light' | 'dark' | 'busy', width = 1600, height = 1200): Promise<Buffer> {
-  const raw = Buffer.alloc(width * height * 3);
-  const stripes = [
-    [255, 255, 255],
-    [10, 10, 10],
-    [230, 40, 40],
-    [250, 220, 30],
-    [30, 90, 230],
-    [40, 200, 120],
-  ];
-  let s = 7;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      s = (s * 1103515245 + 12345) & 0x7fffffff;
-      const n = (s >> 24) - 64;
-      const i = (y * width + x) * 3;
-      const base =
-        kind === 'light' ? [244, 240, 232] : kind === 'dark' ? [20, 18, 16] : stripes[((x >> 3) + (y >> 4)) % 6];
-      const grain = kind === 'busy' ? n : n >> 4;
-      for (let c = 0; c < 3; c++) raw[i + c] = Math.max(0, Math.min(255, base[c] + grain));
-    }
-  }
-  return sharp(raw, { raw: { width, height, channels: 3 } })
-    .jpeg({ quality: 92 })
-    .toBuffer();
+export function photo(kind: 'light' | 'dark' | 'busy', width = 1600, height = 1200): Promise<Buffer> {
+  return grainyPhoto({ width, height, seed: 7, quality: 92 }, (x, y, n) => {
+    const base =
+      kind === 'light' ? [244, 240, 232] : kind === 'dark' ? [20, 18, 16] : STRIPES[((x >> 3) + (y >> 4)) % 6];
+    const grain = kind === 'busy' ? n : n >> 4;
+    return [base[0] + grain, base[1] + grain, base[2] + grain];
+  });
 }

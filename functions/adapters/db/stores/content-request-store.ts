@@ -5,6 +5,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { contentApprovals, contentRequests, idempotencyKeys } from '../../../../db/schema/index.js';
 import type { Brief, ImageSpec } from '../../../domain/brand-types.js';
+import type { FailureRecord } from '../../../domain/pipeline.js';
 import type { Tx } from '../client.js';
 import { tenantRow } from '../tenant-rows.js';
 
@@ -82,13 +83,16 @@ export async function recordExecution(
     .where(runOf(orgId, requestId, run));
 }
 
-/** Fails run `run` of a request that is still queued (its execution never started). */
+/**
+ * Fails run `run` of a request that is still queued (its execution never started, so the failure
+ * has no Step Functions error name).
+ */
 export async function failQueuedRun(
   tx: Tx,
   orgId: string,
   requestId: string,
   run: number,
-  failure: { state: string; code: string; message: string },
+  failure: Omit<FailureRecord, 'error'>,
 ): Promise<void> {
   await tx
     .update(contentRequests)

@@ -5,6 +5,7 @@
  */
 import { asc, eq, sql } from 'drizzle-orm';
 import { generatedAssets, requestSourcing } from '../../../../db/schema/index.js';
+import type { ComplianceResult } from '../../../domain/compliance/index.js';
 import type { Tx } from '../client.js';
 
 export type GeneratedAssetRow = typeof generatedAssets.$inferSelect;
@@ -37,11 +38,8 @@ export async function upsertGeneratedAsset(tx: Tx, row: NewGeneratedAssetRow): P
   return asset;
 }
 
-export async function setAssetCompliance(
-  tx: Tx,
-  assetId: string,
-  result: { score: number; decision: string; findings: unknown },
-): Promise<void> {
+/** Stores the score, decision and findings of the asset's check. */
+export async function setAssetCompliance(tx: Tx, assetId: string, result: ComplianceResult): Promise<void> {
   await tx
     .update(generatedAssets)
     .set({
