@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { briefSchema, imageSpecSchema } from '../../../domain/brand-types.js';
+import { briefSchema, imageSpecSchema, textSlotNames } from '../../../domain/brand-types.js';
+import { adjustmentKinds } from '../../../domain/rendering/types.js';
 import { requestStatuses } from '../../../domain/request-status.js';
 import { workflowStepsSchema } from '../../../domain/workflow-types.js';
 import { csv, dateRangeQuery, nameAndDescription, namedResource, page, pageQuery, timestamp, uuid } from './common.js';
@@ -10,8 +11,8 @@ const pxBox = z.object({ x: z.number().int(), y: z.number().int(), w: z.number()
 /** One change the renderer made on its own (functions/domain/rendering/types.ts Adjustment). */
 export const variantAdjustment = z
   .object({
-    kind: z.enum(['text_box_grown', 'overlay_extended', 'overlay_opacity', 'text_color', 'plate']),
-    slot: z.enum(['headline', 'body', 'cta']).optional(),
+    kind: z.enum(adjustmentKinds),
+    slot: z.enum(textSlotNames).optional(),
     /** Before/after: a pixel box, an opacity (0..1) or a #RRGGBB colour; `from` is null for a new plate. */
     from: z.union([pxBox, z.number(), z.string()]).nullable(),
     to: z.union([pxBox, z.number(), z.string()]),
