@@ -12,6 +12,7 @@ import {
 import type { ObjectStore } from '../adapters/storage/object-store.js';
 import {
   SHIPPED_FONTS,
+  textSlotNames,
   type BrandColors,
   type BrandFonts,
   type Brief,
@@ -57,7 +58,7 @@ export function templateProblems(
       });
     }
   }
-  for (const slot of ['headline', 'body', 'cta'] as const) {
+  for (const slot of textSlotNames) {
     const s = layers[slot];
     if (s && s.minSize > s.maxSize)
       problems.push({ path: `${prefix}.${slot}.minSize`, message: 'must not exceed maxSize' });

@@ -29,6 +29,7 @@ export const brandFontsSchema = z.strictObject({
 export type BrandFonts = z.infer<typeof brandFontsSchema>;
 
 export const logoPlacement = z.enum(['top-left', 'top-right', 'bottom-left', 'bottom-right']);
+export type LogoPlacement = z.infer<typeof logoPlacement>;
 export const brandLogoSchema = z.strictObject({
   /** brand_assets row holding the logo (PNG with alpha preferred). */
   assetId: z.string().uuid().optional(),
@@ -119,17 +120,25 @@ const perLayoutBox = z
   .partial()
   .extend({ default: relBox });
 
+/** The text blocks a template places, in layout order: a later slot makes way for an earlier one. */
+export const textSlotNames = ['headline', 'body', 'cta'] as const;
+export type TextSlotName = (typeof textSlotNames)[number];
+export const textAlignments = ['left', 'center', 'right'] as const;
+export type Align = (typeof textAlignments)[number];
+export const fontWeights = ['regular', 'bold'] as const;
+export type FontWeight = (typeof fontWeights)[number];
+
 export const textSlotSchema = z.strictObject({
   /** Text area per layout class, relative to the preset's safe rectangle (not the full canvas), so
    *  one box works on a 4:5 post and on a story with UI bands. */
   box: perLayoutBox,
-  align: z.enum(['left', 'center', 'right']).default('left'),
+  align: z.enum(textAlignments).default('left'),
   colorRole: colorRole.default('text'),
   /** Font size range in px at a 1080-px-wide canvas; scaled with the canvas. */
   minSize: z.number().min(8).max(200).default(24),
   maxSize: z.number().min(8).max(300).default(72),
   maxLines: z.number().int().min(1).max(10).default(3),
-  weight: z.enum(['regular', 'bold']).default('bold'),
+  weight: z.enum(fontWeights).default('bold'),
 });
 export type TextSlot = z.infer<typeof textSlotSchema>;
 

@@ -24,15 +24,29 @@ export const fmtInt = (n: number) => int.format(n);
 const W = 600;
 const H = 180;
 const PAD = { l: 48, r: 12, t: 12, b: 28 };
+/** The plot area of the charts with axes, inside the padding. */
+const INNER_W = W - PAD.l - PAD.r;
+const INNER_H = H - PAD.t - PAD.b;
 
 /** The opening <svg> of a chart: scales to its container, an image with an accessible name. */
 const svgOpen = (viewBox: string, label: string, data: string) =>
   `<svg viewBox="${viewBox}" width="100%" role="img" aria-label="${esc(label)}" ${data}>`;
 
-function axes(y: AxisTicks, labels: string[], slots = false): string {
-  const innerH = H - PAD.t - PAD.b;
+/** A chart's frame: the figure with its caption around the chart's svg. */
+const figure = (title: string, svg: string) =>
+  `<figure class="chart"><figcaption>${esc(title)}</figcaption>
+${svg}</figure>`;
+
+/** x of the i-th of n days: spread edge to edge for a line, or the middle of the day's slot for columns. */
+const xOf = (i: number, n: number, slots: boolean) =>
+  slots ? PAD.l + ((i + 0.5) * INNER_W) / n : PAD.l + (n === 1 ? INNER_W / 2 : (INNER_W * i) / (n - 1));
+
+/** y of a value on the value axis (0 at the bottom of the plot area, `y.max` at its top). */
+const yOf = (value: number, y: AxisTicks) => PAD.t + INNER_H * (1 - value / y.max);
+
+function axes(y: AxisTicks, labels: string[], slots: boolean): string {
   const ticks = y.ticks.map((v) => {
-    const at = (PAD.t + innerH * (1 - v / y.max)).toFixed(1);
+    const at = yOf(v, y).toFixed(1);
     return (
       `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${at}" y2="${at}" stroke="#e5e7eb"/>` +
       `<text x="${PAD.l - 6}" y="${(Number(at) + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#6b7280" data-tick="${v}">` +
@@ -40,19 +54,34 @@ function axes(y: AxisTicks, labels: string[], slots = false): string {
     );
   });
   const step = Math.max(1, Math.ceil(labels.length / 6));
-  const innerW = W - PAD.l - PAD.r;
   const anchor = (i: number) =>
     labels.length > 1 && i === labels.length - 1 ? 'end' : labels.length > 1 && i === 0 ? 'start' : 'middle';
-  const xOf = (i: number) =>
-    slots
-      ? PAD.l + ((i + 0.5) * innerW) / labels.length
-      : PAD.l + (labels.length === 1 ? innerW / 2 : (innerW * i) / (labels.length - 1));
   const xl = labels.map((l, i) =>
     i % step === 0 || i === labels.length - 1
-      ? `<text x="${xOf(i).toFixed(1)}" y="${H - 8}" text-anchor="${slots ? 'middle' : anchor(i)}" font-size="11" fill="#6b7280">${esc(l.slice(5))}</text>`
+      ? `<text x="${xOf(i, labels.length, slots).toFixed(1)}" y="${H - 8}" text-anchor="${slots ? 'middle' : anchor(i)}" font-size="11" fill="#6b7280">${esc(l.slice(5))}</text>`
       : '',
   );
   return ticks.join('') + xl.join('');
+}
+
+/** What a chart of values by day says about itself around its marks. */
+interface DayChart {
+  id: string;
+  title: string;
+  /** One label per day (YYYY-MM-DD; the axis shows MM-DD). */
+  labels: string[];
+  yAxis: AxisTicks;
+  /** Sum of the plotted values (data-total). */
+  total: number;
+  /** Columns: each day has a slot and its label sits in the middle of it. */
+  slots: boolean;
+}
+
+/** A chart of values by day: the figure, its svg with data-* and both axes, then `marks`. */
+function dayChart(c: DayChart, marks: string): string {
+  const data = `data-chart="${esc(c.id)}" data-total="${c.total}" data-points="${c.labels.length}"`;
+  const svg = svgOpen(`0 0 ${W} ${H}`, c.title, data);
+  return figure(c.title, `${svg}\n${axes(c.yAxis, c.labels, c.slots)}${marks}</svg>`);
 }
 
 /** A line chart of one series by day; each point carries its value in data-* and a <title>. */
@@ -64,14 +93,7 @@ export function lineChart(
   color = '#2563eb',
 ): string {
   const yAxis = axisTicks(Math.max(0, ...points.map((p) => p.value)));
-  const max = yAxis.max;
-  const innerW = W - PAD.l - PAD.r;
-  const innerH = H - PAD.t - PAD.b;
-  const xy = points.map((p, i) => ({
-    ...p,
-    x: PAD.l + (points.length === 1 ? innerW / 2 : (innerW * i) / (points.length - 1)),
-    y: PAD.t + innerH * (1 - p.value / max),
-  }));
+  const xy = points.map((p, i) => ({ ...p, x: xOf(i, points.length, false), y: yOf(p.value, yAxis) }));
   const total = points.reduce((a, p) => a + p.value, 0);
   const line = xy.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
   const dots = xy
@@ -81,17 +103,11 @@ export function lineChart(
         `<title>${esc(p.label)}: ${esc(fmtInt(p.value))} ${esc(unit)}</title></circle>`,
     )
     .join('');
-  const svg = svgOpen(
-    `0 0 ${W} ${H}`,
-    title,
-    `data-chart="${esc(id)}" data-total="${total}" data-points="${points.length}"`,
+  const labels = points.map((p) => p.label);
+  return dayChart(
+    { id, title, labels, yAxis, total, slots: false },
+    `<polyline points="${line}" fill="none" stroke="${color}" stroke-width="2"/>${dots}`,
   );
-  return `<figure class="chart"><figcaption>${esc(title)}</figcaption>
-${svg}
-${axes(
-  yAxis,
-  points.map((p) => p.label),
-)}<polyline points="${line}" fill="none" stroke="${color}" stroke-width="2"/>${dots}</svg></figure>`;
 }
 
 /** Horizontal bars (label, value, text). */
@@ -120,8 +136,7 @@ export function barChart(
     .join('');
   const empty = '<text x="0" y="20" font-size="13" fill="#6b7280">No data in this range</text>';
   const svg = svgOpen(`0 0 ${W} ${h}`, title, `data-chart="${esc(id)}" data-points="${bars.length}"`);
-  return `<figure class="chart"><figcaption>${esc(title)}</figcaption>
-${svg}${rows || empty}</svg></figure>`;
+  return figure(title, `${svg}${rows || empty}</svg>`);
 }
 
 /** Stacked daily columns (e.g. pass / review / reject). */
@@ -132,17 +147,14 @@ export function stackedColumns(
 ): string {
   const totals = days.map((d) => d.parts.reduce((a, p) => a + p.value, 0));
   const yAxis = axisTicks(Math.max(0, ...totals));
-  const max = yAxis.max;
-  const innerW = W - PAD.l - PAD.r;
-  const innerH = H - PAD.t - PAD.b;
-  const colW = innerW / Math.max(1, days.length);
+  const colW = INNER_W / Math.max(1, days.length);
   const cols = days
     .map((d, i) => {
-      let y = PAD.t + innerH;
+      let y = PAD.t + INNER_H;
       const x = PAD.l + i * colW + colW * 0.15;
       const rects = d.parts
         .map((p) => {
-          const h = (innerH * p.value) / max;
+          const h = (INNER_H * p.value) / yAxis.max;
           y -= h;
           return p.value > 0
             ? `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(colW * 0.7).toFixed(1)}" height="${h.toFixed(1)}" fill="${p.color}" ` +
@@ -154,18 +166,8 @@ export function stackedColumns(
     })
     .join('');
   const total = totals.reduce((a, b) => a + b, 0);
-  const svg = svgOpen(
-    `0 0 ${W} ${H}`,
-    title,
-    `data-chart="${esc(id)}" data-total="${total}" data-points="${days.length}"`,
-  );
-  return `<figure class="chart"><figcaption>${esc(title)}</figcaption>
-${svg}
-${axes(
-  yAxis,
-  days.map((d) => d.label),
-  true,
-)}${cols}</svg></figure>`;
+  const labels = days.map((d) => d.label);
+  return dayChart({ id, title, labels, yAxis, total, slots: true }, cols);
 }
 
 /** A progress bar: spent of budget. */

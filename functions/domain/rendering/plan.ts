@@ -30,7 +30,14 @@
  * 5. Right-to-left copy mirrors the template's alignment (start-aligned), and a box narrower than
  *    the column of text boxes it overlaps is mirrored within that column, so RTL lines end flush.
  */
-import type { BrandKit, Brief, RelBox, TemplateLayers, TextSlot } from '../brand-types.js';
+import {
+  textSlotNames,
+  type BrandKit,
+  type Brief,
+  type RelBox,
+  type TemplateLayers,
+  type TextSlot,
+} from '../brand-types.js';
 import { safeRect, type PlatformPreset } from '../platforms.js';
 import { contrastRatio, hexToRgb } from '../compliance/color.js';
 import {
@@ -80,7 +87,6 @@ export interface PlanInput {
 
 const REFERENCE_WIDTH = 1080;
 const MAX_LOGO_HEIGHT_PCT = 0.25;
-const SLOT_ORDER: TextSlotName[] = ['headline', 'body', 'cta'];
 const SLOT_LABEL: Record<TextSlotName, string> = { headline: 'headline', body: 'body text', cta: 'call to action' };
 const MIRROR: Record<Align, Align> = { left: 'right', right: 'left', center: 'center' };
 /** Capitals with accents and descenders: the tallest ordinary line a slot must have room for. */
@@ -510,7 +516,7 @@ export function buildRenderPlan(input: PlanInput): RenderPlan {
     body: brief.body,
     cta: brief.callToAction,
   };
-  const placed = SLOT_ORDER.flatMap((name) => {
+  const placed = textSlotNames.flatMap((name) => {
     const slot = layers[name];
     const text = copy[name]?.trim();
     return slot && text ? [{ name, slot, text, templateBox: relToBox(slotBox(slot, preset.layout), safe) }] : [];

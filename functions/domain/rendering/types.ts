@@ -2,13 +2,12 @@
  * What the render plan decides and what the renderer reports back. The compliance engine judges
  * a variant from `RenderedLayout` + `VariantAnalysis`, never from the template's intentions.
  */
-import type { LayoutClass } from '../brand-types.js';
+import type { Align, FontWeight, LayoutClass, LogoPlacement, TemplateLayers, TextSlotName } from '../brand-types.js';
 import type { OutputFormat, OutputSpec } from '../platforms.js';
 import type { Box } from './geometry.js';
 
-export type TextSlotName = 'headline' | 'body' | 'cta';
-export type FontWeight = 'regular' | 'bold';
-export type Align = 'left' | 'center' | 'right';
+/** The template's text vocabulary, defined next to the schema that validates templates. */
+export type { Align, FontWeight, TextSlotName };
 export type Direction = 'ltr' | 'rtl';
 
 export interface PlannedFont {
@@ -65,7 +64,14 @@ export interface PlannedPlate {
 
 /** `text_box_grown` covers every change to a text box made to hold its copy: grown, placed below
  *  earlier text it ran into, or set in more lines than the template's maxLines (the reason says which). */
-export type AdjustmentKind = 'text_box_grown' | 'overlay_extended' | 'overlay_opacity' | 'text_color' | 'plate';
+export const adjustmentKinds = [
+  'text_box_grown',
+  'overlay_extended',
+  'overlay_opacity',
+  'text_color',
+  'plate',
+] as const;
+export type AdjustmentKind = (typeof adjustmentKinds)[number];
 
 /**
  * Something the renderer changed on its own to keep the brand's rules (text that fits, backing under
@@ -85,7 +91,8 @@ export interface Adjustment {
 }
 
 export interface PlannedOverlay {
-  kind: 'band' | 'gradient';
+  /** The template's overlay kind ('none' plans no overlay). */
+  kind: Exclude<TemplateLayers['overlay']['kind'], 'none'>;
   box: Box;
   color: string;
   opacity: number;
@@ -101,7 +108,7 @@ export interface PlannedLogo {
   clearSpace: number;
   /** Smallest acceptable logo width for this canvas, px. */
   minWidth: number;
-  placement: 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
+  placement: LogoPlacement;
 }
 
 export interface RenderPlan {
@@ -111,7 +118,7 @@ export interface RenderPlan {
   layout: LayoutClass;
   safe: Box;
   uiOverlays: Box[];
-  image: { focus: 'attention' | 'entropy' | 'center' };
+  image: TemplateLayers['image'];
   overlay: PlannedOverlay | null;
   texts: PlannedText[];
   /** Plates behind text blocks (the plan has none; legibility adds them). */

@@ -1,7 +1,7 @@
 /** Request/response schemas of the analytics, usage and dashboard-page routes (pure zod). */
 import { z } from 'zod';
 import { ingestMetricsRequest, ingestMetricsResponse } from '../../../domain/analytics/metrics.js';
-import { uuid } from './common.js';
+import { callCost, uuid } from './common.js';
 
 export { ingestMetricsRequest, ingestMetricsResponse };
 
@@ -10,6 +10,8 @@ const day = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
   .meta({ format: 'date' });
 const rate = z.number().nullable().meta({ description: 'A fraction (0.05 = 5%); null when the denominator is 0' });
+/** The days a report covers (UTC, both ends inclusive). */
+const dayRange = z.object({ from: day, to: day, days: z.number().int() });
 
 export const dashboardQuery = z.strictObject({
   /** First day (UTC, inclusive); default 29 days before `to`. */
@@ -44,13 +46,14 @@ const trendPoint = z.object({ day, ...reachFigures });
 const platformSlice = z.object({ platform: z.string(), ...reachFigures });
 /** Compliance verdicts counted over requests. */
 const verdictCounts = { requests: z.number(), passed: z.number(), review: z.number(), rejected: z.number() };
+/** Paid provider calls and what they cost. */
+const spendFigures = { calls: z.number(), ...callCost };
 /** Provider calls counted, with what they cost. */
 const callCounts = {
   calls: z.number(),
   failures: z.number(),
   retries: z.number(),
-  credits: z.number(),
-  costUsd: z.number(),
+  ...callCost,
 };
 const budget = {
   budgetUsd: z.number().nullable(),
@@ -62,7 +65,7 @@ const budget = {
 
 export const dashboardResponse = z
   .object({
-    range: z.object({ from: day, to: day, days: z.number().int() }),
+    range: dayRange,
     brandId: z.string().nullable(),
     dataAsOf: z.string().nullable().meta({ description: 'When the content rollup last completed' }),
     rollups: z
@@ -96,8 +99,8 @@ export const dashboardResponse = z
     spend: z
       .object({
         month: z.string(),
-        monthToDate: z.object({ calls: z.number(), credits: z.number(), costUsd: z.number() }),
-        trend: z.array(z.object({ day, calls: z.number(), credits: z.number(), costUsd: z.number() })),
+        monthToDate: z.object(spendFigures),
+        trend: z.array(z.object({ day, ...spendFigures })),
         rangeCostUsd: z.number(),
         ...budget,
       })
@@ -117,7 +120,7 @@ export const contentAnalyticsResponse = z
       createdAt: z.string(),
       publishedAt: z.string().nullable(),
     }),
-    range: z.object({ from: day, to: day, days: z.number().int() }),
+    range: dayRange,
     totals,
     trend: z.array(trendPoint),
     byPlatform: z.array(platformSlice),
@@ -147,7 +150,7 @@ export const usageResponse = z
     byEndpoint: z.array(
       z.object({ provider: z.string(), endpoint: z.string(), ...callCounts, avgLatencyMs: z.number() }),
     ),
-    quota: z.object({ calls: z.number(), credits: z.number(), costUsd: z.number(), ...budget }),
+    quota: z.object({ ...spendFigures, ...budget }),
   })
   .meta({ id: 'UsageReport' });
 

@@ -14,6 +14,9 @@ export const timestamp = z.string().meta({ format: 'date-time', description: 'IS
 /** When a stored resource was created and last changed. */
 export const timestamps = { createdAt: timestamp, updatedAt: timestamp };
 
+/** What paid provider calls cost: Freepik credits and US dollars. */
+export const callCost = { credits: z.number(), costUsd: z.number() };
+
 /** The name and description a named resource (brand, template, approval workflow) is created with. */
 export const nameAndDescription = {
   name: z.string().trim().min(1).max(120),

@@ -1,8 +1,19 @@
 import { z } from 'zod';
-import { briefSchema, imageSpecSchema } from '../../../domain/brand-types.js';
+import { briefSchema, imageSpecSchema, textSlotNames } from '../../../domain/brand-types.js';
+import { adjustmentKinds } from '../../../domain/rendering/types.js';
 import { requestStatuses } from '../../../domain/request-status.js';
 import { workflowStepsSchema } from '../../../domain/workflow-types.js';
-import { csv, dateRangeQuery, nameAndDescription, namedResource, page, pageQuery, timestamp, uuid } from './common.js';
+import {
+  callCost,
+  csv,
+  dateRangeQuery,
+  nameAndDescription,
+  namedResource,
+  page,
+  pageQuery,
+  timestamp,
+  uuid,
+} from './common.js';
 import { platformName } from './platforms.js';
 
 // ---- variant adjustments ------------------------------------------------------------------
@@ -10,8 +21,8 @@ const pxBox = z.object({ x: z.number().int(), y: z.number().int(), w: z.number()
 /** One change the renderer made on its own (functions/domain/rendering/types.ts Adjustment). */
 export const variantAdjustment = z
   .object({
-    kind: z.enum(['text_box_grown', 'overlay_extended', 'overlay_opacity', 'text_color', 'plate']),
-    slot: z.enum(['headline', 'body', 'cta']).optional(),
+    kind: z.enum(adjustmentKinds),
+    slot: z.enum(textSlotNames).optional(),
     /** Before/after: a pixel box, an opacity (0..1) or a #RRGGBB colour; `from` is null for a new plate. */
     from: z.union([pxBox, z.number(), z.string()]).nullable(),
     to: z.union([pxBox, z.number(), z.string()]),
@@ -78,6 +89,9 @@ export const contentRequestSummary = z
   })
   .meta({ id: 'ContentRequest' });
 
+/** The compliance verdict on a sourced image or a variant (null until it was checked). */
+const complianceVerdict = { complianceScore: z.number().int().nullable(), complianceDecision: z.string().nullable() };
+
 const sourcedImage = z.object({
   id: uuid,
   aspectGroup: z.string(),
@@ -86,8 +100,7 @@ const sourcedImage = z.object({
   width: z.number().int(),
   height: z.number().int(),
   license: z.unknown(),
-  complianceScore: z.number().int().nullable(),
-  complianceDecision: z.string().nullable(),
+  ...complianceVerdict,
 });
 
 export const contentRequestDetail = contentRequestSummary
@@ -120,16 +133,14 @@ export const contentRequestDetail = contentRequestSummary
           candidatesConsidered: z.number().int(),
           downloads: z.number().int(),
           generations: z.number().int(),
-          credits: z.number(),
-          costUsd: z.number(),
+          ...callCost,
           attempts: z.array(z.unknown()),
         }),
       ),
       usage: z.object({
         calls: z.number().int(),
         failedCalls: z.number().int(),
-        credits: z.number(),
-        costUsd: z.number(),
+        ...callCost,
       }),
     }),
     variants: z.array(
@@ -141,8 +152,7 @@ export const contentRequestDetail = contentRequestSummary
         format: z.string(),
         bytes: z.number().int(),
         sha256: z.string(),
-        complianceScore: z.number().int().nullable(),
-        complianceDecision: z.string().nullable(),
+        ...complianceVerdict,
         findings: z.unknown().nullable(),
         /** What the renderer changed on its own to fit the copy and keep it legible; null for variants rendered before this was recorded. */
         adjustments: z.array(variantAdjustment).nullable(),
