@@ -41,7 +41,6 @@ export type BrandDto = ReturnType<typeof toBrand>;
 const brandWrites = namedWrites({
   name: 'brand',
   constraint: BRAND_NAME_CONSTRAINT,
-  resourceType: 'brand',
   toDto: toBrand,
 });
 

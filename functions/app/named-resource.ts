@@ -54,8 +54,8 @@ export interface NamedResource<Row, Dto> {
   name: string;
   /** The unique (organization, name) constraint. */
   constraint: string;
-  /** `resourceType` of its audit entries. */
-  resourceType: string;
+  /** `resourceType` of its audit entries, when it is not `name` (e.g. `approval_workflow`). */
+  resourceType?: string;
   toDto: (row: Row) => Dto;
 }
 
@@ -75,7 +75,7 @@ export function namedWrites<Row extends { id: string }, Dto>(r: NamedResource<Ro
       const row = await store();
       await audit(tx, ctx, {
         action: `${r.name}.${verb}`,
-        resourceType: r.resourceType,
+        resourceType: r.resourceType ?? r.name,
         resourceId: row.id,
         details: details(row),
       });
