@@ -106,6 +106,8 @@ test('without a token the page refuses and shows no data', async () => {
   expect(await page.locator('#signin h1').textContent()).toBe('Sign-in required');
   expect(await page.locator('#dashboard').innerHTML()).toBe('');
   expect(await page.locator('[data-chart]').count()).toBe(0);
+  // No filters to submit while signed out (the hidden attribute wins over the form's display rule).
+  expect(await page.locator('#filters').isVisible()).toBe(false);
   await page.close();
 });
 
@@ -114,7 +116,7 @@ test('after the local sign-in the charts render the seeded numbers', async () =>
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
+    if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`);
   });
   await page.goto(`${api.url}/dashboard?org=${orgId}&from=${dayKey(d1)}&to=${dayKey(today)}`);
   await page.locator('#signin-link').click();

@@ -371,7 +371,7 @@ header a,header button{color:#fff}main{padding:1rem;max-width:1200px;margin:0 au
 .num{text-align:right}.meta,.note{color:#6b7280;font-size:.85rem}.rollups p{margin:.25rem 0}
 .demo-badge{display:inline-block;margin-left:.25rem;padding:0 .5rem;border-radius:99px;background:#fef3c7;color:#92400e;font-size:.75rem}
 .notice{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:1.5rem;text-align:center}
-form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{font-size:.8rem;display:flex;flex-direction:column}
+[hidden]{display:none!important}form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{font-size:.8rem;display:flex;flex-direction:column}
 ul.users{list-style:none;padding:0}ul.users li{margin:.5rem 0}
 ul.users button{width:100%;text-align:left;padding:.75rem;border:1px solid #d1d5db;border-radius:8px;background:#fff;cursor:pointer}
 `;
@@ -418,7 +418,7 @@ api('/v1/me').then(function(r){return r.json();}).then(function(me){
   if(q.get('org'))sel.value=q.get('org');if(q.get('from'))$('from').value=q.get('from');if(q.get('to'))$('to').value=q.get('to');
   $('filters').hidden=false;if(!sel.value){$('status').textContent='You are not a member of any organization.';return;}load();
 }).catch(function(e){if(e.message!=='signed out')$('status').textContent='Could not load your organizations.';});
-function load(){var org=$('org').value;var p=new URLSearchParams();
+function load(){var org=$('org').value;if(!org)return;var p=new URLSearchParams();
   if($('from').value)p.set('from',$('from').value);if($('to').value)p.set('to',$('to').value);
   if(q.get('brandId'))p.set('brandId',q.get('brandId'));
   $('status').textContent='Loading…';
