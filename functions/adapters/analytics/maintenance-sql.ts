@@ -25,6 +25,20 @@ export interface MaintenanceSql {
 
 export function createMaintenanceSql(sql: postgres.Sql): MaintenanceSql {
   const one = async (q: Promise<{ r: Json }[]>) => (await q)[0].r;
+  // GRANT updates the relation's catalog row; a VACUUM of the same relation by an overlapping job
+  // (the view refresh and the nightly vacuum both maintain the dashboard views) makes it fail with
+  // "tuple concurrently updated". The grant is idempotent and, since migration 0015, skipped where
+  // it is already held: try again shortly, a few times.
+  async function grantMaintenance(tables: string[]): Promise<Json> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await one(sql`SELECT app.grant_maintenance(${`{${tables.join(',')}}`}::text[]) AS r`);
+      } catch (e) {
+        if (attempt >= GRANT_ATTEMPTS || !isConcurrentCatalogUpdate(e)) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
+  }
   return {
     rollupContent: (until, hours) =>
       one(
@@ -43,7 +57,7 @@ export function createMaintenanceSql(sql: postgres.Sql): MaintenanceSql {
       // the dashboard's covering indexes (migration 0012) only avoid the heap while those bits are
       // set. Vacuuming the two small views right away keeps index-only reads fast all day instead
       // of until the nightly vacuum. Without the privilege (PostgreSQL < 17) VACUUM only warns.
-      await one(sql`SELECT app.grant_maintenance(${`{${DASHBOARD_VIEWS.join(',')}}`}::text[]) AS r`);
+      await grantMaintenance(DASHBOARD_VIEWS);
       for (const v of DASHBOARD_VIEWS) await sql.unsafe(`VACUUM (ANALYZE) public.${quoteIdent(v)}`);
       return refreshed;
     },
@@ -52,7 +66,7 @@ export function createMaintenanceSql(sql: postgres.Sql): MaintenanceSql {
         sql`SELECT app.maintain_partitions(${opts.monthsAhead ?? 3}::int, ${opts.retentionMonths ?? null}::int) AS r`,
       ),
     async vacuumAnalyze(tables, relations) {
-      const grant = await one(sql`SELECT app.grant_maintenance(${`{${tables.join(',')}}`}::text[]) AS r`);
+      const grant = await grantMaintenance(tables);
       const existing = await sql<{ rel: string }[]>`
         SELECT c.relname AS rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm') AND c.relname = ANY(${`{${relations.join(',')}}`}::text[])`;
@@ -72,6 +86,9 @@ export function createMaintenanceSql(sql: postgres.Sql): MaintenanceSql {
 }
 
 const DASHBOARD_VIEWS = ['analytics_brand_daily_mv', 'analytics_request_daily_mv'];
+const GRANT_ATTEMPTS = 5;
+
+const isConcurrentCatalogUpdate = (e: unknown) => e instanceof Error && /tuple concurrently updated/.test(e.message);
 
 function quoteIdent(s: string): string {
   if (!/^[a-z_][a-z0-9_]*$/.test(s)) throw new Error(`refusing to vacuum odd relation name ${JSON.stringify(s)}`);
