@@ -56,11 +56,12 @@ function axes(y: AxisTicks, labels: string[], slots: boolean): string {
   const step = Math.max(1, Math.ceil(labels.length / 6));
   const anchor = (i: number) =>
     labels.length > 1 && i === labels.length - 1 ? 'end' : labels.length > 1 && i === 0 ? 'start' : 'middle';
-  const xl = labels.map((l, i) =>
-    i % step === 0 || i === labels.length - 1
-      ? `<text x="${xOf(i, labels.length, slots).toFixed(1)}" y="${H - 8}" text-anchor="${slots ? 'middle' : anchor(i)}" font-size="11" fill="#6b7280">${esc(l.slice(5))}</text>`
-      : '',
-  );
+  const xl = labels.map((l, i) => {
+    if (i % step !== 0 && i !== labels.length - 1) return '';
+    const x = xOf(i, labels.length, slots).toFixed(1);
+    const align = slots ? 'middle' : anchor(i);
+    return `<text x="${x}" y="${H - 8}" text-anchor="${align}" font-size="11" fill="#6b7280">${esc(l.slice(5))}</text>`;
+  });
   return ticks.join('') + xl.join('');
 }
 
