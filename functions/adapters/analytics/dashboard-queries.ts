@@ -84,25 +84,14 @@ export const topContentSql = (from: Date, to: Date, limit: number, brandId?: str
     GROUP BY request_id, brand_id
     ORDER BY engagements DESC, impressions DESC, request_id
     LIMIT ${limit})
-  SELECT top.*, r.brief->>'headline' AS headline, r.status::text AS status, b.name AS brand_name
+  SELECT top.request_id AS "requestId", top.brand_id AS "brandId", b.name AS "brandName",
+    r.brief->>'headline' AS headline, r.status::text AS status, top.impressions, top.reach, top.engagements, top.clicks
   FROM top LEFT JOIN content_requests r ON r.id = top.request_id LEFT JOIN brand_profiles b ON b.id = top.brand_id`;
+/** The rows come as TopContentRow already: named by the query, uuids and text as JSON strings, the float8 sums as numbers. */
 export const mapTopContent = (rows: Row[]): TopContentRow[] =>
-  rows
-    .map((r) => ({
-      requestId: String(r.request_id),
-      brandId: String(r.brand_id),
-      brandName: (r.brand_name as string) ?? null,
-      headline: (r.headline as string) ?? null,
-      status: (r.status as string) ?? null,
-      impressions: n(r.impressions),
-      reach: n(r.reach),
-      engagements: n(r.engagements),
-      clicks: n(r.clicks),
-    }))
-    .sort(
-      (a, b) =>
-        b.engagements - a.engagements || b.impressions - a.impressions || a.requestId.localeCompare(b.requestId),
-    );
+  (rows as unknown as TopContentRow[]).sort(
+    (a, b) => b.engagements - a.engagements || b.impressions - a.impressions || a.requestId.localeCompare(b.requestId),
+  );
 export const topContent = async (tx: Tx, from: Date, to: Date, limit: number, brandId?: string) =>
   mapTopContent(await run(tx, topContentSql(from, to, limit, brandId)));
 

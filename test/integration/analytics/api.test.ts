@@ -209,6 +209,20 @@ describe('dashboard, content and usage after the rollup jobs', () => {
       ['Spring launch', 110],
       ['Summer teaser', 6],
     ]);
+    // Every field of a top-content row, named and typed as the schema says.
+    const uuidText = expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(d.topContent[0]).toEqual({
+      requestId: uuidText,
+      brandId: uuidText,
+      brandName: expect.any(String),
+      headline: 'Spring launch',
+      status: expect.any(String),
+      impressions: expect.any(Number),
+      reach: expect.any(Number),
+      engagements: 110,
+      clicks: expect.any(Number),
+      engagementRate: expect.any(Number),
+    });
     expect(d.compliance.totals).toMatchObject({ requests: 2, passed: 1, rejected: 1, passRate: 0.5, avgScore: 60 });
     expect(d.compliance.topFindings).toEqual([{ check: 'text_contrast', count: 1 }]);
     const [u] = await api.db
