@@ -335,7 +335,7 @@ export function answerFor(
 export interface StepCallbackOptions {
   /** The token, when the caller holds it already; otherwise the step's stored token is decrypted. */
   taskToken?: string;
-  /** Tries before the step is left to the sweeper (default 3). */
+  /** Tries before the step is left to its deadline task, which returns the decision (default 3). */
   attempts?: number;
 }
 
@@ -343,7 +343,8 @@ export interface StepCallbackOptions {
  * Answers the waiting task of a decided step, once: SendTaskSuccess with the step's answer. The
  * token is decrypted here and goes nowhere but the callback. "Already decided" (the task timed
  * out into escalation, or a concurrent call won) counts as done. Other errors are retried a few
- * times; if they persist, the step stays `callback_sent_at IS NULL` and the sweeper retries later.
+ * times; if they persist, the step stays `callback_sent_at IS NULL` and the wait ends at the step's
+ * deadline, where the deadline task finds the decision and returns it (step-tasks.ts `atDeadline`).
  */
 export async function sendStepCallback(
   deps: Pick<ApprovalServices, 'db' | 'secrets' | 'callbacks' | 'clock' | 'log' | 'sleep'>,
@@ -366,7 +367,10 @@ export async function sendStepCallback(
       return r;
     } catch (e) {
       if (n >= attempts) {
-        deps.log.warn('approval callback failed; the sweeper will retry', { approvalId, error: (e as Error).name });
+        deps.log.warn('approval callback failed; the step deadline will pick the decision up', {
+          approvalId,
+          error: (e as Error).name,
+        });
         return 'failed';
       }
       await deps.sleep(200 * 4 ** (n - 1));
