@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { contentRequestDetail, contentRequestSummary } from '../../../functions/handlers/api/schemas/content.js';
+import {
+  activitySchema,
+  contentRequestDetail,
+  contentRequestSummary,
+} from '../../../functions/handlers/api/schemas/content.js';
 import { brandBody, startTestApi, templateLayers, type TestApi, type TestUser } from '../../support/api.js';
 
 let api: TestApi;
@@ -414,6 +418,11 @@ describe('activity', () => {
     expect(all.body.items.length).toBeGreaterThan(5);
     const times = all.body.items.map((i: { createdAt: string }) => i.createdAt);
     expect([...times].sort().reverse()).toEqual(times);
+    // An entry is its log row less the tenant column: exactly the fields the ActivityEntry schema lists, so a
+    // column added to the log later cannot reach the API unnoticed.
+    for (const item of all.body.items)
+      expect(Object.keys(item).sort()).toEqual(Object.keys(activitySchema.shape).sort());
+    activitySchema.array().parse(all.body.items);
     const brands = await api.call('GET', `/v1/orgs/${orgId}/activity?resourceType=brand`, { token: owner.token });
     expect(brands.body.items.map((i: { action: string }) => i.action)).toEqual(['brand.create']);
     const p1 = await api.call('GET', `/v1/orgs/${orgId}/activity?limit=2`, { token: owner.token });
