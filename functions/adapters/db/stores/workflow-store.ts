@@ -4,7 +4,14 @@ import { approvalWorkflows, contentRequests } from '../../../../db/schema/index.
 import type { RequestStatus } from '../../../domain/request-status.js';
 import type { Tx } from '../client.js';
 import { newestFirstPage, type KeysetPosition } from '../keyset.js';
-import { rowExists, rowInserter, tenantRowDeleter, tenantRowFinder, tenantRowUpdater } from '../tenant-rows.js';
+import {
+  rowExists,
+  rowInserter,
+  tenantRow,
+  tenantRowDeleter,
+  tenantRowFinder,
+  tenantRowUpdater,
+} from '../tenant-rows.js';
 
 export type WorkflowRow = typeof approvalWorkflows.$inferSelect;
 export type NewWorkflowRow = typeof approvalWorkflows.$inferInsert;
@@ -15,7 +22,11 @@ export const WORKFLOW_NAME_CONSTRAINT = 'approval_workflows_org_name_uq';
 export const findWorkflow = tenantRowFinder(approvalWorkflows);
 
 export async function hasActiveWorkflow(tx: Tx, orgId: string, id: string): Promise<boolean> {
-  return (await findWorkflow(tx, orgId, id))?.isActive === true;
+  return rowExists(
+    tx,
+    approvalWorkflows,
+    and(tenantRow(approvalWorkflows, orgId, id), eq(approvalWorkflows.isActive, true)),
+  );
 }
 
 /** `limit + 1` workflows after the cursor, newest first. */
